@@ -1,0 +1,68 @@
+// Builder: turns a pushed commit of a Space into something the runtime can start.
+//
+// Steps: export the commit's tree to a fresh directory, parse the card
+// (README.md front matter, see card/card.h), check the app file, install
+// dependencies (Python venv keyed by the hash of requirements.txt and shared
+// between Spaces; npm ci / npm install), run app_build_command, and produce a
+// LaunchSpec following the SDK's contract (DESIGN.md section 6).
+//
+// Failure -> stage, by Status code:
+//   InvalidArgument    -> CONFIG_ERROR (message names the key and line)
+//   NotFound           -> NO_APP_FILE
+//   anything else      -> BUILD_ERROR
+// Progress lines go to the build log as they happen.
+// Thread safety: Build may run for several Spaces at once.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace spaceport::build {
+
+struct LaunchSpec {
+  std::string sdk;
+  bool is_static = false;
+  std::string static_root;               // sdk static: directory to serve
+  std::vector<std::string> argv;         // "{PORT}" in an argument is replaced by the port
+  std::map<std::string, std::string> env;  // SDK env (GRADIO_*, PATH of the venv...); PORT is added by the runtime
+  std::string cwd;                       // app directory (the exported tree)
+  int app_port = 7860;                   // from the card
+  std::string health_path = "/";
+  Millis startup_timeout{30 * 60 * 1000};  // startup_duration_timeout, default 30 min as on HF
+  std::string card_json;                 // the parsed card, for the store
+  std::string title;
+};
+
+struct BuildRequest {
+  std::string space_id;      // owner/name
+  std::string repo_path;     // bare git repository
+  std::string commit_sha;
+  std::string work_dir;      // where to export the tree (created; must not exist)
+  bool use_cache = true;     // false for factory rebuilds
+  std::map<std::string, std::string> variables;  // visible at build time (HF passes variables as build args)
+};
+
+class Builder {
+ public:
+  virtual ~Builder() = default;
+  virtual Result<LaunchSpec> Build(const BuildRequest& request, const std::function<void(std::string_view)>& log) = 0;
+};
+
+struct BuilderOptions {
+  std::string cache_dir;        // venvs and npm caches live here
+  std::string python = "/usr/bin/python3";
+  std::string pip_index_url;    // empty: pip's default
+  std::string pip_find_links;   // wheelhouse directory; with no index: --no-index
+  const Clock* clock = nullptr;
+};
+
+std::unique_ptr<Builder> MakeBuilder(BuilderOptions options);
+
+}  // namespace spaceport::build

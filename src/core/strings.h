@@ -1,0 +1,38 @@
+// Small string helpers shared by every module. Pure functions, thread safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spaceport {
+
+std::string ToLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
+std::string_view Trim(std::string_view s);
+std::vector<std::string> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+std::optional<int64_t> ParseInt(std::string_view s);
+
+std::string HexEncode(std::string_view bytes);
+std::string Base64Encode(std::string_view bytes);
+std::optional<std::string> Base64Decode(std::string_view text);
+std::string UrlDecode(std::string_view s);  // %XX and '+' as space
+std::string UrlEncode(std::string_view s);  // RFC 3986 unreserved kept
+// Value of one key of an application/x-www-form-urlencoded query string.
+std::optional<std::string> QueryParam(std::string_view query, std::string_view key);
+// All values of a key (for expand[]=a&expand[]=b).
+std::vector<std::string> QueryParams(std::string_view query, std::string_view key);
+
+// SHA-256 of bytes as lower-case hex.
+std::string Sha256Hex(std::string_view bytes);
+// Cryptographically random bytes, hex-encoded (2*n characters).
+std::string RandomHex(size_t n_bytes);
+// Constant-time comparison for secrets.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace spaceport

@@ -1,0 +1,74 @@
+#include "core/strings.h"
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace spaceport {
+namespace {
+
+TEST(Strings, Base64RoundTrip) {
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+    auto enc = Base64Encode(s);
+    auto dec = Base64Decode(enc);
+    ASSERT_TRUE(dec.has_value()) << enc;
+    EXPECT_EQ(*dec, s);
+  }
+  EXPECT_EQ(Base64Encode("hello"), "aGVsbG8=");
+  EXPECT_FALSE(Base64Decode("a*b").has_value());
+}
+
+TEST(Strings, QueryParams) {
+  EXPECT_EQ(QueryParam("a=1&b=x%20y&c", "b").value(), "x y");
+  EXPECT_FALSE(QueryParam("a=1", "z").has_value());
+  auto all = QueryParams("expand[]=likes&expand[]=sha", "expand[]");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1], "sha");
+}
+
+TEST(Strings, UrlDecodeKeepsBadEscapes) {
+  EXPECT_EQ(UrlDecode("%2e%2E%zz%"), "..%zz%");
+}
+
+TEST(Strings, Sha256) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Strings, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secret2"));
+}
+
+TEST(Clock, FakeClockAdvances) {
+  FakeClock clock;
+  auto t0 = clock.Now();
+  int64_t w0 = clock.UnixMillis();
+  clock.Advance(Millis(1500));
+  EXPECT_EQ(clock.Now() - t0, Millis(1500));
+  EXPECT_EQ(clock.UnixMillis() - w0, 1500);
+  EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00.000Z");
+}
+
+Result<int> Half(int v) {
+  if (v % 2) return Status::InvalidArgument("odd");
+  return v / 2;
+}
+
+Status UseHalf(int v, int* out) {
+  ASSIGN_OR_RETURN(*out, Half(v));
+  return Status::Ok();
+}
+
+TEST(Status, ResultAndMacros) {
+  int out = 0;
+  EXPECT_TRUE(UseHalf(4, &out).ok());
+  EXPECT_EQ(out, 2);
+  Status s = UseHalf(3, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.WithContext("halving").message(), "halving: odd");
+}
+
+}  // namespace
+}  // namespace spaceport

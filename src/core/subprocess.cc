@@ -1,0 +1,147 @@
+#include "core/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace spaceport {
+namespace {
+
+void SetCloexec(int fd) { fcntl(fd, F_SETFD, FD_CLOEXEC); }
+
+std::vector<std::string> BuildEnv(const CommandOptions& o) {
+  std::map<std::string, std::string> merged;
+  if (!o.clear_env) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string_view kv(*e);
+      size_t eq = kv.find('=');
+      if (eq == std::string_view::npos) continue;
+      merged[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    }
+  }
+  for (const auto& [k, v] : o.env) merged[k] = v;
+  std::vector<std::string> out;
+  for (const auto& [k, v] : merged) out.push_back(k + "=" + v);
+  return out;
+}
+
+}  // namespace
+
+Result<CommandResult> RunCommand(const CommandOptions& o) {
+  if (o.argv.empty()) return Status::InvalidArgument("empty command");
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    return Status::Internal(std::string("pipe: ") + strerror(errno));
+  }
+  std::vector<std::string> env = BuildEnv(o);
+  std::vector<char*> envp, argv;
+  for (auto& s : env) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = o.argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  pid_t pid = fork();
+  if (pid < 0) return Status::Internal(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(o.merge_stderr ? out[1] : err[1], 2);
+    if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) _exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    execvpe(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  (void)SetCloexec;
+
+  CommandResult result;
+  size_t written = 0;
+  int in_fd = in[1];
+  if (o.stdin_data.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  }
+  int out_fd = out[0], err_fd = err[0];
+  auto deadline = std::chrono::steady_clock::now() + o.timeout;  // deadline only; no time is read elsewhere
+  bool timed_out = false;
+  char buf[65536];
+  while (out_fd >= 0 || err_fd >= 0) {
+    pollfd fds[3];
+    int n = 0;
+    int idx_in = -1, idx_out = -1, idx_err = -1;
+    if (in_fd >= 0) { idx_in = n; fds[n++] = {in_fd, POLLOUT, 0}; }
+    if (out_fd >= 0) { idx_out = n; fds[n++] = {out_fd, POLLIN, 0}; }
+    if (err_fd >= 0) { idx_err = n; fds[n++] = {err_fd, POLLIN, 0}; }
+    int wait_ms = -1;
+    if (o.timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) { timed_out = true; break; }
+      wait_ms = static_cast<int>(left);
+    }
+    int r = poll(fds, n, wait_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = write(in_fd, o.stdin_data.data() + written, o.stdin_data.size() - written);
+      if (w > 0) written += static_cast<size_t>(w);
+      if (w < 0 && errno != EAGAIN) written = o.stdin_data.size();
+      if (written >= o.stdin_data.size()) { close(in_fd); in_fd = -1; }
+    }
+    auto drain = [&](int idx, int& fd, std::string& sink) {
+      if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLERR | POLLHUP))) return;
+      ssize_t got = read(fd, buf, sizeof buf);
+      if (got <= 0) {
+        if (got < 0 && errno == EINTR) return;
+        close(fd);
+        fd = -1;
+        return;
+      }
+      std::string_view chunk(buf, static_cast<size_t>(got));
+      if (o.on_output) o.on_output(chunk);
+      if (sink.size() < o.max_output) sink.append(chunk.substr(0, o.max_output - sink.size()));
+    };
+    drain(idx_out, out_fd, result.stdout_data);
+    drain(idx_err, err_fd, result.stderr_data);
+  }
+  if (in_fd >= 0) close(in_fd);
+  if (out_fd >= 0) close(out_fd);
+  if (err_fd >= 0) close(err_fd);
+  if (timed_out) kill(-pid, SIGKILL);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) return Status::DeadlineExceeded("command timed out: " + o.argv[0]);
+  if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+  } else if (WIFSIGNALED(wstatus)) {
+    result.term_signal = WTERMSIG(wstatus);
+  }
+  return result;
+}
+
+Result<std::string> RunSimple(const std::vector<std::string>& argv, const std::string& cwd) {
+  CommandOptions o;
+  o.argv = argv;
+  o.cwd = cwd;
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  if (!r.ok()) {
+    std::string tail = r.stderr_data.size() > 2000 ? r.stderr_data.substr(r.stderr_data.size() - 2000) : r.stderr_data;
+    return Status::Internal(argv[0] + " exited " + std::to_string(r.exit_code) + ": " + tail);
+  }
+  return std::move(r.stdout_data);
+}
+
+}  // namespace spaceport

@@ -1,0 +1,57 @@
+// Handler: the blocking interface for requests the server answers itself
+// (hub API, web UI, git smart HTTP, static app files).
+//
+// The server runs Handle on a worker thread that owns the connection for the
+// duration of the request, so handlers may block on the store, on git, or on
+// a log stream (SSE). The edge's proxy path does not use this interface.
+//
+// Ownership: the server owns reader and writer; they are valid only during
+// Handle. Thread safety: one request per Handle call; a Handler object is
+// shared by all worker threads and must be thread safe.
+// Failure: I/O errors (client gone) are returned from Read/Write as Status;
+// a handler that never calls Start gets a 500 sent for it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "http/message.h"
+
+namespace spaceport::http {
+
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Reads up to `cap` bytes of the request body (de-chunked). Returns 0 at end.
+  virtual Result<size_t> Read(char* buf, size_t cap) = 0;
+  // Reads the whole body; PayloadTooLarge past `limit` bytes.
+  Result<std::string> ReadAll(size_t limit);
+};
+
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  // Sends the status line and headers. Without Content-Length the body is sent
+  // chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
+  virtual Status Start(int status, const Headers& headers) = 0;
+  // Sends body bytes now (no buffering beyond the socket: SSE relies on it).
+  virtual Status Write(std::string_view data) = 0;
+  // Ends the body. Called by the server if the handler did not.
+  virtual Status Finish() = 0;
+  virtual bool started() const = 0;
+  // True once the client has gone away (long-lived streams poll it).
+  virtual bool ClientGone() = 0;
+
+  // Start + Write + Finish with Content-Length set.
+  Status Send(const Response& response);
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void Handle(const Request& request, BodyReader& body, ResponseWriter& out) = 0;
+};
+
+}  // namespace spaceport::http

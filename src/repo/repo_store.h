@@ -1,0 +1,68 @@
+// RepoStore: one bare git repository per Space under the data dir, and
+// read access to their contents.
+//
+// Layout: <root>/<owner>/<name>.git, default branch "main". Owner and name
+// are validated before they touch the filesystem (no '/', '..', leading '.',
+// only [A-Za-z0-9._-]). Thread safety: safe from any thread; git itself
+// serializes writers with its ref locks.
+// Failure: NotFound for missing repos, revisions or paths; InvalidArgument for
+// hostile names/paths; Internal when git fails.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace spaceport::repo {
+
+struct TreeEntry {
+  std::string path;  // relative to the repo root
+  std::string type;  // "file" | "directory"
+  std::string oid;   // git object id
+  int64_t size = 0;  // files only
+};
+
+struct CommitInfo {
+  std::string sha;
+  std::string title;
+  std::string message;
+  std::vector<std::string> authors;
+  int64_t unix_millis = 0;
+};
+
+// True for names git and the filesystem can both take safely.
+bool IsValidRepoName(std::string_view name);
+
+class RepoStore {
+ public:
+  explicit RepoStore(std::string root);
+
+  std::string PathOf(std::string_view owner, std::string_view name) const;
+  bool Exists(std::string_view owner, std::string_view name) const;
+  // git init --bare, HEAD -> refs/heads/main, receive-pack enabled.
+  Status Create(std::string_view owner, std::string_view name);
+  // Full copy with history (forks).
+  Status CopyFrom(std::string_view from_owner, std::string_view from_name, std::string_view owner,
+                  std::string_view name);
+  Status Move(std::string_view owner, std::string_view name, std::string_view new_owner, std::string_view new_name);
+  Status Remove(std::string_view owner, std::string_view name);
+
+  // Commit sha of `rev` (branch, tag or sha); NotFound if the repo is empty or rev unknown.
+  Result<std::string> Resolve(std::string_view owner, std::string_view name, std::string_view rev) const;
+  Result<std::string> ReadFile(std::string_view owner, std::string_view name, std::string_view rev,
+                               std::string_view path) const;
+  Result<std::vector<TreeEntry>> ListTree(std::string_view owner, std::string_view name, std::string_view rev,
+                                          std::string_view dir, bool recursive) const;
+  Result<std::vector<CommitInfo>> ListCommits(std::string_view owner, std::string_view name, std::string_view rev,
+                                              int limit) const;
+  // Writes the tree of `sha` into `dest_dir` (created if missing).
+  Status Export(std::string_view owner, std::string_view name, std::string_view sha, const std::string& dest_dir) const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace spaceport::repo

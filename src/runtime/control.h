@@ -1,0 +1,44 @@
+// SpaceControl: what the hub asks of the control plane for one Space.
+//
+// Implemented by the supervisor (runtime/supervisor.h). Deploys run in the
+// background: OnPush returns at once and the stage moves BUILDING ->
+// APP_STARTING -> RUNNING (or CONFIG_ERROR / NO_APP_FILE / BUILD_ERROR /
+// RUNTIME_ERROR). A new deploy of a serving Space keeps the old version
+// serving until the new one passes its health check (stage RUNNING_BUILDING).
+// Thread safety: all methods are safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace spaceport::runtime {
+
+struct RuntimeInfo {
+  std::string stage;            // DESIGN.md section 6
+  std::string error_message;    // with the last log lines for RUNTIME_ERROR
+  std::string hardware;         // current
+  std::string requested_hardware;
+  int64_t gc_timeout_seconds = 0;
+  int replicas = 0;             // 1 while an instance is up
+  std::string sha;              // commit being served
+};
+
+class SpaceControl {
+ public:
+  virtual ~SpaceControl() = default;
+  // A Space was created (publishes its route so the edge knows it, stage NO_APP_FILE).
+  virtual void OnCreated(const store::Space& space) = 0;
+  // main moved to `sha`: build it and switch when healthy.
+  virtual void OnPush(const store::Space& space, const std::string& sha) = 0;
+  // Rebuild (factory: without caches) or just restart the current build.
+  virtual Status Restart(const std::string& space_id, bool factory) = 0;
+  virtual Status Pause(const std::string& space_id) = 0;
+  // Stops everything and forgets the Space (the hub deletes the rows and repo).
+  virtual Status Remove(const std::string& space_id) = 0;
+  virtual Result<RuntimeInfo> Info(const std::string& space_id) = 0;
+};
+
+}  // namespace spaceport::runtime

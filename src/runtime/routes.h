@@ -1,0 +1,59 @@
+// RouteTable: where each Space's app can be reached right now.
+//
+// Written by the supervisor (control plane) whenever a Space is created,
+// deployed, switched to a new version, stopped or deleted; read by the edge on
+// every request. Reads are lock-free snapshots (an atomically swapped
+// immutable map), so the edge never waits on the control plane and never
+// touches the database. Writers are serialized by a mutex.
+//
+// Thread safety: all methods are safe from any thread. A snapshot returned by
+// Find* stays valid for as long as the caller holds the shared_ptr.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace spaceport::runtime {
+
+struct AppRoute {
+  std::string space_id;     // "owner/name"
+  std::string subdomain;    // "owner-name"
+  std::string stage;        // RUNNING, BUILDING, ... (what a 503 page reports)
+  std::string error_message;
+  bool is_private = false;
+  // Where to send traffic. Exactly one of these is set while serving:
+  std::string upstream_host;  // e.g. "127.0.0.1"
+  int upstream_port = 0;      // > 0: proxy to upstream_host:upstream_port
+  std::string static_root;    // non-empty: serve files from this directory (sdk: static)
+  uint64_t generation = 0;    // bumps on every switch; pooled connections of older ones are dropped
+
+  bool serving() const { return upstream_port > 0 || !static_root.empty(); }
+};
+
+class RouteTable {
+ public:
+  RouteTable();
+  // Inserts or replaces the route of route.space_id.
+  void Publish(AppRoute route);
+  void Remove(std::string_view space_id);
+
+  std::shared_ptr<const AppRoute> FindBySpaceId(std::string_view space_id) const;
+  std::shared_ptr<const AppRoute> FindBySubdomain(std::string_view subdomain) const;
+
+ private:
+  struct Snapshot {
+    std::map<std::string, std::shared_ptr<const AppRoute>, std::less<>> by_id;
+    std::map<std::string, std::shared_ptr<const AppRoute>, std::less<>> by_subdomain;
+  };
+  std::shared_ptr<const Snapshot> Load() const;
+
+  std::mutex write_mu_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+};
+
+}  // namespace spaceport::runtime

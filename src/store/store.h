@@ -1,0 +1,149 @@
+// Store: Spaceport's durable metadata (users, tokens, spaces, builds, env).
+//
+// One interface, several backends (store/sqlite/ now, store/postgres/ later);
+// every backend passes the same conformance suite (store/store_conformance_test.cc).
+// Open with Store::Open({.url = "sqlite:/path/spaceport.db"}).
+//
+// Thread safety: every method may be called from any thread concurrently.
+// Failure: NotFound for missing rows, AlreadyExists for unique-key clashes
+// (name, subdomain, token hash), InvalidArgument for values the schema
+// refuses, Unavailable/Internal for the database itself. A failed write
+// changes nothing (each method is one transaction).
+// Not on the edge's per-request path: the edge reads in-memory state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace spaceport::store {
+
+struct User {
+  int64_t id = 0;
+  std::string name;  // [a-zA-Z0-9][a-zA-Z0-9-_.]{0,38}; unique, case-insensitive
+  bool is_admin = false;
+  int64_t created_at = 0;  // unix millis
+};
+
+enum class TokenScope { kRead, kWrite };
+std::string_view TokenScopeName(TokenScope s);  // "read" | "write"
+
+struct Token {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string name;
+  TokenScope scope = TokenScope::kWrite;
+  int64_t created_at = 0;
+  int64_t last_used_at = 0;  // 0: never
+};
+
+struct Space {
+  int64_t id = 0;
+  std::string owner;       // user (later: organization) name
+  std::string name;        // repo name
+  std::string subdomain;   // "{owner}-{name}" lower-cased, [a-z0-9-]; unique
+  std::string sdk;         // static | gradio | streamlit | docker | process
+  bool is_private = false;
+  std::string hardware = "cpu-basic";
+  int64_t sleep_time_seconds = 172800;  // HF's default gcTimeout for free hardware
+  std::string sha;         // current head of main, "" before the first push
+  std::string card_json;   // parsed card front matter as JSON, "{}" before the first push
+  std::string stage = "NO_APP_FILE";
+  std::string error_message;
+  int64_t created_at = 0;
+  int64_t last_modified = 0;
+
+  std::string full_id() const { return owner + "/" + name; }
+};
+
+struct SpaceQuery {
+  std::string author;          // exact owner name; empty: all
+  std::string search;          // substring of owner/name, case-insensitive; empty: all
+  bool include_private_of_user = false;
+  int64_t viewer_user_id = 0;  // private spaces are listed only to their owner
+  std::string sort = "createdAt";  // createdAt | lastModified
+  bool descending = true;
+  int64_t limit = 100;
+  int64_t offset = 0;
+};
+
+enum class BuildStatus { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+std::string_view BuildStatusName(BuildStatus s);
+
+struct Build {
+  int64_t id = 0;
+  int64_t space_id = 0;
+  std::string commit_sha;
+  BuildStatus status = BuildStatus::kQueued;
+  std::string error;
+  int64_t created_at = 0;
+  int64_t finished_at = 0;  // 0 while not finished
+};
+
+struct EnvVar {
+  std::string key;          // [A-Za-z_][A-Za-z0-9_]*
+  std::string value;        // secrets: never returned by the hub API
+  std::string description;
+  bool secret = false;
+  int64_t updated_at = 0;
+};
+
+struct StoreOptions {
+  std::string url;  // "sqlite:/abs/path.db" or "sqlite::memory:"
+  // 32-byte key for secret values (libsodium secretbox); kept outside the
+  // database (a file in the data dir). Secret values are encrypted at rest
+  // with it; callers of the Store see plaintext.
+  std::string secrets_key;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+
+  // Users.
+  virtual Result<User> CreateUser(const std::string& name, bool is_admin, int64_t now) = 0;
+  virtual Result<User> GetUser(int64_t id) = 0;
+  virtual Result<User> GetUserByName(std::string_view name) = 0;
+  virtual Result<std::vector<User>> ListUsers() = 0;
+
+  // Tokens. The store sees only hashes (sha256 hex of the token text).
+  virtual Result<Token> CreateToken(int64_t user_id, const std::string& name, TokenScope scope,
+                                    const std::string& token_hash, int64_t now) = 0;
+  // NotFound when no token has that hash. Updates last_used_at to `now`.
+  virtual Result<std::pair<Token, User>> UseToken(std::string_view token_hash, int64_t now) = 0;
+  virtual Result<std::vector<Token>> ListTokens(int64_t user_id) = 0;
+  virtual Status DeleteToken(int64_t user_id, int64_t token_id) = 0;
+
+  // Spaces. CreateSpace fills id/created_at/last_modified from `now`.
+  virtual Result<Space> CreateSpace(const Space& space, int64_t now) = 0;
+  virtual Result<Space> GetSpace(std::string_view owner, std::string_view name) = 0;
+  virtual Result<Space> GetSpaceById(int64_t id) = 0;
+  virtual Result<Space> GetSpaceBySubdomain(std::string_view subdomain) = 0;
+  virtual Result<std::vector<Space>> ListSpaces(const SpaceQuery& query) = 0;
+  virtual Result<int64_t> CountSpaces(const SpaceQuery& query) = 0;
+  // Writes the mutable fields: sdk, is_private, hardware, sleep_time_seconds,
+  // sha, card_json, last_modified. NotFound if gone.
+  virtual Status UpdateSpace(const Space& space) = 0;
+  virtual Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) = 0;
+  virtual Status DeleteSpace(int64_t space_id) = 0;  // cascades to builds and env
+
+  // Builds.
+  virtual Result<Build> CreateBuild(int64_t space_id, const std::string& commit_sha, int64_t now) = 0;
+  virtual Status FinishBuild(int64_t build_id, BuildStatus status, const std::string& error, int64_t now) = 0;
+  virtual Status SetBuildStatus(int64_t build_id, BuildStatus status) = 0;
+  virtual Result<std::vector<Build>> ListBuilds(int64_t space_id, int64_t limit) = 0;  // newest first
+
+  // Variables and secrets: one namespace of keys per space per kind.
+  virtual Status SetEnv(int64_t space_id, const EnvVar& var) = 0;  // upsert
+  virtual Status DeleteEnv(int64_t space_id, std::string_view key, bool secret) = 0;  // NotFound if absent
+  virtual Result<std::vector<EnvVar>> ListEnv(int64_t space_id) = 0;  // sorted by (secret, key)
+};
+
+}  // namespace spaceport::store
