@@ -48,6 +48,7 @@ struct Space {
   std::string owner;       // user (later: organization) name
   std::string name;        // repo name
   std::string subdomain;   // "{owner}-{name}" lower-cased, [a-z0-9-]; unique
+                           // (CreateSpace derives it when empty)
   std::string sdk;         // static | gradio | streamlit | docker | process
   bool is_private = false;
   std::string hardware = "cpu-basic";
@@ -67,6 +68,7 @@ struct SpaceQuery {
   std::string search;          // substring of owner/name, case-insensitive; empty: all
   bool include_private_of_user = false;
   int64_t viewer_user_id = 0;  // private spaces are listed only to their owner
+                               // (both fields set, viewer's name == owner)
   std::string sort = "createdAt";  // createdAt | lastModified
   bool descending = true;
   int64_t limit = 100;
@@ -138,7 +140,7 @@ class Store {
   virtual Result<Build> CreateBuild(int64_t space_id, const std::string& commit_sha, int64_t now) = 0;
   virtual Status FinishBuild(int64_t build_id, BuildStatus status, const std::string& error, int64_t now) = 0;
   virtual Status SetBuildStatus(int64_t build_id, BuildStatus status) = 0;
-  virtual Result<std::vector<Build>> ListBuilds(int64_t space_id, int64_t limit) = 0;  // newest first
+  virtual Result<std::vector<Build>> ListBuilds(int64_t space_id, int64_t limit) = 0;  // newest first; limit <= 0: all
 
   // Variables and secrets: one namespace of keys per space per kind.
   virtual Status SetEnv(int64_t space_id, const EnvVar& var) = 0;  // upsert

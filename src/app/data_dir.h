@@ -1,0 +1,34 @@
+// DataDir: the layout of a Spaceport data directory.
+//
+//   spaceport.db   SQLite database (WAL)
+//   secrets.key    32-byte key for secret values, outside the database (0600)
+//   repos/         bare git repositories, <owner>/<name>.git
+//   builds/        exported trees of builds, per Space
+//   cache/         shared build caches (Python venvs)
+//   logs/          build and run logs, per Space
+// Creating the directories is idempotent. Not thread safe to construct; the
+// paths are plain values afterwards.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace spaceport::app {
+
+class DataDir {
+ public:
+  explicit DataDir(std::string root);
+  const std::string& root() const { return root_; }
+  std::string Path(const std::string& sub) const { return root_ + "/" + sub; }
+  Status EnsureLayout() const;
+  // Opens (and migrates) the SQLite store with the secrets key.
+  Result<std::unique_ptr<store::Store>> OpenStore() const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace spaceport::app

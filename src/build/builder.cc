@@ -1,0 +1,305 @@
+#include "build/builder.h"
+
+#include <cstdio>
+#include <optional>
+
+#include "build/fs_util.h"
+#include "build/launch_spec.h"
+#include "build/native_builder.h"
+#include "build/python_env.h"
+#include "card/card.h"
+#include "core/strings.h"
+#include "core/subprocess.h"
+
+namespace spaceport::build {
+namespace {
+
+using internal::LogFn;
+
+constexpr size_t kMaxReadmeBytes = 1 << 20;
+constexpr size_t kMaxRequirementsBytes = 1 << 20;
+constexpr Millis kGitTimeout{5 * 60 * 1000};
+constexpr Millis kToolTimeout{60 * 60 * 1000};
+constexpr Millis kProbeTimeout{20 * 1000};
+
+struct BuildContext {
+  const BuildRequest& request;
+  const LogFn& log;
+  card::Card card;
+  std::string app_dir;
+  std::string python;          // base interpreter for this Space
+  std::optional<internal::Venv> venv;
+  std::string oci_engine;      // sdk docker
+  bool has_node_modules = false;
+
+  void Step(const std::string& line) const { log("==> " + line + "\n"); }
+  std::string Short(const std::string& sha) const { return sha.substr(0, 12); }
+};
+
+std::string ExitText(const CommandResult& r) {
+  return r.exit_code >= 0 ? "exit code " + std::to_string(r.exit_code) : "signal " + std::to_string(r.term_signal);
+}
+
+// Runs a build tool with its output streamed to the log.
+Result<CommandResult> RunTool(const BuildContext& ctx, std::vector<std::string> argv, std::map<std::string, std::string> env,
+                              Millis timeout) {
+  CommandOptions o;
+  o.argv = std::move(argv);
+  o.cwd = ctx.app_dir;
+  o.env = std::move(env);
+  o.timeout = timeout;
+  o.merge_stderr = true;
+  o.max_output = 64 << 10;
+  o.on_output = [&ctx](std::string_view chunk) { ctx.log(chunk); };
+  return RunCommand(o);
+}
+
+std::string SpaceName(const std::string& space_id) {
+  size_t slash = space_id.rfind('/');
+  return slash == std::string::npos ? space_id : space_id.substr(slash + 1);
+}
+
+// The PATH build steps and the app see: venv, then node_modules/.bin, then the system.
+std::string ToolPath(const BuildContext& ctx) {
+  std::string path;
+  if (ctx.venv) path += ctx.venv->dir + "/bin:";
+  if (ctx.has_node_modules) path += ctx.app_dir + "/node_modules/.bin:";
+  return path + kSystemPath;
+}
+
+Status ExportTree(BuildContext& ctx) {
+  const BuildRequest& r = ctx.request;
+  if (r.work_dir.empty() || r.repo_path.empty() || r.commit_sha.empty() || StartsWith(r.commit_sha, "-")) {
+    return Status::Internal("build request needs a repository, a commit and a work directory");
+  }
+  if (internal::PathExists(r.work_dir)) return Status::Internal("work directory " + r.work_dir + " already exists");
+  ctx.Step("Exporting commit " + ctx.Short(r.commit_sha));
+  RETURN_IF_ERROR(internal::MakeDirs(r.work_dir));
+  const std::string tar = r.work_dir + ".export.tar";
+  CommandOptions git;
+  git.argv = {"git", "--git-dir", r.repo_path, "archive", "--format=tar", "-o", tar, r.commit_sha};
+  git.timeout = kGitTimeout;
+  ASSIGN_OR_RETURN(CommandResult archived, RunCommand(git));
+  if (!archived.ok()) {
+    std::remove(tar.c_str());
+    return Status::Internal("exporting commit " + ctx.Short(r.commit_sha) + " failed: " + archived.stderr_data);
+  }
+  CommandOptions untar;
+  untar.argv = {"tar", "-x", "--no-same-owner", "--no-same-permissions", "-f", tar, "-C", r.work_dir};
+  untar.timeout = kGitTimeout;
+  Result<CommandResult> extracted = RunCommand(untar);
+  std::remove(tar.c_str());
+  if (!extracted.ok()) return extracted.status();
+  if (!extracted->ok()) return Status::Internal("unpacking the commit failed: " + extracted->stderr_data);
+  ctx.app_dir = r.work_dir;
+  return Status::Ok();
+}
+
+Status ReadCard(BuildContext& ctx) {
+  ASSIGN_OR_RETURN(std::optional<std::string> readme, internal::ReadTreeFile(ctx.app_dir, "README.md", kMaxReadmeBytes));
+  if (!readme) {
+    return Status::InvalidArgument("no README.md with a card (add a README.md starting with ---, sdk: ..., ---)");
+  }
+  ASSIGN_OR_RETURN(ctx.card, card::ParseCard(*readme));
+  if (ctx.card.sdk.empty()) return Status::InvalidArgument(kNoSdkMessage);
+  ctx.Step("Read the card: sdk " + ctx.card.sdk +
+           (ctx.card.sdk_version.empty() ? "" : " " + ctx.card.sdk_version));
+  return Status::Ok();
+}
+
+Status FindOciEngine(BuildContext& ctx, const BuilderHooks& hooks) {
+  for (const std::string& engine : hooks.oci_engines) {
+    CommandOptions o;
+    o.argv = {engine, "info"};
+    o.timeout = kProbeTimeout;
+    Result<CommandResult> r = RunCommand(o);
+    if (r.ok() && r->ok()) {
+      ctx.oci_engine = engine;
+      return Status::Ok();
+    }
+  }
+  return Status::Internal("sdk docker needs an OCI engine (podman or docker); none is available on this host");
+}
+
+// Checks that need no installing: fail fast on a wrong card or a missing file.
+Status CheckApp(BuildContext& ctx, const BuilderHooks& hooks) {
+  const card::Card& c = ctx.card;
+  if (c.sdk == "process" && c.app_command.empty()) {
+    return LaunchSpecFor(c, ctx.app_dir, "").status();  // the app_command CONFIG_ERROR
+  }
+  if (c.sdk == "gradio" || c.sdk == "streamlit") {
+    const std::string file = AppFileFor(c);
+    if (!internal::IsFileInTree(ctx.app_dir, file)) return Status::NotFound(file + " not found in the repository");
+  }
+  if (c.sdk == "docker") {
+    if (!internal::IsFileInTree(ctx.app_dir, "Dockerfile")) {
+      return Status::NotFound("Dockerfile not found in the repository");
+    }
+    return FindOciEngine(ctx, hooks);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ProbePythonVersion(const std::string& python) {
+  CommandOptions o;
+  o.argv = {python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"};
+  o.timeout = kProbeTimeout;
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  if (!r.ok()) return Status::Internal("python " + python + " does not run (" + ExitText(r) + ")");
+  return std::string(Trim(r.stdout_data));
+}
+
+// The interpreter for the card's python_version: the configured one when it
+// matches, else pythonX.Y from PATH, else the configured one with a warning.
+Result<std::string> ResolvePython(BuildContext& ctx, const std::string& configured) {
+  ASSIGN_OR_RETURN(std::string version, ProbePythonVersion(configured));
+  const std::string& want = ctx.card.python_version;
+  ctx.python = configured;
+  if (want.empty() || version == want || StartsWith(version, want + ".")) return version;
+  Result<std::string> other = ProbePythonVersion("python" + want);
+  if (other.ok()) {
+    ctx.python = "python" + want;
+    return *other;
+  }
+  ctx.log("warning: python_version " + want + " is not installed on this host; using Python " + version + "\n");
+  return version;
+}
+
+Status InstallPython(BuildContext& ctx, const BuilderOptions& options) {
+  const std::string& sdk = ctx.card.sdk;
+  if (sdk != "gradio" && sdk != "streamlit" && sdk != "process") return Status::Ok();
+  internal::VenvRequest vr;
+  ASSIGN_OR_RETURN(std::optional<std::string> req,
+                   internal::ReadTreeFile(ctx.app_dir, "requirements.txt", kMaxRequirementsBytes));
+  ASSIGN_OR_RETURN(std::optional<std::string> pre,
+                   internal::ReadTreeFile(ctx.app_dir, "pre-requirements.txt", kMaxRequirementsBytes));
+  if (sdk != "process" && !(req && internal::RequirementsMention(*req, sdk))) {
+    vr.extra_requirement = sdk + (ctx.card.sdk_version.empty() ? "" : "==" + ctx.card.sdk_version);
+  }
+  if (!req && !pre && vr.extra_requirement.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(vr.python_version, ResolvePython(ctx, options.python));
+  vr.cache_dir = options.cache_dir;
+  vr.python = ctx.python;
+  vr.app_dir = ctx.app_dir;
+  vr.has_requirements = req.has_value();
+  vr.requirements = req.value_or("");
+  vr.has_pre_requirements = pre.has_value();
+  vr.pre_requirements = pre.value_or("");
+  vr.pip_index_url = options.pip_index_url;
+  vr.pip_find_links = options.pip_find_links;
+  vr.use_cache = ctx.request.use_cache;
+  vr.env = ctx.request.variables;
+  ASSIGN_OR_RETURN(ctx.venv, internal::EnsureVenv(vr, ctx.log));
+  return Status::Ok();
+}
+
+Status InstallNode(BuildContext& ctx, const BuilderOptions& options) {
+  if (!internal::IsFileInTree(ctx.app_dir, "package.json")) return Status::Ok();
+  bool locked = internal::IsFileInTree(ctx.app_dir, "package-lock.json");
+  const std::string verb = locked ? "ci" : "install";
+  ctx.Step("Installing Node dependencies (npm " + verb + ")");
+  std::map<std::string, std::string> env = ctx.request.variables;
+  env["npm_config_cache"] = options.cache_dir + "/npm";
+  env["npm_config_update_notifier"] = "false";
+  ASSIGN_OR_RETURN(CommandResult r, RunTool(ctx, {"npm", verb, "--no-audit", "--no-fund"}, env, kToolTimeout));
+  if (!r.ok()) return Status::Internal("npm " + verb + " failed with " + ExitText(r));
+  ctx.has_node_modules = true;
+  return Status::Ok();
+}
+
+Status RunBuildCommand(BuildContext& ctx) {
+  const std::string& cmd = ctx.card.app_build_command;
+  if (cmd.empty()) return Status::Ok();
+  ctx.Step("Running app_build_command: " + cmd);
+  std::map<std::string, std::string> env = ctx.request.variables;
+  env["PATH"] = ToolPath(ctx);
+  if (ctx.venv) env["VIRTUAL_ENV"] = ctx.venv->dir;
+  ASSIGN_OR_RETURN(CommandResult r, RunTool(ctx, {"sh", "-c", cmd}, env, kToolTimeout));
+  if (!r.ok()) return Status::Internal("app_build_command failed with " + ExitText(r));
+  return Status::Ok();
+}
+
+Status BuildImage(BuildContext& ctx, LaunchSpec& spec) {
+  std::string repo = ToLower(ctx.request.space_id);
+  for (char& c : repo) {
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '-';
+  }
+  const std::string image = "spaceport/" + repo + ":" + ctx.Short(ctx.request.commit_sha);
+  ctx.Step("Building the image " + image + " with " + ctx.oci_engine);
+  std::vector<std::string> argv = {ctx.oci_engine, "build", "-t", image};
+  for (const auto& [k, v] : ctx.request.variables) argv.insert(argv.end(), {"--build-arg", k + "=" + v});
+  argv.push_back(ctx.app_dir);
+  ASSIGN_OR_RETURN(CommandResult r, RunTool(ctx, argv, {}, kToolTimeout));
+  if (!r.ok()) return Status::Internal(ctx.oci_engine + " build failed with " + ExitText(r));
+  const std::string port = std::to_string(spec.app_port);
+  spec.argv = {ctx.oci_engine, "run", "--rm", "-p", "127.0.0.1:{PORT}:" + port, "-e", "PORT=" + port, image};
+  return Status::Ok();
+}
+
+Result<LaunchSpec> Finish(BuildContext& ctx) {
+  if (ctx.card.sdk == "static") {
+    const std::string file = AppFileFor(ctx.card);
+    if (!internal::IsFileInTree(ctx.app_dir, file)) return Status::NotFound(file + " not found in the repository");
+  }
+  std::string python = ctx.venv ? ctx.venv->python : ctx.python;
+  ASSIGN_OR_RETURN(LaunchSpec spec, LaunchSpecFor(ctx.card, ctx.app_dir, python, ctx.venv ? ctx.venv->dir : ""));
+  if (spec.title.empty()) spec.title = SpaceName(ctx.request.space_id);
+  if (!spec.is_static && ctx.has_node_modules) spec.env["PATH"] = ToolPath(ctx);
+  if (ctx.card.sdk == "docker") RETURN_IF_ERROR(BuildImage(ctx, spec));
+  return spec;
+}
+
+class NativeBuilder : public Builder {
+ public:
+  NativeBuilder(BuilderOptions options, BuilderHooks hooks) : options_(std::move(options)), hooks_(std::move(hooks)) {}
+
+  Result<LaunchSpec> Build(const BuildRequest& request, const std::function<void(std::string_view)>& log) override {
+    Result<LaunchSpec> result = Status::Internal("build failed");
+    try {
+      result = BuildSteps(request, log);
+    } catch (const std::exception& e) {
+      result = Status::Internal(std::string("build failed: ") + e.what());
+    }
+    if (!result.ok()) log("==> Build failed: " + result.status().message() + "\n");
+    return result;
+  }
+
+ private:
+  Result<LaunchSpec> BuildSteps(const BuildRequest& request, const LogFn& log) {
+    SteadyTime start = options_.clock ? options_.clock->Now() : SteadyTime();
+    BuildContext ctx{request, log, {}, {}, options_.python, std::nullopt, {}, false};
+    RETURN_IF_ERROR(ExportTree(ctx));
+    RETURN_IF_ERROR(ReadCard(ctx));
+    RETURN_IF_ERROR(CheckApp(ctx, hooks_));
+    if (internal::IsFileInTree(ctx.app_dir, "packages.txt")) {
+      log("warning: packages.txt is ignored: the native runtime cannot install system packages "
+          "(use sdk: docker with an OCI engine)\n");
+    }
+    RETURN_IF_ERROR(InstallPython(ctx, options_));
+    RETURN_IF_ERROR(InstallNode(ctx, options_));
+    RETURN_IF_ERROR(RunBuildCommand(ctx));
+    ASSIGN_OR_RETURN(LaunchSpec spec, Finish(ctx));
+    std::string took;
+    if (options_.clock) {
+      auto ms = std::chrono::duration_cast<Millis>(options_.clock->Now() - start).count();
+      took = " in " + std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + "s";
+    }
+    ctx.Step("Build done" + took);
+    return spec;
+  }
+
+  BuilderOptions options_;
+  BuilderHooks hooks_;
+};
+
+}  // namespace
+
+std::unique_ptr<Builder> MakeNativeBuilder(BuilderOptions options, BuilderHooks hooks) {
+  return std::make_unique<NativeBuilder>(std::move(options), std::move(hooks));
+}
+
+std::unique_ptr<Builder> MakeBuilder(BuilderOptions options) {
+  return MakeNativeBuilder(std::move(options), BuilderHooks{});
+}
+
+}  // namespace spaceport::build

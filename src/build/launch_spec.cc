@@ -1,0 +1,73 @@
+#include "build/launch_spec.h"
+
+namespace spaceport::build {
+namespace {
+
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+std::string JoinPath(const std::string& dir, const std::string& rel) {
+  if (rel.empty()) return dir;
+  if (dir.empty()) return rel;
+  return dir.back() == '/' ? dir + rel : dir + "/" + rel;
+}
+
+std::map<std::string, std::string> BaseEnv(const std::string& venv_dir) {
+  std::map<std::string, std::string> env;
+  env["PYTHONUNBUFFERED"] = "1";
+  if (venv_dir.empty()) {
+    env["PATH"] = kSystemPath;
+  } else {
+    env["PATH"] = venv_dir + "/bin:" + kSystemPath;
+    env["VIRTUAL_ENV"] = venv_dir;
+  }
+  return env;
+}
+
+}  // namespace
+
+std::string AppFileFor(const card::Card& card) {
+  if (!card.app_file.empty()) return card.app_file;
+  return card.sdk == "static" ? "index.html" : "app.py";
+}
+
+Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_dir, const std::string& python,
+                                 const std::string& venv_dir) {
+  if (card.sdk.empty()) return Status::InvalidArgument(kNoSdkMessage);
+  LaunchSpec spec;
+  spec.sdk = card.sdk;
+  spec.cwd = app_dir;
+  spec.app_port = card.AppPortOr(card::kDefaultAppPort);
+  spec.startup_timeout = Millis(card.StartupTimeoutSeconds() * 1000);
+  spec.card_json = card.ToJson();
+  spec.title = card.title;
+  if (card.sdk == "static") {
+    spec.is_static = true;
+    spec.static_root = JoinPath(app_dir, DirOf(card.app_file));
+    return spec;
+  }
+  spec.env = BaseEnv(venv_dir);
+  const std::string app_file = AppFileFor(card);
+  if (card.sdk == "gradio") {
+    spec.argv = {python, app_file};
+    spec.env["GRADIO_SERVER_NAME"] = "127.0.0.1";
+    spec.env["GRADIO_SERVER_PORT"] = "{PORT}";
+  } else if (card.sdk == "streamlit") {
+    spec.argv = {python,          "-m",        "streamlit", "run",   app_file, "--server.port", "{PORT}",
+                 "--server.address", "127.0.0.1", "--server.headless", "true"};
+  } else if (card.sdk == "process") {
+    if (card.app_command.empty()) {
+      return Status::InvalidArgument(
+          "README.md: app_command: required for sdk process (the command that starts the app, listening on "
+          "$PORT)");
+    }
+    spec.argv = {"sh", "-c", card.app_command};
+  } else if (card.sdk != "docker") {
+    return Status::InvalidArgument("README.md: sdk: unsupported sdk \"" + card.sdk + "\"");
+  }
+  return spec;
+}
+
+}  // namespace spaceport::build

@@ -1,0 +1,89 @@
+// Card: the YAML front matter of a Space's README.md, parsed and checked.
+//
+// ParseCard reads the block between a first line `---` and the next `---`
+// line, checks every Hugging Face Spaces key with the types the Hub accepts,
+// plus Spaceport's own `app_command` and `spaceport:` map, and keeps unknown
+// keys (they come back in ToJson()). A README without front matter gives a
+// Card with defaults (sdk empty: the builder reports it).
+// Failure: InvalidArgument whose message names the key and the README line,
+// e.g. `README.md line 4: app_port: expected an integer between 1 and 65535,
+// got "abc"`. YAML syntax errors name their line too. Hostile input (huge,
+// deeply nested, alias bombs, binary) is rejected, never crashes or hangs:
+// the front matter is capped at kMaxFrontMatterBytes and kMaxDepth levels.
+// Thread safety: pure function; Card is a value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace spaceport::card {
+
+inline constexpr size_t kMaxFrontMatterBytes = 64 * 1024;
+inline constexpr int kMaxDepth = 32;
+inline constexpr int kDefaultAppPort = 7860;
+inline constexpr int64_t kDefaultStartupTimeoutSeconds = 30 * 60;
+
+struct Card {
+  // HF Spaces keys. Strings are empty and optionals unset when the key is absent.
+  std::string title;
+  std::string emoji;
+  std::string color_from;  // colorFrom
+  std::string color_to;    // colorTo
+  std::string sdk;         // gradio | streamlit | docker | static | process
+  std::string sdk_version;
+  std::string python_version;
+  std::string app_file;
+  std::optional<int> app_port;
+  std::string app_build_command;
+  std::string base_path;
+  std::optional<bool> full_width;  // fullWidth
+  std::string header;              // mini | default
+  std::string short_description;
+  std::string thumbnail;
+  bool pinned = false;
+  std::vector<std::string> tags;
+  std::vector<std::string> models;
+  std::vector<std::string> datasets;
+  std::string license;
+  std::string duplicated_from;
+  std::optional<int64_t> startup_duration_timeout_seconds;
+  std::map<std::string, std::string> custom_headers;
+  std::vector<std::string> preload_from_hub;
+  std::string suggested_hardware;
+  bool hf_oauth = false;
+  std::vector<std::string> hf_oauth_scopes;
+  std::optional<int> hf_oauth_expiration_minutes;
+  std::vector<std::string> hf_oauth_authorized_org;  // a string or a list in the card
+  bool disable_embedding = false;
+
+  // Spaceport's own keys.
+  std::string app_command;                              // the command of `sdk: process`
+  nlohmann::json spaceport = nlohmann::json::object();  // the `spaceport:` map, as given
+
+  // Every key of the front matter as JSON (known keys normalised, unknown kept).
+  nlohmann::json data = nlohmann::json::object();
+
+  bool has_front_matter = false;
+
+  int AppPortOr(int fallback = kDefaultAppPort) const { return app_port.value_or(fallback); }
+  int64_t StartupTimeoutSeconds() const {
+    return startup_duration_timeout_seconds.value_or(kDefaultStartupTimeoutSeconds);
+  }
+  // The cardData object the HF API returns, as JSON text ("{}" without a card).
+  std::string ToJson() const;
+};
+
+Result<Card> ParseCard(std::string_view readme_md);
+
+// "30m", "1h", "90s", "1h30m", "2d" -> seconds. nullopt when malformed or zero.
+std::optional<int64_t> ParseDuration(std::string_view text);
+
+}  // namespace spaceport::card

@@ -1,0 +1,59 @@
+// Test helpers (tests only): run the client in-process and capture output.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace spaceport::cli::testing {
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline CliRun RunCli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                     const std::string& stdin_text = "") {
+  std::istringstream in(stdin_text);
+  std::ostringstream out, err;
+  CliRun r;
+  r.code = RunClientCommand(args, in, out, err, env);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+inline CliRun RunCliWith(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                         const ClientDeps& deps, const std::string& stdin_text = "") {
+  std::istringstream in(stdin_text);
+  std::ostringstream out, err;
+  CliRun r;
+  r.code = RunClientCommandWith(args, in, out, err, env, deps);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "spaceport-cli-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace spaceport::cli::testing

@@ -1,0 +1,292 @@
+#include "edge/client_connection.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "core/log.h"
+#include "edge/filters.h"
+#include "edge/local_exchange.h"
+#include "edge/static_files.h"
+
+namespace spaceport::edge {
+
+ClientConnection::ClientConnection(LoopContext* ctx, http::UniqueFd fd, std::string peer)
+    : ctx_(ctx), fd_(std::move(fd)), id_(ctx->next_id++), peer_(std::move(peer)),
+      parser_(ctx->options->max_header_bytes) {}
+
+ClientConnection::~ClientConnection() = default;
+
+void ClientConnection::Start() {
+  ctx_->connections.emplace(id_, this);
+  ctx_->metrics->ConnectionOpened();
+  deadline_ = ctx_->clock->Now() + ctx_->options->idle_timeout;
+  if (!ctx_->loop->Add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this).ok()) return Close();
+  readable_ = true;  // data may already be waiting
+  Pump();
+}
+
+void ClientConnection::OnIo(uint32_t events) {
+  if (state_ == State::kClosed || state_ == State::kLocal) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
+  Pump();
+}
+
+void ClientConnection::Pump() {
+  while (state_ != State::kClosed && state_ != State::kLocal) {
+    bool progress = false;
+    switch (state_) {
+      case State::kReadHead: progress = StepReadHead(); break;
+      case State::kProxy: progress = StepProxy(); break;
+      case State::kTunnel: progress = StepTunnel(); break;
+      default: break;
+    }
+    if (state_ == State::kClosed || state_ == State::kLocal) return;
+    progress |= FlushClient();
+    if (state_ == State::kClosed) return;
+    if (close_after_flush_ && out_.empty() && state_ == State::kReadHead) return Close();
+    if (!progress) return;
+  }
+}
+
+bool ClientConnection::ReadClient() {
+  if (!readable_ || client_eof_) return false;
+  ssize_t n = in_.ReadFrom(fd_.get(), kReadChunk);
+  if (n > 0) return true;
+  if (n == 0) {
+    client_eof_ = true;
+    return true;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    readable_ = false;
+  } else if (errno != EINTR) {
+    client_eof_ = true;
+    return true;
+  }
+  return false;
+}
+
+bool ClientConnection::FlushClient() {
+  bool progress = false;
+  while (!out_.empty() && writable_) {
+    ssize_t n = out_.WriteTo(fd_.get());
+    if (n > 0) {
+      progress = true;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      writable_ = false;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      Close();  // client gone
+      return false;
+    }
+  }
+  if (out_.empty()) out_.ShrinkIfEmpty();
+  return progress;
+}
+
+bool ClientConnection::StepReadHead() {
+  if (close_after_flush_) return false;
+  bool progress = false;
+  if (in_.size() < ctx_->options->max_header_bytes + 1) progress = ReadClient();
+  if (in_.empty()) {
+    if (client_eof_) Close();
+    return progress;
+  }
+  if (!head_started_) {
+    head_started_ = true;
+    deadline_ = ctx_->clock->Now() + ctx_->options->header_timeout;
+  }
+  req_ = RequestContext();
+  switch (parser_.ParseRequest(in_.view(), &req_.request)) {
+    case http::ParseOutcome::kNeedMore:
+      if (client_eof_) Close();
+      return progress;
+    case http::ParseOutcome::kError:
+      keep_alive_ = false;
+      req_.kind = RouteKind::kEdge;
+      started_at_ = ctx_->clock->Now();
+      SendLocalReply(JsonError(parser_.error_status(), parser_.error()));
+      return true;
+    case http::ParseOutcome::kDone:
+      BeginRequest(parser_.head_size());
+      return true;
+  }
+  return progress;
+}
+
+void ClientConnection::BeginRequest(size_t head_size) {
+  in_.Consume(head_size);
+  started_at_ = ctx_->clock->Now();
+  http::Request& r = req_.request;
+  r.remote_addr = peer_;
+  keep_alive_ = r.version_minor >= 1 ? !r.headers.HasToken("Connection", "close")
+                                     : r.headers.HasToken("Connection", "keep-alive");
+  req_.callbacks = this;
+  auto framing = http::RequestFraming(r);
+  if (!framing.ok()) {
+    keep_alive_ = false;
+    req_.kind = RouteKind::kEdge;
+    return SendLocalReply(JsonError(400, framing.status().message()));
+  }
+  req_framing_ = *framing;
+  state_ = State::kFiltering;
+  next_filter_ = 0;
+  RunFilters();
+}
+
+void ClientConnection::RunFilters() {
+  const auto& filters = *ctx_->filters;
+  while (state_ == State::kFiltering && next_filter_ < filters.size()) {
+    FilterStatus s = filters[next_filter_++]->OnRequestHeaders(req_);
+    if (s == FilterStatus::kStop) return;  // replied, or paused until ContinueDecoding
+  }
+  if (state_ == State::kFiltering) Dispatch();
+}
+
+void ClientConnection::ContinueDecoding() {
+  if (!ctx_->loop->InLoopThread()) {
+    LoopContext* ctx = ctx_;
+    uint64_t id = id_;
+    ctx_->loop->Post([ctx, id] {
+      auto it = ctx->connections.find(id);
+      if (it != ctx->connections.end()) it->second->ContinueDecoding();
+    });
+    return;
+  }
+  if (state_ != State::kFiltering) return;
+  RunFilters();
+  Pump();
+}
+
+void ClientConnection::SendLocalReply(http::Response response) {
+  if (!ctx_->loop->InLoopThread()) {
+    LoopContext* ctx = ctx_;
+    uint64_t id = id_;
+    ctx_->loop->Post([ctx, id, r = std::move(response)]() mutable {
+      auto it = ctx->connections.find(id);
+      if (it != ctx->connections.end()) {
+        it->second->SendLocalReply(std::move(r));
+        it->second->Pump();
+      }
+    });
+    return;
+  }
+  // The unread request body is not worth draining here: close after the reply.
+  if (req_framing_.kind != http::BodyFraming::kNone) keep_alive_ = false;
+  response.headers.Set("Content-Length", std::to_string(response.body.size()));
+  response.headers.Remove("Transfer-Encoding");
+  response.headers.Remove("Connection");
+  if (!keep_alive_) {
+    response.headers.Add("Connection", "close");
+  } else if (req_.request.version_minor == 0) {
+    response.headers.Add("Connection", "keep-alive");
+  }
+  std::string head;
+  http::AppendResponseHead(response.status, response.headers, &head);
+  out_.Append(head);
+  if (req_.request.method != "HEAD") out_.Append(response.body);
+  EndRequest(response.status);
+}
+
+void ClientConnection::EndRequest(int status) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(ctx_->clock->Now() - started_at_).count();
+  ctx_->metrics->RecordRequest(req_.kind, status, micros);
+  if (!keep_alive_) close_after_flush_ = true;
+  ResetForNextRequest();
+}
+
+void ClientConnection::ResetForNextRequest() {
+  state_ = State::kReadHead;
+  parser_.Reset();
+  req_ = RequestContext();
+  req_framing_ = http::BodyFraming();
+  head_started_ = false;
+  deadline_ = ctx_->clock->Now() + ctx_->options->idle_timeout;
+  if (in_.empty()) in_.ShrinkIfEmpty();
+}
+
+void ClientConnection::Dispatch() {
+  if (req_.kind == RouteKind::kAppProxy && req_.route) return StartProxy(false);
+  if (req_.kind == RouteKind::kHub && ctx_->hub == nullptr) {
+    return SendLocalReply(JsonError(404, "not found"));
+  }
+  StartLocal();
+}
+
+void ClientConnection::StartLocal() {
+  state_ = State::kLocal;
+  ctx_->loop->Remove(fd_.get());
+  std::string buffered(in_.view());
+  in_.Clear();
+  LoopContext* ctx = ctx_;
+  uint64_t id = id_;
+  int fd = fd_.get();
+  Millis timeout = ctx_->options->idle_timeout;
+  auto request = std::make_shared<http::Request>(std::move(req_.request));
+  http::Handler* hub = req_.kind == RouteKind::kHub ? ctx_->hub : nullptr;
+  std::string root = req_.route ? req_.route->static_root : std::string();
+  http::BodyFraming framing = req_framing_;
+  bool keep_alive = keep_alive_;
+  bool ok = ctx_->workers->Submit([=, buffered = std::move(buffered)]() mutable {
+    LocalResult result = RunLocalExchange(fd, *request, framing, std::move(buffered), keep_alive, timeout,
+                                          [&](http::BodyReader& body, http::ResponseWriter& out) {
+                                            if (hub != nullptr) {
+                                              hub->Handle(*request, body, out);
+                                            } else {
+                                              ServeStaticFile(root, *request, out);
+                                            }
+                                          });
+    ctx->loop->Post([ctx, id, result = std::move(result)]() mutable {
+      auto it = ctx->connections.find(id);
+      if (it != ctx->connections.end()) {
+        it->second->OnLocalDone(result.keep_alive, result.status, std::move(result.leftover));
+      }
+    });
+  });
+  if (!ok) Close();
+}
+
+void ClientConnection::OnLocalDone(bool keep_alive, int status, std::string leftover) {
+  keep_alive_ = keep_alive;
+  state_ = State::kFiltering;  // not kLocal: EndRequest/Close may run normally now
+  in_.Append(leftover);
+  EndRequest(status == 0 ? 500 : status);
+  if (close_after_flush_) return Close();
+  if (!ctx_->loop->Add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this).ok()) return Close();
+  readable_ = true;
+  writable_ = true;
+  Pump();
+}
+
+void ClientConnection::CheckTimeout(SteadyTime now) {
+  if (state_ != State::kReadHead || now < deadline_) return;
+  if (!in_.empty() && out_.empty()) {
+    // A head that never completed: tell the client why, then close.
+    out_.Append("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    FlushClient();
+  }
+  if (state_ != State::kClosed) Close();
+}
+
+void ClientConnection::ShutdownSocket() {
+  if (fd_.valid()) ::shutdown(fd_.get(), SHUT_RDWR);
+}
+
+void ClientConnection::Close() {
+  if (state_ == State::kClosed) return;
+  bool was_local = state_ == State::kLocal;
+  state_ = State::kClosed;
+  if (px_ && px_->up) ctx_->pool->Close(px_->up);
+  px_.reset();
+  if (!was_local) ctx_->loop->Remove(fd_.get());
+  fd_.reset();
+  ctx_->metrics->ConnectionClosed();
+  ctx_->connections.erase(id_);
+  ctx_->loop->Defer([self = this] { delete self; });
+}
+
+}  // namespace spaceport::edge

@@ -1,0 +1,123 @@
+// ClientConnection: one client's TCP connection to the edge, driven by its
+// event loop (edge-triggered epoll; every event runs Pump(), which moves
+// bytes until nothing more can move).
+//
+// Per request: read and parse the head (header timeout against slowloris),
+// run the filter chain, then either proxy (non-blocking, streaming both ways
+// with bounded buffers and backpressure, WebSocket tunnel on 101) or hand the
+// socket to a worker for a local Handler and take it back afterwards.
+// Ownership: owned by LoopContext::connections; deletes itself (deferred)
+// on close. Thread safety: loop thread only; ContinueDecoding and
+// SendLocalReply post to the loop when called from elsewhere.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "edge/buffer.h"
+#include "edge/filter.h"
+#include "edge/loop_context.h"
+#include "edge/upstream_pool.h"
+#include "http/parser.h"
+
+namespace spaceport::edge {
+
+class ClientConnection : public http::IoHandler, public FilterCallbacks, public UpstreamOwner {
+ public:
+  static constexpr size_t kMaxBuffered = 256 * 1024;
+  static constexpr size_t kReadChunk = 64 * 1024;
+
+  ClientConnection(LoopContext* ctx, http::UniqueFd fd, std::string peer);
+  ~ClientConnection() override;
+  void Start();
+  uint64_t id() const { return id_; }
+
+  void OnIo(uint32_t events) override;
+  void OnUpstreamIo() override { Pump(); }
+  void ContinueDecoding() override;
+  void SendLocalReply(http::Response response) override;
+  // Closes an idle or stuck connection past its deadline.
+  void CheckTimeout(SteadyTime now);
+  // Server shutdown: unblocks a worker using the socket.
+  void ShutdownSocket();
+  void Close();
+
+ private:
+  enum class State { kReadHead, kFiltering, kProxy, kLocal, kTunnel, kClosed };
+
+  void Pump();
+  bool StepReadHead();
+  bool ReadClient();
+  bool FlushClient();
+  void BeginRequest(size_t head_size);
+  void RunFilters();
+  void Dispatch();
+  void StartLocal();
+  void OnLocalDone(bool keep_alive, int status, std::string leftover);
+  void EndRequest(int status);
+  void ResetForNextRequest();
+
+  // Proxy path (client_proxy.cc).
+  void StartProxy(bool fresh);
+  bool StepProxy();
+  bool ForwardRequestBody();
+  bool WriteUpstream();
+  bool ReadUpstream();
+  bool ProcessUpstreamIn();
+  bool ProcessResponseHead();
+  bool ForwardResponseBody();
+  void HandleUpstreamEof();
+  void UpstreamFailed(std::string_view why);
+  void FinishExchange();
+  void ReleaseUpstream(bool reusable);
+  bool StepTunnel();
+
+  LoopContext* ctx_;
+  http::UniqueFd fd_;
+  uint64_t id_;
+  std::string peer_;
+  State state_ = State::kReadHead;
+  Buffer in_;
+  Buffer out_;
+  bool readable_ = false;
+  bool writable_ = true;
+  bool client_eof_ = false;
+  bool close_after_flush_ = false;
+  bool head_started_ = false;
+  SteadyTime deadline_{};
+  http::HeadParser parser_;
+
+  // Current request.
+  RequestContext req_;
+  size_t next_filter_ = 0;
+  http::BodyFraming req_framing_;
+  bool keep_alive_ = true;
+  SteadyTime started_at_{};
+
+  // Current proxy exchange.
+  struct Proxy {
+    UpstreamConn* up = nullptr;
+    Buffer up_out;
+    std::string head;  // kept for one retry on a fresh connection
+    uint64_t req_remaining = 0;
+    http::ChunkedDecoder req_chunks;
+    bool req_done = false;
+    bool upgrade = false;
+    bool retried = false;
+    http::HeadParser resp_parser;
+    http::ResponseHead resp;
+    bool resp_head_done = false;
+    http::BodyFraming resp_framing;
+    uint64_t resp_remaining = 0;
+    http::ChunkedDecoder resp_chunks;
+    bool dechunk = false;
+    bool resp_done = false;
+    bool upstream_eof = false;
+    bool any_response_byte = false;
+    bool sent_to_client = false;
+    std::string scratch;
+  };
+  std::optional<Proxy> px_;
+};
+
+}  // namespace spaceport::edge

@@ -1,0 +1,144 @@
+#include "edge/edge_server.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "core/log.h"
+#include "edge/client_connection.h"
+#include "edge/filters.h"
+#include "edge/loop_context.h"
+#include "http/socket.h"
+
+namespace spaceport::edge {
+namespace {
+
+constexpr Millis kSweepInterval{250};
+
+class Listener : public http::IoHandler {
+ public:
+  Listener(LoopContext* ctx, http::UniqueFd fd) : ctx_(ctx), fd_(std::move(fd)) {}
+  int fd() const { return fd_.get(); }
+
+  void OnIo(uint32_t) override {
+    while (true) {
+      int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (c < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;  // EAGAIN, or EMFILE: try again on the next event
+      }
+      http::SetNoDelay(c);
+      auto* conn = new ClientConnection(ctx_, http::UniqueFd(c), http::PeerAddress(c));
+      conn->Start();
+    }
+  }
+
+ private:
+  LoopContext* ctx_;
+  http::UniqueFd fd_;
+};
+
+struct LoopThread {
+  std::unique_ptr<http::EventLoop> loop;
+  LoopContext ctx;
+  std::unique_ptr<Listener> listener;
+  std::thread thread;
+};
+
+void Sweep(LoopContext* ctx) {
+  SteadyTime now = ctx->clock->Now();
+  std::vector<ClientConnection*> conns;
+  conns.reserve(ctx->connections.size());
+  for (auto& [id, c] : ctx->connections) conns.push_back(c);
+  for (auto* c : conns) c->CheckTimeout(now);
+  ctx->pool->Sweep();
+  ctx->loop->RunAfter(kSweepInterval, [ctx] { Sweep(ctx); });
+}
+
+}  // namespace
+
+struct EdgeServer::Impl {
+  EdgeOptions options;
+  const Clock* clock = nullptr;
+  EdgeMetrics metrics;
+  std::vector<std::unique_ptr<Filter>> filters;
+  std::unique_ptr<WorkerPool> workers;
+  std::vector<std::unique_ptr<LoopThread>> loops;
+  int port = 0;
+  bool stopped = false;
+};
+
+EdgeServer::EdgeServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EdgeServer::~EdgeServer() { Stop(); }
+
+int EdgeServer::port() const { return impl_->port; }
+
+Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runtime::RouteTable* routes,
+                                                      http::Handler* hub, const Clock* clock) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->clock = clock;
+  impl->filters.push_back(std::make_unique<PathGuardFilter>());
+  impl->filters.push_back(std::make_unique<RouteFilter>(routes, impl->options.apps_domain));
+  impl->filters.push_back(std::make_unique<SanitizeFilter>());
+  impl->workers = std::make_unique<WorkerPool>(impl->options.max_local_handler_threads);
+  int threads = std::max(1, impl->options.threads);
+  int port = impl->options.listen_port;
+  for (int i = 0; i < threads; ++i) {
+    auto lt = std::make_unique<LoopThread>();
+    ASSIGN_OR_RETURN(lt->loop, http::EventLoop::Create(clock));
+    ASSIGN_OR_RETURN(http::UniqueFd fd, http::ListenTcp(impl->options.listen_host, port, true));
+    if (port == 0) port = http::LocalPort(fd.get());
+    LoopContext& ctx = lt->ctx;
+    ctx.loop = lt->loop.get();
+    ctx.options = &impl->options;
+    ctx.clock = clock;
+    ctx.metrics = &impl->metrics;
+    ctx.filters = &impl->filters;
+    ctx.hub = hub;
+    ctx.workers = impl->workers.get();
+    ctx.pool = std::make_unique<UpstreamPool>(lt->loop.get(), clock);
+    lt->listener = std::make_unique<Listener>(&ctx, std::move(fd));
+    RETURN_IF_ERROR(lt->loop->Add(lt->listener->fd(), EPOLLIN, lt->listener.get()));
+    LoopContext* ctx_ptr = &ctx;
+    lt->loop->RunAfter(kSweepInterval, [ctx_ptr] { Sweep(ctx_ptr); });
+    impl->loops.push_back(std::move(lt));
+  }
+  impl->port = port;
+  for (auto& lt : impl->loops) {
+    http::EventLoop* loop = lt->loop.get();
+    lt->thread = std::thread([loop] { loop->Run(); });
+  }
+  return std::unique_ptr<EdgeServer>(new EdgeServer(std::move(impl)));
+}
+
+void EdgeServer::Stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  // Unblock workers that hold client sockets, from each loop's own thread.
+  for (auto& lt : impl_->loops) {
+    LoopContext* ctx = &lt->ctx;
+    lt->loop->Post([ctx] {
+      for (auto& [id, c] : ctx->connections) c->ShutdownSocket();
+    });
+  }
+  for (auto& lt : impl_->loops) lt->loop->Stop();
+  for (auto& lt : impl_->loops) {
+    if (lt->thread.joinable()) lt->thread.join();
+  }
+  impl_->workers->Stop();
+  for (auto& lt : impl_->loops) {
+    std::vector<ClientConnection*> conns;
+    for (auto& [id, c] : lt->ctx.connections) conns.push_back(c);
+    for (auto* c : conns) c->Close();
+    lt->loop->RunPending();  // deletes the closed connections
+    lt->ctx.pool.reset();
+    lt->loop->RunPending();
+  }
+}
+
+void EdgeServer::AppendMetrics(std::string* out) const { impl_->metrics.AppendTo(out); }
+
+}  // namespace spaceport::edge

@@ -1,0 +1,57 @@
+// EdgeServer: the public HTTP listener in front of the hub and every app.
+//
+// Each request runs through a filter chain (filter.h): path guard, route,
+// sanitize, then a terminal that either proxies to the app's upstream
+// (non-blocking, in the event loop) or runs a local blocking Handler (hub,
+// static files) on a worker thread. One event loop per thread, each with its
+// own SO_REUSEPORT listener and its own upstream connection pool.
+//
+// Ownership: the server borrows routes, hub and clock; they must outlive it.
+// Thread safety: Start/Stop/AppendMetrics from any thread; Stop is idempotent
+// and waits for loop and worker threads.
+// Failure: Start returns Unavailable when the port cannot be bound. Request
+// errors become HTTP responses (400/404/431/502/503), never crashes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "http/handler.h"
+#include "runtime/routes.h"
+
+namespace spaceport::edge {
+
+struct EdgeOptions {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;  // 0 = any
+  int threads = 2;
+  std::string apps_domain = "localhost";
+  std::string public_url;
+  size_t max_header_bytes = 65536;
+  Millis header_timeout{15000};
+  Millis idle_timeout{75000};
+  int max_local_handler_threads = 64;
+};
+
+class EdgeServer {
+ public:
+  static Result<std::unique_ptr<EdgeServer>> Start(EdgeOptions options, runtime::RouteTable* routes,
+                                                   http::Handler* hub, const Clock* clock);
+  ~EdgeServer();
+  EdgeServer(const EdgeServer&) = delete;
+  EdgeServer& operator=(const EdgeServer&) = delete;
+
+  int port() const;
+  void Stop();
+  // Prometheus text exposition of the edge's counters.
+  void AppendMetrics(std::string* out) const;
+
+ private:
+  struct Impl;
+  explicit EdgeServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spaceport::edge

@@ -1,0 +1,429 @@
+#include "edge/edge_server.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+
+#include "http/client.h"
+#include "http/parser.h"
+#include "http/socket.h"
+
+namespace spaceport::edge {
+namespace {
+
+using http::UniqueFd;
+
+// A blocking upstream app: one thread per connection, keep-alive.
+class TestUpstream {
+ public:
+  explicit TestUpstream(std::string name) : name_(std::move(name)) {
+    listen_ = std::move(http::ListenTcp("127.0.0.1", 0, false)).value();
+    http::SetNonBlocking(listen_.get(), false).ok();
+    port_ = http::LocalPort(listen_.get());
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~TestUpstream() {
+    stopping_ = true;
+    ::shutdown(listen_.get(), SHUT_RDWR);
+    accept_thread_.join();
+    {
+      std::lock_guard lock(mu_);
+      for (int fd : open_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : conn_threads_) t.join();
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+  uint64_t upload_bytes() const { return upload_bytes_; }
+  std::binary_semaphore sse_next{0};
+  std::promise<void> first_mb;
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      int c = ::accept(listen_.get(), nullptr, nullptr);
+      if (c < 0) return;
+      ++accepted_;
+      std::lock_guard lock(mu_);
+      open_.push_back(c);
+      conn_threads_.emplace_back([this, c] { Serve(c); });
+    }
+  }
+
+  bool Send(int fd, std::string_view s) { return ::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == (ssize_t)s.size(); }
+
+  void Serve(int fd) {
+    UniqueFd owned(fd);
+    std::string buf;
+    char tmp[65536];
+    while (true) {
+      http::HeadParser parser;
+      http::Request req;
+      http::ParseOutcome o;
+      while ((o = parser.ParseRequest(buf, &req)) == http::ParseOutcome::kNeedMore) {
+        ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+        if (n <= 0) return;
+        buf.append(tmp, n);
+      }
+      if (o != http::ParseOutcome::kDone) return;
+      std::string head = buf.substr(0, parser.head_size());
+      buf.erase(0, parser.head_size());
+      if (req.path == "/upload") {
+        uint64_t want = std::stoull(std::string(*req.headers.Get("Content-Length")));
+        uint64_t got = std::min<uint64_t>(buf.size(), want);
+        buf.erase(0, got);
+        bool signalled = false;
+        while (got < want) {
+          ssize_t n = ::recv(fd, tmp, std::min<uint64_t>(sizeof(tmp), want - got), 0);
+          if (n <= 0) return;
+          got += n;
+          upload_bytes_ = got;
+          if (!signalled && got >= (1 << 20)) {
+            signalled = true;
+            first_mb.set_value();
+          }
+        }
+        std::string body = std::to_string(got);
+        Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+      } else if (req.path == "/sse") {
+        Send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 1; i <= 3; ++i) {
+          std::string ev = "data: " + std::to_string(i) + "\n\n";
+          char hex[16];
+          snprintf(hex, sizeof(hex), "%zx\r\n", ev.size());
+          Send(fd, std::string(hex) + ev + "\r\n");
+          if (i < 3) sse_next.acquire();
+        }
+        Send(fd, "0\r\n\r\n");
+      } else if (req.path == "/ws") {
+        Send(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+        if (!buf.empty()) Send(fd, buf);
+        while (true) {
+          ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+          if (n <= 0) return;
+          Send(fd, std::string_view(tmp, n));
+        }
+      } else {
+        std::string body = name_ + "\n" + head;
+        Send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\n\r\n" + body);
+      }
+    }
+  }
+
+  std::string name_;
+  UniqueFd listen_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::atomic<uint64_t> upload_bytes_{0};
+  std::mutex mu_;
+  std::vector<int> open_;
+  std::vector<std::thread> conn_threads_;
+  std::thread accept_thread_;
+};
+
+class HubStub : public http::Handler {
+ public:
+  void Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) override {
+    auto data = body.ReadAll(1 << 20);
+    out.Send(http::Response::Text(200, "hub:" + request.path + ":" + (data.ok() ? *data : "?"))).ok();
+  }
+};
+
+class EdgeServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    runtime::AppRoute route;
+    route.space_id = "alice/app";
+    route.subdomain = "alice-app";
+    route.stage = "RUNNING";
+    route.upstream_host = "127.0.0.1";
+    route.upstream_port = upstream_.port();
+    route.generation = 1;
+    routes_.Publish(route);
+    runtime::AppRoute sleeping;
+    sleeping.space_id = "bob/down";
+    sleeping.subdomain = "bob-down";
+    sleeping.stage = "BUILD_ERROR";
+    sleeping.error_message = "pip failed";
+    routes_.Publish(sleeping);
+    EdgeOptions options;
+    options.listen_port = 0;
+    options.threads = 1;
+    auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+  }
+
+  std::string Url(std::string_view path) { return "http://127.0.0.1:" + std::to_string(server_->port()) + std::string(path); }
+
+  Result<http::ClientResponse> Get(std::string_view path, std::string host = "", http::Headers extra = {}) {
+    http::ClientRequest r;
+    r.url = Url(path);
+    r.headers = std::move(extra);
+    if (!host.empty()) r.headers.Set("Host", host);
+    r.timeout = Millis(10000);
+    return http::Fetch(r);
+  }
+
+  UniqueFd Connect() { return std::move(http::ConnectTcp("127.0.0.1", server_->port(), 5000)).value(); }
+
+  static void SendAll(int fd, std::string_view s) {
+    while (!s.empty()) {
+      ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
+      ASSERT_GT(n, 0);
+      s.remove_prefix(n);
+    }
+  }
+  // Reads one Content-Length response from a keep-alive socket.
+  static std::string ReadResponse(int fd) {
+    std::string buf;
+    char tmp[4096];
+    while (true) {
+      http::HeadParser p;
+      http::ResponseHead head;
+      if (p.ParseResponse(buf, &head) == http::ParseOutcome::kDone) {
+        size_t len = std::stoul(std::string(head.headers.Get("Content-Length").value_or("0")));
+        while (buf.size() < p.head_size() + len) {
+          ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+          if (n <= 0) return buf;
+          buf.append(tmp, n);
+        }
+        return buf;
+      }
+      ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+      if (n <= 0) return buf;
+      buf.append(tmp, n);
+    }
+  }
+
+  FakeClock clock_;
+  TestUpstream upstream_{"v1"};
+  runtime::RouteTable routes_;
+  HubStub hub_;
+  std::unique_ptr<EdgeServer> server_;
+};
+
+TEST_F(EdgeServerTest, ProxiesByHostAndByPathWithForwardedHeaders) {
+  http::Headers extra;
+  extra.Add("X-Spaceport-User", "mallory");
+  extra.Add("X-Forwarded-For", "10.0.0.9");
+  auto r = Get("/hello?x=1", "alice-app.localhost:8080", extra);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("v1\nGET /hello?x=1 HTTP/1.1"), std::string::npos) << r->body;
+  EXPECT_EQ(r->body.find("mallory"), std::string::npos);
+  EXPECT_NE(r->body.find("X-Forwarded-For: 10.0.0.9, 127.0.0.1"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("X-Forwarded-Proto: http"), std::string::npos);
+  EXPECT_NE(r->body.find("X-Forwarded-Host: alice-app.localhost:8080"), std::string::npos);
+  EXPECT_EQ(r->body.find("Connection: close"), std::string::npos);  // hop-by-hop stripped
+
+  auto p = Get("/spaces/alice/app/app/page?q=2");
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(p->body.find("GET /page?q=2 HTTP/1.1"), std::string::npos) << p->body;
+  EXPECT_NE(p->body.find("X-Forwarded-Prefix: /spaces/alice/app/app"), std::string::npos);
+}
+
+TEST_F(EdgeServerTest, RedirectsNotFoundUnavailableAndDotDot) {
+  auto redirect = Get("/spaces/alice/app/app?x=1");
+  ASSERT_TRUE(redirect.ok());
+  EXPECT_EQ(redirect->status, 301);
+  EXPECT_EQ(redirect->headers.Get("Location").value(), "/spaces/alice/app/app/?x=1");
+  auto unknown = Get("/", "nobody-here.localhost");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_NE(unknown->body.find("\"error\""), std::string::npos);
+  auto down = Get("/", "bob-down.localhost");
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->status, 503);
+  EXPECT_EQ(down->headers.Get("Retry-After").value(), "5");
+  EXPECT_NE(down->body.find("BUILD_ERROR"), std::string::npos);
+  EXPECT_NE(down->body.find("pip failed"), std::string::npos);
+  http::Headers html;
+  html.Add("Accept", "text/html");
+  auto down_html = Get("/", "bob-down.localhost", html);
+  EXPECT_NE(down_html->headers.Get("Content-Type")->find("text/html"), std::string::npos);
+  for (const char* path : {"/a/../b", "/a/%2e%2E/b", "/spaces/alice/app/app/..%2fx", "/a\\..\\b"}) {
+    auto bad = Get(path);
+    ASSERT_TRUE(bad.ok());
+    EXPECT_EQ(bad->status, 400) << path;
+    EXPECT_EQ(bad->body, R"({"error":"path contains '..'"})");
+  }
+  auto hub = Get("/api/whoami-v2");
+  ASSERT_TRUE(hub.ok());
+  EXPECT_EQ(hub->body, "hub:/api/whoami-v2:");
+}
+
+TEST_F(EdgeServerTest, KeepAliveReusesClientAndUpstreamConnections) {
+  UniqueFd c = Connect();
+  for (int i = 0; i < 5; ++i) {
+    SendAll(c.get(), "GET /k HTTP/1.1\r\nHost: alice-app.localhost\r\n\r\n");
+    std::string resp = ReadResponse(c.get());
+    EXPECT_NE(resp.find("HTTP/1.1 200"), std::string::npos) << resp;
+  }
+  // Hub requests on the same connection go through a worker and come back.
+  SendAll(c.get(), "POST /hub HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_NE(ReadResponse(c.get()).find("hub:/hub:abc"), std::string::npos);
+  SendAll(c.get(), "GET /k HTTP/1.1\r\nHost: alice-app.localhost\r\n\r\n");
+  EXPECT_NE(ReadResponse(c.get()).find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(upstream_.accepted(), 1);
+  std::string metrics;
+  server_->AppendMetrics(&metrics);
+  EXPECT_NE(metrics.find("spaceport_edge_requests_total{route=\"app_proxy\",code=\"2xx\"} 6"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("spaceport_edge_open_connections 1"), std::string::npos);
+}
+
+TEST_F(EdgeServerTest, SmugglingAndOversizedHeadsRejected) {
+  UniqueFd c = Connect();
+  SendAll(c.get(), "POST / HTTP/1.1\r\nHost: alice-app.localhost\r\nContent-Length: 4\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_NE(ReadResponse(c.get()).find("HTTP/1.1 400"), std::string::npos);
+  UniqueFd big = Connect();
+  SendAll(big.get(), "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(70000, 'a') + "\r\n\r\n");
+  EXPECT_NE(ReadResponse(big.get()).find("HTTP/1.1 431"), std::string::npos);
+  EXPECT_EQ(upstream_.accepted(), 0);
+}
+
+TEST_F(EdgeServerTest, HeaderTimeoutClosesSlowClients) {
+  UniqueFd c = Connect();
+  SendAll(c.get(), "GET / HTTP/1.1\r\nHo");
+  // The edge may read the bytes after an advance; keep advancing until it answers.
+  pollfd p{c.get(), POLLIN, 0};
+  for (int i = 0; i < 50 && ::poll(&p, 1, 100) == 0; ++i) clock_.Advance(Millis(16000));
+  std::string resp = ReadResponse(c.get());  // returns when the edge closes
+  EXPECT_NE(resp.find("408"), std::string::npos) << resp;
+  // An idle keep-alive connection is closed silently after idle_timeout.
+  UniqueFd idle = Connect();
+  pollfd q{idle.get(), POLLIN, 0};
+  for (int i = 0; i < 50 && ::poll(&q, 1, 100) == 0; ++i) clock_.Advance(Millis(80000));
+  char b;
+  EXPECT_EQ(::recv(idle.get(), &b, 1, 0), 0);
+}
+
+TEST_F(EdgeServerTest, StreamsLargeUploadWithBoundedBuffers) {
+  constexpr uint64_t kTotal = 50ull << 20;
+  UniqueFd c = Connect();
+  SendAll(c.get(), "POST /upload HTTP/1.1\r\nHost: alice-app.localhost\r\nContent-Length: " + std::to_string(kTotal) +
+                       "\r\n\r\n");
+  std::string block(1 << 20, 'x');
+  // Send 4 MB, then require the app to have seen data before sending the rest.
+  for (int i = 0; i < 4; ++i) SendAll(c.get(), block);
+  auto first = upstream_.first_mb.get_future();
+  ASSERT_EQ(first.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_LT(upstream_.upload_bytes(), kTotal);
+  for (uint64_t sent = 4 << 20; sent < kTotal; sent += block.size()) SendAll(c.get(), block);
+  std::string resp = ReadResponse(c.get());
+  EXPECT_NE(resp.find("\r\n\r\n" + std::to_string(kTotal)), std::string::npos) << resp;
+}
+
+TEST_F(EdgeServerTest, ServerSentEventsArriveOneByOne) {
+  std::vector<std::string> chunks;
+  http::ClientRequest r;
+  r.url = Url("/sse");
+  r.headers.Add("Host", "alice-app.localhost");
+  r.timeout = Millis(10000);
+  Status s = http::FetchStream(
+      r, [](const http::ClientResponse&) {},
+      [&](std::string_view chunk) {
+        chunks.emplace_back(chunk);
+        upstream_.sse_next.release();  // the app sends the next event only now
+        return true;
+      });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(chunks, (std::vector<std::string>{"data: 1\n\n", "data: 2\n\n", "data: 3\n\n"}));
+}
+
+TEST_F(EdgeServerTest, WebSocketUpgradeBecomesTunnel) {
+  UniqueFd c = Connect();
+  SendAll(c.get(), "GET /ws HTTP/1.1\r\nHost: alice-app.localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                   "Sec-WebSocket-Key: x\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  std::string buf;
+  char tmp[4096];
+  while (buf.find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = ::recv(c.get(), tmp, sizeof(tmp), 0);
+    ASSERT_GT(n, 0);
+    buf.append(tmp, n);
+  }
+  EXPECT_EQ(buf.substr(0, 12), "HTTP/1.1 101");
+  EXPECT_NE(buf.find("Upgrade: websocket"), std::string::npos);
+  for (std::string msg : {"ping-1", "ping-2-longer"}) {
+    SendAll(c.get(), msg);
+    std::string echo;
+    while (echo.size() < msg.size()) {
+      ssize_t n = ::recv(c.get(), tmp, sizeof(tmp), 0);
+      ASSERT_GT(n, 0);
+      echo.append(tmp, n);
+    }
+    EXPECT_EQ(echo, msg);
+  }
+}
+
+TEST_F(EdgeServerTest, UpstreamDownIs502) {
+  runtime::AppRoute route;
+  route.space_id = "carol/gone";
+  route.subdomain = "carol-gone";
+  route.stage = "RUNNING";
+  route.upstream_host = "127.0.0.1";
+  auto l = http::ListenTcp("127.0.0.1", 0, false);
+  route.upstream_port = http::LocalPort(l->get());
+  l->reset();
+  routes_.Publish(route);
+  auto r = Get("/", "carol-gone.localhost");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 502);
+}
+
+TEST_F(EdgeServerTest, GenerationSwitchWhileRequestsFlow) {
+  TestUpstream v2("v2");
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::thread load([&] {
+    UniqueFd c = Connect();
+    while (!stop) {
+      SendAll(c.get(), "GET /k HTTP/1.1\r\nHost: alice-app.localhost\r\n\r\n");
+      if (ReadResponse(c.get()).find("HTTP/1.1 200") == std::string::npos) ++failures;
+    }
+  });
+  auto r1 = Get("/", "alice-app.localhost");
+  EXPECT_EQ(r1->body.substr(0, 3), "v1\n");
+  runtime::AppRoute route = *routes_.FindBySpaceId("alice/app");
+  route.upstream_port = v2.port();
+  route.generation = 2;
+  routes_.Publish(route);
+  bool switched = false;
+  for (int i = 0; i < 100 && !switched; ++i) {
+    auto r = Get("/", "alice-app.localhost");
+    switched = r.ok() && r->body.substr(0, 3) == "v2\n";
+  }
+  stop = true;
+  load.join();
+  EXPECT_TRUE(switched);
+  EXPECT_EQ(failures, 0);
+}
+
+TEST_F(EdgeServerTest, Http10ClientGetsCloseDelimitedSse) {
+  UniqueFd c = Connect();
+  SendAll(c.get(), "GET /sse HTTP/1.0\r\nHost: alice-app.localhost\r\n\r\n");
+  upstream_.sse_next.release();
+  upstream_.sse_next.release();
+  std::string all;
+  char tmp[4096];
+  ssize_t n;
+  while ((n = ::recv(c.get(), tmp, sizeof(tmp), 0)) > 0) all.append(tmp, n);
+  EXPECT_NE(all.find("\r\n\r\ndata: 1\n\ndata: 2\n\ndata: 3\n\n"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Transfer-Encoding"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spaceport::edge

@@ -1,0 +1,48 @@
+// The edge's request filter chain.
+//
+// Each filter looks at (and may rewrite) the request head and returns
+// kContinue to pass it on, or kStop to pause it: either because it answered
+// (callbacks->SendLocalReply) or because it waits for something (a wake, a
+// credit hold) and will call callbacks->ContinueDecoding() later, from any
+// thread. After the last filter, the connection runs the terminal: proxy to
+// ctx.route's upstream, or a local handler (hub, static files).
+// Ownership: filters are shared by every connection and must be stateless or
+// thread safe; per-request state lives in RequestContext.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "edge/metrics.h"
+#include "http/message.h"
+#include "runtime/routes.h"
+
+namespace spaceport::edge {
+
+enum class FilterStatus { kContinue, kStop };
+
+class FilterCallbacks {
+ public:
+  virtual ~FilterCallbacks() = default;
+  // Resumes the chain after a filter returned kStop. Safe from any thread.
+  virtual void ContinueDecoding() = 0;
+  // Answers the request now; the chain ends. Call from the filter or, after
+  // kStop, from any thread.
+  virtual void SendLocalReply(http::Response response) = 0;
+};
+
+struct RequestContext {
+  http::Request request;
+  RouteKind kind = RouteKind::kHub;
+  std::shared_ptr<const runtime::AppRoute> route;  // set for app requests
+  bool tls = false;                                // X-Forwarded-Proto
+  FilterCallbacks* callbacks = nullptr;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  virtual FilterStatus OnRequestHeaders(RequestContext& ctx) = 0;
+};
+
+}  // namespace spaceport::edge

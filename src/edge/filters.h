@@ -1,0 +1,49 @@
+// The edge's built-in filters: path guard, route, sanitize.
+//
+// PathGuardFilter rejects any path with a ".." segment (also %2e%2e and
+// backslashes) with 400 before anything else looks at it. RouteFilter maps
+// the Host or the /spaces/{owner}/{name}/app/ prefix to an AppRoute (404 for
+// unknown apps, 503 while not serving, 301 to add the trailing slash) and
+// leaves everything else to the hub. SanitizeFilter strips client-sent
+// X-Spaceport-* identity headers and sets X-Forwarded-*.
+// Thread safety: stateless apart from the shared RouteTable (itself safe).
+#pragma once
+
+#include <string>
+
+#include "edge/filter.h"
+#include "runtime/routes.h"
+
+namespace spaceport::edge {
+
+// True when the path (raw or percent-decoded) has a ".." segment or a backslash.
+bool PathHasDotDot(std::string_view path);
+
+class PathGuardFilter : public Filter {
+ public:
+  FilterStatus OnRequestHeaders(RequestContext& ctx) override;
+};
+
+class RouteFilter : public Filter {
+ public:
+  RouteFilter(const runtime::RouteTable* routes, std::string apps_domain)
+      : routes_(routes), apps_suffix_("." + apps_domain) {}
+  FilterStatus OnRequestHeaders(RequestContext& ctx) override;
+
+ private:
+  FilterStatus Serve(RequestContext& ctx, std::shared_ptr<const runtime::AppRoute> route);
+
+  const runtime::RouteTable* routes_;
+  std::string apps_suffix_;
+};
+
+class SanitizeFilter : public Filter {
+ public:
+  FilterStatus OnRequestHeaders(RequestContext& ctx) override;
+};
+
+// The JSON or HTML 503 for an app that is not serving (by Accept).
+http::Response NotServingResponse(const http::Request& request, const runtime::AppRoute& route);
+http::Response JsonError(int status, std::string_view message);
+
+}  // namespace spaceport::edge

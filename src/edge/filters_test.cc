@@ -1,0 +1,138 @@
+#include "edge/filters.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+namespace spaceport::edge {
+namespace {
+
+class RecordingCallbacks : public FilterCallbacks {
+ public:
+  void ContinueDecoding() override { ++continued; }
+  void SendLocalReply(http::Response r) override { reply = std::move(r); }
+  int continued = 0;
+  std::optional<http::Response> reply;
+};
+
+RequestContext Make(std::string path, std::string host, RecordingCallbacks* cb) {
+  RequestContext ctx;
+  ctx.request.method = "GET";
+  ctx.request.path = path;
+  size_t q = path.find('?');
+  if (q != std::string::npos) {
+    ctx.request.path = path.substr(0, q);
+    ctx.request.query = path.substr(q + 1);
+  }
+  ctx.request.target = path;
+  ctx.request.headers.Add("Host", host);
+  ctx.request.remote_addr = "192.0.2.7";
+  ctx.callbacks = cb;
+  return ctx;
+}
+
+TEST(PathHasDotDotTest, CatchesEncodedAndBackslashForms) {
+  EXPECT_TRUE(PathHasDotDot("/a/../b"));
+  EXPECT_TRUE(PathHasDotDot("/.."));
+  EXPECT_TRUE(PathHasDotDot("/a/%2e%2e/b"));
+  EXPECT_TRUE(PathHasDotDot("/a/%2E./b"));
+  EXPECT_TRUE(PathHasDotDot("/a/..%2fb"));
+  EXPECT_TRUE(PathHasDotDot("/a/%252e%252e/b"));
+  EXPECT_TRUE(PathHasDotDot("/a\\b"));
+  EXPECT_TRUE(PathHasDotDot("/a%5cb"));
+  EXPECT_FALSE(PathHasDotDot("/a/..b/c"));
+  EXPECT_FALSE(PathHasDotDot("/a/.../c"));
+  EXPECT_FALSE(PathHasDotDot("/a/b.c/"));
+}
+
+class RouteFilterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    runtime::AppRoute r;
+    r.space_id = "alice/app";
+    r.subdomain = "alice-app";
+    r.stage = "RUNNING";
+    r.upstream_host = "127.0.0.1";
+    r.upstream_port = 9999;
+    routes_.Publish(r);
+    runtime::AppRoute s;
+    s.space_id = "alice/site";
+    s.subdomain = "alice-site";
+    s.stage = "RUNNING";
+    s.static_root = "/tmp/x";
+    routes_.Publish(s);
+    runtime::AppRoute d;
+    d.space_id = "bob/down";
+    d.subdomain = "bob-down";
+    d.stage = "SLEEPING";
+    routes_.Publish(d);
+  }
+  runtime::RouteTable routes_;
+  RouteFilter filter_{&routes_, "apps.example"};
+  RecordingCallbacks cb_;
+};
+
+TEST_F(RouteFilterTest, HostBasedRouting) {
+  auto ctx = Make("/x", "Alice-App.apps.example:8080", &cb_);
+  EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kContinue);
+  EXPECT_EQ(ctx.kind, RouteKind::kAppProxy);
+  ASSERT_TRUE(ctx.route);
+  EXPECT_EQ(ctx.route->space_id, "alice/app");
+  auto stat = Make("/", "alice-site.apps.example", &cb_);
+  EXPECT_EQ(filter_.OnRequestHeaders(stat), FilterStatus::kContinue);
+  EXPECT_EQ(stat.kind, RouteKind::kAppStatic);
+  auto unknown = Make("/", "zed.apps.example", &cb_);
+  EXPECT_EQ(filter_.OnRequestHeaders(unknown), FilterStatus::kStop);
+  EXPECT_EQ(cb_.reply->status, 404);
+}
+
+TEST_F(RouteFilterTest, PathBasedRoutingStripsPrefix) {
+  auto ctx = Make("/spaces/alice/app/app/api/predict?x=1", "hub.example", &cb_);
+  EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kContinue);
+  EXPECT_EQ(ctx.request.path, "/api/predict");
+  EXPECT_EQ(ctx.request.target, "/api/predict?x=1");
+  EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-Prefix").value(), "/spaces/alice/app/app");
+  auto hub = Make("/spaces/alice/app", "hub.example", &cb_);
+  EXPECT_EQ(filter_.OnRequestHeaders(hub), FilterStatus::kContinue);
+  EXPECT_EQ(hub.kind, RouteKind::kHub);
+  EXPECT_FALSE(hub.route);
+  auto redirect = Make("/spaces/alice/app/app", "hub.example", &cb_);
+  EXPECT_EQ(filter_.OnRequestHeaders(redirect), FilterStatus::kStop);
+  EXPECT_EQ(cb_.reply->status, 301);
+  EXPECT_EQ(cb_.reply->headers.Get("Location").value(), "/spaces/alice/app/app/");
+}
+
+TEST_F(RouteFilterTest, NotServingIs503WithStage) {
+  auto ctx = Make("/spaces/bob/down/app/", "hub.example", &cb_);
+  EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kStop);
+  EXPECT_EQ(cb_.reply->status, 503);
+  EXPECT_EQ(cb_.reply->headers.Get("Retry-After").value(), "5");
+  EXPECT_NE(cb_.reply->body.find("SLEEPING"), std::string::npos);
+}
+
+TEST(SanitizeFilterTest, StripsIdentityAndSetsForwarded) {
+  RecordingCallbacks cb;
+  auto ctx = Make("/", "a.example:81", &cb);
+  ctx.request.headers.Add("x-spaceport-user", "root");
+  ctx.request.headers.Add("X-Spaceport-Identity", "forged");
+  ctx.request.headers.Add("X-Forwarded-For", "1.2.3.4");
+  SanitizeFilter f;
+  EXPECT_EQ(f.OnRequestHeaders(ctx), FilterStatus::kContinue);
+  EXPECT_FALSE(ctx.request.headers.Has("X-Spaceport-User"));
+  EXPECT_FALSE(ctx.request.headers.Has("X-Spaceport-Identity"));
+  EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-For").value(), "1.2.3.4, 192.0.2.7");
+  EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-Proto").value(), "http");
+  EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-Host").value(), "a.example:81");
+}
+
+TEST(PathGuardFilterTest, StopsWith400) {
+  RecordingCallbacks cb;
+  auto ctx = Make("/x/%2e%2e/etc/passwd", "h", &cb);
+  PathGuardFilter f;
+  EXPECT_EQ(f.OnRequestHeaders(ctx), FilterStatus::kStop);
+  EXPECT_EQ(cb.reply->status, 400);
+  EXPECT_EQ(cb.reply->body, R"({"error":"path contains '..'"})");
+}
+
+}  // namespace
+}  // namespace spaceport::edge

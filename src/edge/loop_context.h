@@ -1,0 +1,38 @@
+// LoopContext: what one event-loop thread of the edge shares with its
+// connections. Owned by EdgeServer; loop-thread only except where noted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "edge/edge_server.h"
+#include "edge/filter.h"
+#include "edge/metrics.h"
+#include "edge/upstream_pool.h"
+#include "edge/worker_pool.h"
+#include "http/event_loop.h"
+
+namespace spaceport::edge {
+
+class ClientConnection;
+
+struct LoopContext {
+  http::EventLoop* loop = nullptr;
+  const EdgeOptions* options = nullptr;
+  const Clock* clock = nullptr;
+  EdgeMetrics* metrics = nullptr;
+  const std::vector<std::unique_ptr<Filter>>* filters = nullptr;
+  http::Handler* hub = nullptr;
+  WorkerPool* workers = nullptr;
+  std::unique_ptr<UpstreamPool> pool;
+  // Live connections by id; posts from other threads look them up here, so a
+  // connection closed meanwhile is simply not found.
+  std::unordered_map<uint64_t, ClientConnection*> connections;
+  uint64_t next_id = 1;
+};
+
+}  // namespace spaceport::edge

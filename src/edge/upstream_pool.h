@@ -1,0 +1,81 @@
+// UpstreamPool: keep-alive connections to app upstreams, one pool per event
+// loop (so no locks). Keyed by (host, port, generation); when a Space's
+// generation moves on, its idle connections of older generations are closed.
+//
+// Ownership: the pool owns every UpstreamConn it created; a ClientConnection
+// borrows one between Acquire and Release/Close. Thread safety: loop thread
+// only. Failure: Acquire returns Unavailable when a socket cannot be created;
+// connect errors surface later as events on the connection.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "edge/buffer.h"
+#include "http/event_loop.h"
+#include "runtime/routes.h"
+
+namespace spaceport::edge {
+
+class UpstreamPool;
+
+// Notified of I/O on a borrowed upstream connection.
+class UpstreamOwner {
+ public:
+  virtual ~UpstreamOwner() = default;
+  virtual void OnUpstreamIo() = 0;
+};
+
+class UpstreamConn : public http::IoHandler {
+ public:
+  void OnIo(uint32_t events) override;
+
+  http::UniqueFd fd;
+  Buffer in;
+  std::string key;
+  bool connected = false;
+  bool reused = false;  // came from the idle pool
+  bool readable = false;
+  bool writable = false;
+  UpstreamOwner* owner = nullptr;
+  UpstreamPool* pool = nullptr;
+  SteadyTime idle_since{};
+};
+
+class UpstreamPool {
+ public:
+  static constexpr Millis kIdleTimeout{60000};
+  static constexpr size_t kMaxIdlePerKey = 256;
+
+  UpstreamPool(http::EventLoop* loop, const Clock* clock) : loop_(loop), clock_(clock) {}
+  ~UpstreamPool();
+
+  // An idle pooled connection, or a new one (connect in progress) when
+  // `fresh` or none is idle.
+  Result<UpstreamConn*> Acquire(const runtime::AppRoute& route, UpstreamOwner* owner, bool fresh);
+  // Returns a healthy connection whose exchange completed.
+  void Release(UpstreamConn* conn);
+  // Closes a connection (broken, or its exchange did not complete).
+  void Close(UpstreamConn* conn);
+  void OnIdleEvent(UpstreamConn* conn) { Close(conn); }
+  // Closes connections idle for longer than kIdleTimeout.
+  void Sweep();
+  size_t idle_count() const;
+
+ private:
+  void DropOlderGenerations(const runtime::AppRoute& route);
+  void EraseIdle(UpstreamConn* conn);
+
+  http::EventLoop* loop_;
+  const Clock* clock_;
+  std::unordered_map<std::string, std::vector<UpstreamConn*>> idle_;
+  std::unordered_map<std::string, uint64_t> generation_by_space_;
+  std::unordered_map<std::string, std::vector<std::string>> keys_by_space_;
+  std::unordered_map<UpstreamConn*, std::unique_ptr<UpstreamConn>> all_;
+};
+
+}  // namespace spaceport::edge

@@ -1,0 +1,119 @@
+// Runtime API: runtime info, restart, pause, sleep time, secrets, variables.
+#include "core/log.h"
+#include "hub/hub_core.h"
+#include "hub/space_json.h"
+#include "hub/validation.h"
+
+namespace spaceport::hub {
+namespace {
+
+constexpr size_t kMaxEnvValue = 64 * 1024;
+
+Status HandleRuntime(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  return call.SendJson(200, CurrentRuntimeJson(hub, space));
+}
+
+Status HandleRestart(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  bool factory = call.Query("factory").value_or("") == "true";
+  RETURN_IF_ERROR(hub.deps().control->Restart(owned.space.full_id(), factory));
+  return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
+}
+
+Status HandlePause(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  RETURN_IF_ERROR(hub.deps().control->Pause(owned.space.full_id()));
+  return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
+}
+
+Status HandleSleepTime(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(std::optional<int64_t> seconds, OptInt(body, "seconds"));
+  if (!seconds || *seconds < -1) return Status::InvalidArgument("'seconds' must be -1 (never) or more");
+  owned.space.sleep_time_seconds = *seconds;
+  RETURN_IF_ERROR(hub.deps().store->UpdateSpace(owned.space));
+  return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
+}
+
+// GET: secrets as keys only (values are write-only), variables with values.
+Json EnvJson(const std::vector<store::EnvVar>& all, bool secret) {
+  Json out = Json::object();
+  for (const store::EnvVar& v : all) {
+    if (v.secret != secret) continue;
+    Json entry = {{"key", v.key}, {"updatedAt", FormatIsoTime(v.updated_at)}};
+    if (!v.description.empty()) entry["description"] = v.description;
+    if (!secret) entry["value"] = v.value;
+    out[v.key] = entry;
+  }
+  return out;
+}
+
+Status SendEnv(HubCore& hub, Call& call, const store::Space& space, bool secret) {
+  ASSIGN_OR_RETURN(std::vector<store::EnvVar> all, hub.deps().store->ListEnv(space.id));
+  return call.SendJson(200, EnvJson(all, secret));
+}
+
+// Apps read env at start: a change applies on restart (once there is a build).
+void RestartForEnvChange(HubCore& hub, const store::Space& space) {
+  if (space.sha.empty()) return;
+  Status st = hub.deps().control->Restart(space.full_id(), false);
+  if (!st.ok()) {
+    SP_LOG(kWarn) << "restarting " << space.full_id() << " after an env change: " << st.message();
+  }
+}
+
+Status HandleEnvGet(HubCore& hub, Call& call, bool secret) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), false));
+  return SendEnv(hub, call, owned.space, secret);
+}
+
+Status HandleEnvSet(HubCore& hub, Call& call, bool secret) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(std::optional<std::string> key, OptString(body, "key"));
+  ASSIGN_OR_RETURN(std::optional<std::string> value, OptString(body, "value"));
+  ASSIGN_OR_RETURN(std::optional<std::string> description, OptString(body, "description"));
+  if (!key || !IsValidEnvKey(*key)) {
+    return Status::InvalidArgument("'key' must be a name like MY_KEY ([A-Za-z_][A-Za-z0-9_]*)");
+  }
+  if (value.value_or("").size() > kMaxEnvValue) return Status::PayloadTooLarge("value is larger than 64 KiB");
+  store::EnvVar var{*key, value.value_or(""), description.value_or(""), secret, hub.deps().clock->UnixMillis()};
+  RETURN_IF_ERROR(hub.deps().store->SetEnv(owned.space.id, var));
+  RestartForEnvChange(hub, owned.space);
+  return SendEnv(hub, call, owned.space, secret);
+}
+
+Status HandleEnvDelete(HubCore& hub, Call& call, bool secret) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(std::optional<std::string> key, OptString(body, "key"));
+  if (!key || key->empty()) return Status::InvalidArgument("'key' is required");
+  Status st = hub.deps().store->DeleteEnv(owned.space.id, *key, secret);
+  if (st.code() == StatusCode::kNotFound) {
+    return Status::NotFound(std::string(secret ? "secret " : "variable ") + *key + " not found");
+  }
+  RETURN_IF_ERROR(st);
+  RestartForEnvChange(hub, owned.space);
+  return SendEnv(hub, call, owned.space, secret);
+}
+
+}  // namespace
+
+void RegisterRuntimeApi(Router& router, HubCore& hub) {
+  HubCore* h = &hub;
+  const std::string base = "/api/spaces/:owner/:name";
+  router.Add("GET", base + "/runtime", [h](Call& c) { return HandleRuntime(*h, c); });
+  router.Add("POST", base + "/restart", [h](Call& c) { return HandleRestart(*h, c); });
+  router.Add("POST", base + "/pause", [h](Call& c) { return HandlePause(*h, c); });
+  router.Add("POST", base + "/sleeptime", [h](Call& c) { return HandleSleepTime(*h, c); });
+  for (bool secret : {true, false}) {
+    std::string path = base + (secret ? "/secrets" : "/variables");
+    router.Add("GET", path, [h, secret](Call& c) { return HandleEnvGet(*h, c, secret); });
+    router.Add("POST", path, [h, secret](Call& c) { return HandleEnvSet(*h, c, secret); });
+    router.Add("DELETE", path, [h, secret](Call& c) { return HandleEnvDelete(*h, c, secret); });
+  }
+}
+
+}  // namespace spaceport::hub

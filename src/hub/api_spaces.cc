@@ -1,0 +1,246 @@
+// Space directory and lifecycle API: whoami, create, delete, list, info.
+#include <algorithm>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "hub/hub_core.h"
+#include "hub/space_json.h"
+#include "hub/validation.h"
+
+namespace spaceport::hub {
+namespace {
+
+constexpr int64_t kDefaultListLimit = 100;
+constexpr int64_t kMaxListLimit = 1000;
+constexpr size_t kMaxEnvValue = 64 * 1024;
+
+struct RepoRef {
+  std::string owner;
+  std::string name;
+};
+
+// {type:"space", name:"n" | "o/n", organization?}; the owner defaults to the caller.
+Result<RepoRef> ParseRepoRef(const Json& body, const access::Principal& caller) {
+  ASSIGN_OR_RETURN(std::optional<std::string> type, OptString(body, "type"));
+  if (type.value_or("") != "space") {
+    return Status::InvalidArgument("only Spaces are hosted here: send \"type\": \"space\"");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> name, OptString(body, "name"));
+  ASSIGN_OR_RETURN(std::optional<std::string> org, OptString(body, "organization"));
+  if (!name || name->empty()) return Status::InvalidArgument("'name' is required");
+  RepoRef ref{org.value_or(caller.user.name), *name};
+  if (size_t slash = name->find('/'); slash != std::string::npos) {
+    ref.owner = name->substr(0, slash);
+    ref.name = name->substr(slash + 1);
+    if (org && !EqualsIgnoreCase(*org, ref.owner)) {
+      return Status::InvalidArgument("'organization' and the owner in 'name' disagree");
+    }
+  }
+  if (!repo::IsValidRepoName(ref.owner)) return Status::InvalidArgument("invalid owner name '" + ref.owner + "'");
+  if (!repo::IsValidRepoName(ref.name)) {
+    return Status::InvalidArgument("invalid Space name '" + ref.name +
+                                   "': use letters, digits, '-', '_' and '.', starting with a letter or digit");
+  }
+  return ref;
+}
+
+Status ParseEnvList(const Json& body, const char* key, bool secret, int64_t now, std::vector<store::EnvVar>* out) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return Status::Ok();
+  if (!it->is_array()) return Status::InvalidArgument(std::string("'") + key + "' must be a list");
+  for (const Json& item : *it) {
+    ASSIGN_OR_RETURN(std::optional<std::string> k, OptString(item, "key"));
+    ASSIGN_OR_RETURN(std::optional<std::string> v, OptString(item, "value"));
+    ASSIGN_OR_RETURN(std::optional<std::string> d, OptString(item, "description"));
+    if (!k || !IsValidEnvKey(*k)) return Status::InvalidArgument(std::string("invalid key in '") + key + "'");
+    if (v.value_or("").size() > kMaxEnvValue) return Status::PayloadTooLarge("value of " + *k + " is too large");
+    out->push_back(store::EnvVar{*k, v.value_or(""), d.value_or(""), secret, now});
+  }
+  return Status::Ok();
+}
+
+Result<store::Space> ParseNewSpace(const Json& body, const RepoRef& ref) {
+  store::Space space;
+  space.owner = ref.owner;
+  space.name = ref.name;
+  ASSIGN_OR_RETURN(std::optional<std::string> sdk, OptString(body, "sdk"));
+  if (!sdk || !IsValidSdk(*sdk)) {
+    return Status::InvalidArgument("'sdk' must be one of static, gradio, streamlit, docker, process");
+  }
+  space.sdk = *sdk;
+  ASSIGN_OR_RETURN(std::optional<bool> is_private, OptBool(body, "private"));
+  ASSIGN_OR_RETURN(std::optional<std::string> visibility, OptString(body, "visibility"));
+  space.is_private = is_private.value_or(false);
+  if (visibility) {
+    if (*visibility != "public" && *visibility != "private" && *visibility != "protected") {
+      return Status::InvalidArgument("'visibility' must be public, private or protected");
+    }
+    space.is_private = *visibility != "public";
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> hardware, OptString(body, "hardware"));
+  if (hardware && !IsValidHardware(*hardware)) return Status::InvalidArgument("invalid 'hardware' flavor");
+  if (hardware) space.hardware = *hardware;
+  ASSIGN_OR_RETURN(std::optional<int64_t> sleep, OptInt(body, "sleepTimeSeconds"));
+  if (sleep && *sleep < -1) return Status::InvalidArgument("'sleepTimeSeconds' must be -1 (never) or more");
+  if (sleep) space.sleep_time_seconds = *sleep;
+  ASSIGN_OR_RETURN(space.subdomain, MakeSubdomain(space.owner, space.name));
+  space.card_json = "{}";
+  space.stage = "NO_APP_FILE";
+  return space;
+}
+
+// Repo, row, env, then the control plane; a failed step undoes the earlier ones.
+Result<store::Space> CreateSpace(HubCore& hub, const store::Space& wanted, const std::vector<store::EnvVar>& env) {
+  const HubDeps& d = hub.deps();
+  if (d.store->GetSpace(wanted.owner, wanted.name).ok()) {
+    return Status::AlreadyExists("You already created the Space " + wanted.full_id());
+  }
+  Result<store::Space> clash = d.store->GetSpaceBySubdomain(wanted.subdomain);
+  if (clash.ok()) {
+    return Status::AlreadyExists("the app host name '" + wanted.subdomain + "' is already taken by Space " +
+                                 clash->full_id() + "; choose another name");
+  }
+  if (d.repos->Exists(wanted.owner, wanted.name)) {
+    // Left over from a crash between the repo and the row: nobody owns it.
+    SP_LOG(kWarn) << "removing orphan repository " << wanted.full_id();
+    RETURN_IF_ERROR(d.repos->Remove(wanted.owner, wanted.name));
+  }
+  RETURN_IF_ERROR(d.repos->Create(wanted.owner, wanted.name));
+  Result<store::Space> created = d.store->CreateSpace(wanted, d.clock->UnixMillis());
+  if (!created.ok()) {
+    (void)d.repos->Remove(wanted.owner, wanted.name);
+    return created.status();
+  }
+  for (const store::EnvVar& var : env) {
+    Status st = d.store->SetEnv(created->id, var);
+    if (!st.ok()) {
+      (void)d.store->DeleteSpace(created->id);
+      (void)d.repos->Remove(wanted.owner, wanted.name);
+      return st.WithContext("setting " + var.key);
+    }
+  }
+  d.control->OnCreated(*created);
+  return created;
+}
+
+Status HandleWhoami(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  Json j = {
+      {"type", "user"},
+      {"id", std::to_string(who.user.id)},
+      {"name", who.user.name},
+      {"fullname", who.user.name},
+      {"isPro", false},
+      {"canPay", false},
+      {"orgs", Json::array()},
+      {"auth",
+       {{"type", "access_token"},
+        {"accessToken", {{"displayName", "token"}, {"role", who.can_write() ? "write" : "read"}}}}},
+  };
+  return call.SendJson(200, j);
+}
+
+Status HandleCreate(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(RepoRef ref, ParseRepoRef(body, who));
+  if (!EqualsIgnoreCase(ref.owner, who.user.name)) {
+    return Status::PermissionDenied("you can only create Spaces under your own name (" + who.user.name + ")");
+  }
+  ref.owner = who.user.name;  // canonical spelling
+  if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
+  ASSIGN_OR_RETURN(store::Space wanted, ParseNewSpace(body, ref));
+  std::vector<store::EnvVar> env;
+  int64_t now = hub.deps().clock->UnixMillis();
+  RETURN_IF_ERROR(ParseEnvList(body, "secrets", true, now, &env));
+  RETURN_IF_ERROR(ParseEnvList(body, "variables", false, now, &env));
+  ASSIGN_OR_RETURN(store::Space space, CreateSpace(hub, wanted, env));
+  return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"name", space.full_id()}});
+}
+
+Status HandleDelete(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(RepoRef ref, ParseRepoRef(body, who));
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, ref.owner, ref.name, true));
+  const HubDeps& d = hub.deps();
+  std::string id = owned.space.full_id();
+  Status st = d.control->Remove(id);
+  if (!st.ok() && st.code() != StatusCode::kNotFound) return st.WithContext("stopping " + id);
+  RETURN_IF_ERROR(d.store->DeleteSpace(owned.space.id));
+  st = d.repos->Remove(owned.space.owner, owned.space.name);
+  if (!st.ok() && st.code() != StatusCode::kNotFound) {
+    SP_LOG(kWarn) << "removing repo of " << id << ": " << st.message();
+  }
+  d.logs->Forget(id);
+  return call.SendJson(200, Json::object());
+}
+
+Result<store::SpaceQuery> ParseListQuery(Call& call) {
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  store::SpaceQuery q;
+  q.search = call.Query("search").value_or("");
+  q.author = call.Query("author").value_or("");
+  if (who) {
+    q.include_private_of_user = true;
+    q.viewer_user_id = who->user.id;
+  }
+  std::string sort = call.Query("sort").value_or("createdAt");
+  q.sort = sort == "lastModified" ? "lastModified" : "createdAt";  // likes/trending: not tracked yet
+  q.descending = call.Query("direction").value_or("-1") != "1";
+  if (auto limit = call.Query("limit")) {
+    auto n = ParseInt(*limit);
+    if (!n || *n < 1) return Status::InvalidArgument("'limit' must be a positive integer");
+    q.limit = std::min(*n, kMaxListLimit);
+  } else {
+    q.limit = kDefaultListLimit;
+  }
+  if (auto offset = call.Query("offset")) {
+    auto n = ParseInt(*offset);
+    if (!n || *n < 0) return Status::InvalidArgument("'offset' must be a non-negative integer");
+    q.offset = *n;
+  }
+  return q;
+}
+
+Status HandleList(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::SpaceQuery q, ParseListQuery(call));
+  ASSIGN_OR_RETURN(std::vector<store::Space> spaces, hub.deps().store->ListSpaces(q));
+  bool full = call.Query("full").value_or("") == "true";
+  Json list = Json::array();
+  for (const store::Space& s : spaces) list.push_back(full ? SpaceInfoJson(hub, s) : SpaceSummaryJson(hub, s));
+  http::Response r = http::Response::Json(200, DumpJson(list));
+  if (static_cast<int64_t>(spaces.size()) == q.limit) {
+    std::string next = hub.PublicUrl() + "/api/spaces?limit=" + std::to_string(q.limit) +
+                       "&offset=" + std::to_string(q.offset + q.limit) + "&direction=" + (q.descending ? "-1" : "1") +
+                       "&sort=" + q.sort;
+    if (!q.search.empty()) next += "&search=" + UrlEncode(q.search);
+    if (!q.author.empty()) next += "&author=" + UrlEncode(q.author);
+    if (full) next += "&full=true";
+    r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
+  }
+  return call.out.Send(r);
+}
+
+Status HandleInfo(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  const std::string& rev = call.Param("rev");
+  if (!rev.empty()) {
+    ASSIGN_OR_RETURN(space.sha, hub.deps().repos->Resolve(space.owner, space.name, rev));
+  }
+  return call.SendJson(200, SpaceInfoJson(hub, space));
+}
+
+}  // namespace
+
+void RegisterSpacesApi(Router& router, HubCore& hub) {
+  HubCore* h = &hub;
+  router.Add("GET", "/api/whoami-v2", [h](Call& c) { return HandleWhoami(*h, c); });
+  router.Add("POST", "/api/repos/create", [h](Call& c) { return HandleCreate(*h, c); });
+  router.Add("DELETE", "/api/repos/delete", [h](Call& c) { return HandleDelete(*h, c); });
+  router.Add("GET", "/api/spaces", [h](Call& c) { return HandleList(*h, c); });
+  router.Add("GET", "/api/spaces/:owner/:name", [h](Call& c) { return HandleInfo(*h, c); });
+  router.Add("GET", "/api/spaces/:owner/:name/revision/:rev", [h](Call& c) { return HandleInfo(*h, c); });
+}
+
+}  // namespace spaceport::hub

@@ -1,0 +1,20 @@
+// HTML helpers for the server-rendered web UI: escaping and the page frame.
+//
+// Every piece of user content (names, card fields, error messages) goes
+// through HtmlEscape before it is placed in a page. Pure functions, thread
+// safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace spaceport::hub {
+
+// Escapes & < > " ' so the result is safe in text and in quoted attributes.
+std::string HtmlEscape(std::string_view text);
+
+// A complete HTML document with the shared header and inline stylesheet.
+// `title` is escaped here; `body_html` must already be safe.
+std::string RenderPage(std::string_view title, std::string_view body_html);
+
+}  // namespace spaceport::hub

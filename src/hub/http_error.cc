@@ -1,0 +1,56 @@
+#include "hub/http_error.h"
+
+#include <nlohmann/json.hpp>
+
+#include "hub/html.h"
+
+namespace spaceport::hub {
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kPayloadTooLarge: return 413;
+    case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kDeadlineExceeded: return 504;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+http::Response ErrorResponse(const Status& status, ErrorFormat format) {
+  int code = HttpStatusFor(status.code());
+  std::string message = status.ok() ? "ok" : status.message();
+  http::Response r;
+  if (format == ErrorFormat::kHtml) {
+    std::string title = std::to_string(code) + " " + std::string(http::ReasonPhrase(code));
+    r = http::Response::Text(code, RenderPage(title, "<main class=\"narrow\"><h1>" + HtmlEscape(title) +
+                                                         "</h1><p>" + HtmlEscape(message) +
+                                                         "</p><p><a href=\"/\">Back to all Spaces</a></p></main>"),
+                             "text/html; charset=utf-8");
+  } else {
+    nlohmann::json body = {{"error", message}};
+    r = http::Response::Json(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  if (status.code() == StatusCode::kUnauthenticated) {
+    r.headers.Set("WWW-Authenticate", "Basic realm=\"Spaceport\"");
+  }
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+void SendError(http::ResponseWriter& out, const Status& status, ErrorFormat format) {
+  if (out.started()) {
+    (void)out.Finish();
+    return;
+  }
+  (void)out.Send(ErrorResponse(status, format));
+}
+
+}  // namespace spaceport::hub

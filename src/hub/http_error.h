@@ -1,0 +1,25 @@
+// The one place where a Status becomes an HTTP response.
+//
+// StatusCode -> HTTP status: InvalidArgument 400, Unauthenticated 401 (with
+// WWW-Authenticate: Basic realm="Spaceport", so git sends credentials),
+// PermissionDenied 403, NotFound 404, AlreadyExists/FailedPrecondition 409,
+// PayloadTooLarge 413, ResourceExhausted 429, Unavailable 503,
+// DeadlineExceeded 504, anything else 500. API bodies are {"error": "..."};
+// browser pages get a small escaped HTML page. Pure functions, thread safe.
+#pragma once
+
+#include "core/status.h"
+#include "http/handler.h"
+#include "http/message.h"
+
+namespace spaceport::hub {
+
+enum class ErrorFormat { kJson, kHtml };
+
+int HttpStatusFor(StatusCode code);
+http::Response ErrorResponse(const Status& status, ErrorFormat format = ErrorFormat::kJson);
+// Sends the error unless a response has already started (then the stream is
+// simply ended: there is no way to change its status any more).
+void SendError(http::ResponseWriter& out, const Status& status, ErrorFormat format = ErrorFormat::kJson);
+
+}  // namespace spaceport::hub

@@ -1,0 +1,185 @@
+#include "hub/hub.h"
+
+#include <exception>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "hub/hub_core.h"
+
+namespace spaceport::hub {
+namespace {
+
+// Remembers the status a handler sent, for the request counters.
+class StatusRecordingWriter : public http::ResponseWriter {
+ public:
+  explicit StatusRecordingWriter(http::ResponseWriter& inner) : inner_(inner) {}
+  Status Start(int status, const http::Headers& headers) override {
+    status_ = status;
+    return inner_.Start(status, headers);
+  }
+  Status Write(std::string_view data) override { return inner_.Write(data); }
+  Status Finish() override { return inner_.Finish(); }
+  bool started() const override { return inner_.started(); }
+  bool ClientGone() override { return inner_.ClientGone(); }
+  int status() const { return status_; }
+
+ private:
+  http::ResponseWriter& inner_;
+  int status_ = 0;
+};
+
+bool WantsHtml(const http::Request& request) {
+  if (StartsWith(request.path, "/api/")) return false;
+  auto accept = request.headers.Get("Accept");
+  return accept && accept->find("text/html") != std::string_view::npos;
+}
+
+std::string EscapeLabel(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+Hub::Hub(HubDeps deps, HubOptions options) : core_(std::make_unique<HubCore>(deps, std::move(options))) {}
+Hub::~Hub() = default;
+
+void Hub::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {
+  core_->Handle(request, body, out);
+}
+
+void Hub::AddMetricsSource(std::function<void(std::string*)> source) { core_->AddMetricsSource(std::move(source)); }
+
+HubCore::HubCore(HubDeps deps, HubOptions options) : deps_(deps), options_(std::move(options)) {
+  router_.Add("GET", "/healthz", [](Call& call) { return call.SendJson(200, {{"status", "ok"}}); });
+  router_.Add("GET", "/metrics", [this](Call& call) {
+    http::Response r = http::Response::Text(200, MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
+    return call.out.Send(r);
+  });
+  RegisterSpacesApi(router_, *this);
+  RegisterRuntimeApi(router_, *this);
+  RegisterLogsApi(router_, *this);
+  RegisterGitRoutes(router_, *this);
+  RegisterWebUi(router_, *this);
+}
+
+void HubCore::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {
+  StatusRecordingWriter recorder(out);
+  std::string route_name = "unmatched";
+  Dispatch(request, body, recorder, &route_name);
+  CountRequest(route_name, recorder.status());
+}
+
+void HubCore::Dispatch(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out,
+                       std::string* route_name) {
+  ErrorFormat format = WantsHtml(request) ? ErrorFormat::kHtml : ErrorFormat::kJson;
+  Result<std::vector<std::string>> segments = SplitPath(request.path);
+  if (!segments.ok()) return SendError(out, segments.status(), format);
+  RouteMatch match = router_.Find(request.method, *segments);
+  if (match.route == nullptr) {
+    std::string what = match.path_matched ? "method " + request.method + " not allowed on " : "no such page: ";
+    return SendError(out, Status::NotFound(what + request.path), format);
+  }
+  *route_name = match.route->method + " " + match.route->pattern;
+  Call call(request, body, out, deps_.auth);
+  call.params = std::move(match.params);
+  Status status;
+  try {
+    status = match.route->handler(call);
+  } catch (const std::exception& e) {  // a bug: keep the process alive and say so
+    status = Status::Internal(std::string("unexpected error: ") + e.what());
+  }
+  if (status.code() == StatusCode::kInternal) {
+    SP_LOG(kError) << *route_name << ": " << status.message();
+  }
+  if (!status.ok()) return SendError(out, status, match.route->format);
+  if (!out.started()) SendError(out, Status::Internal("handler sent no response"), match.route->format);
+}
+
+void HubCore::CountRequest(const std::string& route, int status) {
+  std::lock_guard<std::mutex> lock(metrics_mu_);
+  ++requests_[{route, status}];
+}
+
+void HubCore::AddMetricsSource(std::function<void(std::string*)> source) {
+  std::lock_guard<std::mutex> lock(metrics_mu_);
+  metrics_sources_.push_back(std::move(source));
+}
+
+std::string HubCore::MetricsText() {
+  std::string text =
+      "# HELP spaceport_hub_requests_total Requests answered by the hub, by route and status.\n"
+      "# TYPE spaceport_hub_requests_total counter\n";
+  std::vector<std::function<void(std::string*)>> sources;
+  {
+    std::lock_guard<std::mutex> lock(metrics_mu_);
+    for (const auto& [key, count] : requests_) {
+      text += "spaceport_hub_requests_total{route=\"" + EscapeLabel(key.first) + "\",code=\"" +
+              std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";
+    }
+    sources = metrics_sources_;
+  }
+  for (const auto& source : sources) source(&text);  // outside the lock: sources may be slow
+  return text;
+}
+
+std::string HubCore::PublicUrl() const {
+  std::string url = options_.public_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+std::string HubCore::SpaceUrl(const store::Space& space) const {
+  return PublicUrl() + "/spaces/" + space.owner + "/" + space.name;
+}
+
+std::string HubCore::AppHost(const store::Space& space) const {
+  return space.subdomain + "." + options_.apps_domain;
+}
+
+std::string HubCore::AppUrl(const store::Space& space) const {
+  std::string scheme = StartsWith(options_.public_url, "https://") ? "https://" : "http://";
+  return scheme + AppHost(space) + options_.app_port_suffix;
+}
+
+bool HubCore::IsOwner(const std::optional<access::Principal>& who, const store::Space& space) {
+  return who.has_value() && EqualsIgnoreCase(who->user.name, space.owner);
+}
+
+Result<store::Space> HubCore::FindSpace(std::string_view owner, std::string_view name) {
+  std::string id = std::string(owner) + "/" + std::string(name);
+  if (!repo::IsValidRepoName(owner) || !repo::IsValidRepoName(name)) {
+    return Status::NotFound("Space " + id + " not found");
+  }
+  Result<store::Space> space = deps_.store->GetSpace(owner, name);
+  if (space.status().code() == StatusCode::kNotFound) return Status::NotFound("Space " + id + " not found");
+  return space;
+}
+
+Result<store::Space> HubCore::ReadableSpace(Call& call, std::string_view owner, std::string_view name) {
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  ASSIGN_OR_RETURN(store::Space space, FindSpace(owner, name));
+  if (space.is_private && !IsOwner(who, space)) return Status::NotFound("Space " + space.full_id() + " not found");
+  return space;
+}
+
+Result<OwnedSpace> HubCore::OwnedSpaceFor(Call& call, std::string_view owner, std::string_view name,
+                                          bool need_write) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(store::Space space, ReadableSpace(call, owner, name));
+  if (!IsOwner(who, space)) {
+    return Status::PermissionDenied("only the owner of " + space.full_id() + " can do this");
+  }
+  if (need_write && !who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
+  return OwnedSpace{std::move(space), std::move(who)};
+}
+
+}  // namespace spaceport::hub

@@ -1,0 +1,62 @@
+// Hub: the requests Spaceport answers itself — the HF-compatible REST API,
+// the web UI, git smart HTTP for Space repositories, /healthz and /metrics.
+//
+// Ownership: the Hub borrows everything in HubDeps; the composition root
+// (main) owns those objects and keeps them alive longer than the Hub.
+// Thread safety: Handle runs concurrently on the server's worker threads;
+// AddMetricsSource may be called at any time.
+// Failure: every error becomes an HTTP response in one place
+// (hub/http_error.h); untrusted input never crashes the process.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "access/tokens.h"
+#include "core/clock.h"
+#include "http/handler.h"
+#include "repo/git_http.h"
+#include "repo/repo_store.h"
+#include "runtime/control.h"
+#include "runtime/log_store.h"
+#include "store/store.h"
+
+namespace spaceport::hub {
+
+struct HubDeps {
+  store::Store* store = nullptr;
+  repo::RepoStore* repos = nullptr;
+  repo::GitHttpService* git = nullptr;
+  runtime::SpaceControl* control = nullptr;
+  runtime::LogStore* logs = nullptr;
+  access::Authenticator* auth = nullptr;
+  const Clock* clock = nullptr;
+};
+
+struct HubOptions {
+  std::string public_url = "http://127.0.0.1:8080";  // no trailing slash needed
+  std::string apps_domain = "localhost";             // apps at {owner}-{name}.{apps_domain}
+  std::string app_port_suffix = ":8080";             // appended to app hosts in URLs ("" for :80)
+};
+
+class HubCore;  // internal (hub/hub_core.h)
+
+class Hub : public http::Handler {
+ public:
+  Hub(HubDeps deps, HubOptions options);
+  ~Hub() override;
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  void Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) override;
+
+  // `source` appends Prometheus text exposition lines to the string it gets;
+  // called on every GET /metrics from the request's thread.
+  void AddMetricsSource(std::function<void(std::string*)> source);
+
+ private:
+  std::unique_ptr<HubCore> core_;
+};
+
+}  // namespace spaceport::hub

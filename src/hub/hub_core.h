@@ -1,0 +1,73 @@
+// HubCore: the Hub's insides, shared by the route areas (api_spaces.cc,
+// api_runtime.cc, api_logs.cc, git_routes.cc, web_ui.cc).
+//
+// Owns the router and the request counters; borrows everything in HubDeps.
+// Also the one place that decides who may see or change a Space:
+//   read:  public Spaces to anyone, private ones only to their owner (others
+//          get 404, as if the Space did not exist);
+//   write: the owner with a write token (anonymous 401, others 403).
+// Thread safety: after construction, every method is safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hub/call.h"
+#include "hub/hub.h"
+#include "hub/router.h"
+
+namespace spaceport::hub {
+
+struct OwnedSpace {
+  store::Space space;
+  access::Principal caller;
+};
+
+class HubCore {
+ public:
+  HubCore(HubDeps deps, HubOptions options);
+
+  void Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out);
+  void AddMetricsSource(std::function<void(std::string*)> source);
+  std::string MetricsText();
+
+  const HubDeps& deps() const { return deps_; }
+  const HubOptions& options() const { return options_; }
+  std::string PublicUrl() const;                          // without a trailing slash
+  std::string SpaceUrl(const store::Space& space) const;  // PUBLIC_URL/spaces/o/n
+  std::string AppHost(const store::Space& space) const;   // {subdomain}.{apps_domain}
+  std::string AppUrl(const store::Space& space) const;    // http://{host}{port_suffix}
+
+  // NotFound (one message for missing and invalid names).
+  Result<store::Space> FindSpace(std::string_view owner, std::string_view name);
+  Result<store::Space> ReadableSpace(Call& call, std::string_view owner, std::string_view name);
+  Result<OwnedSpace> OwnedSpaceFor(Call& call, std::string_view owner, std::string_view name, bool need_write);
+  static bool IsOwner(const std::optional<access::Principal>& who, const store::Space& space);
+
+ private:
+  void Dispatch(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out,
+                std::string* route_name);
+  void CountRequest(const std::string& route, int status);
+
+  HubDeps deps_;
+  HubOptions options_;
+  Router router_;
+  std::mutex metrics_mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;  // (route, status) -> count
+  std::vector<std::function<void(std::string*)>> metrics_sources_;
+};
+
+// Route areas, each in its own file.
+void RegisterSpacesApi(Router& router, HubCore& hub);   // api_spaces.cc
+void RegisterRuntimeApi(Router& router, HubCore& hub);  // api_runtime.cc
+void RegisterLogsApi(Router& router, HubCore& hub);     // api_logs.cc
+void RegisterGitRoutes(Router& router, HubCore& hub);   // git_routes.cc
+void RegisterWebUi(Router& router, HubCore& hub);       // web_ui.cc
+
+}  // namespace spaceport::hub

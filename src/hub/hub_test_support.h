@@ -1,0 +1,165 @@
+// Test-only: a Hub wired to an in-memory store, a temp-dir RepoStore, a fake
+// SpaceControl and a fake LogStore, driven in-process through Handle.
+// Single-threaded; each test gets a fresh fixture.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "access/tokens.h"
+#include "hub/hub.h"
+#include "repo/testing_io.h"
+
+namespace spaceport::hub::testing {
+
+class FakeControl : public runtime::SpaceControl {
+ public:
+  void OnCreated(const store::Space& space) override { created.push_back(space.full_id()); }
+  void OnPush(const store::Space& space, const std::string& sha) override {
+    pushes.push_back(space.full_id() + "@" + sha);
+  }
+  Status Restart(const std::string& id, bool factory) override {
+    restarts.push_back(id + (factory ? " factory" : ""));
+    return Status::Ok();
+  }
+  Status Pause(const std::string& id) override {
+    pauses.push_back(id);
+    return Status::Ok();
+  }
+  Status Remove(const std::string& id) override {
+    removed.push_back(id);
+    return Status::Ok();
+  }
+  Result<runtime::RuntimeInfo> Info(const std::string& id) override {
+    if (!info_stage.empty()) {
+      runtime::RuntimeInfo i;
+      i.stage = info_stage;
+      i.error_message = info_error;
+      i.hardware = "cpu-basic";
+      i.replicas = 1;
+      return i;
+    }
+    return Status::NotFound("unknown to the control plane");
+  }
+
+  std::vector<std::string> created, pushes, restarts, pauses, removed;
+  std::string info_stage, info_error;
+};
+
+// Tail returns `tail`; each Wait hands out the next batch of `later` (or
+// nothing) and moves the fake clock by the wait, as a real wait would.
+class FakeLogStore : public runtime::LogStore {
+ public:
+  explicit FakeLogStore(FakeClock* clock) : clock_(clock) {}
+  void Append(std::string_view, runtime::LogKind, std::string_view) override {}
+  void Flush(std::string_view, runtime::LogKind) override {}
+  void Reset(std::string_view, runtime::LogKind) override {}
+  std::vector<runtime::LogLine> Tail(std::string_view id, runtime::LogKind kind, size_t) override {
+    last_kind = kind;
+    return tail;
+  }
+  std::vector<runtime::LogLine> Wait(std::string_view, runtime::LogKind, uint64_t after, Millis wait) override {
+    waits_after.push_back(after);
+    clock_->Advance(wait);
+    if (later.empty()) return {};
+    std::vector<runtime::LogLine> batch = {later.front()};
+    later.pop_front();
+    return batch;
+  }
+  void Forget(std::string_view id) override { forgotten.emplace_back(id); }
+
+  std::vector<runtime::LogLine> tail;
+  std::deque<runtime::LogLine> later;
+  std::vector<uint64_t> waits_after;
+  std::vector<std::string> forgotten;
+  runtime::LogKind last_kind = runtime::LogKind::kRun;
+
+ private:
+  FakeClock* clock_;
+};
+
+struct Reply {
+  int status = 0;
+  http::Headers headers;
+  std::string body;
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  static std::string MakeTempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "sp_hub_test_XXXXXX").string();
+    return mkdtemp(tmpl.data());
+  }
+
+  void SetUp() override {
+    auto opened = store::Store::Open({"sqlite::memory:", std::string(32, 'k')});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+    auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_);
+    alice_ = store_->CreateUser("alice", false, clock_.UnixMillis()).value();
+    bob_ = store_->CreateUser("bob", false, clock_.UnixMillis()).value();
+    alice_write_ = NewToken(alice_, store::TokenScope::kWrite);
+    alice_read_ = NewToken(alice_, store::TokenScope::kRead);
+    bob_write_ = NewToken(bob_, store::TokenScope::kWrite);
+    HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_};
+    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080"});
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string NewToken(const store::User& user, store::TokenScope scope) {
+    std::string token = access::GenerateToken();
+    EXPECT_TRUE(store_->CreateToken(user.id, "t", scope, access::HashToken(token), clock_.UnixMillis()).ok());
+    return token;
+  }
+
+  Reply Do(const std::string& method, const std::string& target, const std::string& token = "",
+           const std::string& body = "", http::Headers headers = {}) {
+    http::Request req;
+    req.method = method;
+    req.target = target;
+    size_t q = target.find('?');
+    req.path = target.substr(0, q);
+    req.query = q == std::string::npos ? "" : target.substr(q + 1);
+    req.headers = std::move(headers);
+    req.remote_addr = "127.0.0.1";
+    if (!token.empty()) req.headers.Add("Authorization", "Bearer " + token);
+    if (!body.empty()) req.headers.Add("Content-Length", std::to_string(body.size()));
+    spaceport::testing::StringBodyReader reader(body);
+    spaceport::testing::RecordingWriter out;
+    out.set_gone_after_writes(gone_after_writes_);
+    hub_->Handle(req, reader, out);
+    return Reply{out.status(), out.headers(), out.body()};
+  }
+
+  Reply Create(const std::string& name, const std::string& token, const std::string& extra = "") {
+    return Do("POST", "/api/repos/create", token,
+              R"({"type":"space","name":")" + name + R"(","sdk":"gradio")" + extra + "}");
+  }
+
+  FakeClock clock_;
+  std::string dir_ = MakeTempDir();
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<access::Authenticator> auth_;
+  repo::RepoStore repos_{dir_ + "/repos"};
+  repo::GitHttpService git_{&repos_};
+  FakeControl control_;
+  FakeLogStore logs_{&clock_};
+  std::unique_ptr<Hub> hub_;
+  store::User alice_, bob_;
+  std::string alice_write_, alice_read_, bob_write_;
+  int gone_after_writes_ = -1;
+};
+
+}  // namespace spaceport::hub::testing

@@ -1,0 +1,101 @@
+#include "repo/git_http.h"
+
+#include <cstdlib>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "repo/cgi.h"
+
+namespace spaceport::repo {
+namespace {
+
+// Header values copied into the CGI environment: printable ASCII only, so a
+// client cannot smuggle anything odd into git's environment.
+std::string Sanitize(std::string_view v) {
+  std::string out;
+  for (char c : v.substr(0, 1024)) {
+    if (c >= 0x20 && c < 0x7f) out.push_back(c);
+  }
+  return out;
+}
+
+void SendPlain(http::ResponseWriter& out, int status, std::string text) {
+  if (out.started()) return;
+  (void)out.Send(http::Response::Text(status, std::move(text) + "\n"));
+}
+
+std::map<std::string, std::string> CgiEnv(const std::string& project_root, const std::string& name,
+                                          const std::string& git_path, const std::string& remote_user,
+                                          const http::Request& request) {
+  std::map<std::string, std::string> env;
+  if (const char* path = getenv("PATH")) env["PATH"] = path;
+  env["GIT_CONFIG_NOSYSTEM"] = "1";
+  env["GATEWAY_INTERFACE"] = "CGI/1.1";
+  env["SERVER_PROTOCOL"] = "HTTP/1.1";
+  env["GIT_PROJECT_ROOT"] = project_root;
+  env["PATH_INFO"] = "/" + name + ".git" + git_path;
+  env["GIT_HTTP_EXPORT_ALL"] = "1";
+  env["REQUEST_METHOD"] = Sanitize(request.method);
+  env["QUERY_STRING"] = Sanitize(request.query);
+  env["REMOTE_ADDR"] = Sanitize(request.remote_addr);
+  if (!remote_user.empty()) {
+    env["REMOTE_USER"] = Sanitize(remote_user);
+    env["GIT_COMMITTER_NAME"] = Sanitize(remote_user);
+    env["GIT_COMMITTER_EMAIL"] = Sanitize(remote_user) + "@spaceport";
+  }
+  const http::Headers& h = request.headers;
+  if (auto v = h.Get("Content-Type")) env["CONTENT_TYPE"] = Sanitize(*v);
+  if (auto v = h.Get("Content-Length")) {
+    if (ParseInt(Trim(*v))) env["CONTENT_LENGTH"] = std::string(Trim(*v));
+  }
+  if (auto v = h.Get("Content-Encoding")) env["HTTP_CONTENT_ENCODING"] = Sanitize(*v);
+  if (auto v = h.Get("Git-Protocol")) env["HTTP_GIT_PROTOCOL"] = Sanitize(*v);
+  return env;
+}
+
+}  // namespace
+
+GitOp ClassifyGitRequest(const std::string& method, const std::string& git_path, const std::string& query) {
+  if (git_path == "/info/refs" && (method == "GET" || method == "HEAD")) {
+    auto service = QueryParam(query, "service");
+    if (service == "git-upload-pack") return GitOp::kFetch;
+    if (service == "git-receive-pack") return GitOp::kPush;
+    return GitOp::kNone;  // the dumb protocol is not offered
+  }
+  if (method != "POST") return GitOp::kNone;
+  if (git_path == "/git-upload-pack") return GitOp::kFetch;
+  if (git_path == "/git-receive-pack") return GitOp::kPush;
+  return GitOp::kNone;
+}
+
+void GitHttpService::Serve(const std::string& owner, const std::string& name, const std::string& git_path,
+                           const std::string& remote_user, const http::Request& request, http::BodyReader& body,
+                           http::ResponseWriter& out,
+                           const std::function<void(const std::string& new_main_sha)>& on_push) {
+  if (ClassifyGitRequest(request.method, git_path, request.query) == GitOp::kNone) {
+    return SendPlain(out, 404, "not a git smart HTTP request");
+  }
+  if (!IsValidRepoName(owner) || !IsValidRepoName(name) || !repos_->Exists(owner, name)) {
+    return SendPlain(out, 404, "repository not found");
+  }
+  bool receive = request.method == "POST" && git_path == "/git-receive-pack";
+  std::string before;
+  if (receive) {
+    Result<std::string> sha = repos_->Resolve(owner, name, "refs/heads/main");
+    if (sha.ok()) before = *sha;
+  }
+  std::string repo_path = repos_->PathOf(owner, name);
+  CgiRun run;
+  run.argv = {"git", "http-backend"};
+  run.env = CgiEnv(repo_path.substr(0, repo_path.rfind('/')), name, git_path, remote_user, request);
+  Result<int> status = RunCgi(run, body, out);
+  if (!status.ok()) {
+    SP_LOG(kWarn) << "git " << git_path << " for " << owner << "/" << name << ": " << status.status().message();
+    return SendPlain(out, 500, "git failed");
+  }
+  if (!receive || *status != 200 || !on_push) return;
+  Result<std::string> after = repos_->Resolve(owner, name, "refs/heads/main");
+  if (after.ok() && *after != before) on_push(*after);
+}
+
+}  // namespace spaceport::repo

@@ -1,0 +1,320 @@
+#include "repo/repo_store.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "core/strings.h"
+#include "core/subprocess.h"
+
+namespace spaceport::repo {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxNameLength = 96;
+constexpr size_t kMaxRevLength = 256;
+constexpr size_t kMaxPathLength = 4096;
+constexpr size_t kMaxFileBytes = 256u << 20;
+constexpr Millis kGitTimeout{5 * 60 * 1000};
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-';
+}
+
+bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+Status CheckNames(std::string_view owner, std::string_view name) {
+  if (!IsValidRepoName(owner)) return Status::InvalidArgument("invalid owner name '" + std::string(owner) + "'");
+  if (!IsValidRepoName(name)) return Status::InvalidArgument("invalid repository name '" + std::string(name) + "'");
+  return Status::Ok();
+}
+
+// A revision is a branch, tag or sha: refuse anything git could read as an
+// option or as revision syntax.
+Status CheckRev(std::string_view rev) {
+  if (rev.empty() || rev.size() > kMaxRevLength || rev.front() == '-' || rev.find("..") != std::string_view::npos ||
+      rev.find("@{") != std::string_view::npos) {
+    return Status::InvalidArgument("invalid revision '" + std::string(rev) + "'");
+  }
+  for (char c : rev) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == ' ' || c == '~' || c == '^' || c == ':' || c == '?' || c == '*' || c == '[' ||
+        c == '\\') {
+      return Status::InvalidArgument("invalid revision '" + std::string(rev) + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+// Repo-relative path: no "..", not absolute, no NUL or control characters.
+// Returns it without leading/trailing slashes ("" is the root).
+Result<std::string> CleanPath(std::string_view path) {
+  if (path.size() > kMaxPathLength) return Status::InvalidArgument("path too long");
+  if (!path.empty() && path.front() == '/') return Status::InvalidArgument("absolute path '" + std::string(path) + "'");
+  std::vector<std::string> kept;
+  for (const std::string& part : Split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return Status::InvalidArgument("path may not contain '..'");
+    for (char c : part) {
+      if (static_cast<unsigned char>(c) < 0x20) return Status::InvalidArgument("path contains a control character");
+    }
+    kept.push_back(part);
+  }
+  return Join(kept, "/");
+}
+
+Result<CommandResult> Git(const std::string& git_dir, std::vector<std::string> args, std::string stdin_data = "",
+                          size_t max_output = 16u << 20) {
+  CommandOptions o;
+  o.argv = {"git", "--git-dir=" + git_dir};
+  for (auto& a : args) o.argv.push_back(std::move(a));
+  o.env["GIT_TERMINAL_PROMPT"] = "0";
+  o.env["GIT_CONFIG_NOSYSTEM"] = "1";
+  o.stdin_data = std::move(stdin_data);
+  o.timeout = kGitTimeout;
+  o.max_output = max_output;
+  return RunCommand(o);
+}
+
+Status GitOk(const std::string& git_dir, std::vector<std::string> args) {
+  std::string what = args.empty() ? "git" : "git " + args.front();
+  ASSIGN_OR_RETURN(CommandResult r, Git(git_dir, std::move(args)));
+  if (!r.ok()) return Status::Internal(what + " failed: " + std::string(Trim(r.stderr_data)));
+  return Status::Ok();
+}
+
+Status ConfigureRepo(const std::string& git_dir) {
+  RETURN_IF_ERROR(GitOk(git_dir, {"symbolic-ref", "HEAD", "refs/heads/main"}));
+  RETURN_IF_ERROR(GitOk(git_dir, {"config", "http.receivepack", "true"}));
+  RETURN_IF_ERROR(GitOk(git_dir, {"config", "receive.denyDeleteCurrent", "true"}));
+  RETURN_IF_ERROR(GitOk(git_dir, {"config", "receive.denyNonFastForwards", "false"}));
+  return Status::Ok();
+}
+
+std::string TempSibling(const std::string& path) { return path + ".tmp-" + RandomHex(6); }
+
+struct ObjectInfo {
+  std::string oid;
+  std::string type;  // blob | tree | commit; empty when missing
+  int64_t size = 0;
+};
+
+Result<ObjectInfo> Describe(const std::string& git_dir, const std::string& object) {
+  ASSIGN_OR_RETURN(CommandResult r, Git(git_dir, {"cat-file", "--batch-check"}, object + "\n"));
+  if (!r.ok()) return Status::Internal("git cat-file failed: " + std::string(Trim(r.stderr_data)));
+  std::vector<std::string> parts = Split(Trim(r.stdout_data), ' ');
+  ObjectInfo info;
+  if (parts.size() == 3 && parts[1] != "missing") {
+    info.oid = parts[0];
+    info.type = parts[1];
+    info.size = ParseInt(parts[2]).value_or(0);
+  }
+  return info;
+}
+
+// Parses one `git ls-tree -l -z` record: "<mode> <type> <oid> <size>\t<path>".
+std::optional<TreeEntry> ParseTreeRecord(std::string_view rec, const std::string& prefix) {
+  size_t tab = rec.find('\t');
+  if (tab == std::string_view::npos) return std::nullopt;
+  std::vector<std::string> f;
+  for (const std::string& p : Split(rec.substr(0, tab), ' ')) {
+    if (!p.empty()) f.push_back(p);
+  }
+  if (f.size() != 4) return std::nullopt;
+  TreeEntry e;
+  e.path = prefix + std::string(rec.substr(tab + 1));
+  e.oid = f[2];
+  if (f[1] == "tree") {
+    e.type = "directory";
+  } else if (f[1] == "blob") {
+    e.type = "file";
+    e.size = ParseInt(f[3]).value_or(0);
+  } else {
+    return std::nullopt;  // submodules are not part of a Space
+  }
+  return e;
+}
+
+}  // namespace
+
+bool IsValidRepoName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  if (!IsAlnum(name.front())) return false;  // no leading '.', '-' or '_'
+  for (char c : name) {
+    if (!IsNameChar(c)) return false;
+  }
+  if (name.find("..") != std::string_view::npos || name.find("--") != std::string_view::npos) return false;
+  if (EndsWith(name, ".git") || EndsWith(name, ".lock") || EndsWith(name, ".")) return false;
+  return true;
+}
+
+RepoStore::RepoStore(std::string root) : root_(std::move(root)) {}
+
+std::string RepoStore::PathOf(std::string_view owner, std::string_view name) const {
+  return root_ + "/" + std::string(owner) + "/" + std::string(name) + ".git";
+}
+
+bool RepoStore::Exists(std::string_view owner, std::string_view name) const {
+  if (!CheckNames(owner, name).ok()) return false;
+  std::error_code ec;
+  return fs::is_directory(PathOf(owner, name), ec);
+}
+
+Status RepoStore::Create(std::string_view owner, std::string_view name) {
+  RETURN_IF_ERROR(CheckNames(owner, name));
+  std::string path = PathOf(owner, name);
+  std::error_code ec;
+  if (fs::exists(path, ec)) return Status::AlreadyExists("repository " + std::string(owner) + "/" + std::string(name) + " exists");
+  fs::create_directories(root_ + "/" + std::string(owner), ec);
+  if (ec) return Status::Internal("creating " + root_ + "/" + std::string(owner) + ": " + ec.message());
+  // Build it aside and rename, so a half-made repository is never visible.
+  std::string tmp = TempSibling(path);
+  ASSIGN_OR_RETURN(CommandResult r, Git(tmp, {"init", "--bare", "--quiet", tmp}));
+  Status st = r.ok() ? ConfigureRepo(tmp) : Status::Internal("git init failed: " + std::string(Trim(r.stderr_data)));
+  if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = Status::AlreadyExists("repository exists");
+  if (!st.ok()) fs::remove_all(tmp, ec);
+  return st;
+}
+
+Status RepoStore::CopyFrom(std::string_view from_owner, std::string_view from_name, std::string_view owner,
+                           std::string_view name) {
+  RETURN_IF_ERROR(CheckNames(from_owner, from_name));
+  RETURN_IF_ERROR(CheckNames(owner, name));
+  if (!Exists(from_owner, from_name)) return Status::NotFound("repository " + std::string(from_owner) + "/" + std::string(from_name) + " not found");
+  std::string path = PathOf(owner, name);
+  std::error_code ec;
+  if (fs::exists(path, ec)) return Status::AlreadyExists("repository " + std::string(owner) + "/" + std::string(name) + " exists");
+  fs::create_directories(root_ + "/" + std::string(owner), ec);
+  std::string tmp = TempSibling(path);
+  CommandOptions o;
+  o.argv = {"git", "clone", "--bare", "--quiet", "--", PathOf(from_owner, from_name), tmp};
+  o.env["GIT_TERMINAL_PROMPT"] = "0";
+  o.timeout = kGitTimeout;
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  Status st = r.ok() ? ConfigureRepo(tmp) : Status::Internal("git clone failed: " + std::string(Trim(r.stderr_data)));
+  if (st.ok()) st = GitOk(tmp, {"remote", "remove", "origin"});
+  if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = Status::AlreadyExists("repository exists");
+  if (!st.ok()) fs::remove_all(tmp, ec);
+  return st;
+}
+
+Status RepoStore::Move(std::string_view owner, std::string_view name, std::string_view new_owner,
+                       std::string_view new_name) {
+  RETURN_IF_ERROR(CheckNames(owner, name));
+  RETURN_IF_ERROR(CheckNames(new_owner, new_name));
+  if (!Exists(owner, name)) return Status::NotFound("repository " + std::string(owner) + "/" + std::string(name) + " not found");
+  std::string to = PathOf(new_owner, new_name);
+  std::error_code ec;
+  if (fs::exists(to, ec)) return Status::AlreadyExists("repository " + std::string(new_owner) + "/" + std::string(new_name) + " exists");
+  fs::create_directories(root_ + "/" + std::string(new_owner), ec);
+  fs::rename(PathOf(owner, name), to, ec);
+  if (ec) return Status::Internal("moving repository: " + ec.message());
+  return Status::Ok();
+}
+
+Status RepoStore::Remove(std::string_view owner, std::string_view name) {
+  RETURN_IF_ERROR(CheckNames(owner, name));
+  if (!Exists(owner, name)) return Status::NotFound("repository " + std::string(owner) + "/" + std::string(name) + " not found");
+  // Rename first so the name is free at once even if deleting takes long.
+  std::string path = PathOf(owner, name);
+  std::string doomed = path + ".deleted-" + RandomHex(6);
+  std::error_code ec;
+  fs::rename(path, doomed, ec);
+  if (ec) return Status::Internal("removing repository: " + ec.message());
+  fs::remove_all(doomed, ec);
+  if (ec) return Status::Internal("removing repository: " + ec.message());
+  return Status::Ok();
+}
+
+Result<std::string> RepoStore::Resolve(std::string_view owner, std::string_view name, std::string_view rev) const {
+  RETURN_IF_ERROR(CheckNames(owner, name));
+  RETURN_IF_ERROR(CheckRev(rev));
+  if (!Exists(owner, name)) return Status::NotFound("repository " + std::string(owner) + "/" + std::string(name) + " not found");
+  ASSIGN_OR_RETURN(CommandResult r,
+                   Git(PathOf(owner, name), {"rev-parse", "--verify", "--quiet", "--end-of-options",
+                                             std::string(rev) + "^{commit}"}));
+  std::string sha(Trim(r.stdout_data));
+  if (!r.ok() || sha.empty()) return Status::NotFound("revision '" + std::string(rev) + "' not found");
+  return sha;
+}
+
+Result<std::string> RepoStore::ReadFile(std::string_view owner, std::string_view name, std::string_view rev,
+                                        std::string_view path) const {
+  ASSIGN_OR_RETURN(std::string clean, CleanPath(path));
+  if (clean.empty()) return Status::InvalidArgument("empty file path");
+  ASSIGN_OR_RETURN(std::string sha, Resolve(owner, name, rev));
+  std::string git_dir = PathOf(owner, name);
+  ASSIGN_OR_RETURN(ObjectInfo info, Describe(git_dir, sha + ":" + clean));
+  if (info.type != "blob") return Status::NotFound("file '" + clean + "' not found at " + std::string(rev));
+  if (static_cast<size_t>(info.size) > kMaxFileBytes) return Status::PayloadTooLarge("file '" + clean + "' is too large");
+  ASSIGN_OR_RETURN(CommandResult r, Git(git_dir, {"cat-file", "blob", info.oid}, "", kMaxFileBytes + 1));
+  if (!r.ok()) return Status::Internal("git cat-file failed: " + std::string(Trim(r.stderr_data)));
+  return std::move(r.stdout_data);
+}
+
+Result<std::vector<TreeEntry>> RepoStore::ListTree(std::string_view owner, std::string_view name,
+                                                   std::string_view rev, std::string_view dir, bool recursive) const {
+  ASSIGN_OR_RETURN(std::string clean, CleanPath(dir));
+  ASSIGN_OR_RETURN(std::string sha, Resolve(owner, name, rev));
+  std::string git_dir = PathOf(owner, name);
+  std::string object = sha + ":" + clean;
+  ASSIGN_OR_RETURN(ObjectInfo info, Describe(git_dir, object));
+  if (info.type != "tree") return Status::NotFound("directory '" + clean + "' not found at " + std::string(rev));
+  std::vector<std::string> args = {"ls-tree", "-l", "-z"};
+  if (recursive) {
+    args.push_back("-r");
+    args.push_back("-t");
+  }
+  args.push_back(info.oid);
+  ASSIGN_OR_RETURN(CommandResult r, Git(git_dir, std::move(args), "", 256u << 20));
+  if (!r.ok()) return Status::Internal("git ls-tree failed: " + std::string(Trim(r.stderr_data)));
+  std::string prefix = clean.empty() ? "" : clean + "/";
+  std::vector<TreeEntry> out;
+  for (const std::string& rec : Split(r.stdout_data, '\0')) {
+    if (rec.empty()) continue;
+    if (auto e = ParseTreeRecord(rec, prefix)) out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+Result<std::vector<CommitInfo>> RepoStore::ListCommits(std::string_view owner, std::string_view name,
+                                                       std::string_view rev, int limit) const {
+  ASSIGN_OR_RETURN(std::string sha, Resolve(owner, name, rev));
+  if (limit <= 0) limit = 100;
+  ASSIGN_OR_RETURN(CommandResult r, Git(PathOf(owner, name), {"log", "-z", "--format=%H%x1f%an%x1f%ct%x1f%B",
+                                                              "-n", std::to_string(limit), sha, "--"}));
+  if (!r.ok()) return Status::Internal("git log failed: " + std::string(Trim(r.stderr_data)));
+  std::vector<CommitInfo> out;
+  for (const std::string& rec : Split(r.stdout_data, '\0')) {
+    std::vector<std::string> f = Split(rec, '\x1f');
+    if (f.size() < 4) continue;
+    CommitInfo c;
+    c.sha = f[0];
+    c.authors.push_back(f[1]);
+    c.unix_millis = ParseInt(f[2]).value_or(0) * 1000;
+    // The message may itself hold \x1f; put the rest back together.
+    std::vector<std::string> rest(f.begin() + 3, f.end());
+    c.message = std::string(Trim(Join(rest, "\x1f")));
+    c.title = c.message.substr(0, c.message.find('\n'));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status RepoStore::Export(std::string_view owner, std::string_view name, std::string_view sha,
+                         const std::string& dest_dir) const {
+  ASSIGN_OR_RETURN(std::string commit, Resolve(owner, name, sha));
+  std::error_code ec;
+  fs::create_directories(dest_dir, ec);
+  if (ec) return Status::Internal("creating " + dest_dir + ": " + ec.message());
+  CommandOptions o;
+  o.argv = {"bash", "-c", "set -o pipefail; git --git-dir=\"$1\" archive --format=tar \"$2\" | tar -x -C \"$3\"",
+            "export", PathOf(owner, name), commit, dest_dir};
+  o.env["GIT_CONFIG_NOSYSTEM"] = "1";
+  o.timeout = kGitTimeout;
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  if (!r.ok()) return Status::Internal("exporting " + commit + ": " + std::string(Trim(r.stderr_data)));
+  return Status::Ok();
+}
+
+}  // namespace spaceport::repo

@@ -1,0 +1,180 @@
+#include "repo/repo_store.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/subprocess.h"
+
+namespace spaceport::repo {
+namespace {
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "sp_repo_test_XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void Sh(const std::string& script, const std::string& cwd) {
+  CommandOptions o;
+  o.argv = {"sh", "-c", script};
+  o.cwd = cwd;
+  o.env = {{"GIT_AUTHOR_NAME", "alice"},     {"GIT_AUTHOR_EMAIL", "alice@example.com"},
+           {"GIT_COMMITTER_NAME", "alice"},  {"GIT_COMMITTER_EMAIL", "alice@example.com"},
+           {"GIT_CONFIG_NOSYSTEM", "1"},     {"HOME", cwd}};
+  auto r = RunCommand(o);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->stderr_data;
+}
+
+// Pushes two commits to alice/demo: README.md + app.py, then src/lib/util.py.
+class RepoStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(repos_.Create("alice", "demo").ok());
+    std::string work = tmp_.path() + "/work";
+    fs::create_directories(work);
+    Sh("git init -q -b main . && printf '# Demo\\n' > README.md && printf 'print(1)\\n' > app.py && "
+       "git add . && git commit -q -m 'first commit' && mkdir -p src/lib && printf 'x = 2\\n' > src/lib/util.py && "
+       "git add . && git commit -q -m 'second commit' -m 'with a body' && "
+       "git push -q " + repos_.PathOf("alice", "demo") + " main",
+       work);
+  }
+
+  TempDir tmp_;
+  RepoStore repos_{tmp_.path() + "/repos"};
+};
+
+TEST(RepoNames, ValidAndHostile) {
+  EXPECT_TRUE(IsValidRepoName("demo"));
+  EXPECT_TRUE(IsValidRepoName("My_App-2.0"));
+  EXPECT_FALSE(IsValidRepoName(""));
+  EXPECT_FALSE(IsValidRepoName(".."));
+  EXPECT_FALSE(IsValidRepoName(".hidden"));
+  EXPECT_FALSE(IsValidRepoName("-rf"));
+  EXPECT_FALSE(IsValidRepoName("a/b"));
+  EXPECT_FALSE(IsValidRepoName("a..b"));
+  EXPECT_FALSE(IsValidRepoName("a b"));
+  EXPECT_FALSE(IsValidRepoName("x.git"));
+  EXPECT_FALSE(IsValidRepoName(std::string("a\0b", 3)));
+  EXPECT_FALSE(IsValidRepoName(std::string(200, 'a')));
+}
+
+TEST(RepoStoreBasics, CreateIsBareOnMainAndRefusesDuplicates) {
+  TempDir tmp;
+  RepoStore repos(tmp.path());
+  ASSERT_TRUE(repos.Create("bob", "space").ok());
+  EXPECT_TRUE(repos.Exists("bob", "space"));
+  EXPECT_EQ(repos.Create("bob", "space").code(), StatusCode::kAlreadyExists);
+  std::string path = repos.PathOf("bob", "space");
+  auto head = RunSimple({"git", "--git-dir=" + path, "symbolic-ref", "HEAD"});
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(*head, "refs/heads/main\n");
+  auto rp = RunSimple({"git", "--git-dir=" + path, "config", "http.receivepack"});
+  ASSERT_TRUE(rp.ok());
+  EXPECT_EQ(*rp, "true\n");
+  EXPECT_EQ(repos.Resolve("bob", "space", "main").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(repos.Create("..", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos.Create("bob", "../../etc").code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(tmp.path() + "/etc.git"));
+}
+
+TEST_F(RepoStoreTest, ResolveReadAndTree) {
+  auto sha = repos_.Resolve("alice", "demo", "main");
+  ASSERT_TRUE(sha.ok()) << sha.status().ToString();
+  EXPECT_EQ(sha->size(), 40u);
+  EXPECT_EQ(*repos_.Resolve("alice", "demo", *sha), *sha);
+  EXPECT_EQ(repos_.Resolve("alice", "demo", "nope").status().code(), StatusCode::kNotFound);
+
+  auto readme = repos_.ReadFile("alice", "demo", "main", "README.md");
+  ASSERT_TRUE(readme.ok());
+  EXPECT_EQ(*readme, "# Demo\n");
+  EXPECT_EQ(*repos_.ReadFile("alice", "demo", "main", "src/lib/util.py"), "x = 2\n");
+  EXPECT_EQ(repos_.ReadFile("alice", "demo", "main", "missing.txt").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(repos_.ReadFile("alice", "demo", "main", "src").status().code(), StatusCode::kNotFound);
+
+  auto top = repos_.ListTree("alice", "demo", "main", "", false);
+  ASSERT_TRUE(top.ok());
+  ASSERT_EQ(top->size(), 3u);
+  EXPECT_EQ((*top)[0].path, "README.md");
+  EXPECT_EQ((*top)[0].type, "file");
+  EXPECT_EQ((*top)[0].size, 7);
+  EXPECT_EQ((*top)[2].path, "src");
+  EXPECT_EQ((*top)[2].type, "directory");
+
+  auto all = repos_.ListTree("alice", "demo", "main", "", true);
+  ASSERT_TRUE(all.ok());
+  std::vector<std::string> paths;
+  for (const auto& e : *all) paths.push_back(e.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"README.md", "app.py", "src", "src/lib", "src/lib/util.py"}));
+
+  auto sub = repos_.ListTree("alice", "demo", "main", "src/lib/", false);
+  ASSERT_TRUE(sub.ok());
+  ASSERT_EQ(sub->size(), 1u);
+  EXPECT_EQ((*sub)[0].path, "src/lib/util.py");
+  EXPECT_EQ(repos_.ListTree("alice", "demo", "main", "nope", false).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RepoStoreTest, HostilePathsAndRevisions) {
+  EXPECT_EQ(repos_.ReadFile("alice", "demo", "main", "../x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos_.ReadFile("alice", "demo", "main", "/etc/passwd").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos_.ReadFile("alice", "demo", "main", std::string("a\0b", 3)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos_.Resolve("alice", "demo", "--output=/tmp/x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos_.Resolve("alice", "demo", "main:README.md").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos_.Resolve("alice", "demo", "main..main").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos_.ListTree("alice", "demo", "main", "src/../..", true).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(repos_.ReadFile("alice", "../alice", "main", "README.md").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(RepoStoreTest, CommitsNewestFirst) {
+  auto commits = repos_.ListCommits("alice", "demo", "main", 10);
+  ASSERT_TRUE(commits.ok());
+  ASSERT_EQ(commits->size(), 2u);
+  EXPECT_EQ((*commits)[0].title, "second commit");
+  EXPECT_EQ((*commits)[0].message, "second commit\n\nwith a body");
+  EXPECT_EQ((*commits)[0].authors, std::vector<std::string>{"alice"});
+  EXPECT_GT((*commits)[0].unix_millis, 0);
+  EXPECT_EQ((*commits)[1].title, "first commit");
+  EXPECT_EQ(repos_.ListCommits("alice", "demo", "main", 1)->size(), 1u);
+}
+
+TEST_F(RepoStoreTest, ExportCopyMoveRemove) {
+  std::string dest = tmp_.path() + "/export";
+  ASSERT_TRUE(repos_.Export("alice", "demo", "main", dest).ok());
+  std::ifstream util(dest + "/src/lib/util.py");
+  std::string line;
+  std::getline(util, line);
+  EXPECT_EQ(line, "x = 2");
+
+  ASSERT_TRUE(repos_.CopyFrom("alice", "demo", "bob", "fork").ok());
+  EXPECT_EQ(*repos_.Resolve("bob", "fork", "main"), *repos_.Resolve("alice", "demo", "main"));
+  EXPECT_EQ(repos_.ListCommits("bob", "fork", "main", 10)->size(), 2u);
+  EXPECT_EQ(repos_.CopyFrom("alice", "demo", "bob", "fork").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(repos_.CopyFrom("alice", "nope", "bob", "x").code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(repos_.Move("bob", "fork", "carol", "renamed").ok());
+  EXPECT_FALSE(repos_.Exists("bob", "fork"));
+  EXPECT_EQ(*repos_.ReadFile("carol", "renamed", "main", "app.py"), "print(1)\n");
+
+  ASSERT_TRUE(repos_.Remove("carol", "renamed").ok());
+  EXPECT_FALSE(repos_.Exists("carol", "renamed"));
+  EXPECT_EQ(repos_.Remove("carol", "renamed").code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace spaceport::repo

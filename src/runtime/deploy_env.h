@@ -1,0 +1,50 @@
+// What an app instance is given: its environment (DESIGN.md section 6), the
+// hardware flavor table, "{PORT}" substitution and a free loopback port.
+//
+// Pure functions except PickFreeLoopbackPort (binds a socket for a moment).
+// Thread safe. Failure: PickFreeLoopbackPort returns Unavailable when the
+// kernel gives no port.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "build/builder.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace spaceport::runtime {
+
+struct HardwareFlavor {
+  std::string_view name;
+  int cpu_cores;
+  std::string_view memory;       // as HF reports it, e.g. "16Gi"
+  std::string_view accelerator;  // empty for CPU flavors
+};
+
+// Unknown names fall back to cpu-basic (the hub validates what users request).
+const HardwareFlavor& LookupHardware(std::string_view name);
+
+// Replaces every "{PORT}" in `text`.
+std::string SubstitutePort(std::string_view text, int port);
+
+struct AppEnvInputs {
+  const store::Space* space = nullptr;
+  int64_t creator_user_id = 0;
+  const build::LaunchSpec* spec = nullptr;
+  const std::vector<store::EnvVar>* vars = nullptr;  // variables and secrets
+  int port = 0;
+  std::string_view apps_domain;
+};
+
+// Precedence, lowest first: the Space's variables and secrets, the SDK's
+// LaunchSpec env, then the platform's own keys (PORT, SYSTEM, SPACE_*,
+// CPU_CORES, MEMORY, ACCELERATOR), so users cannot break the port contract.
+// "{PORT}" is replaced in every value.
+std::map<std::string, std::string> AppEnvironment(const AppEnvInputs& in);
+
+Result<int> PickFreeLoopbackPort();
+
+}  // namespace spaceport::runtime

@@ -1,0 +1,62 @@
+// RuntimeDriver: starts and stops app instances of Spaces.
+//
+// The supervisor decides what runs; a driver decides how: runtime/process/ is
+// a plain child-process launcher, a sandboxed backend (namespaces, cgroups,
+// freezer) and container backends plug in behind this same interface.
+//
+// Ownership: the caller owns the InstanceSpec; the driver copies what it needs.
+// The LogStore named by the spec must outlive the instance.
+// Thread safety: every method may be called from any thread. The exit callback
+// runs on a driver thread, exactly once per started instance (also after Stop),
+// after the instance's last output line reached the log; it must not block for
+// long and must not call Stop for its own instance.
+// Failure: Start returns an error when nothing could be started (no such
+// program, bad directory); Stop returns an error when the instance could not
+// be confirmed dead. A program that starts and fails is reported through the
+// exit callback, never through Start.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "runtime/log_store.h"
+
+namespace spaceport::runtime {
+
+struct InstanceSpec {
+  std::string space_id;                    // "owner/name"; names the run log
+  std::vector<std::string> argv;           // argv[0] resolved with the env's PATH
+  std::map<std::string, std::string> env;  // the whole environment of the app
+  std::string cwd;                         // app directory
+  int port = 0;                            // where the app is expected to listen
+  LogStore* log = nullptr;                 // stdout+stderr go to (space_id, kRun)
+};
+
+// How an instance ended: exit_code >= 0 for a normal exit, else term_signal.
+struct ExitStatus {
+  int exit_code = -1;
+  int term_signal = 0;
+  // "app exited with code 1" / "app was killed by signal 9".
+  std::string Describe() const;
+};
+
+using InstanceId = uint64_t;  // never 0 for a started instance
+using ExitCallback = std::function<void(InstanceId id, const ExitStatus& status)>;
+
+class RuntimeDriver {
+ public:
+  virtual ~RuntimeDriver() = default;
+  virtual Result<InstanceId> Start(const InstanceSpec& spec, ExitCallback on_exit) = 0;
+  // Asks the instance to stop, and forces it after `grace`. Blocks until it is
+  // gone and its exit callback has returned (or gives up). Ok for instances
+  // that already exited or are unknown. Never call it while holding a lock the
+  // exit callback takes.
+  virtual Status Stop(InstanceId id, Millis grace) = 0;
+};
+
+}  // namespace spaceport::runtime

@@ -1,0 +1,427 @@
+// Supervisor: public API, stages and the build pipeline. Instances (launch,
+// health checks, switch, crashes) live in supervisor_instances.cc.
+#include "runtime/supervisor.h"
+
+#include <filesystem>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "runtime/supervisor_state.h"
+
+namespace spaceport::runtime {
+namespace {
+
+std::string StageForBuildError(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return kStageConfigError;
+    case StatusCode::kNotFound: return kStageNoAppFile;
+    default: return kStageBuildError;
+  }
+}
+
+void RemoveDir(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) {
+    SP_LOG(kWarn) << "removing " << dir << ": " << ec.message();
+  }
+}
+
+}  // namespace
+
+Supervisor::Supervisor(store::Store* store, build::Builder* builder, RuntimeDriver* driver, RouteTable* routes,
+                       LogStore* logs, const Clock* clock, SupervisorOptions options, Scheduler* scheduler)
+    : store_(store),
+      builder_(builder),
+      driver_(driver),
+      routes_(routes),
+      logs_(logs),
+      clock_(clock),
+      options_(std::move(options)),
+      scheduler_(scheduler) {
+  if (scheduler_ == nullptr) {
+    owned_scheduler_ = std::make_unique<ThreadScheduler>(clock_);
+    scheduler_ = owned_scheduler_.get();
+  }
+  int workers = std::max(1, options_.max_concurrent_builds);
+  for (int i = 0; i < workers; ++i) build_workers_.emplace_back([this] { BuildWorker(); });
+}
+
+Supervisor::~Supervisor() {
+  Shutdown();
+  owned_scheduler_.reset();
+}
+
+void Supervisor::Shutdown() {
+  std::vector<std::shared_ptr<Deployment>> to_stop;
+  {
+    std::lock_guard lock(mu_);
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    for (TaskId id : tasks_) scheduler_->Cancel(id);
+    tasks_.clear();
+    while (!queue_.empty()) DropQueuedBuildsLocked(queue_.front().space_id, "server shutting down");
+    for (auto& [id, st] : spaces_) {
+      for (auto& d : TakeInstancesLocked(*st)) to_stop.push_back(std::move(d));
+    }
+    for (auto& d : draining_) {
+      if (!d->exited) to_stop.push_back(d);
+    }
+    draining_.clear();
+  }
+  build_cv_.notify_all();
+  shutdown_cv_.notify_all();
+  for (std::thread& t : build_workers_) t.join();
+  build_workers_.clear();
+  std::vector<std::thread> stoppers;
+  for (auto& d : to_stop) {
+    stoppers.emplace_back([this, d] { (void)driver_->Stop(d->instance, options_.stop_grace); });
+  }
+  for (std::thread& t : stoppers) t.join();
+  helpers_.JoinAll();
+}
+
+Status Supervisor::Recover() {
+  ASSIGN_OR_RETURN(std::vector<store::User> users, store_->ListUsers());
+  for (const store::User& user : users) {
+    // Per owner, as that owner: the only listing that includes private Spaces.
+    store::SpaceQuery q;
+    q.author = user.name;
+    q.include_private_of_user = true;
+    q.viewer_user_id = user.id;
+    q.limit = 1000;
+    while (true) {
+      ASSIGN_OR_RETURN(std::vector<store::Space> page, store_->ListSpaces(q));
+      for (const store::Space& space : page) {
+        if (space.stage == kStagePaused || space.sha.empty()) {
+          std::lock_guard lock(mu_);
+          SpaceState& st = EnsureLocked(space);
+          st.paused = space.stage == kStagePaused;
+          PublishRouteLocked(st);
+        } else {
+          OnPush(space, space.sha);
+        }
+      }
+      if (static_cast<int64_t>(page.size()) < q.limit) break;
+      q.offset += q.limit;
+    }
+  }
+  return Status::Ok();
+}
+
+Supervisor::SpaceState& Supervisor::EnsureLocked(const store::Space& space) {
+  auto it = spaces_.find(space.full_id());
+  if (it == spaces_.end()) {
+    auto st = std::make_unique<SpaceState>();
+    st->stage = space.stage.empty() ? kStageNoAppFile : space.stage;
+    st->error = space.error_message;
+    it = spaces_.emplace(space.full_id(), std::move(st)).first;
+  }
+  it->second->space = space;
+  return *it->second;
+}
+
+Supervisor::SpaceState* Supervisor::FindLocked(const std::string& space_id) {
+  auto it = spaces_.find(space_id);
+  return it == spaces_.end() ? nullptr : it->second.get();
+}
+
+bool Supervisor::ServingLocked(const SpaceState& st) const {
+  return !st.paused && st.live != nullptr && st.live->healthy && !st.live->exited;
+}
+
+// The stage of a Space with nothing going wrong right now.
+std::string Supervisor::IdleStageLocked(const SpaceState& st) const {
+  if (ServingLocked(st)) {
+    return st.builds_in_flight > 0 || st.starting != nullptr ? kStageRunningBuilding : kStageRunning;
+  }
+  return st.builds_in_flight > 0 ? kStageBuilding : kStageAppStarting;
+}
+
+void Supervisor::SetStageLocked(SpaceState& st, const std::string& stage, const std::string& error) {
+  bool changed = st.stage != stage || st.error != error;
+  st.stage = stage;
+  st.error = error;
+  if (changed && st.space.id != 0) {
+    Status s = store_->SetSpaceStage(st.space.id, stage, error);
+    if (!s.ok()) {
+      SP_LOG(kWarn) << "persisting stage of " << st.space.full_id() << ": " << s.ToString();
+    }
+  }
+  PublishRouteLocked(st);
+}
+
+void Supervisor::PublishRouteLocked(const SpaceState& st) {
+  AppRoute route;
+  route.space_id = st.space.full_id();
+  route.subdomain = st.space.subdomain;
+  route.stage = st.stage;
+  route.error_message = st.error;
+  route.is_private = st.space.is_private;
+  route.generation = st.generation;
+  if (ServingLocked(st)) {
+    if (st.live->spec.is_static) {
+      route.static_root = st.live->spec.static_root;
+    } else {
+      route.upstream_host = "127.0.0.1";
+      route.upstream_port = st.live->port;
+    }
+  }
+  routes_->Publish(std::move(route));
+}
+
+void Supervisor::OnCreated(const store::Space& space) {
+  std::lock_guard lock(mu_);
+  SpaceState& st = EnsureLocked(space);
+  PublishRouteLocked(st);
+}
+
+void Supervisor::OnPush(const store::Space& space, const std::string& sha) {
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return;
+  SpaceState& st = EnsureLocked(space);
+  st.paused = false;
+  EnqueueBuildLocked(st, sha, /*use_cache=*/true);
+}
+
+Status Supervisor::Restart(const std::string& space_id, bool factory) {
+  std::lock_guard lock(mu_);
+  SpaceState* st = FindLocked(space_id);
+  if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
+  if (shutting_down_) return Status::Unavailable("server shutting down");
+  st->paused = false;
+  st->failures = 0;
+  if (st->retry_task != 0) scheduler_->Cancel(st->retry_task);
+  st->retry_task = 0;
+  bool have_build = st->live != nullptr && std::filesystem::exists(st->live->build_dir);
+  if (factory || !have_build) {
+    if (auto fresh = store_->GetSpaceById(st->space.id); fresh.ok()) st->space = *fresh;
+    if (st->space.sha.empty()) return Status::FailedPrecondition("nothing was pushed to " + space_id + " yet");
+    EnqueueBuildLocked(*st, st->space.sha, /*use_cache=*/!factory);
+    return Status::Ok();
+  }
+  auto d = std::make_shared<Deployment>();
+  d->serial = next_serial_++;
+  d->sha = st->live->sha;
+  d->build_id = st->live->build_id;
+  d->build_dir = st->live->build_dir;
+  d->spec = st->live->spec;
+  LaunchLocked(*st, std::move(d));
+  return Status::Ok();
+}
+
+Status Supervisor::Pause(const std::string& space_id) {
+  std::vector<std::shared_ptr<Deployment>> to_stop;
+  {
+    std::lock_guard lock(mu_);
+    SpaceState* st = FindLocked(space_id);
+    if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
+    st->paused = true;
+    DropQueuedBuildsLocked(space_id, "space paused");
+    st->latest_build++;  // a build still running is not deployed
+    to_stop = TakeInstancesLocked(*st);
+    SetStageLocked(*st, kStagePaused, "");
+  }
+  for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
+  return Status::Ok();
+}
+
+Status Supervisor::Remove(const std::string& space_id) {
+  std::vector<std::shared_ptr<Deployment>> to_stop;
+  std::string builds_dir;
+  {
+    std::lock_guard lock(mu_);
+    if (SpaceState* st = FindLocked(space_id); st != nullptr) {
+      DropQueuedBuildsLocked(space_id, "space deleted");
+      to_stop = TakeInstancesLocked(*st);
+      for (auto it = draining_.begin(); it != draining_.end();) {
+        if ((*it)->space_id != space_id) {
+          ++it;
+          continue;
+        }
+        if (!(*it)->exited) to_stop.push_back(*it);
+        it = draining_.erase(it);
+      }
+      builds_dir = BuildsDir(st->space);
+      spaces_.erase(space_id);
+    }
+    routes_->Remove(space_id);
+  }
+  for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
+  logs_->Forget(space_id);
+  RemoveDir(builds_dir);
+  return Status::Ok();
+}
+
+Result<RuntimeInfo> Supervisor::Info(const std::string& space_id) {
+  std::lock_guard lock(mu_);
+  SpaceState* st = FindLocked(space_id);
+  if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
+  RuntimeInfo info;
+  info.stage = st->stage;
+  info.error_message = st->error;
+  info.hardware = st->space.hardware;
+  info.requested_hardware = st->space.hardware;
+  info.gc_timeout_seconds = st->space.sleep_time_seconds;
+  info.replicas = ServingLocked(*st) && !st->live->spec.is_static ? 1 : 0;
+  info.sha = st->live != nullptr ? st->live->sha : "";
+  return info;
+}
+
+std::string Supervisor::BuildsDir(const store::Space& space) const {
+  return options_.data_dir + "/builds/" + space.owner + "/" + space.name;
+}
+
+// Every instance of the Space, marked as stopped by us; the caller stops them
+// outside the lock.
+std::vector<std::shared_ptr<Supervisor::Deployment>> Supervisor::TakeInstancesLocked(SpaceState& st) {
+  std::vector<std::shared_ptr<Deployment>> out;
+  if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
+  st.retry_task = 0;
+  for (const auto& d : {st.live, st.starting}) {
+    if (d == nullptr || d->instance == 0 || d->exited || d->stopping) continue;
+    d->stopping = true;
+    out.push_back(d);
+  }
+  st.starting = nullptr;
+  return out;
+}
+
+// ---- Builds ----
+
+void Supervisor::EnqueueBuildLocked(SpaceState& st, const std::string& sha, bool use_cache) {
+  const std::string id = st.space.full_id();
+  DropQueuedBuildsLocked(id, "superseded by a newer push");
+  BuildJob job;
+  job.space_id = id;
+  job.sha = sha;
+  job.use_cache = use_cache;
+  job.token = ++st.latest_build;
+  if (auto b = store_->CreateBuild(st.space.id, sha, clock_->UnixMillis()); b.ok()) {
+    job.build_id = b->id;
+  } else {
+    SP_LOG(kWarn) << "recording build of " << id << ": " << b.status().ToString();
+  }
+  queue_.push_back(std::move(job));
+  st.builds_in_flight++;
+  logs_->Reset(id, LogKind::kBuild);
+  SetStageLocked(st, ServingLocked(st) ? kStageRunningBuilding : kStageBuilding, "");
+  build_cv_.notify_one();
+}
+
+void Supervisor::DropQueuedBuildsLocked(const std::string& space_id, const std::string& why) {
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->space_id != space_id) {
+      ++it;
+      continue;
+    }
+    if (it->build_id != 0) {
+      (void)store_->FinishBuild(it->build_id, store::BuildStatus::kCancelled, why, clock_->UnixMillis());
+    }
+    if (SpaceState* st = FindLocked(space_id); st != nullptr) st->builds_in_flight--;
+    it = queue_.erase(it);
+  }
+}
+
+void Supervisor::BuildWorker() {
+  while (true) {
+    BuildJob job;
+    {
+      std::unique_lock lock(mu_);
+      build_cv_.wait(lock, [this] { return shutting_down_ || !queue_.empty(); });
+      if (shutting_down_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    RunBuild(job);
+  }
+}
+
+void Supervisor::RunBuild(const BuildJob& job) {
+  build::BuildRequest req;
+  std::string work_dir;
+  {
+    std::lock_guard lock(mu_);
+    SpaceState* st = FindLocked(job.space_id);
+    if (st == nullptr) return;
+    const store::Space& space = st->space;
+    std::string repos = options_.repos_dir.empty() ? options_.data_dir + "/repos" : options_.repos_dir;
+    req.repo_path = repos + "/" + space.owner + "/" + space.name + ".git";
+    work_dir = BuildsDir(space) + "/" + std::to_string(job.build_id != 0 ? job.build_id : job.token);
+    if (job.build_id != 0) (void)store_->SetBuildStatus(job.build_id, store::BuildStatus::kRunning);
+    if (auto vars = store_->ListEnv(space.id); vars.ok()) {
+      for (const store::EnvVar& v : *vars) {
+        if (!v.secret) req.variables[v.key] = v.value;
+      }
+    }
+  }
+  req.space_id = job.space_id;
+  req.commit_sha = job.sha;
+  req.work_dir = work_dir;
+  req.use_cache = job.use_cache;
+  RemoveDir(work_dir);  // a leftover of an earlier server run
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(work_dir).parent_path(), ec);
+  auto log = [this, &job](std::string_view chunk) { logs_->Append(job.space_id, LogKind::kBuild, chunk); };
+  Result<build::LaunchSpec> result = builder_->Build(req, log);
+  logs_->Flush(job.space_id, LogKind::kBuild);
+  std::lock_guard lock(mu_);
+  OnBuildDoneLocked(job, std::move(result), work_dir);
+}
+
+void Supervisor::OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec> result,
+                                   const std::string& work_dir) {
+  const int64_t now = clock_->UnixMillis();
+  SpaceState* st = FindLocked(job.space_id);
+  if (st == nullptr || shutting_down_) {
+    RemoveDir(work_dir);
+    return;
+  }
+  st->builds_in_flight--;
+  const bool superseded = job.token != st->latest_build;
+  if (!result.ok()) {
+    const Status& s = result.status();
+    if (job.build_id != 0) (void)store_->FinishBuild(job.build_id, store::BuildStatus::kFailed, s.message(), now);
+    logs_->Append(job.space_id, LogKind::kBuild, "===== Build error: " + s.message() + " =====\n");
+    RemoveDir(work_dir);
+    if (superseded || st->paused) return;
+    if (ServingLocked(*st)) {
+      SetStageLocked(*st, IdleStageLocked(*st), "");
+    } else {
+      SetStageLocked(*st, StageForBuildError(s), s.message());
+    }
+    return;
+  }
+  if (superseded || st->paused) {
+    if (job.build_id != 0) {
+      (void)store_->FinishBuild(job.build_id, store::BuildStatus::kCancelled, "superseded", now);
+    }
+    RemoveDir(work_dir);
+    return;
+  }
+  if (job.build_id != 0) (void)store_->FinishBuild(job.build_id, store::BuildStatus::kSucceeded, "", now);
+  PersistBuiltLocked(*st, job, *result);
+  auto d = std::make_shared<Deployment>();
+  d->serial = next_serial_++;
+  d->sha = job.sha;
+  d->build_id = job.build_id;
+  d->build_dir = work_dir;
+  d->spec = std::move(result).value();
+  LaunchLocked(*st, std::move(d));
+}
+
+void Supervisor::PersistBuiltLocked(SpaceState& st, const BuildJob& job, const build::LaunchSpec& spec) {
+  // Re-read: the hub may have changed hardware or visibility meanwhile.
+  if (auto fresh = store_->GetSpaceById(st.space.id); fresh.ok()) st.space = *fresh;
+  st.space.sha = job.sha;
+  st.space.card_json = spec.card_json.empty() ? "{}" : spec.card_json;
+  if (!spec.sdk.empty()) st.space.sdk = spec.sdk;
+  st.space.last_modified = clock_->UnixMillis();
+  Status s = store_->UpdateSpace(st.space);
+  if (!s.ok()) {
+    SP_LOG(kWarn) << "persisting build of " << job.space_id << ": " << s.ToString();
+  }
+}
+
+}  // namespace spaceport::runtime

@@ -1,0 +1,165 @@
+// Supervisor: the control plane's deploy pipeline and instance keeper.
+//
+// OnPush -> build on a worker thread (at most max_concurrent_builds at once; a
+// newer push supersedes a queued older one) -> start the app with the driver
+// on a free loopback port -> poll its health path -> publish the new upstream
+// in the RouteTable -> stop the previous instance after drain_delay. Until the
+// switch the previous version keeps serving (stage RUNNING_BUILDING).
+//
+// Stage rules (every change is persisted with Store::SetSpaceStage and copied
+// into the RouteTable entry):
+//   - A failed build sets CONFIG_ERROR / NO_APP_FILE / BUILD_ERROR (builder.h)
+//     only when nothing serves; otherwise the old version stays RUNNING and
+//     the failure is recorded in the store's build row and the build log.
+//   - A new version that exits or times out before its first healthy answer is
+//     not retried: RUNTIME_ERROR with the exit and the last run-log lines when
+//     nothing else serves, else the old version keeps serving.
+//   - An instance that exits after having been healthy is restarted with
+//     exponential backoff (restart_backoff_initial, doubling, capped), driven
+//     by the Scheduler; the crash and each failed restart count, and after
+//     max_start_failures in a row without a healthy answer the stage becomes
+//     RUNTIME_ERROR. Becoming healthy resets the count.
+//   - Pause stops the app and keeps its route (not serving, stage PAUSED); a
+//     paused Space stays paused across Recover until Restart or a push.
+//
+// Ownership: every pointer passed in must outlive the Supervisor. Call
+// Shutdown (the destructor does too) before destroying the driver.
+// Thread safety: all public methods are safe from any thread. Internally one
+// mutex guards the per-Space state; builds run on worker threads, health
+// checks and stops on helper threads, timers on the Scheduler.
+// Failure: SpaceControl calls return NotFound for Spaces never seen; deploy
+// failures are reported through stages, never thrown.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "build/builder.h"
+#include "core/clock.h"
+#include "runtime/control.h"
+#include "runtime/driver.h"
+#include "runtime/log_store.h"
+#include "runtime/routes.h"
+#include "runtime/scheduler.h"
+#include "runtime/thread_set.h"
+#include "store/store.h"
+
+namespace spaceport::runtime {
+
+struct SupervisorOptions {
+  std::string data_dir;       // build dirs: data_dir/builds/<owner>/<name>/<build-id>
+  std::string repos_dir;      // bare repos <repos_dir>/<owner>/<name>.git; empty: data_dir/repos
+  std::string apps_domain = "localhost";
+  std::string public_url;     // the hub's URL as visitors see it
+  int max_concurrent_builds = 2;
+  Millis drain_delay{2000};   // old instance keeps running this long after a switch
+  Millis stop_grace{10000};   // SIGTERM -> SIGKILL
+  Millis health_interval{200};  // pause between health probes (real time, not the Clock)
+  Millis health_probe_timeout{5000};
+  Millis restart_backoff_initial{1000};
+  Millis restart_backoff_max{60000};
+  int max_start_failures = 3;
+  size_t error_log_lines = 20;  // run-log lines quoted in a RUNTIME_ERROR message
+};
+
+class Supervisor : public SpaceControl {
+ public:
+  // `scheduler` may be null: the Supervisor then runs its own ThreadScheduler
+  // on `clock`. Tests pass a ManualScheduler with a FakeClock.
+  Supervisor(store::Store* store, build::Builder* builder, RuntimeDriver* driver, RouteTable* routes, LogStore* logs,
+             const Clock* clock, SupervisorOptions options, Scheduler* scheduler = nullptr);
+  ~Supervisor() override;
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // At server start: publishes a route for every Space in the store and
+  // redeploys those with a sha (paused ones stay paused).
+  Status Recover();
+  // Stops every instance (SIGTERM, grace, SIGKILL), drops queued builds, waits
+  // for running builds and joins all threads. Idempotent.
+  void Shutdown();
+
+  void OnCreated(const store::Space& space) override;
+  void OnPush(const store::Space& space, const std::string& sha) override;
+  Status Restart(const std::string& space_id, bool factory) override;
+  Status Pause(const std::string& space_id) override;
+  Status Remove(const std::string& space_id) override;
+  Result<RuntimeInfo> Info(const std::string& space_id) override;
+
+ private:
+  struct Deployment;  // supervisor_state.h
+  struct SpaceState;  // supervisor_state.h
+  struct BuildJob {
+    std::string space_id;
+    std::string sha;
+    int64_t build_id = 0;
+    bool use_cache = true;
+    uint64_t token = 0;  // SpaceState::latest_build when queued
+  };
+
+  SpaceState& EnsureLocked(const store::Space& space);
+  SpaceState* FindLocked(const std::string& space_id);
+  bool ServingLocked(const SpaceState& st) const;
+  void SetStageLocked(SpaceState& st, const std::string& stage, const std::string& error);
+  void PublishRouteLocked(const SpaceState& st);
+  std::string IdleStageLocked(const SpaceState& st) const;
+
+  // Builds.
+  void EnqueueBuildLocked(SpaceState& st, const std::string& sha, bool use_cache);
+  void DropQueuedBuildsLocked(const std::string& space_id, const std::string& why);
+  void BuildWorker();
+  void RunBuild(const BuildJob& job);
+  void OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec> result, const std::string& work_dir);
+  void PersistBuiltLocked(SpaceState& st, const BuildJob& job, const build::LaunchSpec& spec);
+
+  // Instances.
+  void LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d);
+  void HealthCheck(std::string space_id, std::shared_ptr<Deployment> d);
+  void OnHealthyLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
+  void SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
+  void OnInstanceExit(const std::string& space_id, const std::shared_ptr<Deployment>& d, const ExitStatus& status);
+  void StartFailedLocked(SpaceState& st, const std::shared_ptr<Deployment>& d, const std::string& reason);
+  void CrashedLocked(SpaceState& st, const std::shared_ptr<Deployment>& d, const ExitStatus& status);
+  void FailureLocked(SpaceState& st, const std::string& reason);
+  void RetryNow(const std::string& space_id);
+  TaskId ScheduleLocked(Millis delay, std::function<void()> task);
+  void StopLaterLocked(const std::shared_ptr<Deployment>& d, Millis delay);
+  void StopAsyncLocked(const std::shared_ptr<Deployment>& d);
+  void AfterStopped(const std::string& space_id, const std::shared_ptr<Deployment>& d);
+  void RemoveBuildDirLaterLocked(const SpaceState& st, const std::shared_ptr<Deployment>& d);
+  std::vector<std::shared_ptr<Deployment>> TakeInstancesLocked(SpaceState& st);
+  std::string ErrorWithLogLocked(const std::string& space_id, const std::string& reason);
+  void RunLogNote(const std::string& space_id, const std::string& note);
+  std::string BuildsDir(const store::Space& space) const;
+
+  store::Store* const store_;
+  build::Builder* const builder_;
+  RuntimeDriver* const driver_;
+  RouteTable* const routes_;
+  LogStore* const logs_;
+  const Clock* const clock_;
+  const SupervisorOptions options_;
+  std::unique_ptr<Scheduler> owned_scheduler_;
+  Scheduler* scheduler_;
+
+  std::mutex mu_;
+  std::condition_variable build_cv_;     // queue_ changed or shutting down
+  std::condition_variable shutdown_cv_;  // wakes health checks early
+  bool shutting_down_ = false;
+  std::map<std::string, std::unique_ptr<SpaceState>, std::less<>> spaces_;
+  std::deque<BuildJob> queue_;
+  std::set<TaskId> tasks_;  // scheduled by us and not yet run; cancelled at Shutdown
+  std::vector<std::shared_ptr<Deployment>> draining_;  // replaced, to be stopped after drain_delay
+  uint64_t next_serial_ = 1;
+  std::vector<std::thread> build_workers_;
+  ThreadSet helpers_;
+};
+
+}  // namespace spaceport::runtime

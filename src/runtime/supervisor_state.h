@@ -1,0 +1,57 @@
+// Internal to the supervisor (supervisor.cc, supervisor_instances.cc): the
+// per-Space state guarded by Supervisor::mu_. Not for other modules.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "build/builder.h"
+#include "runtime/driver.h"
+#include "runtime/scheduler.h"
+#include "runtime/supervisor.h"
+#include "store/store.h"
+
+namespace spaceport::runtime {
+
+inline constexpr char kStageNoAppFile[] = "NO_APP_FILE";
+inline constexpr char kStageConfigError[] = "CONFIG_ERROR";
+inline constexpr char kStageBuilding[] = "BUILDING";
+inline constexpr char kStageBuildError[] = "BUILD_ERROR";
+inline constexpr char kStageAppStarting[] = "APP_STARTING";
+inline constexpr char kStageRunning[] = "RUNNING";
+inline constexpr char kStageRunningBuilding[] = "RUNNING_BUILDING";
+inline constexpr char kStageRuntimeError[] = "RUNTIME_ERROR";
+inline constexpr char kStagePaused[] = "PAUSED";
+
+// One built version of a Space and (unless static) the instance running it.
+struct Supervisor::Deployment {
+  uint64_t serial = 0;
+  std::string space_id;
+  std::string sha;
+  int64_t build_id = 0;
+  std::string build_dir;
+  build::LaunchSpec spec;
+  int port = 0;
+  InstanceId instance = 0;
+  bool healthy = false;     // answered its health check (static: at once)
+  bool exited = false;      // the instance is gone
+  bool stopping = false;    // we asked it to stop: its exit is not a crash
+  bool is_recovery = false; // restart after a crash: failures count toward RUNTIME_ERROR
+  ExitStatus exit;
+};
+
+struct Supervisor::SpaceState {
+  store::Space space;  // last known row
+  std::string stage = kStageNoAppFile;
+  std::string error;
+  uint64_t generation = 0;
+  std::shared_ptr<Deployment> live;      // the version behind the route (may have exited)
+  std::shared_ptr<Deployment> starting;  // launched, waiting for its first healthy answer
+  uint64_t latest_build = 0;             // token of the newest requested build
+  int builds_in_flight = 0;              // queued or running
+  int failures = 0;                      // in a row without a healthy answer
+  TaskId retry_task = 0;
+  bool paused = false;
+};
+
+}  // namespace spaceport::runtime

@@ -1,0 +1,45 @@
+// Test-only helpers for runtime tests: a temp dir and a bounded wait for a
+// condition that depends on a real process (not on the passage of time).
+// Thread safety: TempDir is single-threaded; WaitUntil may run anywhere.
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace spaceport::runtime::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = "/tmp/sp_runtime_test.XXXXXX";
+    char* made = ::mkdtemp(templ.data());
+    path_ = made != nullptr ? made : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Polls `done` until it holds or `limit` passes; true when it held. For
+// waiting on child processes and sockets, which no fake clock can drive.
+inline bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+}  // namespace spaceport::runtime::testing

@@ -1,0 +1,120 @@
+#include "store/sqlite/migrations.h"
+
+namespace spaceport::store::sqlite {
+namespace {
+
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_by_user ON tokens(user_id);
+CREATE TABLE spaces (
+  id INTEGER PRIMARY KEY,
+  owner TEXT NOT NULL COLLATE NOCASE,
+  name TEXT NOT NULL COLLATE NOCASE,
+  subdomain TEXT NOT NULL UNIQUE,
+  sdk TEXT NOT NULL,
+  is_private INTEGER NOT NULL DEFAULT 0,
+  hardware TEXT NOT NULL,
+  sleep_time_seconds INTEGER NOT NULL,
+  sha TEXT NOT NULL DEFAULT '',
+  card_json TEXT NOT NULL DEFAULT '{}',
+  stage TEXT NOT NULL,
+  error_message TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  last_modified INTEGER NOT NULL,
+  UNIQUE (owner, name)
+);
+CREATE INDEX spaces_by_created ON spaces(created_at, id);
+CREATE INDEX spaces_by_modified ON spaces(last_modified, id);
+CREATE TABLE builds (
+  id INTEGER PRIMARY KEY,
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  commit_sha TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX builds_by_space ON builds(space_id, id);
+CREATE TABLE env (
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  secret INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (space_id, secret, key)
+);
+)sql";
+
+// Returns whether the step ran (another process may have applied it first).
+Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
+  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  // Re-read under the write lock: another process may have migrated meanwhile.
+  Result<int> current = SchemaVersion(db);
+  if (current.ok() && *current >= m.version) {
+    (void)db.Exec("ROLLBACK");
+    return false;
+  }
+  Status s = current.status();
+  if (s.ok()) s = db.Exec(m.sql);
+  if (s.ok()) {
+    auto stmt = db.Prepare("INSERT INTO schema_version (version, description) VALUES (?, ?)");
+    s = stmt.ok() ? (*stmt)->Bind(1, int64_t{m.version}).Bind(2, m.description).Run() : stmt.status();
+  }
+  if (s.ok()) s = db.Exec("COMMIT");
+  if (!s.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return s.WithContext("schema migration " + std::to_string(m.version) + " (" + m.description + ")");
+  }
+  return true;
+}
+
+}  // namespace
+
+const std::vector<Migration>& SchemaMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "users, tokens, spaces, builds, env", kSchemaV1},
+  };
+  return kMigrations;
+}
+
+Result<int> SchemaVersion(SqliteDb& db) {
+  RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_version ("
+      " version INTEGER PRIMARY KEY, description TEXT NOT NULL)"));
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? static_cast<int>(stmt->Int(0)) : 0;
+}
+
+Result<int> ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migrations) {
+  ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+  int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > latest) {
+    return Status::FailedPrecondition("database schema version " + std::to_string(current) +
+                                      " is newer than this Spaceport (" + std::to_string(latest) + ")");
+  }
+  int applied = 0;
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    ASSIGN_OR_RETURN(bool ran, ApplyOne(db, m));
+    if (ran) ++applied;
+  }
+  return applied;
+}
+
+}  // namespace spaceport::store::sqlite

@@ -1,0 +1,87 @@
+// SqliteStore: the embedded SQLite backend of store::Store (the default).
+//
+// One connection behind one mutex: every Store method takes the mutex and runs
+// as one transaction (BEGIN IMMEDIATE for writes, so writers are serialized
+// without deadlocking upgrades). The connection runs in WAL mode with foreign
+// keys on; the schema is migrated on open (migrations.h). Secret env values
+// are sealed with SecretBox before they reach the database.
+// Thread safety: all methods are safe from any thread.
+// Failure: see store/store.h; constraint violations map through SqliteStatus.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/secret_box.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/store.h"
+
+namespace spaceport::store::sqlite {
+
+// `path` is a file path or ":memory:"; `secrets_key` is empty or 32 bytes.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const std::string& secrets_key);
+
+class SqliteStore : public Store {
+ public:
+  SqliteStore(std::unique_ptr<SqliteDb> db, SecretBox box) : db_(std::move(db)), box_(std::move(box)) {}
+
+  Result<User> CreateUser(const std::string& name, bool is_admin, int64_t now) override;
+  Result<User> GetUser(int64_t id) override;
+  Result<User> GetUserByName(std::string_view name) override;
+  Result<std::vector<User>> ListUsers() override;
+
+  Result<Token> CreateToken(int64_t user_id, const std::string& name, TokenScope scope,
+                            const std::string& token_hash, int64_t now) override;
+  Result<std::pair<Token, User>> UseToken(std::string_view token_hash, int64_t now) override;
+  Result<std::vector<Token>> ListTokens(int64_t user_id) override;
+  Status DeleteToken(int64_t user_id, int64_t token_id) override;
+
+  Result<Space> CreateSpace(const Space& space, int64_t now) override;
+  Result<Space> GetSpace(std::string_view owner, std::string_view name) override;
+  Result<Space> GetSpaceById(int64_t id) override;
+  Result<Space> GetSpaceBySubdomain(std::string_view subdomain) override;
+  Result<std::vector<Space>> ListSpaces(const SpaceQuery& query) override;
+  Result<int64_t> CountSpaces(const SpaceQuery& query) override;
+  Status UpdateSpace(const Space& space) override;
+  Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) override;
+  Status DeleteSpace(int64_t space_id) override;
+
+  Result<Build> CreateBuild(int64_t space_id, const std::string& commit_sha, int64_t now) override;
+  Status FinishBuild(int64_t build_id, BuildStatus status, const std::string& error, int64_t now) override;
+  Status SetBuildStatus(int64_t build_id, BuildStatus status) override;
+  Result<std::vector<Build>> ListBuilds(int64_t space_id, int64_t limit) override;
+
+  Status SetEnv(int64_t space_id, const EnvVar& var) override;
+  Status DeleteEnv(int64_t space_id, std::string_view key, bool secret) override;
+  Result<std::vector<EnvVar>> ListEnv(int64_t space_id) override;
+
+ private:
+  enum class TxnKind { kRead, kWrite };
+
+  // Runs `fn` (returning Status or Result<T>) under the mutex in one
+  // transaction; commits on success, rolls back on any error.
+  template <typename Fn>
+  auto InTxn(TxnKind kind, Fn&& fn) -> decltype(fn()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Status begin = db_->Exec(kind == TxnKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!begin.ok()) return begin;
+    auto result = fn();
+    if (!result.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return result;
+    }
+    Status commit = db_->Exec("COMMIT");
+    if (!commit.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return commit;
+    }
+    return result;
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;
+  const SecretBox box_;
+};
+
+}  // namespace spaceport::store::sqlite

@@ -1,0 +1,78 @@
+// Test-only: the store backends the conformance suite runs against.
+//
+// A StoreBackend owns whatever a backend needs (a temp dir, a database) and
+// opens Store instances on it. To run the suite against a new backend, add
+// one entry to AllStoreBackends() in store_conformance_test.cc.
+// Thread safety: tests use one backend from one thread (stores it opens are
+// themselves thread safe).
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "store/store.h"
+
+namespace spaceport::store::testing {
+
+// A fresh directory under /tmp, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = "/tmp/sp_store_test.XXXXXX";
+    char* made = ::mkdtemp(templ.data());
+    path_ = made ? made : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class StoreBackend {
+ public:
+  virtual ~StoreBackend() = default;
+  // Opens the backend's database; persistent backends reopen the same data.
+  virtual Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) = 0;
+  // Does a second Open() see what the first one wrote?
+  virtual bool persistent() const = 0;
+};
+
+class SqliteMemoryBackend : public StoreBackend {
+ public:
+  Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) override {
+    return Store::Open({.url = "sqlite::memory:", .secrets_key = secrets_key});
+  }
+  bool persistent() const override { return false; }
+};
+
+class SqliteFileBackend : public StoreBackend {
+ public:
+  Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) override {
+    return Store::Open({.url = "sqlite:" + path(), .secrets_key = secrets_key});
+  }
+  bool persistent() const override { return true; }
+  std::string path() const { return dir_.path() + "/spaceport.db"; }
+
+ private:
+  TempDir dir_;
+};
+
+struct BackendCase {
+  std::string name;
+  std::function<std::unique_ptr<StoreBackend>()> make;
+};
+
+// Names the backend in test output instead of dumping bytes.
+inline void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }
+
+}  // namespace spaceport::store::testing

@@ -1,0 +1,71 @@
+// StoreWrapper: forwards every Store call to another Store. Subclass it and
+// override the methods a test wants to fail or observe (fault injection, like
+// an EnvWrapper): e.g. make UseToken return Unavailable.
+// Ownership: does not own the wrapped store. Thread safety: as the target.
+#pragma once
+
+#include "store/store.h"
+
+namespace spaceport::store::testing {
+
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(Store* target) : target_(target) {}
+
+  Result<User> CreateUser(const std::string& name, bool is_admin, int64_t now) override {
+    return target_->CreateUser(name, is_admin, now);
+  }
+  Result<User> GetUser(int64_t id) override { return target_->GetUser(id); }
+  Result<User> GetUserByName(std::string_view name) override { return target_->GetUserByName(name); }
+  Result<std::vector<User>> ListUsers() override { return target_->ListUsers(); }
+
+  Result<Token> CreateToken(int64_t user_id, const std::string& name, TokenScope scope,
+                            const std::string& token_hash, int64_t now) override {
+    return target_->CreateToken(user_id, name, scope, token_hash, now);
+  }
+  Result<std::pair<Token, User>> UseToken(std::string_view token_hash, int64_t now) override {
+    return target_->UseToken(token_hash, now);
+  }
+  Result<std::vector<Token>> ListTokens(int64_t user_id) override { return target_->ListTokens(user_id); }
+  Status DeleteToken(int64_t user_id, int64_t token_id) override { return target_->DeleteToken(user_id, token_id); }
+
+  Result<Space> CreateSpace(const Space& space, int64_t now) override { return target_->CreateSpace(space, now); }
+  Result<Space> GetSpace(std::string_view owner, std::string_view name) override {
+    return target_->GetSpace(owner, name);
+  }
+  Result<Space> GetSpaceById(int64_t id) override { return target_->GetSpaceById(id); }
+  Result<Space> GetSpaceBySubdomain(std::string_view subdomain) override {
+    return target_->GetSpaceBySubdomain(subdomain);
+  }
+  Result<std::vector<Space>> ListSpaces(const SpaceQuery& query) override { return target_->ListSpaces(query); }
+  Result<int64_t> CountSpaces(const SpaceQuery& query) override { return target_->CountSpaces(query); }
+  Status UpdateSpace(const Space& space) override { return target_->UpdateSpace(space); }
+  Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) override {
+    return target_->SetSpaceStage(space_id, stage, error_message);
+  }
+  Status DeleteSpace(int64_t space_id) override { return target_->DeleteSpace(space_id); }
+
+  Result<Build> CreateBuild(int64_t space_id, const std::string& commit_sha, int64_t now) override {
+    return target_->CreateBuild(space_id, commit_sha, now);
+  }
+  Status FinishBuild(int64_t build_id, BuildStatus status, const std::string& error, int64_t now) override {
+    return target_->FinishBuild(build_id, status, error, now);
+  }
+  Status SetBuildStatus(int64_t build_id, BuildStatus status) override {
+    return target_->SetBuildStatus(build_id, status);
+  }
+  Result<std::vector<Build>> ListBuilds(int64_t space_id, int64_t limit) override {
+    return target_->ListBuilds(space_id, limit);
+  }
+
+  Status SetEnv(int64_t space_id, const EnvVar& var) override { return target_->SetEnv(space_id, var); }
+  Status DeleteEnv(int64_t space_id, std::string_view key, bool secret) override {
+    return target_->DeleteEnv(space_id, key, secret);
+  }
+  Result<std::vector<EnvVar>> ListEnv(int64_t space_id) override { return target_->ListEnv(space_id); }
+
+ protected:
+  Store* target_;
+};
+
+}  // namespace spaceport::store::testing

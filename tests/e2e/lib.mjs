@@ -1,0 +1,192 @@
+// Shared helpers for the end-to-end tests: start the real `spaceport` binary
+// on a temp data dir, make users, git repos and pushes, and talk HTTP to it.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, process.env.BUILD_DIR || 'build', 'spaceport');
+
+export function tempDir(prefix = 'sp-e2e-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Starts `spaceport serve` on a free port; resolves when it prints its URL.
+export async function startServer({ dataDir = tempDir('sp-data-'), args = [], env = {} } = {}) {
+  if (!fs.existsSync(BIN)) throw new Error(`spaceport binary missing at ${BIN}: build first`);
+  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...args], {
+    env: { ...process.env, SPACEPORT_LOG: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15000);
+    const onData = (d) => {
+      output += d.toString();
+      const m = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${output}`)); });
+  });
+  child.stdout.on('data', (d) => { output += d.toString(); });
+  child.stderr.on('data', (d) => { output += d.toString(); });
+  const port = Number(new URL(url).port);
+  return {
+    url, port, dataDir, child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => { child.once('exit', r); setTimeout(() => { child.kill('SIGKILL'); r(); }, 10000); });
+    },
+  };
+}
+
+// `spaceport user add NAME`: the token is the last line of its output.
+export function addUser(dataDir, name, extra = []) {
+  const out = execFileSync(BIN, ['user', 'add', name, '--data-dir', dataDir, ...extra]).toString().trim();
+  return out.split('\n').pop().trim();
+}
+
+export function cli(server, token, args, { input, env = {} } = {}) {
+  try {
+    const stdout = execFileSync(BIN, args, {
+      input,
+      env: { ...process.env, SPACEPORT_URL: server.url, SPACEPORT_TOKEN: token, HOME: tempDir('sp-home-'), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }).toString();
+    return { code: 0, stdout, stderr: '' };
+  } catch (e) {
+    return { code: e.status, stdout: e.stdout?.toString() ?? '', stderr: e.stderr?.toString() ?? '' };
+  }
+}
+
+export async function api(server, method, p, { token, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  const res = await fetch(server.url + p, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export async function createSpace(server, token, owner, name, sdk, extra = {}) {
+  const r = await api(server, 'POST', '/api/repos/create', { token, body: { type: 'space', name, organization: owner, sdk, ...extra } });
+  if (r.status !== 200) throw new Error(`create ${owner}/${name}: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+// A git work tree with `files` ({path: content}) committed on main.
+export function gitRepo(files, dir = tempDir('sp-repo-')) {
+  const git = (...a) => execFileSync('git', ['-C', dir, ...a], { stdio: 'pipe' });
+  if (!fs.existsSync(path.join(dir, '.git'))) git('init', '-q', '-b', 'main');
+  writeFiles(dir, files);
+  git('add', '-A');
+  git('-c', 'user.name=Test', '-c', 'user.email=test@spaceport.local', 'commit', '-qm', 'update', '--allow-empty');
+  return dir;
+}
+
+export function writeFiles(dir, files) {
+  for (const [p, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+    fs.writeFileSync(path.join(dir, p), content);
+  }
+}
+
+export function headSha(dir) {
+  return execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD']).toString().trim();
+}
+
+// git push over smart HTTP with the token as the Basic password. Returns {code, output}.
+export function gitPush(server, dir, id, user, token, ref = 'HEAD:refs/heads/main') {
+  const remote = `http://${encodeURIComponent(user)}:${encodeURIComponent(token)}@127.0.0.1:${server.port}/spaces/${id}`;
+  try {
+    const out = execFileSync('git', ['-C', dir, 'push', '--porcelain', remote, ref], {
+      stdio: 'pipe', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
+    return { code: 0, output: out.toString() };
+  } catch (e) {
+    return { code: e.status, output: (e.stdout?.toString() ?? '') + (e.stderr?.toString() ?? '') };
+  }
+}
+
+export function remoteHead(server, id, user, token) {
+  const auth = token ? `${encodeURIComponent(user)}:${encodeURIComponent(token)}@` : '';
+  try {
+    const out = execFileSync('git', ['ls-remote', `http://${auth}127.0.0.1:${server.port}/spaces/${id}`, 'refs/heads/main'], {
+      stdio: 'pipe', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    }).toString();
+    return out.split(/\s/)[0] || '';
+  } catch (e) {
+    return `error: ${e.stderr?.toString()}`;
+  }
+}
+
+// Polls the runtime API until `want` (a stage or a predicate); returns {runtime, seen}.
+export async function waitStage(server, id, want, { token, timeoutMs = 120000, sha } = {}) {
+  const seen = [];
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    const r = await api(server, 'GET', `/api/spaces/${id}/runtime`, { token });
+    last = r.json;
+    const stage = last?.stage;
+    if (stage && seen[seen.length - 1] !== stage) seen.push(stage);
+    const shaOk = !sha || last?.sha === sha;
+    if (shaOk && (typeof want === 'function' ? want(stage, last) : stage === want)) return { runtime: last, seen };
+    await sleep(50);
+  }
+  throw new Error(`${id}: wanted ${want}, stages seen ${seen.join(' -> ')}, last ${JSON.stringify(last)}`);
+}
+
+// A raw HTTP request with an arbitrary Host header (host-based routing).
+export function hostRequest(port, host, p, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method, headers: { Host: host, ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+export function pythonApp(body, { version = '1', extraCard = '' } = {}) {
+  return {
+    'README.md': `---\ntitle: Test App\nsdk: process\napp_command: /usr/bin/python3 app.py\n${extraCard}---\n# test\n`,
+    'app.py': body ?? ECHO_APP.replace('__VERSION__', version),
+  };
+}
+
+export const ECHO_APP = `
+import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = json.dumps({"version": "__VERSION__", "path": self.path,
+                           "headers": dict(self.headers.items()),
+                           "space": os.environ.get("SPACE_ID"),
+                           "secret": os.environ.get("MY_SECRET"),
+                           "variable": os.environ.get("MY_VAR")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+print("echo app starting", flush=True)
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;
