@@ -2,6 +2,9 @@
 # Both install what is missing (scripts/setup), then build with CMake + Ninja (+ ccache).
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
+# Let ccache share hits between checkouts in different folders (CI clones afresh).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: all setup setup-test configure build run test unit e2e bench clean
 

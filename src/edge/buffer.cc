@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace spaceport::edge {
@@ -35,10 +36,14 @@ void Buffer::Append(std::string_view bytes) {
   end_ += bytes.size();
 }
 
-ssize_t Buffer::ReadFrom(int fd, size_t max) {
-  Reserve(max);
-  ssize_t n = ::recv(fd, data_.get() + end_, max, 0);
+ssize_t Buffer::ReadFrom(int fd, size_t max, bool* drained) {
+  // Use the free tail when there is a useful amount; grow only when not.
+  constexpr size_t kMinRead = 8192;
+  if (cap_ - end_ < std::min(max, kMinRead)) Reserve(std::min(max, std::max(kMinRead, size())));
+  size_t room = std::min(max, cap_ - end_);
+  ssize_t n = ::recv(fd, data_.get() + end_, room, 0);
   if (n > 0) end_ += n;
+  if (drained != nullptr) *drained = n > 0 && static_cast<size_t>(n) < room;
   return n;
 }
 

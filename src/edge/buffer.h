@@ -19,8 +19,10 @@ class Buffer {
   void Consume(size_t n);
   void Append(std::string_view bytes);
   void Clear() { start_ = end_ = 0; }
-  // Reads up to `max` bytes from fd into the tail; like recv().
-  ssize_t ReadFrom(int fd, size_t max);
+  // Reads up to `max` bytes from fd into the tail; like recv(). *drained is
+  // set when fewer bytes came than there was room for (the socket is empty
+  // now, so an edge-triggered reader can wait for the next event).
+  ssize_t ReadFrom(int fd, size_t max, bool* drained = nullptr);
   // Sends the head to fd; like send(). Consumes what was sent.
   ssize_t WriteTo(int fd);
   // Releases memory when idle (keep-alive connections hold none).

@@ -29,6 +29,7 @@ void ClientConnection::Start() {
 void ClientConnection::OnIo(uint32_t events) {
   if (state_ == State::kClosed || state_ == State::kLocal) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hangup_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
   Pump();
 }
@@ -52,8 +53,12 @@ void ClientConnection::Pump() {
 
 bool ClientConnection::ReadClient() {
   if (!readable_ || client_eof_) return false;
-  ssize_t n = in_.ReadFrom(fd_.get(), kReadChunk);
-  if (n > 0) return true;
+  bool drained = false;
+  ssize_t n = in_.ReadFrom(fd_.get(), kReadChunk, &drained);
+  if (n > 0) {
+    if (drained && !hangup_) readable_ = false;
+    return true;
+  }
   if (n == 0) {
     client_eof_ = true;
     return true;

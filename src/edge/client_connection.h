@@ -82,6 +82,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   bool readable_ = false;
   bool writable_ = true;
   bool client_eof_ = false;
+  bool hangup_ = false;  // EPOLLRDHUP/HUP seen: keep reading to find the EOF
   bool close_after_flush_ = false;
   bool head_started_ = false;
   SteadyTime deadline_{};
@@ -97,7 +98,6 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   // Current proxy exchange.
   struct Proxy {
     UpstreamConn* up = nullptr;
-    Buffer up_out;
     std::string head;  // kept for one retry on a fresh connection
     uint64_t req_remaining = 0;
     http::ChunkedDecoder req_chunks;
@@ -118,6 +118,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
     std::string scratch;
   };
   std::optional<Proxy> px_;
+  Buffer up_out_;  // request bytes for the upstream; kept across requests to reuse memory
 };
 
 }  // namespace spaceport::edge

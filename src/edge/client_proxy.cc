@@ -45,7 +45,7 @@ void ClientConnection::StartProxy(bool fresh) {
   auto up = ctx_->pool->Acquire(*req_.route, this, fresh);
   if (!up.ok()) return UpstreamFailed(up.status().message());
   px_->up = *up;
-  px_->up_out.Append(px_->head);
+  up_out_.Append(px_->head);
   if (px_->up->reused) {
     px_->up->connected = true;
     px_->up->writable = true;  // try at once; EAGAIN tells otherwise
@@ -91,7 +91,7 @@ bool ClientConnection::StepProxy() {
 }
 
 bool ClientConnection::ForwardRequestBody() {
-  if (px_->req_done || in_.empty() || px_->up_out.size() >= kMaxBuffered) return false;
+  if (px_->req_done || in_.empty() || up_out_.size() >= kMaxBuffered) return false;
   std::string_view data = in_.view();
   size_t n = 0;
   if (req_framing_.kind == http::BodyFraming::kLength) {
@@ -105,6 +105,7 @@ bool ClientConnection::ForwardRequestBody() {
       if (!px_->sent_to_client && !px_->resp_head_done) {
         ctx_->pool->Close(px_->up);
         px_.reset();
+        up_out_.Clear();
         SendLocalReply(JsonError(400, used.status().message()));
         return true;
       }
@@ -114,7 +115,7 @@ bool ClientConnection::ForwardRequestBody() {
     n = *used;
     px_->req_done = px_->req_chunks.done();
   }
-  px_->up_out.Append(data.substr(0, n));
+  up_out_.Append(data.substr(0, n));
   in_.Consume(n);
   return n > 0;
 }
@@ -130,8 +131,8 @@ bool ClientConnection::WriteUpstream() {
     up->connected = true;
   }
   bool progress = false;
-  while (!px_->up_out.empty()) {
-    ssize_t n = px_->up_out.WriteTo(up->fd.get());
+  while (!up_out_.empty()) {
+    ssize_t n = up_out_.WriteTo(up->fd.get());
     if (n > 0) {
       progress = true;
       continue;
@@ -142,7 +143,7 @@ bool ClientConnection::WriteUpstream() {
     }
     if (n < 0 && errno == EINTR) continue;
     // The upstream is gone; a response may still be readable.
-    px_->up_out.Clear();
+    up_out_.Clear();
     px_->upstream_eof = px_->upstream_eof || !px_->resp_head_done;
     break;
   }
@@ -153,8 +154,10 @@ bool ClientConnection::ReadUpstream() {
   UpstreamConn* up = px_->up;
   if (up == nullptr || !up->readable || px_->upstream_eof || out_.size() >= kMaxBuffered) return false;
   if (!up->connected) return false;
-  ssize_t n = up->in.ReadFrom(up->fd.get(), kReadChunk);
+  bool drained = false;
+  ssize_t n = up->in.ReadFrom(up->fd.get(), kReadChunk, &drained);
   if (n > 0) {
+    if (drained && !up->hangup) up->readable = false;  // the next byte brings a new edge
     px_->any_response_byte = true;
     return true;
   }
@@ -316,13 +319,14 @@ void ClientConnection::UpstreamFailed(std::string_view why) {
   }
   if (can_retry) {
     px_->retried = true;
-    px_->up_out.Clear();
+    up_out_.Clear();
     px_->upstream_eof = false;
     return StartProxy(true);
   }
   if (px_ && px_->sent_to_client) return Close();
   bool body_pending = px_ && !px_->req_done;
   px_.reset();
+  up_out_.Clear();
   if (body_pending) keep_alive_ = false;
   http::Response r = JsonError(502, "the app is not reachable: " + std::string(why));
   SendLocalReply(std::move(r));
@@ -331,9 +335,10 @@ void ClientConnection::UpstreamFailed(std::string_view why) {
 void ClientConnection::FinishExchange() {
   http::ResponseHead& resp = px_->resp;
   bool reusable = px_->req_done && px_->up && px_->up->in.empty() && !px_->upstream_eof &&
-                  px_->up_out.empty() && resp.reason != "close" &&
+                  up_out_.empty() && resp.reason != "close" &&
                   px_->resp_framing.kind != http::BodyFraming::kUntilClose;
   ReleaseUpstream(reusable);
+  up_out_.Clear();
   int status = resp.status;
   px_.reset();
   EndRequest(status);
@@ -352,9 +357,9 @@ void ClientConnection::ReleaseUpstream(bool reusable) {
 bool ClientConnection::StepTunnel() {
   UpstreamConn* up = px_->up;
   bool progress = false;
-  if (px_->up_out.size() < kMaxBuffered) progress |= ReadClient();
+  if (up_out_.size() < kMaxBuffered) progress |= ReadClient();
   if (!in_.empty()) {
-    px_->up_out.Append(in_.view());
+    up_out_.Append(in_.view());
     in_.Clear();
     progress = true;
   }
@@ -373,7 +378,7 @@ bool ClientConnection::StepTunnel() {
       up->readable = false;
     }
   }
-  bool client_done = client_eof_ && px_->up_out.empty();
+  bool client_done = client_eof_ && up_out_.empty();
   bool upstream_done = px_->upstream_eof && out_.empty();
   if (client_done || upstream_done) {
     Close();

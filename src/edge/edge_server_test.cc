@@ -1,6 +1,7 @@
 #include "edge/edge_server.h"
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -367,6 +368,29 @@ TEST_F(EdgeServerTest, WebSocketUpgradeBecomesTunnel) {
     }
     EXPECT_EQ(echo, msg);
   }
+}
+
+TEST_F(EdgeServerTest, StaticRouteServedByWorkerWithKeepAlive) {
+  std::string root = "/tmp/sp-edge-static-" + std::to_string(::getpid());
+  ::mkdir(root.c_str(), 0755);
+  { std::ofstream(root + "/index.html") << "<p>static</p>"; }
+  runtime::AppRoute route;
+  route.space_id = "dave/site";
+  route.subdomain = "dave-site";
+  route.stage = "RUNNING";
+  route.static_root = root;
+  routes_.Publish(route);
+  UniqueFd c = Connect();
+  for (int i = 0; i < 2; ++i) {
+    SendAll(c.get(), "GET /spaces/dave/site/app/ HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string resp = ReadResponse(c.get());
+    EXPECT_NE(resp.find("HTTP/1.1 200"), std::string::npos) << resp;
+    EXPECT_NE(resp.find("<p>static</p>"), std::string::npos);
+  }
+  SendAll(c.get(), "GET /nope HTTP/1.1\r\nHost: dave-site.localhost\r\n\r\n");
+  EXPECT_NE(ReadResponse(c.get()).find("HTTP/1.1 404"), std::string::npos);
+  ::unlink((root + "/index.html").c_str());
+  ::rmdir(root.c_str());
 }
 
 TEST_F(EdgeServerTest, UpstreamDownIs502) {

@@ -7,6 +7,7 @@ namespace spaceport::edge {
 void UpstreamConn::OnIo(uint32_t events) {
   if (!fd.valid()) return;  // closed earlier in this epoll batch
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hangup = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
   if (owner != nullptr) {
     owner->OnUpstreamIo();

@@ -40,6 +40,7 @@ class UpstreamConn : public http::IoHandler {
   bool connected = false;
   bool reused = false;  // came from the idle pool
   bool readable = false;
+  bool hangup = false;  // EPOLLRDHUP/HUP seen: read on until EOF
   bool writable = false;
   UpstreamOwner* owner = nullptr;
   UpstreamPool* pool = nullptr;

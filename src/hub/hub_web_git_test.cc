@@ -1,6 +1,7 @@
 // Hub tests for the log streams, git smart HTTP and the web UI.
 #include <cstdio>
 
+#include "core/strings.h"
 #include "core/subprocess.h"
 #include "hub/hub_test_support.h"
 
@@ -108,7 +109,7 @@ TEST_F(HubTest, WebUiListsSpacesAndEscapesUserContent) {
   ASSERT_EQ(Create("hidden", alice_write_, R"(,"private":true)").status, 200);
   auto space = store_->GetSpace("alice", "demo").value();
   space.card_json = R"({"title":"<script>alert(1)</script>","emoji":"🦊","short_description":"a & b",)"
-                    R"("colorFrom":"red;background:url(x)","colorTo":"blue"})";
+                    R"j("colorFrom":"red;background:url(x)","colorTo":"blue"})j";
   ASSERT_TRUE(store_->UpdateSpace(space).ok());
   Reply r = Do("GET", "/");
   ASSERT_EQ(r.status, 200);

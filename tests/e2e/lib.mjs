@@ -151,7 +151,9 @@ export async function waitStage(server, id, want, { token, timeoutMs = 120000, s
 // A raw HTTP request with an arbitrary Host header (host-based routing).
 export function hostRequest(port, host, p, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method, headers: { Host: host, ...headers } }, (res) => {
+    const h = { Host: host, ...headers };
+    if (body !== undefined) h['Content-Length'] = Buffer.byteLength(body);
+    const req = http.request({ host: '127.0.0.1', port, path: p, method, headers: h }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }));
