@@ -81,6 +81,9 @@ struct Card {
   std::string ToJson() const;
 };
 
+// True for the SDKs a card may name: gradio, streamlit, docker, static, process.
+bool IsKnownSdk(std::string_view sdk);
+
 Result<Card> ParseCard(std::string_view readme_md);
 
 // "30m", "1h", "90s", "1h30m", "2d" -> seconds. nullopt when malformed or zero.

@@ -208,3 +208,11 @@ Status ApplyKnownKey(const std::string& key, const YAML::Node& v, Card& card) {
 }
 
 }  // namespace spaceport::card::internal
+
+namespace spaceport::card {
+
+bool IsKnownSdk(std::string_view sdk) {
+  return std::find(internal::kSdks.begin(), internal::kSdks.end(), sdk) != internal::kSdks.end();
+}
+
+}  // namespace spaceport::card

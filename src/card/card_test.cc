@@ -110,6 +110,13 @@ TEST(ParseCardTest, EveryKnownKey) {
   EXPECT_EQ(c.spaceport["prices"]["default"], 5);
 }
 
+TEST(CardTest, KnownSdks) {
+  for (const char* sdk : {"gradio", "streamlit", "docker", "static", "process"}) EXPECT_TRUE(IsKnownSdk(sdk)) << sdk;
+  EXPECT_FALSE(IsKnownSdk("php"));
+  EXPECT_FALSE(IsKnownSdk(""));
+  EXPECT_FALSE(IsKnownSdk("Gradio"));
+}
+
 TEST(ParseCardTest, ToJsonHasEveryKeyWithTypes) {
   Card c = MustParse(kFullCard);
   nlohmann::json j = nlohmann::json::parse(c.ToJson());

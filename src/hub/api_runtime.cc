@@ -1,8 +1,8 @@
 // Runtime API: runtime info, restart, pause, sleep time, secrets, variables.
+#include "store/validation.h"
 #include "core/log.h"
 #include "hub/hub_core.h"
 #include "hub/space_json.h"
-#include "hub/validation.h"
 
 namespace spaceport::hub {
 namespace {
@@ -75,7 +75,7 @@ Status HandleEnvSet(HubCore& hub, Call& call, bool secret) {
   ASSIGN_OR_RETURN(std::optional<std::string> key, OptString(body, "key"));
   ASSIGN_OR_RETURN(std::optional<std::string> value, OptString(body, "value"));
   ASSIGN_OR_RETURN(std::optional<std::string> description, OptString(body, "description"));
-  if (!key || !IsValidEnvKey(*key)) {
+  if (!key || !store::IsValidEnvKey(*key)) {
     return Status::InvalidArgument("'key' must be a name like MY_KEY ([A-Za-z_][A-Za-z0-9_]*)");
   }
   if (value.value_or("").size() > kMaxEnvValue) return Status::PayloadTooLarge("value is larger than 64 KiB");

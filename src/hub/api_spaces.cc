@@ -1,11 +1,13 @@
 // Space directory and lifecycle API: whoami, create, delete, list, info.
 #include <algorithm>
 
+#include "card/card.h"
+#include "runtime/deploy_env.h"
+#include "store/validation.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "hub/hub_core.h"
 #include "hub/space_json.h"
-#include "hub/validation.h"
 
 namespace spaceport::hub {
 namespace {
@@ -36,8 +38,10 @@ Result<RepoRef> ParseRepoRef(const Json& body, const access::Principal& caller) 
       return Status::InvalidArgument("'organization' and the owner in 'name' disagree");
     }
   }
-  if (!repo::IsValidRepoName(ref.owner)) return Status::InvalidArgument("invalid owner name '" + ref.owner + "'");
-  if (!repo::IsValidRepoName(ref.name)) {
+  if (!store::IsValidUserName(ref.owner) || !repo::IsValidRepoName(ref.owner)) {
+    return Status::InvalidArgument("invalid owner name '" + ref.owner + "'");
+  }
+  if (!store::IsValidSpaceName(ref.name) || !repo::IsValidRepoName(ref.name)) {
     return Status::InvalidArgument("invalid Space name '" + ref.name +
                                    "': use letters, digits, '-', '_' and '.', starting with a letter or digit");
   }
@@ -52,7 +56,7 @@ Status ParseEnvList(const Json& body, const char* key, bool secret, int64_t now,
     ASSIGN_OR_RETURN(std::optional<std::string> k, OptString(item, "key"));
     ASSIGN_OR_RETURN(std::optional<std::string> v, OptString(item, "value"));
     ASSIGN_OR_RETURN(std::optional<std::string> d, OptString(item, "description"));
-    if (!k || !IsValidEnvKey(*k)) return Status::InvalidArgument(std::string("invalid key in '") + key + "'");
+    if (!k || !store::IsValidEnvKey(*k)) return Status::InvalidArgument(std::string("invalid key in '") + key + "'");
     if (v.value_or("").size() > kMaxEnvValue) return Status::PayloadTooLarge("value of " + *k + " is too large");
     out->push_back(store::EnvVar{*k, v.value_or(""), d.value_or(""), secret, now});
   }
@@ -64,7 +68,7 @@ Result<store::Space> ParseNewSpace(const Json& body, const RepoRef& ref) {
   space.owner = ref.owner;
   space.name = ref.name;
   ASSIGN_OR_RETURN(std::optional<std::string> sdk, OptString(body, "sdk"));
-  if (!sdk || !IsValidSdk(*sdk)) {
+  if (!sdk || !card::IsKnownSdk(*sdk)) {
     return Status::InvalidArgument("'sdk' must be one of static, gradio, streamlit, docker, process");
   }
   space.sdk = *sdk;
@@ -78,12 +82,14 @@ Result<store::Space> ParseNewSpace(const Json& body, const RepoRef& ref) {
     space.is_private = *visibility != "public";
   }
   ASSIGN_OR_RETURN(std::optional<std::string> hardware, OptString(body, "hardware"));
-  if (hardware && !IsValidHardware(*hardware)) return Status::InvalidArgument("invalid 'hardware' flavor");
+  if (hardware && runtime::FindHardware(*hardware) == nullptr) {
+    return Status::InvalidArgument("unknown 'hardware' flavor '" + *hardware + "'");
+  }
   if (hardware) space.hardware = *hardware;
   ASSIGN_OR_RETURN(std::optional<int64_t> sleep, OptInt(body, "sleepTimeSeconds"));
   if (sleep && *sleep < -1) return Status::InvalidArgument("'sleepTimeSeconds' must be -1 (never) or more");
   if (sleep) space.sleep_time_seconds = *sleep;
-  ASSIGN_OR_RETURN(space.subdomain, MakeSubdomain(space.owner, space.name));
+  ASSIGN_OR_RETURN(space.subdomain, store::MakeSubdomain(space.owner, space.name));
   space.card_json = "{}";
   space.stage = "NO_APP_FILE";
   return space;

@@ -4,7 +4,6 @@
 
 #include "hub/html.h"
 #include "hub/http_error.h"
-#include "hub/validation.h"
 
 namespace spaceport::hub {
 namespace {
@@ -59,18 +58,6 @@ TEST(HttpError, MapsEveryCode) {
 TEST(Html, EscapesEverythingDangerous) {
   EXPECT_EQ(HtmlEscape("<a href=\"x\" onclick='y'>&</a>"),
             "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
-}
-
-TEST(Validation, SubdomainsSdksAndKeys) {
-  EXPECT_EQ(*MakeSubdomain("Alice", "My_App.v2"), "alice-my-app-v2");
-  EXPECT_EQ(*MakeSubdomain("alice", "demo_"), "alice-demo");
-  EXPECT_FALSE(MakeSubdomain("alice", std::string(70, 'a')).ok());
-  EXPECT_TRUE(IsValidSdk("gradio"));
-  EXPECT_FALSE(IsValidSdk("php"));
-  EXPECT_TRUE(IsValidEnvKey("_A1"));
-  EXPECT_FALSE(IsValidEnvKey("1A"));
-  EXPECT_FALSE(IsValidEnvKey("A-B"));
-  EXPECT_FALSE(IsValidEnvKey(""));
 }
 
 }  // namespace

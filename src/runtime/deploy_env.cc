@@ -13,15 +13,23 @@
 
 namespace spaceport::runtime {
 
-const HardwareFlavor& LookupHardware(std::string_view name) {
-  static constexpr std::array<HardwareFlavor, 2> kFlavors = {{
-      {"cpu-basic", 2, "16Gi", ""},
-      {"cpu-upgrade", 8, "32Gi", ""},
-  }};
+namespace {
+constexpr std::array<HardwareFlavor, 2> kFlavors = {{
+    {"cpu-basic", 2, "16Gi", ""},
+    {"cpu-upgrade", 8, "32Gi", ""},
+}};
+}  // namespace
+
+const HardwareFlavor* FindHardware(std::string_view name) {
   for (const HardwareFlavor& f : kFlavors) {
-    if (f.name == name) return f;
+    if (f.name == name) return &f;
   }
-  return kFlavors[0];
+  return nullptr;
+}
+
+const HardwareFlavor& LookupHardware(std::string_view name) {
+  const HardwareFlavor* f = FindHardware(name);
+  return f != nullptr ? *f : kFlavors[0];
 }
 
 std::string SubstitutePort(std::string_view text, int port) {

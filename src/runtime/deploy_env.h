@@ -24,7 +24,9 @@ struct HardwareFlavor {
   std::string_view accelerator;  // empty for CPU flavors
 };
 
-// Unknown names fall back to cpu-basic (the hub validates what users request).
+// nullptr for a flavor this host does not offer (the hub refuses those).
+const HardwareFlavor* FindHardware(std::string_view name);
+// Unknown names fall back to cpu-basic.
 const HardwareFlavor& LookupHardware(std::string_view name);
 
 // Replaces every "{PORT}" in `text`.

@@ -17,6 +17,9 @@ TEST(DeployEnvTest, HardwareTable) {
   EXPECT_EQ(LookupHardware("cpu-basic").cpu_cores, 2);
   EXPECT_EQ(LookupHardware("cpu-basic").memory, "16Gi");
   EXPECT_EQ(LookupHardware("cpu-upgrade").cpu_cores, 8);
+  EXPECT_EQ(FindHardware("gpu-h100-x8"), nullptr);
+  ASSERT_NE(FindHardware("cpu-upgrade"), nullptr);
+  EXPECT_EQ(FindHardware("cpu-upgrade")->memory, "32Gi");
   EXPECT_EQ(LookupHardware("cpu-upgrade").memory, "32Gi");
   EXPECT_EQ(LookupHardware("no-such-gpu").name, "cpu-basic");
 }

@@ -35,7 +35,7 @@ bool IsValidEnvKey(std::string_view key) {
 }
 
 bool IsValidSubdomain(std::string_view subdomain) {
-  if (subdomain.empty() || subdomain.size() > 255) return false;
+  if (subdomain.empty() || subdomain.size() > 63) return false;
   if (!IsLowerAlnum(subdomain.front()) || !IsLowerAlnum(subdomain.back())) return false;
   for (char c : subdomain) {
     if (!IsLowerAlnum(c) && c != '-') return false;
@@ -55,7 +55,17 @@ std::string DefaultSubdomain(std::string_view owner, std::string_view name) {
   append(owner);
   out.push_back('-');
   append(name);
+  while (!out.empty() && out.back() == '-') out.pop_back();  // "demo_" -> "owner-demo"
   return out;
+}
+
+Result<std::string> MakeSubdomain(std::string_view owner, std::string_view name) {
+  std::string sub = DefaultSubdomain(owner, name);
+  if (!IsValidSubdomain(sub)) {
+    return Status::InvalidArgument("'" + std::string(owner) + "/" + std::string(name) + "' cannot be an app host name ('" +
+                                   sub + "' must be a DNS label of at most 63 characters)");
+  }
+  return sub;
 }
 
 }  // namespace spaceport::store

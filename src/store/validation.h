@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace spaceport::store {
 
 // [A-Za-z0-9][A-Za-z0-9._-]{0,38}
@@ -14,9 +16,13 @@ bool IsValidUserName(std::string_view name);
 bool IsValidSpaceName(std::string_view name);
 // [A-Za-z_][A-Za-z0-9_]*, at most 255 characters.
 bool IsValidEnvKey(std::string_view key);
-// [a-z0-9] or [a-z0-9][a-z0-9-]*[a-z0-9], at most 255 characters.
+// A DNS label: [a-z0-9] or [a-z0-9][a-z0-9-]*[a-z0-9], at most 63 characters.
 bool IsValidSubdomain(std::string_view subdomain);
-// "{owner}-{name}" lower-cased, every character outside [a-z0-9-] as '-'.
+// "{owner}-{name}" lower-cased, every character outside [a-z0-9-] as '-',
+// trailing '-' dropped.
 std::string DefaultSubdomain(std::string_view owner, std::string_view name);
+// DefaultSubdomain, or InvalidArgument naming the Space when that is not a
+// valid label (too long for DNS, for one).
+Result<std::string> MakeSubdomain(std::string_view owner, std::string_view name);
 
 }  // namespace spaceport::store

@@ -40,6 +40,17 @@ TEST(ValidationTest, Subdomains) {
   EXPECT_FALSE(IsValidSubdomain("a-"));
   EXPECT_FALSE(IsValidSubdomain("a_b"));
   EXPECT_EQ(DefaultSubdomain("Alice", "My_App.v2"), "alice-my-app-v2");
+  EXPECT_EQ(DefaultSubdomain("alice", "demo_"), "alice-demo");
+  EXPECT_TRUE(IsValidSubdomain(std::string(63, 'a')));
+  EXPECT_FALSE(IsValidSubdomain(std::string(64, 'a')));
+}
+
+TEST(ValidationTest, MakeSubdomainRefusesWhatIsNoDnsLabel) {
+  EXPECT_EQ(*MakeSubdomain("Alice", "My_App.v2"), "alice-my-app-v2");
+  auto too_long = MakeSubdomain("alice", std::string(70, 'a'));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(too_long.status().message().find("63"), std::string::npos);
 }
 
 }  // namespace
