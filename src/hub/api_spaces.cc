@@ -6,6 +6,7 @@
 #include "store/validation.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "hub/commit_ndjson.h"
 #include "hub/hub_core.h"
 #include "hub/space_json.h"
 
@@ -129,6 +130,31 @@ Result<store::Space> CreateSpace(HubCore& hub, const store::Space& wanted, const
   return created;
 }
 
+// createRepo's optional first files: [{path, content, encoding}].
+Result<std::vector<repo::CommitOp>> ParseInitialFiles(const Json& body) {
+  std::vector<repo::CommitOp> ops;
+  auto files = body.find("files");
+  if (files == body.end() || files->is_null()) return ops;
+  if (!files->is_array()) return Status::InvalidArgument("'files' must be a list");
+  for (const Json& f : *files) {
+    ASSIGN_OR_RETURN(repo::CommitOp op, ParseCommitFile(f));
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+Status CommitInitialFiles(HubCore& hub, const store::Space& space, const std::string& author,
+                          std::vector<repo::CommitOp> ops) {
+  if (ops.empty()) return Status::Ok();
+  repo::CommitRequest req;
+  req.summary = "initial commit";
+  req.author = author;
+  req.ops = std::move(ops);
+  ASSIGN_OR_RETURN(std::string sha, hub.writer().Commit(space.owner, space.name, req));
+  hub.RecordPush(space.id, sha);
+  return Status::Ok();
+}
+
 Status HandleWhoami(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   Json j = {
@@ -160,7 +186,9 @@ Status HandleCreate(HubCore& hub, Call& call) {
   int64_t now = hub.deps().clock->UnixMillis();
   RETURN_IF_ERROR(ParseEnvList(body, "secrets", true, now, &env));
   RETURN_IF_ERROR(ParseEnvList(body, "variables", false, now, &env));
+  ASSIGN_OR_RETURN(std::vector<repo::CommitOp> files, ParseInitialFiles(body));
   ASSIGN_OR_RETURN(store::Space space, CreateSpace(hub, wanted, env));
+  RETURN_IF_ERROR(CommitInitialFiles(hub, space, who.user.name, std::move(files)));
   return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"name", space.full_id()}});
 }
 

@@ -46,20 +46,7 @@ Status HandleGit(HubCore& hub, Call& call, const std::string& git_path) {
   ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
   const HubDeps& d = hub.deps();
   int64_t space_id = space.id;
-  auto on_push = [&d, space_id](const std::string& sha) {
-    Result<store::Space> fresh = d.store->GetSpaceById(space_id);
-    if (!fresh.ok()) {
-      SP_LOG(kWarn) << "push to a Space that is gone: " << fresh.status().message();
-      return;
-    }
-    fresh->sha = sha;
-    fresh->last_modified = d.clock->UnixMillis();
-    Status st = d.store->UpdateSpace(*fresh);
-    if (!st.ok()) {
-      SP_LOG(kWarn) << "recording push of " << fresh->full_id() << ": " << st.message();
-    }
-    d.control->OnPush(*fresh, sha);
-  };
+  auto on_push = [&hub, space_id](const std::string& sha) { hub.RecordPush(space_id, sha); };
   d.git->Serve(space.owner, space.name, git_path, who ? who->user.name : "", req, call.body, call.out, on_push);
   return Status::Ok();
 }

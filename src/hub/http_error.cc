@@ -6,7 +6,8 @@
 
 namespace spaceport::hub {
 
-int HttpStatusFor(StatusCode code) {
+int HttpStatusFor(StatusCode code, ErrorFormat format) {
+  if (format == ErrorFormat::kLfs && code == StatusCode::kInvalidArgument) return 422;
   switch (code) {
     case StatusCode::kOk: return 200;
     case StatusCode::kInvalidArgument: return 400;
@@ -25,7 +26,7 @@ int HttpStatusFor(StatusCode code) {
 }
 
 http::Response ErrorResponse(const Status& status, ErrorFormat format) {
-  int code = HttpStatusFor(status.code());
+  int code = HttpStatusFor(status.code(), format);
   std::string message = status.ok() ? "ok" : status.message();
   http::Response r;
   if (format == ErrorFormat::kHtml) {
@@ -34,6 +35,10 @@ http::Response ErrorResponse(const Status& status, ErrorFormat format) {
                                                          "</h1><p>" + HtmlEscape(message) +
                                                          "</p><p><a href=\"/\">Back to all Spaces</a></p></main>"),
                              "text/html; charset=utf-8");
+  } else if (format == ErrorFormat::kLfs) {
+    nlohmann::json body = {{"message", message}};
+    r = http::Response::Json(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    r.headers.Set("Content-Type", "application/vnd.git-lfs+json");
   } else {
     nlohmann::json body = {{"error", message}};
     r = http::Response::Json(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -45,12 +50,15 @@ http::Response ErrorResponse(const Status& status, ErrorFormat format) {
   return r;
 }
 
-void SendError(http::ResponseWriter& out, const Status& status, ErrorFormat format) {
+void SendError(http::ResponseWriter& out, const Status& status, ErrorFormat format,
+               const http::Headers& extra_headers) {
   if (out.started()) {
     (void)out.Finish();
     return;
   }
-  (void)out.Send(ErrorResponse(status, format));
+  http::Response r = ErrorResponse(status, format);
+  for (const auto& field : extra_headers.fields()) r.headers.Set(field.first, field.second);
+  (void)out.Send(r);
 }
 
 }  // namespace spaceport::hub

@@ -5,7 +5,10 @@
 // PermissionDenied 403, NotFound 404, AlreadyExists/FailedPrecondition 409,
 // PayloadTooLarge 413, ResourceExhausted 429, Unavailable 503,
 // DeadlineExceeded 504, anything else 500. API bodies are {"error": "..."};
-// browser pages get a small escaped HTML page. Pure functions, thread safe.
+// browser pages get a small escaped HTML page. The git-lfs API (kLfs) speaks
+// its own dialect: {"message": "..."} as application/vnd.git-lfs+json, and
+// InvalidArgument is 422 (validation error, as the LFS spec and HF use).
+// Pure functions, thread safe.
 #pragma once
 
 #include "core/status.h"
@@ -14,12 +17,13 @@
 
 namespace spaceport::hub {
 
-enum class ErrorFormat { kJson, kHtml };
+enum class ErrorFormat { kJson, kHtml, kLfs };
 
-int HttpStatusFor(StatusCode code);
+int HttpStatusFor(StatusCode code, ErrorFormat format = ErrorFormat::kJson);
 http::Response ErrorResponse(const Status& status, ErrorFormat format = ErrorFormat::kJson);
 // Sends the error unless a response has already started (then the stream is
 // simply ended: there is no way to change its status any more).
-void SendError(http::ResponseWriter& out, const Status& status, ErrorFormat format = ErrorFormat::kJson);
+void SendError(http::ResponseWriter& out, const Status& status, ErrorFormat format = ErrorFormat::kJson,
+               const http::Headers& extra_headers = {});
 
 }  // namespace spaceport::hub

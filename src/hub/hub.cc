@@ -1,5 +1,8 @@
 #include "hub/hub.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <exception>
 
 #include "core/log.h"
@@ -58,7 +61,12 @@ void Hub::Handle(const http::Request& request, http::BodyReader& body, http::Res
 
 void Hub::AddMetricsSource(std::function<void(std::string*)> source) { core_->AddMetricsSource(std::move(source)); }
 
-HubCore::HubCore(HubDeps deps, HubOptions options) : deps_(deps), options_(std::move(options)) {
+HubCore::HubCore(HubDeps deps, HubOptions options)
+    : deps_(deps),
+      options_(std::move(options)),
+      lfs_(deps.repos),
+      writer_(deps.repos, &lfs_),
+      upload_key_(RandomHex(32)) {
   router_.Add("GET", "/healthz", [](Call& call) { return call.SendJson(200, {{"status", "ok"}}); });
   router_.Add("GET", "/metrics", [this](Call& call) {
     http::Response r = http::Response::Text(200, MetricsText(), "text/plain; version=0.0.4; charset=utf-8");
@@ -68,6 +76,9 @@ HubCore::HubCore(HubDeps deps, HubOptions options) : deps_(deps), options_(std::
   RegisterRuntimeApi(router_, *this);
   RegisterLogsApi(router_, *this);
   RegisterGitRoutes(router_, *this);
+  RegisterFilesApi(router_, *this);
+  RegisterCommitApi(router_, *this);
+  RegisterLfsRoutes(router_, *this);
   RegisterWebUi(router_, *this);
 }
 
@@ -148,6 +159,32 @@ std::string HubCore::AppHost(const store::Space& space) const {
 std::string HubCore::AppUrl(const store::Space& space) const {
   std::string scheme = StartsWith(options_.public_url, "https://") ? "https://" : "http://";
   return scheme + AppHost(space) + options_.app_port_suffix;
+}
+
+void HubCore::RecordPush(int64_t space_id, const std::string& sha) {
+  Result<store::Space> fresh = deps_.store->GetSpaceById(space_id);
+  if (!fresh.ok()) {
+    SP_LOG(kWarn) << "push to a Space that is gone: " << fresh.status().message();
+    return;
+  }
+  fresh->sha = sha;
+  fresh->last_modified = deps_.clock->UnixMillis();
+  Status st = deps_.store->UpdateSpace(*fresh);
+  if (!st.ok()) {
+    SP_LOG(kWarn) << "recording push of " << fresh->full_id() << ": " << st.message();
+  }
+  deps_.control->OnPush(*fresh, sha);
+}
+
+std::string HubCore::SignLfsUpload(const store::Space& space, const repo::LfsPointer& object,
+                                   int64_t expires_ms) const {
+  std::string data = std::to_string(space.id) + "\n" + object.oid + "\n" + std::to_string(object.size) + "\n" +
+                     std::to_string(expires_ms);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), upload_key_.data(), static_cast<int>(upload_key_.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), len));
 }
 
 bool HubCore::IsOwner(const std::optional<access::Principal>& who, const store::Space& space) {

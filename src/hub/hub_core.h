@@ -6,6 +6,9 @@
 //   read:  public Spaces to anyone, private ones only to their owner (others
 //          get 404, as if the Space did not exist);
 //   write: the owner with a write token (anonymous 401, others 403).
+// Also owns the LFS object store and the commit writer over deps.repos, and
+// the key that signs LFS upload links (random per process: links are
+// short-lived, so they simply expire across a restart).
 // Thread safety: after construction, every method is safe from any thread.
 #pragma once
 
@@ -21,6 +24,8 @@
 #include "hub/call.h"
 #include "hub/hub.h"
 #include "hub/router.h"
+#include "repo/lfs_store.h"
+#include "repo/repo_commit.h"
 
 namespace spaceport::hub {
 
@@ -50,6 +55,15 @@ class HubCore {
   Result<OwnedSpace> OwnedSpaceFor(Call& call, std::string_view owner, std::string_view name, bool need_write);
   static bool IsOwner(const std::optional<access::Principal>& who, const store::Space& space);
 
+  const repo::LfsStore& lfs() const { return lfs_; }
+  const repo::RepoWriter& writer() const { return writer_; }
+  // main moved to `sha` (git push or API commit): record it and let the
+  // control plane build it.
+  void RecordPush(int64_t space_id, const std::string& sha);
+  // HMAC over (space, oid, size, expiry) for LFS upload links, which the
+  // HF clients call without an Authorization header.
+  std::string SignLfsUpload(const store::Space& space, const repo::LfsPointer& object, int64_t expires_ms) const;
+
  private:
   void Dispatch(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out,
                 std::string* route_name);
@@ -57,17 +71,26 @@ class HubCore {
 
   HubDeps deps_;
   HubOptions options_;
+  repo::LfsStore lfs_;
+  repo::RepoWriter writer_;
+  std::string upload_key_;
   Router router_;
   std::mutex metrics_mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;  // (route, status) -> count
   std::vector<std::function<void(std::string*)>> metrics_sources_;
 };
 
+// Sends bytes [first, last] of a file as body (after Start). api_files.cc.
+Status StreamFileRange(http::ResponseWriter& out, const std::string& path, int64_t first, int64_t last);
+
 // Route areas, each in its own file.
 void RegisterSpacesApi(Router& router, HubCore& hub);   // api_spaces.cc
 void RegisterRuntimeApi(Router& router, HubCore& hub);  // api_runtime.cc
 void RegisterLogsApi(Router& router, HubCore& hub);     // api_logs.cc
 void RegisterGitRoutes(Router& router, HubCore& hub);   // git_routes.cc
+void RegisterFilesApi(Router& router, HubCore& hub);    // api_files.cc (tree, resolve, commits)
+void RegisterCommitApi(Router& router, HubCore& hub);   // api_commit.cc (preupload, commit)
+void RegisterLfsRoutes(Router& router, HubCore& hub);   // lfs_routes.cc
 void RegisterWebUi(Router& router, HubCore& hub);       // web_ui.cc
 
 }  // namespace spaceport::hub

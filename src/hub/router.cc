@@ -1,5 +1,7 @@
 #include "hub/router.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 
 namespace spaceport::hub {
@@ -14,10 +16,14 @@ int HexValue(char c) {
 
 bool SegmentsMatch(const Route& route, const std::vector<std::string>& segments,
                    std::map<std::string, std::string, std::less<>>* params) {
-  if (route.segments.size() != segments.size()) return false;
+  bool rest = !route.segments.empty() && route.segments.back()[0] == '*';
+  if (rest ? segments.size() < route.segments.size() : route.segments.size() != segments.size()) return false;
   for (size_t i = 0; i < segments.size(); ++i) {
-    const std::string& want = route.segments[i];
-    if (!want.empty() && want[0] == ':') {
+    const std::string& want = route.segments[std::min(i, route.segments.size() - 1)];
+    if (rest && i + 1 >= route.segments.size()) {
+      std::string& value = (*params)[want.substr(1)];
+      value += (value.empty() ? "" : "/") + segments[i];
+    } else if (!want.empty() && want[0] == ':') {
       (*params)[want.substr(1)] = segments[i];
     } else if (want != segments[i]) {
       return false;

@@ -1,7 +1,8 @@
 // Router: maps (method, path) to a hub handler by path-segment patterns.
 //
 // Patterns are like "/api/spaces/:owner/:name/runtime": literal segments
-// match exactly, ":x" captures one segment. Paths are percent-decoded before
+// match exactly, ":x" captures one segment, a final "*x" captures the rest
+// (one or more segments, joined with '/'). Paths are percent-decoded before
 // they are split (so "owner%2Fname" is two segments) and empty segments are
 // ignored (a trailing slash does not matter). Built once at start-up, then
 // read-only: Find is thread safe.

@@ -1,10 +1,13 @@
 #include "repo/repo_store.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <system_error>
 
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "repo/lfs_store.h"
 
 namespace spaceport::repo {
 namespace fs = std::filesystem;
@@ -83,8 +86,20 @@ Status GitOk(const std::string& git_dir, std::vector<std::string> args) {
   return Status::Ok();
 }
 
+// A smudge filter for `filter=lfs` files that needs no git-lfs: exports (git
+// archive, as the builder runs it) get the LFS object's content in place of
+// the pointer; anything else, or a missing object, passes through unchanged.
+constexpr const char* kLfsSmudge =
+    "sh -c 'f=$(mktemp) || exit 1; cat >\"$f\"; "
+    "oid=$(head -c 1024 \"$f\" | sed -n \"s/^oid sha256:\\([0-9a-f]\\{64\\}\\)$/\\1/p\" | head -n 1); "
+    "o=\"$GIT_DIR/lfs/objects/$(echo \"$oid\" | cut -c1-2)/$(echo \"$oid\" | cut -c3-4)/$oid\"; "
+    "if [ -n \"$oid\" ] && head -n 1 \"$f\" | grep -q \"^version https://git-lfs\" && [ -f \"$o\" ]; "
+    "then cat \"$o\"; else cat \"$f\"; fi; rm -f \"$f\"'";
+
 Status ConfigureRepo(const std::string& git_dir) {
   RETURN_IF_ERROR(GitOk(git_dir, {"symbolic-ref", "HEAD", "refs/heads/main"}));
+  RETURN_IF_ERROR(GitOk(git_dir, {"config", "filter.lfs.smudge", kLfsSmudge}));
+  RETURN_IF_ERROR(GitOk(git_dir, {"config", "filter.lfs.required", "false"}));
   RETURN_IF_ERROR(GitOk(git_dir, {"config", "http.receivepack", "true"}));
   RETURN_IF_ERROR(GitOk(git_dir, {"config", "receive.denyDeleteCurrent", "true"}));
   RETURN_IF_ERROR(GitOk(git_dir, {"config", "receive.denyNonFastForwards", "false"}));
@@ -133,6 +148,35 @@ std::optional<TreeEntry> ParseTreeRecord(std::string_view rec, const std::string
     return std::nullopt;  // submodules are not part of a Space
   }
   return e;
+}
+
+// Marks the files whose blob is a git-lfs pointer (only small blobs can be).
+Status AnnotateLfs(const std::string& git_dir, std::vector<TreeEntry>* entries) {
+  std::string wanted;
+  for (const TreeEntry& e : *entries) {
+    if (e.type == "file" && e.size < 1024) wanted += e.oid + "\n";
+  }
+  if (wanted.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(CommandResult r, Git(git_dir, {"cat-file", "--batch"}, wanted, 256u << 20));
+  if (!r.ok()) return Status::Internal("git cat-file failed: " + std::string(Trim(r.stderr_data)));
+  std::map<std::string, LfsPointer> pointers;
+  std::string_view out = r.stdout_data;
+  while (!out.empty()) {
+    size_t nl = out.find('\n');
+    if (nl == std::string_view::npos) break;
+    std::vector<std::string> head = Split(out.substr(0, nl), ' ');
+    out.remove_prefix(nl + 1);
+    if (head.size() != 3) continue;  // "<oid> missing"
+    size_t n = static_cast<size_t>(ParseInt(head[2]).value_or(0));
+    if (n > out.size()) break;
+    if (auto p = ParseLfsPointer(out.substr(0, n))) pointers[head[0]] = *p;
+    out.remove_prefix(std::min(out.size(), n + 1));
+  }
+  for (TreeEntry& e : *entries) {
+    auto it = pointers.find(e.oid);
+    if (e.type == "file" && it != pointers.end()) e.lfs = it->second;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -274,15 +318,31 @@ Result<std::vector<TreeEntry>> RepoStore::ListTree(std::string_view owner, std::
     if (rec.empty()) continue;
     if (auto e = ParseTreeRecord(rec, prefix)) out.push_back(std::move(*e));
   }
+  RETURN_IF_ERROR(AnnotateLfs(git_dir, &out));
   return out;
 }
 
+Result<FileInfo> RepoStore::Stat(std::string_view owner, std::string_view name, std::string_view rev,
+                                 std::string_view path) const {
+  ASSIGN_OR_RETURN(std::string clean, CleanPath(path));
+  if (clean.empty()) return Status::NotFound("empty file path");
+  ASSIGN_OR_RETURN(std::string sha, Resolve(owner, name, rev));
+  std::string git_dir = PathOf(owner, name);
+  ASSIGN_OR_RETURN(ObjectInfo info, Describe(git_dir, sha + ":" + clean));
+  if (info.type != "blob") return Status::NotFound("file '" + clean + "' not found at " + std::string(rev));
+  std::vector<TreeEntry> one = {TreeEntry{clean, "file", info.oid, info.size, std::nullopt}};
+  RETURN_IF_ERROR(AnnotateLfs(git_dir, &one));
+  return FileInfo{sha, info.oid, info.size, one[0].lfs};
+}
+
 Result<std::vector<CommitInfo>> RepoStore::ListCommits(std::string_view owner, std::string_view name,
-                                                       std::string_view rev, int limit) const {
+                                                       std::string_view rev, int limit, int skip) const {
   ASSIGN_OR_RETURN(std::string sha, Resolve(owner, name, rev));
   if (limit <= 0) limit = 100;
-  ASSIGN_OR_RETURN(CommandResult r, Git(PathOf(owner, name), {"log", "-z", "--format=%H%x1f%an%x1f%ct%x1f%B",
-                                                              "-n", std::to_string(limit), sha, "--"}));
+  ASSIGN_OR_RETURN(CommandResult r,
+                   Git(PathOf(owner, name), {"log", "-z", "--format=%H%x1f%an%x1f%ct%x1f%B", "-n",
+                                             std::to_string(limit), "--skip=" + std::to_string(std::max(skip, 0)),
+                                             sha, "--"}));
   if (!r.ok()) return Status::Internal("git log failed: " + std::string(Trim(r.stderr_data)));
   std::vector<CommitInfo> out;
   for (const std::string& rec : Split(r.stdout_data, '\0')) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +19,26 @@
 
 namespace spaceport::repo {
 
+// A git-lfs pointer: the file's real content is the LFS object `oid`.
+struct LfsPointer {
+  std::string oid;   // sha256 hex of the content
+  int64_t size = 0;  // bytes of the content
+};
+
 struct TreeEntry {
   std::string path;  // relative to the repo root
   std::string type;  // "file" | "directory"
   std::string oid;   // git object id
-  int64_t size = 0;  // files only
+  int64_t size = 0;  // files only (of the blob: a pointer's own size for LFS files)
+  std::optional<LfsPointer> lfs;  // set when the blob is a git-lfs pointer
+};
+
+// One file at a revision, as GET .../resolve needs it.
+struct FileInfo {
+  std::string commit;  // the resolved commit sha
+  std::string oid;     // blob id
+  int64_t size = 0;    // blob size
+  std::optional<LfsPointer> lfs;
 };
 
 struct CommitInfo {
@@ -54,10 +70,13 @@ class RepoStore {
   Result<std::string> Resolve(std::string_view owner, std::string_view name, std::string_view rev) const;
   Result<std::string> ReadFile(std::string_view owner, std::string_view name, std::string_view rev,
                                std::string_view path) const;
+  // NotFound when `path` is not a file at `rev`.
+  Result<FileInfo> Stat(std::string_view owner, std::string_view name, std::string_view rev,
+                        std::string_view path) const;
   Result<std::vector<TreeEntry>> ListTree(std::string_view owner, std::string_view name, std::string_view rev,
                                           std::string_view dir, bool recursive) const;
   Result<std::vector<CommitInfo>> ListCommits(std::string_view owner, std::string_view name, std::string_view rev,
-                                              int limit) const;
+                                              int limit, int skip = 0) const;
   // Writes the tree of `sha` into `dest_dir` (created if missing).
   Status Export(std::string_view owner, std::string_view name, std::string_view sha, const std::string& dest_dir) const;
 

@@ -1,0 +1,229 @@
+#include "repo/repo_commit.h"
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "core/strings.h"
+#include "core/subprocess.h"
+
+namespace spaceport::repo {
+namespace {
+
+constexpr size_t kMaxPathBytes = 4096;
+constexpr Millis kGitTimeout{5 * 60 * 1000};
+constexpr const char* kZeroSha = "0000000000000000000000000000000000000000";
+
+// One commit in progress: git in the bare repo with a private index.
+class IndexSession {
+ public:
+  IndexSession(std::string git_dir, const std::string& author)
+      : git_dir_(std::move(git_dir)), index_(git_dir_ + "/spaceport-index-" + RandomHex(8)), author_(author) {}
+  ~IndexSession() { unlink(index_.c_str()); }
+  IndexSession(const IndexSession&) = delete;
+  IndexSession& operator=(const IndexSession&) = delete;
+
+  // stdout of a git command that must succeed.
+  Result<std::string> Run(std::vector<std::string> args, std::string input = "") const {
+    CommandOptions o;
+    o.argv = {"git", "--git-dir=" + git_dir_};
+    std::string what = args.empty() ? "git" : "git " + args.front();
+    for (auto& a : args) o.argv.push_back(std::move(a));
+    o.env = {{"GIT_TERMINAL_PROMPT", "0"},     {"GIT_CONFIG_NOSYSTEM", "1"}, {"GIT_INDEX_FILE", index_},
+             {"GIT_LITERAL_PATHSPECS", "1"},   {"GIT_AUTHOR_NAME", author_}, {"GIT_COMMITTER_NAME", author_},
+             {"GIT_AUTHOR_EMAIL", author_ + "@spaceport"}, {"GIT_COMMITTER_EMAIL", author_ + "@spaceport"}};
+    o.stdin_data = std::move(input);
+    o.timeout = kGitTimeout;
+    o.max_output = 64u << 20;
+    ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+    if (!r.ok()) return Status::Internal(what + " failed: " + std::string(Trim(r.stderr_data)));
+    return std::move(r.stdout_data);
+  }
+  Result<std::string> HashBlob(std::string content) const {
+    ASSIGN_OR_RETURN(std::string out, Run({"hash-object", "-w", "--stdin"}, std::move(content)));
+    return std::string(Trim(out));
+  }
+
+ private:
+  std::string git_dir_;
+  std::string index_;
+  std::string author_;
+};
+
+bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+Status ValidateOps(const LfsStore& lfs, std::string_view owner, std::string_view name, const CommitRequest& req) {
+  if (Trim(req.summary).empty()) return Status::InvalidArgument("the commit needs a summary");
+  for (const CommitOp& op : req.ops) {
+    RETURN_IF_ERROR(ValidateRepoPath(op.path));
+    if (op.kind != CommitOpKind::kAddLfsFile) continue;
+    if (!IsValidLfsOid(op.lfs.oid)) return Status::InvalidArgument("invalid LFS oid for '" + op.path + "'");
+    Status st = lfs.Check(owner, name, op.lfs);
+    if (st.code() == StatusCode::kNotFound) {
+      return Status::InvalidArgument("LFS object " + op.lfs.oid + " for '" + op.path + "' was not uploaded");
+    }
+    RETURN_IF_ERROR(st.WithContext("'" + op.path + "'"));
+  }
+  return Status::Ok();
+}
+
+// Paths in the index under `path` (the file itself or a folder's files).
+Result<std::vector<std::string>> IndexPaths(const IndexSession& git, const std::string& path) {
+  ASSIGN_OR_RETURN(std::string out, git.Run({"ls-files", "-z", "--", path}));
+  std::vector<std::string> paths;
+  for (std::string& p : Split(out, '\0')) {
+    if (!p.empty()) paths.push_back(std::move(p));
+  }
+  return paths;
+}
+
+Status StageDeletions(const IndexSession& git, const CommitRequest& req) {
+  std::string removals;
+  for (const CommitOp& op : req.ops) {
+    bool file = op.kind == CommitOpKind::kDeleteFile;
+    if (!file && op.kind != CommitOpKind::kDeleteFolder) continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> paths, IndexPaths(git, op.path));
+    bool exact = paths.size() == 1 && paths[0] == op.path;
+    if (file ? !exact : (paths.empty() || exact)) {
+      return Status::NotFound(std::string(file ? "file '" : "folder '") + op.path + "' does not exist");
+    }
+    for (const std::string& p : paths) removals += std::string("0 ") + kZeroSha + "\t" + p + '\0';  // mode 0: remove
+  }
+  if (removals.empty()) return Status::Ok();
+  return git.Run({"update-index", "-z", "--index-info"}, removals).status();
+}
+
+}  // namespace
+
+bool LfsAttributesCover(const std::string& attributes, const std::string& path) {
+  std::string base = path.substr(path.rfind('/') + 1);
+  for (const std::string& line : Split(attributes, '\n')) {
+    std::vector<std::string> f = Split(Trim(line), ' ');
+    if (f.size() < 2 || line.find("filter=lfs") == std::string::npos) continue;
+    const std::string& pattern = f[0];
+    bool anchored = pattern.find('/') != std::string::npos;
+    std::string p = !pattern.empty() && pattern[0] == '/' ? pattern.substr(1) : pattern;
+    if (fnmatch(p.c_str(), (anchored ? path : base).c_str(), anchored ? FNM_PATHNAME : 0) == 0) return true;
+  }
+  return false;
+}
+
+namespace {
+
+std::string AttributesPattern(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ') {
+      out += "[[:space:]]";
+    } else {
+      if (c == '*' || c == '?' || c == '[' || c == '\\' || c == '#' || c == '!') out.push_back('\\');
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The .gitattributes the commit ends with: as sent or as in the parent,
+// plus a filter=lfs line for each LFS path it does not cover yet.
+Result<std::optional<std::string>> UpdatedAttributes(const IndexSession& git, const CommitRequest& req) {
+  std::optional<std::string> sent;
+  bool any_lfs = false;
+  for (const CommitOp& op : req.ops) {
+    if (op.kind == CommitOpKind::kAddFile && op.path == ".gitattributes") sent = op.content;
+    any_lfs = any_lfs || op.kind == CommitOpKind::kAddLfsFile;
+  }
+  if (!any_lfs) return std::optional<std::string>();
+  std::string attributes;
+  if (sent) {
+    attributes = *sent;
+  } else {
+    ASSIGN_OR_RETURN(std::vector<std::string> in_index, IndexPaths(git, ".gitattributes"));
+    if (!in_index.empty()) {
+      ASSIGN_OR_RETURN(attributes, git.Run({"cat-file", "blob", ":.gitattributes"}));
+    }
+  }
+  std::string before = attributes;
+  for (const CommitOp& op : req.ops) {
+    if (op.kind != CommitOpKind::kAddLfsFile || LfsAttributesCover(attributes, op.path)) continue;
+    if (!attributes.empty() && attributes.back() != '\n') attributes += "\n";
+    attributes += AttributesPattern(op.path) + " filter=lfs diff=lfs merge=lfs -text\n";
+  }
+  if (attributes == before && !sent) return std::optional<std::string>();
+  return std::optional<std::string>(attributes);
+}
+
+Status StageAdditions(const IndexSession& git, const CommitRequest& req) {
+  std::map<std::string, std::string> blobs;  // path -> blob id; the last op on a path wins
+  for (const CommitOp& op : req.ops) {
+    if (op.kind == CommitOpKind::kAddFile) {
+      ASSIGN_OR_RETURN(blobs[op.path], git.HashBlob(op.content));
+    } else if (op.kind == CommitOpKind::kAddLfsFile) {
+      ASSIGN_OR_RETURN(blobs[op.path], git.HashBlob(FormatLfsPointer(op.lfs)));
+    }
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> attributes, UpdatedAttributes(git, req));
+  if (attributes) {
+    ASSIGN_OR_RETURN(blobs[".gitattributes"], git.HashBlob(*attributes));
+  }
+  if (blobs.empty()) return Status::Ok();
+  std::string info;
+  for (const auto& [path, oid] : blobs) info += "100644 " + oid + "\t" + path + '\0';
+  return git.Run({"update-index", "--add", "--replace", "-z", "--index-info"}, info).status();
+}
+
+}  // namespace
+
+Status ValidateRepoPath(std::string_view path) {
+  std::string shown(path.substr(0, 200));
+  if (path.empty()) return Status::InvalidArgument("empty file path");
+  if (path.size() > kMaxPathBytes) return Status::InvalidArgument("file path too long");
+  if (path.front() == '/') return Status::InvalidArgument("absolute path '" + shown + "' is not allowed");
+  for (char c : path) {
+    if (c == '\0') return Status::InvalidArgument("file path contains a NUL byte");
+    if (IsControl(c)) return Status::InvalidArgument("file path contains a control character");
+    if (c == '\\') return Status::InvalidArgument("file path '" + shown + "' contains a backslash");
+  }
+  for (const std::string& part : Split(path, '/')) {
+    if (part.empty()) return Status::InvalidArgument("file path '" + shown + "' has an empty segment");
+    if (part == "." || part == "..") return Status::InvalidArgument("file path '" + shown + "' may not contain '" + part + "'");
+    if (EqualsIgnoreCase(part, ".git")) return Status::InvalidArgument("file path '" + shown + "' may not contain .git");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> RepoWriter::Commit(std::string_view owner, std::string_view name,
+                                       const CommitRequest& req) const {
+  if (!repos_->Exists(owner, name)) {
+    return Status::NotFound("repository " + std::string(owner) + "/" + std::string(name) + " not found");
+  }
+  RETURN_IF_ERROR(ValidateOps(*lfs_, owner, name, req));
+  std::string ref = "refs/heads/" + req.branch;
+  Result<std::string> head = repos_->Resolve(owner, name, ref);
+  if (!head.ok() && !(head.status().code() == StatusCode::kNotFound && req.branch == "main")) {
+    return head.status().code() == StatusCode::kNotFound ? Status::NotFound("branch '" + req.branch + "' not found")
+                                                          : head.status();
+  }
+  std::string old = head.ok() ? *head : "";
+  if (!req.parent_commit.empty() && !EqualsIgnoreCase(req.parent_commit, old)) {
+    return Status::FailedPrecondition("parentCommit " + req.parent_commit + " is not the head of " + req.branch +
+                                      " (now " + (old.empty() ? "empty" : old) + ")");
+  }
+  IndexSession git(repos_->PathOf(owner, name), req.author.empty() ? "spaceport" : req.author);
+  if (!old.empty()) RETURN_IF_ERROR(git.Run({"read-tree", old}).status());
+  RETURN_IF_ERROR(StageDeletions(git, req));
+  RETURN_IF_ERROR(StageAdditions(git, req));
+  ASSIGN_OR_RETURN(std::string tree, git.Run({"write-tree"}));
+  std::vector<std::string> args = {"commit-tree", std::string(Trim(tree)), "-F", "-"};
+  if (!old.empty()) args.insert(args.end(), {"-p", old});
+  std::string message = std::string(Trim(req.summary));
+  if (!Trim(req.description).empty()) message += "\n\n" + std::string(Trim(req.description));
+  ASSIGN_OR_RETURN(std::string commit, git.Run(args, message + "\n"));
+  std::string sha(Trim(commit));
+  Result<std::string> moved = git.Run({"update-ref", "-m", "commit via API", ref, sha, old.empty() ? kZeroSha : old});
+  if (!moved.ok()) return Status::FailedPrecondition(req.branch + " moved while committing; retry the commit");
+  return sha;
+}
+
+}  // namespace spaceport::repo

@@ -1,0 +1,128 @@
+// The npm HF hub client against a real server: repos, file uploads (one
+// through LFS), listing, downloads, commits, Space info and search, and the
+// uploaded Space building and running.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import * as hub from '@huggingface/hub';
+import { startServer, addUser, api, waitStage, hostRequest } from './lib.mjs';
+
+let server;
+let token;     // as the server issued it ("sp_...")
+let hfToken;   // the same token in the form the HF client insists on ("hf_...")
+const repo = { type: 'space', name: 'alice/x' };
+
+const APP = `
+import hashlib, json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+data = open("data/big.bin", "rb").read()
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;
+const README = '---\ntitle: HF client test\nsdk: process\napp_command: /usr/bin/python3 app.py\n---\n# x\n';
+
+function bigFile() {
+  const bytes = Buffer.alloc(12 * 1000 * 1000 + 17);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i / 4096) % 251;
+  return bytes;
+}
+
+before(async () => {
+  server = await startServer();
+  token = addUser(server.dataDir, 'alice');
+  hfToken = 'hf_' + token.slice(3);
+});
+after(async () => { await server?.stop(); });
+
+test('whoAmI with a valid and an invalid token', async () => {
+  const me = await hub.whoAmI({ accessToken: hfToken, hubUrl: server.url });
+  assert.equal(me.name, 'alice');
+  assert.equal(me.auth.accessToken.role, 'write');
+  await assert.rejects(hub.whoAmI({ accessToken: 'hf_' + '0'.repeat(40), hubUrl: server.url }));
+});
+
+test('create, upload (with LFS), list, download, commits, info, search, build, delete', async () => {
+  const opts = { accessToken: hfToken, hubUrl: server.url };
+  const created = await hub.createRepo({
+    ...opts, repo, sdk: 'static',
+    files: [{ path: 'README.md', content: new Blob([README]) }, { path: 'app.py', content: new Blob([APP]) }],
+  });
+  assert.equal(created.repoUrl, `${server.url}/spaces/alice/x`);
+
+  const big = bigFile();
+  const bigSha = crypto.createHash('sha256').update(big).digest('hex');
+  const out = await hub.uploadFiles({
+    ...opts, repo, commitTitle: 'add data',
+    files: [{ path: 'data/big.bin', content: new Blob([big]) }, { path: 'notes.txt', content: new Blob(['hello\n']) }],
+  });
+  const sha = out.commit.oid;
+  assert.match(sha, /^[0-9a-f]{40}$/);
+
+  const files = [];
+  for await (const f of hub.listFiles({ ...opts, repo, recursive: true })) files.push(f);
+  const byPath = Object.fromEntries(files.map((f) => [f.path, f]));
+  assert.deepEqual(Object.keys(byPath).sort(), ['.gitattributes', 'README.md', 'app.py', 'data', 'data/big.bin', 'notes.txt']);
+  assert.equal(byPath['data'].type, 'directory');
+  assert.equal(byPath['data/big.bin'].size, big.length);
+  assert.equal(byPath['data/big.bin'].lfs.oid, bigSha);
+  assert.equal(byPath['notes.txt'].lfs, undefined);
+
+  const blob = await hub.downloadFile({ ...opts, repo, path: 'data/big.bin' });
+  const got = Buffer.from(await blob.arrayBuffer());
+  assert.equal(got.length, big.length);
+  assert.ok(got.equals(big), 'downloaded bytes differ from the uploaded ones');
+  const notes = await hub.downloadFile({ ...opts, repo, path: 'notes.txt' });
+  assert.equal(await notes.text(), 'hello\n');
+  assert.equal(await hub.downloadFile({ ...opts, repo, path: 'nope.txt' }), null);
+
+  const commits = [];
+  for await (const c of hub.listCommits({ ...opts, repo })) commits.push(c);
+  assert.equal(commits.length, 2);
+  assert.equal(commits[0].oid, sha);
+  assert.equal(commits[0].title, 'add data');
+  assert.equal(commits[0].authors[0].username, 'alice');
+
+  const info = await hub.spaceInfo({ ...opts, name: 'alice/x', additionalFields: ['sha', 'author'] });
+  assert.equal(info.name, 'alice/x');
+  assert.equal(info.sha, sha);
+  assert.equal(info.author, 'alice');
+
+  const found = [];
+  for await (const s of hub.listSpaces({ ...opts, search: { query: 'x', owner: 'alice' } })) found.push(s.name);
+  assert.ok(found.includes('alice/x'), `search found ${found}`);
+
+  // The Space builds from what the client uploaded, LFS content included.
+  await waitStage(server, 'alice/x', 'RUNNING', { token, sha, timeoutMs: 180000 });
+  const res = await hostRequest(server.port, 'alice-x.localhost', '/');
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(JSON.parse(res.text), { size: big.length, sha256: bigSha });
+
+  await hub.deleteRepo({ ...opts, repo });
+  assert.equal((await api(server, 'GET', '/api/spaces/alice/x', { token })).status, 404);
+});
+
+test('refused commits leave the Space unchanged', async () => {
+  const opts = { accessToken: hfToken, hubUrl: server.url };
+  const r = { type: 'space', name: 'alice/refuse' };
+  await hub.createRepo({ ...opts, repo: r, files: [{ path: 'index.html', content: new Blob(['<p>v1</p>']) }] });
+  const head = async () => (await api(server, 'GET', '/api/spaces/alice/refuse/revision/main', { token })).json.sha;
+  const before = await head();
+  await assert.rejects(hub.uploadFiles({ ...opts, repo: r, files: [{ path: '../evil', content: new Blob(['x']) }] }));
+  await assert.rejects(hub.uploadFiles({ ...opts, repo: r, parentCommit: '0'.repeat(40),
+    files: [{ path: 'a.txt', content: new Blob(['x']) }] }));
+  const bad = await fetch(`${server.url}/api/spaces/alice/refuse/commit/main`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-ndjson' },
+    body: '{"key":"header","value":{"summary":"s"}}\n{"key":"file","value":{"path":"a.txt","con',
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(await head(), before);
+});
