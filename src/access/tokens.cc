@@ -8,6 +8,9 @@ namespace spaceport::access {
 namespace {
 
 constexpr std::string_view kTokenPrefix = "sp_";
+// The Hugging Face clients refuse tokens that do not start with "hf_", so a
+// Spaceport token "sp_<rest>" is also accepted spelled "hf_<rest>".
+constexpr std::string_view kHfAliasPrefix = "hf_";
 constexpr size_t kTokenRandomBytes = 20;
 constexpr size_t kTokenLength = kTokenPrefix.size() + 2 * kTokenRandomBytes;
 
@@ -43,6 +46,7 @@ Result<std::string> ExtractToken(std::string_view header) {
   } else {
     return InvalidToken();
   }
+  if (StartsWith(token, kHfAliasPrefix)) token = std::string(kTokenPrefix) + token.substr(kHfAliasPrefix.size());
   if (!IsWellFormedToken(token)) return InvalidToken();
   return token;
 }

@@ -1,6 +1,8 @@
 // API tokens and request authentication for the hub.
 //
 // Tokens look like "sp_" + 40 hex characters; only their SHA-256 is stored.
+// The same token spelled "hf_" + the 40 characters is accepted too, because
+// the Hugging Face clients insist on that prefix.
 // Authenticator resolves the credentials of a hub request: "Authorization:
 // Bearer <token>", or HTTP Basic with the token as password (git). A missing
 // header is anonymous (no error); a present but bad one is Unauthenticated.

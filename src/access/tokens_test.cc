@@ -91,6 +91,18 @@ TEST_F(AuthenticatorTest, BearerTokenResolvesUserAndScope) {
   EXPECT_FALSE((*r)->can_write());
 }
 
+TEST_F(AuthenticatorTest, HfSpellingOfATokenIsTheSameToken) {
+  auto w = AuthWith("Bearer hf_" + write_token_.substr(3));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE(w->has_value());
+  EXPECT_EQ((*w)->user.name, "alice");
+  auto basic = AuthWith("Basic " + Base64Encode("alice:hf_" + read_token_.substr(3)));
+  ASSERT_TRUE(basic.ok()) << basic.status().ToString();
+  EXPECT_EQ((*basic)->scope, store::TokenScope::kRead);
+  ExpectInvalid(AuthWith("Bearer hf_" + std::string(40, '0')), "unknown hf_ token");
+  ExpectInvalid(AuthWith("Bearer hf_" + write_token_), "hf_ prefix on top of sp_");
+}
+
 TEST_F(AuthenticatorTest, HeaderNameIsCaseInsensitive) {
   http::Headers headers;
   headers.Add("authorization", "Bearer " + write_token_);
@@ -119,7 +131,7 @@ TEST_F(AuthenticatorTest, MalformedOrUnknownCredentialsAreUnauthenticated) {
   ExpectInvalid(AuthWith("Token " + write_token_), "unknown scheme");
   ExpectInvalid(AuthWith("Bearer " + GenerateToken()), "unknown token");
   ExpectInvalid(AuthWith("Bearer " + write_token_ + "0"), "too long");
-  ExpectInvalid(AuthWith("Bearer hf_" + write_token_.substr(3)), "wrong prefix");
+  ExpectInvalid(AuthWith("Bearer xx_" + write_token_.substr(3)), "wrong prefix");
   std::string upper = write_token_;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   ExpectInvalid(AuthWith("Bearer " + upper), "case changed");

@@ -12,21 +12,10 @@ const std::string& Call::Param(std::string_view name) const {
 
 std::optional<std::string> Call::Query(std::string_view key) const { return QueryParam(request.query, key); }
 
-namespace {
-// The HF clients refuse tokens that do not start with "hf_", so a Spaceport
-// token "sp_<rest>" may also be sent as "hf_<rest>" (Bearer only).
-constexpr std::string_view kHfBearer = "Bearer hf_";
-}  // namespace
-
 Result<std::optional<access::Principal>> Call::Caller() {
   if (!caller_resolved_) {
     caller_resolved_ = true;
-    auto authorization = request.headers.Get("Authorization");
-    if (auth_ != nullptr && authorization && StartsWith(*authorization, kHfBearer)) {
-      http::Headers headers = request.headers;
-      headers.Set("Authorization", "Bearer sp_" + std::string(authorization->substr(kHfBearer.size())));
-      caller_ = auth_->Authenticate(headers);
-    } else if (auth_ != nullptr) {
+    if (auth_ != nullptr) {
       caller_ = auth_->Authenticate(request.headers);
     }
   }
