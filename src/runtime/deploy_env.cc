@@ -14,11 +14,20 @@
 namespace spaceport::runtime {
 
 namespace {
+constexpr int64_t kGiB = int64_t{1} << 30;
 constexpr std::array<HardwareFlavor, 2> kFlavors = {{
-    {"cpu-basic", 2, "16Gi", ""},
-    {"cpu-upgrade", 8, "32Gi", ""},
+    {"cpu-basic", 2, "16Gi", "", 16 * kGiB, 4096},
+    {"cpu-upgrade", 8, "32Gi", "", 32 * kGiB, 8192},
 }};
 }  // namespace
+
+ResourceLimits LimitsFor(const HardwareFlavor& flavor) {
+  ResourceLimits limits;
+  limits.memory_bytes = flavor.memory_bytes;
+  limits.cpu_millicores = int64_t{flavor.cpu_cores} * 1000;
+  limits.pids_max = flavor.pids_max;
+  return limits;
+}
 
 const HardwareFlavor* FindHardware(std::string_view name) {
   for (const HardwareFlavor& f : kFlavors) {

@@ -13,6 +13,7 @@
 
 #include "build/builder.h"
 #include "core/status.h"
+#include "runtime/driver.h"
 #include "store/store.h"
 
 namespace spaceport::runtime {
@@ -22,7 +23,14 @@ struct HardwareFlavor {
   int cpu_cores;
   std::string_view memory;       // as HF reports it, e.g. "16Gi"
   std::string_view accelerator;  // empty for CPU flavors
+  // What sandboxing drivers enforce (see ResourceLimits in runtime/driver.h).
+  int64_t memory_bytes;
+  int64_t pids_max;
 };
+
+// The limits an instance of `flavor` runs with: cpu_cores CPUs of time,
+// memory_bytes, pids_max. Operators may later override these per host.
+ResourceLimits LimitsFor(const HardwareFlavor& flavor);
 
 // nullptr for a flavor this host does not offer (the hub refuses those).
 const HardwareFlavor* FindHardware(std::string_view name);

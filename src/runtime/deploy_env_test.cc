@@ -24,6 +24,14 @@ TEST(DeployEnvTest, HardwareTable) {
   EXPECT_EQ(LookupHardware("no-such-gpu").name, "cpu-basic");
 }
 
+TEST(DeployEnvTest, LimitsFollowTheFlavor) {
+  ResourceLimits basic = LimitsFor(LookupHardware("cpu-basic"));
+  EXPECT_EQ(basic.memory_bytes, int64_t{16} << 30);
+  EXPECT_EQ(basic.cpu_millicores, 2000);
+  EXPECT_GT(basic.pids_max, 0);
+  EXPECT_EQ(LimitsFor(LookupHardware("cpu-upgrade")).cpu_millicores, 8000);
+}
+
 TEST(DeployEnvTest, SubstitutesEveryPortToken) {
   EXPECT_EQ(SubstitutePort("--port={PORT} {PORT}", 8123), "--port=8123 8123");
   EXPECT_EQ(SubstitutePort("{PORT", 1), "{PORT");

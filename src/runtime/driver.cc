@@ -3,9 +3,19 @@
 namespace spaceport::runtime {
 
 std::string ExitStatus::Describe() const {
-  if (exit_code >= 0) return "app exited with code " + std::to_string(exit_code);
-  if (term_signal > 0) return "app was killed by signal " + std::to_string(term_signal);
-  return "app stopped for an unknown reason";
+  std::string text;
+  if (exit_code >= 0) {
+    text = "app exited with code " + std::to_string(exit_code);
+  } else if (term_signal > 0) {
+    text = "app was killed by signal " + std::to_string(term_signal);
+  } else {
+    text = "app stopped for an unknown reason";
+  }
+  if (!reason.empty()) text += " (" + reason + ")";
+  return text;
 }
+
+Status RuntimeDriver::Freeze(InstanceId) { return Status::FailedPrecondition("this runtime driver cannot freeze apps"); }
+Status RuntimeDriver::Thaw(InstanceId) { return Status::FailedPrecondition("this runtime driver cannot freeze apps"); }
 
 }  // namespace spaceport::runtime

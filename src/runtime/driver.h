@@ -14,6 +14,9 @@
 // program, bad directory); Stop returns an error when the instance could not
 // be confirmed dead. A program that starts and fails is reported through the
 // exit callback, never through Start.
+// Optional features: Capabilities() says what a backend offers. Freeze/Thaw
+// return FailedPrecondition on drivers that cannot freeze; fields of the spec
+// a driver does not understand (limits, data_dir) are ignored by it.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +31,13 @@
 
 namespace spaceport::runtime {
 
+// Resource limits of one instance (from the hardware flavor). 0 = no limit.
+struct ResourceLimits {
+  int64_t memory_bytes = 0;
+  int64_t cpu_millicores = 0;  // 2000 = two CPUs' worth of time per period
+  int64_t pids_max = 0;
+};
+
 struct InstanceSpec {
   std::string space_id;                    // "owner/name"; names the run log
   std::vector<std::string> argv;           // argv[0] resolved with the env's PATH
@@ -35,18 +45,33 @@ struct InstanceSpec {
   std::string cwd;                         // app directory
   int port = 0;                            // where the app is expected to listen
   LogStore* log = nullptr;                 // stdout+stderr go to (space_id, kRun)
+  // For isolating drivers: the Space's persistent directory, seen as /data
+  // (empty: none), host paths the app may read at the same path (a shared
+  // venv outside cwd, say), and the limits of its hardware flavor.
+  std::string data_dir;
+  std::vector<std::string> read_only_paths;
+  ResourceLimits limits;
 };
 
 // How an instance ended: exit_code >= 0 for a normal exit, else term_signal.
 struct ExitStatus {
   int exit_code = -1;
   int term_signal = 0;
-  // "app exited with code 1" / "app was killed by signal 9".
+  // Why, when the driver knows better than the code: "out of memory".
+  std::string reason;
+  // "app exited with code 1" / "app was killed by signal 9" /
+  // "app was killed by signal 9 (out of memory)".
   std::string Describe() const;
 };
 
 using InstanceId = uint64_t;  // never 0 for a started instance
 using ExitCallback = std::function<void(InstanceId id, const ExitStatus& status)>;
+
+struct DriverCapabilities {
+  bool isolated = false;  // own namespaces, no capabilities, seccomp
+  bool limits = false;    // ResourceLimits are enforced
+  bool freeze = false;    // Freeze/Thaw work
+};
 
 class RuntimeDriver {
  public:
@@ -57,6 +82,13 @@ class RuntimeDriver {
   // that already exited or are unknown. Never call it while holding a lock the
   // exit callback takes.
   virtual Status Stop(InstanceId id, Millis grace) = 0;
+
+  virtual DriverCapabilities Capabilities() const { return {}; }
+  // Freeze: the instance gets no CPU, keeps its memory and sockets, answers
+  // nothing; returns once every process is frozen. Thaw undoes it and returns
+  // once it runs again. NotFound for unknown or exited instances.
+  virtual Status Freeze(InstanceId id);
+  virtual Status Thaw(InstanceId id);
 };
 
 }  // namespace spaceport::runtime

@@ -115,6 +115,12 @@ TEST_F(ProcessDriverTest, ReportsProgramsThatCannotStart) {
   EXPECT_EQ(driver_->Start(Spec({}), nullptr).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(ProcessDriverTest, CannotFreeze) {
+  EXPECT_FALSE(driver_->Capabilities().freeze);
+  EXPECT_EQ(driver_->Freeze(1).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(driver_->Thaw(1).code(), StatusCode::kFailedPrecondition);
+}
+
 TEST_F(ProcessDriverTest, ReportsDeathBySignal) {
   auto [id, exit] = Launch(Spec({"sh", "-c", "kill -9 $$"}));
   ExitStatus s = WaitExit(exit);

@@ -1,0 +1,74 @@
+// Cgroups of sandboxed instances (cgroup v1: memory, cpu, pids, freezer).
+//
+// CgroupRoot finds where this process sits in each controller's hierarchy
+// (/proc/self/cgroup + /proc/self/mounts) and keeps Spaceport's subtree
+// beneath it: <mount>/<own path>/spaceport/<instance>. It never touches the
+// root of a hierarchy it was not placed at, so it works inside a delegated
+// cgroup. InstanceCgroup is one instance's group in every controller.
+//
+// cgroup v2 is not implemented yet: Discover reports which v1 controller is
+// missing (hosts with only cgroup2 controllers fail there, loudly).
+//
+// Ownership: InstanceCgroup owns its directories; Remove deletes them (the
+// destructor does not: removing needs the processes gone first).
+// Thread safety: InstanceCgroup methods may run concurrently; the kernel
+// serialises the writes. Failure: Status with the path and errno text.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "runtime/driver.h"
+
+namespace spaceport::runtime::native {
+
+struct CgroupRoot {
+  // Spaceport's directory in each controller, created and checked writable.
+  std::string memory, cpu, pids, freezer;
+
+  static Result<CgroupRoot> Discover(const std::string& subtree = "spaceport");
+};
+
+class InstanceCgroup {
+ public:
+  // Creates `name` under every controller of `root` and applies `limits`.
+  static Result<std::unique_ptr<InstanceCgroup>> Create(const CgroupRoot& root, const std::string& name,
+                                                        const ResourceLimits& limits);
+
+  // Open (O_CLOEXEC) cgroup.procs files: a forked child writes "0" to each to
+  // join the group before exec (write(2) is async-signal-safe). Caller closes.
+  Result<std::vector<int>> OpenProcsFiles() const;
+
+  std::vector<pid_t> Pids() const;
+  int64_t PidsCurrent() const;
+  // True once the kernel's OOM killer killed a process of this group.
+  bool OomKilled() const;
+
+  // Write the freezer state and wait until it settled (or `timeout`).
+  Status Freeze(const Clock& clock, Millis timeout);
+  Status Thaw(const Clock& clock, Millis timeout);
+  // Sends `sig` to every process of the group except `spared`.
+  void Signal(int sig, const std::vector<pid_t>& spared) const;
+  // SIGKILLs everything (frozen first, so that forks cannot escape the sweep)
+  // and waits until the group is empty.
+  Status KillAll(const Clock& clock, Millis timeout);
+  // Removes the directories; the group must be empty.
+  Status Remove(const Clock& clock, Millis timeout);
+
+  const std::vector<std::string>& dirs() const { return dirs_; }
+  const std::string& freezer_dir() const { return freezer_; }
+
+ private:
+  InstanceCgroup() = default;
+  Status SetFreezer(const char* state, const Clock& clock, Millis timeout);
+
+  std::string memory_, cpu_, pids_, freezer_;
+  std::vector<std::string> dirs_;
+};
+
+}  // namespace spaceport::runtime::native

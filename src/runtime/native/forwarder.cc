@@ -1,0 +1,167 @@
+#include "runtime/native/forwarder.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+
+namespace spaceport::runtime::native {
+namespace {
+
+sockaddr_in Loopback(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return addr;
+}
+
+bool WriteAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Listen(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::Unavailable(std::string("socket: ") + strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr = Loopback(port);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 128) != 0) {
+    Status failed = Status::Unavailable("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + strerror(errno));
+    close(fd);
+    return failed;
+  }
+  int wake[2];
+  if (pipe2(wake, O_CLOEXEC) != 0) {
+    close(fd);
+    return Status::Internal(std::string("pipe: ") + strerror(errno));
+  }
+  return std::unique_ptr<LoopbackForwarder>(new LoopbackForwarder(fd, wake[0], wake[1], port));
+}
+
+LoopbackForwarder::LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port)
+    : listen_fd_(listen_fd), wake_read_(wake_read), wake_write_(wake_write), port_(port) {}
+
+LoopbackForwarder::~LoopbackForwarder() {
+  Stop();
+  close(listen_fd_);
+  close(wake_read_);
+  close(wake_write_);
+}
+
+void LoopbackForwarder::Start(int netns_fd) {
+  accept_thread_ = std::thread([this, netns_fd] { AcceptLoop(netns_fd); });
+}
+
+void LoopbackForwarder::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      stopping_ = true;
+      char b = 1;
+      (void)!write(wake_write_, &b, 1);
+    }
+    for (int fd : open_) shutdown(fd, SHUT_RDWR);
+  }
+  if (accept_thread_.joinable() && accept_thread_.get_id() != std::this_thread::get_id()) accept_thread_.join();
+  pumps_.JoinAll();
+}
+
+bool LoopbackForwarder::Track(int fd) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return false;
+  open_.insert(fd);
+  return true;
+}
+
+void LoopbackForwarder::Untrack(int fd) {
+  std::lock_guard lock(mu_);
+  open_.erase(fd);
+}
+
+void LoopbackForwarder::AcceptLoop(int netns_fd) {
+  // Network namespaces are per thread: sockets this thread creates from now
+  // on live in the app's namespace; the listener stays in the host's.
+  bool entered = setns(netns_fd, CLONE_NEWNET) == 0;
+  if (!entered) {
+    SP_LOG(kError) << "forwarder cannot enter the app's network namespace: " << strerror(errno);
+  }
+  close(netns_fd);
+  while (entered) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents != 0) break;
+    if (fds[0].revents == 0) continue;
+    int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    int upstream = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr = Loopback(port_);
+    if (upstream < 0 || connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        !Track(client) || !Track(upstream)) {
+      Untrack(client);
+      if (upstream >= 0) close(upstream);
+      close(client);
+      continue;
+    }
+    int one = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(upstream, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    pumps_.Spawn([this, client, upstream] { Pump(client, upstream); });
+  }
+}
+
+void LoopbackForwarder::Pump(int client, int upstream) {
+  char buf[65536];
+  int fds_[2] = {client, upstream};
+  bool open_in[2] = {true, true};  // reading from fds_[i] still possible
+  while (open_in[0] || open_in[1]) {
+    pollfd p[2];
+    int n = 0, which[2];
+    for (int i = 0; i < 2; ++i) {
+      if (open_in[i]) { which[n] = i; p[n++] = {fds_[i], POLLIN, 0}; }
+    }
+    if (poll(p, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    bool failed = false;
+    for (int k = 0; k < n; ++k) {
+      if (p[k].revents == 0) continue;
+      int from = fds_[which[k]], to = fds_[1 - which[k]];
+      ssize_t got = recv(from, buf, sizeof buf, 0);
+      if (got < 0 && errno == EINTR) continue;
+      if (got > 0) {
+        failed = failed || !WriteAll(to, buf, static_cast<size_t>(got));
+      } else {
+        open_in[which[k]] = false;  // EOF or error: pass the half-close on
+        shutdown(to, SHUT_WR);
+        failed = failed || got < 0;
+      }
+    }
+    if (failed) break;
+  }
+  Untrack(client);
+  Untrack(upstream);
+  close(client);
+  close(upstream);
+}
+
+}  // namespace spaceport::runtime::native

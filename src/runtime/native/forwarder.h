@@ -1,0 +1,57 @@
+// LoopbackForwarder: how the edge reaches an app that lives in a network
+// namespace of its own.
+//
+// The app listens on 127.0.0.1:PORT inside its namespace, where nothing else
+// exists (only its own loopback: no route to the host, other apps or the
+// hub). The forwarder listens on the host's 127.0.0.1:PORT, where the edge
+// already connects for process-driver apps, and copies each accepted
+// connection to a socket it opens inside the app's namespace. Bytes are
+// copied as they come, both ways, half-closes included.
+//
+// Ownership: owns the listening socket, the namespace fd, its accept thread
+// and one thread per connection. Stop (or the destructor) closes everything
+// and joins the threads.
+// Thread safety: Start once, then Stop from any thread.
+// Failure: Listen returns Unavailable when the port is taken; a connection
+// the app refuses (not listening yet) is closed at once, which the edge and
+// the health check see as "not ready".
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/status.h"
+#include "runtime/thread_set.h"
+
+namespace spaceport::runtime::native {
+
+class LoopbackForwarder {
+ public:
+  static Result<std::unique_ptr<LoopbackForwarder>> Listen(int port);
+  ~LoopbackForwarder();
+  LoopbackForwarder(const LoopbackForwarder&) = delete;
+  LoopbackForwarder& operator=(const LoopbackForwarder&) = delete;
+
+  // Starts forwarding into the network namespace `netns_fd` (taken).
+  void Start(int netns_fd);
+  void Stop();
+
+ private:
+  LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port);
+  void AcceptLoop(int netns_fd);
+  void Pump(int client, int upstream);
+  bool Track(int fd);
+  void Untrack(int fd);
+
+  const int listen_fd_, wake_read_, wake_write_, port_;
+  std::thread accept_thread_;
+  ThreadSet pumps_;
+  std::mutex mu_;
+  bool stopping_ = false;  // guarded by mu_
+  std::set<int> open_;     // connection fds, shut down by Stop
+};
+
+}  // namespace spaceport::runtime::native
