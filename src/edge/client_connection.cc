@@ -56,6 +56,7 @@ bool ClientConnection::ReadClient() {
   bool drained = false;
   ssize_t n = in_.ReadFrom(fd_.get(), kReadChunk, &drained);
   if (n > 0) {
+    ++client_io_;
     if (drained && !hangup_) readable_ = false;
     return true;
   }
@@ -78,6 +79,7 @@ bool ClientConnection::FlushClient() {
     ssize_t n = out_.WriteTo(fd_.get());
     if (n > 0) {
       progress = true;
+      ++client_io_;
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -268,6 +270,7 @@ void ClientConnection::OnLocalDone(bool keep_alive, int status, std::string left
 }
 
 void ClientConnection::CheckTimeout(SteadyTime now) {
+  if (state_ == State::kProxy) return CheckProxyTimeout(now);
   if (state_ != State::kReadHead || now < deadline_) return;
   if (!in_.empty() && out_.empty()) {
     // A head that never completed: tell the client why, then close.

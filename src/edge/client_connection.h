@@ -6,6 +6,10 @@
 // run the filter chain, then either proxy (non-blocking, streaming both ways
 // with bounded buffers and backpressure, WebSocket tunnel on 101) or hand the
 // socket to a worker for a local Handler and take it back afterwards.
+// Timeouts are checked by the loop's periodic sweep (CheckTimeout): the I/O
+// paths only bump progress counters, so they never read the clock; a side
+// of a proxy exchange times out when its counter has not moved for the
+// configured time while the exchange waits on that side.
 // Ownership: owned by LoopContext::connections; deletes itself (deferred)
 // on close. Thread safety: loop thread only; ContinueDecoding and
 // SendLocalReply post to the loop when called from elsewhere.
@@ -71,6 +75,12 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   void FinishExchange();
   void ReleaseUpstream(bool reusable);
   bool StepTunnel();
+  // Timeouts of a proxy exchange (proxy_timeouts.cc).
+  void CheckProxyTimeout(SteadyTime now);
+  void UpstreamTimedOut(std::string_view what, Millis limit);
+  // Drops the client with a reset (a client that stopped reading gets no FIN
+  // queued behind data it will never read).
+  void AbortClient();
 
   LoopContext* ctx_;
   http::UniqueFd fd_;
@@ -86,6 +96,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   bool close_after_flush_ = false;
   bool head_started_ = false;
   SteadyTime deadline_{};
+  uint64_t client_io_ = 0;  // bumped whenever bytes move to or from the client
   http::HeadParser parser_;
 
   // Current request.
@@ -98,7 +109,6 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   // Current proxy exchange.
   struct Proxy {
     UpstreamConn* up = nullptr;
-    std::string head;  // kept for one retry on a fresh connection
     uint64_t req_remaining = 0;
     http::ChunkedDecoder req_chunks;
     bool req_done = false;
@@ -116,9 +126,21 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
     bool any_response_byte = false;
     bool sent_to_client = false;
     std::string scratch;
+    // Stall detection (see CheckProxyTimeout): progress counters as last
+    // seen by the sweep, and since when each side has been the one waited on.
+    uint64_t up_io = 0;
+    uint64_t up_seen = 0;
+    uint64_t client_seen = 0;
+    SteadyTime up_since{};
+    SteadyTime client_since{};
+    SteadyTime connect_started{};
   };
   std::optional<Proxy> px_;
   Buffer up_out_;  // request bytes for the upstream; kept across requests to reuse memory
+  // Serialized heads, kept across requests to reuse memory. up_head_ is
+  // also what a retry on a fresh connection sends again.
+  std::string up_head_;
+  std::string resp_head_;
 };
 
 }  // namespace spaceport::edge

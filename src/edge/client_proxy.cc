@@ -36,19 +36,23 @@ void ClientConnection::StartProxy(bool fresh) {
     }
     int minor = r.version_minor;
     r.version_minor = 1;
-    http::AppendRequestHead(r, &px_->head);
+    up_head_.clear();
+    http::AppendRequestHead(r, &up_head_);
     r.version_minor = minor;
     px_->req_remaining = req_framing_.length;
     px_->req_done = req_framing_.kind == http::BodyFraming::kNone ||
                     (req_framing_.kind == http::BodyFraming::kLength && req_framing_.length == 0);
+    px_->up_since = px_->client_since = started_at_;
   }
   auto up = ctx_->pool->Acquire(*req_.route, this, fresh);
   if (!up.ok()) return UpstreamFailed(up.status().message());
   px_->up = *up;
-  up_out_.Append(px_->head);
+  up_out_.Append(up_head_);
   if (px_->up->reused) {
     px_->up->connected = true;
     px_->up->writable = true;  // try at once; EAGAIN tells otherwise
+  } else {
+    px_->connect_started = ctx_->clock->Now();  // only new connections pay for a clock read
   }
 }
 
@@ -135,6 +139,7 @@ bool ClientConnection::WriteUpstream() {
     ssize_t n = up_out_.WriteTo(up->fd.get());
     if (n > 0) {
       progress = true;
+      ++px_->up_io;
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -159,6 +164,7 @@ bool ClientConnection::ReadUpstream() {
   if (n > 0) {
     if (drained && !up->hangup) up->readable = false;  // the next byte brings a new edge
     px_->any_response_byte = true;
+    ++px_->up_io;
     return true;
   }
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -248,10 +254,9 @@ bool ClientConnection::ProcessResponseHead() {
   } else if (!client11) {
     h.Add("Connection", "keep-alive");
   }
-  std::string head;
-  head.reserve(256);
-  http::AppendResponseHead(resp.status, h, &head);
-  out_.Append(head);
+  resp_head_.clear();
+  http::AppendResponseHead(resp.status, h, &resp_head_);
+  out_.Append(resp_head_);
   px_->sent_to_client = true;
   px_->resp_head_done = true;
   if (framing->kind == http::BodyFraming::kNone ||
@@ -328,8 +333,7 @@ void ClientConnection::UpstreamFailed(std::string_view why) {
   px_.reset();
   up_out_.Clear();
   if (body_pending) keep_alive_ = false;
-  http::Response r = JsonError(502, "the app is not reachable: " + std::string(why));
-  SendLocalReply(std::move(r));
+  SendLocalReply(JsonError(502, "Space " + req_.route->space_id + " is not reachable: " + std::string(why)));
 }
 
 void ClientConnection::FinishExchange() {

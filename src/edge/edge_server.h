@@ -10,7 +10,7 @@
 // Thread safety: Start/Stop/AppendMetrics from any thread; Stop is idempotent
 // and waits for loop and worker threads.
 // Failure: Start returns Unavailable when the port cannot be bound. Request
-// errors become HTTP responses (400/404/431/502/503), never crashes.
+// errors become HTTP responses (400/404/431/502/503/504), never crashes.
 #pragma once
 
 #include <memory>
@@ -32,6 +32,16 @@ struct EdgeOptions {
   size_t max_header_bytes = 65536;
   Millis header_timeout{15000};
   Millis idle_timeout{75000};
+  // Proxy path. Connect: how long an app may take to accept a connection
+  // (then 504). Read: the longest silence from the app while its response is
+  // awaited or streamed; every byte resets it, so SSE streams live on (504
+  // before the response head, a cut response after). Client stall: the
+  // longest a client may hold a proxied exchange up by not reading the
+  // response or not sending the body it announced (then the connection is
+  // reset).
+  Millis upstream_connect_timeout{5000};
+  Millis upstream_read_timeout{600000};
+  Millis client_stall_timeout{60000};
   int max_local_handler_threads = 64;
 };
 

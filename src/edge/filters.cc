@@ -1,5 +1,7 @@
 #include "edge/filters.h"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
@@ -30,6 +32,21 @@ std::string HtmlEscape(std::string_view s) {
     }
   }
   return out;
+}
+
+// The Host header without port (brackets of an IPv6 literal kept), as
+// Request::host() but without lower-casing into a new string.
+std::string_view HostName(const http::Headers& headers) {
+  auto h = headers.Get("Host");
+  if (!h) return {};
+  std::string_view v = Trim(*h);
+  if (!v.empty() && v.front() == '[') {
+    size_t close = v.find(']');
+    if (close != std::string_view::npos) v = v.substr(0, close + 1);
+  } else if (size_t colon = v.rfind(':'); colon != std::string_view::npos) {
+    v = v.substr(0, colon);
+  }
+  return v;
 }
 
 }  // namespace
@@ -87,14 +104,21 @@ FilterStatus RouteFilter::Serve(RequestContext& ctx, std::shared_ptr<const runti
 
 FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
   http::Request& req = ctx.request;
-  std::string host = req.host();
-  if (host.size() > apps_suffix_.size() && EndsWith(host, apps_suffix_)) {
-    std::string_view sub = std::string_view(host).substr(0, host.size() - apps_suffix_.size());
-    if (sub.find('.') == std::string_view::npos) {
-      auto route = routes_->FindBySubdomain(sub);
+  std::string_view host = HostName(req.headers);
+  if (host.size() > apps_suffix_.size() &&
+      http::NameEquals(host.substr(host.size() - apps_suffix_.size()), apps_suffix_)) {
+    std::string_view sub = host.substr(0, host.size() - apps_suffix_.size());
+    // Subdomains are lower case; fold into a stack buffer (no allocation).
+    char lower[64];
+    if (sub.find('.') == std::string_view::npos && sub.size() <= sizeof(lower)) {
+      for (size_t i = 0; i < sub.size(); ++i) {
+        char c = sub[i];
+        lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c;
+      }
+      auto route = routes_->FindBySubdomain(std::string_view(lower, sub.size()));
       if (!route) {
         ctx.kind = RouteKind::kEdge;
-        ctx.callbacks->SendLocalReply(JsonError(404, "no Space is served at " + host));
+        ctx.callbacks->SendLocalReply(JsonError(404, "no Space is served at " + req.host()));
         return FilterStatus::kStop;
       }
       req.headers.Remove("X-Forwarded-Prefix");
@@ -132,18 +156,44 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
 }
 
 FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
-  http::Headers& h = ctx.request.headers;
-  std::erase_if(h.mutable_fields(), [](const http::Headers::Field& f) {
-    return f.first.size() >= 12 && EqualsIgnoreCase(std::string_view(f.first).substr(0, 12), "X-Spaceport-");
-  });
+  // One pass: drop X-Spaceport-* and the X-Forwarded-* this filter sets,
+  // keeping the first prior X-Forwarded-For value (moved, not copied).
+  auto& fields = ctx.request.headers.mutable_fields();
   std::string xff;
-  if (auto prior = h.Get("X-Forwarded-For")) xff = std::string(*prior) + ", ";
-  xff += ctx.request.remote_addr;
-  h.Set("X-Forwarded-For", std::move(xff));
-  h.Set("X-Forwarded-Proto", ctx.tls ? "https" : "http");
-  if (auto host = h.Get("Host")) {
-    h.Set("X-Forwarded-Host", std::string(*host));
+  bool have_prior = false;
+  size_t kept = 0;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    auto& f = fields[i];
+    std::string_view name = f.first;
+    bool drop = false;
+    if (name.size() >= 12 && http::NameEquals(name.substr(0, 12), "X-Spaceport-")) {
+      drop = true;
+    } else if (http::NameEquals(name, "X-Forwarded-For")) {
+      drop = true;
+      if (!have_prior) {
+        have_prior = true;
+        xff = std::move(f.second);
+      }
+    } else if (http::NameEquals(name, "X-Forwarded-Proto") || http::NameEquals(name, "X-Forwarded-Host")) {
+      drop = true;
+    }
+    if (drop) continue;
+    if (kept != i) fields[kept] = std::move(f);
+    ++kept;
   }
+  fields.resize(kept);
+  std::optional<std::string> forwarded_host;  // copied before the vector may grow
+  for (const auto& f : fields) {
+    if (http::NameEquals(f.first, "Host")) {
+      forwarded_host = f.second;
+      break;
+    }
+  }
+  if (have_prior) xff += ", ";
+  xff += ctx.request.remote_addr;
+  fields.emplace_back("X-Forwarded-For", std::move(xff));
+  fields.emplace_back("X-Forwarded-Proto", ctx.tls ? "https" : "http");
+  if (forwarded_host) fields.emplace_back("X-Forwarded-Host", std::move(*forwarded_host));
   return FilterStatus::kContinue;
 }
 

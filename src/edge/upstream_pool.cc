@@ -39,10 +39,8 @@ void UpstreamPool::DropOlderGenerations(const runtime::AppRoute& route) {
 
 Result<UpstreamConn*> UpstreamPool::Acquire(const runtime::AppRoute& route, UpstreamOwner* owner, bool fresh) {
   DropOlderGenerations(route);
-  std::string key = route.upstream_host + ":" + std::to_string(route.upstream_port) + "#" +
-                    std::to_string(route.generation);
   if (!fresh) {
-    auto it = idle_.find(key);
+    auto it = idle_.find(route);
     if (it != idle_.end() && !it->second.empty()) {
       UpstreamConn* conn = it->second.back();
       it->second.pop_back();
@@ -54,12 +52,14 @@ Result<UpstreamConn*> UpstreamPool::Acquire(const runtime::AppRoute& route, Upst
   ASSIGN_OR_RETURN(http::UniqueFd fd, http::ConnectTcpNonBlocking(route.upstream_host, route.upstream_port));
   auto conn = std::make_unique<UpstreamConn>();
   conn->fd = std::move(fd);
-  conn->key = std::move(key);
+  conn->key = PoolKey{route.upstream_host, route.upstream_port, route.generation};
   conn->owner = owner;
   conn->pool = this;
   RETURN_IF_ERROR(loop_->Add(conn->fd.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, conn.get()));
   auto& keys = keys_by_space_[route.space_id];
-  if (std::find(keys.begin(), keys.end(), conn->key) == keys.end()) keys.push_back(conn->key);
+  PoolKeyLess less;
+  auto same = [&](const PoolKey& k) { return !less(k, conn->key) && !less(conn->key, k); };
+  if (std::find_if(keys.begin(), keys.end(), same) == keys.end()) keys.push_back(conn->key);
   UpstreamConn* raw = conn.get();
   all_.emplace(raw, std::move(conn));
   return raw;

@@ -23,6 +23,29 @@ namespace spaceport::edge {
 
 class UpstreamPool;
 
+// Which instance of an app a pooled connection talks to.
+struct PoolKey {
+  std::string host;
+  int port = 0;
+  uint64_t generation = 0;
+};
+// Orders PoolKeys and looks them up from a route without building one.
+struct PoolKeyLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    if (Port(a) != Port(b)) return Port(a) < Port(b);
+    if (Generation(a) != Generation(b)) return Generation(a) < Generation(b);
+    return std::string_view(Host(a)) < std::string_view(Host(b));
+  }
+  static int Port(const PoolKey& k) { return k.port; }
+  static int Port(const runtime::AppRoute& r) { return r.upstream_port; }
+  static uint64_t Generation(const PoolKey& k) { return k.generation; }
+  static uint64_t Generation(const runtime::AppRoute& r) { return r.generation; }
+  static const std::string& Host(const PoolKey& k) { return k.host; }
+  static const std::string& Host(const runtime::AppRoute& r) { return r.upstream_host; }
+};
+
 // Notified of I/O on a borrowed upstream connection.
 class UpstreamOwner {
  public:
@@ -36,7 +59,7 @@ class UpstreamConn : public http::IoHandler {
 
   http::UniqueFd fd;
   Buffer in;
-  std::string key;
+  PoolKey key;
   bool connected = false;
   bool reused = false;  // came from the idle pool
   bool readable = false;
@@ -73,9 +96,9 @@ class UpstreamPool {
 
   http::EventLoop* loop_;
   const Clock* clock_;
-  std::unordered_map<std::string, std::vector<UpstreamConn*>> idle_;
+  std::map<PoolKey, std::vector<UpstreamConn*>, PoolKeyLess> idle_;
   std::unordered_map<std::string, uint64_t> generation_by_space_;
-  std::unordered_map<std::string, std::vector<std::string>> keys_by_space_;
+  std::unordered_map<std::string, std::vector<PoolKey>> keys_by_space_;
   std::unordered_map<UpstreamConn*, std::unique_ptr<UpstreamConn>> all_;
 };
 

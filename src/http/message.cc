@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 
 namespace spaceport::http {
@@ -10,12 +12,12 @@ void Headers::Set(std::string_view name, std::string value) {
 }
 
 void Headers::Remove(std::string_view name) {
-  std::erase_if(fields_, [&](const Field& f) { return EqualsIgnoreCase(f.first, name); });
+  std::erase_if(fields_, [&](const Field& f) { return NameEquals(f.first, name); });
 }
 
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
   for (const auto& f : fields_) {
-    if (EqualsIgnoreCase(f.first, name)) return std::string_view(f.second);
+    if (NameEquals(f.first, name)) return std::string_view(f.second);
   }
   return std::nullopt;
 }
@@ -25,7 +27,7 @@ bool ListHasToken(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string_view item = Trim(list.substr(0, comma));
-    if (EqualsIgnoreCase(item, token)) return true;
+    if (NameEquals(item, token)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
@@ -35,7 +37,7 @@ bool ListHasToken(std::string_view list, std::string_view token) {
 
 bool Headers::HasToken(std::string_view name, std::string_view token) const {
   for (const auto& f : fields_) {
-    if (EqualsIgnoreCase(f.first, name) && ListHasToken(f.second, token)) return true;
+    if (NameEquals(f.first, name) && ListHasToken(f.second, token)) return true;
   }
   return false;
 }
@@ -110,25 +112,59 @@ std::string_view ReasonPhrase(int status) {
 }
 
 void StripHopByHop(Headers& headers) {
-  std::vector<std::string> listed;
-  for (const auto& f : headers.fields()) {
-    if (!EqualsIgnoreCase(f.first, "Connection")) continue;
-    for (auto& token : Split(f.second, ',')) {
-      std::string_view t = Trim(token);
-      if (!t.empty()) listed.emplace_back(t);
-    }
-  }
   static constexpr std::string_view kHopByHop[] = {"Connection", "Keep-Alive", "Proxy-Connection", "TE",
                                                    "Trailer",    "Transfer-Encoding", "Upgrade"};
-  std::erase_if(headers.mutable_fields(), [&](const Headers::Field& f) {
-    for (auto name : kHopByHop) {
-      if (EqualsIgnoreCase(f.first, name)) return true;
+  // Names listed in Connection are views into that field's value, so they
+  // are collected first and the fields removed in one pass afterwards.
+  constexpr size_t kMaxListed = 16;
+  std::string_view listed[kMaxListed];
+  size_t n_listed = 0;
+  bool listed_overflow = false;
+  for (const auto& f : headers.fields()) {
+    if (!NameEquals(f.first, "Connection")) continue;
+    std::string_view list = f.second;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view t = Trim(list.substr(0, comma));
+      if (!t.empty()) {
+        if (n_listed < kMaxListed) {
+          listed[n_listed++] = t;
+        } else {
+          listed_overflow = true;
+        }
+      }
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
     }
-    for (const auto& name : listed) {
-      if (EqualsIgnoreCase(f.first, name)) return true;
+  }
+  std::vector<std::string> more;  // only for absurd Connection lists
+  if (listed_overflow) {
+    for (const auto& f : headers.fields()) {
+      if (!NameEquals(f.first, "Connection")) continue;
+      for (auto& token : Split(f.second, ',')) more.emplace_back(Trim(token));
+    }
+  }
+  auto hop = [&](const Headers::Field& f) {
+    for (auto name : kHopByHop) {
+      if (NameEquals(f.first, name)) return true;
+    }
+    for (size_t i = 0; i < n_listed; ++i) {
+      if (NameEquals(f.first, listed[i])) return true;
+    }
+    for (const auto& name : more) {
+      if (NameEquals(f.first, name)) return true;
     }
     return false;
-  });
+  };
+  auto& fields = headers.mutable_fields();
+  // Most heads carry no hop-by-hop field: leave the vector untouched then.
+  auto first = std::find_if(fields.begin(), fields.end(), hop);
+  if (first == fields.end()) return;
+  // The Connection value backing `listed` moves while erasing: copy it first.
+  std::vector<std::string> keep(listed, listed + n_listed);
+  n_listed = 0;
+  for (auto& k : keep) more.push_back(std::move(k));
+  std::erase_if(fields, hop);
 }
 
 }  // namespace spaceport::http

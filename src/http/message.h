@@ -13,6 +13,17 @@
 
 namespace spaceport::http {
 
+// ASCII case-insensitive equality for field names and tokens (no locale;
+// the length check rejects most candidates before any byte is compared).
+inline bool NameEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = a[i], y = b[i];
+    if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z')) return false;
+  }
+  return true;
+}
+
 class Headers {
  public:
   using Field = std::pair<std::string, std::string>;
@@ -29,6 +40,7 @@ class Headers {
   const std::vector<Field>& fields() const { return fields_; }
   std::vector<Field>& mutable_fields() { return fields_; }
   bool empty() const { return fields_.empty(); }
+  void Reserve(size_t n) { fields_.reserve(n); }
 
  private:
   std::vector<Field> fields_;

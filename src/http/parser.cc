@@ -126,9 +126,10 @@ ParseOutcome HeadParser::ParseRequest(std::string_view data, Request* out) {
   size_t q = target.find('?');
   out->path.assign(target.substr(0, q));
   out->query.assign(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  out->headers.Reserve(16);  // one allocation for a typical head
   if (ParseFields(rest, &out->headers) != ParseOutcome::kDone) return ParseOutcome::kError;
   int hosts = 0;
-  for (const auto& f : out->headers.fields()) hosts += EqualsIgnoreCase(f.first, "Host") ? 1 : 0;
+  for (const auto& f : out->headers.fields()) hosts += NameEquals(f.first, "Host") ? 1 : 0;
   if (hosts > 1 || (hosts == 0 && out->version_minor == 1)) return Fail(400, "exactly one Host header required");
   return ParseOutcome::kDone;
 }
@@ -153,6 +154,7 @@ ParseOutcome HeadParser::ParseResponse(std::string_view data, ResponseHead* out)
   if (line.size() > 12 && line[12] != ' ') return Fail(502, "malformed status line");
   out->status = status;
   out->reason.assign(line.size() > 13 ? line.substr(13) : std::string_view());
+  out->headers.Reserve(16);
   if (ParseFields(rest, &out->headers) != ParseOutcome::kDone) {
     error_status_ = 502;
     return ParseOutcome::kError;
@@ -167,7 +169,7 @@ Result<BodyFraming> LengthFraming(const Headers& headers, bool* present) {
   *present = false;
   uint64_t length = 0;
   for (const auto& f : headers.fields()) {
-    if (!EqualsIgnoreCase(f.first, "Content-Length")) continue;
+    if (!NameEquals(f.first, "Content-Length")) continue;
     for (const auto& part : Split(f.second, ',')) {
       std::string_view v = Trim(part);
       uint64_t n = 0;
@@ -192,9 +194,9 @@ Result<BodyFraming> RequestFraming(const Request& request) {
     if (has_length) return Status::InvalidArgument("both Content-Length and Transfer-Encoding");
     if (request.version_minor == 0) return Status::InvalidArgument("Transfer-Encoding in HTTP/1.0");
     int count = 0;
-    for (const auto& f : request.headers.fields()) count += EqualsIgnoreCase(f.first, "Transfer-Encoding");
+    for (const auto& f : request.headers.fields()) count += NameEquals(f.first, "Transfer-Encoding");
     auto te = request.headers.Get("Transfer-Encoding");
-    if (count != 1 || !EqualsIgnoreCase(Trim(*te), "chunked")) {
+    if (count != 1 || !NameEquals(Trim(*te), "chunked")) {
       return Status::InvalidArgument("unsupported Transfer-Encoding");
     }
     return BodyFraming{BodyFraming::kChunked, 0};
