@@ -15,10 +15,31 @@ DataDir::DataDir(std::string root) {
 }
 
 Status DataDir::EnsureLayout() const {
-  for (const char* sub : {"", "repos", "builds", "cache", "logs"}) {
+  for (const char* sub : {"", "repos", "builds", "cache", "logs", "spaces"}) {
     std::error_code ec;
+    if (std::filesystem::exists(Path(sub), ec)) continue;  // keep what the server (or operator) set
     std::filesystem::create_directories(Path(sub), ec);
     if (ec) return Status::Internal("cannot create " + Path(sub) + ": " + ec.message());
+    // Private repositories, logs and secrets live here: nobody else may look.
+    std::filesystem::permissions(Path(sub), std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                                 ec);
+  }
+  return Status::Ok();
+}
+
+Status DataDir::AllowTraversal() const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto traverse = fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec;
+  for (const char* sub : {"", "builds", "cache", "spaces"}) {
+    fs::create_directories(Path(sub), ec);
+    fs::permissions(Path(sub), traverse, fs::perm_options::replace, ec);
+    if (ec) return Status::Internal("cannot set permissions of " + Path(sub) + ": " + ec.message());
+  }
+  for (const char* file : {"spaceport.db", "spaceport.db-wal", "spaceport.db-shm", "secrets.key"}) {
+    if (fs::exists(Path(file), ec)) {
+      fs::permissions(Path(file), fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
+    }
   }
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 //   builds/        exported trees of builds, per Space
 //   cache/         shared build caches (Python venvs)
 //   logs/          build and run logs, per Space
+//   spaces/        per-Space persistent /data dirs (sandboxed runtime)
 // Creating the directories is idempotent. Not thread safe to construct; the
 // paths are plain values afterwards.
 #pragma once
@@ -24,6 +25,10 @@ class DataDir {
   const std::string& root() const { return root_; }
   std::string Path(const std::string& sub) const { return root_ + "/" + sub; }
   Status EnsureLayout() const;
+  // For sandboxed apps running as other uids: the root and the folders that
+  // lead to app trees, venvs and /data dirs become 0711 (traverse, no
+  // listing); the database and the secrets key stay private to the server.
+  Status AllowTraversal() const;
   // Opens (and migrates) the SQLite store with the secrets key.
   Result<std::unique_ptr<store::Store>> OpenStore() const;
 

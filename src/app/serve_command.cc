@@ -19,6 +19,7 @@
 #include "repo/git_http.h"
 #include "repo/repo_store.h"
 #include "runtime/log_store.h"
+#include "runtime/native/native_driver.h"
 #include "runtime/process/process_driver.h"
 #include "runtime/routes.h"
 #include "runtime/supervisor.h"
@@ -52,13 +53,14 @@ struct ServeConfig {
   std::string apps_domain;
   std::string public_url;
   int threads = 2;
+  std::string runtime = "auto";  // auto (native when this host can) | native | process
   build::BuilderOptions builder;
 };
 
 Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(Flags f, ParseFlags(args,
                                        {"data-dir", "listen", "apps-domain", "public-url", "threads",
-                                        "pip-index-url", "pip-find-links", "python"},
+                                        "pip-index-url", "pip-find-links", "python", "runtime"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -74,6 +76,10 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   auto threads = ParseInt(f.Get("threads", "2"));
   if (!threads || *threads < 1 || *threads > 64) return Status::InvalidArgument("--threads wants 1..64");
   c.threads = static_cast<int>(*threads);
+  c.runtime = f.Get("runtime", "auto");
+  if (c.runtime != "auto" && c.runtime != "process" && c.runtime != "native") {
+    return Status::InvalidArgument("--runtime wants auto, native or process, got " + c.runtime);
+  }
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -88,13 +94,29 @@ void BlockStopSignals(sigset_t* set) {
   signal(SIGPIPE, SIG_IGN);
 }
 
+// The native sandbox runs each app as its own unprivileged uid, which must be
+// able to traverse (not list) the data dir to reach the app and /data dirs.
+Result<std::unique_ptr<runtime::RuntimeDriver>> MakeDriver(const ServeConfig& config, const DataDir& dir,
+                                                           const Clock& clock) {
+  if (config.runtime == "process") return runtime::MakeProcessDriver();
+  RETURN_IF_ERROR(dir.AllowTraversal());
+  runtime::NativeSandboxOptions options;
+  options.clock = &clock;
+  auto native = runtime::MakeNativeSandboxDriver(options);
+  if (native.ok()) return native;
+  if (config.runtime == "native") return native.status().WithContext("--runtime native");
+  SP_LOG(kWarn) << "apps run WITHOUT a sandbox (plain processes): " << native.status().message();
+  return runtime::MakeProcessDriver();
+}
+
 }  // namespace
 
 int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   auto config = ParseServeFlags(args);
   if (!config.ok()) {
     std::cerr << "error: " << config.status().message() << "\n"
-              << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n";
+              << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
+                 "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -112,7 +134,11 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   config->builder.cache_dir = dir.Path("cache");
   config->builder.clock = &clock;
   auto builder = build::MakeBuilder(config->builder);
-  auto driver = runtime::MakeProcessDriver();
+  auto driver = MakeDriver(*config, dir, clock);
+  if (!driver.ok()) {
+    std::cerr << "error: " << driver.status().message() << "\n";
+    return 1;
+  }
   runtime::RouteTable routes;
   access::Authenticator auth(store->get(), &clock);
 
@@ -136,7 +162,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   sup_options.repos_dir = dir.Path("repos");
   sup_options.apps_domain = config->apps_domain;
   sup_options.public_url = public_url;
-  runtime::Supervisor supervisor(store->get(), builder.get(), driver.get(), &routes, logs.get(), &clock, sup_options);
+  runtime::Supervisor supervisor(store->get(), builder.get(), driver->get(), &routes, logs.get(), &clock, sup_options);
 
   hub::HubOptions hub_options;
   hub_options.public_url = public_url;

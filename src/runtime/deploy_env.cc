@@ -101,4 +101,8 @@ Result<int> PickFreeLoopbackPort() {
   return port;
 }
 
+std::string SpaceDataDir(std::string_view data_root, std::string_view space_id) {
+  return std::string(data_root) + "/spaces/" + std::string(space_id) + "/data";
+}
+
 }  // namespace spaceport::runtime

@@ -32,6 +32,10 @@ struct HardwareFlavor {
 // memory_bytes, pids_max. Operators may later override these per host.
 ResourceLimits LimitsFor(const HardwareFlavor& flavor);
 
+// The persistent directory a Space's app sees as /data under an isolating
+// driver: <data_root>/spaces/<owner>/<name>/data. Deleted with the Space.
+std::string SpaceDataDir(std::string_view data_root, std::string_view space_id);
+
 // nullptr for a flavor this host does not offer (the hub refuses those).
 const HardwareFlavor* FindHardware(std::string_view name);
 // Unknown names fall back to cpu-basic.

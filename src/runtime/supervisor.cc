@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "runtime/deploy_env.h"
 #include "runtime/supervisor_state.h"
 
 namespace spaceport::runtime {
@@ -251,6 +252,7 @@ Status Supervisor::Remove(const std::string& space_id) {
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
   logs_->Forget(space_id);
   RemoveDir(builds_dir);
+  if (!builds_dir.empty()) RemoveDir(SpaceDataDir(options_.data_dir, space_id));
   return Status::Ok();
 }
 

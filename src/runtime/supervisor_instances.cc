@@ -55,6 +55,15 @@ void Supervisor::LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d) {
   spec.cwd = d->spec.cwd;
   spec.port = d->port;
   spec.log = logs_;
+  // For isolating drivers: the Space's persistent /data, the shared venv (it
+  // lives in the build cache, outside the app dir) and its flavor's limits.
+  spec.data_dir = SpaceDataDir(options_.data_dir, id);
+  std::error_code ec;
+  std::filesystem::create_directories(spec.data_dir, ec);
+  if (auto venv = d->spec.env.find("VIRTUAL_ENV"); venv != d->spec.env.end()) {
+    spec.read_only_paths.push_back(venv->second);
+  }
+  spec.limits = LimitsFor(LookupHardware(st.space.hardware));
   SetStageLocked(st, IdleStageLocked(st), "");
   RunLogNote(id, "===== Application Startup at " + FormatIsoTime(clock_->UnixMillis()) + " =====");
   Result<InstanceId> started =

@@ -1,0 +1,80 @@
+// The default runtime sandboxes apps: an app cannot read the server's data,
+// reach the hub's port or another app, and runs without privileges. If the
+// host cannot sandbox (not root, no bubblewrap, no writable cgroups) this
+// test fails and says so: `make test` expects the sandbox to be active.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp } from './lib.mjs';
+
+const PROBE_APP = String.raw`
+import json, os, socket
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+def can_read(p):
+    try:
+        open(p, "rb").read(1); return True
+    except OSError:
+        return False
+def can_connect(port):
+    s = socket.socket(); s.settimeout(1)
+    try:
+        s.connect(("127.0.0.1", port)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        q = dict(p.split("=", 1) for p in self.path.split("?", 1)[1].split("&")) if "?" in self.path else {}
+        cap = [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1]
+        body = json.dumps({
+            "uid": os.getuid(), "capeff": cap,
+            "read_secrets_key": can_read(q.get("key", "/nonexistent")),
+            "read_db": can_read(q.get("db", "/nonexistent")),
+            "reach_hub": can_connect(int(q.get("hub", "1"))),
+            "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())[:5],
+            "data_writable": os.access("/data", os.W_OK),
+        }).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;
+
+let server, token;
+before(async () => {
+  server = await startServer();
+  token = addUser(server.dataDir, 'eve');
+  for (const name of ['probe', 'neighbour']) {
+    await createSpace(server, token, 'eve', name, 'process');
+    const dir = gitRepo(name === 'probe' ? { ...pythonApp(PROBE_APP) } : pythonApp());
+    assert.equal(gitPush(server, dir, `eve/${name}`, 'eve', token).code, 0);
+    await waitStage(server, `eve/${name}`, 'RUNNING', { token, sha: headSha(dir) });
+  }
+});
+after(async () => { await server?.stop(); });
+
+test('apps run sandboxed: no privileges, no server data, no hub, no neighbours', async () => {
+  const log = server.output();
+  assert.doesNotMatch(log, /WITHOUT a sandbox/, `the server fell back to unsandboxed apps:\n${log}`);
+  const neighbour = await hostRequest(server.port, 'eve-neighbour.localhost', '/');
+  assert.equal(neighbour.status, 200);
+  // Other apps are reached only through forwarders on the host's loopback, like the hub: an app whose
+  // network namespace cannot reach the hub's port reaches no neighbour either.
+  const q = new URLSearchParams({
+    key: path.join(server.dataDir, 'secrets.key'),
+    db: path.join(server.dataDir, 'spaceport.db'),
+    hub: String(server.port),
+  });
+  const r = await hostRequest(server.port, 'eve-probe.localhost', `/?${q}`);
+  assert.equal(r.status, 200, r.text);
+  const p = JSON.parse(r.text);
+  assert.notEqual(p.uid, 0, 'app runs as root');
+  assert.equal(p.capeff, '0000000000000000', 'app has capabilities');
+  assert.equal(p.read_secrets_key, false, 'app can read the secrets key');
+  assert.equal(p.read_db, false, 'app can read the database');
+  assert.equal(p.reach_hub, false, "app can connect to the hub's port");
+  assert.ok(p.pids.length <= 3, `app sees host processes: ${p.pids}`);
+  assert.equal(p.data_writable, true, '/data is not writable');
+});
