@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "core/testing/temp_dir.h"
 
 namespace spaceport::cli::testing {
 
@@ -40,20 +41,6 @@ inline CliRun RunCliWith(const std::vector<std::string>& args, const std::map<st
 }
 
 // A fresh directory under the system temp dir, removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "spaceport-cli-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using spaceport::testing::TempDir;
 
 }  // namespace spaceport::cli::testing

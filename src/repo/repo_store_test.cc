@@ -7,26 +7,13 @@
 #include <fstream>
 
 #include "core/subprocess.h"
+#include "core/testing/temp_dir.h"
 
 namespace spaceport::repo {
 namespace {
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sp_repo_test_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using spaceport::testing::TempDir;
 
 void Sh(const std::string& script, const std::string& cwd) {
   CommandOptions o;

@@ -23,6 +23,7 @@
 #include "runtime/native/forwarder.h"
 #include "runtime/native/sandbox.h"
 #include "runtime/native/space_users.h"
+#include "runtime/output_pump.h"
 
 namespace spaceport::runtime {
 namespace {
@@ -35,7 +36,6 @@ using native::SpaceUsers;
 
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 constexpr Millis kKillWait{5000};
-constexpr int kDrainAfterExitMs = 1000;
 // Fds handed to the child are first moved above this, then installed at 3..
 constexpr int kFdFloor = 64;
 
@@ -334,37 +334,9 @@ void NativeSandboxDriver::Run(const std::shared_ptr<Instance>& inst, Launch* lau
 }
 
 void NativeSandboxDriver::Monitor(const std::shared_ptr<Instance>& inst) {
-  char buf[65536];
-  int out_fd = inst->out_fd;
-  bool reaped = false;
-  int wstatus = 0;
-  while (out_fd >= 0 || !reaped) {
-    pollfd fds[2];
-    int n = 0, out_idx = -1, pid_idx = -1;
-    if (out_fd >= 0) { out_idx = n; fds[n++] = {out_fd, POLLIN, 0}; }
-    if (!reaped && inst->pidfd >= 0) { pid_idx = n; fds[n++] = {inst->pidfd, POLLIN, 0}; }
-    int timeout = reaped ? kDrainAfterExitMs : (inst->pidfd >= 0 ? -1 : 100);
-    int r = poll(n > 0 ? fds : nullptr, n, timeout);
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0 && reaped) break;
-    if (out_idx >= 0 && fds[out_idx].revents != 0) {
-      ssize_t got = read(out_fd, buf, sizeof buf);
-      if (got > 0 && inst->log != nullptr) {
-        inst->log->Append(inst->space_id, LogKind::kRun, std::string_view(buf, static_cast<size_t>(got)));
-      } else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
-        close(out_fd);
-        out_fd = -1;
-      }
-    }
-    bool check_exit = !reaped && (pid_idx < 0 || fds[pid_idx].revents != 0);
-    if (check_exit && waitpid(inst->pid, &wstatus, WNOHANG) == inst->pid) {
-      reaped = true;
-      // Whatever is left would hold the output pipe open.
-      (void)inst->cgroup->KillAll(clock_, kKillWait);
-    }
-  }
-  if (out_fd >= 0) close(out_fd);
-  if (inst->pidfd >= 0) close(inst->pidfd);
+  // Whatever is left in the cgroup would hold the output pipe open.
+  int wstatus = PumpOutputUntilExit(inst->pid, inst->pidfd, inst->out_fd, inst->log, inst->space_id,
+                                    [&] { (void)inst->cgroup->KillAll(clock_, kKillWait); });
   ExitStatus status = FromWaitStatus(wstatus);
   CleanUp(*inst, status);
   if (inst->on_exit) inst->on_exit(inst->id, status);

@@ -18,17 +18,13 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "runtime/output_pump.h"
 
 namespace spaceport::runtime {
 namespace {
 
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 constexpr Millis kKillWait{5000};
-// After the main process exited, how long stray holders of the output pipe
-// may keep it open before the monitor stops reading.
-constexpr int kDrainAfterExitMs = 1000;
-// Without pidfd support the monitor polls for the exit this often.
-constexpr int kExitPollMs = 100;
 
 std::string ErrnoText(std::string_view what) { return std::string(what) + ": " + strerror(errno); }
 
@@ -201,39 +197,11 @@ void ProcessDriver::JoinFinishedLocked() {
 }
 
 void ProcessDriver::Monitor(const std::shared_ptr<Instance>& inst) {
-  char buf[65536];
-  int out_fd = inst->out_fd;
-  bool reaped = false;
-  int wstatus = 0;
-  while (out_fd >= 0 || !reaped) {
-    pollfd fds[2];
-    int n = 0, out_idx = -1, pid_idx = -1;
-    if (out_fd >= 0) { out_idx = n; fds[n++] = {out_fd, POLLIN, 0}; }
-    if (!reaped && inst->pidfd >= 0) { pid_idx = n; fds[n++] = {inst->pidfd, POLLIN, 0}; }
-    int timeout = reaped ? kDrainAfterExitMs : (inst->pidfd >= 0 ? -1 : kExitPollMs);
-    int r = poll(n > 0 ? fds : nullptr, n, timeout);
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0 && reaped) break;  // an escaped process keeps the pipe open
-    if (out_idx >= 0 && fds[out_idx].revents != 0) {
-      ssize_t got = read(out_fd, buf, sizeof buf);
-      if (got > 0 && inst->log != nullptr) {
-        inst->log->Append(inst->space_id, LogKind::kRun, std::string_view(buf, static_cast<size_t>(got)));
-      } else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
-        close(out_fd);
-        out_fd = -1;
-      }
-    }
-    bool check_exit = !reaped && (pid_idx < 0 || fds[pid_idx].revents != 0);
-    if (check_exit && waitpid(inst->pid, &wstatus, WNOHANG) == inst->pid) {
-      // Kill what is left of the group, so that nothing holds the pipe.
-      kill(-inst->pid, SIGKILL);
-      reaped = true;
-      std::lock_guard lock(mu_);
-      inst->reaped = true;
-    }
-  }
-  if (out_fd >= 0) close(out_fd);
-  if (inst->pidfd >= 0) close(inst->pidfd);
+  int wstatus = PumpOutputUntilExit(inst->pid, inst->pidfd, inst->out_fd, inst->log, inst->space_id, [&] {
+    kill(-inst->pid, SIGKILL);  // what is left of the group would hold the pipe
+    std::lock_guard lock(mu_);
+    inst->reaped = true;
+  });
   if (inst->log != nullptr) inst->log->Flush(inst->space_id, LogKind::kRun);
   ExitStatus status = FromWaitStatus(wstatus);
   // Stop returns only after the callback did, so that its owner may go away.

@@ -9,27 +9,11 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include "core/testing/temp_dir.h"
 
 namespace spaceport::runtime::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = "/tmp/sp_runtime_test.XXXXXX";
-    char* made = ::mkdtemp(templ.data());
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using spaceport::testing::TempDir;
 
 // Polls `done` until it holds or `limit` passes; true when it held. For
 // waiting on child processes and sockets, which no fake clock can drive.

@@ -15,28 +15,11 @@
 #include <string>
 
 #include "store/store.h"
+#include "core/testing/temp_dir.h"
 
 namespace spaceport::store::testing {
 
-// A fresh directory under /tmp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = "/tmp/sp_store_test.XXXXXX";
-    char* made = ::mkdtemp(templ.data());
-    path_ = made ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using spaceport::testing::TempDir;
 
 class StoreBackend {
  public:

@@ -1,0 +1,24 @@
+// PumpOutputUntilExit: the part of a driver's monitor thread that every
+// driver needs: forward an instance's combined stdout/stderr to its run log
+// while waiting for its main process to exit.
+//
+// Blocks the calling thread. `pidfd` may be -1 (then the exit is polled).
+// `on_reaped` runs right after waitpid succeeds: kill what is left of the
+// instance there, so no stray process holds the output pipe open; output is
+// still drained for up to a second afterwards. Closes out_fd and pidfd.
+// Returns the raw wait status of `pid`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+
+#include "runtime/log_store.h"
+
+namespace spaceport::runtime {
+
+int PumpOutputUntilExit(pid_t pid, int pidfd, int out_fd, LogStore* log, const std::string& space_id,
+                        const std::function<void()>& on_reaped);
+
+}  // namespace spaceport::runtime
