@@ -286,7 +286,7 @@ TEST(RequirementsMentionTest, MatchesNormalisedNames) {
 }
 
 TEST_F(BuilderTest, VenvFromWheelhouseIsBuiltOnceAndShared) {
-  if (!HaveSetuptools()) GTEST_SKIP() << "setuptools/wheel not importable by " << kPython;
+  if (!HaveSetuptools()) GTEST_FAIL() << "setuptools/wheel not importable by " << kPython << ": run scripts/setup";
   MakeWheelhouse();
   const std::map<std::string, std::string> files = {
       {"README.md", "---\nsdk: process\napp_command: python -c 'import spaceport_probe'\n---\n"},
@@ -323,7 +323,7 @@ TEST_F(BuilderTest, VenvFromWheelhouseIsBuiltOnceAndShared) {
 }
 
 TEST_F(BuilderTest, GradioGetsTheSdkPackageAppended) {
-  if (!HaveSetuptools()) GTEST_SKIP() << "setuptools/wheel not importable by " << kPython;
+  if (!HaveSetuptools()) GTEST_FAIL() << "setuptools/wheel not importable by " << kPython << ": run scripts/setup";
   MakeWheelhouse();
   Result<LaunchSpec> s = Build("gr", {{"README.md", "---\nsdk: gradio\nsdk_version: 9.9.9\n---\n"},
                                       {"app.py", "import gradio\n"}});
@@ -335,7 +335,7 @@ TEST_F(BuilderTest, GradioGetsTheSdkPackageAppended) {
 }
 
 TEST_F(BuilderTest, FailedPipInstallKeepsNoVenv) {
-  if (!HaveSetuptools()) GTEST_SKIP() << "setuptools/wheel not importable by " << kPython;
+  if (!HaveSetuptools()) GTEST_FAIL() << "setuptools/wheel not importable by " << kPython << ": run scripts/setup";
   MakeWheelhouse();
   Result<LaunchSpec> s = Build("broken", {{"README.md", "---\nsdk: process\napp_command: 'true'\n---\n"},
                                           {"requirements.txt", "no-such-package-anywhere==1.0\n"}});
@@ -348,7 +348,7 @@ TEST_F(BuilderTest, FailedPipInstallKeepsNoVenv) {
 }
 
 TEST_F(BuilderTest, ConcurrentBuildsOfOneHashShareOneVenv) {
-  if (!HaveSetuptools()) GTEST_SKIP() << "setuptools/wheel not importable by " << kPython;
+  if (!HaveSetuptools()) GTEST_FAIL() << "setuptools/wheel not importable by " << kPython << ": run scripts/setup";
   MakeWheelhouse();
   const std::map<std::string, std::string> files = {
       {"README.md", "---\nsdk: process\napp_command: 'true'\n---\n"}, {"requirements.txt", "spaceport-probe\n"}};

@@ -1,4 +1,6 @@
-// Runtime API: runtime info, restart, pause, sleep time, secrets, variables.
+// Runtime API: runtime info, restart, pause, sleep time, hardware, secrets,
+// variables.
+#include "runtime/deploy_env.h"
 #include "store/validation.h"
 #include "core/log.h"
 #include "hub/hub_core.h"
@@ -8,6 +10,33 @@ namespace spaceport::hub {
 namespace {
 
 constexpr size_t kMaxEnvValue = 64 * 1024;
+
+// The flavors this host offers, in the order the HF clients list them.
+constexpr std::pair<const char*, const char*> kOfferedHardware[] = {
+    {"cpu-basic", "CPU basic"},
+    {"cpu-upgrade", "CPU upgrade"},
+};
+
+Status HandleHardwareList(Call& call) {
+  Json list = Json::array();
+  for (const auto& [name, pretty] : kOfferedHardware) {
+    const runtime::HardwareFlavor* flavor = runtime::FindHardware(name);
+    if (flavor == nullptr) continue;
+    std::string ram(flavor->memory);
+    if (ram.size() > 2 && ram.ends_with("Gi")) ram = ram.substr(0, ram.size() - 2) + " GB";
+    list.push_back({
+        {"name", std::string(flavor->name)},
+        {"prettyName", pretty},
+        {"cpu", std::to_string(flavor->cpu_cores) + " vCPU"},
+        {"ram", ram},
+        {"accelerator", flavor->accelerator.empty() ? Json(nullptr) : Json(std::string(flavor->accelerator))},
+        {"unitCostMicroUSD", 0},
+        {"unitCostUSD", 0},
+        {"unitLabel", "hour"},
+    });
+  }
+  return call.SendJson(200, list);
+}
 
 Status HandleRuntime(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
@@ -34,6 +63,26 @@ Status HandleSleepTime(HubCore& hub, Call& call) {
   if (!seconds || *seconds < -1) return Status::InvalidArgument("'seconds' must be -1 (never) or more");
   owned.space.sleep_time_seconds = *seconds;
   RETURN_IF_ERROR(hub.deps().store->UpdateSpace(owned.space));
+  return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
+}
+
+// A new flavor applies on restart (once there is a build).
+Status HandleHardwareRequest(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(std::optional<std::string> flavor, OptString(body, "flavor"));
+  if (!flavor) return Status::InvalidArgument("'flavor' is required");
+  if (runtime::FindHardware(*flavor) == nullptr) {
+    return Status::InvalidArgument("unknown hardware flavor '" + *flavor + "' (see GET /api/spaces/hardware)");
+  }
+  ASSIGN_OR_RETURN(std::optional<int64_t> sleep, OptInt(body, "sleepTimeSeconds"));
+  if (sleep && *sleep < -1) return Status::InvalidArgument("'sleepTimeSeconds' must be -1 (never) or more");
+  owned.space.hardware = *flavor;
+  if (sleep) owned.space.sleep_time_seconds = *sleep;
+  RETURN_IF_ERROR(hub.deps().store->UpdateSpace(owned.space));
+  if (!owned.space.sha.empty()) {
+    RETURN_IF_ERROR(hub.deps().control->Restart(owned.space.full_id(), false));
+  }
   return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
 }
 
@@ -108,6 +157,8 @@ void RegisterRuntimeApi(Router& router, HubCore& hub) {
   router.Add("POST", base + "/restart", [h](Call& c) { return HandleRestart(*h, c); });
   router.Add("POST", base + "/pause", [h](Call& c) { return HandlePause(*h, c); });
   router.Add("POST", base + "/sleeptime", [h](Call& c) { return HandleSleepTime(*h, c); });
+  router.Add("POST", base + "/hardware", [h](Call& c) { return HandleHardwareRequest(*h, c); });
+  router.Add("GET", "/api/spaces/hardware", [](Call& c) { return HandleHardwareList(c); });
   for (bool secret : {true, false}) {
     std::string path = base + (secret ? "/secrets" : "/variables");
     router.Add("GET", path, [h, secret](Call& c) { return HandleEnvGet(*h, c, secret); });

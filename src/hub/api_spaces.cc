@@ -1,5 +1,7 @@
-// Space directory and lifecycle API: whoami, create, delete, list, info.
+// Space directory and lifecycle API: whoami, create, duplicate, delete, list,
+// info, forks.
 #include <algorithm>
+#include <filesystem>
 
 #include "card/card.h"
 #include "runtime/deploy_env.h"
@@ -96,8 +98,10 @@ Result<store::Space> ParseNewSpace(const Json& body, const RepoRef& ref) {
   return space;
 }
 
-// Repo, row, env, then the control plane; a failed step undoes the earlier ones.
-Result<store::Space> CreateSpace(HubCore& hub, const store::Space& wanted, const std::vector<store::EnvVar>& env) {
+// Repo (empty, or a full copy of `copy_of`'s), row, env, then the control
+// plane; a failed step undoes the earlier ones.
+Result<store::Space> CreateSpace(HubCore& hub, const store::Space& wanted, const std::vector<store::EnvVar>& env,
+                                 const store::Space* copy_of = nullptr) {
   const HubDeps& d = hub.deps();
   if (d.store->GetSpace(wanted.owner, wanted.name).ok()) {
     return Status::AlreadyExists("You already created the Space " + wanted.full_id());
@@ -112,7 +116,11 @@ Result<store::Space> CreateSpace(HubCore& hub, const store::Space& wanted, const
     SP_LOG(kWarn) << "removing orphan repository " << wanted.full_id();
     RETURN_IF_ERROR(d.repos->Remove(wanted.owner, wanted.name));
   }
-  RETURN_IF_ERROR(d.repos->Create(wanted.owner, wanted.name));
+  if (copy_of != nullptr) {
+    RETURN_IF_ERROR(d.repos->CopyFrom(copy_of->owner, copy_of->name, wanted.owner, wanted.name));
+  } else {
+    RETURN_IF_ERROR(d.repos->Create(wanted.owner, wanted.name));
+  }
   Result<store::Space> created = d.store->CreateSpace(wanted, d.clock->UnixMillis());
   if (!created.ok()) {
     (void)d.repos->Remove(wanted.owner, wanted.name);
@@ -192,6 +200,117 @@ Status HandleCreate(HubCore& hub, Call& call) {
   return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"name", space.full_id()}});
 }
 
+// {repository: "owner/name", private?, hardware?, sleepTimeSeconds?} on top of
+// the source's settings; the owner must be the caller.
+Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, const access::Principal& who) {
+  ASSIGN_OR_RETURN(std::optional<std::string> repository, OptString(body, "repository"));
+  size_t slash = repository ? repository->find('/') : std::string::npos;
+  if (slash == std::string::npos) return Status::InvalidArgument("'repository' must be \"owner/name\"");
+  RepoRef ref{repository->substr(0, slash), repository->substr(slash + 1)};
+  if (!EqualsIgnoreCase(ref.owner, who.user.name)) {
+    return Status::PermissionDenied("you can only create Spaces under your own name (" + who.user.name + ")");
+  }
+  ref.owner = who.user.name;  // canonical spelling
+  if (!store::IsValidSpaceName(ref.name) || !repo::IsValidRepoName(ref.name)) {
+    return Status::InvalidArgument("invalid Space name '" + ref.name + "'");
+  }
+  Json settings = {{"sdk", from.sdk}, {"private", from.is_private}, {"hardware", from.hardware},
+                   {"sleepTimeSeconds", from.sleep_time_seconds}};
+  for (const char* key : {"private", "hardware", "sleepTimeSeconds"}) {
+    if (body.contains(key) && !body[key].is_null()) settings[key] = body[key];
+  }
+  ASSIGN_OR_RETURN(store::Space space, ParseNewSpace(settings, ref));
+  space.card_json = from.card_json;
+  space.duplicated_from = from.id;
+  return space;
+}
+
+// The source's variables (the body's override them) and the body's secrets;
+// the source's secrets stay behind: `missing` lists the keys not given.
+Status DuplicateEnv(HubCore& hub, const Json& body, const store::Space& from, std::vector<store::EnvVar>* env,
+                    std::vector<std::string>* missing) {
+  int64_t now = hub.deps().clock->UnixMillis();
+  std::vector<store::EnvVar> given;
+  RETURN_IF_ERROR(ParseEnvList(body, "secrets", true, now, &given));
+  RETURN_IF_ERROR(ParseEnvList(body, "variables", false, now, &given));
+  auto is_given = [&](const store::EnvVar& v) {
+    return std::any_of(given.begin(), given.end(),
+                       [&](const store::EnvVar& g) { return g.key == v.key && g.secret == v.secret; });
+  };
+  ASSIGN_OR_RETURN(std::vector<store::EnvVar> source, hub.deps().store->ListEnv(from.id));
+  for (store::EnvVar& v : source) {
+    if (is_given(v)) continue;
+    if (v.secret) {
+      missing->push_back(v.key);
+    } else {
+      v.updated_at = now;
+      env->push_back(std::move(v));
+    }
+  }
+  env->insert(env->end(), given.begin(), given.end());
+  return Status::Ok();
+}
+
+// A git clone leaves out the LFS objects stored beside the repository; the
+// copy needs them before it builds. Objects are immutable, so hard links do
+// (a plain copy where links are refused). Belongs in RepoStore::CopyFrom.
+Status CopyLfsObjects(HubCore& hub, const store::Space& from, const store::Space& to) {
+  namespace fs = std::filesystem;
+  // objects/<2>/<2>/<oid>: three levels up from any object is the objects root.
+  auto objects_root = [&](const store::Space& s) {
+    fs::path object = hub.lfs().ObjectPath(s.owner, s.name, std::string(64, '0'));
+    return object.parent_path().parent_path().parent_path();
+  };
+  fs::path src = objects_root(from);
+  fs::path dst = objects_root(to);
+  std::error_code ec;
+  if (!fs::exists(src, ec)) return Status::Ok();
+  fs::create_directories(dst, ec);
+  auto options = fs::copy_options::recursive | fs::copy_options::skip_existing;
+  fs::copy(src, dst, options | fs::copy_options::create_hard_links, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy(src, dst, options, ec);
+  }
+  if (ec) return Status::Internal("copying LFS objects: " + ec.message());
+  return Status::Ok();
+}
+
+Status HandleDuplicate(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
+  ASSIGN_OR_RETURN(store::Space from, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(store::Space wanted, ParseDuplicate(body, from, who));
+  std::vector<store::EnvVar> env;
+  std::vector<std::string> missing;
+  RETURN_IF_ERROR(DuplicateEnv(hub, body, from, &env, &missing));
+  ASSIGN_OR_RETURN(store::Space space, CreateSpace(hub, wanted, env, &from));
+  if (Status st = CopyLfsObjects(hub, from, space); !st.ok()) {
+    SP_LOG(kWarn) << "duplicating " << from.full_id() << " to " << space.full_id() << ": " << st.message();
+  }
+  // The copy's own head (the source may have moved since it was read).
+  Result<std::string> head = hub.deps().repos->Resolve(space.owner, space.name, "main");
+  if (head.ok()) hub.RecordPush(space.id, *head);
+  return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"missingSecrets", missing}});
+}
+
+Status HandleForks(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::Space from, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  store::SpaceQuery q;
+  q.duplicated_from = from.id;
+  q.limit = kMaxListLimit;
+  if (who) {
+    q.include_private_of_user = true;
+    q.viewer_user_id = who->user.id;
+  }
+  ASSIGN_OR_RETURN(std::vector<store::Space> forks, hub.deps().store->ListSpaces(q));
+  Json list = Json::array();
+  for (const store::Space& s : forks) list.push_back(SpaceSummaryJson(hub, s));
+  return call.SendJson(200, list);
+}
+
 Status HandleDelete(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
@@ -220,7 +339,8 @@ Result<store::SpaceQuery> ParseListQuery(Call& call) {
     q.viewer_user_id = who->user.id;
   }
   std::string sort = call.Query("sort").value_or("createdAt");
-  q.sort = sort == "lastModified" ? "lastModified" : "createdAt";  // likes/trending: not tracked yet
+  // trendingScore is not tracked yet: it lists as createdAt.
+  q.sort = sort == "lastModified" || sort == "likes" ? sort : "createdAt";
   q.descending = call.Query("direction").value_or("-1") != "1";
   if (auto limit = call.Query("limit")) {
     auto n = ParseInt(*limit);
@@ -271,6 +391,8 @@ void RegisterSpacesApi(Router& router, HubCore& hub) {
   HubCore* h = &hub;
   router.Add("GET", "/api/whoami-v2", [h](Call& c) { return HandleWhoami(*h, c); });
   router.Add("POST", "/api/repos/create", [h](Call& c) { return HandleCreate(*h, c); });
+  router.Add("POST", "/api/spaces/:owner/:name/duplicate", [h](Call& c) { return HandleDuplicate(*h, c); });
+  router.Add("GET", "/api/spaces/:owner/:name/forks", [h](Call& c) { return HandleForks(*h, c); });
   router.Add("DELETE", "/api/repos/delete", [h](Call& c) { return HandleDelete(*h, c); });
   router.Add("GET", "/api/spaces", [h](Call& c) { return HandleList(*h, c); });
   router.Add("GET", "/api/spaces/:owner/:name", [h](Call& c) { return HandleInfo(*h, c); });

@@ -75,6 +75,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterSpacesApi(router_, *this);
   RegisterRuntimeApi(router_, *this);
   RegisterLogsApi(router_, *this);
+  RegisterLikesApi(router_, *this);
   RegisterGitRoutes(router_, *this);
   RegisterFilesApi(router_, *this);
   RegisterCommitApi(router_, *this);

@@ -1,5 +1,5 @@
 // HubCore: the Hub's insides, shared by the route areas (api_spaces.cc,
-// api_runtime.cc, api_logs.cc, git_routes.cc, web_ui.cc).
+// api_runtime.cc, api_likes.cc, api_logs.cc, git_routes.cc, web_ui.cc).
 //
 // Owns the router and the request counters; borrows everything in HubDeps.
 // Also the one place that decides who may see or change a Space:
@@ -87,6 +87,7 @@ Status StreamFileRange(http::ResponseWriter& out, const std::string& path, int64
 void RegisterSpacesApi(Router& router, HubCore& hub);   // api_spaces.cc
 void RegisterRuntimeApi(Router& router, HubCore& hub);  // api_runtime.cc
 void RegisterLogsApi(Router& router, HubCore& hub);     // api_logs.cc
+void RegisterLikesApi(Router& router, HubCore& hub);    // api_likes.cc
 void RegisterGitRoutes(Router& router, HubCore& hub);   // git_routes.cc
 void RegisterFilesApi(Router& router, HubCore& hub);    // api_files.cc (tree, resolve, commits)
 void RegisterCommitApi(Router& router, HubCore& hub);   // api_commit.cc (preupload, commit)

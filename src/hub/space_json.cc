@@ -57,7 +57,7 @@ Json SpaceSummaryJson(const HubCore& hub, const store::Space& space) {
       {"sha", space.sha.empty() ? Json(nullptr) : Json(space.sha)},
       {"createdAt", FormatIsoTime(space.created_at)},
       {"lastModified", FormatIsoTime(space.last_modified)},
-      {"likes", 0},
+      {"likes", space.likes},
       {"trendingScore", 0},
       {"private", space.is_private},
       {"sdk", space.sdk},

@@ -59,6 +59,9 @@ struct Space {
   std::string error_message;
   int64_t created_at = 0;
   int64_t last_modified = 0;
+  int64_t likes = 0;  // read-only: how many users like it (Like/Unlike change it)
+  int64_t duplicated_from = 0;  // id of the Space this one was duplicated from; 0: none
+                                // (set by CreateSpace only; 0 again once that Space is deleted)
 
   std::string full_id() const { return owner + "/" + name; }
 };
@@ -69,7 +72,8 @@ struct SpaceQuery {
   bool include_private_of_user = false;
   int64_t viewer_user_id = 0;  // private spaces are listed only to their owner
                                // (both fields set, viewer's name == owner)
-  std::string sort = "createdAt";  // createdAt | lastModified
+  std::string sort = "createdAt";  // createdAt | lastModified | likes
+  int64_t duplicated_from = 0;     // non-zero: only the Spaces duplicated from this id
   bool descending = true;
   int64_t limit = 100;
   int64_t offset = 0;
@@ -94,6 +98,12 @@ struct EnvVar {
   std::string description;
   bool secret = false;
   int64_t updated_at = 0;
+};
+
+// A Space a user likes, and since when.
+struct LikedSpace {
+  Space space;
+  int64_t liked_at = 0;
 };
 
 struct StoreOptions {
@@ -146,6 +156,15 @@ class Store {
   virtual Status SetEnv(int64_t space_id, const EnvVar& var) = 0;  // upsert
   virtual Status DeleteEnv(int64_t space_id, std::string_view key, bool secret) = 0;  // NotFound if absent
   virtual Result<std::vector<EnvVar>> ListEnv(int64_t space_id) = 0;  // sorted by (secret, key)
+
+  // Likes: at most one per (user, space); gone with either. Like and Unlike
+  // are idempotent (liking twice keeps the first time); Like is NotFound
+  // when the user or space is missing.
+  virtual Status Like(int64_t user_id, int64_t space_id, int64_t now) = 0;
+  virtual Status Unlike(int64_t user_id, int64_t space_id) = 0;
+  virtual Result<std::vector<User>> ListLikers(int64_t space_id) = 0;               // oldest like first
+  virtual Result<std::vector<LikedSpace>> ListLikedSpaces(int64_t user_id) = 0;     // newest like first
+  virtual Result<int64_t> CountLikes(int64_t space_id) = 0;
 };
 
 }  // namespace spaceport::store

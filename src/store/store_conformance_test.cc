@@ -27,6 +27,15 @@ std::vector<BackendCase> AllStoreBackends() {
   };
 }
 
+// The backends whose data outlives a Store object (reopen tests run on these).
+std::vector<BackendCase> PersistentStoreBackends() {
+  std::vector<BackendCase> out;
+  for (BackendCase& c : AllStoreBackends()) {
+    if (c.make()->persistent()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 class StoreConformanceTest : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
@@ -436,6 +445,86 @@ TEST_P(StoreConformanceTest, DeletingASpaceCascades) {
   EXPECT_TRUE(store_->ListEnv(again.id)->empty());
 }
 
+TEST_P(StoreConformanceTest, LikesAreIdempotentAndCounted) {
+  User alice = MakeUser("alice");
+  User bob = MakeUser("bob");
+  Space s = MakeSpace("alice", "demo");
+  Space other = MakeSpace("alice", "other", kT0 + 1);
+  EXPECT_EQ(*store_->CountLikes(s.id), 0);
+  ASSERT_TRUE(store_->Like(bob.id, s.id, kT0 + 5).ok());
+  ASSERT_TRUE(store_->Like(bob.id, s.id, kT0 + 9).ok());  // again: keeps the first time
+  ASSERT_TRUE(store_->Like(alice.id, s.id, kT0 + 6).ok());
+  ASSERT_TRUE(store_->Like(bob.id, other.id, kT0 + 7).ok());
+  EXPECT_EQ(*store_->CountLikes(s.id), 2);
+  EXPECT_EQ(store_->GetSpaceById(s.id)->likes, 2);
+  EXPECT_EQ(store_->GetSpace("alice", "other")->likes, 1);
+
+  auto likers = store_->ListLikers(s.id);
+  ASSERT_TRUE(likers.ok());
+  ASSERT_EQ(likers->size(), 2u);
+  EXPECT_EQ((*likers)[0].name, "bob");
+  EXPECT_EQ((*likers)[1].name, "alice");
+
+  auto liked = store_->ListLikedSpaces(bob.id);
+  ASSERT_TRUE(liked.ok());
+  ASSERT_EQ(liked->size(), 2u);
+  EXPECT_EQ((*liked)[0].space.full_id(), "alice/other");
+  EXPECT_EQ((*liked)[0].liked_at, kT0 + 7);
+  EXPECT_EQ((*liked)[1].space.full_id(), "alice/demo");
+  EXPECT_EQ((*liked)[1].liked_at, kT0 + 5);
+  EXPECT_EQ((*liked)[1].space.likes, 2);
+
+  ASSERT_TRUE(store_->Unlike(bob.id, s.id).ok());
+  ASSERT_TRUE(store_->Unlike(bob.id, s.id).ok());
+  EXPECT_EQ(*store_->CountLikes(s.id), 1);
+  EXPECT_EQ(store_->ListLikedSpaces(bob.id)->size(), 1u);
+  EXPECT_EQ(store_->Like(bob.id, 9999, kT0).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Like(9999, s.id, kT0).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, SortsByLikesAndDropsLikesWithTheSpace) {
+  User a = MakeUser("a");
+  User b = MakeUser("b");
+  Space one = MakeSpace("u", "one", kT0 + 1);
+  Space two = MakeSpace("u", "two", kT0 + 2);
+  MakeSpace("u", "three", kT0 + 3);
+  ASSERT_TRUE(store_->Like(a.id, one.id, kT0).ok());
+  ASSERT_TRUE(store_->Like(b.id, one.id, kT0).ok());
+  ASSERT_TRUE(store_->Like(a.id, two.id, kT0).ok());
+  EXPECT_EQ(Ids({.sort = "likes"}), (std::vector<std::string>{"u/one", "u/two", "u/three"}));
+  EXPECT_EQ(Ids({.sort = "likes", .descending = false}), (std::vector<std::string>{"u/three", "u/two", "u/one"}));
+  EXPECT_EQ(Ids({.sort = "likes", .limit = 1, .offset = 1}), (std::vector<std::string>{"u/two"}));
+
+  ASSERT_TRUE(store_->DeleteSpace(one.id).ok());
+  EXPECT_EQ(*store_->CountLikes(one.id), 0);
+  EXPECT_EQ(store_->ListLikedSpaces(b.id)->size(), 0u);
+  EXPECT_EQ(store_->ListLikedSpaces(a.id)->size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, RecordsWhatASpaceWasDuplicatedFrom) {
+  Space original = MakeSpace("alice", "demo");
+  EXPECT_EQ(original.duplicated_from, 0);
+  Space fork;
+  fork.owner = "bob";
+  fork.name = "demo";
+  fork.sdk = "gradio";
+  fork.duplicated_from = original.id;
+  auto created = store_->CreateSpace(fork, kT0 + 1);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(store_->GetSpace("bob", "demo")->duplicated_from, original.id);
+  MakeSpace("carol", "unrelated", kT0 + 2);
+  EXPECT_EQ(Ids({.duplicated_from = original.id}), (std::vector<std::string>{"bob/demo"}));
+  EXPECT_EQ(*store_->CountSpaces({.duplicated_from = original.id}), 1);
+
+  fork.name = "ghost";
+  fork.duplicated_from = 9999;
+  EXPECT_EQ(store_->CreateSpace(fork, kT0).status().code(), StatusCode::kNotFound);
+
+  // The fork outlives its source and forgets it.
+  ASSERT_TRUE(store_->DeleteSpace(original.id).ok());
+  EXPECT_EQ(store_->GetSpace("bob", "demo")->duplicated_from, 0);
+}
+
 TEST_P(StoreConformanceTest, FailedWritesChangeNothing) {
   MakeSpace("alice", "demo");
   Space dup;
@@ -494,10 +583,12 @@ TEST_P(StoreConformanceTest, ConcurrentCreatesOfOneNameHaveOneWinner) {
   EXPECT_EQ(clashed.load(), kThreads - 1);
 }
 
-// ---- Persistence ----
+// ---- Persistence (persistent backends only) ----
 
-TEST_P(StoreConformanceTest, ReopeningKeepsData) {
-  if (!backend_->persistent()) GTEST_SKIP() << "backend does not persist";
+class PersistentStoreTest : public StoreConformanceTest {};
+
+TEST_P(PersistentStoreTest, ReopeningKeepsData) {
+  ASSERT_TRUE(backend_->persistent());
   User u = MakeUser("alice");
   Space s = MakeSpace("alice", "demo");
   ASSERT_TRUE(store_->CreateToken(u.id, "t", TokenScope::kRead, "hash", kT0).ok());
@@ -515,8 +606,8 @@ TEST_P(StoreConformanceTest, ReopeningKeepsData) {
   EXPECT_EQ((*env)[0].value, "v");
 }
 
-TEST_P(StoreConformanceTest, WrongSecretsKeyIsAnErrorNotGarbage) {
-  if (!backend_->persistent()) GTEST_SKIP() << "backend does not persist";
+TEST_P(PersistentStoreTest, WrongSecretsKeyIsAnErrorNotGarbage) {
+  ASSERT_TRUE(backend_->persistent());
   Space s = MakeSpace("alice", "demo");
   ASSERT_TRUE(store_->SetEnv(s.id, {.key = "HF_TOKEN", .value = "v", .secret = true}).ok());
   store_.reset();
@@ -530,6 +621,8 @@ TEST_P(StoreConformanceTest, WrongSecretsKeyIsAnErrorNotGarbage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(AllStoreBackends()),
+                         [](const ::testing::TestParamInfo<BackendCase>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, PersistentStoreTest, ::testing::ValuesIn(PersistentStoreBackends()),
                          [](const ::testing::TestParamInfo<BackendCase>& info) { return info.param.name; });
 
 }  // namespace

@@ -60,6 +60,21 @@ CREATE TABLE env (
 );
 )sql";
 
+constexpr char kSchemaV2Likes[] = R"sql(
+CREATE TABLE likes (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, space_id)
+);
+CREATE INDEX likes_by_space ON likes(space_id, created_at);
+)sql";
+
+constexpr char kSchemaV3DuplicatedFrom[] = R"sql(
+ALTER TABLE spaces ADD COLUMN duplicated_from INTEGER REFERENCES spaces(id) ON DELETE SET NULL;
+CREATE INDEX spaces_by_duplicated_from ON spaces(duplicated_from);
+)sql";
+
 // Returns whether the step ran (another process may have applied it first).
 Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
@@ -88,6 +103,8 @@ Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
 const std::vector<Migration>& SchemaMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "users, tokens, spaces, builds, env", kSchemaV1},
+      {2, "likes", kSchemaV2Likes},
+      {3, "spaces.duplicated_from", kSchemaV3DuplicatedFrom},
   };
   return kMigrations;
 }

@@ -1,4 +1,4 @@
-// SqliteStore: spaces, builds, and env (variables and secrets).
+// SqliteStore: spaces, builds, env (variables and secrets), and likes.
 #include <string>
 #include <variant>
 #include <vector>
@@ -11,7 +11,10 @@ namespace {
 
 constexpr char kSpaceColumns[] =
     "s.id, s.owner, s.name, s.subdomain, s.sdk, s.is_private, s.hardware, s.sleep_time_seconds,"
-    " s.sha, s.card_json, s.stage, s.error_message, s.created_at, s.last_modified";
+    " s.sha, s.card_json, s.stage, s.error_message, s.created_at, s.last_modified,"
+    " (SELECT COUNT(*) FROM likes l WHERE l.space_id = s.id), COALESCE(s.duplicated_from, 0)";
+constexpr int kSpaceColumnCount = 16;
+constexpr int kLikesColumn = 15;  // 1-based, for ORDER BY
 constexpr char kBuildColumns[] = "id, space_id, commit_sha, status, error, created_at, finished_at";
 
 using Binding = std::variant<int64_t, std::string>;
@@ -32,6 +35,8 @@ Space ReadSpace(const Stmt& st) {
   s.error_message = st.Text(11);
   s.created_at = st.Int(12);
   s.last_modified = st.Int(13);
+  s.likes = st.Int(14);
+  s.duplicated_from = st.Int(15);
   return s;
 }
 
@@ -81,6 +86,10 @@ std::string SpaceFilter(const SpaceQuery& q, std::vector<Binding>& bindings) {
   if (!q.author.empty()) {
     where += " AND s.owner = ?";
     bindings.emplace_back(q.author);
+  }
+  if (q.duplicated_from != 0) {
+    where += " AND s.duplicated_from = ?";
+    bindings.emplace_back(q.duplicated_from);
   }
   if (!q.search.empty()) {
     where += " AND (s.owner || '/' || s.name) LIKE ? ESCAPE '\\'";
@@ -135,11 +144,15 @@ Result<Space> SqliteStore::CreateSpace(const Space& input, int64_t now) {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
                                   "INSERT INTO spaces (owner, name, subdomain, sdk, is_private, hardware,"
                                   " sleep_time_seconds, sha, card_json, stage, error_message, created_at,"
-                                  " last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                  " last_modified, duplicated_from)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))"));
     st->Bind(1, space.owner).Bind(2, space.name).Bind(3, space.subdomain).Bind(4, space.sdk);
     st->Bind(5, int64_t{space.is_private ? 1 : 0}).Bind(6, space.hardware).Bind(7, space.sleep_time_seconds);
     st->Bind(8, space.sha).Bind(9, space.card_json).Bind(10, space.stage).Bind(11, space.error_message);
-    Status s = st->Bind(12, now).Bind(13, now).Run();
+    Status s = st->Bind(12, now).Bind(13, now).Bind(14, space.duplicated_from).Run();
+    if (s.code() == StatusCode::kNotFound) {
+      return Status::NotFound("space " + std::to_string(space.duplicated_from) + " (duplicated from) not found");
+    }
     if (s.code() == StatusCode::kAlreadyExists) {
       if (s.message().find("spaces.subdomain") != std::string::npos) {
         return Status::AlreadyExists("subdomain '" + space.subdomain + "' is already used by another space");
@@ -172,15 +185,19 @@ Result<Space> SqliteStore::GetSpaceBySubdomain(std::string_view subdomain) {
 }
 
 Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
-  if (q.sort != "createdAt" && q.sort != "lastModified") {
-    return Status::InvalidArgument("unsupported sort '" + q.sort + "' (createdAt or lastModified)");
+  if (q.sort != "createdAt" && q.sort != "lastModified" && q.sort != "likes") {
+    return Status::InvalidArgument("unsupported sort '" + q.sort + "' (createdAt, lastModified or likes)");
   }
   if (q.limit < 0 || q.offset < 0) return Status::InvalidArgument("limit and offset must not be negative");
   std::vector<Binding> bindings;
   std::string direction = q.descending ? " DESC" : " ASC";
-  std::string column = q.sort == "createdAt" ? "s.created_at" : "s.last_modified";
+  std::string column = q.sort == "createdAt"      ? "s.created_at"
+                       : q.sort == "lastModified" ? "s.last_modified"
+                                                  : std::to_string(kLikesColumn);
+  // Ties (equal like counts) fall back to newest first, so pages are stable.
+  std::string tie = q.sort == "likes" ? ", s.created_at" + direction : "";
   std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings) +
-                    " ORDER BY " + column + direction + ", s.id" + direction + " LIMIT ? OFFSET ?";
+                    " ORDER BY " + column + direction + tie + ", s.id" + direction + " LIMIT ? OFFSET ?";
   bindings.emplace_back(q.limit);
   bindings.emplace_back(q.offset);
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<Space>> {
@@ -330,6 +347,71 @@ Result<std::vector<EnvVar>> SqliteStore::ListEnv(int64_t space_id) {
       vars.push_back(std::move(v));
     }
     return vars;
+  });
+}
+
+// ---- Likes ----
+
+Status SqliteStore::Like(int64_t user_id, int64_t space_id, int64_t now) {
+  return InTxn(TxnKind::kWrite, [&]() -> Status {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare(
+                                  "INSERT INTO likes (user_id, space_id, created_at) VALUES (?, ?, ?)"
+                                  " ON CONFLICT (user_id, space_id) DO NOTHING"));
+    Status s = st->Bind(1, user_id).Bind(2, space_id).Bind(3, now).Run();
+    if (s.code() == StatusCode::kNotFound) {
+      return Status::NotFound("user " + std::to_string(user_id) + " or space " + std::to_string(space_id) +
+                              " not found");
+    }
+    return s;
+  });
+}
+
+Status SqliteStore::Unlike(int64_t user_id, int64_t space_id) {
+  return InTxn(TxnKind::kWrite, [&]() -> Status {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM likes WHERE user_id = ? AND space_id = ?"));
+    return st->Bind(1, user_id).Bind(2, space_id).Run();
+  });
+}
+
+Result<std::vector<User>> SqliteStore::ListLikers(int64_t space_id) {
+  return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<User>> {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare(
+                                  "SELECT u.id, u.name, u.is_admin, u.created_at FROM likes l"
+                                  " JOIN users u ON u.id = l.user_id WHERE l.space_id = ?"
+                                  " ORDER BY l.created_at, u.id"));
+    st->Bind(1, space_id);
+    std::vector<User> users;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      users.push_back(User{st->Int(0), st->Text(1), st->Int(2) != 0, st->Int(3)});
+    }
+    return users;
+  });
+}
+
+Result<std::vector<LikedSpace>> SqliteStore::ListLikedSpaces(int64_t user_id) {
+  return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<LikedSpace>> {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kSpaceColumns +
+                                           ", lk.created_at FROM likes lk JOIN spaces s ON s.id = lk.space_id"
+                                           " WHERE lk.user_id = ? ORDER BY lk.created_at DESC, s.id DESC"));
+    st->Bind(1, user_id);
+    std::vector<LikedSpace> liked;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      liked.push_back(LikedSpace{ReadSpace(*st), st->Int(kSpaceColumnCount)});
+    }
+    return liked;
+  });
+}
+
+Result<int64_t> SqliteStore::CountLikes(int64_t space_id) {
+  return InTxn(TxnKind::kRead, [&]() -> Result<int64_t> {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM likes WHERE space_id = ?"));
+    st->Bind(1, space_id);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    return row ? st->Int(0) : 0;
   });
 }
 

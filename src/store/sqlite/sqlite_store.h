@@ -56,6 +56,12 @@ class SqliteStore : public Store {
   Status DeleteEnv(int64_t space_id, std::string_view key, bool secret) override;
   Result<std::vector<EnvVar>> ListEnv(int64_t space_id) override;
 
+  Status Like(int64_t user_id, int64_t space_id, int64_t now) override;
+  Status Unlike(int64_t user_id, int64_t space_id) override;
+  Result<std::vector<User>> ListLikers(int64_t space_id) override;
+  Result<std::vector<LikedSpace>> ListLikedSpaces(int64_t user_id) override;
+  Result<int64_t> CountLikes(int64_t space_id) override;
+
  private:
   enum class TxnKind { kRead, kWrite };
 

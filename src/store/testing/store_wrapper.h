@@ -64,6 +64,16 @@ class StoreWrapper : public Store {
   }
   Result<std::vector<EnvVar>> ListEnv(int64_t space_id) override { return target_->ListEnv(space_id); }
 
+  Status Like(int64_t user_id, int64_t space_id, int64_t now) override {
+    return target_->Like(user_id, space_id, now);
+  }
+  Status Unlike(int64_t user_id, int64_t space_id) override { return target_->Unlike(user_id, space_id); }
+  Result<std::vector<User>> ListLikers(int64_t space_id) override { return target_->ListLikers(space_id); }
+  Result<std::vector<LikedSpace>> ListLikedSpaces(int64_t user_id) override {
+    return target_->ListLikedSpaces(user_id);
+  }
+  Result<int64_t> CountLikes(int64_t space_id) override { return target_->CountLikes(space_id); }
+
  protected:
   Store* target_;
 };
