@@ -175,7 +175,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
   late_hub.Set(&hub);
 
-  if (Status s = supervisor.Recover(); !s.ok()) SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
+  if (Status s = supervisor.Recover(); !s.ok()) {
+    SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
+  }
   std::cout << "spaceport: listening on " << url << " (hub " << public_url << ", apps at http://{owner}-{name}."
             << config->apps_domain << ":" << port << "/), data in " << dir.root() << std::endl;
 

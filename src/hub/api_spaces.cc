@@ -254,28 +254,6 @@ Status DuplicateEnv(HubCore& hub, const Json& body, const store::Space& from, st
 // A git clone leaves out the LFS objects stored beside the repository; the
 // copy needs them before it builds. Objects are immutable, so hard links do
 // (a plain copy where links are refused). Belongs in RepoStore::CopyFrom.
-Status CopyLfsObjects(HubCore& hub, const store::Space& from, const store::Space& to) {
-  namespace fs = std::filesystem;
-  // objects/<2>/<2>/<oid>: three levels up from any object is the objects root.
-  auto objects_root = [&](const store::Space& s) {
-    fs::path object = hub.lfs().ObjectPath(s.owner, s.name, std::string(64, '0'));
-    return object.parent_path().parent_path().parent_path();
-  };
-  fs::path src = objects_root(from);
-  fs::path dst = objects_root(to);
-  std::error_code ec;
-  if (!fs::exists(src, ec)) return Status::Ok();
-  fs::create_directories(dst, ec);
-  auto options = fs::copy_options::recursive | fs::copy_options::skip_existing;
-  fs::copy(src, dst, options | fs::copy_options::create_hard_links, ec);
-  if (ec) {
-    ec.clear();
-    fs::copy(src, dst, options, ec);
-  }
-  if (ec) return Status::Internal("copying LFS objects: " + ec.message());
-  return Status::Ok();
-}
-
 Status HandleDuplicate(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
@@ -286,9 +264,6 @@ Status HandleDuplicate(HubCore& hub, Call& call) {
   std::vector<std::string> missing;
   RETURN_IF_ERROR(DuplicateEnv(hub, body, from, &env, &missing));
   ASSIGN_OR_RETURN(store::Space space, CreateSpace(hub, wanted, env, &from));
-  if (Status st = CopyLfsObjects(hub, from, space); !st.ok()) {
-    SP_LOG(kWarn) << "duplicating " << from.full_id() << " to " << space.full_id() << ": " << st.message();
-  }
   // The copy's own head (the source may have moved since it was read).
   Result<std::string> head = hub.deps().repos->Resolve(space.owner, space.name, "main");
   if (head.ok()) hub.RecordPush(space.id, *head);

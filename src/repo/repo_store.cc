@@ -220,6 +220,28 @@ Status RepoStore::Create(std::string_view owner, std::string_view name) {
   return st;
 }
 
+namespace {
+
+// git clone does not carry the LFS objects kept beside the repository
+// (<repo>.git/lfs/objects); a fork needs them. Hard links where possible.
+Status CopyLfsObjects(const std::string& from_repo, const std::string& to_repo) {
+  fs::path src = fs::path(from_repo) / "lfs" / "objects";
+  fs::path dst = fs::path(to_repo) / "lfs" / "objects";
+  std::error_code ec;
+  if (!fs::exists(src, ec)) return Status::Ok();
+  fs::create_directories(dst, ec);
+  auto options = fs::copy_options::recursive | fs::copy_options::skip_existing;
+  fs::copy(src, dst, options | fs::copy_options::create_hard_links, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy(src, dst, options, ec);
+  }
+  if (ec) return Status::Internal("copying LFS objects: " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status RepoStore::CopyFrom(std::string_view from_owner, std::string_view from_name, std::string_view owner,
                            std::string_view name) {
   RETURN_IF_ERROR(CheckNames(from_owner, from_name));
@@ -237,6 +259,7 @@ Status RepoStore::CopyFrom(std::string_view from_owner, std::string_view from_na
   ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
   Status st = r.ok() ? ConfigureRepo(tmp) : Status::Internal("git clone failed: " + std::string(Trim(r.stderr_data)));
   if (st.ok()) st = GitOk(tmp, {"remote", "remove", "origin"});
+  if (st.ok()) st = CopyLfsObjects(PathOf(from_owner, from_name), tmp);
   if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = Status::AlreadyExists("repository exists");
   if (!st.ok()) fs::remove_all(tmp, ec);
   return st;

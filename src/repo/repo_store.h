@@ -60,7 +60,7 @@ class RepoStore {
   bool Exists(std::string_view owner, std::string_view name) const;
   // git init --bare, HEAD -> refs/heads/main, receive-pack enabled.
   Status Create(std::string_view owner, std::string_view name);
-  // Full copy with history (forks).
+  // Full copy with history and LFS objects (forks).
   Status CopyFrom(std::string_view from_owner, std::string_view from_name, std::string_view owner,
                   std::string_view name);
   Status Move(std::string_view owner, std::string_view name, std::string_view new_owner, std::string_view new_name);
