@@ -23,7 +23,7 @@
 #include "runtime/native/forwarder.h"
 #include "runtime/native/sandbox.h"
 #include "runtime/native/space_users.h"
-#include "runtime/output_pump.h"
+#include "runtime/instance_monitor.h"
 
 namespace spaceport::runtime {
 namespace {
@@ -367,17 +367,7 @@ std::shared_ptr<Instance> NativeSandboxDriver::Find(InstanceId id) {
   return it->second;
 }
 
-void NativeSandboxDriver::JoinFinishedLocked() {
-  for (auto it = instances_.begin(); it != instances_.end();) {
-    Instance& inst = *it->second;
-    if (inst.done && inst.thread.joinable() && inst.thread.get_id() != std::this_thread::get_id()) {
-      inst.thread.join();
-      it = instances_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
+void NativeSandboxDriver::JoinFinishedLocked() { JoinFinishedMonitors(instances_); }
 
 Status NativeSandboxDriver::Stop(InstanceId id, Millis grace) {
   std::shared_ptr<Instance> inst = Find(id);

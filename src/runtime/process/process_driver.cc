@@ -18,7 +18,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
-#include "runtime/output_pump.h"
+#include "runtime/instance_monitor.h"
 
 namespace spaceport::runtime {
 namespace {
@@ -184,17 +184,7 @@ Result<InstanceId> ProcessDriver::Start(const InstanceSpec& spec, ExitCallback o
   return inst->id;
 }
 
-void ProcessDriver::JoinFinishedLocked() {
-  for (auto it = instances_.begin(); it != instances_.end();) {
-    Instance& inst = *it->second;
-    if (inst.done && inst.thread.joinable() && inst.thread.get_id() != std::this_thread::get_id()) {
-      inst.thread.join();
-      it = instances_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
+void ProcessDriver::JoinFinishedLocked() { JoinFinishedMonitors(instances_); }
 
 void ProcessDriver::Monitor(const std::shared_ptr<Instance>& inst) {
   int wstatus = PumpOutputUntilExit(inst->pid, inst->pidfd, inst->out_fd, inst->log, inst->space_id, [&] {

@@ -1,4 +1,4 @@
-#include "runtime/output_pump.h"
+#include "runtime/instance_monitor.h"
 
 #include <poll.h>
 #include <sys/wait.h>
