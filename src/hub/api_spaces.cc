@@ -1,7 +1,6 @@
 // Space directory and lifecycle API: whoami, create, duplicate, delete, list,
 // info, forks.
 #include <algorithm>
-#include <filesystem>
 
 #include "card/card.h"
 #include "runtime/deploy_env.h"
