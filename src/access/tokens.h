@@ -20,7 +20,7 @@
 
 namespace spaceport::access {
 
-std::string GenerateToken();                 // "sp_..." (fresh randomness)
+std::string GenerateToken();                    // "sp_..." (fresh randomness)
 std::string HashToken(std::string_view token);  // sha256 hex
 
 struct Principal {

@@ -141,6 +141,14 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   }
   runtime::RouteTable routes;
   access::Authenticator auth(store->get(), &clock);
+  auto signing_keys = access::SigningKeys::Open({.path = dir.Path("identity-keys.json")}, &clock);
+  if (!signing_keys.ok()) {
+    std::cerr << "error: " << signing_keys.status().message() << "\n";
+    return 1;
+  }
+  access::AccessTable access_table;
+  access::CallerCache callers(&auth, &clock);
+  access::AppSessions app_sessions(signing_keys->get(), &clock);
 
   LateHandler late_hub;
   edge::EdgeOptions edge_options;
@@ -148,7 +156,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge_options.listen_port = config->port;
   edge_options.threads = config->threads;
   edge_options.apps_domain = config->apps_domain;
-  auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock);
+  auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
+                                      {.table = &access_table, .callers = &callers, .sessions = &app_sessions});
   if (!edge.ok()) {
     std::cerr << "error: " << edge.status().message() << "\n";
     return 1;
@@ -156,6 +165,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   int port = (*edge)->port();
   std::string url = "http://" + config->host + ":" + std::to_string(port);
   std::string public_url = config->public_url.empty() ? url : config->public_url;
+  app_sessions.SetIssuer(public_url);  // before any route exists
 
   runtime::SupervisorOptions sup_options;
   sup_options.data_dir = dir.root();
@@ -169,12 +179,19 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
-                .auth = &auth, .clock = &clock},
+                .auth = &auth, .clock = &clock, .signing_keys = signing_keys->get(), .app_sessions = &app_sessions,
+                .access_table = &access_table, .callers = &callers},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
   late_hub.Set(&hub);
 
+  // Access rules first: a private Space's route must never be published
+  // before the rule that hides it.
+  if (Status s = hub.PublishAllAccess(); !s.ok()) {
+    std::cerr << "error: loading access rules: " << s.message() << "\n";
+    return 1;
+  }
   if (Status s = supervisor.Recover(); !s.ok()) {
     SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
   }

@@ -169,6 +169,21 @@ void ClientConnection::ContinueDecoding() {
   Pump();
 }
 
+void ClientConnection::ContinueDecodingWith(std::function<FilterStatus(RequestContext&)> resume) {
+  if (!ctx_->loop->InLoopThread()) {
+    LoopContext* ctx = ctx_;
+    uint64_t id = id_;
+    ctx_->loop->Post([ctx, id, resume = std::move(resume)]() mutable {
+      auto it = ctx->connections.find(id);
+      if (it != ctx->connections.end()) it->second->ContinueDecodingWith(std::move(resume));
+    });
+    return;
+  }
+  if (state_ != State::kFiltering) return;
+  if (resume(req_) == FilterStatus::kContinue) RunFilters();
+  Pump();
+}
+
 void ClientConnection::SendLocalReply(http::Response response) {
   if (!ctx_->loop->InLoopThread()) {
     LoopContext* ctx = ctx_;

@@ -39,6 +39,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   void OnIo(uint32_t events) override;
   void OnUpstreamIo() override { Pump(); }
   void ContinueDecoding() override;
+  void ContinueDecodingWith(std::function<FilterStatus(RequestContext&)> resume) override;
   void SendLocalReply(http::Response response) override;
   // Closes an idle or stuck connection past its deadline.
   void CheckTimeout(SteadyTime now);

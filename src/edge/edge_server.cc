@@ -76,7 +76,7 @@ EdgeServer::~EdgeServer() { Stop(); }
 int EdgeServer::port() const { return impl_->port; }
 
 Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runtime::RouteTable* routes,
-                                                      http::Handler* hub, const Clock* clock) {
+                                                      http::Handler* hub, const Clock* clock, EdgeAccess access) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->clock = clock;
@@ -84,6 +84,9 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
   impl->filters.push_back(std::make_unique<RouteFilter>(routes, impl->options.apps_domain));
   impl->filters.push_back(std::make_unique<SanitizeFilter>());
   impl->workers = std::make_unique<WorkerPool>(impl->options.max_local_handler_threads);
+  if (access.table != nullptr) {
+    impl->filters.push_back(std::make_unique<AccessFilter>(access, impl->workers.get()));
+  }
   int threads = std::max(1, impl->options.threads);
   int port = impl->options.listen_port;
   for (int i = 0; i < threads; ++i) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "edge/access_filter.h"
 #include "core/status.h"
 #include "http/handler.h"
 #include "runtime/routes.h"
@@ -47,8 +48,10 @@ struct EdgeOptions {
 
 class EdgeServer {
  public:
+  // `access` (optional): without it apps get no identity and private Spaces
+  // are not enforced at app hosts (tests of the bare proxy).
   static Result<std::unique_ptr<EdgeServer>> Start(EdgeOptions options, runtime::RouteTable* routes,
-                                                   http::Handler* hub, const Clock* clock);
+                                                   http::Handler* hub, const Clock* clock, EdgeAccess access = {});
   ~EdgeServer();
   EdgeServer(const EdgeServer&) = delete;
   EdgeServer& operator=(const EdgeServer&) = delete;

@@ -10,6 +10,7 @@
 // thread safe; per-request state lives in RequestContext.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,11 +22,19 @@ namespace spaceport::edge {
 
 enum class FilterStatus { kContinue, kStop };
 
+struct RequestContext;
+
 class FilterCallbacks {
  public:
   virtual ~FilterCallbacks() = default;
   // Resumes the chain after a filter returned kStop. Safe from any thread.
   virtual void ContinueDecoding() = 0;
+  // As ContinueDecoding, but first runs `resume` on the connection's loop
+  // thread with the paused request (so a filter can finish with what it
+  // waited for: a looked-up caller, a woken route). kContinue goes on to the
+  // next filter; kStop means `resume` replied or paused again. If the
+  // connection closed meanwhile, `resume` is dropped unrun.
+  virtual void ContinueDecodingWith(std::function<FilterStatus(RequestContext&)> resume) = 0;
   // Answers the request now; the chain ends. Call from the filter or, after
   // kStop, from any thread.
   virtual void SendLocalReply(http::Response response) = 0;

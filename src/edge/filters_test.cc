@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
+#include <vector>
 
 namespace spaceport::edge {
 namespace {
@@ -10,6 +12,11 @@ namespace {
 class RecordingCallbacks : public FilterCallbacks {
  public:
   void ContinueDecoding() override { ++continued; }
+  void ContinueDecodingWith(std::function<FilterStatus(RequestContext&)> resume) override {
+    ++continued;
+    resumes.push_back(std::move(resume));
+  }
+  std::vector<std::function<FilterStatus(RequestContext&)>> resumes;
   void SendLocalReply(http::Response r) override { reply = std::move(r); }
   int continued = 0;
   std::optional<http::Response> reply;

@@ -133,6 +133,7 @@ Result<store::Space> CreateSpace(HubCore& hub, const store::Space& wanted, const
       return st.WithContext("setting " + var.key);
     }
   }
+  hub.PublishAccess(*created);  // before the route exists: never public by accident
   d.control->OnCreated(*created);
   return created;
 }
@@ -295,6 +296,7 @@ Status HandleDelete(HubCore& hub, Call& call) {
   Status st = d.control->Remove(id);
   if (!st.ok() && st.code() != StatusCode::kNotFound) return st.WithContext("stopping " + id);
   RETURN_IF_ERROR(d.store->DeleteSpace(owned.space.id));
+  hub.ForgetAccess(id);
   st = d.repos->Remove(owned.space.owner, owned.space.name);
   if (!st.ok() && st.code() != StatusCode::kNotFound) {
     SP_LOG(kWarn) << "removing repo of " << id << ": " << st.message();

@@ -61,6 +61,8 @@ void Hub::Handle(const http::Request& request, http::BodyReader& body, http::Res
 
 void Hub::AddMetricsSource(std::function<void(std::string*)> source) { core_->AddMetricsSource(std::move(source)); }
 
+Status Hub::PublishAllAccess() { return core_->PublishAllAccess(); }
+
 HubCore::HubCore(HubDeps deps, HubOptions options)
     : deps_(deps),
       options_(std::move(options)),
@@ -78,6 +80,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterLikesApi(router_, *this);
   RegisterGitRoutes(router_, *this);
   RegisterFilesApi(router_, *this);
+  RegisterIdentityRoutes(router_, *this);
   RegisterCommitApi(router_, *this);
   RegisterLfsRoutes(router_, *this);
   RegisterWebUi(router_, *this);

@@ -13,6 +13,10 @@
 #include <memory>
 #include <string>
 
+#include "access/access_table.h"
+#include "access/app_sessions.h"
+#include "access/caller_cache.h"
+#include "access/signing_keys.h"
 #include "access/tokens.h"
 #include "core/clock.h"
 #include "http/handler.h"
@@ -32,6 +36,12 @@ struct HubDeps {
   runtime::LogStore* logs = nullptr;
   access::Authenticator* auth = nullptr;
   const Clock* clock = nullptr;
+  // Identity and access at the edge (optional in hub-only tests): the JWKS,
+  // the app-host sign-in hand-off, and the table the edge enforces.
+  const access::SigningKeys* signing_keys = nullptr;
+  access::AppSessions* app_sessions = nullptr;
+  access::AccessTable* access_table = nullptr;
+  access::CallerCache* callers = nullptr;
 };
 
 struct HubOptions {
@@ -54,6 +64,9 @@ class Hub : public http::Handler {
   // `source` appends Prometheus text exposition lines to the string it gets;
   // called on every GET /metrics from the request's thread.
   void AddMetricsSource(std::function<void(std::string*)> source);
+  // Fills deps.access_table from the store; call before the control plane
+  // publishes routes.
+  Status PublishAllAccess();
 
  private:
   std::unique_ptr<HubCore> core_;

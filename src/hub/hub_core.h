@@ -60,6 +60,12 @@ class HubCore {
   // main moved to `sha` (git push or API commit): record it and let the
   // control plane build it.
   void RecordPush(int64_t space_id, const std::string& sha);
+  // Copies who may use the Space's app into the edge's AccessTable
+  // (identity_routes.cc); call before its route is published and after every
+  // change of visibility or readers. PublishAllAccess does it for every Space.
+  void PublishAccess(const store::Space& space);
+  void ForgetAccess(const std::string& space_id);
+  Status PublishAllAccess();
   // HMAC over (space, oid, size, expiry) for LFS upload links, which the
   // HF clients call without an Authorization header.
   std::string SignLfsUpload(const store::Space& space, const repo::LfsPointer& object, int64_t expires_ms) const;
@@ -93,5 +99,6 @@ void RegisterFilesApi(Router& router, HubCore& hub);    // api_files.cc (tree, r
 void RegisterCommitApi(Router& router, HubCore& hub);   // api_commit.cc (preupload, commit)
 void RegisterLfsRoutes(Router& router, HubCore& hub);   // lfs_routes.cc
 void RegisterWebUi(Router& router, HubCore& hub);       // web_ui.cc
+void RegisterIdentityRoutes(Router& router, HubCore& hub);  // identity_routes.cc (JWKS, app sign-in hand-off)
 
 }  // namespace spaceport::hub

@@ -78,6 +78,7 @@ std::map<std::string, std::string> AppEnvironment(const AppEnvInputs& in) {
   env["CPU_CORES"] = std::to_string(hw.cpu_cores);
   env["MEMORY"] = std::string(hw.memory);
   env["ACCELERATOR"] = std::string(hw.accelerator);
+  if (!in.hub_url.empty()) env["SPACEPORT_HUB_URL"] = std::string(in.hub_url);
   for (auto& [k, v] : env) v = SubstitutePort(v, in.port);
   return env;
 }

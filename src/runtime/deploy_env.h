@@ -51,11 +51,12 @@ struct AppEnvInputs {
   const std::vector<store::EnvVar>* vars = nullptr;  // variables and secrets
   int port = 0;
   std::string_view apps_domain;
+  std::string_view hub_url;  // SPACEPORT_HUB_URL: where the JWKS and the OIDC provider are
 };
 
 // Precedence, lowest first: the Space's variables and secrets, the SDK's
 // LaunchSpec env, then the platform's own keys (PORT, SYSTEM, SPACE_*,
-// CPU_CORES, MEMORY, ACCELERATOR), so users cannot break the port contract.
+// CPU_CORES, MEMORY, ACCELERATOR, SPACEPORT_HUB_URL), so users cannot break the port contract.
 // "{PORT}" is replaced in every value.
 std::map<std::string, std::string> AppEnvironment(const AppEnvInputs& in);
 

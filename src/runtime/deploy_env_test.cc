@@ -49,7 +49,7 @@ TEST(DeployEnvTest, PlatformKeysWinOverSdkAndUserValues) {
   spec.env = {{"GRADIO_SERVER_PORT", "{PORT}"}, {"SHARED", "from-sdk"}};
   std::vector<store::EnvVar> vars = {Var("PORT", "1", false), Var("SHARED", "from-user", false),
                                      Var("TOKEN", "s3cret", true)};
-  auto env = AppEnvironment({&space, 42, &spec, &vars, 9000, "apps.example"});
+  auto env = AppEnvironment({&space, 42, &spec, &vars, 9000, "apps.example", "https://hub.example"});
   EXPECT_EQ(env["PORT"], "9000");
   EXPECT_EQ(env["GRADIO_SERVER_PORT"], "9000");
   EXPECT_EQ(env["SHARED"], "from-sdk");
@@ -65,6 +65,7 @@ TEST(DeployEnvTest, PlatformKeysWinOverSdkAndUserValues) {
   EXPECT_EQ(env["MEMORY"], "32Gi");
   ASSERT_TRUE(env.count("ACCELERATOR"));
   EXPECT_EQ(env["ACCELERATOR"], "");
+  EXPECT_EQ(env["SPACEPORT_HUB_URL"], "https://hub.example");
 }
 
 TEST(DeployEnvTest, PicksDistinctUsablePorts) {

@@ -51,7 +51,7 @@ void Supervisor::LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d) {
   InstanceSpec spec;
   spec.space_id = id;
   for (const std::string& arg : d->spec.argv) spec.argv.push_back(SubstitutePort(arg, d->port));
-  spec.env = AppEnvironment({&st.space, creator, &d->spec, &vars, d->port, options_.apps_domain});
+  spec.env = AppEnvironment({&st.space, creator, &d->spec, &vars, d->port, options_.apps_domain, options_.public_url});
   spec.cwd = d->spec.cwd;
   spec.port = d->port;
   spec.log = logs_;

@@ -68,11 +68,11 @@ export function cli(server, token, args, { input, env = {} } = {}) {
   }
 }
 
-export async function api(server, method, p, { token, body, headers = {} } = {}) {
+export async function api(server, method, p, { token, body, headers = {}, redirect = 'follow' } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
   if (body !== undefined) h['Content-Type'] = 'application/json';
-  const res = await fetch(server.url + p, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(server.url + p, { method, headers: h, redirect, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }

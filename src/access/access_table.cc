@@ -1,0 +1,51 @@
+#include "access/access_table.h"
+
+namespace spaceport::access {
+
+std::string_view VisibilityName(Visibility v) {
+  switch (v) {
+    case Visibility::kPublic:
+      return "public";
+    case Visibility::kProtected:
+      return "protected";
+    case Visibility::kPrivate:
+      return "private";
+  }
+  return "public";
+}
+
+bool SpaceAccess::AllowsApp(int64_t user_id, bool is_admin) const {
+  // Protected Spaces hide their source, not their app.
+  if (visibility != Visibility::kPrivate && !gated) return true;
+  if (is_admin) return true;
+  return user_id != 0 && readers.count(user_id) > 0;
+}
+
+AccessTable::AccessTable() : map_(std::make_shared<const Map>()) {}
+
+void AccessTable::Publish(const std::string& space_id, SpaceAccess access) {
+  std::lock_guard lock(write_mu_);
+  auto next = std::make_shared<Map>(*map_.load());
+  if (access.visibility == Visibility::kPublic && !access.gated) {
+    next->erase(space_id);
+  } else {
+    (*next)[space_id] = std::make_shared<const SpaceAccess>(std::move(access));
+  }
+  map_.store(std::move(next));
+}
+
+void AccessTable::Remove(std::string_view space_id) {
+  std::lock_guard lock(write_mu_);
+  auto next = std::make_shared<Map>(*map_.load());
+  if (auto it = next->find(space_id); it != next->end()) next->erase(it);
+  map_.store(std::move(next));
+}
+
+std::shared_ptr<const SpaceAccess> AccessTable::Find(std::string_view space_id) const {
+  auto map = map_.load();
+  if (map->empty()) return nullptr;
+  auto it = map->find(space_id);
+  return it == map->end() ? nullptr : it->second;
+}
+
+}  // namespace spaceport::access

@@ -1,0 +1,75 @@
+#include "access/app_sessions.h"
+
+#include "core/strings.h"
+
+namespace spaceport::access {
+namespace {
+
+constexpr std::string_view kCodeType = "sp-handoff";
+constexpr std::string_view kSessionType = "sp-app-session";
+constexpr std::string_view kIdentityType = "sp-identity";
+
+nlohmann::json CallerClaims(const Caller& caller, std::string_view typ, std::string_view space_id,
+                            const std::string& issuer, int64_t now_s, Millis ttl) {
+  return {{"typ", typ},
+          {"iss", issuer},
+          {"sub", std::to_string(caller.user_id)},
+          {"preferred_username", caller.name},
+          {"adm", caller.is_admin},
+          {"aud", space_id},
+          {"iat", now_s},
+          {"exp", now_s + ttl.count() / 1000}};
+}
+
+}  // namespace
+
+std::string AppSessions::MintCode(const Caller& caller, std::string_view space_id) const {
+  nlohmann::json claims =
+      CallerClaims(caller, kCodeType, space_id, issuer_, clock_->UnixMillis() / 1000, options_.code_ttl);
+  claims["jti"] = RandomHex(16);
+  return keys_->Sign(claims);
+}
+
+Result<nlohmann::json> AppSessions::Verify(std::string_view token, std::string_view typ,
+                                           std::string_view space_id) const {
+  ASSIGN_OR_RETURN(nlohmann::json claims, VerifyJwt(token, keys_->PublicKeys(), clock_->UnixMillis() / 1000));
+  if (claims.value("typ", "") != typ || claims.value("aud", "") != space_id || claims.value("iss", "") != issuer_ ||
+      !claims.contains("exp") || !claims["sub"].is_string() || !claims["preferred_username"].is_string()) {
+    return Status::Unauthenticated("token is not meant for this Space");
+  }
+  return claims;
+}
+
+Result<std::string> AppSessions::Redeem(std::string_view code, std::string_view space_id) {
+  ASSIGN_OR_RETURN(nlohmann::json claims, Verify(code, kCodeType, space_id));
+  std::string jti = claims.value("jti", "");
+  if (jti.empty()) return Status::Unauthenticated("sign-in code has no id");
+  const int64_t now_s = clock_->UnixMillis() / 1000;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = redeemed_.begin(); it != redeemed_.end();) {
+      it = it->second < now_s - 60 ? redeemed_.erase(it) : std::next(it);
+    }
+    if (!redeemed_.emplace(jti, claims["exp"].get<int64_t>()).second) {
+      return Status::Unauthenticated("sign-in code was already used");
+    }
+  }
+  Caller caller{ParseInt(claims["sub"].get<std::string>()).value_or(0), claims["preferred_username"],
+                claims.value("adm", false)};
+  return keys_->Sign(CallerClaims(caller, kSessionType, space_id, issuer_, now_s, options_.session_ttl));
+}
+
+std::optional<Caller> AppSessions::FromCookie(std::string_view cookie_value, std::string_view space_id) const {
+  Result<nlohmann::json> claims = Verify(cookie_value, kSessionType, space_id);
+  if (!claims.ok()) return std::nullopt;
+  std::optional<int64_t> id = ParseInt((*claims)["sub"].get<std::string>());
+  if (!id || *id <= 0) return std::nullopt;
+  return Caller{*id, (*claims)["preferred_username"], claims->value("adm", false)};
+}
+
+std::string AppSessions::IdentityToken(const Caller& caller, std::string_view space_id) const {
+  return keys_->Sign(
+      CallerClaims(caller, kIdentityType, space_id, issuer_, clock_->UnixMillis() / 1000, options_.identity_ttl));
+}
+
+}  // namespace spaceport::access

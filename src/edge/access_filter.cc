@@ -1,0 +1,148 @@
+#include "edge/access_filter.h"
+
+#include "core/strings.h"
+#include "edge/filters.h"
+
+namespace spaceport::edge {
+namespace {
+
+// Same answer as RouteFilter gives for a Space that does not exist.
+http::Response NotFoundLikeUnknown(const RequestContext& ctx) {
+  if (ctx.request.headers.Has("X-Forwarded-Prefix")) {
+    return JsonError(404, "Space " + ctx.route->space_id + " not found");
+  }
+  return JsonError(404, "no Space is served at " + ctx.request.host());
+}
+
+// `next` must stay on this host: a path, not "//host" or "/\host".
+std::string SafeNext(std::string_view next) {
+  if (next.empty() || next[0] != '/' || (next.size() > 1 && (next[1] == '/' || next[1] == '\\'))) return "/";
+  for (char c : next) {
+    if (static_cast<unsigned char>(c) < 0x20) return "/";
+  }
+  return std::string(next);
+}
+
+std::string SessionCookie(const std::string& value, bool tls, Millis ttl) {
+  std::string c = std::string(kAppSessionCookie) + "=" + value +
+                  "; Path=/; HttpOnly; Max-Age=" + std::to_string(ttl.count() / 1000);
+  // Over TLS the cookie also works inside the hub's iframe (third-party).
+  c += tls ? "; Secure; SameSite=None; Partitioned" : "; SameSite=Lax";
+  return c;
+}
+
+}  // namespace
+
+std::optional<std::string> CookieValue(const http::Headers& headers, std::string_view name) {
+  for (const auto& [field, value] : headers.fields()) {
+    if (!http::NameEquals(field, "Cookie")) continue;
+    for (const std::string& part : Split(value, ';')) {
+      std::string_view p = Trim(part);
+      if (p.size() > name.size() && p.substr(0, name.size()) == name && p[name.size()] == '=') {
+        return std::string(p.substr(name.size() + 1));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void RemoveCookie(http::Headers& headers, std::string_view name) {
+  auto& fields = headers.mutable_fields();
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (!http::NameEquals(it->first, "Cookie")) {
+      ++it;
+      continue;
+    }
+    std::vector<std::string> kept;
+    for (const std::string& part : Split(it->second, ';')) {
+      std::string_view p = Trim(part);
+      bool named = p.size() > name.size() && p.substr(0, name.size()) == name && p[name.size()] == '=';
+      if (!p.empty() && !named) kept.emplace_back(p);
+    }
+    if (kept.empty()) {
+      it = fields.erase(it);
+    } else {
+      it->second = Join(kept, "; ");
+      ++it;
+    }
+  }
+}
+
+FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
+  if (!ctx.route) return FilterStatus::kContinue;
+  const http::Request& req = ctx.request;
+  if (StartsWith(req.path, "/.spaceport/login") && !req.headers.Has("X-Forwarded-Prefix")) return HandleLogin(ctx);
+
+  if (std::optional<std::string> cookie = CookieValue(req.headers, kAppSessionCookie)) {
+    std::optional<access::Caller> caller = deps_.sessions->FromCookie(*cookie, ctx.route->space_id);
+    if (caller) return Decide(ctx, caller);
+  }
+  std::optional<std::string_view> auth = req.headers.Get("Authorization");
+  // Only Spaceport tokens are ours to check; other schemes belong to the app.
+  if (!auth || !(auth->find(" sp_") != std::string_view::npos || auth->find(" hf_") != std::string_view::npos)) {
+    return Decide(ctx, std::nullopt);
+  }
+  if (std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth)) {
+    if (!known->ok()) {
+      ctx.callbacks->SendLocalReply(JsonError(401, known->status().message()));
+      return FilterStatus::kStop;
+    }
+    return Decide(ctx, **known);
+  }
+  // A miss: one store read, off the event loop.
+  FilterCallbacks* callbacks = ctx.callbacks;
+  std::string header(*auth);
+  bool queued = workers_->Submit([this, callbacks, header] {
+    access::CallerCache::Answer answer = deps_.callers->Lookup(header);
+    callbacks->ContinueDecodingWith([this, answer](RequestContext& resumed) {
+      if (!answer.ok()) {
+        int status = answer.status().code() == StatusCode::kUnauthenticated ? 401 : 503;
+        resumed.callbacks->SendLocalReply(JsonError(status, answer.status().message()));
+        return FilterStatus::kStop;
+      }
+      return Decide(resumed, *answer);
+    });
+  });
+  if (!queued) {
+    ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
+  }
+  return FilterStatus::kStop;
+}
+
+FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<access::Caller>& caller) {
+  http::Headers& headers = ctx.request.headers;
+  if (std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id)) {
+    if (!rules->AllowsApp(caller ? caller->user_id : 0, caller && caller->is_admin)) {
+      ctx.callbacks->SendLocalReply(NotFoundLikeUnknown(ctx));
+      return FilterStatus::kStop;
+    }
+  }
+  RemoveCookie(headers, kAppSessionCookie);
+  if (!caller) return FilterStatus::kContinue;
+  if (auto auth = headers.Get("Authorization"); auth && deps_.callers->Peek(*auth)) headers.Remove("Authorization");
+  headers.Add("X-Spaceport-User", caller->name);
+  headers.Add("X-Spaceport-Identity", deps_.sessions->IdentityToken(*caller, ctx.route->space_id));
+  return FilterStatus::kContinue;
+}
+
+FilterStatus AccessFilter::HandleLogin(RequestContext& ctx) {
+  ctx.kind = RouteKind::kEdge;
+  const http::Request& req = ctx.request;
+  std::optional<std::string> code = QueryParam(req.query, "code");
+  Result<std::string> session = code ? deps_.sessions->Redeem(*code, ctx.route->space_id)
+                                     : Result<std::string>(Status::Unauthenticated("missing sign-in code"));
+  if (!session.ok()) {
+    ctx.callbacks->SendLocalReply(JsonError(401, session.status().message()));
+    return FilterStatus::kStop;
+  }
+  http::Response redirect = http::Response::Text(302, "");
+  redirect.headers.Set("Location", SafeNext(QueryParam(req.query, "next").value_or("/")));
+  redirect.headers.Add("Set-Cookie", SessionCookie(*session, ctx.tls, deps_.sessions->session_ttl()));
+  // The code was in this URL: keep it out of the next page's Referer.
+  redirect.headers.Set("Referrer-Policy", "no-referrer");
+  redirect.headers.Set("Cache-Control", "no-store");
+  ctx.callbacks->SendLocalReply(std::move(redirect));
+  return FilterStatus::kStop;
+}
+
+}  // namespace spaceport::edge

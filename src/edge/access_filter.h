@@ -1,0 +1,59 @@
+// AccessFilter: authenticate, authorize and hand the identity to the app.
+//
+// Runs after routing and sanitizing, for app requests only (the hub checks
+// its own requests). The caller is found from, in order: an app-host session
+// cookie (a signed token, checked in memory), or an `Authorization` header
+// with a Spaceport token (CallerCache: in memory; on a miss the request
+// pauses while a worker thread asks the store once). Then:
+//   - the Space's AccessTable entry decides: a private Space (or a gated one
+//     without a grant) answers exactly like an unknown Space (404), so its
+//     existence does not leak; a bad token is 401;
+//   - the platform credential is removed (the app never sees the visitor's
+//     token or session cookie), and the app gets X-Spaceport-User and a
+//     signed X-Spaceport-Identity (AppSessions::IdentityToken; verify it with
+//     /.well-known/jwks.json). Client-sent X-Spaceport-* headers were already
+//     stripped by SanitizeFilter.
+// It also serves /.spaceport/login?code=...&next=... on app hosts: the end
+// of the sign-in hand-off (app_sessions.h), which sets the host's cookie and
+// redirects to `next` (a path on the same host only).
+// Thread safety: shared by all connections; state lives in the borrowed
+// tables and caches, which are thread safe.
+#pragma once
+
+#include <string>
+
+#include "access/access_table.h"
+#include "access/app_sessions.h"
+#include "access/caller_cache.h"
+#include "edge/filter.h"
+#include "edge/worker_pool.h"
+
+namespace spaceport::edge {
+
+inline constexpr std::string_view kAppSessionCookie = "sp_app";
+
+struct EdgeAccess {
+  const access::AccessTable* table = nullptr;
+  access::CallerCache* callers = nullptr;
+  access::AppSessions* sessions = nullptr;
+};
+
+class AccessFilter : public Filter {
+ public:
+  AccessFilter(EdgeAccess deps, WorkerPool* workers) : deps_(deps), workers_(workers) {}
+  FilterStatus OnRequestHeaders(RequestContext& ctx) override;
+
+ private:
+  FilterStatus Decide(RequestContext& ctx, const std::optional<access::Caller>& caller);
+  FilterStatus HandleLogin(RequestContext& ctx);
+
+  const EdgeAccess deps_;
+  WorkerPool* const workers_;
+};
+
+// The value of cookie `name` in the request's Cookie headers.
+std::optional<std::string> CookieValue(const http::Headers& headers, std::string_view name);
+// Removes cookie `name` from the Cookie headers (dropping headers left empty).
+void RemoveCookie(http::Headers& headers, std::string_view name);
+
+}  // namespace spaceport::edge

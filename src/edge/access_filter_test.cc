@@ -1,0 +1,251 @@
+#include "edge/access_filter.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "access/tokens.h"
+#include "core/testing/temp_dir.h"
+#include "edge/filters.h"
+#include "store/store.h"
+
+namespace spaceport::edge {
+namespace {
+
+constexpr char kSpace[] = "alice/secret";
+
+// Records what the filter did; a resume posted from a worker thread is
+// handed to the test through a future.
+class Callbacks : public FilterCallbacks {
+ public:
+  void ContinueDecoding() override { ++continued; }
+  void ContinueDecodingWith(std::function<FilterStatus(RequestContext&)> resume) override {
+    resumed.set_value(std::move(resume));
+  }
+  void SendLocalReply(http::Response r) override { reply = std::move(r); }
+
+  int continued = 0;
+  std::optional<http::Response> reply;
+  std::promise<std::function<FilterStatus(RequestContext&)>> resumed;
+};
+
+class AccessFilterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::Store::Open({.url = "sqlite::memory:", .secrets_key = ""});
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    alice_ = *store_->CreateUser("alice", false, 0);
+    bob_ = *store_->CreateUser("bob", false, 0);
+    authenticator_ = access::Authenticator(store_.get(), &clock_);
+    alice_token_ = Issue(alice_.id);
+    bob_token_ = Issue(bob_.id);
+    auto keys = access::SigningKeys::Open({.path = dir_.path() + "/keys.json"}, &clock_);
+    ASSERT_TRUE(keys.ok());
+    keys_ = std::move(*keys);
+    sessions_ = std::make_unique<access::AppSessions>(keys_.get(), &clock_, "http://hub.test");
+    callers_ = std::make_unique<access::CallerCache>(&authenticator_, &clock_);
+    filter_ = std::make_unique<AccessFilter>(EdgeAccess{&table_, callers_.get(), sessions_.get()}, &workers_);
+    route_ = std::make_shared<runtime::AppRoute>();
+    route_->space_id = kSpace;
+    route_->subdomain = "alice-secret";
+    route_->upstream_port = 1;
+  }
+
+  std::string Issue(int64_t user_id) {
+    std::string token = access::GenerateToken();
+    EXPECT_TRUE(store_->CreateToken(user_id, "t", store::TokenScope::kRead, access::HashToken(token), 0).ok());
+    return token;
+  }
+
+  void MakePrivate() {
+    access::SpaceAccess rules;
+    rules.visibility = access::Visibility::kPrivate;
+    rules.readers = {alice_.id};
+    table_.Publish(kSpace, rules);
+  }
+
+  RequestContext Request(std::string target, Callbacks* cb) {
+    RequestContext ctx;
+    ctx.request.method = "GET";
+    size_t q = target.find('?');
+    ctx.request.path = target.substr(0, q);
+    if (q != std::string::npos) ctx.request.query = target.substr(q + 1);
+    ctx.request.target = target;
+    ctx.request.headers.Add("Host", "alice-secret.apps.test");
+    ctx.route = route_;
+    ctx.callbacks = cb;
+    return ctx;
+  }
+
+  // Runs the filter; a paused request is resumed as the connection would.
+  FilterStatus Run(RequestContext& ctx, Callbacks& cb) {
+    FilterStatus s = filter_->OnRequestHeaders(ctx);
+    if (s == FilterStatus::kStop && !cb.reply) {
+      auto resume = cb.resumed.get_future();
+      if (resume.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+        ADD_FAILURE() << "the paused request was never resumed";
+        return s;
+      }
+      s = resume.get()(ctx);
+    }
+    return s;
+  }
+
+  spaceport::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<store::Store> store_;
+  store::User alice_, bob_;
+  std::string alice_token_, bob_token_;
+  access::Authenticator authenticator_{nullptr, &clock_};
+  std::unique_ptr<access::SigningKeys> keys_;
+  std::unique_ptr<access::AppSessions> sessions_;
+  std::unique_ptr<access::CallerCache> callers_;
+  access::AccessTable table_;
+  WorkerPool workers_{2};
+  std::unique_ptr<AccessFilter> filter_;
+  std::shared_ptr<runtime::AppRoute> route_;
+};
+
+TEST_F(AccessFilterTest, PublicSpacePassesAnonymousVisitorsWithoutIdentity) {
+  Callbacks cb;
+  RequestContext ctx = Request("/", &cb);
+  EXPECT_EQ(Run(ctx, cb), FilterStatus::kContinue);
+  EXPECT_FALSE(ctx.request.headers.Has("X-Spaceport-User"));
+  EXPECT_FALSE(ctx.request.headers.Has("X-Spaceport-Identity"));
+}
+
+TEST_F(AccessFilterTest, PrivateSpaceLooksUnknownToAnonymousAndNonMembers) {
+  MakePrivate();
+  Callbacks anon;
+  RequestContext a = Request("/", &anon);
+  EXPECT_EQ(Run(a, anon), FilterStatus::kStop);
+  ASSERT_TRUE(anon.reply);
+  EXPECT_EQ(anon.reply->status, 404);
+  EXPECT_NE(anon.reply->body.find("no Space is served at alice-secret.apps.test"), std::string::npos);
+
+  Callbacks other;
+  RequestContext b = Request("/", &other);
+  b.request.headers.Add("Authorization", "Bearer " + bob_token_);
+  EXPECT_EQ(Run(b, other), FilterStatus::kStop);
+  ASSERT_TRUE(other.reply);
+  EXPECT_EQ(other.reply->status, 404);
+  EXPECT_EQ(other.reply->body, anon.reply->body);
+}
+
+TEST_F(AccessFilterTest, OwnerTokenIsResolvedOnceThenFromMemoryAndNeverReachesTheApp) {
+  MakePrivate();
+  Callbacks first;
+  RequestContext a = Request("/", &first);
+  a.request.headers.Add("Authorization", "Bearer " + alice_token_);
+  EXPECT_EQ(Run(a, first), FilterStatus::kContinue);
+  EXPECT_EQ(a.request.headers.Get("X-Spaceport-User"), "alice");
+  EXPECT_FALSE(a.request.headers.Has("Authorization"));
+  auto claims = access::VerifyJwt(std::string(*a.request.headers.Get("X-Spaceport-Identity")), keys_->PublicKeys(),
+                                  clock_.UnixMillis() / 1000);
+  ASSERT_TRUE(claims.ok()) << claims.status().ToString();
+  EXPECT_EQ((*claims)["preferred_username"], "alice");
+  EXPECT_EQ((*claims)["aud"], kSpace);
+
+  // The store is gone: the second request must be answered from memory.
+  store_.reset();
+  Callbacks second;
+  RequestContext b = Request("/", &second);
+  b.request.headers.Add("Authorization", "Bearer " + alice_token_);
+  EXPECT_EQ(filter_->OnRequestHeaders(b), FilterStatus::kContinue);
+  EXPECT_EQ(b.request.headers.Get("X-Spaceport-User"), "alice");
+}
+
+TEST_F(AccessFilterTest, BadTokenIs401AndRememberedAsBad) {
+  Callbacks cb;
+  RequestContext ctx = Request("/", &cb);
+  ctx.request.headers.Add("Authorization", "Bearer sp_" + std::string(40, '0'));
+  EXPECT_EQ(Run(ctx, cb), FilterStatus::kStop);
+  ASSERT_TRUE(cb.reply);
+  EXPECT_EQ(cb.reply->status, 401);
+  EXPECT_TRUE(callers_->Peek("Bearer sp_" + std::string(40, '0')).has_value());
+}
+
+TEST_F(AccessFilterTest, AppOwnAuthorizationSchemesPassThrough) {
+  Callbacks cb;
+  RequestContext ctx = Request("/", &cb);
+  ctx.request.headers.Add("Authorization", "Bearer app-specific-key");
+  EXPECT_EQ(Run(ctx, cb), FilterStatus::kContinue);
+  EXPECT_EQ(ctx.request.headers.Get("Authorization"), "Bearer app-specific-key");
+}
+
+TEST_F(AccessFilterTest, HandOffCodeSetsAHostCookieOnceAndTheCookieAdmits) {
+  MakePrivate();
+  access::Caller alice{alice_.id, "alice", false};
+  std::string code = sessions_->MintCode(alice, kSpace);
+
+  Callbacks login;
+  RequestContext l = Request("/.spaceport/login?code=" + code + "&next=/page%3Fx%3D1", &login);
+  EXPECT_EQ(Run(l, login), FilterStatus::kStop);
+  ASSERT_TRUE(login.reply);
+  EXPECT_EQ(login.reply->status, 302);
+  EXPECT_EQ(login.reply->headers.Get("Location"), "/page?x=1");
+  std::string set_cookie(login.reply->headers.Get("Set-Cookie").value_or(""));
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  std::string value = set_cookie.substr(set_cookie.find('=') + 1, set_cookie.find(';') - set_cookie.find('=') - 1);
+
+  Callbacks again;
+  RequestContext l2 = Request("/.spaceport/login?code=" + code, &again);
+  EXPECT_EQ(Run(l2, again), FilterStatus::kStop);
+  ASSERT_TRUE(again.reply);
+  EXPECT_EQ(again.reply->status, 401) << "a code works once";
+
+  Callbacks visit;
+  RequestContext v = Request("/", &visit);
+  v.request.headers.Add("Cookie", "theme=dark; sp_app=" + value);
+  EXPECT_EQ(Run(v, visit), FilterStatus::kContinue);
+  EXPECT_EQ(v.request.headers.Get("X-Spaceport-User"), "alice");
+  EXPECT_EQ(v.request.headers.Get("Cookie"), "theme=dark") << "the session cookie stays at the edge";
+
+  // The same cookie is worthless on another Space.
+  route_->space_id = "alice/other";
+  table_.Publish("alice/other", access::SpaceAccess{access::Visibility::kPrivate, {alice_.id}, false});
+  Callbacks foreign;
+  RequestContext f = Request("/", &foreign);
+  f.request.headers.Add("Cookie", "sp_app=" + value);
+  EXPECT_EQ(Run(f, foreign), FilterStatus::kStop);
+  EXPECT_EQ(foreign.reply->status, 404);
+}
+
+TEST_F(AccessFilterTest, LoginRedirectStaysOnTheHostAndRefusesForeignCodes) {
+  access::Caller alice{alice_.id, "alice", false};
+  for (std::string next : {"//evil.test/", "/%5Cevil.test", "https://evil.test/"}) {
+    Callbacks cb;
+    RequestContext ctx = Request("/.spaceport/login?code=" + sessions_->MintCode(alice, kSpace) + "&next=" + next, &cb);
+    Run(ctx, cb);
+    ASSERT_TRUE(cb.reply);
+    EXPECT_EQ(cb.reply->headers.Get("Location"), "/") << next;
+  }
+  Callbacks foreign;
+  RequestContext ctx = Request("/.spaceport/login?code=" + sessions_->MintCode(alice, "alice/other"), &foreign);
+  Run(ctx, foreign);
+  ASSERT_TRUE(foreign.reply);
+  EXPECT_EQ(foreign.reply->status, 401);
+
+  clock_.Advance(Millis(120000));
+  Callbacks late;
+  RequestContext expired = Request("/.spaceport/login?code=" + sessions_->MintCode(alice, kSpace), &late);
+  clock_.Advance(Millis(120000));
+  Run(expired, late);
+  ASSERT_TRUE(late.reply);
+  EXPECT_EQ(late.reply->status, 401) << "codes expire";
+}
+
+TEST(CookieTest, FindsAndRemovesOneCookie) {
+  http::Headers h;
+  h.Add("Cookie", "a=1; sp_app=xyz; b=2");
+  h.Add("Cookie", "sp_app=other");
+  EXPECT_EQ(CookieValue(h, "sp_app"), "xyz");
+  EXPECT_EQ(CookieValue(h, "sp"), std::nullopt);
+  RemoveCookie(h, "sp_app");
+  ASSERT_EQ(h.fields().size(), 1u);
+  EXPECT_EQ(h.Get("Cookie"), "a=1; b=2");
+}
+
+}  // namespace
+}  // namespace spaceport::edge

@@ -1,0 +1,81 @@
+// The hub's side of identity at the edge: the JWKS apps verify
+// X-Spaceport-Identity with, the sign-in hand-off to app hosts, and keeping
+// the edge's AccessTable in step with the store.
+#include "core/log.h"
+#include "core/strings.h"
+#include "hub/hub_core.h"
+
+namespace spaceport::hub {
+namespace {
+
+Status HandleJwks(HubCore& hub, Call& call) {
+  const access::SigningKeys* keys = hub.deps().signing_keys;
+  if (keys == nullptr) return Status::NotFound("this server signs no identities");
+  http::Response r = http::Response::Json(200, DumpJson(keys->Jwks()));
+  // Short, so rotated keys are picked up well within the overlap.
+  r.headers.Set("Cache-Control", "public, max-age=300");
+  return call.out.Send(r);
+}
+
+// GET /.spaceport/handoff?space=owner/name&next=/path: signs the caller in on
+// the Space's app host (a one-use code in the redirect, see app_sessions.h).
+Status HandleHandoff(HubCore& hub, Call& call) {
+  access::AppSessions* sessions = hub.deps().app_sessions;
+  if (sessions == nullptr) return Status::NotFound("no app sign-in on this server");
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  std::string space_id = call.Query("space").value_or("");
+  size_t slash = space_id.find('/');
+  if (slash == std::string::npos) return Status::InvalidArgument("space must be owner/name");
+  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, space_id.substr(0, slash), space_id.substr(slash + 1)));
+  std::string next = call.Query("next").value_or("/");
+  access::Caller caller{who.user.id, who.user.name, who.user.is_admin};
+  http::Response r = http::Response::Text(302, "");
+  r.headers.Set("Location", hub.AppUrl(space) + "/.spaceport/login?code=" +
+                                UrlEncode(sessions->MintCode(caller, space.full_id())) + "&next=" + UrlEncode(next));
+  r.headers.Set("Referrer-Policy", "no-referrer");
+  r.headers.Set("Cache-Control", "no-store");
+  return call.out.Send(r);
+}
+
+}  // namespace
+
+void HubCore::PublishAccess(const store::Space& space) {
+  if (deps_.access_table == nullptr) return;
+  access::SpaceAccess rules;
+  rules.visibility = space.is_private ? access::Visibility::kPrivate : access::Visibility::kPublic;
+  if (Result<store::User> owner = deps_.store->GetUserByName(space.owner); owner.ok()) {
+    rules.readers.insert(owner->id);
+  }
+  deps_.access_table->Publish(space.full_id(), std::move(rules));
+}
+
+void HubCore::ForgetAccess(const std::string& space_id) {
+  if (deps_.access_table != nullptr) deps_.access_table->Remove(space_id);
+}
+
+Status HubCore::PublishAllAccess() {
+  if (deps_.access_table == nullptr) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<store::User> users, deps_.store->ListUsers());
+  for (const store::User& user : users) {
+    store::SpaceQuery q;  // as the owner: the only listing with private Spaces
+    q.author = user.name;
+    q.include_private_of_user = true;
+    q.viewer_user_id = user.id;
+    q.limit = 1000;
+    while (true) {
+      ASSIGN_OR_RETURN(std::vector<store::Space> page, deps_.store->ListSpaces(q));
+      for (const store::Space& space : page) PublishAccess(space);
+      if (static_cast<int64_t>(page.size()) < q.limit) break;
+      q.offset += q.limit;
+    }
+  }
+  return Status::Ok();
+}
+
+void RegisterIdentityRoutes(Router& router, HubCore& hub) {
+  router.Add("GET", "/.well-known/jwks.json", [&hub](Call& call) { return HandleJwks(hub, call); });
+  router.Add(
+      "GET", "/.spaceport/handoff", [&hub](Call& call) { return HandleHandoff(hub, call); }, ErrorFormat::kHtml);
+}
+
+}  // namespace spaceport::hub

@@ -1,0 +1,120 @@
+// Identity at the edge: private Spaces at their app host, the signed identity
+// apps receive (checked by the app itself against the JWKS), and the sign-in
+// hand-off that gives a browser the app host's own cookie.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api } from './lib.mjs';
+
+// Verifies X-Spaceport-Identity with the hub's JWKS (node's own Ed25519) and
+// says who it is, and what identity headers it was handed.
+const IDENTITY_APP = String.raw`
+const http = require('http');
+const crypto = require('crypto');
+async function verify(token) {
+  if (!token) return { error: 'no identity' };
+  const [h, p, s] = token.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url'));
+  const jwks = await (await fetch(process.env.SPACEPORT_HUB_URL + '/.well-known/jwks.json')).json();
+  const jwk = jwks.keys.find((k) => k.kid === header.kid);
+  if (header.alg !== 'EdDSA' || !jwk) return { error: 'unknown key' };
+  const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
+  if (!crypto.verify(null, Buffer.from(h + '.' + p), key, Buffer.from(s, 'base64url'))) return { error: 'bad signature' };
+  const claims = JSON.parse(Buffer.from(p, 'base64url'));
+  if (claims.aud !== process.env.SPACE_ID) return { error: 'not for this Space' };
+  if (claims.exp < Date.now() / 1000) return { error: 'expired' };
+  return { user: claims.preferred_username };
+}
+http.createServer(async (req, res) => {
+  const verified = await verify(req.headers['x-spaceport-identity']).catch((e) => ({ error: String(e) }));
+  const body = JSON.stringify({
+    verified, headerUser: req.headers['x-spaceport-user'] ?? null,
+    authorization: req.headers['authorization'] ?? null, cookie: req.headers['cookie'] ?? null,
+  });
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(body);
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+const appFiles = {
+  'README.md': '---\ntitle: Identity\nsdk: process\napp_command: node app.js\n---\n',
+  'app.js': IDENTITY_APP,
+};
+
+let server, alice, bob;
+const host = 'alice-vault.localhost';
+before(async () => {
+  server = await startServer({ args: ['--runtime', 'process'] });
+  alice = addUser(server.dataDir, 'alice');
+  bob = addUser(server.dataDir, 'bob', ['--read-only']);
+  for (const [name, priv] of [['vault', true], ['open', false]]) {
+    await createSpace(server, alice, 'alice', name, 'process', { private: priv });
+    const dir = gitRepo(appFiles);
+    assert.equal(gitPush(server, dir, `alice/${name}`, 'alice', alice).code, 0);
+    await waitStage(server, `alice/${name}`, 'RUNNING', { token: alice, sha: headSha(dir) });
+  }
+});
+after(async () => { await server?.stop(); });
+
+test('a private app host answers anonymous visitors and non-members exactly like a missing Space', async () => {
+  const anon = await hostRequest(server.port, host, '/');
+  const missing = await hostRequest(server.port, 'alice-nothing.localhost', '/');
+  assert.equal(anon.status, 404);
+  assert.equal(anon.text.replace('vault', 'X'), missing.text.replace('nothing', 'X'));
+  const other = await hostRequest(server.port, host, '/', { headers: { Authorization: `Bearer ${bob}` } });
+  assert.equal(other.status, 404, 'a read token of a non-member');
+  const pathBased = await api(server, 'GET', '/spaces/alice/vault/app/');
+  assert.equal(pathBased.status, 404);
+  const bad = await hostRequest(server.port, host, '/', { headers: { Authorization: `Bearer sp_${'0'.repeat(40)}` } });
+  assert.equal(bad.status, 401);
+});
+
+test("the owner's token is served; the app verifies who it is and never sees the token", async () => {
+  const r = await hostRequest(server.port, host, '/', {
+    headers: { Authorization: `Bearer ${alice}`, 'X-Spaceport-User': 'admin', 'X-Spaceport-Identity': 'forged' },
+  });
+  assert.equal(r.status, 200, r.text);
+  const seen = JSON.parse(r.text);
+  assert.deepEqual(seen.verified, { user: 'alice' });
+  assert.equal(seen.headerUser, 'alice');
+  assert.equal(seen.authorization, null, 'the platform token reached the app');
+});
+
+test('a forged identity never reaches a public app; anonymous visitors get none', async () => {
+  const r = await hostRequest(server.port, 'alice-open.localhost', '/', {
+    headers: { 'X-Spaceport-User': 'alice', 'X-Spaceport-Identity': 'eyJhbGciOiJub25lIn0.e30.' },
+  });
+  assert.equal(r.status, 200, r.text);
+  const seen = JSON.parse(r.text);
+  assert.equal(seen.headerUser, null);
+  assert.deepEqual(seen.verified, { error: 'no identity' });
+});
+
+test('the hand-off signs a browser in on the app host once, with a cookie of its own', async () => {
+  const hop = await api(server, 'GET', '/.spaceport/handoff?space=alice/vault&next=/after', { token: alice, redirect: 'manual' });
+  assert.equal(hop.status, 302, hop.text);
+  const target = new URL(hop.headers.get('location'));
+  assert.equal(target.hostname, host);
+  assert.equal(hop.headers.get('referrer-policy'), 'no-referrer');
+  const login = await hostRequest(server.port, host, target.pathname + target.search);
+  assert.equal(login.status, 302, login.text);
+  assert.equal(login.headers.location, '/after');
+  const cookie = login.headers['set-cookie'][0].split(';')[0];
+  assert.match(cookie, /^sp_app=/);
+  assert.match(login.headers['set-cookie'][0], /HttpOnly/);
+
+  const replay = await hostRequest(server.port, host, target.pathname + target.search);
+  assert.equal(replay.status, 401, 'a hand-off code works once');
+
+  const visit = await hostRequest(server.port, host, '/', { headers: { Cookie: `theme=dark; ${cookie}` } });
+  assert.equal(visit.status, 200, visit.text);
+  const seen = JSON.parse(visit.text);
+  assert.deepEqual(seen.verified, { user: 'alice' });
+  assert.equal(seen.cookie, 'theme=dark', 'the session cookie reached the app');
+
+  // The cookie is worth nothing on another app host.
+  const elsewhere = await hostRequest(server.port, 'alice-open.localhost', '/', { headers: { Cookie: cookie } });
+  assert.equal(JSON.parse(elsewhere.text).headerUser, null);
+
+  const stranger = await api(server, 'GET', '/.spaceport/handoff?space=alice/vault', { token: bob, redirect: 'manual' });
+  assert.equal(stranger.status, 404, 'no hand-off into a private Space for a non-member');
+});
