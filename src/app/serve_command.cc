@@ -97,11 +97,12 @@ void BlockStopSignals(sigset_t* set) {
 // The native sandbox runs each app as its own unprivileged uid, which must be
 // able to traverse (not list) the data dir to reach the app and /data dirs.
 Result<std::unique_ptr<runtime::RuntimeDriver>> MakeDriver(const ServeConfig& config, const DataDir& dir,
-                                                           const Clock& clock) {
+                                                           const Clock& clock, int edge_port) {
   if (config.runtime == "process") return runtime::MakeProcessDriver();
   RETURN_IF_ERROR(dir.AllowTraversal());
   runtime::NativeSandboxOptions options;
   options.clock = &clock;
+  options.egress_port = edge_port;
   auto native = runtime::MakeNativeSandboxDriver(options);
   if (native.ok()) return native;
   if (config.runtime == "native") return native.status().WithContext("--runtime native");
@@ -134,11 +135,6 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   config->builder.cache_dir = dir.Path("cache");
   config->builder.clock = &clock;
   auto builder = build::MakeBuilder(config->builder);
-  auto driver = MakeDriver(*config, dir, clock);
-  if (!driver.ok()) {
-    std::cerr << "error: " << driver.status().message() << "\n";
-    return 1;
-  }
   runtime::RouteTable routes;
   access::Authenticator auth(store->get(), &clock);
   auto signing_keys = access::SigningKeys::Open({.path = dir.Path("identity-keys.json")}, &clock);
@@ -166,6 +162,11 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   std::string url = "http://" + config->host + ":" + std::to_string(port);
   std::string public_url = config->public_url.empty() ? url : config->public_url;
   app_sessions.SetIssuer(public_url);  // before any route exists
+  auto driver = MakeDriver(*config, dir, clock, port);
+  if (!driver.ok()) {
+    std::cerr << "error: " << driver.status().message() << "\n";
+    return 1;
+  }
 
   runtime::SupervisorOptions sup_options;
   sup_options.data_dir = dir.root();
@@ -178,9 +179,17 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.public_url = public_url;
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
-  hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
-                .auth = &auth, .clock = &clock, .signing_keys = signing_keys->get(), .app_sessions = &app_sessions,
-                .access_table = &access_table, .callers = &callers},
+  hub::Hub hub({.store = store->get(),
+                .repos = &repos,
+                .git = &git,
+                .control = &supervisor,
+                .logs = logs.get(),
+                .auth = &auth,
+                .clock = &clock,
+                .signing_keys = signing_keys->get(),
+                .app_sessions = &app_sessions,
+                .access_table = &access_table,
+                .callers = &callers},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });

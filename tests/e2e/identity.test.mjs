@@ -43,7 +43,7 @@ const appFiles = {
 let server, alice, bob;
 const host = 'alice-vault.localhost';
 before(async () => {
-  server = await startServer({ args: ['--runtime', 'process'] });
+  server = await startServer();  // sandboxed apps: the JWKS is fetched through the egress to the edge
   alice = addUser(server.dataDir, 'alice');
   bob = addUser(server.dataDir, 'bob', ['--read-only']);
   for (const [name, priv] of [['vault', true], ['open', false]]) {

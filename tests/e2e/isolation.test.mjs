@@ -1,9 +1,11 @@
 // The default runtime sandboxes apps: an app cannot read the server's data,
-// reach the hub's port or another app, and runs without privileges. If the
+// reach services on the host or another app (it reaches the edge's public
+// port, as any visitor does, and nothing else), and runs without privileges. If the
 // host cannot sandbox (not root, no bubblewrap, no writable cgroups) this
 // test fails and says so: `make test` expects the sandbox to be active.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import path from 'node:path';
 import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp } from './lib.mjs';
 
@@ -15,6 +17,15 @@ def can_read(p):
         open(p, "rb").read(1); return True
     except OSError:
         return False
+def edge_health(port):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=3)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        line = s.recv(100).decode(errors="replace").split("\r\n")[0]
+        s.close()
+        return line
+    except OSError as e:
+        return str(e)
 def can_connect(port):
     s = socket.socket(); s.settimeout(1)
     try:
@@ -32,7 +43,8 @@ class H(BaseHTTPRequestHandler):
             "uid": os.getuid(), "capeff": cap,
             "read_secrets_key": can_read(q.get("key", "/nonexistent")),
             "read_db": can_read(q.get("db", "/nonexistent")),
-            "reach_hub": can_connect(int(q.get("hub", "1"))),
+            "reach_host_service": can_connect(int(q.get("service", "1"))),
+            "edge": edge_health(int(q.get("edge", "1"))),
             "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())[:5],
             "data_writable": os.access("/data", os.W_OK),
         }).encode()
@@ -55,17 +67,20 @@ before(async () => {
 });
 after(async () => { await server?.stop(); });
 
-test('apps run sandboxed: no privileges, no server data, no hub, no neighbours', async () => {
+test('apps run sandboxed: no privileges, no server data, no host services, no neighbours', async () => {
   const log = server.output();
   assert.doesNotMatch(log, /WITHOUT a sandbox/, `the server fell back to unsandboxed apps:\n${log}`);
   const neighbour = await hostRequest(server.port, 'eve-neighbour.localhost', '/');
   assert.equal(neighbour.status, 200);
-  // Other apps are reached only through forwarders on the host's loopback, like the hub: an app whose
-  // network namespace cannot reach the hub's port reaches no neighbour either.
+  // Other apps are reached only through forwarders on the host's loopback, like any host service: an
+  // app whose network namespace cannot reach a service on the host's loopback reaches no neighbour either.
+  const service = net.createServer((c) => c.end('hello'));
+  await new Promise((r) => service.listen(0, '127.0.0.1', r));
   const q = new URLSearchParams({
     key: path.join(server.dataDir, 'secrets.key'),
     db: path.join(server.dataDir, 'spaceport.db'),
-    hub: String(server.port),
+    service: String(service.address().port),
+    edge: String(server.port),
   });
   const r = await hostRequest(server.port, 'eve-probe.localhost', `/?${q}`);
   assert.equal(r.status, 200, r.text);
@@ -74,7 +89,9 @@ test('apps run sandboxed: no privileges, no server data, no hub, no neighbours',
   assert.equal(p.capeff, '0000000000000000', 'app has capabilities');
   assert.equal(p.read_secrets_key, false, 'app can read the secrets key');
   assert.equal(p.read_db, false, 'app can read the database');
-  assert.equal(p.reach_hub, false, "app can connect to the hub's port");
+  service.close();
+  assert.equal(p.reach_host_service, false, 'app can connect to a service on the host');
+  assert.equal(p.edge, 'HTTP/1.1 200 OK', "app cannot reach the edge's public port");
   assert.ok(p.pids.length <= 3, `app sees host processes: ${p.pids}`);
   assert.equal(p.data_writable, true, '/data is not writable');
 });

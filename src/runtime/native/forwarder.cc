@@ -36,9 +36,8 @@ bool WriteAll(int fd, const char* data, size_t size) {
   return true;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Listen(int port) {
+// A listening socket on 127.0.0.1:port in the calling thread's namespace.
+Result<int> ListenLoopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Status::Unavailable(std::string("socket: ") + strerror(errno));
   int one = 1;
@@ -49,6 +48,13 @@ Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Listen(int port) {
     close(fd);
     return failed;
   }
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Listen(int port) {
+  ASSIGN_OR_RETURN(int fd, ListenLoopback(port));
   int wake[2];
   if (pipe2(wake, O_CLOEXEC) != 0) {
     close(fd);
@@ -57,12 +63,18 @@ Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Listen(int port) {
   return std::unique_ptr<LoopbackForwarder>(new LoopbackForwarder(fd, wake[0], wake[1], port));
 }
 
+Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Egress(int port) {
+  int wake[2];
+  if (pipe2(wake, O_CLOEXEC) != 0) return Status::Internal(std::string("pipe: ") + strerror(errno));
+  return std::unique_ptr<LoopbackForwarder>(new LoopbackForwarder(-1, wake[0], wake[1], port));
+}
+
 LoopbackForwarder::LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port)
     : listen_fd_(listen_fd), wake_read_(wake_read), wake_write_(wake_write), port_(port) {}
 
 LoopbackForwarder::~LoopbackForwarder() {
   Stop();
-  close(listen_fd_);
+  if (listen_fd_ >= 0) close(listen_fd_);
   close(wake_read_);
   close(wake_write_);
 }
@@ -98,6 +110,10 @@ void LoopbackForwarder::Untrack(int fd) {
 }
 
 void LoopbackForwarder::AcceptLoop(int netns_fd) {
+  if (listen_fd_ < 0) {
+    if (ListenInside(netns_fd)) ServeConnections();
+    return;
+  }
   // Network namespaces are per thread: sockets this thread creates from now
   // on live in the app's namespace; the listener stays in the host's.
   bool entered = setns(netns_fd, CLONE_NEWNET) == 0;
@@ -105,7 +121,30 @@ void LoopbackForwarder::AcceptLoop(int netns_fd) {
     SP_LOG(kError) << "forwarder cannot enter the app's network namespace: " << strerror(errno);
   }
   close(netns_fd);
-  while (entered) {
+  if (entered) ServeConnections();
+}
+
+bool LoopbackForwarder::ListenInside(int netns_fd) {
+  int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  bool ok = host >= 0 && setns(netns_fd, CLONE_NEWNET) == 0;
+  close(netns_fd);
+  if (ok) {
+    Result<int> fd = ListenLoopback(port_);
+    // Back home first, whatever happened: connections must be opened on the host.
+    bool home = setns(host, CLONE_NEWNET) == 0;
+    if (fd.ok() && home) listen_fd_ = *fd;
+    if (fd.ok() && !home) close(*fd);
+    if (!fd.ok()) SP_LOG(kWarn) << "egress to the hub unavailable: " << fd.status().message();
+    ok = fd.ok() && home;
+  } else {
+    SP_LOG(kError) << "egress forwarder cannot enter the app's network namespace: " << strerror(errno);
+  }
+  if (host >= 0) close(host);
+  return ok;
+}
+
+void LoopbackForwarder::ServeConnections() {
+  while (true) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
     if (fds[1].revents != 0) break;
@@ -114,8 +153,8 @@ void LoopbackForwarder::AcceptLoop(int netns_fd) {
     if (client < 0) continue;
     int upstream = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr = Loopback(port_);
-    if (upstream < 0 || connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        !Track(client) || !Track(upstream)) {
+    if (upstream < 0 || connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || !Track(client) ||
+        !Track(upstream)) {
       Untrack(client);
       if (upstream >= 0) close(upstream);
       close(client);
@@ -136,7 +175,10 @@ void LoopbackForwarder::Pump(int client, int upstream) {
     pollfd p[2];
     int n = 0, which[2];
     for (int i = 0; i < 2; ++i) {
-      if (open_in[i]) { which[n] = i; p[n++] = {fds_[i], POLLIN, 0}; }
+      if (open_in[i]) {
+        which[n] = i;
+        p[n++] = {fds_[i], POLLIN, 0};
+      }
     }
     if (poll(p, n, -1) < 0) {
       if (errno == EINTR) continue;

@@ -8,6 +8,12 @@
 // connection to a socket it opens inside the app's namespace. Bytes are
 // copied as they come, both ways, half-closes included.
 //
+// The egress direction (Egress) is the mirror image: it listens on
+// 127.0.0.1:PORT inside the app's namespace and connects to the host's
+// 127.0.0.1:PORT. Spaceport opens exactly one of these per app, to the edge's
+// own port, so an app reaches the hub (JWKS, OIDC token exchange) as any
+// visitor would, and nothing else on the host.
+//
 // Ownership: owns the listening socket, the namespace fd, its accept thread
 // and one thread per connection. Stop (or the destructor) closes everything
 // and joins the threads.
@@ -30,7 +36,10 @@ namespace spaceport::runtime::native {
 
 class LoopbackForwarder {
  public:
+  // Host -> app: listens on the host's loopback now.
   static Result<std::unique_ptr<LoopbackForwarder>> Listen(int port);
+  // App -> host: listens inside the namespace once started.
+  static Result<std::unique_ptr<LoopbackForwarder>> Egress(int port);
   ~LoopbackForwarder();
   LoopbackForwarder(const LoopbackForwarder&) = delete;
   LoopbackForwarder& operator=(const LoopbackForwarder&) = delete;
@@ -42,11 +51,16 @@ class LoopbackForwarder {
  private:
   LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port);
   void AcceptLoop(int netns_fd);
+  // Egress: binds listen_fd_ inside `netns_fd`, then returns this thread to
+  // the host's namespace, so connections it opens reach the host.
+  bool ListenInside(int netns_fd);
+  void ServeConnections();
   void Pump(int client, int upstream);
   bool Track(int fd);
   void Untrack(int fd);
 
-  const int listen_fd_, wake_read_, wake_write_, port_;
+  int listen_fd_;  // -1 for Egress until started
+  const int wake_read_, wake_write_, port_;
   std::thread accept_thread_;
   ThreadSet pumps_;
   std::mutex mu_;

@@ -109,6 +109,7 @@ struct Instance {
   ExitCallback on_exit;
   std::unique_ptr<InstanceCgroup> cgroup;
   std::unique_ptr<LoopbackForwarder> forwarder;
+  std::unique_ptr<LoopbackForwarder> egress;  // app -> the edge's port
   std::promise<void> setup_done;  // Start finished; the monitor may report
   // Guarded by the driver's mutex:
   bool frozen = false;
@@ -191,6 +192,9 @@ Status NativeSandboxDriver::Prepare(const InstanceSpec& spec, Instance& inst, La
   }
   if (spec.port > 0) {
     ASSIGN_OR_RETURN(inst.forwarder, LoopbackForwarder::Listen(spec.port));
+  }
+  if (options_.egress_port > 0) {
+    ASSIGN_OR_RETURN(inst.egress, LoopbackForwarder::Egress(options_.egress_port));
   }
   RETURN_IF_ERROR(native::GiveTree(spec.cwd, inst.uid));
   if (!spec.data_dir.empty()) RETURN_IF_ERROR(native::GiveTree(spec.data_dir, inst.uid));
@@ -305,13 +309,15 @@ void NativeSandboxDriver::FinishSetup(const InstanceSpec& spec, Instance& inst, 
     SP_LOG(kWarn) << "sandbox of " << spec.space_id << " did not come up";
     return;
   }
-  if (!inst.forwarder) return;
-  int netns = open(("/proc/" + std::to_string(inst.init_pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
-  if (netns < 0) {
-    SP_LOG(kWarn) << ErrnoText("cannot open the sandbox's network namespace");
-    return;
+  for (LoopbackForwarder* f : {inst.forwarder.get(), inst.egress.get()}) {
+    if (f == nullptr) continue;
+    int netns = open(("/proc/" + std::to_string(inst.init_pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
+    if (netns < 0) {
+      SP_LOG(kWarn) << ErrnoText("cannot open the sandbox's network namespace");
+      return;
+    }
+    f->Start(netns);
   }
-  inst.forwarder->Start(netns);
 }
 
 void NativeSandboxDriver::Run(const std::shared_ptr<Instance>& inst, Launch* launch,
@@ -351,6 +357,7 @@ void NativeSandboxDriver::Monitor(const std::shared_ptr<Instance>& inst) {
 void NativeSandboxDriver::CleanUp(Instance& inst, ExitStatus& status) {
   if (inst.log != nullptr) inst.log->Flush(inst.space_id, LogKind::kRun);
   if (inst.forwarder) inst.forwarder->Stop();
+  if (inst.egress) inst.egress->Stop();
   if (inst.cgroup->OomKilled()) status.reason = "out of memory";
   Status removed = inst.cgroup->KillAll(clock_, kKillWait);
   if (removed.ok()) removed = inst.cgroup->Remove(clock_, kKillWait);

@@ -39,6 +39,9 @@ struct NativeSandboxOptions {
   std::string cgroup_subtree = "spaceport";  // below this process's own cgroups
   Millis freeze_timeout{5000};
   Millis setup_timeout{10000};   // bwrap reporting its sandbox ready
+  // The edge's port: apps reach 127.0.0.1:egress_port inside their namespace
+  // and land on the edge (the hub's public face), as any visitor. 0: no egress.
+  int egress_port = 0;
 };
 
 Result<std::unique_ptr<RuntimeDriver>> MakeNativeSandboxDriver(const NativeSandboxOptions& options);
