@@ -18,6 +18,7 @@
 #include "http/handler.h"
 #include "repo/git_http.h"
 #include "repo/repo_store.h"
+#include "store/secrets_key.h"
 #include "runtime/log_store.h"
 #include "runtime/native/native_driver.h"
 #include "runtime/process/process_driver.h"
@@ -145,6 +146,13 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   access::AccessTable access_table;
   access::CallerCache callers(&auth, &clock);
   access::AppSessions app_sessions(signing_keys->get(), &clock);
+  auto oauth_key = store::LoadOrCreateSecretsKey(dir.Path("oauth-clients.key"));
+  if (!oauth_key.ok()) {
+    std::cerr << "error: " << oauth_key.status().message() << "\n";
+    return 1;
+  }
+  access::OidcProvider oidc(signing_keys->get(), &clock,
+                            {.apps_domain = config->apps_domain, .client_key = std::move(*oauth_key)});
 
   LateHandler late_hub;
   edge::EdgeOptions edge_options;
@@ -162,6 +170,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   std::string url = "http://" + config->host + ":" + std::to_string(port);
   std::string public_url = config->public_url.empty() ? url : config->public_url;
   app_sessions.SetIssuer(public_url);  // before any route exists
+  oidc.SetIssuer(public_url);
   auto driver = MakeDriver(*config, dir, clock, port);
   if (!driver.ok()) {
     std::cerr << "error: " << driver.status().message() << "\n";
@@ -173,23 +182,18 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   sup_options.repos_dir = dir.Path("repos");
   sup_options.apps_domain = config->apps_domain;
   sup_options.public_url = public_url;
+  sup_options.platform_env = [&oidc](const store::Space& space, const std::string& card_json) {
+    return oidc.AppEnv(space, card_json);
+  };
   runtime::Supervisor supervisor(store->get(), builder.get(), driver->get(), &routes, logs.get(), &clock, sup_options);
 
   hub::HubOptions hub_options;
   hub_options.public_url = public_url;
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
-  hub::Hub hub({.store = store->get(),
-                .repos = &repos,
-                .git = &git,
-                .control = &supervisor,
-                .logs = logs.get(),
-                .auth = &auth,
-                .clock = &clock,
-                .signing_keys = signing_keys->get(),
-                .app_sessions = &app_sessions,
-                .access_table = &access_table,
-                .callers = &callers},
+  hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
+                .auth = &auth, .clock = &clock, .signing_keys = signing_keys->get(), .app_sessions = &app_sessions,
+                .access_table = &access_table, .callers = &callers, .oidc = &oidc},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });

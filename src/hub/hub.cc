@@ -81,6 +81,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterGitRoutes(router_, *this);
   RegisterFilesApi(router_, *this);
   RegisterIdentityRoutes(router_, *this);
+  RegisterOAuthRoutes(router_, *this);
   RegisterCommitApi(router_, *this);
   RegisterLfsRoutes(router_, *this);
   RegisterWebUi(router_, *this);

@@ -16,6 +16,7 @@
 #include "access/access_table.h"
 #include "access/app_sessions.h"
 #include "access/caller_cache.h"
+#include "access/oidc_provider.h"
 #include "access/signing_keys.h"
 #include "access/tokens.h"
 #include "core/clock.h"
@@ -42,6 +43,7 @@ struct HubDeps {
   access::AppSessions* app_sessions = nullptr;
   access::AccessTable* access_table = nullptr;
   access::CallerCache* callers = nullptr;
+  access::OidcProvider* oidc = nullptr;  // "Sign in with Spaceport" for hf_oauth apps
 };
 
 struct HubOptions {

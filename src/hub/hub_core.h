@@ -100,5 +100,6 @@ void RegisterCommitApi(Router& router, HubCore& hub);   // api_commit.cc (preupl
 void RegisterLfsRoutes(Router& router, HubCore& hub);   // lfs_routes.cc
 void RegisterWebUi(Router& router, HubCore& hub);       // web_ui.cc
 void RegisterIdentityRoutes(Router& router, HubCore& hub);  // identity_routes.cc (JWKS, app sign-in hand-off)
+void RegisterOAuthRoutes(Router& router, HubCore& hub);     // oauth_routes.cc (OIDC provider)
 
 }  // namespace spaceport::hub

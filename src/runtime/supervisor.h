@@ -33,6 +33,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -67,6 +68,9 @@ struct SupervisorOptions {
   Millis restart_backoff_max{60000};
   int max_start_failures = 3;
   size_t error_log_lines = 20;  // run-log lines quoted in a RUNTIME_ERROR message
+  // Extra platform env for an app (e.g. OAUTH_* for hf_oauth cards), from the
+  // Space and its card JSON; overrides the Space's own variables.
+  std::function<std::map<std::string, std::string>(const store::Space&, const std::string& card_json)> platform_env;
 };
 
 class Supervisor : public SpaceControl {

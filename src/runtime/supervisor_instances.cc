@@ -52,6 +52,9 @@ void Supervisor::LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d) {
   spec.space_id = id;
   for (const std::string& arg : d->spec.argv) spec.argv.push_back(SubstitutePort(arg, d->port));
   spec.env = AppEnvironment({&st.space, creator, &d->spec, &vars, d->port, options_.apps_domain, options_.public_url});
+  if (options_.platform_env) {
+    for (auto& [k, v] : options_.platform_env(st.space, d->spec.card_json)) spec.env[k] = v;
+  }
   spec.cwd = d->spec.cwd;
   spec.port = d->port;
   spec.log = logs_;

@@ -35,6 +35,46 @@ http.createServer(async (req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
+// "Sign in with Spaceport" the way an hf_oauth app does it: discovery,
+// authorization code + PKCE (S256), the token exchange with its client
+// secret (through the sandbox's egress to the edge) and userinfo.
+const OAUTH_APP = String.raw`
+const http = require('http');
+const crypto = require('crypto');
+const pending = new Map();
+const env = process.env;
+const callback = 'http://' + env.SPACE_HOST + ':' + env.EDGE_PORT + '/login/callback';
+http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const send = (status, body, headers = {}) => { res.writeHead(status, headers); res.end(typeof body === 'string' ? body : JSON.stringify(body)); };
+  try {
+    const meta = await (await fetch(env.OPENID_PROVIDER_URL + '/.well-known/openid-configuration')).json();
+    if (url.pathname === '/login') {
+      const verifier = crypto.randomBytes(32).toString('base64url');
+      const state = crypto.randomBytes(8).toString('hex');
+      pending.set(state, verifier);
+      const q = new URLSearchParams({ client_id: env.OAUTH_CLIENT_ID, redirect_uri: callback, response_type: 'code',
+        scope: env.OAUTH_SCOPES, state, code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256' });
+      return send(302, '', { Location: meta.authorization_endpoint + '?' + q });
+    }
+    if (url.pathname === '/login/callback') {
+      const verifier = pending.get(url.searchParams.get('state'));
+      if (!verifier) return send(400, { error: 'unknown state' });
+      const basic = Buffer.from(env.OAUTH_CLIENT_ID + ':' + env.OAUTH_CLIENT_SECRET).toString('base64');
+      const tokenRes = await fetch(meta.token_endpoint, { method: 'POST', headers: { Authorization: 'Basic ' + basic,
+        'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code',
+        code: url.searchParams.get('code'), redirect_uri: callback, code_verifier: verifier }) });
+      const tokens = await tokenRes.json();
+      if (!tokens.access_token) return send(401, tokens);
+      const info = await (await fetch(meta.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + tokens.access_token } })).json();
+      return send(200, { userinfo: info, idToken: Boolean(tokens.id_token) });
+    }
+    send(200, { scopes: env.OAUTH_SCOPES, provider: env.OPENID_PROVIDER_URL });
+  } catch (e) { send(500, { error: String(e) }); }
+}).listen(Number(env.PORT), '127.0.0.1');
+`;
+
 const appFiles = {
   'README.md': '---\ntitle: Identity\nsdk: process\napp_command: node app.js\n---\n',
   'app.js': IDENTITY_APP,
@@ -46,9 +86,14 @@ before(async () => {
   server = await startServer();  // sandboxed apps: the JWKS is fetched through the egress to the edge
   alice = addUser(server.dataDir, 'alice');
   bob = addUser(server.dataDir, 'bob', ['--read-only']);
-  for (const [name, priv] of [['vault', true], ['open', false]]) {
+  const oauthFiles = {
+    'README.md': `---\ntitle: OAuth\nsdk: process\napp_command: node app.js\nhf_oauth: true\n---\n`,
+    'app.js': OAUTH_APP,
+  };
+  for (const [name, priv, files] of [['vault', true, appFiles], ['open', false, appFiles], ['oauth', false, oauthFiles]]) {
     await createSpace(server, alice, 'alice', name, 'process', { private: priv });
-    const dir = gitRepo(appFiles);
+    await api(server, 'POST', `/api/spaces/alice/${name}/variables`, { token: alice, body: { key: 'EDGE_PORT', value: String(server.port) } });
+    const dir = gitRepo(files);
     assert.equal(gitPush(server, dir, `alice/${name}`, 'alice', alice).code, 0);
     await waitStage(server, `alice/${name}`, 'RUNNING', { token: alice, sha: headSha(dir) });
   }
@@ -117,4 +162,39 @@ test('the hand-off signs a browser in on the app host once, with a cookie of its
 
   const stranger = await api(server, 'GET', '/.spaceport/handoff?space=alice/vault', { token: bob, redirect: 'manual' });
   assert.equal(stranger.status, 404, 'no hand-off into a private Space for a non-member');
+});
+
+test('an hf_oauth app signs a user in with code + PKCE and reads userinfo', async () => {
+  const oauthHost = 'alice-oauth.localhost';
+  const home = JSON.parse((await hostRequest(server.port, oauthHost, '/')).text);
+  assert.equal(home.scopes, 'openid profile');
+  assert.equal(home.provider, server.url);
+
+  const start = await hostRequest(server.port, oauthHost, '/login');
+  assert.equal(start.status, 302, start.text);
+  const authorize = new URL(start.headers.location);
+  assert.equal(authorize.origin + authorize.pathname, `${server.url}/oauth/authorize`);
+
+  const anonymous = await api(server, 'GET', authorize.pathname + authorize.search, { redirect: 'manual' });
+  assert.equal(anonymous.status, 401, 'authorize needs a signed-in user');
+
+  // A redirect_uri off the Space's own host is refused, not followed.
+  const hijack = new URL(authorize);
+  hijack.searchParams.set('redirect_uri', 'http://evil.localhost/cb');
+  const refused = await api(server, 'GET', hijack.pathname + hijack.search, { token: bob, redirect: 'manual' });
+  assert.equal(refused.status, 400, refused.text);
+  assert.equal(refused.headers.get('location'), null);
+
+  const granted = await api(server, 'GET', authorize.pathname + authorize.search, { token: bob, redirect: 'manual' });
+  assert.equal(granted.status, 302, granted.text);
+  const back = new URL(granted.headers.get('location'));
+  assert.equal(back.host, `${oauthHost}:${server.port}`);
+  const done = await hostRequest(server.port, oauthHost, back.pathname + back.search);
+  assert.equal(done.status, 200, done.text);
+  const result = JSON.parse(done.text);
+  assert.equal(result.userinfo.preferred_username, 'bob');
+  assert.equal(result.idToken, true);
+
+  const replay = await hostRequest(server.port, oauthHost, back.pathname + back.search);
+  assert.equal(replay.status, 401, 'the code was single use');
 });

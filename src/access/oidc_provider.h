@@ -1,0 +1,112 @@
+// OidcProvider: "Sign in with Spaceport" for apps (OAuth 2.0 authorization
+// code flow with PKCE, OpenID Connect ID tokens), compatible with Spaces'
+// `hf_oauth: true`.
+//
+// Each Space with hf_oauth gets one confidential client. Its id and secret
+// are derived (HMAC with a key kept in the data dir), so nothing is stored:
+// client_id = "{subdomain}-{12 hex}", the hex tying it to the Space's row
+// (a deleted and re-created Space gets a new client). The app receives them
+// as OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET with OAUTH_SCOPES and
+// OPENID_PROVIDER_URL (AppEnv). Redirect URIs must point at the Space's own
+// app host or its path-based URL on the hub.
+// Codes live in memory for `code_ttl`, are single use and bound to the
+// client, the redirect URI and the S256 PKCE challenge (required). Access
+// and ID tokens are EdDSA JWTs from SigningKeys (typ "sp-oauth-access" and
+// "JWT"), so userinfo needs no database either.
+//
+// Thread safety: safe from any thread (a mutex guards the pending codes; no
+// I/O under it).
+// Failure: InvalidArgument for malformed requests (invalid_request),
+// PermissionDenied for bad client credentials (invalid_client),
+// Unauthenticated for bad, used or expired codes and verifiers
+// (invalid_grant) and for bad access tokens.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "access/caller_cache.h"
+#include "access/signing_keys.h"
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace spaceport::access {
+
+struct OidcOptions {
+  std::string issuer;       // the hub's public URL
+  std::string apps_domain;  // app hosts: {subdomain}.{apps_domain}
+  std::string client_key;   // 32 bytes: derives client ids and secrets
+  Millis code_ttl{60000};
+  Millis default_token_ttl{Millis(8LL * 3600 * 1000)};  // hf_oauth_expiration_minutes overrides
+};
+
+struct OAuthClient {
+  std::string client_id;
+  std::string client_secret;
+};
+
+struct AuthorizeRequest {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string scope;  // space separated; "openid profile" when empty
+  std::string state;
+  std::string nonce;
+  std::string code_challenge;
+  std::string code_challenge_method;
+};
+
+struct TokenRequest {
+  std::string code;
+  std::string redirect_uri;
+  std::string code_verifier;
+  std::string client_id;
+  std::string client_secret;
+};
+
+class OidcProvider {
+ public:
+  OidcProvider(const SigningKeys* keys, const Clock* clock, OidcOptions options)
+      : keys_(keys), clock_(clock), options_(std::move(options)) {}
+
+  void SetIssuer(std::string issuer) { options_.issuer = std::move(issuer); }  // before serving
+  const std::string& issuer() const { return options_.issuer; }
+  nlohmann::json Discovery() const;
+
+  OAuthClient ClientFor(const store::Space& space) const;
+  // The env keys an hf_oauth app gets (empty when the card does not ask).
+  std::map<std::string, std::string> AppEnv(const store::Space& space, const std::string& card_json) const;
+  // The subdomain a client id claims (the caller checks ClientFor matches).
+  static std::string SubdomainOf(std::string_view client_id);
+
+  // Checks a request for `space`'s client and returns the redirect with a code.
+  Result<std::string> Authorize(const store::Space& space, const AuthorizeRequest& request, const Caller& caller,
+                                const std::string& space_card_json, const std::string& app_port_suffix);
+  // Redeems a code: {access_token, token_type, expires_in, id_token, scope}.
+  Result<nlohmann::json> Token(const store::Space& space, const TokenRequest& request);
+  // The claims of a valid access token, shaped as OIDC userinfo.
+  Result<nlohmann::json> UserInfo(std::string_view access_token) const;
+
+ private:
+  struct PendingCode {
+    std::string client_id;
+    std::string redirect_uri;
+    std::string challenge;
+    std::string scope;
+    std::string nonce;
+    Caller caller;
+    int64_t token_ttl_s = 0;
+    SteadyTime expires;
+  };
+  bool RedirectAllowed(const store::Space& space, std::string_view uri, const std::string& port_suffix) const;
+
+  const SigningKeys* const keys_;
+  const Clock* const clock_;
+  OidcOptions options_;
+  std::mutex mu_;
+  std::map<std::string, PendingCode> codes_;  // by sha256 of the code
+};
+
+}  // namespace spaceport::access

@@ -1,0 +1,153 @@
+#include "access/oidc_provider.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include "core/strings.h"
+#include "core/testing/temp_dir.h"
+
+namespace spaceport::access {
+namespace {
+
+constexpr char kVerifier[] = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";  // RFC 7636 appendix B
+constexpr char kChallenge[] = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+class OidcProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto keys = SigningKeys::Open({.path = dir_.path() + "/keys.json"}, &clock_);
+    ASSERT_TRUE(keys.ok());
+    keys_ = std::move(*keys);
+    provider_ = std::make_unique<OidcProvider>(
+        keys_.get(), &clock_,
+        OidcOptions{.issuer = "http://hub.test:8080", .apps_domain = "apps.test", .client_key = std::string(32, 'k')});
+    space_.id = 7;
+    space_.created_at = 1234;
+    space_.owner = "alice";
+    space_.name = "demo";
+    space_.subdomain = "alice-demo";
+  }
+
+  AuthorizeRequest Request() {
+    return {.client_id = provider_->ClientFor(space_).client_id,
+            .redirect_uri = "http://alice-demo.apps.test:8080/login/callback",
+            .scope = "openid profile",
+            .state = "xyz",
+            .nonce = "n-1",
+            .code_challenge = kChallenge,
+            .code_challenge_method = "S256"};
+  }
+
+  Result<std::string> CodeFor(const AuthorizeRequest& r) {
+    ASSIGN_OR_RETURN(std::string location, provider_->Authorize(space_, r, bob_, kCard, ":8080"));
+    std::string query = location.substr(location.find('?') + 1);
+    EXPECT_EQ(QueryParam(query, "state"), "xyz");
+    return QueryParam(query, "code").value_or("");
+  }
+
+  TokenRequest Exchange(const std::string& code) {
+    OAuthClient c = provider_->ClientFor(space_);
+    return {code, "http://alice-demo.apps.test:8080/login/callback", kVerifier, c.client_id, c.client_secret};
+  }
+
+  static constexpr char kCard[] = R"({"hf_oauth": true, "hf_oauth_expiration_minutes": 30})";
+  spaceport::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<SigningKeys> keys_;
+  std::unique_ptr<OidcProvider> provider_;
+  store::Space space_;
+  Caller bob_{42, "bob", false};
+};
+
+TEST_F(OidcProviderTest, CodeWithPkceBuysTokensWhoseUserinfoNamesTheUser) {
+  auto code = CodeFor(Request());
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  auto tokens = provider_->Token(space_, Exchange(*code));
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  EXPECT_EQ((*tokens)["token_type"], "Bearer");
+  EXPECT_EQ((*tokens)["expires_in"], 1800);
+
+  auto id = VerifyJwt((*tokens)["id_token"].get<std::string>(), keys_->PublicKeys(), clock_.UnixMillis() / 1000);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ((*id)["aud"], provider_->ClientFor(space_).client_id);
+  EXPECT_EQ((*id)["nonce"], "n-1");
+  EXPECT_EQ((*id)["iss"], "http://hub.test:8080");
+
+  auto info = provider_->UserInfo((*tokens)["access_token"].get<std::string>());
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ((*info)["preferred_username"], "bob");
+  EXPECT_EQ((*info)["sub"], "42");
+
+  // An ID token is not an access token.
+  EXPECT_FALSE(provider_->UserInfo((*tokens)["id_token"].get<std::string>()).ok());
+  clock_.Advance(Millis(31 * 60 * 1000 + 60000));
+  EXPECT_FALSE(provider_->UserInfo((*tokens)["access_token"].get<std::string>()).ok()) << "expired";
+}
+
+TEST_F(OidcProviderTest, CodesAreSingleUseBoundAndShortLived) {
+  auto code = CodeFor(Request());
+  ASSERT_TRUE(code.ok());
+  TokenRequest wrong_verifier = Exchange(*code);
+  wrong_verifier.code_verifier = std::string(43, 'a');
+  EXPECT_EQ(provider_->Token(space_, wrong_verifier).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_FALSE(provider_->Token(space_, Exchange(*code)).ok()) << "a failed attempt burns the code";
+
+  auto code2 = CodeFor(Request());
+  TokenRequest other_redirect = Exchange(*code2);
+  other_redirect.redirect_uri = "http://alice-demo.apps.test:8080/elsewhere";
+  EXPECT_FALSE(provider_->Token(space_, other_redirect).ok());
+
+  auto code3 = CodeFor(Request());
+  TokenRequest bad_secret = Exchange(*code3);
+  bad_secret.client_secret = "nope";
+  EXPECT_EQ(provider_->Token(space_, bad_secret).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(provider_->Token(space_, Exchange(*code3)).ok()) << "bad client auth does not burn the code";
+  EXPECT_FALSE(provider_->Token(space_, Exchange(*code3)).ok()) << "second use";
+
+  auto code4 = CodeFor(Request());
+  clock_.Advance(Millis(61000));
+  EXPECT_FALSE(provider_->Token(space_, Exchange(*code4)).ok()) << "expired";
+}
+
+TEST_F(OidcProviderTest, AuthorizeRefusesForeignRedirectsMissingPkceAndUnofferedScopes) {
+  for (std::string uri : {"http://evil.test/cb", "http://alice-demo.apps.test.evil.test:8080/cb",
+                          "http://alice-demo.apps.test:8080@evil.test/cb", "http://alice-other.apps.test:8080/cb",
+                          "http://alice-demo.apps.test:8080/a/../../cb", "javascript:alert(1)"}) {
+    AuthorizeRequest r = Request();
+    r.redirect_uri = uri;
+    EXPECT_EQ(provider_->Authorize(space_, r, bob_, kCard, ":8080").status().code(), StatusCode::kInvalidArgument)
+        << uri;
+  }
+  AuthorizeRequest path_based = Request();
+  path_based.redirect_uri = "http://hub.test:8080/spaces/alice/demo/app/callback";
+  EXPECT_TRUE(provider_->Authorize(space_, path_based, bob_, kCard, ":8080").ok());
+
+  AuthorizeRequest plain = Request();
+  plain.code_challenge_method = "plain";
+  EXPECT_FALSE(provider_->Authorize(space_, plain, bob_, kCard, ":8080").ok());
+  AuthorizeRequest scope = Request();
+  scope.scope = "openid write-repos";
+  EXPECT_FALSE(provider_->Authorize(space_, scope, bob_, kCard, ":8080").ok());
+  AuthorizeRequest foreign = Request();
+  foreign.client_id = "alice-demo-000000000000";
+  EXPECT_EQ(provider_->Authorize(space_, foreign, bob_, kCard, ":8080").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(provider_->Authorize(space_, Request(), bob_, R"({"title": "no oauth"})", ":8080").ok());
+}
+
+TEST_F(OidcProviderTest, AppEnvOnlyForHfOauthCardsAndClientsDifferPerSpaceRow) {
+  EXPECT_TRUE(provider_->AppEnv(space_, R"({"title": "x"})").empty());
+  auto env = provider_->AppEnv(space_, R"({"hf_oauth": true, "hf_oauth_scopes": ["read-repos"]})");
+  EXPECT_EQ(env["OAUTH_CLIENT_ID"], provider_->ClientFor(space_).client_id);
+  EXPECT_EQ(env["OAUTH_CLIENT_SECRET"], provider_->ClientFor(space_).client_secret);
+  EXPECT_EQ(env["OAUTH_SCOPES"], "openid profile read-repos");
+  EXPECT_EQ(env["OPENID_PROVIDER_URL"], "http://hub.test:8080");
+  EXPECT_EQ(OidcProvider::SubdomainOf(env["OAUTH_CLIENT_ID"]), "alice-demo");
+
+  store::Space recreated = space_;
+  recreated.id = 8;
+  EXPECT_NE(provider_->ClientFor(recreated).client_id, provider_->ClientFor(space_).client_id);
+  EXPECT_NE(provider_->ClientFor(recreated).client_secret, provider_->ClientFor(space_).client_secret);
+}
+
+}  // namespace
+}  // namespace spaceport::access
