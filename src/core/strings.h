@@ -28,6 +28,9 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view k
 // All values of a key (for expand[]=a&expand[]=b).
 std::vector<std::string> QueryParams(std::string_view query, std::string_view key);
 
+// Escapes & < > " ' so the result is safe in HTML text and quoted attributes.
+std::string HtmlEscape(std::string_view text);
+
 // SHA-256 of bytes as lower-case hex.
 std::string Sha256Hex(std::string_view bytes);
 // Cryptographically random bytes, hex-encoded (2*n characters).

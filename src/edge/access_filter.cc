@@ -31,6 +31,22 @@ std::string SessionCookie(const std::string& value, bool tls, Millis ttl) {
   return c;
 }
 
+// A gated Space is public knowledge; its app waits for a granted request.
+http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_url) {
+  std::string page = hub_url + "/spaces/" + ctx.route->space_id;
+  std::string message = "Space " + ctx.route->space_id + " is gated: request access at " + page;
+  auto accept = ctx.request.headers.Get("Accept");
+  if (accept && accept->find("text/html") != std::string_view::npos) {
+    return http::Response::Text(403,
+                                "<!doctype html><html><head><title>Access requested</title></head><body><h1>" +
+                                    HtmlEscape(ctx.route->space_id) +
+                                    " is gated</h1><p>The author asks visitors to request access first.</p>"
+                                    "<p><a href=\"" + HtmlEscape(page) + "\">Request access on its page</a></p></body></html>",
+                                "text/html; charset=utf-8");
+  }
+  return JsonError(403, message);
+}
+
 }  // namespace
 
 std::optional<std::string> CookieValue(const http::Headers& headers, std::string_view name) {
@@ -113,7 +129,8 @@ FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<acces
   http::Headers& headers = ctx.request.headers;
   if (std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id)) {
     if (!rules->AllowsApp(caller ? caller->user_id : 0, caller && caller->is_admin)) {
-      ctx.callbacks->SendLocalReply(NotFoundLikeUnknown(ctx));
+      bool hidden = rules->visibility == access::Visibility::kPrivate;
+      ctx.callbacks->SendLocalReply(hidden ? NotFoundLikeUnknown(ctx) : GatedResponse(ctx, deps_.sessions->issuer()));
       return FilterStatus::kStop;
     }
   }

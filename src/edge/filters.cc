@@ -20,20 +20,6 @@ bool HasDotDotSegment(std::string_view path) {
   return false;
 }
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // The Host header without port (brackets of an IPv6 literal kept), as
 // Request::host() but without lower-casing into a new string.
 std::string_view HostName(const http::Headers& headers) {

@@ -8,10 +8,9 @@
 #include <string>
 #include <string_view>
 
-namespace spaceport::hub {
+#include "core/strings.h"  // HtmlEscape
 
-// Escapes & < > " ' so the result is safe in text and in quoted attributes.
-std::string HtmlEscape(std::string_view text);
+namespace spaceport::hub {
 
 // A complete HTML document with the shared header and inline stylesheet.
 // `title` is escaped here; `body_html` must already be safe.

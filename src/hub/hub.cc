@@ -82,6 +82,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterFilesApi(router_, *this);
   RegisterIdentityRoutes(router_, *this);
   RegisterOAuthRoutes(router_, *this);
+  RegisterGatedApi(router_, *this);
   RegisterCommitApi(router_, *this);
   RegisterLfsRoutes(router_, *this);
   RegisterWebUi(router_, *this);

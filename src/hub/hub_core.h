@@ -101,5 +101,6 @@ void RegisterLfsRoutes(Router& router, HubCore& hub);   // lfs_routes.cc
 void RegisterWebUi(Router& router, HubCore& hub);       // web_ui.cc
 void RegisterIdentityRoutes(Router& router, HubCore& hub);  // identity_routes.cc (JWKS, app sign-in hand-off)
 void RegisterOAuthRoutes(Router& router, HubCore& hub);     // oauth_routes.cc (OIDC provider)
+void RegisterGatedApi(Router& router, HubCore& hub);        // api_gated.cc (gating, access requests)
 
 }  // namespace spaceport::hub

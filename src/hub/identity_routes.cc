@@ -46,6 +46,14 @@ void HubCore::PublishAccess(const store::Space& space) {
   if (Result<store::User> owner = deps_.store->GetUserByName(space.owner); owner.ok()) {
     rules.readers.insert(owner->id);
   }
+  Result<std::string> gate = deps_.store->GetGate(space.id);
+  rules.gated = gate.ok() && !gate->empty();
+  if (rules.gated) {
+    auto accepted = deps_.store->ListAccessRequests(space.id, store::AccessRequestStatus::kAccepted);
+    if (accepted.ok()) {
+      for (const store::AccessRequest& r : *accepted) rules.readers.insert(r.user_id);
+    }
+  }
   deps_.access_table->Publish(space.full_id(), std::move(rules));
 }
 

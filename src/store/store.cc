@@ -46,4 +46,21 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
                                  "' (expected sqlite:PATH or sqlite::memory:)");
 }
 
+std::string_view AccessRequestStatusName(AccessRequestStatus s) {
+  switch (s) {
+    case AccessRequestStatus::kPending: return "pending";
+    case AccessRequestStatus::kAccepted: return "accepted";
+    case AccessRequestStatus::kRejected: return "rejected";
+  }
+  return "pending";
+}
+
+std::optional<AccessRequestStatus> ParseAccessRequestStatus(std::string_view s) {
+  for (AccessRequestStatus v :
+       {AccessRequestStatus::kPending, AccessRequestStatus::kAccepted, AccessRequestStatus::kRejected}) {
+    if (s == AccessRequestStatusName(v)) return v;
+  }
+  return std::nullopt;
+}
+
 }  // namespace spaceport::store

@@ -106,6 +106,23 @@ struct LikedSpace {
   int64_t liked_at = 0;
 };
 
+// Gated Spaces: a visitor asks for access (with the card's custom fields)
+// and the owner decides; HF's access-request shape.
+enum class AccessRequestStatus { kPending, kAccepted, kRejected };
+std::string_view AccessRequestStatusName(AccessRequestStatus s);  // "pending" | "accepted" | "rejected"
+std::optional<AccessRequestStatus> ParseAccessRequestStatus(std::string_view s);
+
+struct AccessRequest {
+  int64_t space_id = 0;
+  int64_t user_id = 0;
+  std::string user_name;
+  AccessRequestStatus status = AccessRequestStatus::kPending;
+  std::string fields_json = "{}";  // the visitor's answers to the custom fields
+  std::string rejection_reason;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
 struct StoreOptions {
   std::string url;  // "sqlite:/abs/path.db" or "sqlite::memory:"
   // 32-byte key for secret values (libsodium secretbox); kept outside the
@@ -165,6 +182,20 @@ class Store {
   virtual Result<std::vector<User>> ListLikers(int64_t space_id) = 0;               // oldest like first
   virtual Result<std::vector<LikedSpace>> ListLikedSpaces(int64_t user_id) = 0;     // newest like first
   virtual Result<int64_t> CountLikes(int64_t space_id) = 0;
+
+  // Gating: mode "" (not gated), "auto" (requests accepted at once) or
+  // "manual" (the owner decides). Gone with the Space.
+  virtual Status SetGate(int64_t space_id, std::string_view mode) = 0;
+  virtual Result<std::string> GetGate(int64_t space_id) = 0;
+  // One request per (space, user): AlreadyExists when there is one (so a
+  // rejection is final unless the owner changes it with DecideAccess).
+  virtual Result<AccessRequest> RequestAccess(int64_t space_id, int64_t user_id, const std::string& fields_json,
+                                              AccessRequestStatus initial, int64_t now) = 0;
+  // Sets the status of a user's request, creating it when the owner grants
+  // access to someone who never asked. NotFound for a missing user or space.
+  virtual Status DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status,
+                              const std::string& rejection_reason, int64_t now) = 0;
+  virtual Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) = 0;
 };
 
 }  // namespace spaceport::store

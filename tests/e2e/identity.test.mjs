@@ -198,3 +198,49 @@ test('an hf_oauth app signs a user in with code + PKCE and reads userinfo', asyn
   const replay = await hostRequest(server.port, oauthHost, back.pathname + back.search);
   assert.equal(replay.status, 401, 'the code was single use');
 });
+
+test('a manual gated Space: refused at the edge until the owner accepts; rejection is final', async () => {
+  const carol = addUser(server.dataDir, 'carol');
+  const gatedHost = 'alice-open.localhost';
+  const set = await api(server, 'PUT', '/api/spaces/alice/open/settings', { token: alice, body: { gated: 'manual' } });
+  assert.equal(set.status, 200, set.text);
+  assert.equal(set.json.gated, 'manual');
+
+  const before = await hostRequest(server.port, gatedHost, '/', { headers: { Authorization: `Bearer ${bob}` } });
+  assert.equal(before.status, 403, 'gated before any request');
+  assert.match(before.text, /request access at/);
+  const ownerVisit = await hostRequest(server.port, gatedHost, '/', { headers: { Authorization: `Bearer ${alice}` } });
+  assert.equal(ownerVisit.status, 200, 'the owner is never gated out');
+
+  const ask = await api(server, 'POST', '/api/spaces/alice/open/ask-access', { token: bob, body: { company: 'ACME' } });
+  assert.equal(ask.status, 200, ask.text);
+  assert.equal(ask.json.status, 'pending');
+  const pendingVisit = await hostRequest(server.port, gatedHost, '/', { headers: { Authorization: `Bearer ${bob}` } });
+  assert.equal(pendingVisit.status, 403, 'pending is not accepted');
+
+  const notOwner = await api(server, 'GET', '/api/spaces/alice/open/user-access-request/pending', { token: bob });
+  assert.equal(notOwner.status, 403);
+  const pending = await api(server, 'GET', '/api/spaces/alice/open/user-access-request/pending', { token: alice });
+  assert.equal(pending.status, 200, pending.text);
+  assert.deepEqual(pending.json.map((r) => [r.user.user, r.fields.company]), [['bob', 'ACME']]);
+
+  const accept = await api(server, 'POST', '/api/spaces/alice/open/user-access-request/handle',
+    { token: alice, body: { user: 'bob', status: 'accepted' } });
+  assert.equal(accept.status, 200, accept.text);
+  const after = await hostRequest(server.port, gatedHost, '/', { headers: { Authorization: `Bearer ${bob}` } });
+  assert.equal(after.status, 200, 'accepted takes effect at the edge at once');
+  assert.equal(JSON.parse(after.text).headerUser, 'bob');
+
+  assert.equal((await api(server, 'POST', '/api/spaces/alice/open/ask-access', { token: carol, body: {} })).status, 200);
+  const reject = await api(server, 'POST', '/api/spaces/alice/open/user-access-request/handle',
+    { token: alice, body: { user: 'carol', status: 'rejected', rejectionReason: 'not now' } });
+  assert.equal(reject.status, 200, reject.text);
+  const again = await api(server, 'POST', '/api/spaces/alice/open/ask-access', { token: carol, body: {} });
+  assert.equal(again.status, 409, 'a rejected visitor cannot ask again');
+  const carolVisit = await hostRequest(server.port, gatedHost, '/', { headers: { Authorization: `Bearer ${carol}` } });
+  assert.equal(carolVisit.status, 403);
+
+  // Ungating opens the app to everyone again.
+  await api(server, 'PUT', '/api/spaces/alice/open/settings', { token: alice, body: { gated: false } });
+  assert.equal((await hostRequest(server.port, gatedHost, '/')).status, 200);
+});

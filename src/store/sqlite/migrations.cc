@@ -75,6 +75,24 @@ ALTER TABLE spaces ADD COLUMN duplicated_from INTEGER REFERENCES spaces(id) ON D
 CREATE INDEX spaces_by_duplicated_from ON spaces(duplicated_from);
 )sql";
 
+constexpr char kSchemaV8Gates[] = R"sql(
+CREATE TABLE space_gates (
+  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,
+  mode TEXT NOT NULL CHECK (mode IN ('auto', 'manual'))
+);
+CREATE TABLE access_requests (
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected')),
+  fields TEXT NOT NULL DEFAULT '{}',
+  rejection_reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (space_id, user_id)
+);
+CREATE INDEX access_requests_by_status ON access_requests(space_id, status, created_at);
+)sql";
+
 // Returns whether the step ran (another process may have applied it first).
 Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
@@ -105,6 +123,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {1, "users, tokens, spaces, builds, env", kSchemaV1},
       {2, "likes", kSchemaV2Likes},
       {3, "spaces.duplicated_from", kSchemaV3DuplicatedFrom},
+      {8, "gated Spaces and access requests", kSchemaV8Gates},
   };
   return kMigrations;
 }

@@ -61,6 +61,14 @@ class SqliteStore : public Store {
   Result<std::vector<User>> ListLikers(int64_t space_id) override;
   Result<std::vector<LikedSpace>> ListLikedSpaces(int64_t user_id) override;
   Result<int64_t> CountLikes(int64_t space_id) override;
+  // sqlite_access_requests.cc
+  Status SetGate(int64_t space_id, std::string_view mode) override;
+  Result<std::string> GetGate(int64_t space_id) override;
+  Result<AccessRequest> RequestAccess(int64_t space_id, int64_t user_id, const std::string& fields_json,
+                                      AccessRequestStatus initial, int64_t now) override;
+  Status DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status,
+                      const std::string& rejection_reason, int64_t now) override;
+  Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) override;
 
  private:
   enum class TxnKind { kRead, kWrite };

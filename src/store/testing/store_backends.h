@@ -13,6 +13,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 #include "core/testing/temp_dir.h"
@@ -54,6 +55,14 @@ struct BackendCase {
   std::string name;
   std::function<std::unique_ptr<StoreBackend>()> make;
 };
+
+// Every backend, for suites of their own (gates_conformance_test.cc, ...).
+inline std::vector<BackendCase> AllBackends() {
+  return {
+      {"SqliteMemory", [] { return std::make_unique<SqliteMemoryBackend>(); }},
+      {"SqliteFile", [] { return std::make_unique<SqliteFileBackend>(); }},
+  };
+}
 
 // Names the backend in test output instead of dumping bytes.
 inline void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }

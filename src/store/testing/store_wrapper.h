@@ -73,6 +73,19 @@ class StoreWrapper : public Store {
     return target_->ListLikedSpaces(user_id);
   }
   Result<int64_t> CountLikes(int64_t space_id) override { return target_->CountLikes(space_id); }
+  Status SetGate(int64_t space_id, std::string_view mode) override { return target_->SetGate(space_id, mode); }
+  Result<std::string> GetGate(int64_t space_id) override { return target_->GetGate(space_id); }
+  Result<AccessRequest> RequestAccess(int64_t space_id, int64_t user_id, const std::string& fields_json,
+                                      AccessRequestStatus initial, int64_t now) override {
+    return target_->RequestAccess(space_id, user_id, fields_json, initial, now);
+  }
+  Status DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status, const std::string& reason,
+                      int64_t now) override {
+    return target_->DecideAccess(space_id, user_id, status, reason, now);
+  }
+  Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) override {
+    return target_->ListAccessRequests(space_id, status);
+  }
 
  protected:
   Store* target_;
