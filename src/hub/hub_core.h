@@ -93,5 +93,6 @@ void RegisterFilesApi(Router& router, HubCore& hub);    // api_files.cc (tree, r
 void RegisterCommitApi(Router& router, HubCore& hub);   // api_commit.cc (preupload, commit)
 void RegisterLfsRoutes(Router& router, HubCore& hub);   // lfs_routes.cc
 void RegisterWebUi(Router& router, HubCore& hub);       // web_ui.cc
+void RegisterMoveApi(Router& router, HubCore& hub);     // api_move.cc
 
 }  // namespace spaceport::hub

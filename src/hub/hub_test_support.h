@@ -38,6 +38,10 @@ class FakeControl : public runtime::SpaceControl {
     removed.push_back(id);
     return Status::Ok();
   }
+  Status Rename(const std::string& old_id, const store::Space& renamed) override {
+    renames.push_back(old_id + " -> " + renamed.full_id() + " (" + renamed.subdomain + ")");
+    return Status::Ok();
+  }
   Result<runtime::RuntimeInfo> Info(const std::string& id) override {
     if (!info_stage.empty()) {
       runtime::RuntimeInfo i;
@@ -50,7 +54,7 @@ class FakeControl : public runtime::SpaceControl {
     return Status::NotFound("unknown to the control plane");
   }
 
-  std::vector<std::string> created, pushes, restarts, pauses, removed;
+  std::vector<std::string> created, pushes, restarts, pauses, removed, renames;
   std::string info_stage, info_error;
 };
 
