@@ -99,5 +99,99 @@ TEST_F(MoveListTest, MoveRefusesClashesBadNamesAndOthers) {
   EXPECT_EQ(store_->GetSpace("alice", "demo")->name, "Demo");
 }
 
+
+TEST_F(MoveListTest, ListFiltersByTagsAndSdk) {
+  CreateWithCommit("vision");
+  SetCard("vision", R"({"tags":["vision","demo"],"models":["m/one"]})");
+  clock_.Advance(Millis(1000));
+  CreateWithCommit("site");
+  SetCard("site", R"({"tags":["demo"]})", "static");
+  clock_.Advance(Millis(1000));
+  CreateWithCommit("plain");
+
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?filter=demo")), (std::vector<std::string>{"alice/site", "alice/vision"}));
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?filter=demo&filter=vision")), std::vector<std::string>{"alice/vision"});
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?filter=static")), std::vector<std::string>{"alice/site"});
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?filter=gradio&direction=1")),
+            (std::vector<std::string>{"alice/vision", "alice/plain"}));
+  EXPECT_TRUE(Do("GET", "/api/spaces?filter=nothing").json().empty());
+  EXPECT_EQ(Do("GET", "/api/spaces?filter=vision").json()[0]["tags"], json::parse(R"(["gradio","vision","demo"])"));
+}
+
+TEST_F(MoveListTest, ExpandSelectsHfFieldsAndRefusesUnknownOnes) {
+  CreateWithCommit("vision");
+  SetCard("vision", R"({"tags":["vision"],"models":["m/one"],"datasets":"d/one"})");
+  Reply r = Do("GET", "/api/spaces?expand[]=likes&expand[]=cardData&expand=models,datasets&expand=runtime");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json e = r.json()[0];
+  EXPECT_EQ(e.size(), 7u) << e.dump();  // _id, id and the five asked for
+  EXPECT_EQ(e["id"], "alice/vision");
+  EXPECT_TRUE(e.contains("_id"));
+  EXPECT_EQ(e["likes"], 0);
+  EXPECT_EQ(e["cardData"]["tags"][0], "vision");
+  EXPECT_EQ(e["models"], json::parse(R"(["m/one"])"));
+  EXPECT_EQ(e["datasets"], json::parse(R"(["d/one"])"));
+  EXPECT_EQ(e["runtime"]["stage"], "NO_APP_FILE");
+  EXPECT_FALSE(e.contains("sdk"));
+
+  r = Do("GET", "/api/spaces/alice/vision?expand[]=sha&expand[]=siblings&expand[]=subdomain");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["sha"], store_->GetSpace("alice", "vision")->sha);
+  EXPECT_EQ(r.json()["siblings"], json::parse(R"([{"rfilename":"app.py"}])"))
+      << r.body;
+  EXPECT_EQ(r.json()["subdomain"], "alice-vision");
+  EXPECT_FALSE(r.json().contains("likes"));
+
+  r = Do("GET", "/api/spaces?expand[]=gitalyUid");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.json()["error"].get<std::string>().find("must be one of"), std::string::npos) << r.body;
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/vision?expand=bogus").status, 400);
+  EXPECT_EQ(Do("GET", "/api/spaces?full=true&expand=likes").status, 400);
+  // full: the info shape for every entry.
+  r = Do("GET", "/api/spaces?full=true");
+  EXPECT_TRUE(r.json()[0]["siblings"].is_array());
+  EXPECT_TRUE(r.json()[0]["cardData"].is_object());
+}
+
+TEST_F(MoveListTest, LinkHeaderCarriesTheQueryToTheNextPage) {
+  for (const char* n : {"a1", "a2", "a3", "b1"}) {
+    CreateWithCommit(n);
+    SetCard(n, R"({"tags":["t"]})");
+    clock_.Advance(Millis(1000));
+  }
+  std::string url = "/api/spaces?limit=2&filter=t&search=e%2Fa&expand[]=likes&direction=-1";
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5 && !url.empty(); ++page) {
+    Reply r = Do("GET", url);
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const std::string& id : Ids(r)) seen.push_back(id);
+    std::string link = std::string(r.headers.Get("Link").value_or(""));
+    url.clear();
+    if (!link.empty()) {
+      std::string prefix = "<http://hub.test:8080";
+      ASSERT_EQ(link.rfind(prefix, 0), 0u) << link;
+      EXPECT_NE(link.find("rel=\"next\""), std::string::npos);
+      url = link.substr(prefix.size(), link.find('>') - prefix.size());
+      EXPECT_NE(url.find("expand[]=likes"), std::string::npos) << url;
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"alice/a3", "alice/a2", "alice/a1"}));
+}
+
+TEST_F(MoveListTest, RevisionInfoReportsThatRevisionsCommit) {
+  CreateWithCommit("demo");
+  std::string first = store_->GetSpace("alice", "demo")->sha;
+  Reply r = Do("POST", "/api/spaces/alice/demo/commit/main", alice_write_,
+               R"({"key":"header","value":{"summary":"two"}})"
+               "\n"
+               R"({"key":"file","value":{"path":"b.txt","content":"Yg==","encoding":"base64"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/demo/revision/" + first + "?expand[]=sha").json()["sha"], first);
+  EXPECT_NE(Do("GET", "/api/spaces/alice/demo/revision/HEAD").json()["sha"], first);
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/demo/revision/nope").status, 404);
+  ASSERT_EQ(Create("empty", alice_write_).status, 200);
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/empty/revision/HEAD").status, 200);  // nothing pushed yet
+}
+
 }  // namespace
 }  // namespace spaceport::hub::testing
