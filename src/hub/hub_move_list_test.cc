@@ -1,5 +1,5 @@
-// Hub tests for renaming Spaces (POST /api/repos/move) and the listing's
-// filters, expand fields and pagination.
+// Hub tests for renaming Spaces (POST /api/repos/move), the listing's
+// filters, expand fields and pagination, and the LFS locking answer.
 #include <fstream>
 
 #include "hub/hub.h"
@@ -191,6 +191,20 @@ TEST_F(MoveListTest, RevisionInfoReportsThatRevisionsCommit) {
   EXPECT_EQ(Do("GET", "/api/spaces/alice/demo/revision/nope").status, 404);
   ASSERT_EQ(Create("empty", alice_write_).status, 200);
   EXPECT_EQ(Do("GET", "/api/spaces/alice/empty/revision/HEAD").status, 200);  // nothing pushed yet
+}
+
+TEST_F(MoveListTest, LfsLockingAnswersNotImplemented) {
+  ASSERT_EQ(Create("demo", alice_write_).status, 200);
+  ASSERT_EQ(Create("hidden", alice_write_, R"(,"private":true)").status, 200);
+  for (const char* path : {"/locks/verify", "/locks", "/locks/7/unlock"}) {
+    Reply r = Do("POST", std::string("/spaces/alice/demo.git/info/lfs") + path, alice_write_, R"({"ref":{"name":"x"}})");
+    EXPECT_EQ(r.status, 501) << path;
+    EXPECT_EQ(r.headers.Get("Content-Type").value_or(""), "application/vnd.git-lfs+json");
+    EXPECT_NE(r.json()["message"].get<std::string>().find("not supported"), std::string::npos);
+  }
+  EXPECT_EQ(Do("GET", "/spaces/alice/demo/info/lfs/locks").status, 501);
+  EXPECT_EQ(Do("POST", "/spaces/alice/hidden.git/info/lfs/locks/verify", bob_write_, "{}").status, 404);
+  EXPECT_EQ(Do("POST", "/spaces/alice/hidden.git/info/lfs/locks/verify", "", "{}").status, 401);
 }
 
 }  // namespace
