@@ -207,5 +207,16 @@ TEST_F(MoveListTest, LfsLockingAnswersNotImplemented) {
   EXPECT_EQ(Do("POST", "/spaces/alice/hidden.git/info/lfs/locks/verify", "", "{}").status, 401);
 }
 
+TEST_F(MoveListTest, SleepTimeIsReportedAsStoredNotAsTheControlPlanesOldCopy) {
+  ASSERT_EQ(Create("demo", alice_write_, R"(,"sleepTimeSeconds":900)").status, 200);
+  control_.info_stage = "RUNNING";
+  control_.info_gc_timeout = 900;  // what the running instance was deployed with
+  Reply r = Do("POST", "/api/spaces/alice/demo/sleeptime", alice_write_, R"({"seconds":-1})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json()["gcTimeout"].is_null()) << r.body;
+  r = Do("POST", "/api/spaces/alice/demo/sleeptime", alice_write_, R"({"seconds":60})");
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/demo/runtime").json()["gcTimeout"], 60);
+}
+
 }  // namespace
 }  // namespace spaceport::hub::testing

@@ -49,6 +49,7 @@ class FakeControl : public runtime::SpaceControl {
       i.error_message = info_error;
       i.hardware = "cpu-basic";
       i.replicas = 1;
+      i.gc_timeout_seconds = info_gc_timeout;
       return i;
     }
     return Status::NotFound("unknown to the control plane");
@@ -56,6 +57,7 @@ class FakeControl : public runtime::SpaceControl {
 
   std::vector<std::string> created, pushes, restarts, pauses, removed, renames;
   std::string info_stage, info_error;
+  int64_t info_gc_timeout = 0;
 };
 
 // Tail returns `tail`; each Wait hands out the next batch of `later` (or

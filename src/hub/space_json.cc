@@ -20,7 +20,8 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
     error = info->error_message;
     current_hw = info->hardware;
     replicas = info->replicas;
-    if (info->gc_timeout_seconds != 0) gc_timeout = info->gc_timeout_seconds;
+    // gcTimeout stays the stored setting: the control plane's copy of the
+    // Space is only refreshed at its next deploy.
     if (!info->sha.empty()) sha = info->sha;
   }
   Json j = {
