@@ -131,5 +131,13 @@ TEST_F(HubCommandsTest, SleepTimeTakesSecondsOrNever) {
   EXPECT_EQ(hub_.RequestsTo("POST", "/api/spaces/alice/demo/sleeptime").size(), 3u);
 }
 
+TEST_F(HubCommandsTest, SpacesFiltersByTagAndSorts) {
+  hub_.Route("GET", "/api/spaces?sort=likes&filter=vision", 200, R"([{"id":"alice/demo","sdk":"gradio","likes":3}])");
+  auto r = RunCli({"spaces", "--tag", "vision", "--sort", "likes"}, Env());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("alice/demo"), std::string::npos) << r.out;
+  EXPECT_EQ(hub_.RequestsTo("GET", "/api/spaces?sort=likes&filter=vision").size(), 1u);
+}
+
 }  // namespace
 }  // namespace spaceport::cli

@@ -199,8 +199,8 @@ Status HandleCreate(HubCore& hub, Call& call) {
   return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"name", space.full_id()}});
 }
 
-// {repository: "owner/name", private?, hardware?, sleepTimeSeconds?} on top of
-// the source's settings; the owner must be the caller.
+// {repository: "owner/name", private?|visibility?, hardware?, sleepTimeSeconds?}
+// on top of the source's settings; the owner must be the caller.
 Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, const access::Principal& who) {
   ASSIGN_OR_RETURN(std::optional<std::string> repository, OptString(body, "repository"));
   size_t slash = repository ? repository->find('/') : std::string::npos;
@@ -215,7 +215,7 @@ Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, 
   }
   Json settings = {{"sdk", from.sdk}, {"private", from.is_private}, {"hardware", from.hardware},
                    {"sleepTimeSeconds", from.sleep_time_seconds}};
-  for (const char* key : {"private", "hardware", "sleepTimeSeconds"}) {
+  for (const char* key : {"private", "visibility", "hardware", "sleepTimeSeconds"}) {
     if (body.contains(key) && !body[key].is_null()) settings[key] = body[key];
   }
   ASSIGN_OR_RETURN(store::Space space, ParseNewSpace(settings, ref));
