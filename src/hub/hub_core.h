@@ -1,5 +1,5 @@
 // HubCore: the Hub's insides, shared by the route areas (api_spaces.cc,
-// api_runtime.cc, api_likes.cc, api_logs.cc, git_routes.cc, web_ui.cc).
+// api_runtime.cc, api_likes.cc, api_logs.cc, api_move.cc, git_routes.cc, web_ui.cc).
 //
 // Owns the router and the request counters; borrows everything in HubDeps.
 // Also the one place that decides who may see or change a Space:
