@@ -199,9 +199,14 @@ Status InstallNode(BuildContext& ctx, const BuilderOptions& options) {
   const std::string verb = locked ? "ci" : "install";
   ctx.Step("Installing Node dependencies (npm " + verb + ")");
   std::map<std::string, std::string> env = ctx.request.variables;
-  env["npm_config_cache"] = options.cache_dir + "/npm";
+  // A factory rebuild gets an empty npm cache of its own, dropped afterwards.
+  const std::string npm_cache =
+      ctx.request.use_cache ? options.cache_dir + "/npm" : options.cache_dir + "/npm-factory-" + RandomHex(4);
+  env["npm_config_cache"] = npm_cache;
   env["npm_config_update_notifier"] = "false";
-  ASSIGN_OR_RETURN(CommandResult r, RunTool(ctx, {"npm", verb, "--no-audit", "--no-fund"}, env, kToolTimeout));
+  Result<CommandResult> ran = RunTool(ctx, {"npm", verb, "--no-audit", "--no-fund"}, env, kToolTimeout);
+  if (!ctx.request.use_cache) internal::RemoveTree(npm_cache);
+  ASSIGN_OR_RETURN(CommandResult r, std::move(ran));
   if (!r.ok()) return Status::Internal("npm " + verb + " failed with " + ExitText(r));
   ctx.has_node_modules = true;
   return Status::Ok();

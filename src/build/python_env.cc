@@ -77,6 +77,7 @@ Status RunStep(const std::vector<std::string>& argv, const VenvRequest& r, Milli
 std::vector<std::string> PipInstall(const std::string& venv_python, const VenvRequest& r) {
   std::vector<std::string> argv = {venv_python, "-m", "pip", "install", "--disable-pip-version-check",
                                    "--no-input"};
+  if (!r.use_cache) argv.push_back("--no-cache-dir");  // factory rebuild: fetch every package afresh
   if (!r.pip_index_url.empty()) {
     argv.insert(argv.end(), {"--index-url", r.pip_index_url});
   } else if (!r.pip_find_links.empty()) {
@@ -167,7 +168,7 @@ Result<Venv> EnsureVenv(const VenvRequest& r, const LogFn& log) {
     venv.cached = true;
     return venv;
   }
-  log("==> Installing Python dependencies (new venv " + short_hash + ")\n");
+  log("==> Installing Python dependencies (new venv " + short_hash + (r.use_cache ? "" : ", no caches") + ")\n");
   RemoveStaleTemps(venvs, venv.hash);
   const std::string suffix = venv.hash + "-" + RandomHex(4);
   const std::string tmp = venvs + "/.tmp-" + suffix;

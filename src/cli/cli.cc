@@ -12,7 +12,7 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {AuthCommands, SpaceCommands, PushCommands, LogCommands, SettingsCommands}) {
+  for (auto group : {AuthCommands, SpaceCommands, PushCommands, LogCommands, SettingsCommands, HubCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -54,6 +54,7 @@ std::vector<Command> SpaceCommands();     // create, status, restart...  (space_
 std::vector<Command> SettingsCommands();  // secrets, vars               (settings_commands.cc)
 std::vector<Command> LogCommands();       // logs                        (log_commands.cc)
 std::vector<Command> PushCommands();      // push                        (push_command.cc)
+std::vector<Command> HubCommands();       // duplicate, move, like...    (hub_commands.cc)
 
 // Prints "error: <message>" and returns kExitFailure.
 int Fail(CliContext& ctx, const Status& status);

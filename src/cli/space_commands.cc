@@ -138,9 +138,10 @@ int Delete(CliContext& ctx, const ParsedArgs& args) {
 
 std::string SpacesQuery(const ParsedArgs& args) {
   std::vector<std::string> params;
-  for (const char* key : {"author", "search", "limit"}) {
+  for (const char* key : {"author", "search", "limit", "sort"}) {
     if (auto v = args.Value(key)) params.push_back(std::string(key) + "=" + UrlEncode(*v));
   }
+  if (auto tag = args.Value("tag")) params.push_back("filter=" + UrlEncode(*tag));
   return params.empty() ? "" : "?" + Join(params, "&");
 }
 
@@ -198,11 +199,14 @@ std::vector<Command> SpaceCommands() {
       {"pause", "pause OWNER/NAME", "stop a Space until it is restarted", "", {}, 1, 1, Pause},
       {"delete", "delete OWNER/NAME [--yes]", "delete a Space and its repository",
        "  --yes       do not ask for confirmation\n", {{"yes", false}}, 1, 1, Delete},
-      {"spaces", "spaces [--author A] [--search S] [--limit N]", "list Spaces",
+      {"spaces", "spaces [--author A] [--search S] [--tag T] [--sort createdAt|lastModified|likes] [--limit N]",
+       "list Spaces",
        "  --author A  only Spaces of this user or organization\n"
        "  --search S  full-text search\n"
+       "  --tag T     only Spaces with this tag (or sdk)\n"
+       "  --sort S    createdAt (default), lastModified or likes, newest/most first\n"
        "  --limit N   at most N results\n",
-       {{"author", true}, {"search", true}, {"limit", true}}, 0, 0, Spaces},
+       {{"author", true}, {"search", true}, {"tag", true}, {"sort", true}, {"limit", true}}, 0, 0, Spaces},
   };
 }
 

@@ -200,8 +200,8 @@ Status HandleCreate(HubCore& hub, Call& call) {
   return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"name", space.full_id()}});
 }
 
-// {repository: "owner/name", private?, hardware?, sleepTimeSeconds?} on top of
-// the source's settings; the owner must be the caller.
+// {repository: "owner/name", private?|visibility?, hardware?, sleepTimeSeconds?}
+// on top of the source's settings; the owner must be the caller.
 Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, const access::Principal& who) {
   ASSIGN_OR_RETURN(std::optional<std::string> repository, OptString(body, "repository"));
   size_t slash = repository ? repository->find('/') : std::string::npos;
@@ -216,7 +216,7 @@ Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, 
   }
   Json settings = {{"sdk", from.sdk}, {"private", from.is_private}, {"hardware", from.hardware},
                    {"sleepTimeSeconds", from.sleep_time_seconds}};
-  for (const char* key : {"private", "hardware", "sleepTimeSeconds"}) {
+  for (const char* key : {"private", "visibility", "hardware", "sleepTimeSeconds"}) {
     if (body.contains(key) && !body[key].is_null()) settings[key] = body[key];
   }
   ASSIGN_OR_RETURN(store::Space space, ParseNewSpace(settings, ref));
@@ -333,20 +333,37 @@ Result<store::SpaceQuery> ParseListQuery(Call& call) {
   return q;
 }
 
+// The request's query without `offset`, for the next page's link: every
+// filter, sort and expand field carries over as sent.
+std::string QueryWithoutOffset(std::string_view query) {
+  std::string kept;
+  for (const std::string& pair : Split(query, '&')) {
+    if (pair.empty() || UrlDecode(pair.substr(0, pair.find('='))) == "offset") continue;
+    kept += (kept.empty() ? "" : "&") + pair;
+  }
+  return kept;
+}
+
 Status HandleList(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(store::SpaceQuery q, ParseListQuery(call));
-  ASSIGN_OR_RETURN(std::vector<store::Space> spaces, hub.deps().store->ListSpaces(q));
+  q.tags = QueryParams(call.request.query, "filter");
+  ASSIGN_OR_RETURN(std::vector<std::string> expand, ParseExpandFields(call.request.query));
   bool full = call.Query("full").value_or("") == "true";
+  if (full && !expand.empty()) return Status::InvalidArgument("'expand' cannot be used together with 'full'");
+  ASSIGN_OR_RETURN(std::vector<store::Space> spaces, hub.deps().store->ListSpaces(q));
   Json list = Json::array();
-  for (const store::Space& s : spaces) list.push_back(full ? SpaceInfoJson(hub, s) : SpaceSummaryJson(hub, s));
+  for (const store::Space& s : spaces) {
+    if (!expand.empty()) {
+      list.push_back(ExpandedSpaceJson(hub, s, expand));
+    } else {
+      list.push_back(full ? SpaceInfoJson(hub, s) : SpaceSummaryJson(hub, s));
+    }
+  }
   http::Response r = http::Response::Json(200, DumpJson(list));
   if (static_cast<int64_t>(spaces.size()) == q.limit) {
-    std::string next = hub.PublicUrl() + "/api/spaces?limit=" + std::to_string(q.limit) +
-                       "&offset=" + std::to_string(q.offset + q.limit) + "&direction=" + (q.descending ? "-1" : "1") +
-                       "&sort=" + q.sort;
-    if (!q.search.empty()) next += "&search=" + UrlEncode(q.search);
-    if (!q.author.empty()) next += "&author=" + UrlEncode(q.author);
-    if (full) next += "&full=true";
+    std::string rest = QueryWithoutOffset(call.request.query);
+    std::string next = hub.PublicUrl() + "/api/spaces?" + rest + (rest.empty() ? "" : "&") +
+                       "offset=" + std::to_string(q.offset + q.limit);
     r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
   }
   return call.out.Send(r);
@@ -354,11 +371,13 @@ Status HandleList(HubCore& hub, Call& call) {
 
 Status HandleInfo(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(std::vector<std::string> expand, ParseExpandFields(call.request.query));
   const std::string& rev = call.Param("rev");
-  if (!rev.empty()) {
+  bool empty_head = space.sha.empty() && (rev == "HEAD" || rev == "main");  // nothing pushed yet
+  if (!rev.empty() && !empty_head) {
     ASSIGN_OR_RETURN(space.sha, hub.deps().repos->Resolve(space.owner, space.name, rev));
   }
-  return call.SendJson(200, SpaceInfoJson(hub, space));
+  return call.SendJson(200, expand.empty() ? SpaceInfoJson(hub, space) : ExpandedSpaceJson(hub, space, expand));
 }
 
 }  // namespace

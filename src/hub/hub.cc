@@ -86,6 +86,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterCommitApi(router_, *this);
   RegisterLfsRoutes(router_, *this);
   RegisterWebUi(router_, *this);
+  RegisterMoveApi(router_, *this);
 }
 
 void HubCore::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {

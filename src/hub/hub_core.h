@@ -1,5 +1,5 @@
 // HubCore: the Hub's insides, shared by the route areas (api_spaces.cc,
-// api_runtime.cc, api_likes.cc, api_logs.cc, git_routes.cc, web_ui.cc).
+// api_runtime.cc, api_likes.cc, api_logs.cc, api_move.cc, git_routes.cc, web_ui.cc).
 //
 // Owns the router and the request counters; borrows everything in HubDeps.
 // Also the one place that decides who may see or change a Space:
@@ -102,5 +102,6 @@ void RegisterWebUi(Router& router, HubCore& hub);       // web_ui.cc
 void RegisterIdentityRoutes(Router& router, HubCore& hub);  // identity_routes.cc (JWKS, app sign-in hand-off)
 void RegisterOAuthRoutes(Router& router, HubCore& hub);     // oauth_routes.cc (OIDC provider)
 void RegisterGatedApi(Router& router, HubCore& hub);        // api_gated.cc (gating, access requests)
+void RegisterMoveApi(Router& router, HubCore& hub);     // api_move.cc
 
 }  // namespace spaceport::hub

@@ -188,6 +188,13 @@ TEST_F(SpaceFeaturesTest, DuplicateTakesSettingsFromTheBody) {
   // A private fork is listed only to its owner.
   EXPECT_TRUE(Do("GET", "/api/spaces/alice/demo/forks").json().empty());
   EXPECT_EQ(Do("GET", "/api/spaces/alice/demo/forks", alice_read_).json().size(), 1u);
+
+  // HF's `visibility` works as well as `private`, and wins over the source's privacy.
+  r = Do("POST", "/api/spaces/alice/twin/duplicate", alice_write_, R"({"repository":"alice/open","visibility":"public"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(store_->GetSpace("alice", "open")->is_private);
+  EXPECT_EQ(Do("POST", "/api/spaces/alice/demo/duplicate", alice_write_,
+               R"({"repository":"alice/x","visibility":"secret"})").status, 400);
 }
 
 TEST_F(SpaceFeaturesTest, DuplicateErrors) {

@@ -38,6 +38,10 @@ class FakeControl : public runtime::SpaceControl {
     removed.push_back(id);
     return Status::Ok();
   }
+  Status Rename(const std::string& old_id, const store::Space& renamed) override {
+    renames.push_back(old_id + " -> " + renamed.full_id() + " (" + renamed.subdomain + ")");
+    return Status::Ok();
+  }
   Result<runtime::RuntimeInfo> Info(const std::string& id) override {
     if (!info_stage.empty()) {
       runtime::RuntimeInfo i;
@@ -45,13 +49,15 @@ class FakeControl : public runtime::SpaceControl {
       i.error_message = info_error;
       i.hardware = "cpu-basic";
       i.replicas = 1;
+      i.gc_timeout_seconds = info_gc_timeout;
       return i;
     }
     return Status::NotFound("unknown to the control plane");
   }
 
-  std::vector<std::string> created, pushes, restarts, pauses, removed;
+  std::vector<std::string> created, pushes, restarts, pauses, removed, renames;
   std::string info_stage, info_error;
+  int64_t info_gc_timeout = 0;
 };
 
 // Tail returns `tail`; each Wait hands out the next batch of `later` (or

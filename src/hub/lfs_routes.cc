@@ -150,6 +150,14 @@ Status HandleDownload(HubCore& hub, Call& call) {
   return call.out.Finish();
 }
 
+// The LFS locking API is not offered. 501 is how the LFS spec says so: the
+// git-lfs client then stops verifying locks for this remote and pushes on,
+// where other statuses make it warn or retry on every push.
+Status HandleLocks(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::Space space, ReadableForLfs(hub, call));
+  return SendLfsJson(call, 501, {{"message", "file locking is not supported for " + space.full_id()}});
+}
+
 }  // namespace
 
 void RegisterLfsRoutes(Router& router, HubCore& hub) {
@@ -160,6 +168,11 @@ void RegisterLfsRoutes(Router& router, HubCore& hub) {
   router.Add("PUT", base + "/objects/:oid", [h](Call& c) { return HandleUpload(*h, c); }, lfs);
   router.Add("GET", base + "/objects/:oid", [h](Call& c) { return HandleDownload(*h, c); }, lfs);
   router.Add("POST", base + "/verify", [h](Call& c) { return HandleVerify(*h, c); }, lfs);
+  auto locks = [h](Call& c) { return HandleLocks(*h, c); };
+  router.Add("GET", base + "/locks", locks, lfs);
+  router.Add("POST", base + "/locks", locks, lfs);
+  router.Add("POST", base + "/locks/verify", locks, lfs);
+  router.Add("POST", base + "/locks/:id/unlock", locks, lfs);
 }
 
 }  // namespace spaceport::hub

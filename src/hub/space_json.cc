@@ -1,6 +1,10 @@
 #include "hub/space_json.h"
 
+#include <algorithm>
+#include <array>
+
 #include "core/clock.h"
+#include "core/strings.h"
 
 namespace spaceport::hub {
 
@@ -16,7 +20,8 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
     error = info->error_message;
     current_hw = info->hardware;
     replicas = info->replicas;
-    if (info->gc_timeout_seconds != 0) gc_timeout = info->gc_timeout_seconds;
+    // gcTimeout stays the stored setting: the control plane's copy of the
+    // Space is only refreshed at its next deploy.
     if (!info->sha.empty()) sha = info->sha;
   }
   Json j = {
@@ -66,6 +71,75 @@ Json SpaceSummaryJson(const HubCore& hub, const store::Space& space) {
   };
 }
 
+namespace {
+
+// The HF expand fields Spaceport can answer; HF's others (gitalyUid,
+// resourceGroup, usedStorage, xetEnabled) are refused like unknown ones.
+constexpr std::array<std::string_view, 16> kExpandFields = {
+    "author", "cardData", "createdAt", "datasets", "disabled", "lastModified", "likes",   "models",
+    "private", "runtime", "sdk",       "sha",      "siblings", "subdomain",    "tags",   "trendingScore"};
+
+Json Siblings(HubCore& hub, const store::Space& space) {
+  Json siblings = Json::array();
+  if (space.sha.empty()) return siblings;
+  auto tree = hub.deps().repos->ListTree(space.owner, space.name, space.sha, "", true);
+  if (!tree.ok()) return siblings;
+  for (const repo::TreeEntry& e : *tree) {
+    if (e.type == "file") siblings.push_back({{"rfilename", e.path}});
+  }
+  return siblings;
+}
+
+// A card key that HF lists as an array of names (models, datasets).
+Json CardList(const Json& card, const char* key) {
+  auto it = card.find(key);
+  if (it == card.end()) return Json::array();
+  if (it->is_string()) return Json::array({*it});
+  return it->is_array() ? *it : Json::array();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ParseExpandFields(std::string_view query) {
+  std::vector<std::string> raw = QueryParams(query, "expand");
+  for (std::string& v : QueryParams(query, "expand[]")) raw.push_back(std::move(v));
+  std::vector<std::string> fields;
+  for (const std::string& value : raw) {
+    for (const std::string& field : Split(value, ',')) {
+      if (field.empty()) continue;
+      if (std::find(kExpandFields.begin(), kExpandFields.end(), field) == kExpandFields.end()) {
+        std::string known;
+        for (std::string_view k : kExpandFields) known += (known.empty() ? "" : ", ") + std::string(k);
+        return Status::InvalidArgument("\"expand\" must be one of [" + known + "]: got '" + field + "'");
+      }
+      if (std::find(fields.begin(), fields.end(), field) == fields.end()) fields.push_back(field);
+    }
+  }
+  return fields;
+}
+
+Json ExpandedSpaceJson(HubCore& hub, const store::Space& space, const std::vector<std::string>& fields) {
+  Json summary = SpaceSummaryJson(hub, space);
+  Json card = ParseStoredJson(space.card_json);
+  Json j = {{"_id", summary["_id"]}, {"id", summary["id"]}};
+  for (const std::string& f : fields) {
+    if (f == "cardData") {
+      j[f] = card;
+    } else if (f == "datasets" || f == "models") {
+      j[f] = CardList(card, f.c_str());
+    } else if (f == "disabled") {
+      j[f] = false;
+    } else if (f == "runtime") {
+      j[f] = CurrentRuntimeJson(hub, space);
+    } else if (f == "siblings") {
+      j[f] = Siblings(hub, space);
+    } else {
+      j[f] = summary[f];  // every other field is in the summary
+    }
+  }
+  return j;
+}
+
 Json SpaceInfoJson(HubCore& hub, const store::Space& space) {
   Json j = SpaceSummaryJson(hub, space);
   Json card = ParseStoredJson(space.card_json);
@@ -74,16 +148,9 @@ Json SpaceInfoJson(HubCore& hub, const store::Space& space) {
   j["disabled"] = false;
   j["host"] = hub.AppUrl(space);
   j["runtime"] = CurrentRuntimeJson(hub, space);
-  Json siblings = Json::array();
-  if (!space.sha.empty()) {
-    auto tree = hub.deps().repos->ListTree(space.owner, space.name, space.sha, "", true);
-    if (tree.ok()) {
-      for (const repo::TreeEntry& e : *tree) {
-        if (e.type == "file") siblings.push_back({{"rfilename", e.path}});
-      }
-    }
-  }
-  j["siblings"] = siblings;
+  j["siblings"] = Siblings(hub, space);
+  j["models"] = CardList(card, "models");
+  j["datasets"] = CardList(card, "datasets");
   return j;
 }
 

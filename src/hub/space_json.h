@@ -26,4 +26,11 @@ Json SpaceInfoJson(HubCore& hub, const store::Space& space);
 // Card tags plus the sdk, as HF lists them.
 Json SpaceTags(const store::Space& space, const Json& card);
 
+// The HF `expand` field names of a query (`expand` and `expand[]`, repeated
+// or comma-separated), in order, without repeats. Empty when none were asked
+// for; InvalidArgument naming the supported fields for an unknown one.
+Result<std::vector<std::string>> ParseExpandFields(std::string_view query);
+// {_id, id} plus exactly the given fields (as ParseExpandFields returns them).
+Json ExpandedSpaceJson(HubCore& hub, const store::Space& space, const std::vector<std::string>& fields);
+
 }  // namespace spaceport::hub

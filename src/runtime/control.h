@@ -38,6 +38,11 @@ class SpaceControl {
   virtual Status Pause(const std::string& space_id) = 0;
   // Stops everything and forgets the Space (the hub deletes the rows and repo).
   virtual Status Remove(const std::string& space_id) = 0;
+  // The Space known as `old_id` was renamed to `renamed` (new owner, name and
+  // subdomain, already stored): stop what runs under the old id, keep its
+  // /data, drop the old route and serve under the new one, rebuilding
+  // renamed.sha when there is one (a paused Space stays paused).
+  virtual Status Rename(const std::string& old_id, const store::Space& renamed) = 0;
   virtual Result<RuntimeInfo> Info(const std::string& space_id) = 0;
 };
 

@@ -29,6 +29,19 @@ void RemoveDir(const std::string& dir) {
   }
 }
 
+// Moves `from` to `to` (creating `to`'s parents); nothing to do when `from`
+// does not exist. Removes `from`'s parent when that leaves it empty.
+Status MoveDir(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(from, ec)) return Status::Ok();
+  fs::create_directories(fs::path(to).parent_path(), ec);
+  fs::rename(from, to, ec);
+  if (ec) return Status::Internal("moving " + from + " to " + to + ": " + ec.message());
+  fs::remove(fs::path(from).parent_path(), ec);  // fails harmlessly when not empty
+  return Status::Ok();
+}
+
 }  // namespace
 
 Supervisor::Supervisor(store::Store* store, build::Builder* builder, RuntimeDriver* driver, RouteTable* routes,
@@ -228,31 +241,72 @@ Status Supervisor::Pause(const std::string& space_id) {
   return Status::Ok();
 }
 
+std::vector<std::shared_ptr<Supervisor::Deployment>> Supervisor::ForgetLocked(const std::string& space_id,
+                                                                            const std::string& why,
+                                                                            std::string* builds_dir,
+                                                                            bool* was_paused) {
+  std::vector<std::shared_ptr<Deployment>> to_stop;
+  if (SpaceState* st = FindLocked(space_id); st != nullptr) {
+    DropQueuedBuildsLocked(space_id, why);
+    to_stop = TakeInstancesLocked(*st);
+    for (auto it = draining_.begin(); it != draining_.end();) {
+      if ((*it)->space_id != space_id) {
+        ++it;
+        continue;
+      }
+      if (!(*it)->exited) to_stop.push_back(*it);
+      it = draining_.erase(it);
+    }
+    *builds_dir = BuildsDir(st->space);
+    *was_paused = st->paused;
+    spaces_.erase(space_id);  // a build still running finds no state and is dropped
+  }
+  routes_->Remove(space_id);
+  return to_stop;
+}
+
 Status Supervisor::Remove(const std::string& space_id) {
   std::vector<std::shared_ptr<Deployment>> to_stop;
   std::string builds_dir;
+  bool was_paused = false;
   {
     std::lock_guard lock(mu_);
-    if (SpaceState* st = FindLocked(space_id); st != nullptr) {
-      DropQueuedBuildsLocked(space_id, "space deleted");
-      to_stop = TakeInstancesLocked(*st);
-      for (auto it = draining_.begin(); it != draining_.end();) {
-        if ((*it)->space_id != space_id) {
-          ++it;
-          continue;
-        }
-        if (!(*it)->exited) to_stop.push_back(*it);
-        it = draining_.erase(it);
-      }
-      builds_dir = BuildsDir(st->space);
-      spaces_.erase(space_id);
-    }
-    routes_->Remove(space_id);
+    to_stop = ForgetLocked(space_id, "space deleted", &builds_dir, &was_paused);
   }
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
   logs_->Forget(space_id);
   RemoveDir(builds_dir);
   if (!builds_dir.empty()) RemoveDir(SpaceDataDir(options_.data_dir, space_id));
+  return Status::Ok();
+}
+
+Status Supervisor::Rename(const std::string& old_id, const store::Space& renamed) {
+  std::vector<std::shared_ptr<Deployment>> to_stop;
+  std::string builds_dir;
+  bool was_paused = false;
+  {
+    std::lock_guard lock(mu_);
+    if (shutting_down_) return Status::Unavailable("server shutting down");
+    if (FindLocked(old_id) == nullptr) return Status::NotFound("space " + old_id + " not found");
+    to_stop = ForgetLocked(old_id, "space renamed", &builds_dir, &was_paused);
+  }
+  // Stopped before /data moves, so the app never writes to a moving dir.
+  for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
+  logs_->Forget(old_id);
+  RemoveDir(builds_dir);
+  Status moved = MoveDir(SpaceDataDir(options_.data_dir, old_id), SpaceDataDir(options_.data_dir, renamed.full_id()));
+  if (!moved.ok()) {
+    SP_LOG(kWarn) << "renaming " << old_id << ": " << moved.message();
+  }
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return Status::Ok();
+  SpaceState& st = EnsureLocked(renamed);
+  st.paused = was_paused;
+  if (!was_paused && !renamed.sha.empty()) {
+    EnqueueBuildLocked(st, renamed.sha, /*use_cache=*/true);
+  } else {
+    PublishRouteLocked(st);
+  }
   return Status::Ok();
 }
 

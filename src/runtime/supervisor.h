@@ -95,6 +95,7 @@ class Supervisor : public SpaceControl {
   Status Restart(const std::string& space_id, bool factory) override;
   Status Pause(const std::string& space_id) override;
   Status Remove(const std::string& space_id) override;
+  Status Rename(const std::string& old_id, const store::Space& renamed) override;
   Result<RuntimeInfo> Info(const std::string& space_id) override;
 
  private:
@@ -139,6 +140,10 @@ class Supervisor : public SpaceControl {
   void AfterStopped(const std::string& space_id, const std::shared_ptr<Deployment>& d);
   void RemoveBuildDirLaterLocked(const SpaceState& st, const std::shared_ptr<Deployment>& d);
   std::vector<std::shared_ptr<Deployment>> TakeInstancesLocked(SpaceState& st);
+  // Forgets the Space's state and route; returns its instances to stop
+  // (outside the lock) and its builds dir ("" when the Space was unknown).
+  std::vector<std::shared_ptr<Deployment>> ForgetLocked(const std::string& space_id, const std::string& why,
+                                                        std::string* builds_dir, bool* was_paused);
   std::string ErrorWithLogLocked(const std::string& space_id, const std::string& reason);
   void RunLogNote(const std::string& space_id, const std::string& note);
   std::string BuildsDir(const store::Space& space) const;

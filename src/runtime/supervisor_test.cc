@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "http/client.h"
+#include "runtime/deploy_env.h"
 #include "runtime/process/process_driver.h"
 #include "runtime/testing/test_util.h"
 
@@ -449,6 +450,47 @@ TEST_F(SupervisorTest, RemoveStopsAndForgets) {
   EXPECT_EQ(Get(port), kDown);
   EXPECT_EQ(sup_->Info("alice/demo").status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(std::filesystem::exists(options_.data_dir + "/builds/alice/demo"));
+}
+
+TEST_F(SupervisorTest, RenameServesUnderTheNewIdAndKeepsData) {
+  int port = DeployServing("v1");
+  std::string old_data = SpaceDataDir(options_.data_dir, "alice/demo");
+  std::filesystem::create_directories(old_data);
+  std::ofstream(old_data + "/note") << "kept";
+  ASSERT_TRUE(store_->RenameSpace(space_.id, "alice", "renamed", "alice-renamed").ok());
+  store::Space renamed = store_->GetSpace("alice", "renamed").value();
+
+  ASSERT_TRUE(sup_->Rename("alice/demo", renamed).ok());
+  EXPECT_EQ(Route(), nullptr);
+  EXPECT_EQ(routes_.FindBySubdomain("alice-demo"), nullptr);
+  EXPECT_EQ(Get(port), kDown);
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = routes_.FindBySpaceId("alice/renamed");
+    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v1";
+  }));
+  auto r = routes_.FindBySubdomain("alice-renamed");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(Get(r->upstream_port, "/env/SPACE_ID"), "alice/renamed");
+  std::ifstream note(SpaceDataDir(options_.data_dir, "alice/renamed") + "/note");
+  std::string text((std::istreambuf_iterator<char>(note)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "kept");
+  EXPECT_FALSE(std::filesystem::exists(old_data));
+  EXPECT_EQ(sup_->Info("alice/demo").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(sup_->Info("alice/renamed").value().sha, "v1");
+  EXPECT_EQ(builder_.requests().back().work_dir.find(options_.data_dir + "/builds/alice/renamed/"), 0u);
+  EXPECT_EQ(sup_->Rename("alice/demo", renamed).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SupervisorTest, RenamingAPausedSpaceKeepsItPaused) {
+  DeployServing("v1");
+  ASSERT_TRUE(sup_->Pause("alice/demo").ok());
+  ASSERT_TRUE(store_->RenameSpace(space_.id, "alice", "renamed", "alice-renamed").ok());
+  ASSERT_TRUE(sup_->Rename("alice/demo", store_->GetSpace("alice", "renamed").value()).ok());
+  auto r = routes_.FindBySpaceId("alice/renamed");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->stage, "PAUSED");
+  EXPECT_FALSE(r->serving());
+  EXPECT_EQ(builder_.requests().size(), 1u);
 }
 
 TEST_F(SupervisorTest, RecoverRedeploysSpacesWithAShaAndKeepsPausedOnes) {

@@ -74,6 +74,7 @@ struct SpaceQuery {
                                // (both fields set, viewer's name == owner)
   std::string sort = "createdAt";  // createdAt | lastModified | likes
   int64_t duplicated_from = 0;     // non-zero: only the Spaces duplicated from this id
+  std::vector<std::string> tags;   // each must be the sdk or one of the card's `tags` (exact)
   bool descending = true;
   int64_t limit = 100;
   int64_t offset = 0;
@@ -162,6 +163,11 @@ class Store {
   virtual Status UpdateSpace(const Space& space) = 0;
   virtual Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) = 0;
   virtual Status DeleteSpace(int64_t space_id) = 0;  // cascades to builds and env
+  // Gives a Space a new owner, name and subdomain (its id, builds, env, likes
+  // and forks stay with it). AlreadyExists when the name or subdomain is
+  // taken, InvalidArgument for invalid ones, NotFound if the Space is gone.
+  virtual Status RenameSpace(int64_t space_id, std::string_view owner, std::string_view name,
+                             std::string_view subdomain) = 0;
 
   // Builds.
   virtual Result<Build> CreateBuild(int64_t space_id, const std::string& commit_sha, int64_t now) = 0;

@@ -525,6 +525,51 @@ TEST_P(StoreConformanceTest, RecordsWhatASpaceWasDuplicatedFrom) {
   EXPECT_EQ(store_->GetSpace("bob", "demo")->duplicated_from, 0);
 }
 
+TEST_P(StoreConformanceTest, FiltersByCardTagsAndSdk) {
+  Space a = MakeSpace("u", "a", kT0 + 1);
+  a.card_json = R"({"tags":["vision","demo"]})";
+  ASSERT_TRUE(store_->UpdateSpace(a).ok());
+  Space b = MakeSpace("u", "b", kT0 + 2);
+  b.sdk = "static";
+  b.card_json = R"({"tags":"vision"})";  // a bare string: still one tag
+  ASSERT_TRUE(store_->UpdateSpace(b).ok());
+  MakeSpace("u", "c", kT0 + 3);  // gradio, no tags
+
+  EXPECT_EQ(Ids({.tags = {"vision"}}), (std::vector<std::string>{"u/b", "u/a"}));
+  EXPECT_EQ(Ids({.tags = {"vision", "demo"}}), (std::vector<std::string>{"u/a"}));
+  EXPECT_EQ(Ids({.tags = {"gradio"}}), (std::vector<std::string>{"u/c", "u/a"}));
+  EXPECT_EQ(Ids({.tags = {"static", "vision"}}), (std::vector<std::string>{"u/b"}));
+  EXPECT_TRUE(Ids({.tags = {"VISION"}}).empty());  // tags match exactly
+  EXPECT_TRUE(Ids({.tags = {"%"}}).empty());
+  EXPECT_EQ(*store_->CountSpaces({.tags = {"demo"}}), 1);
+}
+
+TEST_P(StoreConformanceTest, RenamesASpaceKeepingItsRowsAndRefusingClashes) {
+  User alice = MakeUser("alice");
+  Space s = MakeSpace("alice", "demo");
+  MakeSpace("alice", "taken", kT0 + 1);
+  ASSERT_TRUE(store_->SetEnv(s.id, EnvVar{"MODE", "fast", "", false, kT0}).ok());
+  ASSERT_TRUE(store_->Like(alice.id, s.id, kT0).ok());
+
+  ASSERT_TRUE(store_->RenameSpace(s.id, "alice", "renamed", "alice-renamed").ok());
+  EXPECT_EQ(store_->GetSpace("alice", "demo").status().code(), StatusCode::kNotFound);
+  auto moved = store_->GetSpace("alice", "renamed");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->id, s.id);
+  EXPECT_EQ(moved->subdomain, "alice-renamed");
+  EXPECT_EQ(moved->likes, 1);
+  EXPECT_EQ(store_->ListEnv(s.id)->size(), 1u);
+  EXPECT_TRUE(store_->GetSpaceBySubdomain("alice-renamed").ok());
+  EXPECT_EQ(store_->GetSpaceBySubdomain("alice-demo").status().code(), StatusCode::kNotFound);
+
+  EXPECT_EQ(store_->RenameSpace(s.id, "alice", "TAKEN", "alice-other").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->RenameSpace(s.id, "alice", "other", "alice-taken").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->RenameSpace(s.id, "alice", "../x", "alice-x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->RenameSpace(s.id, "alice", "x", "Bad_Sub").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->RenameSpace(9999, "alice", "x", "alice-x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetSpace("alice", "renamed")->subdomain, "alice-renamed");  // refusals changed nothing
+}
+
 TEST_P(StoreConformanceTest, FailedWritesChangeNothing) {
   MakeSpace("alice", "demo");
   Space dup;

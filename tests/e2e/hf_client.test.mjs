@@ -126,3 +126,74 @@ test('refused commits leave the Space unchanged', async () => {
   assert.equal(bad.status, 400);
   assert.equal(await head(), before);
 });
+
+test('listSpaces with search, owner, tags and sort; spaceInfo and listSpaces with additional fields', async () => {
+  const opts = { accessToken: hfToken, hubUrl: server.url };
+  const bobToken = addUser(server.dataDir, 'bob');
+  const bobOpts = { accessToken: 'hf_' + bobToken.slice(3), hubUrl: server.url };
+  const card = (tags) => `---\ntitle: T\nsdk: static\ntags: [${tags.join(', ')}]\nmodels: [m/one]\n---\n`;
+  const make = async (o, name, tags) => {
+    await hub.createRepo({ ...o, repo: { type: 'space', name }, sdk: 'static',
+      files: [{ path: 'README.md', content: new Blob([card(tags)]) }, { path: 'index.html', content: new Blob(['<p>hi</p>']) }] });
+    // Tags come from the card, which the build records.
+    await waitStage(server, name, 'RUNNING', { token: o === opts ? token : bobToken });
+  };
+  await make(opts, 'alice/vision-one', ['vision', 'demo']);
+  await make(opts, 'alice/vision-two', ['vision']);
+  await make(bobOpts, 'bob/vision-bob', ['vision']);
+  await hub.createRepo({ ...opts, repo: { type: 'space', name: 'alice/untagged' }, sdk: 'static' });
+
+  const names = async (params) => {
+    const out = [];
+    for await (const s of hub.listSpaces({ ...opts, ...params })) out.push(s);
+    return out;
+  };
+  const ids = async (params) => (await names(params)).map((s) => s.name);
+  assert.deepEqual((await ids({ search: { tags: ['vision'] } })).sort(),
+    ['alice/vision-one', 'alice/vision-two', 'bob/vision-bob']);
+  assert.deepEqual((await ids({ search: { owner: 'alice', tags: ['vision'] } })).sort(), ['alice/vision-one', 'alice/vision-two']);
+  assert.deepEqual(await ids({ search: { tags: ['demo', 'vision'] } }), ['alice/vision-one']);
+  assert.deepEqual(await ids({ search: { tags: ['static', 'demo'] } }), ['alice/vision-one']);  // the sdk is a tag
+  assert.deepEqual(await ids({ search: { query: 'two' } }), ['alice/vision-two']);
+  assert.deepEqual(await ids({ search: { owner: 'bob' } }), ['bob/vision-bob']);
+
+  const liked = await api(server, 'POST', '/api/spaces/alice/vision-two/like', { token: bobToken });
+  assert.equal(liked.status, 200, liked.text);
+  assert.deepEqual((await ids({ search: { owner: 'alice' }, sort: 'likes' }))[0], 'alice/vision-two');
+  const newest = (await ids({ search: { owner: 'alice' }, sort: 'createdAt' })).filter((n) => n !== 'alice/refuse');
+  assert.deepEqual(newest, ['alice/untagged', 'alice/vision-two', 'alice/vision-one']);
+
+  const [entry] = await names({ search: { query: 'vision-one' }, additionalFields: ['tags', 'cardData', 'runtime', 'models', 'author'] });
+  assert.equal(entry.name, 'alice/vision-one');
+  assert.equal(entry.sdk, 'static');
+  assert.deepEqual(entry.tags, ['static', 'vision', 'demo']);
+  assert.deepEqual(entry.cardData.tags, ['vision', 'demo']);
+  assert.deepEqual(entry.models, ['m/one']);
+  assert.equal(entry.author, 'alice');
+  assert.equal(entry.runtime.stage, 'RUNNING');
+
+  const info = await hub.spaceInfo({ ...opts, name: 'alice/vision-two',
+    additionalFields: ['likes', 'cardData', 'tags', 'runtime', 'subdomain', 'createdAt', 'siblings'] });
+  assert.equal(info.likes, 1);
+  assert.deepEqual(info.cardData.tags, ['vision']);
+  assert.equal(info.subdomain, 'alice-vision-two');
+  assert.equal(info.runtime.stage, 'RUNNING');
+  assert.ok(!Number.isNaN(Date.parse(info.createdAt)));
+  assert.deepEqual(info.siblings.map((s) => s.rfilename).sort(), ['README.md', 'index.html']);
+  await assert.rejects(hub.spaceInfo({ ...opts, name: 'alice/vision-two', additionalFields: ['gitalyUid'] }), /expand/);
+
+  // Link-header pagination, as the client follows it, with the query kept.
+  let url = `${server.url}/api/spaces?limit=1&filter=vision&expand[]=likes`;
+  const pages = [];
+  while (url) {
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    const page = await res.json();
+    pages.push(...page.map((s) => s.id));
+    for (const s of page) assert.deepEqual(Object.keys(s).sort(), ['_id', 'id', 'likes']);
+    const link = res.headers.get('link');
+    url = link ? link.match(/<([^>]+)>;\s*rel="next"/)[1] : undefined;
+    assert.ok(pages.length <= 4, 'pagination does not end');
+  }
+  assert.deepEqual(pages.sort(), ['alice/vision-one', 'alice/vision-two', 'bob/vision-bob']);
+});

@@ -95,6 +95,15 @@ std::string SpaceFilter(const SpaceQuery& q, std::vector<Binding>& bindings) {
     where += " AND (s.owner || '/' || s.name) LIKE ? ESCAPE '\\'";
     bindings.emplace_back("%" + LikeEscape(q.search) + "%");
   }
+  for (const std::string& tag : q.tags) {
+    // The card is stored by Spaceport itself, but guard json_each anyway: a
+    // malformed row must not fail every listing.
+    where +=
+        " AND (s.sdk = ? OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(s.card_json)"
+        " THEN s.card_json ELSE '{}' END, '$.tags') t WHERE t.value = ?))";
+    bindings.emplace_back(tag);
+    bindings.emplace_back(tag);
+  }
   if (q.include_private_of_user && q.viewer_user_id != 0) {
     where += " AND (s.is_private = 0 OR s.owner = (SELECT name FROM users WHERE id = ?))";
     bindings.emplace_back(q.viewer_user_id);
@@ -249,6 +258,27 @@ Status SqliteStore::DeleteSpace(int64_t space_id) {
   return InTxn(TxnKind::kWrite, [&]() -> Status {
     ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM spaces WHERE id = ?"));
     RETURN_IF_ERROR(st->Bind(1, space_id).Run());
+    return RequireChanged(*st, "space " + std::to_string(space_id));
+  });
+}
+
+Status SqliteStore::RenameSpace(int64_t space_id, std::string_view owner, std::string_view name,
+                                std::string_view subdomain) {
+  Space renamed;
+  renamed.owner = std::string(owner);
+  renamed.name = std::string(name);
+  renamed.subdomain = std::string(subdomain);
+  RETURN_IF_ERROR(ValidateSpace(renamed));
+  return InTxn(TxnKind::kWrite, [&]() -> Status {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("UPDATE spaces SET owner = ?, name = ?, subdomain = ? WHERE id = ?"));
+    Status s = st->Bind(1, owner).Bind(2, name).Bind(3, subdomain).Bind(4, space_id).Run();
+    if (s.code() == StatusCode::kAlreadyExists) {
+      if (s.message().find("spaces.subdomain") != std::string::npos) {
+        return Status::AlreadyExists("subdomain '" + renamed.subdomain + "' is already used by another space");
+      }
+      return Status::AlreadyExists("space '" + renamed.full_id() + "' already exists");
+    }
+    RETURN_IF_ERROR(s);
     return RequireChanged(*st, "space " + std::to_string(space_id));
   });
 }

@@ -46,6 +46,8 @@ class SqliteStore : public Store {
   Status UpdateSpace(const Space& space) override;
   Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) override;
   Status DeleteSpace(int64_t space_id) override;
+  Status RenameSpace(int64_t space_id, std::string_view owner, std::string_view name,
+                     std::string_view subdomain) override;
 
   Result<Build> CreateBuild(int64_t space_id, const std::string& commit_sha, int64_t now) override;
   Status FinishBuild(int64_t build_id, BuildStatus status, const std::string& error, int64_t now) override;

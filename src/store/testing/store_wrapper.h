@@ -40,6 +40,10 @@ class StoreWrapper : public Store {
   Result<std::vector<Space>> ListSpaces(const SpaceQuery& query) override { return target_->ListSpaces(query); }
   Result<int64_t> CountSpaces(const SpaceQuery& query) override { return target_->CountSpaces(query); }
   Status UpdateSpace(const Space& space) override { return target_->UpdateSpace(space); }
+  Status RenameSpace(int64_t space_id, std::string_view owner, std::string_view name,
+                     std::string_view subdomain) override {
+    return target_->RenameSpace(space_id, owner, name, subdomain);
+  }
   Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) override {
     return target_->SetSpaceStage(space_id, stage, error_message);
   }
