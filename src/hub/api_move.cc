@@ -82,7 +82,9 @@ Status HandleMove(HubCore& hub, Call& call) {
     return renamed;
   }
   ASSIGN_OR_RETURN(store::Space moved, d.store->GetSpaceById(space.id));
+  hub.PublishAccess(moved);  // before the new route exists: a private app never shows under its new name
   Status told = d.control->Rename(space.full_id(), moved);
+  hub.ForgetAccess(space.full_id());
   if (told.code() == StatusCode::kNotFound) {  // unknown to the control plane: start afresh
     d.control->OnCreated(moved);
     if (!moved.sha.empty()) d.control->OnPush(moved, moved.sha);

@@ -244,3 +244,13 @@ test('a manual gated Space: refused at the edge until the owner accepts; rejecti
   await api(server, 'PUT', '/api/spaces/alice/open/settings', { token: alice, body: { gated: false } });
   assert.equal((await hostRequest(server.port, gatedHost, '/')).status, 200);
 });
+
+test('a private Space stays private at its app host after a move', async () => {
+  const moved = await api(server, 'POST', '/api/repos/move', { token: alice, body: { fromRepo: 'alice/vault', toRepo: 'alice/safe', type: 'space' } });
+  assert.equal(moved.status, 200, moved.text);
+  await waitStage(server, 'alice/safe', 'RUNNING', { token: alice });
+  assert.equal((await hostRequest(server.port, 'alice-safe.localhost', '/')).status, 404);
+  const owner = await hostRequest(server.port, 'alice-safe.localhost', '/', { headers: { Authorization: `Bearer ${alice}` } });
+  assert.equal(owner.status, 200, owner.text);
+  assert.equal((await hostRequest(server.port, host, '/', { headers: { Authorization: `Bearer ${alice}` } })).status, 404, 'the old host is gone');
+});
