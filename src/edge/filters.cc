@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "edge/activation_filter.h"
 
 namespace spaceport::edge {
 namespace {
@@ -92,8 +93,13 @@ FilterStatus PathGuardFilter::OnRequestHeaders(RequestContext& ctx) {
 }
 
 FilterStatus RouteFilter::Serve(RequestContext& ctx, std::shared_ptr<const runtime::AppRoute> route) {
+  if (ctx.request.path == kAppStatusPath) {  // polled by the waking page; never wakes the app
+    ctx.kind = RouteKind::kEdge;
+    ctx.callbacks->SendLocalReply(AppStatusResponse(*route));
+    return FilterStatus::kStop;
+  }
   ctx.kind = route->static_root.empty() ? RouteKind::kAppProxy : RouteKind::kAppStatic;
-  if (!route->serving()) {
+  if (!route->serving() && !route->wakeable) {
     ctx.kind = RouteKind::kEdge;
     ctx.callbacks->SendLocalReply(NotServingResponse(ctx.request, *route));
     return FilterStatus::kStop;
