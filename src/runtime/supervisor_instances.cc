@@ -122,8 +122,7 @@ void Supervisor::SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>&
   st.generation++;
   if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
   st.retry_task = 0;
-  OnServingLocked(st);
-  SetStageLocked(st, IdleStageLocked(st), "");
+  OnServingLocked(st);  // publishes the new route, then answers waiting wakes
   if (old == nullptr || old == d) return;
   if (old->instance != 0 && !old->exited && !old->stopping) {
     old->stopping = true;

@@ -202,8 +202,6 @@ void Supervisor::FinishThawLocked(const std::string& space_id, const std::shared
   st->sleep_busy = false;
   if (st->live != d || d->stopping) return;  // replaced meanwhile: the new version answers the waiters
   if (s.ok() && !d->exited) {
-    SetRungLocked(*st, Rung::kRunning);
-    PublishRouteLocked(*st);
     return OnServingLocked(*st);
   }
   SP_LOG(kWarn) << "thawing " << space_id << " failed, restarting it: " << s.ToString();
@@ -212,9 +210,12 @@ void Supervisor::FinishThawLocked(const std::string& space_id, const std::shared
   SleepStopLocked(*st, "thaw failed: " + s.message());
 }
 
-// The live version serves (after a switch or a thaw): the ladder starts over.
+// The live version serves (after a switch or a thaw): publish its route
+// first (woken requests continue with it), then answer the waiters; the
+// ladder starts over.
 void Supervisor::OnServingLocked(SpaceState& st) {
   SetRungLocked(st, Rung::kRunning);
+  SetStageLocked(st, IdleStageLocked(st), "");
   st.activity->Touch(clock_->Now());
   if (st.waking) {
     st.last_wake_ms = std::chrono::duration_cast<Millis>(clock_->Now() - st.wake_started).count();
