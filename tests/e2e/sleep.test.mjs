@@ -62,6 +62,8 @@ after(async () => { await server?.stop(); });
 test('the native sandbox is active (freezing needs it)', () => {
   assert.doesNotMatch(server.output(), /WITHOUT a sandbox/,
     `the server fell back to unsandboxed apps, so nothing can be frozen:\n${server.output()}`);
+  // The checkpoint probe says once why sleeping apps are stopped rather than checkpointed.
+  assert.match(server.output(), /sleeping apps are stopped/);
 });
 
 test('a frozen app answers its next request, thawed in place', async () => {
