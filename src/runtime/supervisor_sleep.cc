@@ -182,6 +182,7 @@ void Supervisor::StartWakeLocked(SpaceState& st) {
     });
     return;
   }
+  if (st.starting != nullptr) return;  // a deploy is starting: its switch answers the waiters
   if (st.rung != Rung::kStopped || st.live == nullptr) {
     return FinishWakesLocked(st, Status::Unavailable("Space " + id + " cannot be woken (stage " + st.stage + ")"));
   }

@@ -314,6 +314,28 @@ TEST_F(SleepLadderTest, ARequestThatSlipsOntoAFreezingAppIsWokenAfterTheFreeze) 
   EXPECT_EQ(RungOf("demo"), "running");
 }
 
+TEST_F(SleepLadderTest, APushToASleepingSpaceAnswersWakesWithTheNewVersion) {
+  driver_.can_freeze = false;
+  Deploy("demo", 60);
+  Advance(Millis(60000));
+  ASSERT_TRUE(WaitUntil([&] { return Stage("demo") == "SLEEPING"; }));
+  sup_->OnPush(store_->GetSpace("alice", "demo").value(), "sha2");
+  // Wake while the new version starts: the wake must not start the old one over it.
+  ASSERT_TRUE(WaitUntil([&] { return Stage("demo") == "APP_STARTING"; })) << Stage("demo");
+  std::atomic<int> ok{0}, answered{0};
+  for (int i = 0; i < 5; ++i) {
+    sup_->Wake(Id("demo"), [&](WakeResult r) {
+      if (r.status.ok() && Route("demo")->serving()) ok++;
+      answered++;
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return answered == 5; }));
+  EXPECT_EQ(ok, 5);
+  ASSERT_TRUE(WaitUntil([&] { return sup_->Info(Id("demo"))->sha == "sha2" && Stage("demo") == "RUNNING"; }))
+      << Stage("demo") << " " << sup_->Info(Id("demo"))->sha;
+  EXPECT_EQ(RungOf("demo"), "running");
+}
+
 TEST_F(SleepLadderTest, FailedFreezeFallsBackToStop) {
   driver_.fail_freeze = true;
   Deploy("demo", 600);
