@@ -5,6 +5,7 @@
 // native runtime's cgroup freezer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp, sleep } from './lib.mjs';
 
 // Appends a line to /data/starts at every start; GET /starts counts them.
@@ -31,9 +32,9 @@ ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 
 let server, token;
 
-async function deploy(name, sleepTimeSeconds, extraCard = '') {
+async function deploy(name, sleepTimeSeconds, extraCard = '', body = COUNTING_APP) {
   await createSpace(server, token, 'sam', name, 'process', { sleepTimeSeconds });
-  const dir = gitRepo(pythonApp(COUNTING_APP, { extraCard }));
+  const dir = gitRepo(pythonApp(body, { extraCard }));
   assert.equal(gitPush(server, dir, `sam/${name}`, 'sam', token).code, 0);
   await waitStage(server, `sam/${name}`, 'RUNNING', { token, sha: headSha(dir) });
 }
@@ -115,4 +116,29 @@ test('a Space that opts out of freezing is never frozen', async () => {
     await sleep(150);
   }
   assert.equal(await starts('busy'), 1);
+});
+
+test('a browser sees the waiting page during a slow wake, and the app once it runs', async () => {
+  const chromium = '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) throw new Error('Chromium is missing: run scripts/setup --test (installs Debian chromium)');
+  // Takes 2.5 s to listen: longer than the 1 s --wake-page-after default.
+  await deploy('slow', 2, '', COUNTING_APP.replace('import os\n', 'import os, time\ntime.sleep(2.5)\n'));
+  await waitRung('slow', 'stopped');
+  const { chromium: pw } = await import('playwright-core');
+  const browser = await pw.launch({
+    executablePath: chromium,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    const first = await page.goto(server.url + '/spaces/sam/slow/app/');
+    assert.equal(first.status(), 503);
+    await page.getByText('sam/slow is waking up').waitFor({ timeout: 5000 });
+    // The page polls /.spaceport/status under the app's prefix and reloads when the app runs.
+    await page.getByText('awake', { exact: true }).waitFor({ timeout: 30000 });
+  } finally {
+    await browser.close();
+  }
+  assert.equal(await starts('slow'), 2);
 });
