@@ -1,6 +1,7 @@
 // `spaceport serve`: wires the modules together and runs until SIGINT/SIGTERM.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "repo/git_http.h"
 #include "repo/repo_store.h"
 #include "store/secrets_key.h"
+#include "runtime/checkpoint.h"
 #include "runtime/log_store.h"
 #include "runtime/native/native_driver.h"
 #include "runtime/process/process_driver.h"
@@ -47,6 +49,27 @@ class LateHandler : public http::Handler {
   std::atomic<http::Handler*> target_{nullptr};
 };
 
+// The edge starts before the supervisor exists (see LateHandler); wakes that
+// arrive before it is plugged in fail as "starting".
+class LateWaker : public runtime::Waker {
+ public:
+  void Set(runtime::Waker* w) { target_.store(w, std::memory_order_release); }
+  void Wake(const std::string& space_id, std::function<void(runtime::WakeResult)> done) override {
+    runtime::Waker* w = target_.load(std::memory_order_acquire);
+    if (w == nullptr) return done({Status::Unavailable("Spaceport is starting"), "", 0});
+    w->Wake(space_id, std::move(done));
+  }
+
+ private:
+  std::atomic<runtime::Waker*> target_{nullptr};
+};
+
+int64_t HalfOfPhysicalMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size / 2 : 0;
+}
+
 struct ServeConfig {
   std::string data_dir;
   std::string host = "127.0.0.1";
@@ -56,12 +79,17 @@ struct ServeConfig {
   int threads = 2;
   std::string runtime = "auto";  // auto (native when this host can) | native | process
   build::BuilderOptions builder;
+  // Sleep ladder (docs/runtime.md).
+  Millis freeze_after{60000};
+  int64_t memory_budget_bytes = 0;  // 0: half of physical memory
+  Millis wake_page_after{1000};
 };
 
 Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(Flags f, ParseFlags(args,
                                        {"data-dir", "listen", "apps-domain", "public-url", "threads",
-                                        "pip-index-url", "pip-find-links", "python", "runtime"},
+                                        "pip-index-url", "pip-find-links", "python", "runtime", "freeze-after",
+                                        "memory-budget", "wake-page-after"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -81,6 +109,15 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   if (c.runtime != "auto" && c.runtime != "process" && c.runtime != "native") {
     return Status::InvalidArgument("--runtime wants auto, native or process, got " + c.runtime);
   }
+  auto freeze_after = ParseInt(f.Get("freeze-after", "60"));
+  if (!freeze_after || *freeze_after < 1) return Status::InvalidArgument("--freeze-after wants seconds >= 1");
+  c.freeze_after = Millis(*freeze_after * 1000);
+  auto budget = ParseInt(f.Get("memory-budget", "0"));
+  if (!budget || *budget < 0) return Status::InvalidArgument("--memory-budget wants megabytes (0: half of RAM)");
+  c.memory_budget_bytes = *budget > 0 ? *budget << 20 : HalfOfPhysicalMemory();
+  auto page_after = ParseInt(f.Get("wake-page-after", "1000"));
+  if (!page_after || *page_after < 0) return Status::InvalidArgument("--wake-page-after wants milliseconds");
+  c.wake_page_after = Millis(*page_after);
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -118,7 +155,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   if (!config.ok()) {
     std::cerr << "error: " << config.status().message() << "\n"
               << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
-                 "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n";
+                 "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
+                 "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -155,7 +193,10 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                             {.apps_domain = config->apps_domain, .client_key = std::move(*oauth_key)});
 
   LateHandler late_hub;
+  LateWaker late_waker;
   edge::EdgeOptions edge_options;
+  edge_options.waker = &late_waker;
+  edge_options.wake_page_after = config->wake_page_after;
   edge_options.listen_host = config->host;
   edge_options.listen_port = config->port;
   edge_options.threads = config->threads;
@@ -185,6 +226,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   sup_options.platform_env = [&oidc](const store::Space& space, const std::string& card_json) {
     return oidc.AppEnv(space, card_json);
   };
+  sup_options.freeze_after = config->freeze_after;
+  sup_options.memory_budget_bytes = config->memory_budget_bytes;
+  SP_LOG(kInfo) << runtime::DescribeCheckpointProbe(runtime::ProbeCheckpoint());
   runtime::Supervisor supervisor(store->get(), builder.get(), driver->get(), &routes, logs.get(), &clock, sup_options);
 
   hub::HubOptions hub_options;
@@ -198,6 +242,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
   late_hub.Set(&hub);
+  late_waker.Set(&supervisor);
 
   // Access rules first: a private Space's route must never be published
   // before the rule that hides it.

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,8 @@ struct LaunchSpec {
   std::string health_path = "/";
   Millis startup_timeout{30 * 60 * 1000};  // startup_duration_timeout, default 30 min as on HF
   std::string card_json;                 // the parsed card, for the store
+  bool sleep_freeze = true;              // spaceport.sleep.freeze
+  std::optional<Millis> freeze_after;    // spaceport.sleep.freeze_after; unset: the server's default
   std::string title;
 };
 

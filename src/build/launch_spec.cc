@@ -42,6 +42,8 @@ Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_
   spec.app_port = card.AppPortOr(card::kDefaultAppPort);
   spec.startup_timeout = Millis(card.StartupTimeoutSeconds() * 1000);
   spec.card_json = card.ToJson();
+  spec.sleep_freeze = card.sleep_freeze.value_or(true);
+  if (card.sleep_freeze_after_seconds) spec.freeze_after = Millis(*card.sleep_freeze_after_seconds * 1000);
   spec.title = card.title;
   if (card.sdk == "static") {
     spec.is_static = true;

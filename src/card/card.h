@@ -67,6 +67,9 @@ struct Card {
   // Spaceport's own keys.
   std::string app_command;                              // the command of `sdk: process`
   nlohmann::json spaceport = nlohmann::json::object();  // the `spaceport:` map, as given
+  // spaceport.sleep (docs/card.md): freeze when idle (default yes), and after how long.
+  std::optional<bool> sleep_freeze;
+  std::optional<int64_t> sleep_freeze_after_seconds;
 
   // Every key of the front matter as JSON (known keys normalised, unknown kept).
   nlohmann::json data = nlohmann::json::object();

@@ -147,6 +147,28 @@ Status ReadCustomHeaders(const YAML::Node& v, Card& card) {
   return Status::Ok();
 }
 
+// spaceport: {sleep: {freeze: BOOL, freeze_after: SECONDS | "90s"}} (docs/card.md).
+Status ReadSpaceportSleep(const YAML::Node& spaceport, Card& card) {
+  const YAML::Node sleep = spaceport["sleep"];
+  if (!sleep || sleep.IsNull()) return Status::Ok();
+  if (!sleep.IsMap()) return Fail(sleep, "spaceport.sleep", "a mapping with freeze and freeze_after");
+  if (const YAML::Node freeze = sleep["freeze"]; freeze && !freeze.IsNull()) {
+    ASSIGN_OR_RETURN(card.sleep_freeze, ReadBool(freeze, "spaceport.sleep.freeze"));
+  }
+  if (const YAML::Node after = sleep["freeze_after"]; after && !after.IsNull()) {
+    std::optional<int64_t> seconds;
+    if (after.IsScalar()) {
+      seconds = ParseInt(Trim(after.Scalar()));
+      if (!seconds) seconds = ParseDuration(after.Scalar());
+    }
+    if (!seconds || *seconds < 1 || *seconds > 30 * 24 * 3600) {
+      return Fail(after, "spaceport.sleep.freeze_after", "seconds (1 to 30 days) or a duration like 90s");
+    }
+    card.sleep_freeze_after_seconds = seconds;
+  }
+  return Status::Ok();
+}
+
 Status ReadSpecial(const std::string& key, const YAML::Node& v, Card& card) {
   if (key == "sdk") return ReadEnum(v, key, kSdks, card.sdk);
   if (key == "colorFrom") return ReadEnum(v, key, kColors, card.color_from);
@@ -176,6 +198,7 @@ Status ReadSpecial(const std::string& key, const YAML::Node& v, Card& card) {
   } else if (key == "spaceport") {
     if (!v.IsMap()) return Fail(v, key, "a mapping of Spaceport settings");
     card.spaceport = card.data[key];
+    RETURN_IF_ERROR(ReadSpaceportSleep(v, card));
   }
   return Status::Ok();
 }

@@ -231,6 +231,10 @@ TEST(ParseCardTest, BadValuesNameKeyAndLine) {
       {"short_description: " + std::string(61, 'x') + "\n", 2, "short_description: expected at most 60 characters"},
       {"sdk_version: --index-url=x\n", 2, "sdk_version: expected a version"},
       {"spaceport: [a]\n", 2, "spaceport: expected a mapping"},
+      {"spaceport:\n  sleep: 5\n", 3, "spaceport.sleep: expected a mapping"},
+      {"spaceport:\n  sleep:\n    freeze: maybe\n", 4, "spaceport.sleep.freeze: expected true or false"},
+      {"spaceport:\n  sleep:\n    freeze_after: soon\n", 4, "spaceport.sleep.freeze_after: expected seconds"},
+      {"spaceport:\n  sleep:\n    freeze_after: 0\n", 4, "spaceport.sleep.freeze_after: expected seconds"},
       {"# comment\n\nsdk: static\nsdk: gradio\n", 5, "sdk: the key appears twice"},
       {"[a]: b\n", 2, "a key must be a plain string"},
       {"- just\n- a list\n", 2, "the card must be a mapping"},
@@ -326,4 +330,18 @@ TEST(ParseCardTest, InvalidUtf8StillSerialises) {
 }
 
 }  // namespace
+TEST(CardTest, SpaceportSleepKeys) {
+  auto c = ParseCard("---\nsdk: gradio\nspaceport:\n  sleep:\n    freeze: false\n    freeze_after: 90\n---\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sleep_freeze, false);
+  EXPECT_EQ(c->sleep_freeze_after_seconds, 90);
+  auto d = ParseCard("---\nsdk: gradio\nspaceport:\n  sleep:\n    freeze_after: 2m\n---\n");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_FALSE(d->sleep_freeze.has_value());
+  EXPECT_EQ(d->sleep_freeze_after_seconds, 120);
+  auto none = ParseCard("---\nsdk: gradio\n---\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->sleep_freeze_after_seconds.has_value());
+}
+
 }  // namespace spaceport::card

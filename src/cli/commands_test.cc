@@ -104,7 +104,8 @@ TEST_F(CommandsTest, ServerErrorsBecomeOneLine) {
 
 TEST_F(CommandsTest, StatusHumanAndJson) {
   std::string runtime = R"({"stage":"RUNNING","hardware":{"current":"cpu-basic","requested":"cpu-basic"},)"
-                        R"("sha":"abc123","domains":[{"domain":"alice-demo.localhost","stage":"READY"}]})";
+                        R"("sha":"abc123","domains":[{"domain":"alice-demo.localhost","stage":"READY"}],)"
+                        R"("rung":"frozen","lastWakeMs":4})";
   hub_.Route("GET", "/api/spaces/alice/demo/runtime", 200, runtime);
   auto r = RunCli({"status", "alice/demo"}, Env());
   ASSERT_EQ(r.code, 0) << r.err;
@@ -112,6 +113,7 @@ TEST_F(CommandsTest, StatusHumanAndJson) {
   EXPECT_NE(r.out.find("stage:    RUNNING\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("hardware: cpu-basic\n"), std::string::npos);
   EXPECT_NE(r.out.find("sha:      abc123\n"), std::string::npos);
+  EXPECT_NE(r.out.find("rung:     frozen (last wake 4 ms)\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(hub_.url() + "/spaces/alice/demo/app/"), std::string::npos);
   EXPECT_NE(r.out.find("http://alice-demo.localhost:" + port + "/"), std::string::npos);
   auto j = RunCli({"status", "alice/demo", "--json"}, Env());

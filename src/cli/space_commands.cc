@@ -78,6 +78,13 @@ int StatusCmd(CliContext& ctx, const ParsedArgs& args) {
   if (!rt.is_object()) return Fail(ctx, Status::Internal("the server sent a malformed runtime"));
   ctx.out << "space:    " << id << "\n"
           << "stage:    " << JsonString(rt, "stage") << "\n";
+  if (std::string rung = JsonString(rt, "rung"); !rung.empty()) {
+    ctx.out << "rung:     " << rung;
+    if (auto w = rt.find("lastWakeMs"); w != rt.end() && w->is_number_integer()) {
+      ctx.out << " (last wake " << w->get<int64_t>() << " ms)";
+    }
+    ctx.out << "\n";
+  }
   if (std::string hw = HardwareText(rt); !hw.empty()) ctx.out << "hardware: " << hw << "\n";
   if (std::string sha = JsonString(rt, "sha"); !sha.empty()) ctx.out << "sha:      " << sha << "\n";
   std::vector<std::string> urls = AppUrls(ctx.session.url, id, rt);

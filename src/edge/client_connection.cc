@@ -305,6 +305,9 @@ void ClientConnection::Close() {
   state_ = State::kClosed;
   if (px_ && px_->up) ctx_->pool->Close(px_->up);
   px_.reset();
+  tunnel_activity_.Reset();
+  req_.activity.Reset();  // the request is no longer in flight
+  req_.pending.reset();   // a paused filter's late answer must not reach this connection
   if (!was_local) ctx_->loop->Remove(fd_.get());
   fd_.reset();
   ctx_->metrics->ConnectionClosed();

@@ -142,6 +142,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   // also what a retry on a fresh connection sends again.
   std::string up_head_;
   std::string resp_head_;
+  runtime::ActivityMark tunnel_activity_;  // the upgraded request, in flight while tunnelling
 };
 
 }  // namespace spaceport::edge

@@ -213,6 +213,7 @@ bool ClientConnection::ProcessResponseHead() {
     out_.Append(up->in.view());
     up->in.Clear();
     px_->sent_to_client = true;
+    tunnel_activity_ = std::move(req_.activity);  // a WebSocket keeps its app awake until it closes
     EndRequest(101);
     state_ = State::kTunnel;
     return true;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "edge/activation_filter.h"
 #include "edge/client_connection.h"
 #include "edge/filters.h"
 #include "edge/loop_context.h"
@@ -62,6 +63,7 @@ struct EdgeServer::Impl {
   EdgeOptions options;
   const Clock* clock = nullptr;
   EdgeMetrics metrics;
+  std::unique_ptr<runtime::ThreadScheduler> wake_timers;  // outlives the filters (declared first)
   std::vector<std::unique_ptr<Filter>> filters;
   std::unique_ptr<WorkerPool> workers;
   std::vector<std::unique_ptr<LoopThread>> loops;
@@ -84,8 +86,17 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
   impl->filters.push_back(std::make_unique<RouteFilter>(routes, impl->options.apps_domain));
   impl->filters.push_back(std::make_unique<SanitizeFilter>());
   impl->workers = std::make_unique<WorkerPool>(impl->options.max_local_handler_threads);
+  // DESIGN.md's order: route, authenticate/authorize, then activate.
   if (access.table != nullptr) {
     impl->filters.push_back(std::make_unique<AccessFilter>(access, impl->workers.get()));
+  }
+  impl->filters.push_back(std::make_unique<AppStateFilter>());
+  if (impl->options.waker != nullptr) {
+    impl->wake_timers = std::make_unique<runtime::ThreadScheduler>(clock);
+    ActivationOptions activation;
+    activation.wake_page_after = impl->options.wake_page_after;
+    impl->filters.push_back(std::make_unique<ActivationFilter>(impl->options.waker, routes, impl->wake_timers.get(),
+                                                               clock, activation));
   }
   int threads = std::max(1, impl->options.threads);
   int port = impl->options.listen_port;

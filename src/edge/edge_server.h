@@ -21,6 +21,7 @@
 #include "core/status.h"
 #include "http/handler.h"
 #include "runtime/routes.h"
+#include "runtime/waker.h"
 
 namespace spaceport::edge {
 
@@ -44,6 +45,10 @@ struct EdgeOptions {
   Millis upstream_read_timeout{600000};
   Millis client_stall_timeout{60000};
   int max_local_handler_threads = 64;
+  // Sleep: wakes apps that sleep (activation_filter.h); borrowed, must outlive
+  // the server. Null: no activation filter (apps are never asleep).
+  runtime::Waker* waker = nullptr;
+  Millis wake_page_after{1000};
 };
 
 class EdgeServer {

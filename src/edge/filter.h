@@ -46,6 +46,12 @@ struct RequestContext {
   std::shared_ptr<const runtime::AppRoute> route;  // set for app requests
   bool tls = false;                                // X-Forwarded-Proto
   FilterCallbacks* callbacks = nullptr;
+  // Marks the request in flight on its Space (activation_filter.h); ends
+  // when the context is reset or destroyed.
+  runtime::ActivityMark activity;
+  // State a filter keeps while the request is paused; released with the
+  // context (a filter may attach a deleter that detaches its callbacks).
+  std::shared_ptr<void> pending;
 };
 
 class Filter {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "edge/activation_filter.h"
 
 namespace spaceport::edge {
 namespace {
@@ -78,13 +79,26 @@ FilterStatus PathGuardFilter::OnRequestHeaders(RequestContext& ctx) {
 }
 
 FilterStatus RouteFilter::Serve(RequestContext& ctx, std::shared_ptr<const runtime::AppRoute> route) {
+  // Whether the app serves is answered after the access check (AppStateFilter),
+  // so a private Space's stage is never shown to a stranger.
   ctx.kind = route->static_root.empty() ? RouteKind::kAppProxy : RouteKind::kAppStatic;
-  if (!route->serving()) {
+  ctx.route = std::move(route);
+  return FilterStatus::kContinue;
+}
+
+FilterStatus AppStateFilter::OnRequestHeaders(RequestContext& ctx) {
+  if (!ctx.route) return FilterStatus::kContinue;
+  const runtime::AppRoute& route = *ctx.route;
+  if (ctx.request.path == kAppStatusPath) {  // polled by the waking page; never wakes the app
     ctx.kind = RouteKind::kEdge;
-    ctx.callbacks->SendLocalReply(NotServingResponse(ctx.request, *route));
+    ctx.callbacks->SendLocalReply(AppStatusResponse(route));
     return FilterStatus::kStop;
   }
-  ctx.route = std::move(route);
+  if (!route.serving() && !route.wakeable) {
+    ctx.kind = RouteKind::kEdge;
+    ctx.callbacks->SendLocalReply(NotServingResponse(ctx.request, route));
+    return FilterStatus::kStop;
+  }
   return FilterStatus::kContinue;
 }
 

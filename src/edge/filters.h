@@ -4,7 +4,8 @@
 // backslashes) with 400 before anything else looks at it. RouteFilter maps
 // the Host or the /spaces/{owner}/{name}/app/ prefix to an AppRoute (404 for
 // unknown apps, 503 while not serving, 301 to add the trailing slash) and
-// leaves everything else to the hub. SanitizeFilter strips client-sent
+// leaves everything else to the hub. A route asleep but wakeable passes on
+// to the activation filter; /.spaceport/status on an app answers its stage. SanitizeFilter strips client-sent
 // X-Spaceport-* identity headers and sets X-Forwarded-*.
 // Thread safety: stateless apart from the shared RouteTable (itself safe).
 #pragma once
@@ -35,6 +36,13 @@ class RouteFilter : public Filter {
 
   const runtime::RouteTable* routes_;
   std::string apps_suffix_;
+};
+
+// After access checks: answers /.spaceport/status on app hosts and 503s apps
+// that neither serve nor can be woken.
+class AppStateFilter : public Filter {
+ public:
+  FilterStatus OnRequestHeaders(RequestContext& ctx) override;
 };
 
 class SanitizeFilter : public Filter {

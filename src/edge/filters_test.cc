@@ -109,9 +109,11 @@ TEST_F(RouteFilterTest, PathBasedRoutingStripsPrefix) {
   EXPECT_EQ(cb_.reply->headers.Get("Location").value(), "/spaces/alice/app/app/");
 }
 
-TEST_F(RouteFilterTest, NotServingIs503WithStage) {
+TEST_F(RouteFilterTest, NotServingIs503WithStageAfterRouting) {
   auto ctx = Make("/spaces/bob/down/app/", "hub.example", &cb_);
-  EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kStop);
+  EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kContinue) << "routing alone tells nothing";
+  EXPECT_FALSE(cb_.reply);
+  EXPECT_EQ(AppStateFilter().OnRequestHeaders(ctx), FilterStatus::kStop);
   EXPECT_EQ(cb_.reply->status, 503);
   EXPECT_EQ(cb_.reply->headers.Get("Retry-After").value(), "5");
   EXPECT_NE(cb_.reply->body.find("SLEEPING"), std::string::npos);

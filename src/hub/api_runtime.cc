@@ -63,6 +63,7 @@ Status HandleSleepTime(HubCore& hub, Call& call) {
   if (!seconds || *seconds < -1) return Status::InvalidArgument("'seconds' must be -1 (never) or more");
   owned.space.sleep_time_seconds = *seconds;
   RETURN_IF_ERROR(hub.deps().store->UpdateSpace(owned.space));
+  hub.deps().control->OnSleepTimeChanged(owned.space.full_id(), *seconds);
   return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
 }
 
@@ -80,6 +81,7 @@ Status HandleHardwareRequest(HubCore& hub, Call& call) {
   owned.space.hardware = *flavor;
   if (sleep) owned.space.sleep_time_seconds = *sleep;
   RETURN_IF_ERROR(hub.deps().store->UpdateSpace(owned.space));
+  if (sleep) hub.deps().control->OnSleepTimeChanged(owned.space.full_id(), *sleep);
   if (!owned.space.sha.empty()) {
     RETURN_IF_ERROR(hub.deps().control->Restart(owned.space.full_id(), false));
   }

@@ -49,6 +49,25 @@ TEST_F(SpaceFeaturesTest, RequestingHardwareStoresItAndRestarts) {
   EXPECT_EQ(store_->GetSpace("alice", "demo")->sleep_time_seconds, 3600);
 }
 
+TEST_F(SpaceFeaturesTest, SleepTimeReachesTheControlPlaneAndTheRuntimeShowsTheRung) {
+  CreateWithCommit("demo");
+  Reply r = Do("POST", "/api/spaces/alice/demo/sleeptime", alice_write_, R"({"seconds":600})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["gcTimeout"], 600);
+  EXPECT_EQ(control_.sleep_times, std::vector<std::string>{"alice/demo=600"});
+  EXPECT_EQ(Do("POST", "/api/spaces/alice/demo/sleeptime", alice_write_, R"({"seconds":-2})").status, 400);
+  EXPECT_EQ(control_.sleep_times.size(), 1u);
+
+  control_.info_stage = "RUNNING";
+  control_.info_rung = "frozen";
+  r = Do("GET", "/api/spaces/alice/demo/runtime");
+  EXPECT_EQ(r.json()["rung"], "frozen");
+  EXPECT_TRUE(r.json()["lastWakeMs"].is_null());
+  control_.info_last_wake_ms = 4;
+  r = Do("GET", "/api/spaces/alice/demo/runtime");
+  EXPECT_EQ(r.json()["lastWakeMs"], 4);
+}
+
 TEST_F(SpaceFeaturesTest, HardwareRequestsAreChecked) {
   ASSERT_EQ(Create("empty", alice_write_).status, 200);
   EXPECT_EQ(Do("POST", "/api/spaces/alice/empty/hardware", alice_write_, R"({"flavor":"a100-large"})").status, 400);

@@ -50,14 +50,21 @@ class FakeControl : public runtime::SpaceControl {
       i.hardware = "cpu-basic";
       i.replicas = 1;
       i.gc_timeout_seconds = info_gc_timeout;
+      i.rung = info_rung;
+      i.last_wake_ms = info_last_wake_ms;
       return i;
     }
     return Status::NotFound("unknown to the control plane");
   }
 
-  std::vector<std::string> created, pushes, restarts, pauses, removed, renames;
-  std::string info_stage, info_error;
+  void OnSleepTimeChanged(const std::string& id, int64_t seconds) override {
+    sleep_times.push_back(id + "=" + std::to_string(seconds));
+  }
+
+  std::vector<std::string> created, pushes, restarts, pauses, removed, renames, sleep_times;
+  std::string info_stage, info_error, info_rung;
   int64_t info_gc_timeout = 0;
+  int64_t info_last_wake_ms = -1;
 };
 
 // Tail returns `tail`; each Wait hands out the next batch of `later` (or

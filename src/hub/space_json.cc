@@ -15,7 +15,11 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
   int replicas = 0;
   int64_t gc_timeout = space.sleep_time_seconds;
   std::string sha = space.sha;
+  std::string rung;
+  int64_t last_wake_ms = -1;
   if (info.ok()) {
+    rung = info->rung;
+    last_wake_ms = info->last_wake_ms;
     if (!info->stage.empty()) stage = info->stage;
     error = info->error_message;
     current_hw = info->hardware;
@@ -34,6 +38,9 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
       {"sha", sha.empty() ? Json(nullptr) : Json(sha)},
   };
   if (!error.empty()) j["errorMessage"] = error;
+  // Spaceport additions (docs/api.md): the sleep ladder's rung and the last wake's latency.
+  j["rung"] = rung.empty() ? Json(nullptr) : Json(rung);
+  j["lastWakeMs"] = last_wake_ms >= 0 ? Json(last_wake_ms) : Json(nullptr);
   return j;
 }
 

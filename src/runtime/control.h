@@ -24,6 +24,8 @@ struct RuntimeInfo {
   int64_t gc_timeout_seconds = 0;
   int replicas = 0;             // 1 while an instance is up
   std::string sha;              // commit being served
+  std::string rung;             // running | frozen | stopped | checkpointed (activity.h)
+  int64_t last_wake_ms = -1;    // latency of the last wake; -1: never woken
 };
 
 class SpaceControl {
@@ -44,6 +46,8 @@ class SpaceControl {
   // renamed.sha when there is one (a paused Space stays paused).
   virtual Status Rename(const std::string& old_id, const store::Space& renamed) = 0;
   virtual Result<RuntimeInfo> Info(const std::string& space_id) = 0;
+  // The hub stored a new sleep time (HF sleeptime/gcTimeout) for the Space.
+  virtual void OnSleepTimeChanged(const std::string& /*space_id*/, int64_t /*seconds*/) {}
 };
 
 }  // namespace spaceport::runtime

@@ -18,4 +18,8 @@ std::string ExitStatus::Describe() const {
 Status RuntimeDriver::Freeze(InstanceId) { return Status::FailedPrecondition("this runtime driver cannot freeze apps"); }
 Status RuntimeDriver::Thaw(InstanceId) { return Status::FailedPrecondition("this runtime driver cannot freeze apps"); }
 
+Result<int64_t> RuntimeDriver::MemoryBytes(InstanceId) {
+  return Status::FailedPrecondition("this runtime driver cannot measure memory");
+}
+
 }  // namespace spaceport::runtime

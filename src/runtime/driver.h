@@ -89,6 +89,9 @@ class RuntimeDriver {
   // once it runs again. NotFound for unknown or exited instances.
   virtual Status Freeze(InstanceId id);
   virtual Status Thaw(InstanceId id);
+  // Memory the instance uses now (its cgroup's usage, page cache included).
+  // FailedPrecondition where the driver cannot measure it; NotFound when unknown.
+  virtual Result<int64_t> MemoryBytes(InstanceId id);
 };
 
 }  // namespace spaceport::runtime

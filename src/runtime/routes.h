@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/activity.h"
+
 namespace spaceport::runtime {
 
 struct AppRoute {
@@ -31,6 +33,13 @@ struct AppRoute {
   int upstream_port = 0;      // > 0: proxy to upstream_host:upstream_port
   std::string static_root;    // non-empty: serve files from this directory (sdk: static)
   uint64_t generation = 0;    // bumps on every switch; pooled connections of older ones are dropped
+  // Sleep: the activity record the edge marks requests in (null for Spaces
+  // that never sleep, e.g. static ones), whether a request may wake the app
+  // although the route does not serve now (stopped by the sleep ladder), and
+  // how long a request may be held while the app wakes (startup timeout).
+  std::shared_ptr<SpaceActivity> activity;
+  bool wakeable = false;
+  int64_t wake_timeout_ms = 0;
 
   bool serving() const { return upstream_port > 0 || !static_root.empty(); }
 };

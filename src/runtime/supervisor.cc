@@ -60,6 +60,10 @@ Supervisor::Supervisor(store::Store* store, build::Builder* builder, RuntimeDriv
   }
   int workers = std::max(1, options_.max_concurrent_builds);
   for (int i = 0; i < workers; ++i) build_workers_.emplace_back([this] { BuildWorker(); });
+  if (options_.memory_budget_bytes > 0) {
+    std::lock_guard lock(mu_);
+    ScheduleMemoryCheckLocked(options_.memory_check_interval);
+  }
 }
 
 Supervisor::~Supervisor() {
@@ -150,7 +154,8 @@ std::string Supervisor::IdleStageLocked(const SpaceState& st) const {
   if (ServingLocked(st)) {
     return st.builds_in_flight > 0 || st.starting != nullptr ? kStageRunningBuilding : kStageRunning;
   }
-  return st.builds_in_flight > 0 ? kStageBuilding : kStageAppStarting;
+  if (st.builds_in_flight > 0) return kStageBuilding;
+  return st.rung == Rung::kStopped && st.starting == nullptr ? kStageSleeping : kStageAppStarting;
 }
 
 void Supervisor::SetStageLocked(SpaceState& st, const std::string& stage, const std::string& error) {
@@ -174,6 +179,11 @@ void Supervisor::PublishRouteLocked(const SpaceState& st) {
   route.error_message = st.error;
   route.is_private = st.space.is_private;
   route.generation = st.generation;
+  if (st.live != nullptr && !st.live->spec.is_static) {
+    route.activity = st.activity;
+    route.wakeable = (st.rung == Rung::kStopped || st.rung == Rung::kStopping) && !st.paused;
+    route.wake_timeout_ms = st.live->spec.startup_timeout.count();
+  }
   if (ServingLocked(st)) {
     if (st.live->spec.is_static) {
       route.static_root = st.live->spec.static_root;
@@ -322,6 +332,10 @@ Result<RuntimeInfo> Supervisor::Info(const std::string& space_id) {
   info.gc_timeout_seconds = st->space.sleep_time_seconds;
   info.replicas = ServingLocked(*st) && !st->live->spec.is_static ? 1 : 0;
   info.sha = st->live != nullptr ? st->live->sha : "";
+  if (st->live != nullptr && !st->live->spec.is_static) {
+    info.rung = ServingLocked(*st) || st->rung != Rung::kRunning ? std::string(RungName(st->rung)) : "stopped";
+  }
+  info.last_wake_ms = st->last_wake_ms;
   return info;
 }
 
@@ -335,6 +349,9 @@ std::vector<std::shared_ptr<Supervisor::Deployment>> Supervisor::TakeInstancesLo
   std::vector<std::shared_ptr<Deployment>> out;
   if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
   st.retry_task = 0;
+  CancelTaskLocked(st.sleep_task);
+  FinishWakesLocked(st, Status::Unavailable("Space " + st.space.full_id() + " was stopped"));
+  SetRungLocked(st, Rung::kRunning);
   for (const auto& d : {st.live, st.starting}) {
     if (d == nullptr || d->instance == 0 || d->exited || d->stopping) continue;
     d->stopping = true;

@@ -21,6 +21,14 @@
 //     RUNTIME_ERROR. Becoming healthy resets the count.
 //   - Pause stops the app and keeps its route (not serving, stage PAUSED); a
 //     paused Space stays paused across Recover until Restart or a push.
+//   - Sleep ladder (supervisor_sleep.cc, rules in sleep_policy.h): an idle
+//     instance is frozen after freeze_after (when the driver can freeze and
+//     the card does not opt out), stopped after the Space's sleep time (stage
+//     SLEEPING), or stopped earlier, least recently used first, while the
+//     instances' memory exceeds memory_budget_bytes. Idleness is read from
+//     the SpaceActivity the edge updates (activity.h explains why no request
+//     is lost). Wake (runtime/waker.h) thaws or cold-starts; concurrent wakes
+//     share one. A failed freeze or thaw falls back to stop + cold start.
 //
 // Ownership: every pointer passed in must outlive the Supervisor. Call
 // Shutdown (the destructor does too) before destroying the driver.
@@ -49,6 +57,8 @@
 #include "runtime/log_store.h"
 #include "runtime/routes.h"
 #include "runtime/scheduler.h"
+#include "runtime/sleep_policy.h"
+#include "runtime/waker.h"
 #include "runtime/thread_set.h"
 #include "store/store.h"
 
@@ -71,9 +81,15 @@ struct SupervisorOptions {
   // Extra platform env for an app (e.g. OAUTH_* for hf_oauth cards), from the
   // Space and its card JSON; overrides the Space's own variables.
   std::function<std::map<std::string, std::string>(const store::Space&, const std::string& card_json)> platform_env;
+  // Sleep ladder. freeze_after: default idle time before a freeze (the card's
+  // spaceport.sleep.freeze_after overrides it). memory_budget_bytes: 0 = none;
+  // checked every memory_check_interval and after every start.
+  Millis freeze_after{60000};
+  int64_t memory_budget_bytes = 0;
+  Millis memory_check_interval{10000};
 };
 
-class Supervisor : public SpaceControl {
+class Supervisor : public SpaceControl, public Waker {
  public:
   // `scheduler` may be null: the Supervisor then runs its own ThreadScheduler
   // on `clock`. Tests pass a ManualScheduler with a FakeClock.
@@ -97,6 +113,10 @@ class Supervisor : public SpaceControl {
   Status Remove(const std::string& space_id) override;
   Status Rename(const std::string& old_id, const store::Space& renamed) override;
   Result<RuntimeInfo> Info(const std::string& space_id) override;
+  void OnSleepTimeChanged(const std::string& space_id, int64_t seconds) override;
+  // Waker: `done` may run with the supervisor's lock held (never call back
+  // into the Supervisor from it).
+  void Wake(const std::string& space_id, std::function<void(WakeResult)> done) override;
 
  private:
   struct Deployment;  // supervisor_state.h
@@ -144,6 +164,23 @@ class Supervisor : public SpaceControl {
   // (outside the lock) and its builds dir ("" when the Space was unknown).
   std::vector<std::shared_ptr<Deployment>> ForgetLocked(const std::string& space_id, const std::string& why,
                                                         std::string* builds_dir, bool* was_paused);
+  // Sleep ladder and wakes (supervisor_sleep.cc).
+  SleepSettings SleepSettingsLocked(const SpaceState& st) const;
+  bool SleepEligibleLocked(const SpaceState& st) const;
+  void ArmSleepLocked(SpaceState& st, Millis delay);
+  void ReviewSleepLocked(SpaceState& st);
+  void SleepTick(const std::string& space_id);
+  void FinishFreezeLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d, const Status& s);
+  void SleepStopLocked(SpaceState& st, const std::string& why);
+  void FinishSleepStopLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d);
+  void StartWakeLocked(SpaceState& st);
+  void FinishThawLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d, const Status& s);
+  void OnServingLocked(SpaceState& st);
+  void FinishWakesLocked(SpaceState& st, const Status& status);
+  void SetRungLocked(SpaceState& st, Rung rung);
+  void CancelTaskLocked(TaskId& id);
+  void MemoryTick();
+  void ScheduleMemoryCheckLocked(Millis delay);
   std::string ErrorWithLogLocked(const std::string& space_id, const std::string& reason);
   void RunLogNote(const std::string& space_id, const std::string& note);
   std::string BuildsDir(const store::Space& space) const;
@@ -167,6 +204,7 @@ class Supervisor : public SpaceControl {
   std::set<TaskId> tasks_;  // scheduled by us and not yet run; cancelled at Shutdown
   std::vector<std::shared_ptr<Deployment>> draining_;  // replaced, to be stopped after drain_delay
   uint64_t next_serial_ = 1;
+  TaskId memory_task_ = 0;
   std::vector<std::thread> build_workers_;
   ThreadSet helpers_;
 };

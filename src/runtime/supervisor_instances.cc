@@ -92,7 +92,8 @@ void Supervisor::HealthCheck(std::string space_id, std::shared_ptr<Deployment> d
       SpaceState* st = FindLocked(space_id);
       if (shutting_down_ || st == nullptr || st->starting != d || d->exited || d->stopping) return;
       if (clock_->Now() >= deadline) {
-        StartFailedLocked(*st, d, "app did not answer its health check within " + Seconds(d->spec.startup_timeout));
+        StartFailedLocked(*st, d, "app did not answer its health check within " + Seconds(d->spec.startup_timeout) +
+                                         " (startup_duration_timeout)");
         return;
       }
     }
@@ -124,7 +125,7 @@ void Supervisor::SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>&
   st.generation++;
   if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
   st.retry_task = 0;
-  SetStageLocked(st, IdleStageLocked(st), "");
+  OnServingLocked(st);  // publishes the new route, then answers waiting wakes
   if (old == nullptr || old == d) return;
   if (old->instance != 0 && !old->exited && !old->stopping) {
     old->stopping = true;
@@ -173,11 +174,14 @@ void Supervisor::StartFailedLocked(SpaceState& st, const std::shared_ptr<Deploym
   if (old != nullptr && old != d && (old->instance == 0 || old->exited)) RemoveBuildDirLaterLocked(st, old);
   if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
   st.retry_task = 0;
+  SetRungLocked(st, Rung::kRunning);  // not wakeable: requests get the RUNTIME_ERROR
   SetStageLocked(st, kStageRuntimeError, ErrorWithLogLocked(id, reason));
+  FinishWakesLocked(st, Status::Unavailable("Space " + id + " failed to start: " + reason));
 }
 
 void Supervisor::CrashedLocked(SpaceState& st, const std::shared_ptr<Deployment>& d, const ExitStatus& status) {
   st.generation++;
+  CancelTaskLocked(st.sleep_task);  // nothing to put to sleep until it serves again
   if (st.starting != nullptr) {
     // A newer version is on its way and takes over (or ends in RUNTIME_ERROR).
     SetStageLocked(st, IdleStageLocked(st), "");

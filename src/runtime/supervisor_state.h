@@ -3,9 +3,12 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "build/builder.h"
+#include "runtime/activity.h"
 #include "runtime/driver.h"
 #include "runtime/scheduler.h"
 #include "runtime/supervisor.h"
@@ -22,6 +25,7 @@ inline constexpr char kStageRunning[] = "RUNNING";
 inline constexpr char kStageRunningBuilding[] = "RUNNING_BUILDING";
 inline constexpr char kStageRuntimeError[] = "RUNTIME_ERROR";
 inline constexpr char kStagePaused[] = "PAUSED";
+inline constexpr char kStageSleeping[] = "SLEEPING";
 
 // One built version of a Space and (unless static) the instance running it.
 struct Supervisor::Deployment {
@@ -52,6 +56,15 @@ struct Supervisor::SpaceState {
   int failures = 0;                      // in a row without a healthy answer
   TaskId retry_task = 0;
   bool paused = false;
+  // Sleep ladder (supervisor_sleep.cc). `rung` mirrors activity->rung().
+  std::shared_ptr<SpaceActivity> activity = std::make_shared<SpaceActivity>();
+  Rung rung = Rung::kRunning;
+  TaskId sleep_task = 0;
+  bool sleep_busy = false;  // a freeze, thaw or stop of the ladder runs outside the lock
+  bool waking = false;      // a thaw or cold start for wake_waiters is underway
+  SteadyTime wake_started{};
+  int64_t last_wake_ms = -1;
+  std::vector<std::function<void(WakeResult)>> wake_waiters;
 };
 
 }  // namespace spaceport::runtime

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -162,6 +163,13 @@ std::vector<pid_t> InstanceCgroup::Pids() const {
 int64_t InstanceCgroup::PidsCurrent() const {
   auto text = ReadText(pids_ + "/pids.current");
   return text.ok() ? std::stoll(*text) : -1;
+}
+
+Result<int64_t> InstanceCgroup::MemoryUsage() const {
+  ASSIGN_OR_RETURN(std::string text, ReadText(memory_ + "/memory.usage_in_bytes"));
+  std::optional<int64_t> bytes = ParseInt(Trim(text));
+  if (!bytes) return Status::Internal("unreadable memory.usage_in_bytes: " + text);
+  return *bytes;
 }
 
 bool InstanceCgroup::OomKilled() const {

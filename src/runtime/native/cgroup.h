@@ -46,6 +46,8 @@ class InstanceCgroup {
 
   std::vector<pid_t> Pids() const;
   int64_t PidsCurrent() const;
+  // memory.usage_in_bytes of the group.
+  Result<int64_t> MemoryUsage() const;
   // True once the kernel's OOM killer killed a process of this group.
   bool OomKilled() const;
 

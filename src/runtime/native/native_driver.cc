@@ -149,6 +149,7 @@ class NativeSandboxDriver : public RuntimeDriver {
   DriverCapabilities Capabilities() const override { return {true, true, true}; }
   Status Freeze(InstanceId id) override;
   Status Thaw(InstanceId id) override;
+  Result<int64_t> MemoryBytes(InstanceId id) override;
 
  private:
   Status Prepare(const InstanceSpec& spec, Instance& inst, Launch& launch);
@@ -410,6 +411,12 @@ Status NativeSandboxDriver::Thaw(InstanceId id) {
   std::lock_guard lock(mu_);
   inst->frozen = false;
   return Status::Ok();
+}
+
+Result<int64_t> NativeSandboxDriver::MemoryBytes(InstanceId id) {
+  std::shared_ptr<Instance> inst = Find(id);
+  if (inst == nullptr) return Status::NotFound("no running instance " + std::to_string(id));
+  return inst->cgroup->MemoryUsage();
 }
 
 }  // namespace
