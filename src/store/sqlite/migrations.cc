@@ -75,6 +75,38 @@ ALTER TABLE spaces ADD COLUMN duplicated_from INTEGER REFERENCES spaces(id) ON D
 CREATE INDEX spaces_by_duplicated_from ON spaces(duplicated_from);
 )sql";
 
+// Accounts: passwords, sessions (by id hash), organizations and their
+// members, and a Space's visibility (is_private stays, equal to
+// visibility = 'private', so listings keep one cheap filter).
+constexpr char kSchemaV5Accounts[] = R"sql(
+ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE TABLE organizations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE org_members (
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+  PRIMARY KEY (org_id, user_id)
+);
+CREATE INDEX org_members_by_user ON org_members(user_id);
+ALTER TABLE spaces ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public'
+  CHECK (visibility IN ('public', 'protected', 'private'));
+UPDATE spaces SET visibility = 'private' WHERE is_private = 1;
+)sql";
+
 // Returns whether the step ran (another process may have applied it first).
 Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
@@ -105,6 +137,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {1, "users, tokens, spaces, builds, env", kSchemaV1},
       {2, "likes", kSchemaV2Likes},
       {3, "spaces.duplicated_from", kSchemaV3DuplicatedFrom},
+      {5, "accounts: passwords, sessions, organizations, visibility", kSchemaV5Accounts},
   };
   return kMigrations;
 }

@@ -65,6 +65,11 @@ Result<User> SqliteStore::CreateUser(const std::string& name, bool is_admin, int
                                    "': use 1-39 letters, digits, '.', '_' or '-', starting with a letter or digit");
   }
   return InTxn(TxnKind::kWrite, [&]() -> Result<User> {
+    // Users and organizations share one namespace (/{name}).
+    ASSIGN_OR_RETURN(auto org, db_->Prepare("SELECT 1 FROM organizations WHERE name = ?"));
+    org->Bind(1, name);
+    ASSIGN_OR_RETURN(bool org_exists, org->Step());
+    if (org_exists) return Status::AlreadyExists("the name '" + name + "' belongs to an organization");
     ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO users (name, is_admin, created_at) VALUES (?, ?, ?)"));
     Status s = st->Bind(1, name).Bind(2, int64_t{is_admin ? 1 : 0}).Bind(3, now).Run();
     if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("user '" + name + "' already exists");
