@@ -41,6 +41,7 @@ struct Token {
   TokenScope scope = TokenScope::kWrite;
   int64_t created_at = 0;
   int64_t last_used_at = 0;  // 0: never
+  std::string token_hash;    // as stored (sha256 hex), for a constant-time re-check
 };
 
 // public: anyone sees the page, the app and the source. protected: the page

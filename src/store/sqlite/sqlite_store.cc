@@ -11,8 +11,8 @@ namespace spaceport::store::sqlite {
 namespace {
 
 constexpr char kUserColumns[] = "u.id, u.name, u.is_admin, u.created_at";
-constexpr char kTokenColumns[] = "t.id, t.user_id, t.name, t.scope, t.created_at, t.last_used_at";
-constexpr int kTokenColumnCount = 6;
+constexpr char kTokenColumns[] = "t.id, t.user_id, t.name, t.scope, t.created_at, t.last_used_at, t.token_hash";
+constexpr int kTokenColumnCount = 7;
 
 User ReadUser(const Stmt& st, int first) {
   User u;
@@ -31,6 +31,7 @@ Token ReadToken(const Stmt& st) {
   t.scope = st.Text(3) == "read" ? TokenScope::kRead : TokenScope::kWrite;
   t.created_at = st.Int(4);
   t.last_used_at = st.Int(5);
+  t.token_hash = st.Text(6);
   return t;
 }
 
@@ -116,7 +117,7 @@ Result<Token> SqliteStore::CreateToken(int64_t user_id, const std::string& name,
     if (s.code() == StatusCode::kNotFound) return Status::NotFound("user " + std::to_string(user_id) + " not found");
     if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("a token with that hash already exists");
     RETURN_IF_ERROR(s);
-    return Token{db_->LastInsertId(), user_id, name, scope, now, 0};
+    return Token{db_->LastInsertId(), user_id, name, scope, now, 0, token_hash};
   });
 }
 
