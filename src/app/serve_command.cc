@@ -140,7 +140,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     return 1;
   }
   runtime::RouteTable routes;
-  access::Authenticator auth(store->get(), &clock);
+  access::SessionManager sessions(store->get(), &clock);
+  access::SignInThrottle sign_in_throttle(&clock);
+  access::Authenticator auth(store->get(), &clock, &sessions);
 
   LateHandler late_hub;
   edge::EdgeOptions edge_options;
@@ -169,7 +171,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
-                .auth = &auth, .clock = &clock},
+                .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });

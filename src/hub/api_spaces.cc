@@ -76,12 +76,11 @@ Result<store::Space> ParseNewSpace(const Json& body, const RepoRef& ref) {
   space.sdk = *sdk;
   ASSIGN_OR_RETURN(std::optional<bool> is_private, OptBool(body, "private"));
   ASSIGN_OR_RETURN(std::optional<std::string> visibility, OptString(body, "visibility"));
-  space.is_private = is_private.value_or(false);
+  space.SetVisibility(is_private.value_or(false) ? store::Visibility::kPrivate : store::Visibility::kPublic);
   if (visibility) {
-    if (*visibility != "public" && *visibility != "private" && *visibility != "protected") {
-      return Status::InvalidArgument("'visibility' must be public, private or protected");
-    }
-    space.is_private = *visibility != "public";
+    std::optional<store::Visibility> v = store::ParseVisibility(*visibility);
+    if (!v) return Status::InvalidArgument("'visibility' must be public, private or protected");
+    space.SetVisibility(*v);
   }
   ASSIGN_OR_RETURN(std::optional<std::string> hardware, OptString(body, "hardware"));
   if (hardware && runtime::FindHardware(*hardware) == nullptr) {
@@ -162,8 +161,35 @@ Status CommitInitialFiles(HubCore& hub, const store::Space& space, const std::st
   return Status::Ok();
 }
 
+// The canonical owner name for a new Space: the caller, or an organization
+// where the caller has the write or admin role.
+Result<std::string> OwnerForNewSpace(HubCore& hub, const access::Principal& who, const std::string& owner) {
+  if (EqualsIgnoreCase(owner, who.user.name)) return who.user.name;
+  const Status denied = Status::PermissionDenied(
+      "you can create Spaces under your own name (" + who.user.name +
+      ") or an organization where you have the write role");
+  Result<store::Organization> org = hub.deps().store->GetOrganizationByName(owner);
+  if (org.status().code() == StatusCode::kNotFound) return denied;
+  RETURN_IF_ERROR(org.status());
+  Result<store::OrgRole> role = hub.deps().store->GetOrgRole(org->name, who.user.id);
+  if (role.status().code() == StatusCode::kNotFound || (role.ok() && *role < store::OrgRole::kWrite)) return denied;
+  RETURN_IF_ERROR(role.status());
+  return org->name;
+}
+
 Status HandleWhoami(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(std::vector<store::Membership> memberships, hub.deps().store->ListMemberships(who.user.id));
+  Json orgs = Json::array();
+  for (const store::Membership& m : memberships) {
+    orgs.push_back({{"type", "org"}, {"id", std::to_string(m.org.id)}, {"name", m.org.name},
+                    {"fullname", m.org.name}, {"isEnterprise", false},
+                    {"roleInOrg", std::string(store::OrgRoleName(m.role))}});
+  }
+  Json auth = {{"type", "access_token"},
+               {"accessToken", {{"displayName", who.token_name.empty() ? "token" : who.token_name},
+                                {"role", who.can_write() ? "write" : "read"}}}};
+  if (who.via_session) auth = {{"type", "session"}};
   Json j = {
       {"type", "user"},
       {"id", std::to_string(who.user.id)},
@@ -171,10 +197,8 @@ Status HandleWhoami(HubCore& hub, Call& call) {
       {"fullname", who.user.name},
       {"isPro", false},
       {"canPay", false},
-      {"orgs", Json::array()},
-      {"auth",
-       {{"type", "access_token"},
-        {"accessToken", {{"displayName", "token"}, {"role", who.can_write() ? "write" : "read"}}}}},
+      {"orgs", orgs},
+      {"auth", auth},
   };
   return call.SendJson(200, j);
 }
@@ -183,10 +207,7 @@ Status HandleCreate(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
   ASSIGN_OR_RETURN(RepoRef ref, ParseRepoRef(body, who));
-  if (!EqualsIgnoreCase(ref.owner, who.user.name)) {
-    return Status::PermissionDenied("you can only create Spaces under your own name (" + who.user.name + ")");
-  }
-  ref.owner = who.user.name;  // canonical spelling
+  ASSIGN_OR_RETURN(ref.owner, OwnerForNewSpace(hub, who, ref.owner));
   if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
   ASSIGN_OR_RETURN(store::Space wanted, ParseNewSpace(body, ref));
   std::vector<store::EnvVar> env;
@@ -213,9 +234,10 @@ Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, 
   if (!store::IsValidSpaceName(ref.name) || !repo::IsValidRepoName(ref.name)) {
     return Status::InvalidArgument("invalid Space name '" + ref.name + "'");
   }
-  Json settings = {{"sdk", from.sdk}, {"private", from.is_private}, {"hardware", from.hardware},
-                   {"sleepTimeSeconds", from.sleep_time_seconds}};
-  for (const char* key : {"private", "hardware", "sleepTimeSeconds"}) {
+  Json settings = {{"sdk", from.sdk}, {"visibility", store::VisibilityName(from.effective_visibility())},
+                   {"hardware", from.hardware}, {"sleepTimeSeconds", from.sleep_time_seconds}};
+  if (body.contains("private") && !body["private"].is_null()) settings.erase("visibility");
+  for (const char* key : {"private", "visibility", "hardware", "sleepTimeSeconds"}) {
     if (body.contains(key) && !body[key].is_null()) settings[key] = body[key];
   }
   ASSIGN_OR_RETURN(store::Space space, ParseNewSpace(settings, ref));
@@ -270,7 +292,7 @@ Status HandleDuplicate(HubCore& hub, Call& call) {
 }
 
 Status HandleForks(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::Space from, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space from, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
   store::SpaceQuery q;
   q.duplicated_from = from.id;
@@ -289,7 +311,7 @@ Status HandleDelete(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
   ASSIGN_OR_RETURN(RepoRef ref, ParseRepoRef(body, who));
-  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, ref.owner, ref.name, true));
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, ref.owner, ref.name, true, access::AccessLevel::kAdmin));
   const HubDeps& d = hub.deps();
   std::string id = owned.space.full_id();
   Status st = d.control->Remove(id);
@@ -336,7 +358,16 @@ Status HandleList(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(std::vector<store::Space> spaces, hub.deps().store->ListSpaces(q));
   bool full = call.Query("full").value_or("") == "true";
   Json list = Json::array();
-  for (const store::Space& s : spaces) list.push_back(full ? SpaceInfoJson(hub, s) : SpaceSummaryJson(hub, s));
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  for (const store::Space& s : spaces) {
+    if (!full) {
+      list.push_back(SpaceSummaryJson(hub, s));
+      continue;
+    }
+    Json info = SpaceInfoJson(hub, s);
+    if (!access::CanRead(hub.LevelOn(who, s), s)) info["siblings"] = Json::array();
+    list.push_back(std::move(info));
+  }
   http::Response r = http::Response::Json(200, DumpJson(list));
   if (static_cast<int64_t>(spaces.size()) == q.limit) {
     std::string next = hub.PublicUrl() + "/api/spaces?limit=" + std::to_string(q.limit) +
@@ -351,12 +382,17 @@ Status HandleList(HubCore& hub, Call& call) {
 }
 
 Status HandleInfo(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  bool source = access::CanRead(hub.LevelOn(who, space), space);
   const std::string& rev = call.Param("rev");
   if (!rev.empty()) {
+    if (!source) return Status::NotFound("Space " + space.full_id() + " not found");
     ASSIGN_OR_RETURN(space.sha, hub.deps().repos->Resolve(space.owner, space.name, rev));
   }
-  return call.SendJson(200, SpaceInfoJson(hub, space));
+  Json info = SpaceInfoJson(hub, space);
+  if (!source) info["siblings"] = Json::array();  // protected: the file list is source
+  return call.SendJson(200, info);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "access/sessions.h"
+#include "access/throttle.h"
 #include "access/tokens.h"
 #include "core/clock.h"
 #include "http/handler.h"
@@ -32,6 +34,8 @@ struct HubDeps {
   runtime::LogStore* logs = nullptr;
   access::Authenticator* auth = nullptr;
   const Clock* clock = nullptr;
+  access::SessionManager* sessions = nullptr;  // browser sign-in; null: the web UI has no sign-in
+  access::SignInThrottle* throttle = nullptr;  // required when sessions is set
 };
 
 struct HubOptions {
