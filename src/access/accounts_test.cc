@@ -107,6 +107,16 @@ TEST_F(SessionManagerTest, SessionsExpireAfterTheirLifetime) {
   EXPECT_FALSE(sessions.Lookup(id).value().has_value());
 }
 
+TEST_F(SessionManagerTest, SigningInSweepsExpiredRows) {
+  SessionManager sessions(store_.get(), &clock_,
+                          SessionOptions{.lifetime = Millis(1000), .sweep_every = Millis(5000)});
+  std::string old_id = sessions.Issue(alice_.id).value().id;
+  clock_.Advance(Millis(5000));
+  ASSERT_TRUE(sessions.Issue(alice_.id).ok());
+  EXPECT_EQ(store_->DeleteExpiredSessions(kStart + 5000).value(), 0);  // already swept
+  EXPECT_FALSE(store_->GetSession(HashSessionId(old_id), 0).ok());
+}
+
 TEST_F(SessionManagerTest, RotateAndRevokeEndSessions) {
   SessionManager sessions(store_.get(), &clock_);
   std::string planted = sessions.Issue(alice_.id).value().id;

@@ -31,6 +31,15 @@ Result<IssuedSession> SessionManager::Issue(int64_t user_id) {
                        now + options_.lifetime.count()};
   store::Session row{HashSessionId(issued.id), user_id, issued.csrf_token, now, issued.expires_at, now};
   RETURN_IF_ERROR(store_->CreateSession(row));
+  bool sweep = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now - last_sweep_ >= options_.sweep_every.count()) {
+      last_sweep_ = now;
+      sweep = true;
+    }
+  }
+  if (sweep) (void)store_->DeleteExpiredSessions(now);  // housekeeping: a failure only delays it
   std::lock_guard<std::mutex> lock(mu_);
   CacheLocked(SessionIdentity{std::move(user), row.id_hash, row.csrf_secret, row.expires_at, now});
   return issued;

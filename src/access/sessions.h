@@ -6,7 +6,8 @@
 // (store::Session). Each session has its own CSRF secret, which forms carry
 // and the hub compares in constant time (CsrfTokenMatches). Sessions live for
 // `lifetime` from sign-in (no sliding renewal); last_seen_at is written at
-// most every `touch_every`.
+// most every `touch_every`. Expired rows are swept from the store by Issue,
+// at most every `sweep_every`.
 //
 // SessionDirectory is the read side the edge will use: FindCached answers from
 // memory only (never the database), so a request path can ask "who is this
@@ -36,6 +37,7 @@ constexpr std::string_view kSessionCookieName = "spaceport_session";
 struct SessionOptions {
   Millis lifetime{14LL * 24 * 60 * 60 * 1000};
   Millis touch_every{5 * 60 * 1000};
+  Millis sweep_every{60 * 60 * 1000};  // expired rows are deleted on sign-in at most this often
   size_t max_cached = 100000;
 };
 
@@ -87,6 +89,7 @@ class SessionManager : public SessionDirectory {
   const SessionOptions options_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, SessionIdentity> cache_;  // by id hash
+  int64_t last_sweep_ = 0;
 };
 
 bool IsWellFormedSessionId(std::string_view id);

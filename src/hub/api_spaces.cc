@@ -220,17 +220,16 @@ Status HandleCreate(HubCore& hub, Call& call) {
   return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"name", space.full_id()}});
 }
 
-// {repository: "owner/name", private?, hardware?, sleepTimeSeconds?} on top of
-// the source's settings; the owner must be the caller.
-Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, const access::Principal& who) {
+// {repository: "owner/name", private?, visibility?, hardware?, sleepTimeSeconds?}
+// on top of the source's settings; the owner must be the caller or an
+// organization where the caller has the write role.
+Result<store::Space> ParseDuplicate(HubCore& hub, const Json& body, const store::Space& from,
+                                    const access::Principal& who) {
   ASSIGN_OR_RETURN(std::optional<std::string> repository, OptString(body, "repository"));
   size_t slash = repository ? repository->find('/') : std::string::npos;
   if (slash == std::string::npos) return Status::InvalidArgument("'repository' must be \"owner/name\"");
   RepoRef ref{repository->substr(0, slash), repository->substr(slash + 1)};
-  if (!EqualsIgnoreCase(ref.owner, who.user.name)) {
-    return Status::PermissionDenied("you can only create Spaces under your own name (" + who.user.name + ")");
-  }
-  ref.owner = who.user.name;  // canonical spelling
+  ASSIGN_OR_RETURN(ref.owner, OwnerForNewSpace(hub, who, ref.owner));
   if (!store::IsValidSpaceName(ref.name) || !repo::IsValidRepoName(ref.name)) {
     return Status::InvalidArgument("invalid Space name '" + ref.name + "'");
   }
@@ -280,7 +279,7 @@ Status HandleDuplicate(HubCore& hub, Call& call) {
   if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
   ASSIGN_OR_RETURN(store::Space from, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
-  ASSIGN_OR_RETURN(store::Space wanted, ParseDuplicate(body, from, who));
+  ASSIGN_OR_RETURN(store::Space wanted, ParseDuplicate(hub, body, from, who));
   std::vector<store::EnvVar> env;
   std::vector<std::string> missing;
   RETURN_IF_ERROR(DuplicateEnv(hub, body, from, &env, &missing));

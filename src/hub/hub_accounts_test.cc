@@ -200,6 +200,10 @@ TEST_F(HubAccountsTest, OrganizationMembersGetTheirRoles) {
   ASSERT_EQ(who["orgs"].size(), 1u);
   EXPECT_EQ(who["orgs"][0]["name"], "acme");
   EXPECT_EQ(who["orgs"][0]["roleInOrg"], "write");
+  Reply fork = Do("POST", "/api/spaces/acme/app/duplicate", bob_write_, R"({"repository":"acme/app2"})");
+  EXPECT_EQ(fork.status, 200) << fork.body;
+  EXPECT_TRUE(store_->GetSpace("acme", "app2").value().is_private);  // visibility is copied
+  EXPECT_EQ(Do("POST", "/api/spaces/acme/app/duplicate", carol_write, R"({"repository":"acme/app3"})").status, 403);
   EXPECT_EQ(Do("DELETE", "/api/repos/delete", alice_write_, R"({"type":"space","name":"acme/app"})").status, 200);
 }
 
