@@ -107,16 +107,22 @@ ALTER TABLE spaces ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public'
 UPDATE spaces SET visibility = 'private' WHERE is_private = 1;
 )sql";
 
+Result<bool> IsApplied(SqliteDb& db, int version) {
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT 1 FROM schema_version WHERE version = ?"));
+  stmt->Bind(1, int64_t{version});
+  return stmt->Step();
+}
+
 // Returns whether the step ran (another process may have applied it first).
 Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   // Re-read under the write lock: another process may have migrated meanwhile.
-  Result<int> current = SchemaVersion(db);
-  if (current.ok() && *current >= m.version) {
+  Result<bool> applied = IsApplied(db, m.version);
+  if (applied.ok() && *applied) {
     (void)db.Exec("ROLLBACK");
     return false;
   }
-  Status s = current.status();
+  Status s = applied.status();
   if (s.ok()) s = db.Exec(m.sql);
   if (s.ok()) {
     auto stmt = db.Prepare("INSERT INTO schema_version (version, description) VALUES (?, ?)");
@@ -159,8 +165,11 @@ Result<int> ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migratio
                                       " is newer than this Spaceport (" + std::to_string(latest) + ")");
   }
   int applied = 0;
+  // Every step not yet recorded runs, even below the highest applied one:
+  // steps numbered in parallel branches may land in either order.
   for (const Migration& m : migrations) {
-    if (m.version <= current) continue;
+    ASSIGN_OR_RETURN(bool done, IsApplied(db, m.version));
+    if (done) continue;
     ASSIGN_OR_RETURN(bool ran, ApplyOne(db, m));
     if (ran) ++applied;
   }
