@@ -84,6 +84,9 @@ Status HandleNewOrgPage(HubCore& hub, Call& call) {
 Status HandleNewOrg(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(Form form, ReadForm(call));
   ASSIGN_OR_RETURN(access::Principal who, CheckSessionForm(hub, call, form));
+  if (EqualsIgnoreCase(form.Get("name"), "new")) {
+    return Status::InvalidArgument("'new' is not available as an organization name");
+  }
   ASSIGN_OR_RETURN(store::Organization org, hub.deps().store->CreateOrganization(form.Get("name"), who.user.id,
                                                                                   hub.deps().clock->UnixMillis()));
   return RedirectTo(call, "/organizations/" + org.name);
