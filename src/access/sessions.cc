@@ -54,25 +54,17 @@ Result<std::optional<SessionIdentity>> SessionManager::Lookup(std::string_view s
   if (!IsWellFormedSessionId(session_id)) return std::optional<SessionIdentity>();
   std::string hash = HashSessionId(session_id);
   int64_t now = clock_->UnixMillis();
-  std::optional<SessionIdentity> found;
-  {
+  // The store is the truth (another process, e.g. `spaceport user password`,
+  // may have revoked the session); the cache follows it.
+  auto row = store_->GetSession(hash, now);
+  if (row.status().code() == StatusCode::kNotFound) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end()) {
-      if (it->second.expires_at <= now) {
-        cache_.erase(it);
-        return std::optional<SessionIdentity>();
-      }
-      found = it->second;
-    }
+    cache_.erase(hash);
+    return std::optional<SessionIdentity>();
   }
-  if (!found) {
-    auto row = store_->GetSession(hash, now);
-    if (row.status().code() == StatusCode::kNotFound) return std::optional<SessionIdentity>();
-    RETURN_IF_ERROR(row.status());
-    found = SessionIdentity{row->second, hash, row->first.csrf_secret, row->first.expires_at,
-                            row->first.last_seen_at};
-  }
+  RETURN_IF_ERROR(row.status());
+  std::optional<SessionIdentity> found = SessionIdentity{row->second, hash, row->first.csrf_secret,
+                                                         row->first.expires_at, row->first.last_seen_at};
   if (now - found->last_touched >= options_.touch_every.count()) {
     // Best effort: a failed touch must not sign the visitor out.
     (void)store_->TouchSession(hash, now, found->expires_at);

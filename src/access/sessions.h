@@ -12,7 +12,9 @@
 // SessionDirectory is the read side the edge will use: FindCached answers from
 // memory only (never the database), so a request path can ask "who is this
 // cookie?" without I/O. SessionManager keeps that memory exact for sessions it
-// issued or looked up, and drops them on revoke. See docs/access.md.
+// issued or looked up, and drops them on revoke; Lookup (the hub's path)
+// always asks the store, so a revocation by another process (an offline
+// command) is seen by the next hub lookup of that session. See docs/access.md.
 // Ownership: borrows the store and clock. Thread safety: all methods are safe
 // from any thread. Failure: store errors come back as they are; an unknown,
 // malformed or expired session id is not an error (nullopt).
@@ -73,7 +75,7 @@ class SessionManager : public SessionDirectory {
   // Sign-in: whatever session the browser had is revoked and a new id issued,
   // so an id planted before sign-in (session fixation) never gains rights.
   Result<IssuedSession> Rotate(std::string_view old_session_id, int64_t user_id);
-  // Memory first, then the store. nullopt: no valid session.
+  // From the store, refreshing the memory. nullopt: no valid session.
   Result<std::optional<SessionIdentity>> Lookup(std::string_view session_id);
   Status Revoke(std::string_view session_id);  // idempotent
   Status RevokeAll(int64_t user_id);           // every session of the user
