@@ -2,22 +2,9 @@
 
 namespace spaceport::access {
 
-std::string_view VisibilityName(Visibility v) {
-  switch (v) {
-    case Visibility::kPublic:
-      return "public";
-    case Visibility::kProtected:
-      return "protected";
-    case Visibility::kPrivate:
-      return "private";
-  }
-  return "public";
-}
-
-bool SpaceAccess::AllowsApp(int64_t user_id, bool is_admin) const {
+bool SpaceAccess::AllowsApp(int64_t user_id) const {
   // Protected Spaces hide their source, not their app.
   if (visibility != Visibility::kPrivate && !gated) return true;
-  if (is_admin) return true;
   return user_id != 0 && readers.count(user_id) > 0;
 }
 

@@ -22,18 +22,20 @@
 #include <string>
 #include <string_view>
 
+#include "store/store.h"
+
 namespace spaceport::access {
 
-enum class Visibility { kPublic, kProtected, kPrivate };
-std::string_view VisibilityName(Visibility v);  // "public" | "protected" | "private"
+using store::Visibility;
 
 struct SpaceAccess {
   Visibility visibility = Visibility::kPublic;
   std::set<int64_t> readers;  // user ids who may use the app (owner, members, granted visitors)
   bool gated = false;         // the app needs a granted access request (readers holds the granted)
 
-  // Whether a caller (0: anonymous) may use the app. Admins may use every app.
-  bool AllowsApp(int64_t user_id, bool is_admin) const;
+  // Whether a caller (0: anonymous) may use the app. Server admins get no
+  // bypass, as in the hub (docs/access.md).
+  bool AllowsApp(int64_t user_id) const;
 };
 
 class AccessTable {

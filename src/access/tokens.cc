@@ -57,9 +57,19 @@ std::string GenerateToken() { return std::string(kTokenPrefix) + RandomHex(kToke
 
 std::string HashToken(std::string_view token) { return Sha256Hex(token); }
 
+Result<std::optional<Principal>> Authenticator::FromSession(const http::Headers& headers) const {
+  if (sessions_ == nullptr) return std::optional<Principal>();
+  std::optional<std::string> id = SessionIdFromCookies(headers);
+  if (!id) return std::optional<Principal>();
+  ASSIGN_OR_RETURN(std::optional<SessionIdentity> session, sessions_->Lookup(*id));
+  if (!session) return std::optional<Principal>();
+  Principal p{std::move(session->user), store::TokenScope::kWrite, true, "", 0, std::move(session->csrf_secret)};
+  return std::optional<Principal>(std::move(p));
+}
+
 Result<std::optional<Principal>> Authenticator::Authenticate(const http::Headers& headers) const {
   std::optional<std::string_view> header = headers.Get("Authorization");
-  if (!header) return std::optional<Principal>();
+  if (!header) return FromSession(headers);
   ASSIGN_OR_RETURN(std::string token, ExtractToken(*header));
   auto used = store_->UseToken(HashToken(token), clock_->UnixMillis());
   if (!used.ok()) {
@@ -67,7 +77,11 @@ Result<std::optional<Principal>> Authenticator::Authenticate(const http::Headers
     if (used.status().code() == StatusCode::kNotFound) return InvalidToken();
     return used.status().WithContext("checking token");
   }
-  return std::optional<Principal>(Principal{std::move(used->second), used->first.scope});
+  // The lookup was by hash; re-check it in constant time so no store
+  // backend's comparison timing can matter.
+  if (!ConstantTimeEquals(used->first.token_hash, HashToken(token))) return InvalidToken();
+  Principal p{std::move(used->second), used->first.scope, false, used->first.name, used->first.id, ""};
+  return std::optional<Principal>(std::move(p));
 }
 
 }  // namespace spaceport::access

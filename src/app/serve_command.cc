@@ -175,7 +175,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   config->builder.clock = &clock;
   auto builder = build::MakeBuilder(config->builder);
   runtime::RouteTable routes;
-  access::Authenticator auth(store->get(), &clock);
+  access::SessionManager sessions(store->get(), &clock);
+  access::SignInThrottle sign_in_throttle(&clock);
+  access::Authenticator auth(store->get(), &clock, &sessions);
   auto signing_keys = access::SigningKeys::Open({.path = dir.Path("identity-keys.json")}, &clock);
   if (!signing_keys.ok()) {
     std::cerr << "error: " << signing_keys.status().message() << "\n";
@@ -236,8 +238,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
-                .auth = &auth, .clock = &clock, .signing_keys = signing_keys->get(), .app_sessions = &app_sessions,
-                .access_table = &access_table, .callers = &callers, .oidc = &oidc},
+                .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
+                .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
+                .callers = &callers, .oidc = &oidc},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });

@@ -128,7 +128,7 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
 FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<access::Caller>& caller) {
   http::Headers& headers = ctx.request.headers;
   if (std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id)) {
-    if (!rules->AllowsApp(caller ? caller->user_id : 0, caller && caller->is_admin)) {
+    if (!rules->AllowsApp(caller ? caller->user_id : 0)) {
       bool hidden = rules->visibility == access::Visibility::kPrivate;
       ctx.callbacks->SendLocalReply(hidden ? NotFoundLikeUnknown(ctx) : GatedResponse(ctx, deps_.sessions->issuer()));
       return FilterStatus::kStop;

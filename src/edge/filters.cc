@@ -155,6 +155,36 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
   return Serve(ctx, std::move(route));
 }
 
+namespace {
+
+// The hub's browser session cookie (access::kSessionCookieName). Apps never
+// get it: an app served on the hub's origin (path-based routing) would
+// otherwise receive every visitor's hub session.
+constexpr std::string_view kHubSessionCookie = "spaceport_session";
+
+// Removes the hub session pair from a Cookie header value; true when nothing
+// is left. Allocates only when the cookie is present.
+bool StripHubSessionCookie(std::string& value) {
+  if (value.find(kHubSessionCookie) == std::string::npos) return false;
+  std::string kept;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t end = value.find(';', start);
+    if (end == std::string::npos) end = value.size();
+    std::string_view pair = Trim(std::string_view(value).substr(start, end - start));
+    std::string_view name = Trim(pair.substr(0, pair.find('=')));
+    if (!pair.empty() && name != kHubSessionCookie) {
+      if (!kept.empty()) kept += "; ";
+      kept += pair;
+    }
+    start = end + 1;
+  }
+  value = std::move(kept);
+  return value.empty();
+}
+
+}  // namespace
+
 FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
   // One pass: drop X-Spaceport-* and the X-Forwarded-* this filter sets,
   // keeping the first prior X-Forwarded-For value (moved, not copied).
@@ -176,6 +206,8 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
       }
     } else if (http::NameEquals(name, "X-Forwarded-Proto") || http::NameEquals(name, "X-Forwarded-Host")) {
       drop = true;
+    } else if (ctx.kind == RouteKind::kAppProxy && http::NameEquals(name, "Cookie")) {
+      drop = StripHubSessionCookie(f.second);
     }
     if (drop) continue;
     if (kept != i) fields[kept] = std::move(f);

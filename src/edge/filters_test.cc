@@ -134,6 +134,25 @@ TEST(SanitizeFilterTest, StripsIdentityAndSetsForwarded) {
   EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-Host").value(), "a.example:81");
 }
 
+TEST(SanitizeFilterTest, AppsNeverGetTheHubSessionCookie) {
+  RecordingCallbacks cb;
+  auto ctx = Make("/spaces/o/n/app/", "hub.example", &cb);
+  ctx.kind = RouteKind::kAppProxy;
+  ctx.request.headers.Add("Cookie", "a=1; spaceport_session=ss_secret; b=2");
+  ctx.request.headers.Add("Cookie", "spaceport_session=ss_secret");
+  SanitizeFilter f;
+  EXPECT_EQ(f.OnRequestHeaders(ctx), FilterStatus::kContinue);
+  EXPECT_EQ(ctx.request.headers.Get("Cookie").value_or(""), "a=1; b=2");
+  int cookies = 0;
+  for (const auto& field : ctx.request.headers.fields()) cookies += field.first == "Cookie";
+  EXPECT_EQ(cookies, 1);
+
+  auto hub = Make("/settings/tokens", "hub.example", &cb);  // the hub itself keeps it
+  hub.request.headers.Add("Cookie", "spaceport_session=ss_secret");
+  EXPECT_EQ(f.OnRequestHeaders(hub), FilterStatus::kContinue);
+  EXPECT_EQ(hub.request.headers.Get("Cookie").value_or(""), "spaceport_session=ss_secret");
+}
+
 TEST(PathGuardFilterTest, StopsWith400) {
   RecordingCallbacks cb;
   auto ctx = Make("/x/%2e%2e/etc/passwd", "h", &cb);

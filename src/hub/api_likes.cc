@@ -9,7 +9,7 @@ namespace {
 
 Status HandleLike(HubCore& hub, Call& call, bool like) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   store::Store* store = hub.deps().store;
   if (like) {
     RETURN_IF_ERROR(store->Like(who.user.id, space.id, hub.deps().clock->UnixMillis()));
@@ -21,7 +21,7 @@ Status HandleLike(HubCore& hub, Call& call, bool like) {
 }
 
 Status HandleLikers(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(std::vector<store::User> users, hub.deps().store->ListLikers(space.id));
   Json list = Json::array();
   for (const store::User& u : users) list.push_back({{"user", u.name}, {"fullname", u.name}, {"type", "user"}});
@@ -36,7 +36,7 @@ Status HandleUserLikes(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(std::vector<store::LikedSpace> liked, hub.deps().store->ListLikedSpaces(user->id));
   Json list = Json::array();
   for (const store::LikedSpace& l : liked) {
-    if (l.space.is_private && !HubCore::IsOwner(who, l.space)) continue;
+    if (!access::CanSee(hub.LevelOn(who, l.space), l.space)) continue;
     list.push_back({{"createdAt", FormatIsoTime(l.liked_at)},
                     {"repo", {{"name", l.space.full_id()}, {"type", "space"}}}});
   }

@@ -39,7 +39,7 @@ Status HandleHardwareList(Call& call) {
 }
 
 Status HandleRuntime(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   return call.SendJson(200, CurrentRuntimeJson(hub, space));
 }
 

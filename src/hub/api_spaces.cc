@@ -76,12 +76,11 @@ Result<store::Space> ParseNewSpace(const Json& body, const RepoRef& ref) {
   space.sdk = *sdk;
   ASSIGN_OR_RETURN(std::optional<bool> is_private, OptBool(body, "private"));
   ASSIGN_OR_RETURN(std::optional<std::string> visibility, OptString(body, "visibility"));
-  space.is_private = is_private.value_or(false);
+  space.SetVisibility(is_private.value_or(false) ? store::Visibility::kPrivate : store::Visibility::kPublic);
   if (visibility) {
-    if (*visibility != "public" && *visibility != "private" && *visibility != "protected") {
-      return Status::InvalidArgument("'visibility' must be public, private or protected");
-    }
-    space.is_private = *visibility != "public";
+    std::optional<store::Visibility> v = store::ParseVisibility(*visibility);
+    if (!v) return Status::InvalidArgument("'visibility' must be public, private or protected");
+    space.SetVisibility(*v);
   }
   ASSIGN_OR_RETURN(std::optional<std::string> hardware, OptString(body, "hardware"));
   if (hardware && runtime::FindHardware(*hardware) == nullptr) {
@@ -163,8 +162,35 @@ Status CommitInitialFiles(HubCore& hub, const store::Space& space, const std::st
   return Status::Ok();
 }
 
+// The canonical owner name for a new Space: the caller, or an organization
+// where the caller has the write or admin role.
+Result<std::string> OwnerForNewSpace(HubCore& hub, const access::Principal& who, const std::string& owner) {
+  if (EqualsIgnoreCase(owner, who.user.name)) return who.user.name;
+  const Status denied = Status::PermissionDenied(
+      "you can create Spaces under your own name (" + who.user.name +
+      ") or an organization where you have the write role");
+  Result<store::Organization> org = hub.deps().store->GetOrganizationByName(owner);
+  if (org.status().code() == StatusCode::kNotFound) return denied;
+  RETURN_IF_ERROR(org.status());
+  Result<store::OrgRole> role = hub.deps().store->GetOrgRole(org->name, who.user.id);
+  if (role.status().code() == StatusCode::kNotFound || (role.ok() && *role < store::OrgRole::kWrite)) return denied;
+  RETURN_IF_ERROR(role.status());
+  return org->name;
+}
+
 Status HandleWhoami(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(std::vector<store::Membership> memberships, hub.deps().store->ListMemberships(who.user.id));
+  Json orgs = Json::array();
+  for (const store::Membership& m : memberships) {
+    orgs.push_back({{"type", "org"}, {"id", std::to_string(m.org.id)}, {"name", m.org.name},
+                    {"fullname", m.org.name}, {"isEnterprise", false},
+                    {"roleInOrg", std::string(store::OrgRoleName(m.role))}});
+  }
+  Json auth = {{"type", "access_token"},
+               {"accessToken", {{"displayName", who.token_name.empty() ? "token" : who.token_name},
+                                {"role", who.can_write() ? "write" : "read"}}}};
+  if (who.via_session) auth = {{"type", "session"}};
   Json j = {
       {"type", "user"},
       {"id", std::to_string(who.user.id)},
@@ -172,10 +198,8 @@ Status HandleWhoami(HubCore& hub, Call& call) {
       {"fullname", who.user.name},
       {"isPro", false},
       {"canPay", false},
-      {"orgs", Json::array()},
-      {"auth",
-       {{"type", "access_token"},
-        {"accessToken", {{"displayName", "token"}, {"role", who.can_write() ? "write" : "read"}}}}},
+      {"orgs", orgs},
+      {"auth", auth},
   };
   return call.SendJson(200, j);
 }
@@ -184,10 +208,7 @@ Status HandleCreate(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
   ASSIGN_OR_RETURN(RepoRef ref, ParseRepoRef(body, who));
-  if (!EqualsIgnoreCase(ref.owner, who.user.name)) {
-    return Status::PermissionDenied("you can only create Spaces under your own name (" + who.user.name + ")");
-  }
-  ref.owner = who.user.name;  // canonical spelling
+  ASSIGN_OR_RETURN(ref.owner, OwnerForNewSpace(hub, who, ref.owner));
   if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
   ASSIGN_OR_RETURN(store::Space wanted, ParseNewSpace(body, ref));
   std::vector<store::EnvVar> env;
@@ -200,22 +221,22 @@ Status HandleCreate(HubCore& hub, Call& call) {
   return call.SendJson(200, {{"url", hub.SpaceUrl(space)}, {"id", space.full_id()}, {"name", space.full_id()}});
 }
 
-// {repository: "owner/name", private?|visibility?, hardware?, sleepTimeSeconds?}
-// on top of the source's settings; the owner must be the caller.
-Result<store::Space> ParseDuplicate(const Json& body, const store::Space& from, const access::Principal& who) {
+// {repository: "owner/name", private?, visibility?, hardware?, sleepTimeSeconds?}
+// on top of the source's settings; the owner must be the caller or an
+// organization where the caller has the write role.
+Result<store::Space> ParseDuplicate(HubCore& hub, const Json& body, const store::Space& from,
+                                    const access::Principal& who) {
   ASSIGN_OR_RETURN(std::optional<std::string> repository, OptString(body, "repository"));
   size_t slash = repository ? repository->find('/') : std::string::npos;
   if (slash == std::string::npos) return Status::InvalidArgument("'repository' must be \"owner/name\"");
   RepoRef ref{repository->substr(0, slash), repository->substr(slash + 1)};
-  if (!EqualsIgnoreCase(ref.owner, who.user.name)) {
-    return Status::PermissionDenied("you can only create Spaces under your own name (" + who.user.name + ")");
-  }
-  ref.owner = who.user.name;  // canonical spelling
+  ASSIGN_OR_RETURN(ref.owner, OwnerForNewSpace(hub, who, ref.owner));
   if (!store::IsValidSpaceName(ref.name) || !repo::IsValidRepoName(ref.name)) {
     return Status::InvalidArgument("invalid Space name '" + ref.name + "'");
   }
-  Json settings = {{"sdk", from.sdk}, {"private", from.is_private}, {"hardware", from.hardware},
-                   {"sleepTimeSeconds", from.sleep_time_seconds}};
+  Json settings = {{"sdk", from.sdk}, {"visibility", store::VisibilityName(from.effective_visibility())},
+                   {"hardware", from.hardware}, {"sleepTimeSeconds", from.sleep_time_seconds}};
+  if (body.contains("private") && !body["private"].is_null()) settings.erase("visibility");
   for (const char* key : {"private", "visibility", "hardware", "sleepTimeSeconds"}) {
     if (body.contains(key) && !body[key].is_null()) settings[key] = body[key];
   }
@@ -259,7 +280,7 @@ Status HandleDuplicate(HubCore& hub, Call& call) {
   if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
   ASSIGN_OR_RETURN(store::Space from, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
-  ASSIGN_OR_RETURN(store::Space wanted, ParseDuplicate(body, from, who));
+  ASSIGN_OR_RETURN(store::Space wanted, ParseDuplicate(hub, body, from, who));
   std::vector<store::EnvVar> env;
   std::vector<std::string> missing;
   RETURN_IF_ERROR(DuplicateEnv(hub, body, from, &env, &missing));
@@ -271,7 +292,7 @@ Status HandleDuplicate(HubCore& hub, Call& call) {
 }
 
 Status HandleForks(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::Space from, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space from, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
   store::SpaceQuery q;
   q.duplicated_from = from.id;
@@ -290,7 +311,7 @@ Status HandleDelete(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
   ASSIGN_OR_RETURN(RepoRef ref, ParseRepoRef(body, who));
-  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, ref.owner, ref.name, true));
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, ref.owner, ref.name, true, access::AccessLevel::kAdmin));
   const HubDeps& d = hub.deps();
   std::string id = owned.space.full_id();
   Status st = d.control->Remove(id);
@@ -352,12 +373,14 @@ Status HandleList(HubCore& hub, Call& call) {
   if (full && !expand.empty()) return Status::InvalidArgument("'expand' cannot be used together with 'full'");
   ASSIGN_OR_RETURN(std::vector<store::Space> spaces, hub.deps().store->ListSpaces(q));
   Json list = Json::array();
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
   for (const store::Space& s : spaces) {
-    if (!expand.empty()) {
-      list.push_back(ExpandedSpaceJson(hub, s, expand));
-    } else {
-      list.push_back(full ? SpaceInfoJson(hub, s) : SpaceSummaryJson(hub, s));
-    }
+    const bool source = access::CanRead(hub.LevelOn(who, s), s);
+    Json entry = !expand.empty() ? ExpandedSpaceJson(hub, s, expand)
+                 : full          ? SpaceInfoJson(hub, s)
+                                 : SpaceSummaryJson(hub, s);
+    if (!source && entry.contains("siblings")) entry["siblings"] = Json::array();  // protected: the file list is source
+    list.push_back(std::move(entry));
   }
   http::Response r = http::Response::Json(200, DumpJson(list));
   if (static_cast<int64_t>(spaces.size()) == q.limit) {
@@ -370,14 +393,20 @@ Status HandleList(HubCore& hub, Call& call) {
 }
 
 Status HandleInfo(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(std::vector<std::string> expand, ParseExpandFields(call.request.query));
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  const bool source = access::CanRead(hub.LevelOn(who, space), space);
   const std::string& rev = call.Param("rev");
-  bool empty_head = space.sha.empty() && (rev == "HEAD" || rev == "main");  // nothing pushed yet
-  if (!rev.empty() && !empty_head) {
+  const bool head = rev == "HEAD" || rev == "main";
+  // Only the head is public for a protected Space (its sha is in the info anyway).
+  if (!rev.empty() && !head && !source) return Status::NotFound("Space " + space.full_id() + " not found");
+  if (!rev.empty() && !(head && space.sha.empty())) {  // nothing pushed yet: sha stays null
     ASSIGN_OR_RETURN(space.sha, hub.deps().repos->Resolve(space.owner, space.name, rev));
   }
-  return call.SendJson(200, expand.empty() ? SpaceInfoJson(hub, space) : ExpandedSpaceJson(hub, space, expand));
+  Json info = expand.empty() ? SpaceInfoJson(hub, space) : ExpandedSpaceJson(hub, space, expand);
+  if (!source && info.contains("siblings")) info["siblings"] = Json::array();  // protected: the file list is source
+  return call.SendJson(200, info);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "hub/call.h"
 
 #include "core/strings.h"
+#include "access/sessions.h"
 
 namespace spaceport::hub {
 
@@ -17,6 +18,13 @@ Result<std::optional<access::Principal>> Call::Caller() {
     caller_resolved_ = true;
     if (auth_ != nullptr) {
       caller_ = auth_->Authenticate(request.headers);
+    }
+    bool safe = request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS";
+    if (caller_.ok() && caller_->has_value() && (*caller_)->via_session && !safe && !form_route) {
+      std::optional<std::string_view> sent = request.headers.Get("X-CSRF-Token");
+      if (!sent || !access::CsrfTokenMatches((*caller_)->csrf_secret, *sent)) {
+        caller_ = std::optional<access::Principal>();
+      }
     }
   }
   return caller_;

@@ -33,12 +33,17 @@ class Call {
   http::BodyReader& body;
   http::ResponseWriter& out;
   std::map<std::string, std::string, std::less<>> params;
+  // A web-form route (checks its own CSRF field). Elsewhere a session cookie
+  // counts for unsafe methods only with a matching X-CSRF-Token header.
+  bool form_route = false;
 
   // A captured route parameter ("" when absent).
   const std::string& Param(std::string_view name) const;
   std::optional<std::string> Query(std::string_view key) const;
 
   // nullopt: anonymous. Unauthenticated: credentials present but bad.
+  // A session cookie without its CSRF header on an unsafe API request is
+  // ignored (anonymous), so another site cannot act with it.
   Result<std::optional<access::Principal>> Caller();
   // Unauthenticated when anonymous.
   Result<access::Principal> RequireCaller();

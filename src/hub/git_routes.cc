@@ -1,7 +1,8 @@
 // Git smart HTTP for Space repositories: /spaces/{owner}/{name}[.git]/...
 //
-// Fetch: public Spaces to anyone, private ones to the owner. Push: the owner
-// with a write token. Anonymous callers are asked for credentials (401 with
+// Fetch: public Spaces to anyone, protected and private ones to the owner and
+// members of the owning organization. Push: the owner or a write member, with
+// a write token. Anonymous callers are asked for credentials (401 with
 // WWW-Authenticate) whenever credentials could change the answer, so git
 // prompts or uses its credential helper.
 #include "core/log.h"
@@ -24,13 +25,15 @@ Result<store::Space> AuthorizeGit(HubCore& hub, Call& call, const std::string& o
   const Status ask = Status::Unauthenticated("authentication required for " + owner + "/" + name);
   Result<store::Space> space = hub.FindSpace(owner, name);
   if (!space.ok()) return who ? space.status() : ask;
-  bool owner_calls = HubCore::IsOwner(who, *space);
-  if (space->is_private && !owner_calls) {
+  access::AccessLevel level = hub.LevelOn(who, *space);
+  if (!access::CanRead(level, *space)) {
     return who ? Status::NotFound("Space " + space->full_id() + " not found") : ask;
   }
   if (op == repo::GitOp::kPush) {
     if (!who) return ask;
-    if (!owner_calls) return Status::PermissionDenied("only the owner can push to " + space->full_id());
+    if (level < access::AccessLevel::kWrite) {
+      return Status::PermissionDenied("you need write access to push to " + space->full_id());
+    }
     if (!who->can_write()) return Status::PermissionDenied("this token is read-only; push needs a write token");
   }
   return space;

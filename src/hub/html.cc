@@ -41,19 +41,28 @@ code.clone{display:block;background:#f1f3f5;padding:8px 12px;border-radius:8px;f
 .tabs{display:flex;gap:8px;margin-bottom:8px}
 .tabs button{border:1px solid #cfd4df;background:#fff;border-radius:8px;padding:4px 12px;cursor:pointer}
 .tabs button.on{background:#3b5bdb;color:#fff;border-color:#3b5bdb}
+.nav-right{margin-left:auto;display:flex;gap:14px;align-items:center}
+form.inline{display:inline;margin:0}form.inline button{background:none;border:0;color:#3b5bdb;cursor:pointer;font-size:15px;padding:0}
+form.stack{display:flex;flex-direction:column;gap:10px;max-width:420px}
+form.stack input,form.stack select{padding:9px 12px;border:1px solid #cfd4df;border-radius:8px;font-size:15px}
+table.list{width:100%;border-collapse:collapse}table.list td,table.list th{text-align:left;padding:6px 8px;border-bottom:1px solid #e4e7ee}
+.notice{background:#fff9db;border:1px solid #ffe066;padding:10px 14px;border-radius:8px;word-break:break-all}
+.error-box{background:#fff5f5;border:1px solid #ffc9c9;color:#c92a2a;padding:10px 14px;border-radius:8px}
 .muted{color:#6b7280}.empty{padding:40px;text-align:center;color:#6b7280}
 )css";
 
 }  // namespace
 
-std::string RenderPage(std::string_view title, std::string_view body_html) {
+std::string RenderPage(std::string_view title, std::string_view body_html, std::string_view nav_html) {
   std::string page = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>";
   page += HtmlEscape(title);
   page += " · Spaceport</title><style>";
   page += kStyle;
   page += "</style></head><body><header class=\"top\"><a class=\"brand\" href=\"/\">🚀 Spaceport</a>"
-          "<a href=\"/\">Spaces</a></header>\n";
+          "<a href=\"/\">Spaces</a>";
+  page += nav_html;
+  page += "</header>\n";
   page += body_html;
   page += "\n</body></html>\n";
   return page;

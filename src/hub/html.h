@@ -13,7 +13,8 @@
 namespace spaceport::hub {
 
 // A complete HTML document with the shared header and inline stylesheet.
-// `title` is escaped here; `body_html` must already be safe.
-std::string RenderPage(std::string_view title, std::string_view body_html);
+// `title` is escaped here; `body_html` and `nav_html` (the account links at
+// the right of the header) must already be safe.
+std::string RenderPage(std::string_view title, std::string_view body_html, std::string_view nav_html = "");
 
 }  // namespace spaceport::hub

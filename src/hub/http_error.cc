@@ -32,8 +32,9 @@ http::Response ErrorResponse(const Status& status, ErrorFormat format) {
   if (format == ErrorFormat::kHtml) {
     std::string title = std::to_string(code) + " " + std::string(http::ReasonPhrase(code));
     r = http::Response::Text(code, RenderPage(title, "<main class=\"narrow\"><h1>" + HtmlEscape(title) +
-                                                         "</h1><p>" + HtmlEscape(message) +
-                                                         "</p><p><a href=\"/\">Back to all Spaces</a></p></main>"),
+                                                         "</h1><p>" + HtmlEscape(message) + "</p><p>" +
+                                                         (code == 401 ? "<a href=\"/login\">Sign in</a> · " : "") +
+                                                         "<a href=\"/\">Back to all Spaces</a></p></main>"),
                              "text/html; charset=utf-8");
   } else if (format == ErrorFormat::kLfs) {
     nlohmann::json body = {{"message", message}};
@@ -43,7 +44,9 @@ http::Response ErrorResponse(const Status& status, ErrorFormat format) {
     nlohmann::json body = {{"error", message}};
     r = http::Response::Json(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-  if (status.code() == StatusCode::kUnauthenticated) {
+  // Browsers answer WWW-Authenticate with a password dialog: pages point to
+  // the sign-in page instead.
+  if (status.code() == StatusCode::kUnauthenticated && format != ErrorFormat::kHtml) {
     r.headers.Set("WWW-Authenticate", "Basic realm=\"Spaceport\"");
   }
   r.headers.Set("Cache-Control", "no-store");

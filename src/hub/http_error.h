@@ -1,8 +1,9 @@
 // The one place where a Status becomes an HTTP response.
 //
 // StatusCode -> HTTP status: InvalidArgument 400, Unauthenticated 401 (with
-// WWW-Authenticate: Basic realm="Spaceport", so git sends credentials),
-// PermissionDenied 403, NotFound 404, AlreadyExists/FailedPrecondition 409,
+// WWW-Authenticate: Basic realm="Spaceport", so git sends credentials; not on
+// HTML pages, which link to the sign-in page instead of making the browser
+// prompt), PermissionDenied 403, NotFound 404, AlreadyExists/FailedPrecondition 409,
 // PayloadTooLarge 413, ResourceExhausted 429, Unavailable 503,
 // DeadlineExceeded 504, anything else 500. API bodies are {"error": "..."};
 // browser pages get a small escaped HTML page. The git-lfs API (kLfs) speaks

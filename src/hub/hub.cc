@@ -18,7 +18,12 @@ class StatusRecordingWriter : public http::ResponseWriter {
   explicit StatusRecordingWriter(http::ResponseWriter& inner) : inner_(inner) {}
   Status Start(int status, const http::Headers& headers) override {
     status_ = status;
-    return inner_.Start(status, headers);
+    // No hub URL (which may carry a Space's private name or a one-time
+    // secret) leaks to other sites through Referer.
+    if (headers.Has("Referrer-Policy")) return inner_.Start(status, headers);
+    http::Headers with_policy = headers;
+    with_policy.Set("Referrer-Policy", "same-origin");
+    return inner_.Start(status, with_policy);
   }
   Status Write(std::string_view data) override { return inner_.Write(data); }
   Status Finish() override { return inner_.Finish(); }
@@ -87,6 +92,9 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterLfsRoutes(router_, *this);
   RegisterWebUi(router_, *this);
   RegisterMoveApi(router_, *this);
+  RegisterAccountsWeb(router_, *this);
+  RegisterSettingsWeb(router_, *this);
+  RegisterTokensApi(router_, *this);
 }
 
 void HubCore::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {
@@ -109,6 +117,9 @@ void HubCore::Dispatch(const http::Request& request, http::BodyReader& body, htt
   *route_name = match.route->method + " " + match.route->pattern;
   Call call(request, body, out, deps_.auth);
   call.params = std::move(match.params);
+  // Web forms check their own CSRF field; everything else that changes state
+  // with a session cookie must send the session's X-CSRF-Token header.
+  call.form_route = match.route->format == ErrorFormat::kHtml;
   Status status;
   try {
     status = match.route->handler(call);
@@ -208,22 +219,63 @@ Result<store::Space> HubCore::FindSpace(std::string_view owner, std::string_view
   return space;
 }
 
-Result<store::Space> HubCore::ReadableSpace(Call& call, std::string_view owner, std::string_view name) {
+access::AccessLevel HubCore::LevelOn(const std::optional<access::Principal>& who, const store::Space& space) {
+  std::optional<store::OrgRole> role;
+  if (who && !EqualsIgnoreCase(who->user.name, space.owner)) {
+    Result<store::OrgRole> r = deps_.store->GetOrgRole(space.owner, who->user.id);
+    if (r.ok()) role = *r;
+  }
+  return access::LevelFor(who, space, role);
+}
+
+Result<store::Space> HubCore::VisibleSpace(Call& call, std::string_view owner, std::string_view name) {
   ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
   ASSIGN_OR_RETURN(store::Space space, FindSpace(owner, name));
-  if (space.is_private && !IsOwner(who, space)) return Status::NotFound("Space " + space.full_id() + " not found");
+  if (!access::CanSee(LevelOn(who, space), space)) return Status::NotFound("Space " + space.full_id() + " not found");
   return space;
 }
 
-Result<OwnedSpace> HubCore::OwnedSpaceFor(Call& call, std::string_view owner, std::string_view name,
-                                          bool need_write) {
+Result<store::Space> HubCore::ReadableSpace(Call& call, std::string_view owner, std::string_view name) {
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  ASSIGN_OR_RETURN(store::Space space, FindSpace(owner, name));
+  if (!access::CanRead(LevelOn(who, space), space)) return Status::NotFound("Space " + space.full_id() + " not found");
+  return space;
+}
+
+Result<OwnedSpace> HubCore::OwnedSpaceFor(Call& call, std::string_view owner, std::string_view name, bool need_write,
+                                          access::AccessLevel needed) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
-  ASSIGN_OR_RETURN(store::Space space, ReadableSpace(call, owner, name));
-  if (!IsOwner(who, space)) {
-    return Status::PermissionDenied("only the owner of " + space.full_id() + " can do this");
+  ASSIGN_OR_RETURN(store::Space space, VisibleSpace(call, owner, name));
+  access::AccessLevel level = LevelOn(who, space);
+  if (level < needed) {
+    std::string role = needed == access::AccessLevel::kAdmin ? "admin" : "write";
+    return Status::PermissionDenied("you need the " + role + " role on " + space.full_id() + " to do this");
   }
   if (need_write && !who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
   return OwnedSpace{std::move(space), std::move(who)};
+}
+
+std::string HubCore::PublicOrigin() const {
+  std::string url = PublicUrl();
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  size_t path = url.find('/', scheme_end + 3);
+  return ToLower(path == std::string::npos ? url : url.substr(0, path));
+}
+
+bool HubCore::IsSameSiteRequest(const http::Request& request) const {
+  if (auto site = request.headers.Get("Sec-Fetch-Site")) {
+    if (*site != "same-origin" && *site != "none") return false;
+  }
+  std::optional<std::string_view> origin = request.headers.Get("Origin");
+  if (!origin) return true;  // not sent by every browser for same-origin POSTs; the CSRF token decides
+  std::string o = ToLower(*origin);
+  if (o == PublicOrigin()) return true;
+  // The origin the browser actually used (another name for this host).
+  std::optional<std::string_view> host = request.headers.Get("Host");
+  if (!host) return false;
+  std::string h = ToLower(*host);
+  return o == "http://" + h || o == "https://" + h;
 }
 
 }  // namespace spaceport::hub

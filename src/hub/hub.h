@@ -18,6 +18,8 @@
 #include "access/caller_cache.h"
 #include "access/oidc_provider.h"
 #include "access/signing_keys.h"
+#include "access/sessions.h"
+#include "access/throttle.h"
 #include "access/tokens.h"
 #include "core/clock.h"
 #include "http/handler.h"
@@ -37,6 +39,8 @@ struct HubDeps {
   runtime::LogStore* logs = nullptr;
   access::Authenticator* auth = nullptr;
   const Clock* clock = nullptr;
+  access::SessionManager* sessions = nullptr;  // browser sign-in; null: the web UI has no sign-in
+  access::SignInThrottle* throttle = nullptr;  // required when sessions is set
   // Identity and access at the edge (optional in hub-only tests): the JWKS,
   // the app-host sign-in hand-off, and the table the edge enforces.
   const access::SigningKeys* signing_keys = nullptr;

@@ -2,10 +2,13 @@
 // api_runtime.cc, api_likes.cc, api_logs.cc, api_move.cc, git_routes.cc, web_ui.cc).
 //
 // Owns the router and the request counters; borrows everything in HubDeps.
-// Also the one place that decides who may see or change a Space:
-//   read:  public Spaces to anyone, private ones only to their owner (others
-//          get 404, as if the Space did not exist);
-//   write: the owner with a write token (anonymous 401, others 403).
+// Also the one place that decides who may see or change a Space, with the
+// rules of access/authorize.h (owner, organization roles, visibility):
+//   VisibleSpace  (page, info, runtime, likes): 404 when the caller may not
+//                 see it, as if it did not exist;
+//   ReadableSpace (source: files, git, logs, duplicate): 404 likewise;
+//   OwnedSpaceFor (changes): 404 when invisible, anonymous 401, below the
+//                 needed role or with a read token 403.
 // Also owns the LFS object store and the commit writer over deps.repos, and
 // the key that signs LFS upload links (random per process: links are
 // short-lived, so they simply expire across a restart).
@@ -21,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "access/authorize.h"
 #include "hub/call.h"
 #include "hub/hub.h"
 #include "hub/router.h"
@@ -51,9 +55,19 @@ class HubCore {
 
   // NotFound (one message for missing and invalid names).
   Result<store::Space> FindSpace(std::string_view owner, std::string_view name);
+  Result<store::Space> VisibleSpace(Call& call, std::string_view owner, std::string_view name);
   Result<store::Space> ReadableSpace(Call& call, std::string_view owner, std::string_view name);
-  Result<OwnedSpace> OwnedSpaceFor(Call& call, std::string_view owner, std::string_view name, bool need_write);
+  // need_write: a write-scoped credential too (reads of settings need only the role).
+  Result<OwnedSpace> OwnedSpaceFor(Call& call, std::string_view owner, std::string_view name, bool need_write,
+                                   access::AccessLevel level = access::AccessLevel::kWrite);
   static bool IsOwner(const std::optional<access::Principal>& who, const store::Space& space);
+  // The caller's level on a Space (owner, organization role); store errors
+  // read as no access.
+  access::AccessLevel LevelOn(const std::optional<access::Principal>& who, const store::Space& space);
+  // Origin of the public URL ("scheme://host[:port]"), and whether a browser
+  // request comes from this site (Origin / Sec-Fetch-Site), for forms.
+  std::string PublicOrigin() const;
+  bool IsSameSiteRequest(const http::Request& request) const;
 
   const repo::LfsStore& lfs() const { return lfs_; }
   const repo::RepoWriter& writer() const { return writer_; }
@@ -66,6 +80,7 @@ class HubCore {
   void PublishAccess(const store::Space& space);
   void ForgetAccess(const std::string& space_id);
   Status PublishAllAccess();
+  Status PublishOwnerAccess(const std::string& owner);  // every Space of one user or organization
   // HMAC over (space, oid, size, expiry) for LFS upload links, which the
   // HF clients call without an Authorization header.
   std::string SignLfsUpload(const store::Space& space, const repo::LfsPointer& object, int64_t expires_ms) const;
@@ -86,6 +101,14 @@ class HubCore {
   std::vector<std::function<void(std::string*)>> metrics_sources_;
 };
 
+// A new API token for a user; `text` is shown once and never stored.
+// InvalidArgument for an empty name or a role other than read/write. api_tokens.cc.
+struct IssuedApiToken {
+  store::Token token;
+  std::string text;
+};
+Result<IssuedApiToken> IssueApiToken(HubCore& hub, int64_t user_id, const std::string& name, const std::string& role);
+
 // Sends bytes [first, last] of a file as body (after Start). api_files.cc.
 Status StreamFileRange(http::ResponseWriter& out, const std::string& path, int64_t first, int64_t last);
 
@@ -103,5 +126,8 @@ void RegisterIdentityRoutes(Router& router, HubCore& hub);  // identity_routes.c
 void RegisterOAuthRoutes(Router& router, HubCore& hub);     // oauth_routes.cc (OIDC provider)
 void RegisterGatedApi(Router& router, HubCore& hub);        // api_gated.cc (gating, access requests)
 void RegisterMoveApi(Router& router, HubCore& hub);     // api_move.cc
+void RegisterAccountsWeb(Router& router, HubCore& hub); // web_accounts.cc (join, login, logout)
+void RegisterSettingsWeb(Router& router, HubCore& hub); // web_settings.cc (tokens, organizations)
+void RegisterTokensApi(Router& router, HubCore& hub);   // api_tokens.cc
 
 }  // namespace spaceport::hub

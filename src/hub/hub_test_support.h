@@ -117,13 +117,15 @@ class HubTest : public ::testing::Test {
     auto opened = store::Store::Open({"sqlite::memory:", std::string(32, 'k')});
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
-    auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_);
+    sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
+    throttle_ = std::make_unique<access::SignInThrottle>(&clock_);
+    auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_, sessions_.get());
     alice_ = store_->CreateUser("alice", false, clock_.UnixMillis()).value();
     bob_ = store_->CreateUser("bob", false, clock_.UnixMillis()).value();
     alice_write_ = NewToken(alice_, store::TokenScope::kWrite);
     alice_read_ = NewToken(alice_, store::TokenScope::kRead);
     bob_write_ = NewToken(bob_, store::TokenScope::kWrite);
-    HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_};
+    HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(), throttle_.get()};
     hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080"});
   }
   void TearDown() override {
@@ -164,6 +166,8 @@ class HubTest : public ::testing::Test {
   FakeClock clock_;
   std::string dir_ = MakeTempDir();
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<access::SessionManager> sessions_;
+  std::unique_ptr<access::SignInThrottle> throttle_;
   std::unique_ptr<access::Authenticator> auth_;
   repo::RepoStore repos_{dir_ + "/repos"};
   repo::GitHttpService git_{&repos_};

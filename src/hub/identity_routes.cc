@@ -42,9 +42,15 @@ Status HandleHandoff(HubCore& hub, Call& call) {
 void HubCore::PublishAccess(const store::Space& space) {
   if (deps_.access_table == nullptr) return;
   access::SpaceAccess rules;
-  rules.visibility = space.is_private ? access::Visibility::kPrivate : access::Visibility::kPublic;
+  rules.visibility = space.effective_visibility();
+  // Readers of the app: the owning user, or every member of the owning
+  // organization (any role reads); admins are let in by the edge itself.
   if (Result<store::User> owner = deps_.store->GetUserByName(space.owner); owner.ok()) {
     rules.readers.insert(owner->id);
+  } else if (Result<store::Organization> org = deps_.store->GetOrganizationByName(space.owner); org.ok()) {
+    if (auto members = deps_.store->ListOrgMembers(org->id); members.ok()) {
+      for (const store::OrgMember& m : *members) rules.readers.insert(m.user.id);
+    }
   }
   Result<std::string> gate = deps_.store->GetGate(space.id);
   rules.gated = gate.ok() && !gate->empty();
@@ -61,21 +67,19 @@ void HubCore::ForgetAccess(const std::string& space_id) {
   if (deps_.access_table != nullptr) deps_.access_table->Remove(space_id);
 }
 
-Status HubCore::PublishAllAccess() {
+Status HubCore::PublishAllAccess() { return PublishOwnerAccess(""); }
+
+Status HubCore::PublishOwnerAccess(const std::string& owner) {
   if (deps_.access_table == nullptr) return Status::Ok();
-  ASSIGN_OR_RETURN(std::vector<store::User> users, deps_.store->ListUsers());
-  for (const store::User& user : users) {
-    store::SpaceQuery q;  // as the owner: the only listing with private Spaces
-    q.author = user.name;
-    q.include_private_of_user = true;
-    q.viewer_user_id = user.id;
-    q.limit = 1000;
-    while (true) {
-      ASSIGN_OR_RETURN(std::vector<store::Space> page, deps_.store->ListSpaces(q));
-      for (const store::Space& space : page) PublishAccess(space);
-      if (static_cast<int64_t>(page.size()) < q.limit) break;
-      q.offset += q.limit;
-    }
+  store::SpaceQuery q;  // a system listing: private Spaces included
+  q.author = owner;
+  q.include_all_private = true;
+  q.limit = 1000;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::Space> page, deps_.store->ListSpaces(q));
+    for (const store::Space& space : page) PublishAccess(space);
+    if (static_cast<int64_t>(page.size()) < q.limit) break;
+    q.offset += q.limit;
   }
   return Status::Ok();
 }

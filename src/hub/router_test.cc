@@ -53,6 +53,10 @@ TEST(HttpError, MapsEveryCode) {
   EXPECT_EQ(r.body, R"({"error":"who \"are\" you"})");
   EXPECT_EQ(r.headers.Get("WWW-Authenticate").value_or(""), "Basic realm=\"Spaceport\"");
   EXPECT_FALSE(ErrorResponse(Status::NotFound("x")).headers.Has("WWW-Authenticate"));
+  http::Response page = ErrorResponse(Status::Unauthenticated("sign in first"), ErrorFormat::kHtml);
+  EXPECT_EQ(page.status, 401);
+  EXPECT_FALSE(page.headers.Has("WWW-Authenticate"));  // no browser password dialog
+  EXPECT_NE(page.body.find("href=\"/login\""), std::string::npos);
 }
 
 TEST(Html, EscapesEverythingDangerous) {

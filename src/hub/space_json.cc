@@ -72,6 +72,7 @@ Json SpaceSummaryJson(const HubCore& hub, const store::Space& space) {
       {"likes", space.likes},
       {"trendingScore", 0},
       {"private", space.is_private},
+      {"visibility", store::VisibilityName(space.effective_visibility())},
       {"sdk", space.sdk},
       {"tags", SpaceTags(space, card)},
       {"subdomain", space.subdomain},

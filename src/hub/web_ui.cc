@@ -7,6 +7,7 @@
 #include "hub/hub_core.h"
 #include "hub/html.h"
 #include "hub/space_json.h"
+#include "hub/web_forms.h"
 
 namespace spaceport::hub {
 namespace {
@@ -51,7 +52,9 @@ std::string SpaceCard(const store::Space& s) {
   html += Badge(s.stage);
   html += "<div class=\"emoji\">" + HtmlEscape(CardString(card, "emoji", "🚀").substr(0, 16)) + "</div>";
   html += "<div class=\"title\">" + HtmlEscape(CardString(card, "title", s.name)) + "</div>";
-  html += "<div class=\"id\">" + HtmlEscape(s.full_id()) + (s.is_private ? " · private" : "") + "</div>";
+  std::string badge = s.is_private ? " · private"
+                      : s.effective_visibility() == store::Visibility::kProtected ? " · protected" : "";
+  html += "<div class=\"id\">" + HtmlEscape(s.full_id()) + badge + "</div>";
   std::string desc = CardString(card, "short_description");
   if (!desc.empty()) html += "<div class=\"desc\">" + HtmlEscape(desc.substr(0, 200)) + "</div>";
   return html + "</a>";
@@ -81,7 +84,7 @@ Status HandleIndex(HubCore& hub, Call& call) {
     body += "</div>";
   }
   body += "</main>";
-  return call.SendHtml(200, RenderPage("Spaces", body));
+  return call.SendHtml(200, RenderAccountPage(call, "Spaces", body));
 }
 
 constexpr std::string_view kSpaceScript = R"js(
@@ -119,7 +122,9 @@ std::string StatusPanel(const std::string& stage, const std::string& error) {
   return html + "</section>";
 }
 
-std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime) {
+// `source`: the visitor may read the source (logs, clone URL); false for
+// non-members of a protected Space.
+std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, bool source) {
   Json card = ParseStoredJson(s.card_json);
   std::string stage = runtime.value("stage", s.stage);
   std::string error = runtime.contains("errorMessage") && runtime["errorMessage"].is_string()
@@ -130,7 +135,10 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime) 
                      HtmlEscape(CardString(card, "emoji", "🚀").substr(0, 16)) + "</span><h1>" +
                      HtmlEscape(CardString(card, "title", s.name)) + "</h1><span class=\"muted\">" +
                      HtmlEscape(s.full_id()) + "</span>" + Badge(stage);
-  if (s.is_private) html += "<span class=\"badge\">private</span>";
+  if (s.effective_visibility() != store::Visibility::kPublic) {
+    html += "<span class=\"badge\" id=\"visibility\">" +
+            std::string(store::VisibilityName(s.effective_visibility())) + "</span>";
+  }
   html += "</div>";
   std::string desc = CardString(card, "short_description");
   if (!desc.empty()) html += "<p>" + HtmlEscape(desc) + "</p>";
@@ -141,6 +149,7 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime) 
   } else {
     html += StatusPanel(stage, error);
   }
+  if (!source) return html + "</main>";
   bool building = stage == "BUILDING" || stage == "BUILD_ERROR" || stage == "CONFIG_ERROR";
   html += "<section class=\"panel\"><h2>Logs</h2><div class=\"tabs\"><button data-kind=\"build\">Build</button>"
           "<button data-kind=\"run\">Container</button></div><pre id=\"log\" data-base=\"" + api +
@@ -151,11 +160,13 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime) 
 }
 
 Status HandleSpacePage(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   Json runtime = CurrentRuntimeJson(hub, space);
-  std::string body = SpaceBody(hub, space, runtime);
-  body += kSpaceScript;
-  std::string page = RenderPage(space.full_id(), body);
+  std::optional<access::Principal> who = PageViewer(call);
+  bool source = access::CanRead(hub.LevelOn(who, space), space);
+  std::string body = SpaceBody(hub, space, runtime, source);
+  if (source) body += kSpaceScript;
+  std::string page = RenderPage(space.full_id(), body, AccountNav(who));
   // The stage and the runtime URL for the refresh script, as body attributes.
   std::string attrs = "<body data-stage=\"" + HtmlEscape(runtime.value("stage", space.stage)) +
                       "\" data-runtime=\"/api/spaces/" + HtmlEscape(space.full_id()) + "/runtime\">";

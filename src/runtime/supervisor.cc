@@ -101,29 +101,25 @@ void Supervisor::Shutdown() {
 }
 
 Status Supervisor::Recover() {
-  ASSIGN_OR_RETURN(std::vector<store::User> users, store_->ListUsers());
-  for (const store::User& user : users) {
-    // Per owner, as that owner: the only listing that includes private Spaces.
-    store::SpaceQuery q;
-    q.author = user.name;
-    q.include_private_of_user = true;
-    q.viewer_user_id = user.id;
-    q.limit = 1000;
-    while (true) {
-      ASSIGN_OR_RETURN(std::vector<store::Space> page, store_->ListSpaces(q));
-      for (const store::Space& space : page) {
-        if (space.stage == kStagePaused || space.sha.empty()) {
-          std::lock_guard lock(mu_);
-          SpaceState& st = EnsureLocked(space);
-          st.paused = space.stage == kStagePaused;
-          PublishRouteLocked(st);
-        } else {
-          OnPush(space, space.sha);
-        }
+  // Every Space, whoever owns it (users and organizations, any visibility).
+  store::SpaceQuery q;
+  q.include_all_private = true;
+  q.descending = false;
+  q.limit = 1000;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::Space> page, store_->ListSpaces(q));
+    for (const store::Space& space : page) {
+      if (space.stage == kStagePaused || space.sha.empty()) {
+        std::lock_guard lock(mu_);
+        SpaceState& st = EnsureLocked(space);
+        st.paused = space.stage == kStagePaused;
+        PublishRouteLocked(st);
+      } else {
+        OnPush(space, space.sha);
       }
-      if (static_cast<int64_t>(page.size()) < q.limit) break;
-      q.offset += q.limit;
     }
+    if (static_cast<int64_t>(page.size()) < q.limit) break;
+    q.offset += q.limit;
   }
   return Status::Ok();
 }

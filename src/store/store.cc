@@ -33,6 +33,44 @@ std::string_view BuildStatusName(BuildStatus s) {
   return "queued";
 }
 
+std::string_view VisibilityName(Visibility v) {
+  switch (v) {
+    case Visibility::kPublic:
+      return "public";
+    case Visibility::kProtected:
+      return "protected";
+    case Visibility::kPrivate:
+      return "private";
+  }
+  return "private";
+}
+
+std::optional<Visibility> ParseVisibility(std::string_view name) {
+  for (Visibility v : {Visibility::kPublic, Visibility::kProtected, Visibility::kPrivate}) {
+    if (VisibilityName(v) == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::string_view OrgRoleName(OrgRole r) {
+  switch (r) {
+    case OrgRole::kRead:
+      return "read";
+    case OrgRole::kWrite:
+      return "write";
+    case OrgRole::kAdmin:
+      return "admin";
+  }
+  return "read";
+}
+
+std::optional<OrgRole> ParseOrgRole(std::string_view name) {
+  for (OrgRole r : {OrgRole::kRead, OrgRole::kWrite, OrgRole::kAdmin}) {
+    if (OrgRoleName(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (StartsWith(options.url, kSqlite)) {

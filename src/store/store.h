@@ -41,7 +41,15 @@ struct Token {
   TokenScope scope = TokenScope::kWrite;
   int64_t created_at = 0;
   int64_t last_used_at = 0;  // 0: never
+  std::string token_hash;    // as stored (sha256 hex), for a constant-time re-check
 };
+
+// public: anyone sees the page, the app and the source. protected: the page
+// and the app are public, the source (files, git, logs) is for members only.
+// private: members only; 404 to everyone else, absent from listings.
+enum class Visibility { kPublic, kProtected, kPrivate };
+std::string_view VisibilityName(Visibility v);  // "public" | "protected" | "private"
+std::optional<Visibility> ParseVisibility(std::string_view name);
 
 struct Space {
   int64_t id = 0;
@@ -50,7 +58,8 @@ struct Space {
   std::string subdomain;   // "{owner}-{name}" lower-cased, [a-z0-9-]; unique
                            // (CreateSpace derives it when empty)
   std::string sdk;         // static | gradio | streamlit | docker | process
-  bool is_private = false;
+  bool is_private = false;  // mirrors visibility == kPrivate; when the two disagree, is_private wins
+  Visibility visibility = Visibility::kPublic;  // set both with SetVisibility()
   std::string hardware = "cpu-basic";
   int64_t sleep_time_seconds = 172800;  // HF's default gcTimeout for free hardware
   std::string sha;         // current head of main, "" before the first push
@@ -64,6 +73,15 @@ struct Space {
                                 // (set by CreateSpace only; 0 again once that Space is deleted)
 
   std::string full_id() const { return owner + "/" + name; }
+  // What the store keeps: private when is_private, else public or protected.
+  Visibility effective_visibility() const {
+    if (is_private) return Visibility::kPrivate;
+    return visibility == Visibility::kProtected ? Visibility::kProtected : Visibility::kPublic;
+  }
+  void SetVisibility(Visibility v) {
+    visibility = v;
+    is_private = v == Visibility::kPrivate;
+  }
 };
 
 struct SpaceQuery {
@@ -71,7 +89,9 @@ struct SpaceQuery {
   std::string search;          // substring of owner/name, case-insensitive; empty: all
   bool include_private_of_user = false;
   int64_t viewer_user_id = 0;  // private spaces are listed only to their owner
-                               // (both fields set, viewer's name == owner)
+                               // (both fields set, viewer's name == owner) and to
+                               // members of the owning organization
+  bool include_all_private = false;  // system listings (recovery): every Space
   std::string sort = "createdAt";  // createdAt | lastModified | likes
   int64_t duplicated_from = 0;     // non-zero: only the Spaces duplicated from this id
   std::vector<std::string> tags;   // each must be the sdk or one of the card's `tags` (exact)
@@ -122,6 +142,40 @@ struct AccessRequest {
   std::string rejection_reason;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+};
+
+// ---- Accounts (sign-in, sessions, organizations) ----
+
+// A browser session. Only a hash of the session id (the cookie value) is
+// stored, so a copy of the database does not let anyone sign in.
+struct Session {
+  std::string id_hash;      // sha256 hex of the session id
+  int64_t user_id = 0;
+  std::string csrf_secret;  // per session; forms carry it, compared in constant time
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  int64_t last_seen_at = 0;
+};
+
+// Organizations share the name namespace of users: /{name} is one or the other.
+struct Organization {
+  int64_t id = 0;
+  std::string name;
+  int64_t created_at = 0;
+};
+
+enum class OrgRole { kRead, kWrite, kAdmin };  // ordered: each includes the ones before
+std::string_view OrgRoleName(OrgRole r);         // "read" | "write" | "admin"
+std::optional<OrgRole> ParseOrgRole(std::string_view name);
+
+struct OrgMember {
+  User user;
+  OrgRole role = OrgRole::kRead;
+};
+
+struct Membership {
+  Organization org;
+  OrgRole role = OrgRole::kRead;
 };
 
 struct StoreOptions {
@@ -202,6 +256,36 @@ class Store {
   virtual Status DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status,
                               const std::string& rejection_reason, int64_t now) = 0;
   virtual Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) = 0;
+
+  // ---- Accounts ----
+  // Passwords: the store keeps the encoded hash (argon2id, made by access/);
+  // "" means the user has no password and cannot sign in with one.
+  virtual Status SetPasswordHash(int64_t user_id, const std::string& password_hash) = 0;
+  virtual Result<std::string> GetPasswordHash(int64_t user_id) = 0;
+
+  // Sessions, by id hash. GetSession is NotFound for unknown or expired
+  // (expires_at <= now) sessions. TouchSession updates last_seen_at and
+  // expires_at. DeleteSession is idempotent.
+  virtual Status CreateSession(const Session& session) = 0;
+  virtual Result<std::pair<Session, User>> GetSession(std::string_view id_hash, int64_t now) = 0;
+  virtual Status TouchSession(std::string_view id_hash, int64_t now, int64_t expires_at) = 0;
+  virtual Status DeleteSession(std::string_view id_hash) = 0;
+  virtual Status DeleteUserSessions(int64_t user_id) = 0;
+  virtual Result<int64_t> DeleteExpiredSessions(int64_t now) = 0;  // how many
+
+  // Organizations. CreateOrganization makes `creator` its first admin;
+  // AlreadyExists when a user or an organization has the name.
+  virtual Result<Organization> CreateOrganization(const std::string& name, int64_t creator_user_id,
+                                                  int64_t now) = 0;
+  virtual Result<Organization> GetOrganizationByName(std::string_view name) = 0;
+  // Upsert. Removing or demoting the last admin is FailedPrecondition.
+  virtual Status SetOrgMember(int64_t org_id, int64_t user_id, OrgRole role) = 0;
+  virtual Status RemoveOrgMember(int64_t org_id, int64_t user_id) = 0;  // NotFound if not a member
+  virtual Result<std::vector<OrgMember>> ListOrgMembers(int64_t org_id) = 0;  // by user name
+  virtual Result<std::vector<Membership>> ListMemberships(int64_t user_id) = 0;  // by org name
+  // The user's role in the organization named `org_name`; NotFound when the
+  // name is not an organization or the user is not a member.
+  virtual Result<OrgRole> GetOrgRole(std::string_view org_name, int64_t user_id) = 0;
 };
 
 }  // namespace spaceport::store

@@ -75,7 +75,39 @@ ALTER TABLE spaces ADD COLUMN duplicated_from INTEGER REFERENCES spaces(id) ON D
 CREATE INDEX spaces_by_duplicated_from ON spaces(duplicated_from);
 )sql";
 
-constexpr char kSchemaV8Gates[] = R"sql(
+// Accounts: passwords, sessions (by id hash), organizations and their
+// members, and a Space's visibility (is_private stays, equal to
+// visibility = 'private', so listings keep one cheap filter).
+constexpr char kSchemaV5Accounts[] = R"sql(
+ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE TABLE organizations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE org_members (
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+  PRIMARY KEY (org_id, user_id)
+);
+CREATE INDEX org_members_by_user ON org_members(user_id);
+ALTER TABLE spaces ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public'
+  CHECK (visibility IN ('public', 'protected', 'private'));
+UPDATE spaces SET visibility = 'private' WHERE is_private = 1;
+)sql";
+
+constexpr char kSchemaV6Gates[] = R"sql(
 CREATE TABLE space_gates (
   space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,
   mode TEXT NOT NULL CHECK (mode IN ('auto', 'manual'))
@@ -93,16 +125,22 @@ CREATE TABLE access_requests (
 CREATE INDEX access_requests_by_status ON access_requests(space_id, status, created_at);
 )sql";
 
+Result<bool> IsApplied(SqliteDb& db, int version) {
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT 1 FROM schema_version WHERE version = ?"));
+  stmt->Bind(1, int64_t{version});
+  return stmt->Step();
+}
+
 // Returns whether the step ran (another process may have applied it first).
 Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   // Re-read under the write lock: another process may have migrated meanwhile.
-  Result<int> current = SchemaVersion(db);
-  if (current.ok() && *current >= m.version) {
+  Result<bool> applied = IsApplied(db, m.version);
+  if (applied.ok() && *applied) {
     (void)db.Exec("ROLLBACK");
     return false;
   }
-  Status s = current.status();
+  Status s = applied.status();
   if (s.ok()) s = db.Exec(m.sql);
   if (s.ok()) {
     auto stmt = db.Prepare("INSERT INTO schema_version (version, description) VALUES (?, ?)");
@@ -123,7 +161,8 @@ const std::vector<Migration>& SchemaMigrations() {
       {1, "users, tokens, spaces, builds, env", kSchemaV1},
       {2, "likes", kSchemaV2Likes},
       {3, "spaces.duplicated_from", kSchemaV3DuplicatedFrom},
-      {8, "gated Spaces and access requests", kSchemaV8Gates},
+      {5, "accounts: passwords, sessions, organizations, visibility", kSchemaV5Accounts},
+      {6, "gated Spaces and access requests", kSchemaV6Gates},
   };
   return kMigrations;
 }
@@ -145,8 +184,11 @@ Result<int> ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migratio
                                       " is newer than this Spaceport (" + std::to_string(latest) + ")");
   }
   int applied = 0;
+  // Every step not yet recorded runs, even below the highest applied one:
+  // steps numbered in parallel branches may land in either order.
   for (const Migration& m : migrations) {
-    if (m.version <= current) continue;
+    ASSIGN_OR_RETURN(bool done, IsApplied(db, m.version));
+    if (done) continue;
     ASSIGN_OR_RETURN(bool ran, ApplyOne(db, m));
     if (ran) ++applied;
   }

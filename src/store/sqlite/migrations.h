@@ -2,7 +2,8 @@
 //
 // The schema is an ordered list of steps, numbered from 1. The database
 // records the steps it has applied in schema_version; ApplyMigrations runs
-// only the missing ones, each in its own transaction together with its
+// only the missing ones (also a step numbered below the highest applied one,
+// as happens when steps from parallel branches are merged), each in its own transaction together with its
 // schema_version row, so a crash leaves the schema at a step boundary.
 // To change the schema, append a step to SchemaMigrations(); never edit one
 // that has shipped.

@@ -12,8 +12,9 @@ namespace {
 constexpr char kSpaceColumns[] =
     "s.id, s.owner, s.name, s.subdomain, s.sdk, s.is_private, s.hardware, s.sleep_time_seconds,"
     " s.sha, s.card_json, s.stage, s.error_message, s.created_at, s.last_modified,"
-    " (SELECT COUNT(*) FROM likes l WHERE l.space_id = s.id), COALESCE(s.duplicated_from, 0)";
-constexpr int kSpaceColumnCount = 16;
+    " (SELECT COUNT(*) FROM likes l WHERE l.space_id = s.id), COALESCE(s.duplicated_from, 0),"
+    " s.visibility";
+constexpr int kSpaceColumnCount = 17;
 constexpr int kLikesColumn = 15;  // 1-based, for ORDER BY
 constexpr char kBuildColumns[] = "id, space_id, commit_sha, status, error, created_at, finished_at";
 
@@ -37,6 +38,8 @@ Space ReadSpace(const Stmt& st) {
   s.last_modified = st.Int(13);
   s.likes = st.Int(14);
   s.duplicated_from = st.Int(15);
+  s.visibility = ParseVisibility(st.Text(16)).value_or(Visibility::kPrivate);  // unknown: fail closed
+  s.is_private = s.visibility == Visibility::kPrivate;
   return s;
 }
 
@@ -104,8 +107,13 @@ std::string SpaceFilter(const SpaceQuery& q, std::vector<Binding>& bindings) {
     bindings.emplace_back(tag);
     bindings.emplace_back(tag);
   }
-  if (q.include_private_of_user && q.viewer_user_id != 0) {
-    where += " AND (s.is_private = 0 OR s.owner = (SELECT name FROM users WHERE id = ?))";
+  if (q.include_all_private) {
+    // no visibility filter: a system listing
+  } else if (q.include_private_of_user && q.viewer_user_id != 0) {
+    where += " AND (s.is_private = 0 OR s.owner = (SELECT name FROM users WHERE id = ?)"
+             " OR s.owner IN (SELECT o.name FROM organizations o JOIN org_members m ON m.org_id = o.id"
+             " WHERE m.user_id = ?))";
+    bindings.emplace_back(q.viewer_user_id);
     bindings.emplace_back(q.viewer_user_id);
   } else {
     where += " AND s.is_private = 0";
@@ -144,6 +152,7 @@ Status RequireChanged(const Stmt& st, const std::string& what) {
 
 Result<Space> SqliteStore::CreateSpace(const Space& input, int64_t now) {
   Space space = input;
+  space.SetVisibility(space.effective_visibility());
   if (space.subdomain.empty()) space.subdomain = DefaultSubdomain(space.owner, space.name);
   if (space.card_json.empty()) space.card_json = "{}";
   RETURN_IF_ERROR(ValidateSpace(space));
@@ -153,11 +162,12 @@ Result<Space> SqliteStore::CreateSpace(const Space& input, int64_t now) {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
                                   "INSERT INTO spaces (owner, name, subdomain, sdk, is_private, hardware,"
                                   " sleep_time_seconds, sha, card_json, stage, error_message, created_at,"
-                                  " last_modified, duplicated_from)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))"));
+                                  " last_modified, duplicated_from, visibility)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)"));
     st->Bind(1, space.owner).Bind(2, space.name).Bind(3, space.subdomain).Bind(4, space.sdk);
     st->Bind(5, int64_t{space.is_private ? 1 : 0}).Bind(6, space.hardware).Bind(7, space.sleep_time_seconds);
     st->Bind(8, space.sha).Bind(9, space.card_json).Bind(10, space.stage).Bind(11, space.error_message);
+    st->Bind(15, VisibilityName(space.visibility));
     Status s = st->Bind(12, now).Bind(13, now).Bind(14, space.duplicated_from).Run();
     if (s.code() == StatusCode::kNotFound) {
       return Status::NotFound("space " + std::to_string(space.duplicated_from) + " (duplicated from) not found");
@@ -237,11 +247,13 @@ Status SqliteStore::UpdateSpace(const Space& space) {
   return InTxn(TxnKind::kWrite, [&]() -> Status {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
                                   "UPDATE spaces SET sdk = ?, is_private = ?, hardware = ?, sleep_time_seconds = ?,"
-                                  " sha = ?, card_json = ?, last_modified = ? WHERE id = ?"));
-    st->Bind(1, space.sdk).Bind(2, int64_t{space.is_private ? 1 : 0}).Bind(3, space.hardware);
+                                  " sha = ?, card_json = ?, last_modified = ?, visibility = ? WHERE id = ?"));
+    Visibility visibility = space.effective_visibility();
+    st->Bind(1, space.sdk).Bind(2, int64_t{visibility == Visibility::kPrivate ? 1 : 0}).Bind(3, space.hardware);
     st->Bind(4, space.sleep_time_seconds).Bind(5, space.sha);
     st->Bind(6, space.card_json.empty() ? std::string("{}") : space.card_json);
-    RETURN_IF_ERROR(st->Bind(7, space.last_modified).Bind(8, space.id).Run());
+    st->Bind(8, VisibilityName(visibility));
+    RETURN_IF_ERROR(st->Bind(7, space.last_modified).Bind(9, space.id).Run());
     return RequireChanged(*st, "space " + std::to_string(space.id));
   });
 }

@@ -11,8 +11,8 @@ namespace spaceport::store::sqlite {
 namespace {
 
 constexpr char kUserColumns[] = "u.id, u.name, u.is_admin, u.created_at";
-constexpr char kTokenColumns[] = "t.id, t.user_id, t.name, t.scope, t.created_at, t.last_used_at";
-constexpr int kTokenColumnCount = 6;
+constexpr char kTokenColumns[] = "t.id, t.user_id, t.name, t.scope, t.created_at, t.last_used_at, t.token_hash";
+constexpr int kTokenColumnCount = 7;
 
 User ReadUser(const Stmt& st, int first) {
   User u;
@@ -31,6 +31,7 @@ Token ReadToken(const Stmt& st) {
   t.scope = st.Text(3) == "read" ? TokenScope::kRead : TokenScope::kWrite;
   t.created_at = st.Int(4);
   t.last_used_at = st.Int(5);
+  t.token_hash = st.Text(6);
   return t;
 }
 
@@ -65,6 +66,11 @@ Result<User> SqliteStore::CreateUser(const std::string& name, bool is_admin, int
                                    "': use 1-39 letters, digits, '.', '_' or '-', starting with a letter or digit");
   }
   return InTxn(TxnKind::kWrite, [&]() -> Result<User> {
+    // Users and organizations share one namespace (/{name}).
+    ASSIGN_OR_RETURN(auto org, db_->Prepare("SELECT 1 FROM organizations WHERE name = ?"));
+    org->Bind(1, name);
+    ASSIGN_OR_RETURN(bool org_exists, org->Step());
+    if (org_exists) return Status::AlreadyExists("the name '" + name + "' belongs to an organization");
     ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO users (name, is_admin, created_at) VALUES (?, ?, ?)"));
     Status s = st->Bind(1, name).Bind(2, int64_t{is_admin ? 1 : 0}).Bind(3, now).Run();
     if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("user '" + name + "' already exists");
@@ -111,7 +117,7 @@ Result<Token> SqliteStore::CreateToken(int64_t user_id, const std::string& name,
     if (s.code() == StatusCode::kNotFound) return Status::NotFound("user " + std::to_string(user_id) + " not found");
     if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("a token with that hash already exists");
     RETURN_IF_ERROR(s);
-    return Token{db_->LastInsertId(), user_id, name, scope, now, 0};
+    return Token{db_->LastInsertId(), user_id, name, scope, now, 0, token_hash};
   });
 }
 

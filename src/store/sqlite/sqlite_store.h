@@ -72,6 +72,23 @@ class SqliteStore : public Store {
                       const std::string& rejection_reason, int64_t now) override;
   Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) override;
 
+  // sqlite_accounts.cc
+  Status SetPasswordHash(int64_t user_id, const std::string& password_hash) override;
+  Result<std::string> GetPasswordHash(int64_t user_id) override;
+  Status CreateSession(const Session& session) override;
+  Result<std::pair<Session, User>> GetSession(std::string_view id_hash, int64_t now) override;
+  Status TouchSession(std::string_view id_hash, int64_t now, int64_t expires_at) override;
+  Status DeleteSession(std::string_view id_hash) override;
+  Status DeleteUserSessions(int64_t user_id) override;
+  Result<int64_t> DeleteExpiredSessions(int64_t now) override;
+  Result<Organization> CreateOrganization(const std::string& name, int64_t creator_user_id, int64_t now) override;
+  Result<Organization> GetOrganizationByName(std::string_view name) override;
+  Status SetOrgMember(int64_t org_id, int64_t user_id, OrgRole role) override;
+  Status RemoveOrgMember(int64_t org_id, int64_t user_id) override;
+  Result<std::vector<OrgMember>> ListOrgMembers(int64_t org_id) override;
+  Result<std::vector<Membership>> ListMemberships(int64_t user_id) override;
+  Result<OrgRole> GetOrgRole(std::string_view org_name, int64_t user_id) override;
+
  private:
   enum class TxnKind { kRead, kWrite };
 

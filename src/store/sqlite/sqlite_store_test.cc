@@ -160,6 +160,17 @@ TEST(MigrationsTest, AppendedStepsRunOnceInOrder) {
   EXPECT_TRUE((*db)->Exec("INSERT INTO b VALUES (1)").ok());
 }
 
+TEST(MigrationsTest, AStepMergedBelowTheHighestStillRuns) {
+  auto db = SqliteDb::Open(":memory:");
+  ASSERT_TRUE(db.ok());
+  std::vector<Migration> steps = {{1, "one", "CREATE TABLE a (x INTEGER);"}, {3, "three", "CREATE TABLE c (x);"}};
+  EXPECT_EQ(*ApplyMigrations(**db, steps), 2);
+  steps.insert(steps.begin() + 1, {2, "two, from another branch", "CREATE TABLE b (x INTEGER);"});
+  EXPECT_EQ(*ApplyMigrations(**db, steps), 1);
+  EXPECT_TRUE((*db)->Exec("INSERT INTO b VALUES (1)").ok());
+  EXPECT_EQ(*ApplyMigrations(**db, steps), 0);
+}
+
 TEST(MigrationsTest, FailingStepRollsBackCompletely) {
   auto db = SqliteDb::Open(":memory:");
   ASSERT_TRUE(db.ok());

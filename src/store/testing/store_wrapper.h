@@ -91,6 +91,40 @@ class StoreWrapper : public Store {
     return target_->ListAccessRequests(space_id, status);
   }
 
+  Status SetPasswordHash(int64_t user_id, const std::string& hash) override {
+    return target_->SetPasswordHash(user_id, hash);
+  }
+  Result<std::string> GetPasswordHash(int64_t user_id) override { return target_->GetPasswordHash(user_id); }
+  Status CreateSession(const Session& session) override { return target_->CreateSession(session); }
+  Result<std::pair<Session, User>> GetSession(std::string_view id_hash, int64_t now) override {
+    return target_->GetSession(id_hash, now);
+  }
+  Status TouchSession(std::string_view id_hash, int64_t now, int64_t expires_at) override {
+    return target_->TouchSession(id_hash, now, expires_at);
+  }
+  Status DeleteSession(std::string_view id_hash) override { return target_->DeleteSession(id_hash); }
+  Status DeleteUserSessions(int64_t user_id) override { return target_->DeleteUserSessions(user_id); }
+  Result<int64_t> DeleteExpiredSessions(int64_t now) override { return target_->DeleteExpiredSessions(now); }
+  Result<Organization> CreateOrganization(const std::string& name, int64_t creator, int64_t now) override {
+    return target_->CreateOrganization(name, creator, now);
+  }
+  Result<Organization> GetOrganizationByName(std::string_view name) override {
+    return target_->GetOrganizationByName(name);
+  }
+  Status SetOrgMember(int64_t org_id, int64_t user_id, OrgRole role) override {
+    return target_->SetOrgMember(org_id, user_id, role);
+  }
+  Status RemoveOrgMember(int64_t org_id, int64_t user_id) override {
+    return target_->RemoveOrgMember(org_id, user_id);
+  }
+  Result<std::vector<OrgMember>> ListOrgMembers(int64_t org_id) override { return target_->ListOrgMembers(org_id); }
+  Result<std::vector<Membership>> ListMemberships(int64_t user_id) override {
+    return target_->ListMemberships(user_id);
+  }
+  Result<OrgRole> GetOrgRole(std::string_view org_name, int64_t user_id) override {
+    return target_->GetOrgRole(org_name, user_id);
+  }
+
  protected:
   Store* target_;
 };
