@@ -23,13 +23,18 @@ std::string SafeNext(std::string_view next) {
   return std::string(next);
 }
 
-std::string SessionCookie(const std::string& value, bool tls, Millis ttl) {
-  std::string c = std::string(kAppSessionCookie) + "=" + value +
-                  "; Path=/; HttpOnly; Max-Age=" + std::to_string(ttl.count() / 1000);
-  // Over TLS the cookie also works inside the hub's iframe (third-party).
-  c += tls ? "; Secure; SameSite=None; Partitioned" : "; SameSite=Lax";
+// Browsers treat TLS and localhost names as secure contexts, where a cookie
+// may be SameSite=None; Secure; Partitioned and so also works inside the
+// hub's iframe (a third-party context). Elsewhere over plain HTTP it can only
+// be Lax: the app then signs in when opened in its own tab.
+std::string SessionCookie(const std::string& value, bool secure_context, Millis ttl) {
+  std::string c = std::string(kAppSessionCookie) + "=" + value + "; Path=/; HttpOnly; Max-Age=" +
+                  std::to_string(ttl.count() / 1000);
+  c += secure_context ? "; Secure; SameSite=None; Partitioned" : "; SameSite=Lax";
   return c;
 }
+
+bool IsLocalhostName(std::string_view host) { return host == "localhost" || EndsWith(host, ".localhost"); }
 
 // A gated Space is public knowledge; its app waits for a granted request.
 http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_url) {
@@ -154,7 +159,8 @@ FilterStatus AccessFilter::HandleLogin(RequestContext& ctx) {
   }
   http::Response redirect = http::Response::Text(302, "");
   redirect.headers.Set("Location", SafeNext(QueryParam(req.query, "next").value_or("/")));
-  redirect.headers.Add("Set-Cookie", SessionCookie(*session, ctx.tls, deps_.sessions->session_ttl()));
+  bool secure_context = ctx.tls || IsLocalhostName(req.host());
+  redirect.headers.Add("Set-Cookie", SessionCookie(*session, secure_context, deps_.sessions->session_ttl()));
   // The code was in this URL: keep it out of the next page's Referer.
   redirect.headers.Set("Referrer-Policy", "no-referrer");
   redirect.headers.Set("Cache-Control", "no-store");

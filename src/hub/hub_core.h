@@ -81,6 +81,7 @@ class HubCore {
   void ForgetAccess(const std::string& space_id);
   Status PublishAllAccess();
   Status PublishOwnerAccess(const std::string& owner);  // every Space of one user or organization
+  std::string GateOf(const store::Space& space);        // "", "auto" or "manual"
   // HMAC over (space, oid, size, expiry) for LFS upload links, which the
   // HF clients call without an Authorization header.
   std::string SignLfsUpload(const store::Space& space, const repo::LfsPointer& object, int64_t expires_ms) const;

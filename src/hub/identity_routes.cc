@@ -52,8 +52,7 @@ void HubCore::PublishAccess(const store::Space& space) {
       for (const store::OrgMember& m : *members) rules.readers.insert(m.user.id);
     }
   }
-  Result<std::string> gate = deps_.store->GetGate(space.id);
-  rules.gated = gate.ok() && !gate->empty();
+  rules.gated = !GateOf(space).empty();
   if (rules.gated) {
     auto accepted = deps_.store->ListAccessRequests(space.id, store::AccessRequestStatus::kAccepted);
     if (accepted.ok()) {
@@ -61,6 +60,11 @@ void HubCore::PublishAccess(const store::Space& space) {
     }
   }
   deps_.access_table->Publish(space.full_id(), std::move(rules));
+}
+
+std::string HubCore::GateOf(const store::Space& space) {
+  Result<std::string> gate = deps_.store->GetGate(space.id);
+  return gate.ok() ? *gate : "";
 }
 
 void HubCore::ForgetAccess(const std::string& space_id) {

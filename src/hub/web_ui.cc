@@ -143,8 +143,14 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, 
   std::string desc = CardString(card, "short_description");
   if (!desc.empty()) html += "<p>" + HtmlEscape(desc) + "</p>";
   if (stage == "RUNNING" || stage == "RUNNING_BUILDING") {
-    html += "<p><a href=\"" + HtmlEscape(hub.AppUrl(s)) + "/\" target=\"_blank\" rel=\"noopener\">Open the app in "
-            "its own tab</a></p><iframe class=\"app\" src=\"" + path + "/app/\" title=\"" +
+    // The app runs on its own origin (its app host), never the hub's: a
+    // same-origin frame could act as the signed-in visitor on the hub. Apps
+    // with restricted access sign the visitor in there first (the hand-off).
+    std::string app = HtmlEscape(hub.AppUrl(s)) + "/";
+    bool restricted = s.effective_visibility() == store::Visibility::kPrivate || !hub.GateOf(s).empty();
+    std::string frame = restricted ? "/.spaceport/handoff?space=" + HtmlEscape(UrlEncode(s.full_id())) : app;
+    html += "<p><a href=\"" + (restricted ? frame : app) + "\" target=\"_blank\" rel=\"noopener\">Open the app in "
+            "its own tab</a></p><iframe class=\"app\" src=\"" + frame + "\" title=\"" +
             HtmlEscape(s.full_id()) + "\" allow=\"clipboard-write; microphone; camera\"></iframe>";
   } else {
     html += StatusPanel(stage, error);

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startServer, addUser, cli, api, createSpace, gitRepo, gitPush, remoteHead, tempDir, BIN } from './lib.mjs';
+import { startServer, addUser, cli, api, createSpace, gitRepo, gitPush, remoteHead, tempDir, BIN, waitStage, hostRequest } from './lib.mjs';
 
 let server;
 let browser;
@@ -152,6 +152,15 @@ test('a private Space is 404 to anonymous and to a non-member read token; served
     await signIn(page, 'alice', 'alice-password-1', '/spaces/alice/secret');
     assert.equal(new URL(page.url()).pathname, '/spaces/alice/secret');
     assert.equal(await page.textContent('#visibility'), 'private');
+    // The app is framed from its own host, after the sign-in hand-off; strangers get 404 there.
+    await waitStage(server, 'alice/secret', 'RUNNING', { token: tokens.alice });
+    await page.goto(server.url + '/spaces/alice/secret');
+    const frameSrc = await (await page.waitForSelector('iframe.app')).getAttribute('src');
+    assert.match(frameSrc, /^\/\.spaceport\/handoff\?space=alice%2Fsecret/);
+    await page.frameLocator('iframe.app').getByText('secret').waitFor({ timeout: 10000 });
+    const appFrame = page.frames().find((f) => f.url().startsWith('http://alice-secret.localhost:'));
+    assert.ok(appFrame, `the app is not framed from its own host: ${page.frames().map((f) => f.url())}`);
+    assert.equal((await hostRequest(server.port, 'alice-secret.localhost', '/')).status, 404);
     await page.goto(server.url + '/');
     await page.getByText('alice/secret').first().waitFor({ timeout: 5000 });
   } finally {
