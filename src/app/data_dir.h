@@ -2,6 +2,8 @@
 //
 //   spaceport.db   SQLite database (WAL)
 //   secrets.key    32-byte key for secret values, outside the database (0600)
+//   identity-keys.json  Ed25519 keys signing identities for apps (0600)
+//   oauth-clients.key   32-byte key deriving hf_oauth client ids and secrets (0600)
 //   repos/         bare git repositories, <owner>/<name>.git
 //   builds/        exported trees of builds, per Space
 //   cache/         shared build caches (Python venvs)

@@ -17,8 +17,8 @@ before(async () => {
 });
 after(async () => { await server?.stop(); });
 
-async function appAnswer(host) {
-  const res = await hostRequest(server.port, host, '/');
+async function appAnswer(host, token) {
+  const res = await hostRequest(server.port, host, '/', { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   assert.equal(res.status, 200, `${host}: ${res.text}`);
   return JSON.parse(res.text);
 }
@@ -50,7 +50,9 @@ test('a fork of a running Space runs on its own, without the secrets, and leaves
   const { runtime } = await waitStage(server, 'bob/fork', 'RUNNING', { token: bob, sha });
   assert.equal(runtime.hardware.requested, 'cpu-upgrade');
   assert.equal(runtime.gcTimeout, 600);
-  const fork = await appAnswer('bob-fork.localhost');
+  // The fork is private: its app host is 404 to strangers, served to its owner.
+  assert.equal((await hostRequest(server.port, 'bob-fork.localhost', '/')).status, 404);
+  const fork = await appAnswer('bob-fork.localhost', bob);
   assert.equal(fork.space, 'bob/fork');
   assert.equal(fork.version, 'orig');
   assert.equal(fork.secret, null, 'the fork must not see the original secret');
@@ -69,7 +71,7 @@ test('a fork of a running Space runs on its own, without the secrets, and leaves
   assert.equal(set.status, 200, set.text);
   let answer;
   for (let i = 0; i < 200; i++) {
-    answer = await hostRequest(server.port, 'bob-fork.localhost', '/');
+    answer = await hostRequest(server.port, 'bob-fork.localhost', '/', { headers: { Authorization: `Bearer ${bob}` } });
     if (answer.status === 200 && JSON.parse(answer.text).secret === 'bobs') break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -42,8 +42,8 @@ before(async () => {
 });
 after(async () => { await server?.stop(); });
 
-async function get(host, p = '/count') {
-  const res = await hostRequest(server.port, host, p);
+async function get(host, p = '/count', as) {
+  const res = await hostRequest(server.port, host, p, { headers: as ? { Authorization: `Bearer ${as}` } : {} });
   return res.status === 200 ? JSON.parse(res.text) : { status: res.status };
 }
 
@@ -92,7 +92,8 @@ test('spaceport duplicate, like, hardware and sleeptime against the server', asy
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).missingSecrets, []);
   await waitStage(server, 'bob/copy', 'RUNNING', { token: bob });
-  const copy = await get('bob-copy.localhost');
+  assert.equal((await get('bob-copy.localhost')).status, 404, 'a private fork is hidden from strangers');
+  const copy = await get('bob-copy.localhost', '/count', bob);
   assert.equal(copy.space, 'bob/copy');
   assert.equal(copy.count, 1, 'a fork starts with its own empty /data');
   const rt = await api(server, 'GET', '/api/spaces/bob/copy/runtime', { token: bob });
