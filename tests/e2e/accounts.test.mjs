@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startServer, addUser, cli, api, createSpace, gitRepo, gitPush, remoteHead, tempDir, BIN, waitStage, hostRequest } from './lib.mjs';
+import { startServer, addUser, cli, api, createSpace, gitRepo, gitPush, remoteHead, tempDir, BIN, waitStage, hostRequest, launchChromium } from './lib.mjs';
 
 let server;
 let browser;
@@ -53,8 +53,6 @@ async function postLogin(user, password, { cookie, next = '/' } = {}) {
 }
 
 before(async () => {
-  const chromium = '/usr/bin/chromium';
-  if (!fs.existsSync(chromium)) throw new Error('Chromium is missing: run scripts/setup --test (installs Debian chromium)');
   const dataDir = tempDir('sp-accounts-');
   tokens.alice = addUserWithPassword(dataDir, 'alice', 'alice-password-1');
   tokens.bob = addUserWithPassword(dataDir, 'bob', 'bob-password-1');
@@ -74,12 +72,7 @@ before(async () => {
     res.end('ok');
   });
   await new Promise((r) => other.listen(0, '127.0.0.1', r));
-  const { chromium: pw } = await import('playwright-core');
-  browser = await pw.launch({
-    executablePath: chromium,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

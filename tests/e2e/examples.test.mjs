@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { startServer, addUser, hostRequest, api, ROOT, BIN, tempDir } from './lib.mjs';
+import { startServer, addUser, hostRequest, api, ROOT, BIN, tempDir, launchChromium } from './lib.mjs';
 
 let server, token;
 before(async () => {
@@ -68,14 +68,7 @@ test('python-sse streams events through the path-based route', async () => {
 });
 
 test('the hub lists the examples and shows a running app in a browser', async (t) => {
-  const chromium = '/usr/bin/chromium';
-  if (!fs.existsSync(chromium)) throw new Error('Chromium is missing: run scripts/setup --test (installs Debian chromium)');
-  const { chromium: pw } = await import('playwright-core');
-  const browser = await pw.launch({
-    executablePath: chromium,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(server.url + '/');

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, sleep } from './lib.mjs';
+import { startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, sleep, PY_REPLY_AND_SERVE } from './lib.mjs';
 
 let server;
 let token;
@@ -17,14 +17,7 @@ class H(BaseHTTPRequestHandler):
     def do_GET(self):
         body = json.dumps({"prefix": sys.prefix,
                            "marker": os.path.exists(os.path.join(sys.prefix, "MARKER"))}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`;
+${PY_REPLY_AND_SERVE}`;
 const FILES = {
   'README.md': '---\ntitle: Venv\nsdk: process\napp_command: python app.py\n---\n',
   'requirements.txt': '# nothing to install: the venv itself is what is cached\n',

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, addUser, createSpace, tempDir, waitStage, hostRequest, headSha } from './lib.mjs';
+import { startServer, addUser, createSpace, tempDir, waitStage, hostRequest, headSha, PY_REPLY_AND_SERVE } from './lib.mjs';
 
 let server;
 let token;
@@ -33,14 +33,7 @@ data = open("weights/model.bin", "rb").read()
 class H(BaseHTTPRequestHandler):
     def do_GET(self):
         body = json.dumps({"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`;
+${PY_REPLY_AND_SERVE}`;
 
 before(async () => {
   requireGitLfs();

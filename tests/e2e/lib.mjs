@@ -192,3 +192,26 @@ class H(BaseHTTPRequestHandler):
 print("echo app starting", flush=True)
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 `;
+
+// Headless Debian Chromium driven by playwright-core; fails loudly when missing.
+export async function launchChromium() {
+  const chromium = '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) throw new Error('Chromium is missing: run scripts/setup --test (installs Debian chromium)');
+  const { chromium: pw } = await import('playwright-core');
+  return pw.launch({
+    executablePath: chromium,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// The end of a test app's do_GET: sends \`body\` (bytes) with 200, quiet logs,
+// then serves on $PORT. Test apps differ only in how they make \`body\`.
+export const PY_REPLY_AND_SERVE = `        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;

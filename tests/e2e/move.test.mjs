@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, addUser, api, cli, createSpace, gitRepo, gitPush, headSha, remoteHead, waitStage, hostRequest } from './lib.mjs';
+import { startServer, addUser, api, cli, createSpace, gitRepo, gitPush, headSha, remoteHead, waitStage, hostRequest, PY_REPLY_AND_SERVE } from './lib.mjs';
 
 let server;
 let token;
@@ -26,14 +26,7 @@ class H(BaseHTTPRequestHandler):
             n += 1
             open(path, "w").write(str(n))
         body = json.dumps({"space": os.environ.get("SPACE_ID"), "count": n, "var": os.environ.get("MY_VAR")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`;
+${PY_REPLY_AND_SERVE}`;
 
 before(async () => {
   server = await startServer();

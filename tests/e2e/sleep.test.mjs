@@ -5,8 +5,7 @@
 // native runtime's cgroup freezer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp, sleep } from './lib.mjs';
+import { startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp, sleep, PY_REPLY_AND_SERVE, launchChromium } from './lib.mjs';
 
 // Appends a line to /data/starts at every start; GET /starts counts them.
 const COUNTING_APP = String.raw`
@@ -21,14 +20,7 @@ class H(BaseHTTPRequestHandler):
             body = str(sum(1 for _ in open("/data/starts"))).encode()
         else:
             body = b"awake"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`;
+${PY_REPLY_AND_SERVE}`;
 
 let server, token;
 
@@ -119,17 +111,10 @@ test('a Space that opts out of freezing is never frozen', async () => {
 });
 
 test('a browser sees the waiting page during a slow wake, and the app once it runs', async () => {
-  const chromium = '/usr/bin/chromium';
-  if (!fs.existsSync(chromium)) throw new Error('Chromium is missing: run scripts/setup --test (installs Debian chromium)');
   // Takes 2.5 s to listen: longer than the 1 s --wake-page-after default.
   await deploy('slow', 2, '', COUNTING_APP.replace('import os\n', 'import os, time\ntime.sleep(2.5)\n'));
   await waitRung('slow', 'stopped');
-  const { chromium: pw } = await import('playwright-core');
-  const browser = await pw.launch({
-    executablePath: chromium,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const first = await page.goto(server.url + '/spaces/sam/slow/app/');
