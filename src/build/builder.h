@@ -41,6 +41,7 @@ struct LaunchSpec {
   bool sleep_freeze = true;              // spaceport.sleep.freeze
   std::optional<Millis> freeze_after;    // spaceport.sleep.freeze_after; unset: the server's default
   std::string title;
+  bool disable_embedding = false;        // card: only the hub may frame the app
 };
 
 struct BuildRequest {

@@ -45,6 +45,7 @@ Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_
   spec.sleep_freeze = card.sleep_freeze.value_or(true);
   if (card.sleep_freeze_after_seconds) spec.freeze_after = Millis(*card.sleep_freeze_after_seconds * 1000);
   spec.title = card.title;
+  spec.disable_embedding = card.disable_embedding;
   if (card.sdk == "static") {
     spec.is_static = true;
     spec.static_root = JoinPath(app_dir, DirOf(card.app_file));

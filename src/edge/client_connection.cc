@@ -10,6 +10,30 @@
 #include "edge/static_files.h"
 
 namespace spaceport::edge {
+namespace {
+
+// Adds the Space's CSP frame-ancestors (if any) to a static app's answers.
+class FrameAncestorsWriter : public http::ResponseWriter {
+ public:
+  FrameAncestorsWriter(http::ResponseWriter& inner, const std::string& ancestors)
+      : inner_(inner), ancestors_(ancestors) {}
+  Status Start(int status, const http::Headers& headers) override {
+    if (ancestors_.empty()) return inner_.Start(status, headers);
+    http::Headers h = headers;
+    h.Add("Content-Security-Policy", "frame-ancestors " + ancestors_);
+    return inner_.Start(status, h);
+  }
+  Status Write(std::string_view data) override { return inner_.Write(data); }
+  Status Finish() override { return inner_.Finish(); }
+  bool started() const override { return inner_.started(); }
+  bool ClientGone() override { return inner_.ClientGone(); }
+
+ private:
+  http::ResponseWriter& inner_;
+  const std::string& ancestors_;
+};
+
+}  // namespace
 
 ClientConnection::ClientConnection(LoopContext* ctx, http::UniqueFd fd, std::string peer)
     : ctx_(ctx), fd_(std::move(fd)), id_(ctx->next_id++), peer_(std::move(peer)),
@@ -251,6 +275,7 @@ void ClientConnection::StartLocal() {
   auto request = std::make_shared<http::Request>(std::move(req_.request));
   http::Handler* hub = req_.kind == RouteKind::kHub ? ctx_->hub : nullptr;
   std::string root = req_.route ? req_.route->static_root : std::string();
+  std::string frame_ancestors = req_.route ? req_.route->frame_ancestors : std::string();
   http::BodyFraming framing = req_framing_;
   bool keep_alive = keep_alive_;
   bool ok = ctx_->workers->Submit([=, buffered = std::move(buffered)]() mutable {
@@ -259,7 +284,8 @@ void ClientConnection::StartLocal() {
                                             if (hub != nullptr) {
                                               hub->Handle(*request, body, out);
                                             } else {
-                                              ServeStaticFile(root, *request, out);
+                                              FrameAncestorsWriter framed(out, frame_ancestors);
+                                              ServeStaticFile(root, *request, framed);
                                             }
                                           });
     ctx->loop->Post([ctx, id, result = std::move(result)]() mutable {

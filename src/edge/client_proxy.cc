@@ -240,6 +240,9 @@ bool ClientConnection::ProcessResponseHead() {
   if (upstream_close) px_->resp.reason = "close";  // remembered for reuse decision
   http::Headers& h = resp.headers;
   http::StripHopByHop(h);
+  if (!req_.route->frame_ancestors.empty()) {
+    h.Add("Content-Security-Policy", "frame-ancestors " + req_.route->frame_ancestors);  // besides the app's own
+  }
   if (framing->kind == http::BodyFraming::kChunked) {
     if (client11) {
       h.Add("Transfer-Encoding", "chunked");

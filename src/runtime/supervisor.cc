@@ -42,6 +42,14 @@ Status MoveDir(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+// scheme://host[:port] of the hub's URL: the one origin that may still frame
+// an app whose card says disable_embedding.
+std::string HubOrigin(const std::string& public_url) {
+  size_t scheme = public_url.find("://");
+  size_t path = scheme == std::string::npos ? std::string::npos : public_url.find('/', scheme + 3);
+  return path == std::string::npos ? public_url : public_url.substr(0, path);
+}
+
 }  // namespace
 
 Supervisor::Supervisor(store::Store* store, build::Builder* builder, RuntimeDriver* driver, RouteTable* routes,
@@ -179,6 +187,9 @@ void Supervisor::PublishRouteLocked(const SpaceState& st) {
     route.activity = st.activity;
     route.wakeable = (st.rung == Rung::kStopped || st.rung == Rung::kStopping) && !st.paused;
     route.wake_timeout_ms = st.live->spec.startup_timeout.count();
+  }
+  if (st.live != nullptr && st.live->spec.disable_embedding) {
+    route.frame_ancestors = "'self' " + HubOrigin(options_.public_url);
   }
   if (ServingLocked(st)) {
     if (st.live->spec.is_static) {

@@ -254,3 +254,16 @@ test('a private Space stays private at its app host after a move', async () => {
   assert.equal(owner.status, 200, owner.text);
   assert.equal((await hostRequest(server.port, host, '/', { headers: { Authorization: `Bearer ${alice}` } })).status, 404, 'the old host is gone');
 });
+
+test('disable_embedding: only the hub may frame the app (CSP frame-ancestors); others may embed freely', async () => {
+  const files = [{ path: 'index.html', content: '<h1>no frames</h1>', encoding: 'utf-8' },
+    { path: 'README.md', content: '---\nsdk: static\ndisable_embedding: true\n---\n', encoding: 'utf-8' }];
+  await createSpace(server, alice, 'alice', 'noframe', 'static', { files });
+  await waitStage(server, 'alice/noframe', 'RUNNING', { token: alice });
+  const framed = await hostRequest(server.port, 'alice-noframe.localhost', '/');
+  assert.equal(framed.status, 200, framed.text);
+  assert.equal(framed.headers['content-security-policy'], `frame-ancestors 'self' ${server.url}`);
+  const proxied = await hostRequest(server.port, 'alice-safe.localhost', '/', { headers: { Authorization: `Bearer ${alice}` } });
+  assert.equal(proxied.status, 200, proxied.text);
+  assert.equal(proxied.headers['content-security-policy'], undefined, 'embedding is allowed by default');
+});
