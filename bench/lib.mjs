@@ -42,7 +42,7 @@ export const ms = (v) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixe
 
 export function printRow(label, values) {
   const s = summary(values);
-  console.log(`${label.padEnd(34)} n=${String(s.n).padStart(4)}  p50 ${ms(s.p50).padStart(8)} ms  ` +
+  console.log(`${label.padEnd(36)} n=${String(s.n).padStart(4)}  p50 ${ms(s.p50).padStart(8)} ms  ` +
     `p90 ${ms(s.p90).padStart(8)} ms  max ${ms(s.max).padStart(8)} ms`);
   return s;
 }
