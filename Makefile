@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all setup setup-test configure build run test unit e2e bench clean
+.PHONY: all setup setup-test configure build run test unit e2e bench bench-edge bench-wake bench-density clean
 
 all: build
 
@@ -34,8 +34,17 @@ unit: build
 e2e: build
 	@BUILD_DIR=$(BUILD_DIR) node --test --test-concurrency=1 tests/e2e/
 
-bench: setup-test build
+# Benchmarks (docs/benchmarks.md); never part of `make test`.
+bench: bench-edge bench-wake bench-density
+
+bench-edge: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/edge/run
+
+bench-wake: setup-test build
+	@BUILD_DIR=$(BUILD_DIR) bench/wake/run
+
+bench-density: setup-test build
+	@BUILD_DIR=$(BUILD_DIR) bench/density/run
 
 clean:
 	rm -rf $(BUILD_DIR)
