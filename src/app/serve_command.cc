@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -22,6 +23,7 @@
 #include "store/secrets_key.h"
 #include "runtime/checkpoint.h"
 #include "runtime/log_store.h"
+#include "runtime/scheduler.h"
 #include "runtime/native/native_driver.h"
 #include "runtime/process/process_driver.h"
 #include "runtime/routes.h"
@@ -245,6 +247,16 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
   late_hub.Set(&hub);
+
+  // Identity keys rotate while the server runs (a new signing key every 30
+  // days, the old one published 7 more): checked hourly, cheap when not due.
+  std::function<void()> rotate_keys;  // outlives the timer that runs it
+  runtime::ThreadScheduler key_timer(&clock);
+  rotate_keys = [&] {
+    if (Status s = (*signing_keys)->RotateIfDue(); !s.ok()) SP_LOG(kWarn) << "rotating identity keys: " << s.message();
+    key_timer.RunAfter(Millis(3600 * 1000), rotate_keys);
+  };
+  key_timer.RunAfter(Millis(3600 * 1000), rotate_keys);
   late_waker.Set(&supervisor);
 
   // Access rules first: a private Space's route must never be published
