@@ -5,13 +5,15 @@
 // test fails and says so: `make test` expects the sandbox to be active.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp } from './lib.mjs';
 
 const PROBE_APP = String.raw`
-import json, os, socket
+import json, os, resource, socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlparse
 def can_read(p):
     try:
         open(p, "rb").read(1); return True
@@ -26,6 +28,26 @@ def edge_health(port):
         return line
     except OSError as e:
         return str(e)
+def can_list(p):
+    try:
+        os.listdir(p); return True
+    except OSError:
+        return False
+def can_raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard + 1, hard + 1)); return True
+    except (OSError, ValueError):
+        return False
+def can_raise_memory():
+    for p in ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max"):
+        try:
+            with open(p, "w") as f:
+                f.write("-1")
+            return True
+        except OSError:
+            pass
+    return False
 def can_connect(port):
     s = socket.socket(); s.settimeout(1)
     try:
@@ -37,12 +59,17 @@ def can_connect(port):
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        q = dict(p.split("=", 1) for p in self.path.split("?", 1)[1].split("&")) if "?" in self.path else {}
+        q = dict(parse_qsl(urlparse(self.path).query))
         cap = [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1]
         body = json.dumps({
             "uid": os.getuid(), "capeff": cap,
             "read_secrets_key": can_read(q.get("key", "/nonexistent")),
             "read_db": can_read(q.get("db", "/nonexistent")),
+            "read_own_app": can_read("app.py"),
+            "read_neighbour": can_read(q.get("neighbour_file", "/nonexistent")),
+            "list_neighbour": can_list(q.get("neighbour_dir", "/nonexistent")),
+            "raise_nofile": can_raise_nofile(),
+            "raise_memory": can_raise_memory(),
             "reach_host_service": can_connect(int(q.get("service", "1"))),
             "edge": edge_health(int(q.get("edge", "1"))),
             "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())[:5],
@@ -76,7 +103,13 @@ test('apps run sandboxed: no privileges, no server data, no host services, no ne
   // app whose network namespace cannot reach a service on the host's loopback reaches no neighbour either.
   const service = net.createServer((c) => c.end('hello'));
   await new Promise((r) => service.listen(0, '127.0.0.1', r));
+  // Another Space's files, found from the host side (the test runs as root).
+  const neighbourDir = path.join(server.dataDir, 'builds', 'eve', 'neighbour');
+  const neighbourFile = path.join(neighbourDir, fs.readdirSync(neighbourDir)[0], 'app.py');
+  assert.ok(fs.existsSync(neighbourFile), neighbourFile);
   const q = new URLSearchParams({
+    neighbour_file: neighbourFile,
+    neighbour_dir: neighbourDir,
     key: path.join(server.dataDir, 'secrets.key'),
     db: path.join(server.dataDir, 'spaceport.db'),
     service: String(service.address().port),
@@ -89,6 +122,11 @@ test('apps run sandboxed: no privileges, no server data, no host services, no ne
   assert.equal(p.capeff, '0000000000000000', 'app has capabilities');
   assert.equal(p.read_secrets_key, false, 'app can read the secrets key');
   assert.equal(p.read_db, false, 'app can read the database');
+  assert.equal(p.read_own_app, true, 'the probe cannot even read its own app (the checks above prove nothing)');
+  assert.equal(p.read_neighbour, false, "app can read another Space's files");
+  assert.equal(p.list_neighbour, false, "app can list another Space's build dir");
+  assert.equal(p.raise_nofile, false, 'app can raise its hard file limit');
+  assert.equal(p.raise_memory, false, 'app can raise its memory limit');
   service.close();
   assert.equal(p.reach_host_service, false, 'app can connect to a service on the host');
   assert.equal(p.edge, 'HTTP/1.1 200 OK', "app cannot reach the edge's public port");
