@@ -1,5 +1,5 @@
 // The store conformance suite: every backend must pass every test here.
-// Add a backend with one line in AllStoreBackends().
+// Add a backend with one line in testing::AllBackends() (store/testing/store_backends.h).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,12 +20,8 @@ const std::string kKeyA(32, 'a');
 const std::string kKeyB(32, 'b');
 constexpr int64_t kT0 = 1'700'000'000'000;
 
-std::vector<BackendCase> AllStoreBackends() {
-  return {
-      {"SqliteMemory", [] { return std::make_unique<testing::SqliteMemoryBackend>(); }},
-      {"SqliteFile", [] { return std::make_unique<testing::SqliteFileBackend>(); }},
-  };
-}
+// Every backend (store/testing/store_backends.h); add new ones there.
+std::vector<BackendCase> AllStoreBackends() { return testing::AllBackends(); }
 
 // The backends whose data outlives a Store object (reopen tests run on these).
 std::vector<BackendCase> PersistentStoreBackends() {

@@ -2,7 +2,7 @@
 //
 // A StoreBackend owns whatever a backend needs (a temp dir, a database) and
 // opens Store instances on it. To run the suite against a new backend, add
-// one entry to AllStoreBackends() in store_conformance_test.cc.
+// one entry to AllBackends() below.
 // Thread safety: tests use one backend from one thread (stores it opens are
 // themselves thread safe).
 #pragma once
