@@ -28,8 +28,8 @@ std::string SafeNext(std::string_view next) {
 // hub's iframe (a third-party context). Elsewhere over plain HTTP it can only
 // be Lax: the app then signs in when opened in its own tab.
 std::string SessionCookie(const std::string& value, bool secure_context, Millis ttl) {
-  std::string c = std::string(kAppSessionCookie) + "=" + value + "; Path=/; HttpOnly; Max-Age=" +
-                  std::to_string(ttl.count() / 1000);
+  std::string c = std::string(kAppSessionCookie) + "=" + value +
+                  "; Path=/; HttpOnly; Max-Age=" + std::to_string(ttl.count() / 1000);
   c += secure_context ? "; Secure; SameSite=None; Partitioned" : "; SameSite=Lax";
   return c;
 }
@@ -46,7 +46,8 @@ http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_u
                                 "<!doctype html><html><head><title>Access requested</title></head><body><h1>" +
                                     HtmlEscape(ctx.route->space_id) +
                                     " is gated</h1><p>The author asks visitors to request access first.</p>"
-                                    "<p><a href=\"" + HtmlEscape(page) + "\">Request access on its page</a></p></body></html>",
+                                    "<p><a href=\"" +
+                                    HtmlEscape(page) + "\">Request access on its page</a></p></body></html>",
                                 "text/html; charset=utf-8");
   }
   return JsonError(403, message);
@@ -104,10 +105,7 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
     return Decide(ctx, std::nullopt);
   }
   if (std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth)) {
-    if (!known->ok()) {
-      ctx.callbacks->SendLocalReply(JsonError(401, known->status().message()));
-      return FilterStatus::kStop;
-    }
+    if (!known->ok()) return RefuseBadToken(ctx, known->status());
     return Decide(ctx, **known);
   }
   // A miss: one store read, off the event loop.
@@ -116,17 +114,25 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   bool queued = workers_->Submit([this, callbacks, header] {
     access::CallerCache::Answer answer = deps_.callers->Lookup(header);
     callbacks->ContinueDecodingWith([this, answer](RequestContext& resumed) {
-      if (!answer.ok()) {
-        int status = answer.status().code() == StatusCode::kUnauthenticated ? 401 : 503;
-        resumed.callbacks->SendLocalReply(JsonError(status, answer.status().message()));
-        return FilterStatus::kStop;
-      }
+      if (!answer.ok()) return RefuseBadToken(resumed, answer.status());
       return Decide(resumed, *answer);
     });
   });
   if (!queued) {
     ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
   }
+  return FilterStatus::kStop;
+}
+
+// A token that is not a valid Spaceport token: refused where access matters;
+// on an open app it may be the app's own business (an HF token meant for the
+// app), so the request goes on anonymously with the header untouched.
+FilterStatus AccessFilter::RefuseBadToken(RequestContext& ctx, const Status& why) {
+  if (why.code() == StatusCode::kUnauthenticated && deps_.table->Find(ctx.route->space_id) == nullptr) {
+    return Decide(ctx, std::nullopt);
+  }
+  int status = why.code() == StatusCode::kUnauthenticated ? 401 : 503;
+  ctx.callbacks->SendLocalReply(JsonError(status, why.message()));
   return FilterStatus::kStop;
 }
 
@@ -141,7 +147,10 @@ FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<acces
   }
   RemoveCookie(headers, kAppSessionCookie);
   if (!caller) return FilterStatus::kContinue;
-  if (auto auth = headers.Get("Authorization"); auth && deps_.callers->Peek(*auth)) headers.Remove("Authorization");
+  if (auto auth = headers.Get("Authorization")) {
+    std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth);
+    if (known && known->ok()) headers.Remove("Authorization");  // the visitor's own Spaceport token
+  }
   headers.Add("X-Spaceport-User", caller->name);
   headers.Add("X-Spaceport-Identity", deps_.sessions->IdentityToken(*caller, ctx.route->space_id));
   return FilterStatus::kContinue;

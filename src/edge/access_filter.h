@@ -7,7 +7,8 @@
 // pauses while a worker thread asks the store once). Then:
 //   - the Space's AccessTable entry decides: a private Space (or a gated one
 //     without a grant) answers exactly like an unknown Space (404), so its
-//     existence does not leak; a bad token is 401;
+//     existence does not leak; a bad token is 401 there (on an open app it
+//     passes untouched: it may be meant for the app);
 //   - the platform credential is removed (the app never sees the visitor's
 //     token or session cookie), and the app gets X-Spaceport-User and a
 //     signed X-Spaceport-Identity (AppSessions::IdentityToken; verify it with
@@ -46,6 +47,7 @@ class AccessFilter : public Filter {
  private:
   FilterStatus Decide(RequestContext& ctx, const std::optional<access::Caller>& caller);
   FilterStatus HandleLogin(RequestContext& ctx);
+  FilterStatus RefuseBadToken(RequestContext& ctx, const Status& why);
 
   const EdgeAccess deps_;
   WorkerPool* const workers_;

@@ -156,7 +156,8 @@ TEST_F(AccessFilterTest, OwnerTokenIsResolvedOnceThenFromMemoryAndNeverReachesTh
   EXPECT_EQ(b.request.headers.Get("X-Spaceport-User"), "alice");
 }
 
-TEST_F(AccessFilterTest, BadTokenIs401AndRememberedAsBad) {
+TEST_F(AccessFilterTest, BadTokenIs401WhereAccessMattersAndRememberedAsBad) {
+  MakePrivate();
   Callbacks cb;
   RequestContext ctx = Request("/", &cb);
   ctx.request.headers.Add("Authorization", "Bearer sp_" + std::string(40, '0'));
@@ -164,6 +165,15 @@ TEST_F(AccessFilterTest, BadTokenIs401AndRememberedAsBad) {
   ASSERT_TRUE(cb.reply);
   EXPECT_EQ(cb.reply->status, 401);
   EXPECT_TRUE(callers_->Peek("Bearer sp_" + std::string(40, '0')).has_value());
+}
+
+TEST_F(AccessFilterTest, UnknownTokenOnAnOpenAppIsTheAppsBusiness) {
+  Callbacks cb;
+  RequestContext ctx = Request("/", &cb);
+  ctx.request.headers.Add("Authorization", "Bearer hf_" + std::string(40, 'a'));
+  EXPECT_EQ(Run(ctx, cb), FilterStatus::kContinue);
+  EXPECT_EQ(ctx.request.headers.Get("Authorization"), "Bearer hf_" + std::string(40, 'a'));
+  EXPECT_FALSE(ctx.request.headers.Has("X-Spaceport-User"));
 }
 
 TEST_F(AccessFilterTest, AppOwnAuthorizationSchemesPassThrough) {
