@@ -11,14 +11,9 @@ constexpr std::string_view kIdentityType = "sp-identity";
 
 nlohmann::json CallerClaims(const Caller& caller, std::string_view typ, std::string_view space_id,
                             const std::string& issuer, int64_t now_s, Millis ttl) {
-  return {{"typ", typ},
-          {"iss", issuer},
-          {"sub", std::to_string(caller.user_id)},
-          {"preferred_username", caller.name},
-          {"adm", caller.is_admin},
-          {"aud", space_id},
-          {"iat", now_s},
-          {"exp", now_s + ttl.count() / 1000}};
+  return {
+      {"typ", typ},      {"iss", issuer}, {"sub", std::to_string(caller.user_id)}, {"preferred_username", caller.name},
+      {"aud", space_id}, {"iat", now_s},  {"exp", now_s + ttl.count() / 1000}};
 }
 
 }  // namespace
@@ -54,8 +49,7 @@ Result<std::string> AppSessions::Redeem(std::string_view code, std::string_view 
       return Status::Unauthenticated("sign-in code was already used");
     }
   }
-  Caller caller{ParseInt(claims["sub"].get<std::string>()).value_or(0), claims["preferred_username"],
-                claims.value("adm", false)};
+  Caller caller{ParseInt(claims["sub"].get<std::string>()).value_or(0), claims["preferred_username"]};
   return keys_->Sign(CallerClaims(caller, kSessionType, space_id, issuer_, now_s, options_.session_ttl));
 }
 
@@ -64,12 +58,22 @@ std::optional<Caller> AppSessions::FromCookie(std::string_view cookie_value, std
   if (!claims.ok()) return std::nullopt;
   std::optional<int64_t> id = ParseInt((*claims)["sub"].get<std::string>());
   if (!id || *id <= 0) return std::nullopt;
-  return Caller{*id, (*claims)["preferred_username"], claims->value("adm", false)};
+  return Caller{*id, (*claims)["preferred_username"]};
 }
 
 std::string AppSessions::IdentityToken(const Caller& caller, std::string_view space_id) const {
-  return keys_->Sign(
-      CallerClaims(caller, kIdentityType, space_id, issuer_, clock_->UnixMillis() / 1000, options_.identity_ttl));
+  const int64_t now_s = clock_->UnixMillis() / 1000;
+  std::string key = std::to_string(caller.user_id) + "/" + std::string(space_id);
+  {
+    std::lock_guard lock(identities_mu_);
+    auto it = identities_.find(key);
+    if (it != identities_.end() && it->second.reuse_until > now_s) return it->second.token;
+  }
+  std::string token = keys_->Sign(CallerClaims(caller, kIdentityType, space_id, issuer_, now_s, options_.identity_ttl));
+  std::lock_guard lock(identities_mu_);
+  if (identities_.size() >= 100000) identities_.clear();  // a crude bound; refilled on demand
+  identities_[key] = {token, now_s + options_.identity_ttl.count() / 2000};
+  return token;
 }
 
 }  // namespace spaceport::access

@@ -10,8 +10,8 @@
 // a "typ" of their own, so neither can stand in for the other or for the
 // identity token apps receive; "aud" pins them to one Space.
 //
-// Thread safety: safe from any thread; a mutex guards the set of redeemed
-// codes (no I/O under it).
+// Thread safety: safe from any thread; mutexes guard the set of redeemed
+// codes and the signed identities (no I/O under them).
 // Failure: Redeem returns Unauthenticated for bad, expired, foreign or
 // already used codes.
 #pragma once
@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "access/caller_cache.h"
 #include "access/signing_keys.h"
@@ -44,7 +45,9 @@ class AppSessions {
   // The app-session cookie value for a valid, unused code of this Space.
   Result<std::string> Redeem(std::string_view code, std::string_view space_id);
   std::optional<Caller> FromCookie(std::string_view cookie_value, std::string_view space_id) const;
-  // The identity handed to the app in X-Spaceport-Identity.
+  // The identity handed to the app in X-Spaceport-Identity. Signed once per
+  // (user, Space) and reused for the first half of its lifetime: the edge
+  // asks on every request of a signed-in visitor.
   std::string IdentityToken(const Caller& caller, std::string_view space_id) const;
 
   Millis session_ttl() const { return options_.session_ttl; }
@@ -62,6 +65,12 @@ class AppSessions {
   const AppSessionOptions options_;
   std::mutex mu_;
   std::map<std::string, int64_t> redeemed_;  // code id -> expiry (unix seconds)
+  struct SignedIdentity {
+    std::string token;
+    int64_t reuse_until = 0;  // unix seconds
+  };
+  mutable std::mutex identities_mu_;
+  mutable std::unordered_map<std::string, SignedIdentity> identities_;  // "user id/space id"
 };
 
 }  // namespace spaceport::access

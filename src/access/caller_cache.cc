@@ -16,7 +16,7 @@ CallerCache::Answer CallerCache::Lookup(std::string_view authorization) {
   Result<std::optional<Principal>> who = authenticator_->Authenticate(headers);
   Answer answer = Status::Unauthenticated("invalid token");
   if (who.ok() && *who) {
-    answer = Caller{(*who)->user.id, (*who)->user.name, (*who)->user.is_admin};
+    answer = Caller{(*who)->user.id, (*who)->user.name};
   } else if (!who.ok() && who.status().code() != StatusCode::kUnauthenticated) {
     return who.status();  // the store failed: say so, remember nothing
   }

@@ -27,7 +27,6 @@ namespace spaceport::access {
 struct Caller {
   int64_t user_id = 0;
   std::string name;
-  bool is_admin = false;
 };
 
 class CallerCache {

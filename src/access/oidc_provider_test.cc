@@ -56,7 +56,7 @@ class OidcProviderTest : public ::testing::Test {
   std::unique_ptr<SigningKeys> keys_;
   std::unique_ptr<OidcProvider> provider_;
   store::Space space_;
-  Caller bob_{42, "bob", false};
+  Caller bob_{42, "bob"};
 };
 
 TEST_F(OidcProviderTest, CodeWithPkceBuysTokensWhoseUserinfoNamesTheUser) {

@@ -55,67 +55,34 @@ http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_u
 
 }  // namespace
 
-std::optional<std::string> CookieValue(const http::Headers& headers, std::string_view name) {
-  for (const auto& [field, value] : headers.fields()) {
-    if (!http::NameEquals(field, "Cookie")) continue;
-    for (const std::string& part : Split(value, ';')) {
-      std::string_view p = Trim(part);
-      if (p.size() > name.size() && p.substr(0, name.size()) == name && p[name.size()] == '=') {
-        return std::string(p.substr(name.size() + 1));
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-void RemoveCookie(http::Headers& headers, std::string_view name) {
-  auto& fields = headers.mutable_fields();
-  for (auto it = fields.begin(); it != fields.end();) {
-    if (!http::NameEquals(it->first, "Cookie")) {
-      ++it;
-      continue;
-    }
-    std::vector<std::string> kept;
-    for (const std::string& part : Split(it->second, ';')) {
-      std::string_view p = Trim(part);
-      bool named = p.size() > name.size() && p.substr(0, name.size()) == name && p[name.size()] == '=';
-      if (!p.empty() && !named) kept.emplace_back(p);
-    }
-    if (kept.empty()) {
-      it = fields.erase(it);
-    } else {
-      it->second = Join(kept, "; ");
-      ++it;
-    }
-  }
-}
-
 FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   if (!ctx.route) return FilterStatus::kContinue;
   const http::Request& req = ctx.request;
   if (StartsWith(req.path, "/.spaceport/login") && !req.headers.Has("X-Forwarded-Prefix")) return HandleLogin(ctx);
 
-  if (std::optional<std::string> cookie = CookieValue(req.headers, kAppSessionCookie)) {
+  Credentials carried;
+  if (std::optional<std::string_view> cookie = CookieValue(req.headers, kAppSessionCookie)) {
+    carried.app_cookie = true;
     std::optional<access::Caller> caller = deps_.sessions->FromCookie(*cookie, ctx.route->space_id);
-    if (caller) return Decide(ctx, caller);
+    if (caller) return Decide(ctx, caller, carried);
   }
   std::optional<std::string_view> auth = req.headers.Get("Authorization");
   // Only Spaceport tokens are ours to check; other schemes belong to the app.
   if (!auth || !(auth->find(" sp_") != std::string_view::npos || auth->find(" hf_") != std::string_view::npos)) {
-    return Decide(ctx, std::nullopt);
+    return Decide(ctx, std::nullopt, carried);
   }
   if (std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth)) {
-    if (!known->ok()) return RefuseBadToken(ctx, known->status());
-    return Decide(ctx, **known);
+    if (!known->ok()) return RefuseBadToken(ctx, known->status(), carried);
+    return Decide(ctx, **known, {carried.app_cookie, true});
   }
   // A miss: one store read, off the event loop.
   FilterCallbacks* callbacks = ctx.callbacks;
   std::string header(*auth);
-  bool queued = workers_->Submit([this, callbacks, header] {
+  bool queued = workers_->Submit([this, callbacks, header, carried] {
     access::CallerCache::Answer answer = deps_.callers->Lookup(header);
-    callbacks->ContinueDecodingWith([this, answer](RequestContext& resumed) {
-      if (!answer.ok()) return RefuseBadToken(resumed, answer.status());
-      return Decide(resumed, *answer);
+    callbacks->ContinueDecodingWith([this, answer, carried](RequestContext& resumed) {
+      if (!answer.ok()) return RefuseBadToken(resumed, answer.status(), carried);
+      return Decide(resumed, *answer, {carried.app_cookie, true});
     });
   });
   if (!queued) {
@@ -127,16 +94,17 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
 // A token that is not a valid Spaceport token: refused where access matters;
 // on an open app it may be the app's own business (an HF token meant for the
 // app), so the request goes on anonymously with the header untouched.
-FilterStatus AccessFilter::RefuseBadToken(RequestContext& ctx, const Status& why) {
+FilterStatus AccessFilter::RefuseBadToken(RequestContext& ctx, const Status& why, Credentials carried) {
   if (why.code() == StatusCode::kUnauthenticated && deps_.table->Find(ctx.route->space_id) == nullptr) {
-    return Decide(ctx, std::nullopt);
+    return Decide(ctx, std::nullopt, carried);
   }
   int status = why.code() == StatusCode::kUnauthenticated ? 401 : 503;
   ctx.callbacks->SendLocalReply(JsonError(status, why.message()));
   return FilterStatus::kStop;
 }
 
-FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<access::Caller>& caller) {
+FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<access::Caller>& caller,
+                                  Credentials carried) {
   http::Headers& headers = ctx.request.headers;
   if (std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id)) {
     if (!rules->AllowsApp(caller ? caller->user_id : 0)) {
@@ -145,12 +113,9 @@ FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<acces
       return FilterStatus::kStop;
     }
   }
-  RemoveCookie(headers, kAppSessionCookie);
+  if (carried.app_cookie) RemoveCookie(headers, kAppSessionCookie);
+  if (carried.token) headers.Remove("Authorization");  // the visitor's own Spaceport token
   if (!caller) return FilterStatus::kContinue;
-  if (auto auth = headers.Get("Authorization")) {
-    std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth);
-    if (known && known->ok()) headers.Remove("Authorization");  // the visitor's own Spaceport token
-  }
   headers.Add("X-Spaceport-User", caller->name);
   headers.Add("X-Spaceport-Identity", deps_.sessions->IdentityToken(*caller, ctx.route->space_id));
   return FilterStatus::kContinue;

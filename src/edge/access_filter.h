@@ -45,17 +45,17 @@ class AccessFilter : public Filter {
   FilterStatus OnRequestHeaders(RequestContext& ctx) override;
 
  private:
-  FilterStatus Decide(RequestContext& ctx, const std::optional<access::Caller>& caller);
+  // What the request carried that is ours, to be removed before the app sees it.
+  struct Credentials {
+    bool app_cookie = false;  // an sp_app cookie (valid or not)
+    bool token = false;       // Authorization names the caller (a valid Spaceport token)
+  };
+  FilterStatus Decide(RequestContext& ctx, const std::optional<access::Caller>& caller, Credentials carried);
   FilterStatus HandleLogin(RequestContext& ctx);
-  FilterStatus RefuseBadToken(RequestContext& ctx, const Status& why);
+  FilterStatus RefuseBadToken(RequestContext& ctx, const Status& why, Credentials carried);
 
   const EdgeAccess deps_;
   WorkerPool* const workers_;
 };
-
-// The value of cookie `name` in the request's Cookie headers.
-std::optional<std::string> CookieValue(const http::Headers& headers, std::string_view name);
-// Removes cookie `name` from the Cookie headers (dropping headers left empty).
-void RemoveCookie(http::Headers& headers, std::string_view name);
 
 }  // namespace spaceport::edge

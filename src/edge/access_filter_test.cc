@@ -186,7 +186,7 @@ TEST_F(AccessFilterTest, AppOwnAuthorizationSchemesPassThrough) {
 
 TEST_F(AccessFilterTest, HandOffCodeSetsAHostCookieOnceAndTheCookieAdmits) {
   MakePrivate();
-  access::Caller alice{alice_.id, "alice", false};
+  access::Caller alice{alice_.id, "alice"};
   std::string code = sessions_->MintCode(alice, kSpace);
 
   Callbacks login;
@@ -223,7 +223,7 @@ TEST_F(AccessFilterTest, HandOffCodeSetsAHostCookieOnceAndTheCookieAdmits) {
 }
 
 TEST_F(AccessFilterTest, LoginRedirectStaysOnTheHostAndRefusesForeignCodes) {
-  access::Caller alice{alice_.id, "alice", false};
+  access::Caller alice{alice_.id, "alice"};
   for (std::string next : {"//evil.test/", "/%5Cevil.test", "https://evil.test/"}) {
     Callbacks cb;
     RequestContext ctx = Request("/.spaceport/login?code=" + sessions_->MintCode(alice, kSpace) + "&next=" + next, &cb);
@@ -246,12 +246,24 @@ TEST_F(AccessFilterTest, LoginRedirectStaysOnTheHostAndRefusesForeignCodes) {
   EXPECT_EQ(late.reply->status, 401) << "codes expire";
 }
 
+TEST_F(AccessFilterTest, IdentityIsSignedOncePerVisitorAndSpaceForHalfItsLife) {
+  access::Caller alice{alice_.id, "alice"};
+  std::string first = sessions_->IdentityToken(alice, kSpace);
+  EXPECT_EQ(sessions_->IdentityToken(alice, kSpace), first);
+  EXPECT_NE(sessions_->IdentityToken(alice, "alice/other"), first);
+  clock_.Advance(Millis(151000));  // past half of the 5-minute lifetime
+  std::string later = sessions_->IdentityToken(alice, kSpace);
+  EXPECT_NE(later, first);
+  EXPECT_TRUE(access::VerifyJwt(later, keys_->PublicKeys(), clock_.UnixMillis() / 1000).ok());
+}
+
 TEST(CookieTest, FindsAndRemovesOneCookie) {
   http::Headers h;
   h.Add("Cookie", "a=1; sp_app=xyz; b=2");
   h.Add("Cookie", "sp_app=other");
   EXPECT_EQ(CookieValue(h, "sp_app"), "xyz");
   EXPECT_EQ(CookieValue(h, "sp"), std::nullopt);
+  EXPECT_EQ(CookieValue(h, "app"), std::nullopt) << "names match whole, not as substrings";
   RemoveCookie(h, "sp_app");
   ASSERT_EQ(h.fields().size(), 1u);
   EXPECT_EQ(h.Get("Cookie"), "a=1; b=2");

@@ -155,25 +155,31 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
   return Serve(ctx, std::move(route));
 }
 
-namespace {
+std::optional<std::string_view> CookieValue(const http::Headers& headers, std::string_view name) {
+  for (const auto& [field, value] : headers.fields()) {
+    if (!http::NameEquals(field, "Cookie") || value.find(name) == std::string::npos) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      size_t end = rest.find(';');
+      std::string_view pair = Trim(rest.substr(0, end));
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) return Trim(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
 
-// The hub's browser session cookie (access::kSessionCookieName). Apps never
-// get it: an app served on the hub's origin (path-based routing) would
-// otherwise receive every visitor's hub session.
-constexpr std::string_view kHubSessionCookie = "spaceport_session";
-
-// Removes the hub session pair from a Cookie header value; true when nothing
-// is left. Allocates only when the cookie is present.
-bool StripHubSessionCookie(std::string& value) {
-  if (value.find(kHubSessionCookie) == std::string::npos) return false;
+bool StripCookie(std::string& value, std::string_view name) {
+  if (value.find(name) == std::string::npos) return false;
   std::string kept;
   size_t start = 0;
   while (start <= value.size()) {
     size_t end = value.find(';', start);
     if (end == std::string::npos) end = value.size();
     std::string_view pair = Trim(std::string_view(value).substr(start, end - start));
-    std::string_view name = Trim(pair.substr(0, pair.find('=')));
-    if (!pair.empty() && name != kHubSessionCookie) {
+    std::string_view pair_name = Trim(pair.substr(0, pair.find('=')));
+    if (!pair.empty() && pair_name != name) {
       if (!kept.empty()) kept += "; ";
       kept += pair;
     }
@@ -182,6 +188,21 @@ bool StripHubSessionCookie(std::string& value) {
   value = std::move(kept);
   return value.empty();
 }
+
+void RemoveCookie(http::Headers& headers, std::string_view name) {
+  auto& fields = headers.mutable_fields();
+  for (auto it = fields.begin(); it != fields.end();) {
+    bool emptied = http::NameEquals(it->first, "Cookie") && StripCookie(it->second, name);
+    it = emptied ? fields.erase(it) : std::next(it);
+  }
+}
+
+namespace {
+
+// The hub's browser session cookie (access::kSessionCookieName). Apps never
+// get it: an app served on the hub's origin (path-based routing) would
+// otherwise receive every visitor's hub session.
+constexpr std::string_view kHubSessionCookie = "spaceport_session";
 
 }  // namespace
 
@@ -207,7 +228,7 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
     } else if (http::NameEquals(name, "X-Forwarded-Proto") || http::NameEquals(name, "X-Forwarded-Host")) {
       drop = true;
     } else if (ctx.kind == RouteKind::kAppProxy && http::NameEquals(name, "Cookie")) {
-      drop = StripHubSessionCookie(f.second);
+      drop = StripCookie(f.second, kHubSessionCookie);
     }
     if (drop) continue;
     if (kept != i) fields[kept] = std::move(f);

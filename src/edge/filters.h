@@ -10,7 +10,9 @@
 // Thread safety: stateless apart from the shared RouteTable (itself safe).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "edge/filter.h"
 #include "runtime/routes.h"
@@ -49,6 +51,14 @@ class SanitizeFilter : public Filter {
  public:
   FilterStatus OnRequestHeaders(RequestContext& ctx) override;
 };
+
+// Cookies. CookieValue: the value of cookie `name` (a view into `headers`).
+// StripCookie: removes cookie `name` from one Cookie header value, allocating
+// only when it is there; true when nothing is left. RemoveCookie: the same
+// over every Cookie header, dropping the emptied ones.
+std::optional<std::string_view> CookieValue(const http::Headers& headers, std::string_view name);
+bool StripCookie(std::string& value, std::string_view name);
+void RemoveCookie(http::Headers& headers, std::string_view name);
 
 // The JSON or HTML 503 for an app that is not serving (by Accept).
 http::Response NotServingResponse(const http::Request& request, const runtime::AppRoute& route);

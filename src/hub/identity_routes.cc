@@ -28,7 +28,7 @@ Status HandleHandoff(HubCore& hub, Call& call) {
   if (slash == std::string::npos) return Status::InvalidArgument("space must be owner/name");
   ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, space_id.substr(0, slash), space_id.substr(slash + 1)));
   std::string next = call.Query("next").value_or("/");
-  access::Caller caller{who.user.id, who.user.name, who.user.is_admin};
+  access::Caller caller{who.user.id, who.user.name};
   http::Response r = http::Response::Text(302, "");
   r.headers.Set("Location", hub.AppUrl(space) + "/.spaceport/login?code=" +
                                 UrlEncode(sessions->MintCode(caller, space.full_id())) + "&next=" + UrlEncode(next));

@@ -45,7 +45,7 @@ Status HandleAuthorize(HubCore& hub, Call& call) {
                                call.Query("code_challenge").value_or(""),
                                call.Query("code_challenge_method").value_or("")};
   ASSIGN_OR_RETURN(store::Space space, ClientSpace(hub, req.client_id));
-  access::Caller caller{who->user.id, who->user.name, who->user.is_admin};
+  access::Caller caller{who->user.id, who->user.name};
   ASSIGN_OR_RETURN(std::string location,
                    hub.deps().oidc->Authorize(space, req, caller, space.card_json, hub.options().app_port_suffix));
   http::Response r = http::Response::Text(302, "");

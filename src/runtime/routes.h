@@ -27,7 +27,6 @@ struct AppRoute {
   std::string subdomain;    // "owner-name"
   std::string stage;        // RUNNING, BUILDING, ... (what a 503 page reports)
   std::string error_message;
-  bool is_private = false;
   // Where to send traffic. Exactly one of these is set while serving:
   std::string upstream_host;  // e.g. "127.0.0.1"
   int upstream_port = 0;      // > 0: proxy to upstream_host:upstream_port

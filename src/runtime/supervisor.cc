@@ -181,7 +181,6 @@ void Supervisor::PublishRouteLocked(const SpaceState& st) {
   route.subdomain = st.space.subdomain;
   route.stage = st.stage;
   route.error_message = st.error;
-  route.is_private = st.space.is_private;
   route.generation = st.generation;
   if (st.live != nullptr && !st.live->spec.is_static) {
     route.activity = st.activity;

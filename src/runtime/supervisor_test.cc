@@ -514,7 +514,6 @@ TEST_F(SupervisorTest, RecoverRedeploysSpacesWithAShaAndKeepsPausedOnes) {
   auto sleepy = routes_.FindBySpaceId("alice/sleepy");
   ASSERT_NE(sleepy, nullptr);
   EXPECT_EQ(sleepy->stage, "PAUSED");
-  EXPECT_TRUE(sleepy->is_private);
   EXPECT_FALSE(sleepy->serving());
 }
 
