@@ -18,18 +18,9 @@ using testing::FakeHub;
 using testing::RunCli;
 using testing::TempDir;
 
-class CommandsTest : public ::testing::Test {
+class CommandsTest : public testing::FakeHubTest {
  protected:
-  std::map<std::string, std::string> Env(bool with_token = true) {
-    std::map<std::string, std::string> env = {{"SPACEPORT_URL", hub_.url()},
-                                              {"SPACEPORT_CONFIG", dir_.path() + "/config.json"}};
-    if (with_token) env["SPACEPORT_TOKEN"] = "sp_test";
-    return env;
-  }
   static json Body(const testing::RecordedRequest& r) { return json::parse(r.body, nullptr, false); }
-
-  FakeHub hub_;
-  TempDir dir_;
 };
 
 TEST_F(CommandsTest, LoginVerifiesSavesPrivatelyThenWhoamiAndLogout) {

@@ -15,22 +15,13 @@ using testing::FakeHub;
 using testing::RunCli;
 using testing::TempDir;
 
-class HubCommandsTest : public ::testing::Test {
+class HubCommandsTest : public testing::FakeHubTest {
  protected:
-  std::map<std::string, std::string> Env(bool with_token = true) {
-    std::map<std::string, std::string> env = {{"SPACEPORT_URL", hub_.url()},
-                                              {"SPACEPORT_CONFIG", dir_.path() + "/config.json"}};
-    if (with_token) env["SPACEPORT_TOKEN"] = "sp_test";
-    return env;
-  }
   json LastBody(const std::string& method, const std::string& target) {
     auto reqs = hub_.RequestsTo(method, target);
     EXPECT_FALSE(reqs.empty()) << method << " " << target;
     return reqs.empty() ? json() : json::parse(reqs.back().body, nullptr, false);
   }
-
-  FakeHub hub_;
-  TempDir dir_;
 };
 
 constexpr char kRuntime[] = R"({"stage":"RUNNING","hardware":{"current":"cpu-basic","requested":"cpu-upgrade"},)"
