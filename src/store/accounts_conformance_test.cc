@@ -15,13 +15,6 @@ using testing::BackendCase;
 
 constexpr int64_t kT0 = 1'700'000'000'000;
 
-std::vector<BackendCase> AccountBackends() {
-  return {
-      {"SqliteMemory", [] { return std::make_unique<testing::SqliteMemoryBackend>(); }},
-      {"SqliteFile", [] { return std::make_unique<testing::SqliteFileBackend>(); }},
-  };
-}
-
 class AccountsConformanceTest : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
@@ -207,7 +200,7 @@ TEST_P(AccountsConformanceTest, PrivateSpacesAreListedToOwnersAndOrgMembersOnly)
   EXPECT_EQ(store_->CountSpaces(all).value(), 3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AccountsConformanceTest, ::testing::ValuesIn(AccountBackends()),
+INSTANTIATE_TEST_SUITE_P(Backends, AccountsConformanceTest, ::testing::ValuesIn(testing::AllBackends()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
