@@ -1,12 +1,14 @@
-// The edge's built-in filters: path guard, route, sanitize.
+// The edge's built-in filters: path guard, route, sanitize, app state.
 //
 // PathGuardFilter rejects any path with a ".." segment (also %2e%2e and
 // backslashes) with 400 before anything else looks at it. RouteFilter maps
 // the Host or the /spaces/{owner}/{name}/app/ prefix to an AppRoute (404 for
-// unknown apps, 503 while not serving, 301 to add the trailing slash) and
-// leaves everything else to the hub. A route asleep but wakeable passes on
-// to the activation filter; /.spaceport/status on an app answers its stage. SanitizeFilter strips client-sent
-// X-Spaceport-* identity headers and sets X-Forwarded-*.
+// unknown apps, 301 to add the trailing slash) and leaves everything else to
+// the hub. SanitizeFilter strips client-sent X-Spaceport-* identity headers
+// and the hub's session cookie, and sets X-Forwarded-*. AppStateFilter runs
+// after the access filter: it answers /.spaceport/status on an app host and
+// 503s apps that neither serve nor can be woken (a wakeable one passes on to
+// the activation filter), so a private Space's stage never reaches a stranger.
 // Thread safety: stateless apart from the shared RouteTable (itself safe).
 #pragma once
 
