@@ -192,4 +192,14 @@ std::string HtmlEscape(std::string_view text) {
   return out;
 }
 
+std::string SafeNextPath(std::string_view next) {
+  if (next.empty() || next[0] != '/' || next.size() > 2048) return "/";
+  if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return "/";
+  for (char c : next) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '\\') return "/";
+  }
+  return std::string(next);
+}
+
 }  // namespace spaceport

@@ -28,6 +28,11 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view k
 // All values of a key (for expand[]=a&expand[]=b).
 std::vector<std::string> QueryParams(std::string_view query, std::string_view key);
 
+// A redirect target kept on this site: `next` when it is a plain path
+// ("/..."), else "/". Refuses "//host", "/\host", backslashes and control
+// characters, so sign-in redirects can never leave the site.
+std::string SafeNextPath(std::string_view next);
+
 // Escapes & < > " ' so the result is safe in HTML text and quoted attributes.
 std::string HtmlEscape(std::string_view text);
 

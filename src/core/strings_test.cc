@@ -51,6 +51,16 @@ TEST(Clock, FakeClockAdvances) {
   EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00.000Z");
 }
 
+TEST(Strings, SafeNextPathStaysOnSite) {
+  EXPECT_EQ(SafeNextPath("/spaces/a/b?x=1"), "/spaces/a/b?x=1");
+  EXPECT_EQ(SafeNextPath("/"), "/");
+  for (std::string_view hostile : {"", "https://evil.example/", "//evil.example/", "/\\evil.example",
+                                   "/a\\b", "/a\nLocation: x", "evil.example", "/a\x7f"}) {
+    EXPECT_EQ(SafeNextPath(hostile), "/") << hostile;
+  }
+  EXPECT_EQ(SafeNextPath(std::string(3000, '/').replace(1, 1, "a")), "/");
+}
+
 Result<int> Half(int v) {
   if (v % 2) return Status::InvalidArgument("odd");
   return v / 2;

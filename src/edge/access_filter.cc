@@ -14,15 +14,6 @@ http::Response NotFoundLikeUnknown(const RequestContext& ctx) {
   return JsonError(404, "no Space is served at " + ctx.request.host());
 }
 
-// `next` must stay on this host: a path, not "//host" or "/\host".
-std::string SafeNext(std::string_view next) {
-  if (next.empty() || next[0] != '/' || (next.size() > 1 && (next[1] == '/' || next[1] == '\\'))) return "/";
-  for (char c : next) {
-    if (static_cast<unsigned char>(c) < 0x20) return "/";
-  }
-  return std::string(next);
-}
-
 // Browsers treat TLS and localhost names as secure contexts, where a cookie
 // may be SameSite=None; Secure; Partitioned and so also works inside the
 // hub's iframe (a third-party context). Elsewhere over plain HTTP it can only
@@ -132,7 +123,7 @@ FilterStatus AccessFilter::HandleLogin(RequestContext& ctx) {
     return FilterStatus::kStop;
   }
   http::Response redirect = http::Response::Text(302, "");
-  redirect.headers.Set("Location", SafeNext(QueryParam(req.query, "next").value_or("/")));
+  redirect.headers.Set("Location", SafeNextPath(QueryParam(req.query, "next").value_or("/")));
   bool secure_context = ctx.tls || IsLocalhostName(req.host());
   redirect.headers.Add("Set-Cookie", SessionCookie(*session, secure_context, deps_.sessions->session_ttl()));
   // The code was in this URL: keep it out of the next page's Referer.

@@ -36,16 +36,6 @@ std::string CsrfField(const access::Principal& who) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + HtmlEscape(who.csrf_secret) + "\">";
 }
 
-std::string SafeNextPath(std::string_view next) {
-  if (next.empty() || next[0] != '/' || next.size() > 2048) return "/";
-  if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return "/";
-  for (char c : next) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == '\\') return "/";
-  }
-  return std::string(next);
-}
-
 Status RedirectTo(Call& call, const std::string& path, const std::string& set_cookie) {
   http::Response r = http::Response::Text(303, "See " + path + "\n");
   r.headers.Set("Location", SafeNextPath(path));

@@ -10,6 +10,8 @@
 // Pure helpers over one Call; thread safe as the Call is.
 #pragma once
 
+#include "core/strings.h"  // SafeNextPath
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,11 +36,6 @@ Result<access::Principal> CheckSessionForm(HubCore& hub, Call& call, const Form&
 Status CheckSameSite(HubCore& hub, Call& call);
 
 std::string CsrfField(const access::Principal& who);
-
-// `next` when it is a path on this site ("/x..."), else "/". Refuses
-// "//host", "/\host", absolute URLs, control characters and backslashes,
-// so sign-in never redirects elsewhere (no open redirect).
-std::string SafeNextPath(std::string_view next);
 
 // 303 See Other to a path on this site, optionally setting a cookie.
 Status RedirectTo(Call& call, const std::string& path, const std::string& set_cookie = "");
