@@ -79,13 +79,10 @@ Status HubCore::PublishOwnerAccess(const std::string& owner) {
   q.author = owner;
   q.include_all_private = true;
   q.limit = 1000;
-  while (true) {
-    ASSIGN_OR_RETURN(std::vector<store::Space> page, deps_.store->ListSpaces(q));
-    for (const store::Space& space : page) PublishAccess(space);
-    if (static_cast<int64_t>(page.size()) < q.limit) break;
-    q.offset += q.limit;
-  }
-  return Status::Ok();
+  return store::ForEachSpace(*deps_.store, q, [this](const store::Space& space) {
+    PublishAccess(space);
+    return Status::Ok();
+  });
 }
 
 void RegisterIdentityRoutes(Router& router, HubCore& hub) {

@@ -112,24 +112,18 @@ Status Supervisor::Recover() {
   // Every Space, whoever owns it (users and organizations, any visibility).
   store::SpaceQuery q;
   q.include_all_private = true;
-  q.descending = false;
   q.limit = 1000;
-  while (true) {
-    ASSIGN_OR_RETURN(std::vector<store::Space> page, store_->ListSpaces(q));
-    for (const store::Space& space : page) {
-      if (space.stage == kStagePaused || space.sha.empty()) {
-        std::lock_guard lock(mu_);
-        SpaceState& st = EnsureLocked(space);
-        st.paused = space.stage == kStagePaused;
-        PublishRouteLocked(st);
-      } else {
-        OnPush(space, space.sha);
-      }
+  return store::ForEachSpace(*store_, q, [this](const store::Space& space) {
+    if (space.stage == kStagePaused || space.sha.empty()) {
+      std::lock_guard lock(mu_);
+      SpaceState& st = EnsureLocked(space);
+      st.paused = space.stage == kStagePaused;
+      PublishRouteLocked(st);
+    } else {
+      OnPush(space, space.sha);
     }
-    if (static_cast<int64_t>(page.size()) < q.limit) break;
-    q.offset += q.limit;
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Supervisor::SpaceState& Supervisor::EnsureLocked(const store::Space& space) {

@@ -101,4 +101,17 @@ std::optional<AccessRequestStatus> ParseAccessRequestStatus(std::string_view s) 
   return std::nullopt;
 }
 
+Status ForEachSpace(Store& store, SpaceQuery query, const std::function<Status(const Space&)>& fn) {
+  query.sort = "createdAt";
+  query.descending = false;
+  query.offset = 0;
+  if (query.limit <= 0) query.limit = 1000;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<Space> page, store.ListSpaces(query));
+    for (const Space& space : page) RETURN_IF_ERROR(fn(space));
+    if (static_cast<int64_t>(page.size()) < query.limit) return Status::Ok();
+    query.offset += query.limit;
+  }
+}
+
 }  // namespace spaceport::store

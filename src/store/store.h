@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -287,5 +288,10 @@ class Store {
   // name is not an organization or the user is not a member.
   virtual Result<OrgRole> GetOrgRole(std::string_view org_name, int64_t user_id) = 0;
 };
+
+// Calls `fn` for every Space `query` selects (its limit is the page size),
+// oldest first, so Spaces created meanwhile land on later pages instead of
+// shifting earlier ones. Stops at the first error of the store or of `fn`.
+Status ForEachSpace(Store& store, SpaceQuery query, const std::function<Status(const Space&)>& fn);
 
 }  // namespace spaceport::store

@@ -282,6 +282,25 @@ TEST_P(StoreConformanceTest, ListsByAuthorAndSearch) {
   EXPECT_EQ(*store_->CountSpaces({}), 4);
 }
 
+TEST_P(StoreConformanceTest, ForEachSpaceVisitsEveryPageOldestFirst) {
+  for (int i = 0; i < 5; ++i) MakeSpace("u", "s" + std::to_string(i), kT0 + i, /*priv=*/i % 2 == 1);
+  std::vector<std::string> seen;
+  auto collect = [&](const Space& s) {
+    seen.push_back(s.name);
+    return Status::Ok();
+  };
+  ASSERT_TRUE(ForEachSpace(*store_, {.include_all_private = true, .limit = 2}, collect).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s0", "s1", "s2", "s3", "s4"}));
+
+  seen.clear();  // an error from the callback stops the walk and comes back
+  Status stop = ForEachSpace(*store_, {.include_all_private = true, .limit = 2}, [&](const Space& s) {
+    seen.push_back(s.name);
+    return s.name == "s2" ? Status::Internal("enough") : Status::Ok();
+  });
+  EXPECT_EQ(stop.code(), StatusCode::kInternal);
+  EXPECT_EQ(seen.size(), 3u);
+}
+
 TEST_P(StoreConformanceTest, SortsAndPages) {
   Space a = MakeSpace("u", "a", kT0 + 1);
   MakeSpace("u", "b", kT0 + 2);
