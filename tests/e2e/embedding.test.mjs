@@ -144,6 +144,7 @@ test('a signed embed link shows a private app in a third-party frame without sig
     assert.equal(await again.text(), stranger.text, 'answers exactly as to a stranger');
     const reopened = await frame.goto(link.url);  // and the link itself
     assert.equal(reopened.status(), 404);
+    assert.ok(!server.output().includes(link.url.split('.').pop()), 'the link secret reached the server output');
   } finally {
     await context.close();
   }
