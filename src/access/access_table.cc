@@ -8,12 +8,17 @@ bool SpaceAccess::AllowsApp(int64_t user_id) const {
   return user_id != 0 && readers.count(user_id) > 0;
 }
 
+bool SpaceAccess::EmbedLinkLive(std::string_view link_id, int64_t now_ms) const {
+  auto it = embed_links.find(link_id);
+  return it != embed_links.end() && it->second.expires_at_ms > now_ms;
+}
+
 AccessTable::AccessTable() : map_(std::make_shared<const Map>()) {}
 
 void AccessTable::Publish(const std::string& space_id, SpaceAccess access) {
   std::lock_guard lock(write_mu_);
   auto next = std::make_shared<Map>(*map_.load());
-  if (access.visibility == Visibility::kPublic && !access.gated) {
+  if (access.Unrestricted() && access.embed_links.empty()) {
     next->erase(space_id);
   } else {
     (*next)[space_id] = std::make_shared<const SpaceAccess>(std::move(access));

@@ -1,5 +1,7 @@
 #include "access/app_sessions.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 
 namespace spaceport::access {
@@ -8,6 +10,7 @@ namespace {
 constexpr std::string_view kCodeType = "sp-handoff";
 constexpr std::string_view kSessionType = "sp-app-session";
 constexpr std::string_view kIdentityType = "sp-identity";
+constexpr std::string_view kEmbedType = "sp-embed-session";
 
 nlohmann::json CallerClaims(const Caller& caller, std::string_view typ, std::string_view space_id,
                             const std::string& issuer, int64_t now_s, Millis ttl) {
@@ -25,12 +28,21 @@ std::string AppSessions::MintCode(const Caller& caller, std::string_view space_i
   return keys_->Sign(claims);
 }
 
-Result<nlohmann::json> AppSessions::Verify(std::string_view token, std::string_view typ,
-                                           std::string_view space_id) const {
+Result<nlohmann::json> AppSessions::VerifyFor(std::string_view token, std::string_view typ,
+                                              std::string_view space_id) const {
   ASSIGN_OR_RETURN(nlohmann::json claims, VerifyJwt(token, keys_->PublicKeys(), clock_->UnixMillis() / 1000));
   if (claims.value("typ", "") != typ || claims.value("aud", "") != space_id || claims.value("iss", "") != issuer_ ||
-      !claims.contains("exp") || !claims["sub"].is_string() || !claims["preferred_username"].is_string()) {
+      !claims.contains("exp")) {
     return Status::Unauthenticated("token is not meant for this Space");
+  }
+  return claims;
+}
+
+Result<nlohmann::json> AppSessions::Verify(std::string_view token, std::string_view typ,
+                                           std::string_view space_id) const {
+  ASSIGN_OR_RETURN(nlohmann::json claims, VerifyFor(token, typ, space_id));
+  if (!claims["sub"].is_string() || !claims["preferred_username"].is_string()) {
+    return Status::Unauthenticated("token names no user");
   }
   return claims;
 }
@@ -59,6 +71,22 @@ std::optional<Caller> AppSessions::FromCookie(std::string_view cookie_value, std
   std::optional<int64_t> id = ParseInt((*claims)["sub"].get<std::string>());
   if (!id || *id <= 0) return std::nullopt;
   return Caller{*id, (*claims)["preferred_username"]};
+}
+
+AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, const EmbedGrant& grant) const {
+  const int64_t now_ms = clock_->UnixMillis();
+  const int64_t until_ms = std::min(grant.expires_at_ms, now_ms + options_.session_ttl.count());
+  const int64_t now_s = now_ms / 1000;
+  nlohmann::json claims = {{"typ", kEmbedType}, {"iss", issuer_},  {"aud", space_id},
+                           {"lid", grant.link_id}, {"iat", now_s}, {"exp", until_ms / 1000}};
+  return {keys_->Sign(claims), Millis(std::max<int64_t>(until_ms - now_ms, 0))};
+}
+
+std::optional<std::string> AppSessions::EmbedLinkFromCookie(std::string_view cookie_value,
+                                                            std::string_view space_id) const {
+  Result<nlohmann::json> claims = VerifyFor(cookie_value, kEmbedType, space_id);
+  if (!claims.ok() || !(*claims)["lid"].is_string()) return std::nullopt;
+  return (*claims)["lid"].get<std::string>();
 }
 
 std::string AppSessions::IdentityToken(const Caller& caller, std::string_view space_id) const {

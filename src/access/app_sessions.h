@@ -9,6 +9,10 @@
 // with FromCookie on each request. Both are EdDSA JWTs from SigningKeys with
 // a "typ" of their own, so neither can stand in for the other or for the
 // identity token apps receive; "aud" pins them to one Space.
+// Embed viewers (visitors who came through an embed link, embed_links.h) get
+// a cookie of a third "typ" (EmbedSession): no user, the link's id, and an
+// expiry no later than the link's; the edge also checks on every request
+// that the link is still live, so a revoked link ends it at once.
 //
 // Thread safety: safe from any thread; mutexes guard the set of redeemed
 // codes and the signed identities (no I/O under them).
@@ -25,6 +29,7 @@
 #include <unordered_map>
 
 #include "access/caller_cache.h"
+#include "access/embed_links.h"
 #include "access/signing_keys.h"
 #include "core/clock.h"
 
@@ -50,6 +55,18 @@ class AppSessions {
   // asks on every request of a signed-in visitor.
   std::string IdentityToken(const Caller& caller, std::string_view space_id) const;
 
+  // The app-host cookie of an embed viewer who opened a live link of this
+  // Space, and how long it lasts: until the link expires, at most session_ttl.
+  struct EmbedCookie {
+    std::string value;
+    Millis ttl{0};
+  };
+  EmbedCookie EmbedSession(std::string_view space_id, const EmbedGrant& grant) const;
+  // The link id of a valid embed-viewer cookie of this Space (whether the
+  // link is still live is for the AccessTable entry to say).
+  std::optional<std::string> EmbedLinkFromCookie(std::string_view cookie_value, std::string_view space_id) const;
+  int64_t UnixMillis() const { return clock_->UnixMillis(); }
+
   Millis session_ttl() const { return options_.session_ttl; }
   // The hub's public URL ("iss"), known only once the listener is bound: set
   // it before any route is published (no request can reach an app earlier).
@@ -57,6 +74,8 @@ class AppSessions {
   const std::string& issuer() const { return issuer_; }
 
  private:
+  // Signature, expiry, typ, aud and iss; Verify also wants a user (sub).
+  Result<nlohmann::json> VerifyFor(std::string_view token, std::string_view typ, std::string_view space_id) const;
   Result<nlohmann::json> Verify(std::string_view token, std::string_view typ, std::string_view space_id) const;
 
   const SigningKeys* const keys_;

@@ -42,6 +42,7 @@ struct LaunchSpec {
   std::optional<Millis> freeze_after;    // spaceport.sleep.freeze_after; unset: the server's default
   std::string title;
   bool disable_embedding = false;        // card: only the hub may frame the app
+  std::vector<std::string> embed_allow;  // card spaceport.embed.allow: origins that may frame it too
 };
 
 struct BuildRequest {

@@ -46,6 +46,7 @@ Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_
   if (card.sleep_freeze_after_seconds) spec.freeze_after = Millis(*card.sleep_freeze_after_seconds * 1000);
   spec.title = card.title;
   spec.disable_embedding = card.disable_embedding;
+  spec.embed_allow = card.embed_allow;
   if (card.sdk == "static") {
     spec.is_static = true;
     spec.static_root = JoinPath(app_dir, DirOf(card.app_file));

@@ -70,6 +70,10 @@ struct Card {
   // spaceport.sleep (docs/card.md): freeze when idle (default yes), and after how long.
   std::optional<bool> sleep_freeze;
   std::optional<int64_t> sleep_freeze_after_seconds;
+  // spaceport.embed.allow: origins ("https://blog.example.com",
+  // "https://*.example.com", "http://localhost:8080") that may frame the app,
+  // lower-cased; empty: no list (embeddable anywhere unless disable_embedding).
+  std::vector<std::string> embed_allow;
 
   // Every key of the front matter as JSON (known keys normalised, unknown kept).
   nlohmann::json data = nlohmann::json::object();

@@ -13,6 +13,7 @@ using Json = nlohmann::json;
 
 constexpr size_t kMaxShortDescription = 60;
 constexpr int kMaxOauthMinutes = 43200;  // 30 days, the Hub's maximum
+constexpr size_t kMaxEmbedOrigins = 32;  // keeps the CSP header short
 
 struct StringKey {
   std::string_view name;
@@ -169,6 +170,60 @@ Status ReadSpaceportSleep(const YAML::Node& spaceport, Card& card) {
   return Status::Ok();
 }
 
+// One origin of spaceport.embed.allow: scheme://host[:port], the host made of
+// DNS labels ([a-z0-9-], an optional leading "*." wildcard label). Nothing
+// else (paths, spaces, quotes, ';', ',') so the value is safe to put in a
+// Content-Security-Policy header as is.
+bool IsFrameOrigin(const std::string& origin) {
+  size_t sep = origin.find("://");
+  if (sep == std::string::npos) return false;
+  std::string_view scheme(origin.data(), sep);
+  if (scheme != "http" && scheme != "https") return false;
+  std::string_view rest(origin.data() + sep + 3, origin.size() - sep - 3);
+  size_t colon = rest.find(':');
+  std::string_view host = rest.substr(0, colon);
+  if (colon != std::string_view::npos) {
+    std::string_view port = rest.substr(colon + 1);
+    std::optional<int64_t> n = port.size() <= 5 ? ParseInt(port) : std::nullopt;
+    if (!n || *n < 1 || *n > 65535 || port[0] == '0') return false;
+  }
+  if (StartsWith(host, "*.")) host.remove_prefix(2);
+  if (host.empty() || host.size() > 253) return false;
+  for (const std::string& label : Split(host, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+  }
+  return true;
+}
+
+// spaceport: {embed: {allow: [ORIGIN, ...]}} (docs/card.md).
+Status ReadSpaceportEmbed(const YAML::Node& spaceport, Card& card) {
+  const YAML::Node embed = spaceport["embed"];
+  if (!embed || embed.IsNull()) return Status::Ok();
+  if (!embed.IsMap()) return Fail(embed, "spaceport.embed", "a mapping with allow");
+  const YAML::Node allow = embed["allow"];
+  if (!allow || allow.IsNull()) return Status::Ok();
+  constexpr std::string_view kExpected = "a list of origins like https://blog.example.com or https://*.example.com";
+  if (!allow.IsScalar() && !allow.IsSequence()) return Fail(allow, "spaceport.embed.allow", kExpected);
+  std::vector<YAML::Node> items;
+  if (allow.IsScalar()) {
+    items.push_back(allow);
+  } else {
+    for (const auto& item : allow) items.push_back(item);
+  }
+  if (items.size() > kMaxEmbedOrigins) return Fail(allow, "spaceport.embed.allow", "at most 32 origins");
+  for (const YAML::Node& item : items) {
+    std::string origin = item.IsScalar() ? ToLower(item.Scalar()) : "";
+    if (!IsFrameOrigin(origin)) {
+      return Fail(item, "spaceport.embed.allow", "an origin scheme://host[:port] (http or https, no path)");
+    }
+    card.embed_allow.push_back(origin);
+  }
+  return Status::Ok();
+}
+
 Status ReadSpecial(const std::string& key, const YAML::Node& v, Card& card) {
   if (key == "sdk") return ReadEnum(v, key, kSdks, card.sdk);
   if (key == "colorFrom") return ReadEnum(v, key, kColors, card.color_from);
@@ -199,6 +254,7 @@ Status ReadSpecial(const std::string& key, const YAML::Node& v, Card& card) {
     if (!v.IsMap()) return Fail(v, key, "a mapping of Spaceport settings");
     card.spaceport = card.data[key];
     RETURN_IF_ERROR(ReadSpaceportSleep(v, card));
+    RETURN_IF_ERROR(ReadSpaceportEmbed(v, card));
   }
   return Status::Ok();
 }

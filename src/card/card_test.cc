@@ -183,6 +183,38 @@ TEST(ParseCardTest, SingleStringCountsAsList) {
   EXPECT_EQ(c.models, std::vector<std::string>{"org/one"});
 }
 
+TEST(ParseCardTest, EmbedAllowListOfOrigins) {
+  Card c = MustParse(
+      "---\nsdk: static\nspaceport:\n  embed:\n    allow:\n      - https://blog.example.com\n"
+      "      - https://*.Example.com\n      - http://localhost:8080\n      - http://127.0.0.1:3000\n---\n");
+  EXPECT_EQ(c.embed_allow, (std::vector<std::string>{"https://blog.example.com", "https://*.example.com",
+                                                     "http://localhost:8080", "http://127.0.0.1:3000"}));
+  EXPECT_EQ(MustParse("---\nspaceport:\n  embed:\n    allow: https://a.example\n---\n").embed_allow,
+            std::vector<std::string>{"https://a.example"});
+  EXPECT_TRUE(MustParse("---\nspaceport:\n  embed:\n    allow:\n---\n").embed_allow.empty());
+  EXPECT_TRUE(MustParse("---\nsdk: static\n---\n").embed_allow.empty());
+}
+
+// Anything that is not scheme://host[:port] is refused, so nothing the card
+// says can add a directive or a source to the header.
+TEST(ParseCardTest, EmbedAllowRefusesWhatIsNotAnOrigin) {
+  for (const char* bad : {"https://a.example/path", "https://a.example/", "a.example", "ftp://a.example",
+                          "https://a.example;script-src *", "https://a.example https://b.example",
+                          "https://a.example,https://b.example", "'self'", "\"https://a.example\"", "*",
+                          "https://*", "https://a.*.example", "https://a..example", "https://-a.example",
+                          "https://a.example:0", "https://a.example:65536", "https://a.example:80x",
+                          "https://a.example:", "https://user@a.example", "https://[::1]:80", "https://",
+                          "javascript:alert(1)", "https://a_b.example"}) {
+    std::string md = std::string("---\nsdk: static\nspaceport:\n  embed:\n    allow:\n      - '") + bad +
+                     "'\n---\n";
+    if (std::string_view(bad).find('\'') != std::string_view::npos) {
+      md = std::string("---\nsdk: static\nspaceport:\n  embed:\n    allow:\n      - \"") + bad + "\"\n---\n";
+    }
+    std::string msg = ErrorOf(md);
+    EXPECT_THAT(msg, HasSubstr("README.md line 6: spaceport.embed.allow: expected an origin")) << bad;
+  }
+}
+
 TEST(ParseCardTest, DurationsParse) {
   EXPECT_EQ(ParseDuration("30m"), 1800);
   EXPECT_EQ(ParseDuration("1h"), 3600);
@@ -235,6 +267,10 @@ TEST(ParseCardTest, BadValuesNameKeyAndLine) {
       {"spaceport:\n  sleep:\n    freeze: maybe\n", 4, "spaceport.sleep.freeze: expected true or false"},
       {"spaceport:\n  sleep:\n    freeze_after: soon\n", 4, "spaceport.sleep.freeze_after: expected seconds"},
       {"spaceport:\n  sleep:\n    freeze_after: 0\n", 4, "spaceport.sleep.freeze_after: expected seconds"},
+      {"spaceport:\n  embed: [a]\n", 3, "spaceport.embed: expected a mapping with allow"},
+      {"spaceport:\n  embed:\n    allow: {a: b}\n", 4, "spaceport.embed.allow: expected a list of origins"},
+      {"spaceport:\n  embed:\n    allow:\n      - https://ok.example\n      - [x]\n", 6,
+       "spaceport.embed.allow: expected an origin"},
       {"# comment\n\nsdk: static\nsdk: gradio\n", 5, "sdk: the key appears twice"},
       {"[a]: b\n", 2, "a key must be a plain string"},
       {"- just\n- a list\n", 2, "the card must be a mapping"},

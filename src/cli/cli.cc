@@ -12,7 +12,8 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {AuthCommands, SpaceCommands, PushCommands, LogCommands, SettingsCommands, HubCommands}) {
+  for (auto group :
+       {AuthCommands, SpaceCommands, PushCommands, LogCommands, SettingsCommands, HubCommands, EmbedCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -49,17 +49,24 @@ http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_u
 FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   if (!ctx.route) return FilterStatus::kContinue;
   const http::Request& req = ctx.request;
-  if (StartsWith(req.path, "/.spaceport/login") && !req.headers.Has("X-Forwarded-Prefix")) return HandleLogin(ctx);
+  if (!req.headers.Has("X-Forwarded-Prefix")) {
+    if (StartsWith(req.path, "/.spaceport/login")) return HandleLogin(ctx);
+    if (req.path == "/.spaceport/embed") return HandleEmbed(ctx);
+  }
 
   Credentials carried;
+  std::optional<std::string> embed_link;
   if (std::optional<std::string_view> cookie = CookieValue(req.headers, kAppSessionCookie)) {
     carried.app_cookie = true;
     std::optional<access::Caller> caller = deps_.sessions->FromCookie(*cookie, ctx.route->space_id);
     if (caller) return Decide(ctx, caller, carried);
+    embed_link = LiveEmbedLinkOf(*cookie, ctx.route->space_id);
   }
   std::optional<std::string_view> auth = req.headers.Get("Authorization");
   // Only Spaceport tokens are ours to check; other schemes belong to the app.
+  // A visitor's own token outranks an embed viewer's cookie.
   if (!auth || !(auth->find(" sp_") != std::string_view::npos || auth->find(" hf_") != std::string_view::npos)) {
+    if (embed_link) return AdmitEmbedViewer(ctx, *embed_link);
     return Decide(ctx, std::nullopt, carried);
   }
   if (std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth)) {
@@ -86,7 +93,8 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
 // on an open app it may be the app's own business (an HF token meant for the
 // app), so the request goes on anonymously with the header untouched.
 FilterStatus AccessFilter::RefuseBadToken(RequestContext& ctx, const Status& why, Credentials carried) {
-  if (why.code() == StatusCode::kUnauthenticated && deps_.table->Find(ctx.route->space_id) == nullptr) {
+  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id);
+  if (why.code() == StatusCode::kUnauthenticated && (rules == nullptr || rules->Unrestricted())) {
     return Decide(ctx, std::nullopt, carried);
   }
   int status = why.code() == StatusCode::kUnauthenticated ? 401 : 503;
@@ -110,6 +118,55 @@ FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<acces
   headers.Add("X-Spaceport-User", caller->name);
   headers.Add("X-Spaceport-Identity", deps_.sessions->IdentityToken(*caller, ctx.route->space_id));
   return FilterStatus::kContinue;
+}
+
+std::optional<std::string> AccessFilter::LiveEmbedLinkOf(std::string_view cookie, const std::string& space_id) const {
+  std::optional<std::string> link = deps_.sessions->EmbedLinkFromCookie(cookie, space_id);
+  if (!link) return std::nullopt;
+  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(space_id);
+  if (rules == nullptr || !rules->EmbedLinkLive(*link, deps_.sessions->UnixMillis())) return std::nullopt;
+  return link;
+}
+
+// An embed viewer is no user: the app gets the link's id, no identity.
+FilterStatus AccessFilter::AdmitEmbedViewer(RequestContext& ctx, const std::string& link_id) {
+  RemoveCookie(ctx.request.headers, kAppSessionCookie);
+  ctx.request.headers.Add("X-Spaceport-Embed", link_id);
+  return FilterStatus::kContinue;
+}
+
+// GET /.spaceport/embed?t=ID.SECRET on an app host: a live embed link of this
+// host's Space sets the embed viewer's cookie and opens the app at "/".
+// Anything else answers as the Space answers strangers: a private Space as
+// if it did not exist (404), a gated one 403 with the way to ask for access,
+// an open one 403 (its existence is no secret).
+FilterStatus AccessFilter::HandleEmbed(RequestContext& ctx) {
+  ctx.kind = RouteKind::kEdge;
+  const http::Request& req = ctx.request;
+  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id);
+  std::optional<std::string> token = QueryParam(req.query, "t");
+  std::optional<access::EmbedGrant> grant =
+      token ? access::CheckEmbedToken(rules.get(), *token, deps_.sessions->UnixMillis()) : std::nullopt;
+  if (!grant) {
+    if (rules != nullptr && rules->visibility == access::Visibility::kPrivate) {
+      ctx.callbacks->SendLocalReply(NotFoundLikeUnknown(ctx));
+    } else if (rules != nullptr && rules->gated) {
+      ctx.callbacks->SendLocalReply(GatedResponse(ctx, deps_.sessions->issuer()));
+    } else {
+      ctx.callbacks->SendLocalReply(JsonError(403, "this embed link has expired, was revoked or is not for this Space"));
+    }
+    return FilterStatus::kStop;
+  }
+  access::AppSessions::EmbedCookie cookie = deps_.sessions->EmbedSession(ctx.route->space_id, *grant);
+  http::Response redirect = http::Response::Text(302, "");
+  redirect.headers.Set("Location", "/");
+  bool secure_context = ctx.tls || IsLocalhostName(req.host());
+  redirect.headers.Add("Set-Cookie", SessionCookie(cookie.value, secure_context, cookie.ttl));
+  // The link's secret was in this URL: keep it out of the app's Referer.
+  redirect.headers.Set("Referrer-Policy", "no-referrer");
+  redirect.headers.Set("Cache-Control", "no-store");
+  ctx.callbacks->SendLocalReply(std::move(redirect));
+  return FilterStatus::kStop;
 }
 
 FilterStatus AccessFilter::HandleLogin(RequestContext& ctx) {

@@ -16,12 +16,21 @@
 //     stripped by SanitizeFilter.
 // It also serves /.spaceport/login?code=...&next=... on app hosts: the end
 // of the sign-in hand-off (app_sessions.h), which sets the host's cookie and
-// redirects to `next` (a path on the same host only).
+// redirects to `next` (a path on the same host only); and
+// /.spaceport/embed?t=... : a live embed link of the host's Space
+// (embed_links.h, checked against the AccessTable entry) sets an embed
+// viewer's cookie and redirects to "/". An embed viewer passes the Space's
+// rules while the link is live (expiry and revocation are checked on every
+// request, in memory) and reaches the app with X-Spaceport-Embed: <link id>
+// instead of a user. A visitor's own sp_app session or Spaceport token
+// outranks an embed viewer's cookie.
 // Thread safety: shared by all connections; state lives in the borrowed
 // tables and caches, which are thread safe.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "access/access_table.h"
 #include "access/app_sessions.h"
@@ -52,6 +61,10 @@ class AccessFilter : public Filter {
   };
   FilterStatus Decide(RequestContext& ctx, const std::optional<access::Caller>& caller, Credentials carried);
   FilterStatus HandleLogin(RequestContext& ctx);
+  FilterStatus HandleEmbed(RequestContext& ctx);
+  // The link id of an embed viewer's cookie whose link is still live.
+  std::optional<std::string> LiveEmbedLinkOf(std::string_view cookie, const std::string& space_id) const;
+  FilterStatus AdmitEmbedViewer(RequestContext& ctx, const std::string& link_id);
   FilterStatus RefuseBadToken(RequestContext& ctx, const Status& why, Credentials carried);
 
   const EdgeAccess deps_;

@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "access/embed_links.h"
 #include "access/tokens.h"
 #include "core/testing/temp_dir.h"
 #include "edge/filters.h"
@@ -244,6 +245,150 @@ TEST_F(AccessFilterTest, LoginRedirectStaysOnTheHostAndRefusesForeignCodes) {
   Run(expired, late);
   ASSERT_TRUE(late.reply);
   EXPECT_EQ(late.reply->status, 401) << "codes expire";
+}
+
+// Embed links: a live link of the host's Space sets an embed viewer's
+// cookie; the viewer reaches the app without a user while the link lives.
+class EmbedLinkFilterTest : public AccessFilterTest {
+ protected:
+  void PublishRules(access::Visibility visibility, bool gated, bool with_link) {
+    access::SpaceAccess rules;
+    rules.visibility = visibility;
+    rules.gated = gated;
+    rules.readers = {alice_.id};
+    if (with_link) rules.embed_links[link_.id] = {link_.secret_hash, expires_at_};
+    table_.Publish(kSpace, rules);
+  }
+
+  // Runs /.spaceport/embed?t=token (on `host`); returns the reply.
+  http::Response Open(const std::string& token, const std::string& host = "alice-secret.apps.test") {
+    Callbacks cb;
+    RequestContext ctx = Request("/.spaceport/embed?t=" + token, &cb);
+    ctx.request.headers.Set("Host", host);
+    EXPECT_EQ(Run(ctx, cb), FilterStatus::kStop);
+    EXPECT_TRUE(cb.reply.has_value());
+    return cb.reply ? *cb.reply : http::Response::Text(0, "");
+  }
+
+  static std::string CookieValueOf(const http::Response& r) {
+    std::string set(r.headers.Get("Set-Cookie").value_or(""));
+    size_t eq = set.find('=');
+    return eq == std::string::npos ? "" : set.substr(eq + 1, set.find(';') - eq - 1);
+  }
+
+  // A visit of "/" with the cookie: {status (0: passed to the app), request}.
+  std::pair<int, http::Request> Visit(const std::string& cookie, const std::string& authorization = "") {
+    Callbacks cb;
+    RequestContext ctx = Request("/", &cb);
+    ctx.request.headers.Add("Cookie", "theme=dark; sp_app=" + cookie);
+    if (!authorization.empty()) ctx.request.headers.Add("Authorization", authorization);
+    FilterStatus s = Run(ctx, cb);
+    return {s == FilterStatus::kContinue ? 0 : (cb.reply ? cb.reply->status : -1), ctx.request};
+  }
+
+  std::string StrangerBody() {
+    Callbacks cb;
+    RequestContext ctx = Request("/", &cb);
+    Run(ctx, cb);
+    return cb.reply ? cb.reply->body : "";
+  }
+
+  access::NewEmbedLink link_ = access::GenerateEmbedLink();
+  int64_t expires_at_ = clock_.UnixMillis() + 3600'000;
+};
+
+TEST_F(EmbedLinkFilterTest, LinkOpensAPrivateAppWithoutAUserUntilRevoked) {
+  PublishRules(access::Visibility::kPrivate, false, true);
+  http::Response opened = Open(link_.token);
+  EXPECT_EQ(opened.status, 302);
+  EXPECT_EQ(opened.headers.Get("Location"), "/");
+  EXPECT_EQ(opened.headers.Get("Referrer-Policy"), "no-referrer");
+  std::string set_cookie(opened.headers.Get("Set-Cookie").value_or(""));
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("Max-Age=3600"), std::string::npos) << "lasts as long as the link: " << set_cookie;
+  std::string cookie = CookieValueOf(opened);
+
+  auto [status, request] = Visit(cookie);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(request.headers.Get("X-Spaceport-Embed"), link_.id);
+  EXPECT_FALSE(request.headers.Has("X-Spaceport-User"));
+  EXPECT_FALSE(request.headers.Has("X-Spaceport-Identity"));
+  EXPECT_EQ(request.headers.Get("Cookie"), "theme=dark") << "the cookie stays at the edge";
+
+  PublishRules(access::Visibility::kPrivate, false, false);  // revoked: the hub republishes without it
+  auto [after, ignored] = Visit(cookie);
+  EXPECT_EQ(after, 404);
+  http::Response reopened = Open(link_.token);
+  EXPECT_EQ(reopened.status, 404);
+  EXPECT_EQ(reopened.body, StrangerBody()) << "a dead link answers as the Space answers strangers";
+}
+
+TEST_F(EmbedLinkFilterTest, CookieIsPartitionedOnLocalhostNames) {
+  PublishRules(access::Visibility::kPrivate, false, true);
+  http::Response opened = Open(link_.token, "alice-secret.localhost:8080");
+  std::string set_cookie(opened.headers.Get("Set-Cookie").value_or(""));
+  EXPECT_NE(set_cookie.find("Secure; SameSite=None; Partitioned"), std::string::npos) << set_cookie;
+}
+
+TEST_F(EmbedLinkFilterTest, ExpiredForgedAndForeignLinksLookLikeStrangers) {
+  PublishRules(access::Visibility::kPrivate, false, true);
+  const std::string stranger = StrangerBody();
+  std::string forged = link_.token;
+  forged.back() = forged.back() == 'a' ? 'b' : 'a';
+  access::NewEmbedLink foreign = access::GenerateEmbedLink();  // another Space's link
+  table_.Publish("alice/other", [&] {
+    access::SpaceAccess other;
+    other.visibility = access::Visibility::kPrivate;
+    other.embed_links[foreign.id] = {foreign.secret_hash, expires_at_};
+    return other;
+  }());
+  for (const std::string& bad : {forged, foreign.token, std::string("garbage"), std::string()}) {
+    http::Response r = Open(bad);
+    EXPECT_EQ(r.status, 404) << bad;
+    EXPECT_EQ(r.body, stranger) << bad;
+    EXPECT_FALSE(r.headers.Has("Set-Cookie"));
+  }
+
+  std::string cookie = CookieValueOf(Open(link_.token));
+  clock_.Advance(Millis(3600'000));  // the link's expiry
+  EXPECT_EQ(Open(link_.token).status, 404);
+  EXPECT_EQ(Visit(cookie).first, 404) << "the viewer's cookie ends with the link";
+}
+
+TEST_F(EmbedLinkFilterTest, ViewerCookieOfOneSpaceDoesNotOpenAnother) {
+  PublishRules(access::Visibility::kPrivate, false, true);
+  std::string cookie = CookieValueOf(Open(link_.token));
+  route_->space_id = "alice/other";
+  access::SpaceAccess other;
+  other.visibility = access::Visibility::kPrivate;
+  other.embed_links[link_.id] = {link_.secret_hash, expires_at_};  // even with the same link id published there
+  table_.Publish("alice/other", other);
+  EXPECT_EQ(Visit(cookie).first, 404);
+}
+
+TEST_F(EmbedLinkFilterTest, AVisitorsOwnTokenOutranksTheViewerCookie) {
+  PublishRules(access::Visibility::kPrivate, false, true);
+  std::string cookie = CookieValueOf(Open(link_.token));
+  auto [status, request] = Visit(cookie, "Bearer " + bob_token_);
+  EXPECT_EQ(status, 404) << "bob may not use the app, link or not";
+  auto [owner, owner_request] = Visit(cookie, "Bearer " + alice_token_);
+  EXPECT_EQ(owner, 0);
+  EXPECT_EQ(owner_request.headers.Get("X-Spaceport-User"), "alice");
+  EXPECT_FALSE(owner_request.headers.Has("Authorization"));
+  EXPECT_FALSE(owner_request.headers.Has("X-Spaceport-Embed"));
+}
+
+TEST_F(EmbedLinkFilterTest, GatedAndOpenSpacesRefuseDeadLinksWith403) {
+  PublishRules(access::Visibility::kPublic, true, true);
+  std::string cookie = CookieValueOf(Open(link_.token));
+  EXPECT_EQ(Visit(cookie).first, 0) << "a gated app opens for the link";
+  EXPECT_EQ(Open("el_0000000000000000." + std::string(64, '0')).status, 403);
+
+  PublishRules(access::Visibility::kPublic, false, false);
+  EXPECT_EQ(table_.Find(kSpace), nullptr);
+  http::Response r = Open(link_.token);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("embed link"), std::string::npos) << r.body;
 }
 
 TEST_F(AccessFilterTest, IdentityIsSignedOncePerVisitorAndSpaceForHalfItsLife) {

@@ -393,6 +393,43 @@ TEST_F(EdgeServerTest, StaticRouteServedByWorkerWithKeepAlive) {
   ::rmdir(root.c_str());
 }
 
+// A Space's frame-ancestors (disable_embedding, spaceport.embed.allow) go
+// with every answer of its app, proxied or static; without it, no CSP.
+TEST_F(EdgeServerTest, FrameAncestorsGoWithEveryAnswerOfTheApp) {
+  const std::string sources = "'self' http://hub.test:8080 https://blog.example.com https://*.example.org";
+  auto r = Get("/", "alice-app.localhost");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->headers.Has("Content-Security-Policy")) << "embeddable anywhere by default";
+
+  runtime::AppRoute proxied = *routes_.FindBySpaceId("alice/app");
+  proxied.frame_ancestors = sources;
+  routes_.Publish(proxied);
+  auto framed = Get("/page", "alice-app.localhost");
+  ASSERT_TRUE(framed.ok()) << framed.status().ToString();
+  EXPECT_EQ(framed->status, 200);
+  EXPECT_EQ(framed->headers.Get("Content-Security-Policy"), "frame-ancestors " + sources);
+
+  std::string root = "/tmp/sp-edge-frame-" + std::to_string(::getpid());
+  ::mkdir(root.c_str(), 0755);
+  { std::ofstream(root + "/index.html") << "<p>static</p>"; }
+  runtime::AppRoute site;
+  site.space_id = "dave/site";
+  site.subdomain = "dave-site";
+  site.stage = "RUNNING";
+  site.static_root = root;
+  site.frame_ancestors = "'self' http://hub.test:8080";
+  routes_.Publish(site);
+  auto page = Get("/", "dave-site.localhost");
+  auto missing = Get("/nope", "dave-site.localhost");
+  ::unlink((root + "/index.html").c_str());
+  ::rmdir(root.c_str());
+  ASSERT_TRUE(page.ok() && missing.ok());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->headers.Get("Content-Security-Policy"), "frame-ancestors 'self' http://hub.test:8080");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->headers.Get("Content-Security-Policy"), "frame-ancestors 'self' http://hub.test:8080");
+}
+
 TEST_F(EdgeServerTest, UpstreamDownIs502) {
   runtime::AppRoute route;
   route.space_id = "carol/gone";

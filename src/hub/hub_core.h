@@ -82,6 +82,7 @@ class HubCore {
   Status PublishAllAccess();
   Status PublishOwnerAccess(const std::string& owner);  // every Space of one user or organization
   std::string GateOf(const store::Space& space);        // "", "auto" or "manual"
+  void AddLiveEmbedLinks(const store::Space& space, access::SpaceAccess& rules);
   // HMAC over (space, oid, size, expiry) for LFS upload links, which the
   // HF clients call without an Authorization header.
   std::string SignLfsUpload(const store::Space& space, const repo::LfsPointer& object, int64_t expires_ms) const;
@@ -130,5 +131,6 @@ void RegisterMoveApi(Router& router, HubCore& hub);     // api_move.cc
 void RegisterAccountsWeb(Router& router, HubCore& hub); // web_accounts.cc (join, login, logout)
 void RegisterSettingsWeb(Router& router, HubCore& hub); // web_settings.cc (tokens, organizations)
 void RegisterTokensApi(Router& router, HubCore& hub);   // api_tokens.cc
+void RegisterEmbedLinksApi(Router& router, HubCore& hub);  // api_embed_links.cc
 
 }  // namespace spaceport::hub

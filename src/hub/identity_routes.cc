@@ -59,7 +59,22 @@ void HubCore::PublishAccess(const store::Space& space) {
       for (const store::AccessRequest& r : *accepted) rules.readers.insert(r.user_id);
     }
   }
+  AddLiveEmbedLinks(space, rules);
   deps_.access_table->Publish(space.full_id(), std::move(rules));
+}
+
+// Unrevoked, unexpired embed links; on a store error none (a link then
+// fails closed until the next publish).
+void HubCore::AddLiveEmbedLinks(const store::Space& space, access::SpaceAccess& rules) {
+  Result<std::vector<store::EmbedLink>> links = deps_.store->ListEmbedLinks(space.id);
+  if (!links.ok()) {
+    SP_LOG(kWarn) << "embed links of " << space.full_id() << ": " << links.status().ToString();
+    return;
+  }
+  const int64_t now = deps_.clock->UnixMillis();
+  for (const store::EmbedLink& l : *links) {
+    if (!l.revoked && l.expires_at > now) rules.embed_links[l.id] = {l.secret_hash, l.expires_at};
+  }
 }
 
 std::string HubCore::GateOf(const store::Space& space) {

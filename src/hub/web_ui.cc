@@ -2,6 +2,8 @@
 // (GET /spaces/{owner}/{name}). Server-rendered; every user-supplied string
 // goes through HtmlEscape.
 #include <map>
+#include <string_view>
+#include <vector>
 
 #include "core/strings.h"
 #include "hub/hub_core.h"
@@ -122,9 +124,76 @@ std::string StatusPanel(const std::string& stage, const std::string& error) {
   return html + "</section>";
 }
 
+bool CardSaysNoEmbedding(const Json& card) {
+  auto it = card.find("disable_embedding");
+  return it != card.end() && it->is_boolean() && it->get<bool>();
+}
+
+// The origins of spaceport.embed.allow, as the card gave them (validated by
+// the card parser before the card was stored).
+std::vector<std::string> CardEmbedAllow(const Json& card) {
+  std::vector<std::string> out;
+  auto sp = card.find("spaceport");
+  if (sp == card.end() || !sp->is_object()) return out;
+  auto embed = sp->find("embed");
+  if (embed == sp->end() || !embed->is_object()) return out;
+  auto allow = embed->find("allow");
+  if (allow == embed->end()) return out;
+  if (allow->is_string()) out.push_back(allow->get<std::string>());
+  if (allow->is_array()) {
+    for (const Json& o : *allow) {
+      if (o.is_string()) out.push_back(o.get<std::string>());
+    }
+  }
+  return out;
+}
+
+constexpr std::string_view kCopyScript = R"js(
+<script>
+document.getElementById('embed-copy').onclick = function(){
+  var text = document.getElementById('embed-snippet').textContent, b = this;
+  navigator.clipboard.writeText(text).then(function(){ b.textContent = 'Copied'; }, function(){});
+};
+</script>)js";
+
+// "Embed this Space": the iframe snippet where anyone may open the app; for
+// private and gated Spaces (a plain iframe shows strangers nothing) the way
+// to a signed embed link, for those who may make one; nothing when the card
+// says disable_embedding.
+std::string EmbedPanel(HubCore& hub, const store::Space& s, const Json& card, bool restricted, bool can_manage) {
+  if (CardSaysNoEmbedding(card) || (restricted && !can_manage)) return "";
+  std::string html = "<section class=\"panel\" id=\"embed\"><h2>Embed this Space</h2>";
+  if (!restricted) {
+    std::string snippet =
+        "<iframe src=\"" + hub.AppUrl(s) + "/\" width=\"850\" height=\"450\" frameborder=\"0\"></iframe>";
+    html += "<p class=\"muted\">Paste this into a web page to show the app there.</p><code class=\"clone\" "
+            "id=\"embed-snippet\">" + HtmlEscape(snippet) + "</code><p><button type=\"button\" id=\"embed-copy\">"
+            "Copy</button></p>";
+    std::vector<std::string> allow = CardEmbedAllow(card);
+    if (!allow.empty()) {
+      std::string sites;
+      for (const std::string& o : allow) sites += (sites.empty() ? "" : ", ") + HtmlEscape(o);
+      html += "<p class=\"muted\" id=\"embed-allow\">Only these sites may frame it (<code>spaceport.embed.allow"
+              "</code>): " + sites + ".</p>";
+    }
+    return html + "</section>" + std::string(kCopyScript);
+  }
+  std::string id = HtmlEscape(s.full_id());
+  html += "<p class=\"muted\" id=\"embed-private\">Visitors who are not signed in cannot open this Space's app, so "
+          "a plain iframe would show them nothing. Make a signed embed link instead: it opens the app in an "
+          "iframe without sign-in until it expires (60 seconds to 90 days, 7 days by default) or you revoke it."
+          "</p><code class=\"clone\">spaceport embed-link create " + id + " --expires 7d</code>"
+          "<p class=\"muted\">or with the API (a write token):</p><code class=\"clone\">curl -X POST -H "
+          "'Authorization: Bearer $TOKEN' -d '{\"expiresIn\": 604800, \"name\": \"blog\"}' " +
+          HtmlEscape(hub.PublicUrl()) + "/api/spaces/" + id + "/embed-links</code><p class=\"muted\">Use the "
+          "<code>url</code> of the answer as the iframe's <code>src</code>; <code>spaceport embed-link list</code> "
+          "and <code>revoke</code> manage them.</p>";
+  return html + "</section>";
+}
+
 // `source`: the visitor may read the source (logs, clone URL); false for
-// non-members of a protected Space.
-std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, bool source) {
+// non-members of a protected Space. `can_manage`: write level (embed links).
+std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, bool source, bool can_manage) {
   Json card = ParseStoredJson(s.card_json);
   std::string stage = runtime.value("stage", s.stage);
   std::string error = runtime.contains("errorMessage") && runtime["errorMessage"].is_string()
@@ -142,12 +211,12 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, 
   html += "</div>";
   std::string desc = CardString(card, "short_description");
   if (!desc.empty()) html += "<p>" + HtmlEscape(desc) + "</p>";
+  bool restricted = s.effective_visibility() == store::Visibility::kPrivate || !hub.GateOf(s).empty();
   if (stage == "RUNNING" || stage == "RUNNING_BUILDING") {
     // The app runs on its own origin (its app host), never the hub's: a
     // same-origin frame could act as the signed-in visitor on the hub. Apps
     // with restricted access sign the visitor in there first (the hand-off).
     std::string app = HtmlEscape(hub.AppUrl(s)) + "/";
-    bool restricted = s.effective_visibility() == store::Visibility::kPrivate || !hub.GateOf(s).empty();
     std::string frame = restricted ? "/.spaceport/handoff?space=" + HtmlEscape(UrlEncode(s.full_id())) : app;
     html += "<p><a href=\"" + (restricted ? frame : app) + "\" target=\"_blank\" rel=\"noopener\">Open the app in "
             "its own tab</a></p><iframe class=\"app\" src=\"" + frame + "\" title=\"" +
@@ -155,6 +224,7 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, 
   } else {
     html += StatusPanel(stage, error);
   }
+  html += EmbedPanel(hub, s, card, restricted, can_manage);
   if (!source) return html + "</main>";
   bool building = stage == "BUILDING" || stage == "BUILD_ERROR" || stage == "CONFIG_ERROR";
   html += "<section class=\"panel\"><h2>Logs</h2><div class=\"tabs\"><button data-kind=\"build\">Build</button>"
@@ -169,8 +239,9 @@ Status HandleSpacePage(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   Json runtime = CurrentRuntimeJson(hub, space);
   std::optional<access::Principal> who = PageViewer(call);
-  bool source = access::CanRead(hub.LevelOn(who, space), space);
-  std::string body = SpaceBody(hub, space, runtime, source);
+  access::AccessLevel level = hub.LevelOn(who, space);
+  bool source = access::CanRead(level, space);
+  std::string body = SpaceBody(hub, space, runtime, source, level >= access::AccessLevel::kWrite);
   if (source) body += kSpaceScript;
   std::string page = RenderPage(space.full_id(), body, AccountNav(who));
   // The stage and the runtime URL for the refresh script, as body attributes.

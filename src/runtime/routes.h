@@ -32,7 +32,8 @@ struct AppRoute {
   int upstream_port = 0;      // > 0: proxy to upstream_host:upstream_port
   std::string static_root;    // non-empty: serve files from this directory (sdk: static)
   // Non-empty: sent as "Content-Security-Policy: frame-ancestors ..." with
-  // every answer of the app (card disable_embedding: only the hub frames it).
+  // every answer of the app: "'self' <hub origin>" for a card with
+  // disable_embedding, followed by the origins of spaceport.embed.allow.
   std::string frame_ancestors;
   uint64_t generation = 0;    // bumps on every switch; pooled connections of older ones are dropped
   // Sleep: the activity record the edge marks requests in (null for Spaces

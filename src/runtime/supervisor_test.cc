@@ -532,6 +532,45 @@ TEST_F(SupervisorTest, StaticSpacesServeTheirRootWithoutAProcess) {
   EXPECT_EQ(Stored().sdk, "static");
 }
 
+// The card's embedding settings become the route's frame-ancestors:
+// disable_embedding wins over an allow-list; with neither, no header.
+TEST_F(SupervisorTest, EmbeddingSettingsBecomeTheRoutesFrameAncestors) {
+  options_.public_url = "http://hub.test:8080/";
+  MakeSupervisor();
+  auto static_spec = [](bool disable, std::vector<std::string> allow) {
+    return [disable, allow](const build::BuildRequest& req) -> Result<build::LaunchSpec> {
+      build::LaunchSpec spec;
+      spec.sdk = "static";
+      spec.is_static = true;
+      spec.static_root = req.work_dir;
+      spec.disable_embedding = disable;
+      spec.embed_allow = allow;
+      return spec;
+    };
+  };
+  const std::vector<std::string> allow = {"https://blog.example.com", "https://*.example.org"};
+  struct Case {
+    std::string sha;
+    bool disable;
+    std::vector<std::string> allow;
+    std::string want;
+  };
+  for (const Case& c : {Case{"open", false, {}, ""},
+                        Case{"listed", false, allow,
+                             "'self' http://hub.test:8080 https://blog.example.com https://*.example.org"},
+                        Case{"hub-only", true, allow, "'self' http://hub.test:8080"}}) {
+    builder_.Set(c.sha, static_spec(c.disable, c.allow));
+    sup_->OnPush(Stored(), c.sha);
+    ASSERT_TRUE(WaitUntil([&] {
+      auto r = Route();
+      auto built = builder_.requests();
+      return r && r->serving() && !built.empty() && built.back().commit_sha == c.sha &&
+             r->static_root == built.back().work_dir;
+    })) << c.sha << " " << Stage();
+    EXPECT_EQ(Route()->frame_ancestors, c.want) << c.sha;
+  }
+}
+
 TEST_F(SupervisorTest, ShutdownStopsInstances) {
   int port = DeployServing("v1");
   sup_->Shutdown();

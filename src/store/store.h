@@ -145,6 +145,21 @@ struct AccessRequest {
   int64_t updated_at = 0;
 };
 
+// An embed link: a signed, expiring URL that opens one Space's app (private
+// or gated too) in an iframe without sign-in. The store keeps only the hash
+// of the link's secret; a revoked link keeps its row (revoked = true). Links
+// hang on the Space's id: gone with the Space, kept when it is moved.
+struct EmbedLink {
+  std::string id;           // chosen by the caller ("el_" + hex); unique
+  int64_t space_id = 0;
+  std::string name;         // the owner's label, may be empty
+  int64_t created_by = 0;   // user id
+  std::string secret_hash;  // sha256 hex of the link's secret
+  int64_t created_at = 0;   // unix millis
+  int64_t expires_at = 0;   // unix millis
+  bool revoked = false;
+};
+
 // ---- Accounts (sign-in, sessions, organizations) ----
 
 // A browser session. Only a hash of the session id (the cookie value) is
@@ -257,6 +272,15 @@ class Store {
   virtual Status DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status,
                               const std::string& rejection_reason, int64_t now) = 0;
   virtual Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) = 0;
+
+  // Embed links. CreateEmbedLink: AlreadyExists for a taken id, NotFound for
+  // a missing Space or user, InvalidArgument for an empty id or hash.
+  // ListEmbedLinks: every link of the Space (revoked and expired ones too),
+  // newest first. RevokeEmbedLink: NotFound unless the Space has that link;
+  // revoking a revoked link changes nothing.
+  virtual Result<EmbedLink> CreateEmbedLink(const EmbedLink& link) = 0;
+  virtual Result<std::vector<EmbedLink>> ListEmbedLinks(int64_t space_id) = 0;
+  virtual Status RevokeEmbedLink(int64_t space_id, std::string_view link_id) = 0;
 
   // ---- Accounts ----
   // Passwords: the store keeps the encoded hash (argon2id, made by access/);

@@ -125,6 +125,21 @@ CREATE TABLE access_requests (
 CREATE INDEX access_requests_by_status ON access_requests(space_id, status, created_at);
 )sql";
 
+// Embed links: only the hash of each link's secret is kept.
+constexpr char kSchemaV7EmbedLinks[] = R"sql(
+CREATE TABLE embed_links (
+  id TEXT PRIMARY KEY,
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  name TEXT NOT NULL DEFAULT '',
+  created_by INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX embed_links_by_space ON embed_links(space_id, created_at);
+)sql";
+
 Result<bool> IsApplied(SqliteDb& db, int version) {
   ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT 1 FROM schema_version WHERE version = ?"));
   stmt->Bind(1, int64_t{version});
@@ -163,6 +178,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {3, "spaces.duplicated_from", kSchemaV3DuplicatedFrom},
       {5, "accounts: passwords, sessions, organizations, visibility", kSchemaV5Accounts},
       {6, "gated Spaces and access requests", kSchemaV6Gates},
+      {7, "embed links", kSchemaV7EmbedLinks},
   };
   return kMigrations;
 }

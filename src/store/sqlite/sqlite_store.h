@@ -72,6 +72,11 @@ class SqliteStore : public Store {
                       const std::string& rejection_reason, int64_t now) override;
   Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) override;
 
+  // sqlite_embed_links.cc
+  Result<EmbedLink> CreateEmbedLink(const EmbedLink& link) override;
+  Result<std::vector<EmbedLink>> ListEmbedLinks(int64_t space_id) override;
+  Status RevokeEmbedLink(int64_t space_id, std::string_view link_id) override;
+
   // sqlite_accounts.cc
   Status SetPasswordHash(int64_t user_id, const std::string& password_hash) override;
   Result<std::string> GetPasswordHash(int64_t user_id) override;

@@ -91,6 +91,14 @@ class StoreWrapper : public Store {
     return target_->ListAccessRequests(space_id, status);
   }
 
+  Result<EmbedLink> CreateEmbedLink(const EmbedLink& link) override { return target_->CreateEmbedLink(link); }
+  Result<std::vector<EmbedLink>> ListEmbedLinks(int64_t space_id) override {
+    return target_->ListEmbedLinks(space_id);
+  }
+  Status RevokeEmbedLink(int64_t space_id, std::string_view link_id) override {
+    return target_->RevokeEmbedLink(space_id, link_id);
+  }
+
   Status SetPasswordHash(int64_t user_id, const std::string& hash) override {
     return target_->SetPasswordHash(user_id, hash);
   }
