@@ -95,6 +95,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterAccountsWeb(router_, *this);
   RegisterSettingsWeb(router_, *this);
   RegisterTokensApi(router_, *this);
+  RegisterConnectedAppsWeb(router_, *this);
 }
 
 void HubCore::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {

@@ -130,5 +130,6 @@ void RegisterMoveApi(Router& router, HubCore& hub);     // api_move.cc
 void RegisterAccountsWeb(Router& router, HubCore& hub); // web_accounts.cc (join, login, logout)
 void RegisterSettingsWeb(Router& router, HubCore& hub); // web_settings.cc (tokens, organizations)
 void RegisterTokensApi(Router& router, HubCore& hub);   // api_tokens.cc
+void RegisterConnectedAppsWeb(Router& router, HubCore& hub);  // web_connected_apps.cc (OAuth grants)
 
 }  // namespace spaceport::hub
