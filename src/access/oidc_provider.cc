@@ -82,8 +82,8 @@ bool WantsOrgs(const std::vector<std::string>& scopes) {
 nlohmann::json OrgsClaim(const std::vector<OrgClaim>& orgs) {
   nlohmann::json out = nlohmann::json::array();
   for (const OrgClaim& o : orgs) {
-    out.push_back({{"sub", std::to_string(o.id)}, {"name", o.name}, {"preferred_username", o.name},
-                   {"roleInOrg", o.role}});
+    out.push_back(
+        {{"sub", std::to_string(o.id)}, {"name", o.name}, {"preferred_username", o.name}, {"roleInOrg", o.role}});
   }
   return out;
 }

@@ -26,10 +26,10 @@ class HubOAuthTest : public testing::HubTest {
     keys_ = std::move(*keys);
     oidc_ = std::make_unique<access::OidcProvider>(
         keys_.get(), &clock_,
-        access::OidcOptions{.issuer = "http://hub.test:8080", .apps_domain = "apps.test",
-                            .client_key = std::string(32, 'c')});
-    HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(),
-                 throttle_.get()};
+        access::OidcOptions{
+            .issuer = "http://hub.test:8080", .apps_domain = "apps.test", .client_key = std::string(32, 'c')});
+    HubDeps deps{store_.get(), &repos_, &git_,           &control_,      &logs_,
+                 auth_.get(),  &clock_, sessions_.get(), throttle_.get()};
     deps.oidc = oidc_.get();
     hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080"});
     app_ = MakeSpace("app", R"({"hf_oauth": true, "title": "Demo <App>", "hf_oauth_scopes": ["read-repos"]})");
@@ -124,8 +124,8 @@ TEST_F(HubOAuthTest, AllowRemembersTheGrantAndLaterAuthorizationsGoStraightThrou
 
   // The code buys tokens for bob.
   access::OAuthClient client = oidc_->ClientFor(app_);
-  auto tokens = oidc_->Token(app_, {*QueryParam(QueryOf(allow), "code"), kCallback, kVerifier, client.client_id,
-                                    client.client_secret});
+  auto tokens = oidc_->Token(
+      app_, {*QueryParam(QueryOf(allow), "code"), kCallback, kVerifier, client.client_id, client.client_secret});
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
   EXPECT_EQ((*oidc_->UserInfo((*tokens)["access_token"].get<std::string>()))["preferred_username"], "bob");
 
@@ -165,8 +165,7 @@ TEST_F(HubOAuthTest, ConsentFormNeedsTheCsrfFieldThisSiteAndAValidRequest) {
 
   // The hidden fields are checked again: a redirect off the Space's host is refused.
   std::string tampered = Params(app_);
-  tampered.replace(tampered.find("redirect_uri=") + 13, UrlEncode(kCallback).size(),
-                   UrlEncode("http://evil.test/cb"));
+  tampered.replace(tampered.find("redirect_uri=") + 13, UrlEncode(kCallback).size(), UrlEncode("http://evil.test/cb"));
   Reply r = Do("POST", "/oauth/authorize", "", tampered + "&decision=allow&csrf=" + bob_session_.csrf_token,
                Browser(bob_session_, "http://hub.test:8080"));
   EXPECT_EQ(r.status, 400) << r.body;
@@ -214,13 +213,14 @@ TEST_F(HubOAuthTest, ConnectedAppsListsGrantsAndRevokingAsksAgain) {
   std::string revoke = "/settings/connected-apps/" + std::to_string(app_.id) + "/revoke";
   EXPECT_EQ(Do("POST", revoke, "", "csrf=wrong", Browser(bob_session_, "http://hub.test:8080")).status, 403);
   EXPECT_TRUE(Granted(app_));
-  Reply revoked = Do("POST", revoke, "", "csrf=" + bob_session_.csrf_token, Browser(bob_session_, "http://hub.test:8080"));
+  Reply revoked =
+      Do("POST", revoke, "", "csrf=" + bob_session_.csrf_token, Browser(bob_session_, "http://hub.test:8080"));
   EXPECT_EQ(revoked.status, 303) << revoked.body;
   EXPECT_FALSE(Granted(app_));
   EXPECT_EQ(Authorize(app_).status, 200) << "consent is asked again";
-  EXPECT_EQ(Do("POST", revoke, "", "csrf=" + bob_session_.csrf_token, Browser(bob_session_, "http://hub.test:8080"))
-                .status,
-            404);
+  EXPECT_EQ(
+      Do("POST", revoke, "", "csrf=" + bob_session_.csrf_token, Browser(bob_session_, "http://hub.test:8080")).status,
+      404);
   Reply empty = Do("GET", "/settings/connected-apps", "", "", Browser(bob_session_));
   EXPECT_NE(empty.body.find("no-connected-apps"), std::string::npos);
   EXPECT_EQ(Do("GET", "/settings/connected-apps").status, 303) << "signed-out visitors are sent to sign in";

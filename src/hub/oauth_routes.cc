@@ -11,8 +11,8 @@
 // which OAuth clients expect instead of the hub's {"error": message}.
 #include "access/authorize.h"
 #include "core/strings.h"
-#include "hub/hub_core.h"
 #include "hub/html.h"
+#include "hub/hub_core.h"
 #include "hub/web_forms.h"
 
 namespace spaceport::hub {
@@ -45,9 +45,8 @@ Status HandleDiscovery(HubCore& hub, Call& call) {
 // hidden fields (POST); either way CheckFor validates them again.
 template <typename Field>
 access::AuthorizeRequest ReadAuthorizeRequest(const Field& field) {
-  return {field("client_id"), field("redirect_uri"),   field("scope"),
-          field("state"),     field("nonce"),          field("code_challenge"),
-          field("code_challenge_method")};
+  return {field("client_id"),      field("redirect_uri"),         field("scope"), field("state"), field("nonce"),
+          field("code_challenge"), field("code_challenge_method")};
 }
 
 // A request checked for one signed-in user.
@@ -113,7 +112,8 @@ std::string ConsentBody(HubCore& hub, const Authorization& a, const access::Prin
           HiddenField("code_challenge_method", req.code_challenge_method) +
           "<button class=\"button\" type=\"submit\" name=\"decision\" value=\"allow\" id=\"consent-allow\">Allow"
           "</button> <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"consent-deny\">Deny</button>"
-          "</form><p class=\"muted\">Either way you go back to <code>" + HtmlEscape(req.redirect_uri) +
+          "</form><p class=\"muted\">Either way you go back to <code>" +
+          HtmlEscape(req.redirect_uri) +
           "</code>. Apps you allowed are listed at <a href=\"/settings/connected-apps\">Connected apps</a>, "
           "where you can revoke them.</p></section></main>";
   return html;

@@ -33,13 +33,15 @@ Status HandleConnectedAppsPage(HubCore& hub, Call& call) {
   if (grants.empty()) {
     html += "<p class=\"muted\" id=\"no-connected-apps\">You have not allowed any app to sign you in.</p>";
   } else {
-    html += "<table class=\"list\" id=\"connected-apps\"><tr><th>Space</th><th>Allowed to</th><th>Since</th>"
-            "<th></th></tr>";
+    html +=
+        "<table class=\"list\" id=\"connected-apps\"><tr><th>Space</th><th>Allowed to</th><th>Since</th>"
+        "<th></th></tr>";
     for (const store::OAuthGrant& g : grants) html += GrantRow(g, *who);
     html += "</table>";
   }
-  html += "</section><p class=\"muted\">Revoking asks you again the next time the app signs you in; "
-          "tokens it already holds expire on their own.</p></main>";
+  html +=
+      "</section><p class=\"muted\">Revoking asks you again the next time the app signs you in; "
+      "tokens it already holds expire on their own.</p></main>";
   return call.SendHtml(200, RenderPage("Connected apps", html, AccountNav(who)));
 }
 
@@ -58,10 +60,11 @@ Status HandleRevoke(HubCore& hub, Call& call) {
 
 void RegisterConnectedAppsWeb(Router& router, HubCore& hub) {
   HubCore* h = &hub;
-  router.Add("GET", "/settings/connected-apps", [h](Call& c) { return HandleConnectedAppsPage(*h, c); },
-             ErrorFormat::kHtml);
-  router.Add("POST", "/settings/connected-apps/:space/revoke", [h](Call& c) { return HandleRevoke(*h, c); },
-             ErrorFormat::kHtml);
+  router.Add(
+      "GET", "/settings/connected-apps", [h](Call& c) { return HandleConnectedAppsPage(*h, c); }, ErrorFormat::kHtml);
+  router.Add(
+      "POST", "/settings/connected-apps/:space/revoke", [h](Call& c) { return HandleRevoke(*h, c); },
+      ErrorFormat::kHtml);
 }
 
 }  // namespace spaceport::hub
