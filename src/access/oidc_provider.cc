@@ -54,6 +54,40 @@ std::vector<std::string> AllowedScopes(const nlohmann::json& card) {
   return scopes;
 }
 
+// hf_oauth_authorized_org: one organization name or a list of them.
+std::vector<std::string> AuthorizedOrgs(const nlohmann::json& card) {
+  std::vector<std::string> orgs;
+  auto it = card.find("hf_oauth_authorized_org");
+  if (it == card.end()) return orgs;
+  if (it->is_string()) {
+    if (!it->get<std::string>().empty()) orgs.push_back(it->get<std::string>());
+  } else if (it->is_array()) {
+    for (const auto& org : *it) {
+      if (org.is_string() && !org.get<std::string>().empty()) orgs.push_back(org.get<std::string>());
+    }
+  }
+  return orgs;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// The repo scopes tell the app which organizations the user is in, as HF's
+// userinfo `orgs` does.
+bool WantsOrgs(const std::vector<std::string>& scopes) {
+  return Contains(scopes, "read-repos") || Contains(scopes, "write-repos") || Contains(scopes, "manage-repos");
+}
+
+nlohmann::json OrgsClaim(const std::vector<OrgClaim>& orgs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const OrgClaim& o : orgs) {
+    out.push_back(
+        {{"sub", std::to_string(o.id)}, {"name", o.name}, {"preferred_username", o.name}, {"roleInOrg", o.role}});
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json OidcProvider::Discovery() const {
@@ -70,7 +104,7 @@ nlohmann::json OidcProvider::Discovery() const {
           {"code_challenge_methods_supported", {"S256"}},
           {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
           {"scopes_supported", {"openid", "profile"}},
-          {"claims_supported", {"sub", "name", "preferred_username", "profile"}}};
+          {"claims_supported", {"sub", "name", "preferred_username", "profile", "orgs"}}};
 }
 
 OAuthClient OidcProvider::ClientFor(const store::Space& space) const {
@@ -112,9 +146,9 @@ bool OidcProvider::RedirectAllowed(const store::Space& space, std::string_view u
   return false;
 }
 
-Result<std::string> OidcProvider::Authorize(const store::Space& space, const AuthorizeRequest& req,
-                                            const Caller& caller, const std::string& card_json,
-                                            const std::string& app_port_suffix) {
+Result<ValidAuthorize> OidcProvider::CheckAuthorize(const store::Space& space, const AuthorizeRequest& req,
+                                                    const std::string& card_json,
+                                                    const std::string& app_port_suffix) const {
   nlohmann::json card = CardOf(card_json);
   if (!card.value("hf_oauth", false) || req.client_id != ClientFor(space).client_id) {
     return Status::PermissionDenied("unknown client_id");
@@ -125,33 +159,101 @@ Result<std::string> OidcProvider::Authorize(const store::Space& space, const Aut
   if (req.code_challenge.size() != 43 || req.code_challenge_method != "S256") {
     return Status::InvalidArgument("PKCE is required: code_challenge with code_challenge_method=S256");
   }
+  ValidAuthorize valid;
+  valid.request = req;
+  valid.authorized_orgs = AuthorizedOrgs(card);
   std::vector<std::string> allowed = AllowedScopes(card);
-  std::vector<std::string> granted;
   for (const std::string& s : Split(req.scope.empty() ? "openid profile" : req.scope, ' ')) {
-    if (s.empty()) continue;
-    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
-      return Status::InvalidArgument("scope '" + s + "' is not offered to this Space");
-    }
-    granted.push_back(s);
+    if (s.empty() || Contains(valid.scopes, s)) continue;
+    if (!Contains(allowed, s)) return Status::InvalidArgument("scope '" + s + "' is not offered to this Space");
+    valid.scopes.push_back(s);
   }
-  int64_t ttl_s =
+  valid.token_ttl_s =
       card.contains("hf_oauth_expiration_minutes") && card["hf_oauth_expiration_minutes"].is_number_integer()
           ? card["hf_oauth_expiration_minutes"].get<int64_t>() * 60
           : options_.default_token_ttl.count() / 1000;
+  return valid;
+}
+
+Status OidcProvider::CheckAuthorizedOrg(const ValidAuthorize& request, const std::vector<std::string>& member_of) {
+  if (request.authorized_orgs.empty()) return Status::Ok();
+  for (const std::string& org : request.authorized_orgs) {
+    for (const std::string& mine : member_of) {
+      if (EqualsIgnoreCase(org, mine)) return Status::Ok();  // organization names are case-insensitive
+    }
+  }
+  std::string names = Join(request.authorized_orgs, ", ");
+  return Status::PermissionDenied(request.authorized_orgs.size() == 1
+                                      ? "this app is only for members of the organization " + names
+                                      : "this app is only for members of one of the organizations " + names);
+}
+
+std::string OidcProvider::IssueCode(const ValidAuthorize& valid, const Caller& caller, std::vector<OrgClaim> orgs) {
+  std::string scope = Join(valid.scopes, " ");
+  if (!WantsOrgs(valid.scopes)) orgs.clear();
   std::string code = RandomHex(24);
   {
     std::lock_guard lock(mu_);
     SteadyTime now = clock_->Now();
     for (auto it = codes_.begin(); it != codes_.end();)
       it = it->second.expires <= now ? codes_.erase(it) : std::next(it);
-    codes_[Sha256Hex(code)] = {
-        req.client_id, req.redirect_uri,       req.code_challenge, Join(granted, " "), req.nonce, caller,
-        ttl_s,         now + options_.code_ttl};
+    codes_[Sha256Hex(code)] = {valid.request.client_id,
+                               valid.request.redirect_uri,
+                               valid.request.code_challenge,
+                               scope,
+                               valid.request.nonce,
+                               caller,
+                               std::move(orgs),
+                               valid.token_ttl_s,
+                               now + options_.code_ttl};
   }
+  return Redirect(valid.request, "code=" + code);
+}
+
+std::string OidcProvider::DeniedRedirect(const AuthorizeRequest& request) {
+  return Redirect(request, "error=access_denied&error_description=" + UrlEncode("the user denied access"));
+}
+
+std::string OidcProvider::Redirect(const AuthorizeRequest& req, const std::string& params) {
   std::string sep = req.redirect_uri.find('?') == std::string::npos ? "?" : "&";
-  std::string location = req.redirect_uri + sep + "code=" + code;
+  std::string location = req.redirect_uri + sep + params;
   if (!req.state.empty()) location += "&state=" + UrlEncode(req.state);
   return location;
+}
+
+bool OidcProvider::GrantCovers(std::string_view granted, const std::vector<std::string>& requested) {
+  std::vector<std::string> have = Split(std::string(granted), ' ');
+  for (const std::string& s : requested) {
+    if (!Contains(have, s)) return false;
+  }
+  return true;
+}
+
+std::string OidcProvider::MergeScopes(std::string_view granted, const std::vector<std::string>& requested) {
+  std::vector<std::string> merged;
+  for (const std::string& s : Split(std::string(granted), ' ')) {
+    if (!s.empty() && !Contains(merged, s)) merged.push_back(s);
+  }
+  for (const std::string& s : requested) {
+    if (!Contains(merged, s)) merged.push_back(s);
+  }
+  return Join(merged, " ");
+}
+
+std::string OidcProvider::DescribeScope(std::string_view scope) {
+  static const std::map<std::string, std::string, std::less<>> kWords = {
+      {"openid", "Sign you in with your Spaceport account (your user id)"},
+      {"profile", "See your username and profile page"},
+      {"email", "See your email address"},
+      {"read-repos", "Read your Spaces and see which organizations you belong to"},
+      {"write-repos", "Read and change your Spaces, and see which organizations you belong to"},
+      {"manage-repos", "Create, change and delete your Spaces, and see which organizations you belong to"},
+      {"inference-api", "Call inference on your behalf"},
+      {"read-billing", "See whether you have a payment method set up"},
+      {"write-discussions", "Open discussions and comment on your behalf"},
+  };
+  auto it = kWords.find(scope);
+  return it != kWords.end() ? it->second : "Use the permission \"" + std::string(scope) + "\"";
 }
 
 Result<nlohmann::json> OidcProvider::Token(const store::Space& space, const TokenRequest& req) {
@@ -184,6 +286,7 @@ Result<nlohmann::json> OidcProvider::Token(const store::Space& space, const Toke
                            {"scope", pending.scope},
                            {"iat", now_s},
                            {"exp", now_s + pending.token_ttl_s}};
+  if (!pending.orgs.empty()) access["orgs"] = OrgsClaim(pending.orgs);
   nlohmann::json out = {{"access_token", keys_->Sign(access)},
                         {"token_type", "Bearer"},
                         {"expires_in", pending.token_ttl_s},
@@ -208,11 +311,14 @@ Result<nlohmann::json> OidcProvider::UserInfo(std::string_view access_token) con
     return Status::Unauthenticated("not an access token of this provider");
   }
   std::string name = claims.value("preferred_username", "");
-  return nlohmann::json{{"sub", claims.value("sub", "")},
-                        {"name", claims.value("name", name)},
-                        {"preferred_username", name},
-                        {"profile", options_.issuer + "/" + name},
-                        {"scope", claims.value("scope", "")}};
+  nlohmann::json info = {{"sub", claims.value("sub", "")},
+                         {"name", claims.value("name", name)},
+                         {"preferred_username", name},
+                         {"profile", options_.issuer + "/" + name},
+                         {"scope", claims.value("scope", "")}};
+  std::vector<std::string> scopes = Split(info["scope"].get<std::string>(), ' ');
+  if (WantsOrgs(scopes)) info["orgs"] = claims.contains("orgs") ? claims["orgs"] : nlohmann::json::array();
+  return info;
 }
 
 }  // namespace spaceport::access

@@ -9,10 +9,18 @@
 // as OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET with OAUTH_SCOPES and
 // OPENID_PROVIDER_URL (AppEnv). Redirect URIs must point at the Space's own
 // app host or its path-based URL on the hub.
+// Authorizing is two steps so the hub can ask the user in between:
+// CheckAuthorize validates a request (client, redirect URI, PKCE, scopes the
+// card offers, and the card's hf_oauth_authorized_org), and IssueCode mints
+// the code once the user has consented (now or earlier: the hub keeps the
+// grants). CheckAuthorize is pure, so the consent form's POST re-validates
+// the request it carries instead of trusting it.
 // Codes live in memory for `code_ttl`, are single use and bound to the
 // client, the redirect URI and the S256 PKCE challenge (required). Access
 // and ID tokens are EdDSA JWTs from SigningKeys (typ "sp-oauth-access" and
-// "JWT"), so userinfo needs no database either.
+// "JWT"), so userinfo needs no database either: what it answers (including
+// the user's organizations, `orgs`, for the repo scopes) is what was true
+// when the code was issued.
 //
 // Thread safety: safe from any thread (a mutex guards the pending codes; no
 // I/O under it).
@@ -58,6 +66,21 @@ struct AuthorizeRequest {
   std::string code_challenge_method;
 };
 
+// A request CheckAuthorize accepted.
+struct ValidAuthorize {
+  AuthorizeRequest request;
+  std::vector<std::string> scopes;           // as requested, de-duplicated; all offered by the card
+  std::vector<std::string> authorized_orgs;  // the card's hf_oauth_authorized_org; empty: any user
+  int64_t token_ttl_s = 0;
+};
+
+// One of the user's organizations, for the `orgs` userinfo claim.
+struct OrgClaim {
+  int64_t id = 0;
+  std::string name;
+  std::string role;  // "admin" | "write" | "read"
+};
+
 struct TokenRequest {
   std::string code;
   std::string redirect_uri;
@@ -81,9 +104,28 @@ class OidcProvider {
   // The subdomain a client id claims (the caller checks ClientFor matches).
   static std::string SubdomainOf(std::string_view client_id);
 
-  // Checks a request for `space`'s client and returns the redirect with a code.
-  Result<std::string> Authorize(const store::Space& space, const AuthorizeRequest& request, const Caller& caller,
-                                const std::string& space_card_json, const std::string& app_port_suffix);
+  // Checks a request for `space`'s client: PermissionDenied for a client
+  // that is not this Space's (or a card without hf_oauth), InvalidArgument
+  // for a foreign redirect URI, missing PKCE or a scope the card does not offer.
+  Result<ValidAuthorize> CheckAuthorize(const store::Space& space, const AuthorizeRequest& request,
+                                        const std::string& space_card_json, const std::string& app_port_suffix) const;
+  // PermissionDenied, naming the organization(s), when the card limits the
+  // app to members and `member_of` (the user's organization names) has none.
+  static Status CheckAuthorizedOrg(const ValidAuthorize& request, const std::vector<std::string>& member_of);
+  // After consent: the redirect to the app with a fresh code (and `state`).
+  // `orgs` are the user's organizations (kept for userinfo when the scopes
+  // include read-repos, write-repos or manage-repos).
+  std::string IssueCode(const ValidAuthorize& request, const Caller& caller, std::vector<OrgClaim> orgs = {});
+  // The redirect for a user who said no: error=access_denied and the state
+  // (RFC 6749 4.1.2.1). Only for a request CheckAuthorize accepted.
+  static std::string DeniedRedirect(const AuthorizeRequest& request);
+
+  // Consent bookkeeping over space-separated scope lists: whether `granted`
+  // covers every requested scope, and the union to remember after an Allow.
+  static bool GrantCovers(std::string_view granted, const std::vector<std::string>& requested);
+  static std::string MergeScopes(std::string_view granted, const std::vector<std::string>& requested);
+  // What a scope lets the app do, in words for the consent page.
+  static std::string DescribeScope(std::string_view scope);
   // Redeems a code: {access_token, token_type, expires_in, id_token, scope}.
   Result<nlohmann::json> Token(const store::Space& space, const TokenRequest& request);
   // The claims of a valid access token, shaped as OIDC userinfo.
@@ -97,10 +139,12 @@ class OidcProvider {
     std::string scope;
     std::string nonce;
     Caller caller;
+    std::vector<OrgClaim> orgs;  // only for the repo scopes
     int64_t token_ttl_s = 0;
     SteadyTime expires;
   };
   bool RedirectAllowed(const store::Space& space, std::string_view uri, const std::string& port_suffix) const;
+  static std::string Redirect(const AuthorizeRequest& request, const std::string& params);
 
   const SigningKeys* const keys_;
   const Clock* const clock_;

@@ -38,8 +38,16 @@ class OidcProviderTest : public ::testing::Test {
             .code_challenge_method = "S256"};
   }
 
-  Result<std::string> CodeFor(const AuthorizeRequest& r) {
-    ASSIGN_OR_RETURN(std::string location, provider_->Authorize(space_, r, bob_, kCard, ":8080"));
+  // Check then issue, as the hub does once the user has consented.
+  Result<std::string> Authorize(const AuthorizeRequest& r, const std::string& card = kCard,
+                                std::vector<OrgClaim> orgs = {}) {
+    ASSIGN_OR_RETURN(ValidAuthorize valid, provider_->CheckAuthorize(space_, r, card, ":8080"));
+    return provider_->IssueCode(valid, bob_, std::move(orgs));
+  }
+
+  Result<std::string> CodeFor(const AuthorizeRequest& r, const std::string& card = kCard,
+                              std::vector<OrgClaim> orgs = {}) {
+    ASSIGN_OR_RETURN(std::string location, Authorize(r, card, std::move(orgs)));
     std::string query = location.substr(location.find('?') + 1);
     EXPECT_EQ(QueryParam(query, "state"), "xyz");
     return QueryParam(query, "code").value_or("");
@@ -115,23 +123,109 @@ TEST_F(OidcProviderTest, AuthorizeRefusesForeignRedirectsMissingPkceAndUnoffered
                           "http://alice-demo.apps.test:8080/a/../../cb", "javascript:alert(1)"}) {
     AuthorizeRequest r = Request();
     r.redirect_uri = uri;
-    EXPECT_EQ(provider_->Authorize(space_, r, bob_, kCard, ":8080").status().code(), StatusCode::kInvalidArgument)
+    EXPECT_EQ(Authorize(r).status().code(), StatusCode::kInvalidArgument)
         << uri;
   }
   AuthorizeRequest path_based = Request();
   path_based.redirect_uri = "http://hub.test:8080/spaces/alice/demo/app/callback";
-  EXPECT_TRUE(provider_->Authorize(space_, path_based, bob_, kCard, ":8080").ok());
+  EXPECT_TRUE(Authorize(path_based).ok());
 
   AuthorizeRequest plain = Request();
   plain.code_challenge_method = "plain";
-  EXPECT_FALSE(provider_->Authorize(space_, plain, bob_, kCard, ":8080").ok());
+  EXPECT_FALSE(Authorize(plain).ok());
   AuthorizeRequest scope = Request();
   scope.scope = "openid write-repos";
-  EXPECT_FALSE(provider_->Authorize(space_, scope, bob_, kCard, ":8080").ok());
+  EXPECT_FALSE(Authorize(scope).ok());
   AuthorizeRequest foreign = Request();
   foreign.client_id = "alice-demo-000000000000";
-  EXPECT_EQ(provider_->Authorize(space_, foreign, bob_, kCard, ":8080").status().code(), StatusCode::kPermissionDenied);
-  EXPECT_FALSE(provider_->Authorize(space_, Request(), bob_, R"({"title": "no oauth"})", ":8080").ok());
+  EXPECT_EQ(Authorize(foreign).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(Authorize(Request(), R"({"title": "no oauth"})").ok());
+}
+
+TEST_F(OidcProviderTest, CheckAuthorizeIsPureAndNormalizesScopes) {
+  AuthorizeRequest r = Request();
+  r.scope = "openid  profile openid";
+  auto valid = provider_->CheckAuthorize(space_, r, kCard, ":8080");
+  ASSERT_TRUE(valid.ok()) << valid.status().ToString();
+  EXPECT_EQ(valid->scopes, (std::vector<std::string>{"openid", "profile"}));
+  EXPECT_EQ(valid->token_ttl_s, 1800);
+  EXPECT_TRUE(valid->authorized_orgs.empty());
+  r.scope = "";
+  EXPECT_EQ(provider_->CheckAuthorize(space_, r, kCard, ":8080")->scopes,
+            (std::vector<std::string>{"openid", "profile"}))
+      << "no scope means openid profile";
+  // Checking issues nothing: no code can be redeemed without IssueCode.
+  EXPECT_FALSE(provider_->Token(space_, Exchange("")).ok());
+}
+
+TEST_F(OidcProviderTest, DeniedRedirectCarriesAccessDeniedAndTheState) {
+  AuthorizeRequest r = Request();
+  r.state = "a b&c";
+  std::string location = OidcProvider::DeniedRedirect(r);
+  ASSERT_EQ(location.rfind("http://alice-demo.apps.test:8080/login/callback?", 0), 0u) << location;
+  std::string query = location.substr(location.find('?') + 1);
+  EXPECT_EQ(QueryParam(query, "error"), "access_denied");
+  EXPECT_EQ(QueryParam(query, "state"), "a b&c");
+  EXPECT_EQ(QueryParam(query, "code"), std::nullopt);
+  r.redirect_uri += "?next=1";
+  EXPECT_NE(OidcProvider::DeniedRedirect(r).find("?next=1&error=access_denied"), std::string::npos);
+}
+
+TEST_F(OidcProviderTest, GrantsCoverTheSameOrFewerScopesAndMergeOnAllow) {
+  EXPECT_TRUE(OidcProvider::GrantCovers("openid profile", {"openid", "profile"}));
+  EXPECT_TRUE(OidcProvider::GrantCovers("openid profile", {"openid"}));
+  EXPECT_FALSE(OidcProvider::GrantCovers("openid profile", {"openid", "read-repos"}));
+  EXPECT_FALSE(OidcProvider::GrantCovers("", {"openid"}));
+  EXPECT_FALSE(OidcProvider::GrantCovers("openid profile", {"open"})) << "whole scopes, not substrings";
+  EXPECT_EQ(OidcProvider::MergeScopes("openid profile", {"profile", "read-repos"}), "openid profile read-repos");
+  EXPECT_EQ(OidcProvider::MergeScopes("", {"openid"}), "openid");
+  EXPECT_NE(OidcProvider::DescribeScope("profile").find("username"), std::string::npos);
+  EXPECT_NE(OidcProvider::DescribeScope("odd-scope").find("odd-scope"), std::string::npos);
+}
+
+TEST_F(OidcProviderTest, AuthorizedOrgAdmitsMembersOfAListedOrganizationOnly) {
+  constexpr char kOneOrg[] = R"({"hf_oauth": true, "hf_oauth_authorized_org": "Acme"})";
+  auto one = provider_->CheckAuthorize(space_, Request(), kOneOrg, ":8080");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->authorized_orgs, (std::vector<std::string>{"Acme"}));
+  Status refused = OidcProvider::CheckAuthorizedOrg(*one, {"other"});
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.message().find("Acme"), std::string::npos) << "the error names the organization";
+  EXPECT_EQ(OidcProvider::CheckAuthorizedOrg(*one, {}).code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(OidcProvider::CheckAuthorizedOrg(*one, {"other", "acme"}).ok()) << "names are case-insensitive";
+
+  constexpr char kList[] = R"({"hf_oauth": true, "hf_oauth_authorized_org": ["acme", "labs"]})";
+  auto list = provider_->CheckAuthorize(space_, Request(), kList, ":8080");
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(OidcProvider::CheckAuthorizedOrg(*list, {"labs"}).ok());
+  EXPECT_FALSE(OidcProvider::CheckAuthorizedOrg(*list, {"lab"}).ok());
+  auto open = provider_->CheckAuthorize(space_, Request(), kCard, ":8080");
+  EXPECT_TRUE(OidcProvider::CheckAuthorizedOrg(*open, {}).ok()) << "no authorized_org: anyone";
+}
+
+TEST_F(OidcProviderTest, UserinfoListsOrganizationsOnlyForTheRepoScopes) {
+  constexpr char kRepos[] = R"({"hf_oauth": true, "hf_oauth_scopes": ["read-repos"]})";
+  std::vector<OrgClaim> orgs = {{5, "acme", "write"}};
+  AuthorizeRequest with = Request();
+  with.scope = "openid profile read-repos";
+  auto code = CodeFor(with, kRepos, orgs);
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  auto tokens = provider_->Token(space_, Exchange(*code));
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  auto info = provider_->UserInfo((*tokens)["access_token"].get<std::string>());
+  ASSERT_TRUE(info.ok());
+  ASSERT_TRUE((*info)["orgs"].is_array());
+  ASSERT_EQ((*info)["orgs"].size(), 1u);
+  EXPECT_EQ((*info)["orgs"][0]["preferred_username"], "acme");
+  EXPECT_EQ((*info)["orgs"][0]["sub"], "5");
+  EXPECT_EQ((*info)["orgs"][0]["roleInOrg"], "write");
+
+  auto plain = CodeFor(Request(), kRepos, orgs);
+  auto plain_tokens = provider_->Token(space_, Exchange(*plain));
+  ASSERT_TRUE(plain_tokens.ok());
+  auto plain_info = provider_->UserInfo((*plain_tokens)["access_token"].get<std::string>());
+  ASSERT_TRUE(plain_info.ok());
+  EXPECT_FALSE(plain_info->contains("orgs")) << "openid profile does not reveal organizations";
 }
 
 TEST_F(OidcProviderTest, AppEnvOnlyForHfOauthCardsAndClientsDifferPerSpaceRow) {

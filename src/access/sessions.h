@@ -9,12 +9,13 @@
 // most every `touch_every`. Expired rows are swept from the store by Issue,
 // at most every `sweep_every`.
 //
-// SessionDirectory is the read side the edge will use: FindCached answers from
+// SessionDirectory is the read side the edge uses: FindCached answers from
 // memory only (never the database), so a request path can ask "who is this
-// cookie?" without I/O. SessionManager keeps that memory exact for sessions it
-// issued or looked up, and drops them on revoke; Lookup (the hub's path)
-// always asks the store, so a revocation by another process (an offline
-// command) is seen by the next hub lookup of that session. See docs/access.md.
+// cookie?" without I/O; on a miss the edge calls Lookup once from a worker
+// thread. SessionManager keeps that memory exact for sessions it issued or
+// looked up, and drops them on revoke; Lookup (also the hub's path) always
+// asks the store, so a revocation by another process (an offline command) is
+// seen by the next hub lookup of that session. See docs/access.md.
 // Ownership: borrows the store and clock. Thread safety: all methods are safe
 // from any thread. Failure: store errors come back as they are; an unknown,
 // malformed or expired session id is not an error (nullopt).
@@ -64,6 +65,9 @@ class SessionDirectory {
   // From memory only: nullopt when the id is malformed, unknown here, expired
   // or revoked.
   virtual std::optional<SessionIdentity> FindCached(std::string_view session_id) const = 0;
+  // From the store (blocking: never on an event loop), refreshing the
+  // memory. nullopt: no valid session; errors are the store's.
+  virtual Result<std::optional<SessionIdentity>> Lookup(std::string_view session_id) = 0;
 };
 
 class SessionManager : public SessionDirectory {
@@ -75,8 +79,7 @@ class SessionManager : public SessionDirectory {
   // Sign-in: whatever session the browser had is revoked and a new id issued,
   // so an id planted before sign-in (session fixation) never gains rights.
   Result<IssuedSession> Rotate(std::string_view old_session_id, int64_t user_id);
-  // From the store, refreshing the memory. nullopt: no valid session.
-  Result<std::optional<SessionIdentity>> Lookup(std::string_view session_id);
+  Result<std::optional<SessionIdentity>> Lookup(std::string_view session_id) override;
   Status Revoke(std::string_view session_id);  // idempotent
   Status RevokeAll(int64_t user_id);           // every session of the user
 

@@ -206,7 +206,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge_options.threads = config->threads;
   edge_options.apps_domain = config->apps_domain;
   auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
-                                      {.table = &access_table, .callers = &callers, .sessions = &app_sessions});
+                                      {.table = &access_table, .callers = &callers, .sessions = &app_sessions,
+                                       .hub_sessions = &sessions});
   if (!edge.ok()) {
     std::cerr << "error: " << edge.status().message() << "\n";
     return 1;

@@ -44,6 +44,19 @@ http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_u
   return JsonError(403, message);
 }
 
+bool IsSafeMethod(std::string_view method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
+
+// A state-changing request from this origin itself: another app host of the
+// same site sends the (SameSite=Lax) hub cookie too, but not this Origin.
+bool FromSameOrigin(const http::Request& req) {
+  if (auto site = req.headers.Get("Sec-Fetch-Site")) return *site == "same-origin";
+  std::optional<std::string_view> origin = req.headers.Get("Origin");
+  std::optional<std::string_view> host = req.headers.Get("Host");
+  if (!origin || !host) return false;
+  std::string o = ToLower(*origin), h = ToLower(*host);
+  return o == "http://" + h || o == "https://" + h;
+}
+
 }  // namespace
 
 FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
@@ -67,7 +80,7 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   // A visitor's own token outranks an embed viewer's cookie.
   if (!auth || !(auth->find(" sp_") != std::string_view::npos || auth->find(" hf_") != std::string_view::npos)) {
     if (embed_link) return AdmitEmbedViewer(ctx, *embed_link);
-    return Decide(ctx, std::nullopt, carried);
+    return DecideWithHubSession(ctx, carried);
   }
   if (std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth)) {
     if (!known->ok()) return RefuseBadToken(ctx, known->status(), carried);
@@ -86,6 +99,37 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   if (!queued) {
     ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
   }
+  return FilterStatus::kStop;
+}
+
+FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Credentials carried) {
+  if (ctx.hub_session.empty() || deps_.hub_sessions == nullptr || !ctx.request.headers.Has("X-Forwarded-Prefix")) {
+    return Decide(ctx, std::nullopt, carried);
+  }
+  if (!IsSafeMethod(ctx.request.method) && !FromSameOrigin(ctx.request)) return Decide(ctx, std::nullopt, carried);
+  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id);
+  if (!rules || rules->AllowsApp(0) || !access::IsWellFormedSessionId(ctx.hub_session)) {
+    return Decide(ctx, std::nullopt, carried);
+  }
+  if (std::optional<access::SessionIdentity> known = deps_.hub_sessions->FindCached(ctx.hub_session)) {
+    return Decide(ctx, access::Caller{known->user.id, known->user.name}, carried);
+  }
+  // A miss (a restart, or a session this process has not seen yet): one
+  // store read, off the event loop. Unknown sessions are not remembered: the
+  // hub reads the store for every request with such a cookie anyway.
+  FilterCallbacks* callbacks = ctx.callbacks;
+  bool queued = workers_->Submit([this, callbacks, session = ctx.hub_session, carried] {
+    Result<std::optional<access::SessionIdentity>> found = deps_.hub_sessions->Lookup(session);
+    callbacks->ContinueDecodingWith([this, found = std::move(found), carried](RequestContext& resumed) {
+      if (!found.ok()) {
+        resumed.callbacks->SendLocalReply(JsonError(503, "cannot check the session now; try again"));
+        return FilterStatus::kStop;
+      }
+      if (!found->has_value()) return Decide(resumed, std::nullopt, carried);
+      return Decide(resumed, access::Caller{(*found)->user.id, (*found)->user.name}, carried);
+    });
+  });
+  if (!queued) ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
   return FilterStatus::kStop;
 }
 

@@ -2,13 +2,22 @@
 //
 // Runs after routing and sanitizing, for app requests only (the hub checks
 // its own requests). The caller is found from, in order: an app-host session
-// cookie (a signed token, checked in memory), or an `Authorization` header
+// cookie (a signed token, checked in memory), an `Authorization` header
 // with a Spaceport token (CallerCache: in memory; on a miss the request
-// pauses while a worker thread asks the store once). Then:
-//   - the Space's AccessTable entry decides: a private Space (or a gated one
-//     without a grant) answers exactly like an unknown Space (404), so its
-//     existence does not leak; a bad token is 401 there (on an open app it
-//     passes untouched: it may be meant for the app);
+// pauses while a worker thread asks the store once), or, on the path-based
+// URL /spaces/{owner}/{name}/app/ (the hub's own origin), the hub's session
+// cookie that SanitizeFilter set aside in ctx.hub_session
+// (SessionDirectory::FindCached; on a miss one Lookup on a worker thread).
+// The hub session counts only where the app admits members alone (private,
+// or gated), so open apps never learn who visits through it; and for
+// methods other than GET/HEAD/OPTIONS only from this origin (Sec-Fetch-Site
+// same-origin, or an Origin equal to the request's own), since SameSite=Lax
+// still sends it from sibling app hosts of the same site. Then:
+//   - the Space's AccessTable entry decides: a private Space answers
+//     strangers exactly like an unknown Space (404), so its existence does
+//     not leak; a gated one answers 403 with the way to its request form
+//     until the visitor's request is accepted; a bad token is 401 on both
+//     (on an open app it passes untouched: it may be meant for the app);
 //   - the platform credential is removed (the app never sees the visitor's
 //     token or session cookie), and the app gets X-Spaceport-User and a
 //     signed X-Spaceport-Identity (AppSessions::IdentityToken; verify it with
@@ -35,6 +44,7 @@
 #include "access/access_table.h"
 #include "access/app_sessions.h"
 #include "access/caller_cache.h"
+#include "access/sessions.h"
 #include "edge/filter.h"
 #include "edge/worker_pool.h"
 
@@ -46,6 +56,7 @@ struct EdgeAccess {
   const access::AccessTable* table = nullptr;
   access::CallerCache* callers = nullptr;
   access::AppSessions* sessions = nullptr;
+  access::SessionDirectory* hub_sessions = nullptr;  // null: path-based apps ignore the hub's session
 };
 
 class AccessFilter : public Filter {
@@ -60,6 +71,7 @@ class AccessFilter : public Filter {
     bool token = false;       // Authorization names the caller (a valid Spaceport token)
   };
   FilterStatus Decide(RequestContext& ctx, const std::optional<access::Caller>& caller, Credentials carried);
+  FilterStatus DecideWithHubSession(RequestContext& ctx, Credentials carried);
   FilterStatus HandleLogin(RequestContext& ctx);
   FilterStatus HandleEmbed(RequestContext& ctx);
   // The link id of an embed viewer's cookie whose link is still live.

@@ -46,7 +46,9 @@ class AccessFilterTest : public ::testing::Test {
     keys_ = std::move(*keys);
     sessions_ = std::make_unique<access::AppSessions>(keys_.get(), &clock_, "http://hub.test");
     callers_ = std::make_unique<access::CallerCache>(&authenticator_, &clock_);
-    filter_ = std::make_unique<AccessFilter>(EdgeAccess{&table_, callers_.get(), sessions_.get()}, &workers_);
+    hub_sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
+    filter_ = std::make_unique<AccessFilter>(
+        EdgeAccess{&table_, callers_.get(), sessions_.get(), hub_sessions_.get()}, &workers_);
     route_ = std::make_shared<runtime::AppRoute>();
     route_->space_id = kSpace;
     route_->subdomain = "alice-secret";
@@ -79,6 +81,17 @@ class AccessFilterTest : public ::testing::Test {
     return ctx;
   }
 
+  // A request to the path-based URL carrying the hub's session cookie, as
+  // SanitizeFilter leaves it.
+  RequestContext PathBased(const std::string& session, Callbacks* cb, const std::string& method = "GET") {
+    RequestContext ctx = Request("/", cb);
+    ctx.request.method = method;
+    ctx.request.headers.Set("Host", "hub.test");
+    ctx.request.headers.Add("X-Forwarded-Prefix", std::string("/spaces/") + kSpace + "/app");
+    ctx.hub_session = session;
+    return ctx;
+  }
+
   // Runs the filter; a paused request is resumed as the connection would.
   FilterStatus Run(RequestContext& ctx, Callbacks& cb) {
     FilterStatus s = filter_->OnRequestHeaders(ctx);
@@ -102,6 +115,7 @@ class AccessFilterTest : public ::testing::Test {
   std::unique_ptr<access::SigningKeys> keys_;
   std::unique_ptr<access::AppSessions> sessions_;
   std::unique_ptr<access::CallerCache> callers_;
+  std::unique_ptr<access::SessionManager> hub_sessions_;
   access::AccessTable table_;
   WorkerPool workers_{2};
   std::unique_ptr<AccessFilter> filter_;
@@ -400,6 +414,105 @@ TEST_F(AccessFilterTest, IdentityIsSignedOncePerVisitorAndSpaceForHalfItsLife) {
   std::string later = sessions_->IdentityToken(alice, kSpace);
   EXPECT_NE(later, first);
   EXPECT_TRUE(access::VerifyJwt(later, keys_->PublicKeys(), clock_.UnixMillis() / 1000).ok());
+}
+
+TEST_F(AccessFilterTest, PathBasedPrivateAppAdmitsTheOwnersHubSessionFromMemory) {
+  MakePrivate();
+  std::string session = hub_sessions_->Issue(alice_.id)->id;  // signed in on the hub: known in memory
+  store_.reset();  // so any store read would fail the request
+  Callbacks cb;
+  RequestContext ctx = PathBased(session, &cb);
+  EXPECT_EQ(filter_->OnRequestHeaders(ctx), FilterStatus::kContinue) << "no pause: answered from memory";
+  EXPECT_EQ(ctx.request.headers.Get("X-Spaceport-User"), "alice");
+  auto claims = access::VerifyJwt(std::string(*ctx.request.headers.Get("X-Spaceport-Identity")), keys_->PublicKeys(),
+                                  clock_.UnixMillis() / 1000);
+  ASSERT_TRUE(claims.ok());
+  EXPECT_EQ((*claims)["aud"], kSpace);
+}
+
+TEST_F(AccessFilterTest, AHubSessionUnknownInMemoryIsLookedUpOnceOnAWorker) {
+  MakePrivate();
+  access::SessionManager other_process(store_.get(), &clock_);  // issued elsewhere: not in our memory
+  std::string session = other_process.Issue(alice_.id)->id;
+  ASSERT_FALSE(hub_sessions_->FindCached(session));
+  Callbacks first;
+  RequestContext a = PathBased(session, &first);
+  EXPECT_EQ(filter_->OnRequestHeaders(a), FilterStatus::kStop) << "paused for the lookup";
+  EXPECT_FALSE(first.reply);
+  auto resume = first.resumed.get_future();
+  ASSERT_EQ(resume.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(resume.get()(a), FilterStatus::kContinue);  // resumes with the answer
+  EXPECT_EQ(a.request.headers.Get("X-Spaceport-User"), "alice");
+
+  Callbacks second;
+  RequestContext b = PathBased(session, &second);
+  EXPECT_EQ(filter_->OnRequestHeaders(b), FilterStatus::kContinue) << "remembered after one lookup";
+  EXPECT_EQ(b.request.headers.Get("X-Spaceport-User"), "alice");
+}
+
+TEST_F(AccessFilterTest, OtherUsersRevokedAndForgedHubSessionsSeeNoSpace) {
+  MakePrivate();
+  Callbacks anon;
+  RequestContext none = PathBased("", &anon);
+  EXPECT_EQ(Run(none, anon), FilterStatus::kStop);
+  ASSERT_TRUE(anon.reply);
+  EXPECT_EQ(anon.reply->status, 404);
+
+  std::string bobs = hub_sessions_->Issue(bob_.id)->id;
+  std::string alices = hub_sessions_->Issue(alice_.id)->id;
+  ASSERT_TRUE(hub_sessions_->Revoke(alices).ok());
+  for (const std::string& session : {bobs, alices, std::string("ss_") + std::string(64, 'a'), std::string("junk")}) {
+    Callbacks cb;
+    RequestContext ctx = PathBased(session, &cb);
+    EXPECT_EQ(Run(ctx, cb), FilterStatus::kStop) << session;
+    ASSERT_TRUE(cb.reply) << session;
+    EXPECT_EQ(cb.reply->status, 404) << session;
+    EXPECT_EQ(cb.reply->body, anon.reply->body) << "exactly like a Space that does not exist";
+  }
+}
+
+TEST_F(AccessFilterTest, HubSessionCountsOnlyOnThePathBasedUrlAndNotForOpenApps) {
+  std::string session = hub_sessions_->Issue(alice_.id)->id;
+  Callbacks open;
+  RequestContext o = PathBased(session, &open);
+  EXPECT_EQ(Run(o, open), FilterStatus::kContinue);
+  EXPECT_FALSE(o.request.headers.Has("X-Spaceport-User")) << "an open app does not learn who visits";
+
+  MakePrivate();
+  Callbacks host;
+  RequestContext h = Request("/", &host);  // an app host: no X-Forwarded-Prefix
+  h.hub_session = session;
+  EXPECT_EQ(Run(h, host), FilterStatus::kStop);
+  ASSERT_TRUE(host.reply);
+  EXPECT_EQ(host.reply->status, 404);
+}
+
+TEST_F(AccessFilterTest, UnsafeMethodsUseTheHubSessionOnlyFromThisOrigin) {
+  MakePrivate();
+  std::string session = hub_sessions_->Issue(alice_.id)->id;
+  Callbacks sibling;
+  RequestContext s = PathBased(session, &sibling, "POST");
+  s.request.headers.Add("Sec-Fetch-Site", "same-site");  // another app host of the same site
+  s.request.headers.Add("Origin", "http://bob-evil.hub.test");
+  EXPECT_EQ(Run(s, sibling), FilterStatus::kStop);
+  ASSERT_TRUE(sibling.reply);
+  EXPECT_EQ(sibling.reply->status, 404);
+
+  Callbacks no_origin;
+  RequestContext n = PathBased(session, &no_origin, "POST");
+  EXPECT_EQ(Run(n, no_origin), FilterStatus::kStop) << "no Origin, no Sec-Fetch-Site: not counted";
+
+  Callbacks fetch;
+  RequestContext f = PathBased(session, &fetch, "POST");
+  f.request.headers.Add("Sec-Fetch-Site", "same-origin");
+  EXPECT_EQ(Run(f, fetch), FilterStatus::kContinue);
+  EXPECT_EQ(f.request.headers.Get("X-Spaceport-User"), "alice");
+
+  Callbacks origin;
+  RequestContext g = PathBased(session, &origin, "DELETE");
+  g.request.headers.Add("Origin", "http://HUB.test");
+  EXPECT_EQ(Run(g, origin), FilterStatus::kContinue);
+  EXPECT_EQ(g.request.headers.Get("X-Spaceport-User"), "alice");
 }
 
 TEST(CookieTest, FindsAndRemovesOneCookie) {

@@ -45,6 +45,10 @@ struct RequestContext {
   RouteKind kind = RouteKind::kHub;
   std::shared_ptr<const runtime::AppRoute> route;  // set for app requests
   bool tls = false;                                // X-Forwarded-Proto
+  // A path-based app request's hub session cookie (spaceport_session), taken
+  // out of the request by SanitizeFilter so the app never sees it; the
+  // AccessFilter may resolve it. Empty otherwise.
+  std::string hub_session;
   FilterCallbacks* callbacks = nullptr;
   // Marks the request in flight on its Space (activation_filter.h); ends
   // when the context is reset or destroyed.

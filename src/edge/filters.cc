@@ -170,7 +170,7 @@ std::optional<std::string_view> CookieValue(const http::Headers& headers, std::s
   return std::nullopt;
 }
 
-bool StripCookie(std::string& value, std::string_view name) {
+bool StripCookie(std::string& value, std::string_view name, std::string* removed) {
   if (value.find(name) == std::string::npos) return false;
   std::string kept;
   size_t start = 0;
@@ -182,6 +182,9 @@ bool StripCookie(std::string& value, std::string_view name) {
     if (!pair.empty() && pair_name != name) {
       if (!kept.empty()) kept += "; ";
       kept += pair;
+    } else if (!pair.empty() && removed != nullptr && removed->empty()) {
+      size_t eq = pair.find('=');
+      *removed = eq == std::string_view::npos ? "" : std::string(Trim(pair.substr(eq + 1)));
     }
     start = end + 1;
   }
@@ -213,6 +216,10 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
   std::string xff;
   bool have_prior = false;
   size_t kept = 0;
+  // Only a path-based app shares the hub's origin (RouteFilter set the
+  // prefix; it drops a client-sent one on app hosts).
+  const bool app = ctx.kind == RouteKind::kAppProxy || ctx.kind == RouteKind::kAppStatic;
+  std::string* hub_session = app && ctx.request.headers.Has("X-Forwarded-Prefix") ? &ctx.hub_session : nullptr;
   for (size_t i = 0; i < fields.size(); ++i) {
     auto& f = fields[i];
     std::string_view name = f.first;
@@ -227,8 +234,8 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
       }
     } else if (http::NameEquals(name, "X-Forwarded-Proto") || http::NameEquals(name, "X-Forwarded-Host")) {
       drop = true;
-    } else if (ctx.kind == RouteKind::kAppProxy && http::NameEquals(name, "Cookie")) {
-      drop = StripCookie(f.second, kHubSessionCookie);
+    } else if (app && http::NameEquals(name, "Cookie")) {
+      drop = StripCookie(f.second, kHubSessionCookie, hub_session);
     }
     if (drop) continue;
     if (kept != i) fields[kept] = std::move(f);

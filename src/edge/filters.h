@@ -56,10 +56,11 @@ class SanitizeFilter : public Filter {
 
 // Cookies. CookieValue: the value of cookie `name` (a view into `headers`).
 // StripCookie: removes cookie `name` from one Cookie header value, allocating
-// only when it is there; true when nothing is left. RemoveCookie: the same
+// only when it is there; true when nothing is left. With `removed`, the
+// (first) removed value is stored there. RemoveCookie: the same
 // over every Cookie header, dropping the emptied ones.
 std::optional<std::string_view> CookieValue(const http::Headers& headers, std::string_view name);
-bool StripCookie(std::string& value, std::string_view name);
+bool StripCookie(std::string& value, std::string_view name, std::string* removed = nullptr);
 void RemoveCookie(http::Headers& headers, std::string_view name);
 
 // The JSON or HTML 503 for an app that is not serving (by Accept).

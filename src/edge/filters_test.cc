@@ -151,6 +151,27 @@ TEST(SanitizeFilterTest, AppsNeverGetTheHubSessionCookie) {
   hub.request.headers.Add("Cookie", "spaceport_session=ss_secret");
   EXPECT_EQ(f.OnRequestHeaders(hub), FilterStatus::kContinue);
   EXPECT_EQ(hub.request.headers.Get("Cookie").value_or(""), "spaceport_session=ss_secret");
+  EXPECT_EQ(hub.hub_session, "");
+}
+
+TEST(SanitizeFilterTest, PathBasedAppsHandTheHubSessionToTheAccessFilterOnly) {
+  RecordingCallbacks cb;
+  SanitizeFilter f;
+  auto path_based = Make("/", "hub.example", &cb);
+  path_based.kind = RouteKind::kAppStatic;
+  path_based.request.headers.Add("X-Forwarded-Prefix", "/spaces/o/n/app");
+  path_based.request.headers.Add("Cookie", "a=1; spaceport_session=ss_first");
+  path_based.request.headers.Add("Cookie", "spaceport_session=ss_second");
+  EXPECT_EQ(f.OnRequestHeaders(path_based), FilterStatus::kContinue);
+  EXPECT_EQ(path_based.hub_session, "ss_first");
+  EXPECT_EQ(path_based.request.headers.Get("Cookie").value_or(""), "a=1");
+
+  auto host_based = Make("/", "o-n.apps.example", &cb);  // another origin: never the hub's cookie
+  host_based.kind = RouteKind::kAppProxy;
+  host_based.request.headers.Add("Cookie", "spaceport_session=ss_planted");
+  EXPECT_EQ(f.OnRequestHeaders(host_based), FilterStatus::kContinue);
+  EXPECT_EQ(host_based.hub_session, "");
+  EXPECT_FALSE(host_based.request.headers.Has("Cookie"));
 }
 
 TEST(PathGuardFilterTest, StopsWith400) {

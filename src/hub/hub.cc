@@ -96,6 +96,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterSettingsWeb(router_, *this);
   RegisterTokensApi(router_, *this);
   RegisterEmbedLinksApi(router_, *this);
+  RegisterConnectedAppsWeb(router_, *this);
 }
 
 void HubCore::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {

@@ -132,5 +132,6 @@ void RegisterAccountsWeb(Router& router, HubCore& hub); // web_accounts.cc (join
 void RegisterSettingsWeb(Router& router, HubCore& hub); // web_settings.cc (tokens, organizations)
 void RegisterTokensApi(Router& router, HubCore& hub);   // api_tokens.cc
 void RegisterEmbedLinksApi(Router& router, HubCore& hub);  // api_embed_links.cc
+void RegisterConnectedAppsWeb(Router& router, HubCore& hub);  // web_connected_apps.cc (OAuth grants)
 
 }  // namespace spaceport::hub

@@ -1,9 +1,19 @@
 // The OAuth2 / OpenID Connect provider's HTTP face (access/oidc_provider.h
-// holds the rules): discovery, authorize, token, userinfo. Token and userinfo
+// holds the rules): discovery, authorize with its consent page, token,
+// userinfo. /oauth/authorize sends visitors who are not signed in to
+// /login?next=..., refuses users outside the card's hf_oauth_authorized_org
+// (403), and asks for consent until the user has allowed the Space's client
+// these scopes (store::OAuthGrant); the consent form is a CSRF-checked POST
+// whose hidden fields are validated again, and the page may not be framed.
+// Allow answers 303 to the app with a code, Deny 303 with
+// error=access_denied and the state. Token and userinfo
 // answer in OAuth's own error shape ({"error": code, "error_description"}),
 // which OAuth clients expect instead of the hub's {"error": message}.
+#include "access/authorize.h"
 #include "core/strings.h"
+#include "hub/html.h"
 #include "hub/hub_core.h"
+#include "hub/web_forms.h"
 
 namespace spaceport::hub {
 namespace {
@@ -31,28 +41,132 @@ Status HandleDiscovery(HubCore& hub, Call& call) {
   return call.out.Send(r);
 }
 
-Status HandleAuthorize(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
-  if (!who) return Status::Unauthenticated("sign in to continue to this app");
-  if (call.Query("response_type").value_or("") != "code") {
-    return Status::InvalidArgument("response_type must be code");
-  }
-  access::AuthorizeRequest req{call.Query("client_id").value_or(""),
-                               call.Query("redirect_uri").value_or(""),
-                               call.Query("scope").value_or(""),
-                               call.Query("state").value_or(""),
-                               call.Query("nonce").value_or(""),
-                               call.Query("code_challenge").value_or(""),
-                               call.Query("code_challenge_method").value_or("")};
+// The authorize parameters, from the query (GET) or the consent form's
+// hidden fields (POST); either way CheckFor validates them again.
+template <typename Field>
+access::AuthorizeRequest ReadAuthorizeRequest(const Field& field) {
+  return {field("client_id"),      field("redirect_uri"),         field("scope"), field("state"), field("nonce"),
+          field("code_challenge"), field("code_challenge_method")};
+}
+
+// A request checked for one signed-in user.
+struct Authorization {
+  store::Space space;
+  access::ValidAuthorize valid;
+  std::vector<store::Membership> memberships;
+};
+
+// The client's Space (a private one the user may not see is an unknown
+// client), the request itself, and the card's hf_oauth_authorized_org.
+Result<Authorization> CheckFor(HubCore& hub, const access::Principal& who, const access::AuthorizeRequest& req) {
   ASSIGN_OR_RETURN(store::Space space, ClientSpace(hub, req.client_id));
-  access::Caller caller{who->user.id, who->user.name};
-  ASSIGN_OR_RETURN(std::string location,
-                   hub.deps().oidc->Authorize(space, req, caller, space.card_json, hub.options().app_port_suffix));
-  http::Response r = http::Response::Text(302, "");
+  if (!access::CanSee(hub.LevelOn(who, space), space)) return Status::PermissionDenied("unknown client_id");
+  ASSIGN_OR_RETURN(access::ValidAuthorize valid,
+                   hub.deps().oidc->CheckAuthorize(space, req, space.card_json, hub.options().app_port_suffix));
+  ASSIGN_OR_RETURN(std::vector<store::Membership> memberships, hub.deps().store->ListMemberships(who.user.id));
+  std::vector<std::string> member_of;
+  for (const store::Membership& m : memberships) member_of.push_back(m.org.name);
+  RETURN_IF_ERROR(access::OidcProvider::CheckAuthorizedOrg(valid, member_of));
+  return Authorization{std::move(space), std::move(valid), std::move(memberships)};
+}
+
+std::string IssueCode(HubCore& hub, const Authorization& a, const access::Principal& who) {
+  std::vector<access::OrgClaim> orgs;
+  for (const store::Membership& m : a.memberships) {
+    orgs.push_back({m.org.id, m.org.name, std::string(store::OrgRoleName(m.role))});
+  }
+  return hub.deps().oidc->IssueCode(a.valid, access::Caller{who.user.id, who.user.name}, std::move(orgs));
+}
+
+// To the app (a code or an error). `status`: 302 after GET, 303 after the form.
+Status SendRedirect(Call& call, int status, const std::string& location) {
+  http::Response r = http::Response::Text(status, "");
   r.headers.Set("Location", location);
   r.headers.Set("Cache-Control", "no-store");
   r.headers.Set("Referrer-Policy", "no-referrer");
   return call.out.Send(r);
+}
+
+std::string HiddenField(std::string_view name, std::string_view value) {
+  return "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"" + HtmlEscape(value) + "\">";
+}
+
+std::string ConsentBody(HubCore& hub, const Authorization& a, const access::Principal& who) {
+  const access::AuthorizeRequest& req = a.valid.request;
+  Json card = ParseStoredJson(a.space.card_json);
+  std::string title = card.contains("title") && card["title"].is_string() ? card["title"].get<std::string>() : "";
+  std::string id = HtmlEscape(a.space.full_id());
+  std::string html = "<main class=\"narrow\"><h1>Sign in to " + id + "</h1><section class=\"panel\" id=\"consent\">";
+  html += "<p>The Space <a id=\"consent-space\" href=\"" + HtmlEscape(hub.SpaceUrl(a.space)) + "\">" + id + "</a>";
+  if (!title.empty()) html += " (<span id=\"consent-title\">" + HtmlEscape(title) + "</span>)";
+  html += " wants to use your Spaceport account <strong>" + HtmlEscape(who.user.name) +
+          "</strong>. It will be able to:</p><ul id=\"consent-scopes\">";
+  for (const std::string& scope : a.valid.scopes) {
+    html += "<li data-scope=\"" + HtmlEscape(scope) + "\">" + HtmlEscape(access::OidcProvider::DescribeScope(scope)) +
+            "</li>";
+  }
+  html += "</ul><form method=\"post\" action=\"/oauth/authorize\" class=\"consent\">" + CsrfField(who) +
+          HiddenField("client_id", req.client_id) + HiddenField("redirect_uri", req.redirect_uri) +
+          HiddenField("scope", Join(a.valid.scopes, " ")) + HiddenField("state", req.state) +
+          HiddenField("nonce", req.nonce) + HiddenField("code_challenge", req.code_challenge) +
+          HiddenField("code_challenge_method", req.code_challenge_method) +
+          "<button class=\"button\" type=\"submit\" name=\"decision\" value=\"allow\" id=\"consent-allow\">Allow"
+          "</button> <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"consent-deny\">Deny</button>"
+          "</form><p class=\"muted\">Either way you go back to <code>" +
+          HtmlEscape(req.redirect_uri) +
+          "</code>. Apps you allowed are listed at <a href=\"/settings/connected-apps\">Connected apps</a>, "
+          "where you can revoke them.</p></section></main>";
+  return html;
+}
+
+// The consent page may not be framed: a framing page could trick a click on Allow.
+Status SendConsentPage(HubCore& hub, Call& call, const Authorization& a, const access::Principal& who) {
+  http::Response r = http::Response::Text(
+      200, RenderPage("Sign in to " + a.space.full_id(), ConsentBody(hub, a, who), AccountNav(who)),
+      "text/html; charset=utf-8");
+  r.headers.Set("X-Frame-Options", "DENY");
+  r.headers.Set("Content-Security-Policy", "frame-ancestors 'none'");
+  r.headers.Set("X-Content-Type-Options", "nosniff");
+  r.headers.Set("Cache-Control", "no-store");
+  return call.out.Send(r);
+}
+
+// GET: a user who consented to these scopes before goes straight back to
+// the app with a code; anyone else sees the consent page.
+Status HandleAuthorize(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
+  if (!who) return RedirectTo(call, "/login?next=" + UrlEncode(call.request.target));
+  if (call.Query("response_type").value_or("") != "code") {
+    return Status::InvalidArgument("response_type must be code");
+  }
+  access::AuthorizeRequest req = ReadAuthorizeRequest([&](std::string_view k) { return call.Query(k).value_or(""); });
+  ASSIGN_OR_RETURN(Authorization a, CheckFor(hub, *who, req));
+  Result<store::OAuthGrant> grant = hub.deps().store->GetOAuthGrant(who->user.id, a.space.id);
+  if (!grant.ok() && grant.status().code() != StatusCode::kNotFound) return grant.status();
+  if (grant.ok() && access::OidcProvider::GrantCovers(grant->scopes, a.valid.scopes)) {
+    return SendRedirect(call, 302, IssueCode(hub, a, *who));
+  }
+  if (!who->via_session) {
+    return Status::PermissionDenied("allow this app in a browser signed in to Spaceport first");
+  }
+  return SendConsentPage(hub, call, a, *who);
+}
+
+// POST: the consent form. Its fields are checked like a fresh request; the
+// session's CSRF field and the request's origin are checked first.
+Status HandleConsent(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(Form form, ReadForm(call));
+  ASSIGN_OR_RETURN(access::Principal who, CheckSessionForm(hub, call, form));
+  access::AuthorizeRequest req = ReadAuthorizeRequest([&](std::string_view k) { return form.Get(k); });
+  ASSIGN_OR_RETURN(Authorization a, CheckFor(hub, who, req));
+  std::string decision = form.Get("decision");
+  if (decision == "deny") return SendRedirect(call, 303, access::OidcProvider::DeniedRedirect(a.valid.request));
+  if (decision != "allow") return Status::InvalidArgument("decision must be allow or deny");
+  Result<store::OAuthGrant> before = hub.deps().store->GetOAuthGrant(who.user.id, a.space.id);
+  if (!before.ok() && before.status().code() != StatusCode::kNotFound) return before.status();
+  std::string scopes = access::OidcProvider::MergeScopes(before.ok() ? before->scopes : "", a.valid.scopes);
+  RETURN_IF_ERROR(hub.deps().store->SaveOAuthGrant(who.user.id, a.space.id, scopes, hub.deps().clock->UnixMillis()));
+  return SendRedirect(call, 303, IssueCode(hub, a, who));
 }
 
 Status HandleToken(HubCore& hub, Call& call) {
@@ -98,6 +212,8 @@ void RegisterOAuthRoutes(Router& router, HubCore& hub) {
   router.Add("GET", "/.well-known/openid-configuration", [&hub](Call& call) { return HandleDiscovery(hub, call); });
   router.Add(
       "GET", "/oauth/authorize", [&hub](Call& call) { return HandleAuthorize(hub, call); }, ErrorFormat::kHtml);
+  router.Add(
+      "POST", "/oauth/authorize", [&hub](Call& call) { return HandleConsent(hub, call); }, ErrorFormat::kHtml);
   router.Add("POST", "/oauth/token", [&hub](Call& call) { return HandleToken(hub, call); });
   router.Add("GET", "/oauth/userinfo", [&hub](Call& call) { return HandleUserInfo(hub, call); });
   router.Add("POST", "/oauth/userinfo", [&hub](Call& call) { return HandleUserInfo(hub, call); });

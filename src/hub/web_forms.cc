@@ -49,6 +49,13 @@ std::optional<access::Principal> PageViewer(Call& call) {
   return who.ok() ? *who : std::nullopt;
 }
 
+Result<std::optional<access::Principal>> SignedInOrRedirect(Call& call) {
+  std::optional<access::Principal> who = PageViewer(call);
+  if (who && who->via_session) return who;
+  RETURN_IF_ERROR(RedirectTo(call, "/login?next=" + UrlEncode(call.request.path)));
+  return std::optional<access::Principal>();
+}
+
 std::string AccountNav(const std::optional<access::Principal>& who) {
   if (!who) {
     return "<span class=\"nav-right\"><a href=\"/login\" id=\"nav-login\">Sign in</a>"
@@ -56,6 +63,7 @@ std::string AccountNav(const std::optional<access::Principal>& who) {
   }
   std::string html = "<span class=\"nav-right\"><span id=\"nav-user\">" + HtmlEscape(who->user.name) +
                      "</span><a href=\"/settings/tokens\">Access tokens</a>"
+                     "<a href=\"/settings/connected-apps\">Connected apps</a>"
                      "<a href=\"/organizations/new\">New organization</a>";
   if (who->via_session) {
     html += "<form method=\"post\" action=\"/logout\" class=\"inline\">" + CsrfField(*who) +

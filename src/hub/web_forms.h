@@ -43,6 +43,9 @@ Status RedirectTo(Call& call, const std::string& path, const std::string& set_co
 // The signed-in visitor (sessions and tokens), nullopt when anonymous or
 // when the credentials are bad (pages just render anonymously).
 std::optional<access::Principal> PageViewer(Call& call);
+// A signed-in browser session for a settings page; otherwise (nullopt) the
+// visitor was sent to the sign-in page, to come back to this path.
+Result<std::optional<access::Principal>> SignedInOrRedirect(Call& call);
 // The header's account links: sign in / join, or the user, settings and a
 // sign-out form.
 std::string AccountNav(const std::optional<access::Principal>& who);

@@ -10,14 +10,6 @@
 namespace spaceport::hub {
 namespace {
 
-// Browsers that are not signed in go to the sign-in page and come back.
-Result<std::optional<access::Principal>> SignedInOrRedirect(Call& call) {
-  std::optional<access::Principal> who = PageViewer(call);
-  if (who && who->via_session) return who;
-  RETURN_IF_ERROR(RedirectTo(call, "/login?next=" + UrlEncode(call.request.path)));
-  return std::optional<access::Principal>();
-}
-
 std::string TokensBody(const access::Principal& who, const std::vector<store::Token>& tokens,
                        const std::string& new_token) {
   std::string html = "<main class=\"narrow\"><h1>Access tokens</h1>";

@@ -194,6 +194,18 @@ struct Membership {
   OrgRole role = OrgRole::kRead;
 };
 
+// "Sign in with Spaceport": a user's consent to a Space's OAuth client for a
+// set of scopes. One grant per (user, Space); gone with either, and dropped
+// when the Space is renamed or moved (its OAuth client id changes then, and
+// the consent named the old owner/name).
+struct OAuthGrant {
+  int64_t user_id = 0;
+  int64_t space_id = 0;
+  std::string scopes;  // space separated, as granted
+  int64_t granted_at = 0;
+  Space space;  // filled by ListOAuthGrants (what the user sees and revokes)
+};
+
 struct StoreOptions {
   std::string url;  // "sqlite:/abs/path.db" or "sqlite::memory:"
   // 32-byte key for secret values (libsodium secretbox); kept outside the
@@ -311,6 +323,15 @@ class Store {
   // The user's role in the organization named `org_name`; NotFound when the
   // name is not an organization or the user is not a member.
   virtual Result<OrgRole> GetOrgRole(std::string_view org_name, int64_t user_id) = 0;
+
+  // OAuth consent. SaveOAuthGrant is an upsert (scopes and granted_at
+  // replaced); NotFound for a missing user or Space. GetOAuthGrant is
+  // NotFound when there is none. ListOAuthGrants: newest first, with each
+  // Space. RevokeOAuthGrant: NotFound when there was none.
+  virtual Status SaveOAuthGrant(int64_t user_id, int64_t space_id, const std::string& scopes, int64_t now) = 0;
+  virtual Result<OAuthGrant> GetOAuthGrant(int64_t user_id, int64_t space_id) = 0;
+  virtual Result<std::vector<OAuthGrant>> ListOAuthGrants(int64_t user_id) = 0;
+  virtual Status RevokeOAuthGrant(int64_t user_id, int64_t space_id) = 0;
 };
 
 // Calls `fn` for every Space `query` selects (its limit is the page size),

@@ -3,7 +3,8 @@
 // hand-off that gives a browser the app host's own cookie.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api, BIN } from './lib.mjs';
 
 // Verifies X-Spaceport-Identity with the hub's JWKS (node's own Ed25519) and
 // says who it is, and what identity headers it was handed.
@@ -81,6 +82,18 @@ const appFiles = {
 };
 
 let server, alice, bob;
+
+// A password for `user` (set offline) and a hub session from POST /login.
+async function signIn(user) {
+  const password = 'identity-password-1';
+  execFileSync(BIN, ['user', 'password', user, '--data-dir', server.dataDir], { input: password + '\n' });
+  const res = await fetch(server.url + '/login', {
+    method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: user, password, next: '/' }).toString(),
+  });
+  assert.equal(res.status, 303, await res.text());
+  return (res.headers.get('set-cookie') || '').match(/spaceport_session=([^;]*)/)[1];
+}
 const host = 'alice-vault.localhost';
 before(async () => {
   server = await startServer();  // sandboxed apps: the JWKS is fetched through the egress to the edge
@@ -176,7 +189,8 @@ test('an hf_oauth app signs a user in with code + PKCE and reads userinfo', asyn
   assert.equal(authorize.origin + authorize.pathname, `${server.url}/oauth/authorize`);
 
   const anonymous = await api(server, 'GET', authorize.pathname + authorize.search, { redirect: 'manual' });
-  assert.equal(anonymous.status, 401, 'authorize needs a signed-in user');
+  assert.equal(anonymous.status, 303, 'authorize needs a signed-in user');
+  assert.equal(anonymous.headers.get('location'), '/login?next=' + encodeURIComponent(authorize.pathname + authorize.search));
 
   // A redirect_uri off the Space's own host is refused, not followed.
   const hijack = new URL(authorize);
@@ -185,9 +199,26 @@ test('an hf_oauth app signs a user in with code + PKCE and reads userinfo', asyn
   assert.equal(refused.status, 400, refused.text);
   assert.equal(refused.headers.get('location'), null);
 
+  // A token cannot consent (that takes a browser session: oauth_consent.test.mjs
+  // covers the page in Chromium); bob allows the app with his session's form.
+  const unconsented = await api(server, 'GET', authorize.pathname + authorize.search, { token: bob, redirect: 'manual' });
+  assert.equal(unconsented.status, 403, unconsented.text);
+  const session = await signIn('bob');
+  const consent = await api(server, 'GET', authorize.pathname + authorize.search,
+    { headers: { Cookie: `spaceport_session=${session}` }, redirect: 'manual' });
+  assert.equal(consent.status, 200, consent.text);
+  const fields = new URLSearchParams(authorize.search);
+  fields.delete('response_type');
+  fields.set('csrf', consent.text.match(/name="csrf" value="([^"]+)"/)[1]);
+  fields.set('decision', 'allow');
+  const allowed = await fetch(server.url + '/oauth/authorize', {
+    method: 'POST', redirect: 'manual', body: fields.toString(),
+    headers: { Cookie: `spaceport_session=${session}`, Origin: server.url, 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(allowed.status, 303, await allowed.text());
   const granted = await api(server, 'GET', authorize.pathname + authorize.search, { token: bob, redirect: 'manual' });
-  assert.equal(granted.status, 302, granted.text);
-  const back = new URL(granted.headers.get('location'));
+  assert.equal(granted.status, 302, 'with the grant, his token goes straight through too');
+  const back = new URL(allowed.headers.get('location'));
   assert.equal(back.host, `${oauthHost}:${server.port}`);
   const done = await hostRequest(server.port, oauthHost, back.pathname + back.search);
   assert.equal(done.status, 200, done.text);
@@ -243,6 +274,36 @@ test('a manual gated Space: refused at the edge until the owner accepts; rejecti
   // Ungating opens the app to everyone again.
   await api(server, 'PUT', '/api/spaces/alice/open/settings', { token: alice, body: { gated: false } });
   assert.equal((await hostRequest(server.port, gatedHost, '/')).status, 200);
+});
+
+test("the owner's hub session opens the private app at its path-based URL; others get 404", async () => {
+  const aliceSession = await signIn('alice');
+  const bobSession = await signIn('bob');
+  const app = '/spaces/alice/vault/app/';
+
+  const owner = await api(server, 'GET', app, { headers: { Cookie: `theme=dark; spaceport_session=${aliceSession}` } });
+  assert.equal(owner.status, 200, owner.text);
+  const seen = JSON.parse(owner.text);
+  assert.deepEqual(seen.verified, { user: 'alice' });
+  assert.equal(seen.headerUser, 'alice');
+  assert.equal(seen.cookie, 'theme=dark', 'the hub session cookie reached the app');
+
+  const anonymous = await api(server, 'GET', app);
+  const stranger = await api(server, 'GET', app, { headers: { Cookie: `spaceport_session=${bobSession}` } });
+  const missing = await api(server, 'GET', '/spaces/alice/nothing/app/');
+  assert.equal(anonymous.status, 404);
+  assert.equal(stranger.status, 404);
+  assert.equal(stranger.text.replace('vault', 'X'), missing.text.replace('nothing', 'X'), 'exactly like a missing Space');
+
+  // A state-changing request sent from a sibling site does not ride on the session.
+  const sibling = await api(server, 'POST', app, {
+    headers: { Cookie: `spaceport_session=${aliceSession}`, 'Sec-Fetch-Site': 'same-site', Origin: 'http://bob-x.localhost' },
+  });
+  assert.equal(sibling.status, 404);
+  const sameOrigin = await api(server, 'POST', app, {
+    headers: { Cookie: `spaceport_session=${aliceSession}`, 'Sec-Fetch-Site': 'same-origin' },
+  });
+  assert.equal(sameOrigin.status, 200, sameOrigin.text);
 });
 
 test('a private Space stays private at its app host after a move', async () => {

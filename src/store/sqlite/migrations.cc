@@ -140,6 +140,19 @@ CREATE TABLE embed_links (
 CREATE INDEX embed_links_by_space ON embed_links(space_id, created_at);
 )sql";
 
+// "Sign in with Spaceport" consent: which user allowed which Space's OAuth
+// client, for which scopes.
+constexpr char kSchemaV8OAuthGrants[] = R"sql(
+CREATE TABLE oauth_grants (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  scopes TEXT NOT NULL,
+  granted_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, space_id)
+);
+CREATE INDEX oauth_grants_by_space ON oauth_grants(space_id);
+)sql";
+
 Result<bool> IsApplied(SqliteDb& db, int version) {
   ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT 1 FROM schema_version WHERE version = ?"));
   stmt->Bind(1, int64_t{version});
@@ -179,6 +192,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {5, "accounts: passwords, sessions, organizations, visibility", kSchemaV5Accounts},
       {6, "gated Spaces and access requests", kSchemaV6Gates},
       {7, "embed links", kSchemaV7EmbedLinks},
+      {8, "OAuth consent grants", kSchemaV8OAuthGrants},
   };
   return kMigrations;
 }

@@ -3,22 +3,17 @@
 #include <variant>
 #include <vector>
 
+#include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/validation.h"
 
 namespace spaceport::store::sqlite {
-namespace {
 
-constexpr char kSpaceColumns[] =
+const char kSpaceColumns[] =
     "s.id, s.owner, s.name, s.subdomain, s.sdk, s.is_private, s.hardware, s.sleep_time_seconds,"
     " s.sha, s.card_json, s.stage, s.error_message, s.created_at, s.last_modified,"
     " (SELECT COUNT(*) FROM likes l WHERE l.space_id = s.id), COALESCE(s.duplicated_from, 0),"
     " s.visibility";
-constexpr int kSpaceColumnCount = 17;
-constexpr int kLikesColumn = 15;  // 1-based, for ORDER BY
-constexpr char kBuildColumns[] = "id, space_id, commit_sha, status, error, created_at, finished_at";
-
-using Binding = std::variant<int64_t, std::string>;
 
 Space ReadSpace(const Stmt& st) {
   Space s;
@@ -42,6 +37,13 @@ Space ReadSpace(const Stmt& st) {
   s.is_private = s.visibility == Visibility::kPrivate;
   return s;
 }
+
+namespace {
+
+constexpr int kLikesColumn = 15;  // 1-based, for ORDER BY
+constexpr char kBuildColumns[] = "id, space_id, commit_sha, status, error, created_at, finished_at";
+
+using Binding = std::variant<int64_t, std::string>;
 
 BuildStatus ParseBuildStatus(std::string_view name) {
   for (BuildStatus s : {BuildStatus::kQueued, BuildStatus::kRunning, BuildStatus::kSucceeded, BuildStatus::kFailed,
@@ -291,7 +293,11 @@ Status SqliteStore::RenameSpace(int64_t space_id, std::string_view owner, std::s
       return Status::AlreadyExists("space '" + renamed.full_id() + "' already exists");
     }
     RETURN_IF_ERROR(s);
-    return RequireChanged(*st, "space " + std::to_string(space_id));
+    RETURN_IF_ERROR(RequireChanged(*st, "space " + std::to_string(space_id)));
+    // The Space's OAuth client id changes with its subdomain, and a consent
+    // named the old owner/name: its users are asked again.
+    ASSIGN_OR_RETURN(auto grants, db_->Prepare("DELETE FROM oauth_grants WHERE space_id = ?"));
+    return grants->Bind(1, space_id).Run();
   });
 }
 

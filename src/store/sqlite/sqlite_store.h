@@ -93,6 +93,11 @@ class SqliteStore : public Store {
   Result<std::vector<OrgMember>> ListOrgMembers(int64_t org_id) override;
   Result<std::vector<Membership>> ListMemberships(int64_t user_id) override;
   Result<OrgRole> GetOrgRole(std::string_view org_name, int64_t user_id) override;
+  // sqlite_oauth_grants.cc
+  Status SaveOAuthGrant(int64_t user_id, int64_t space_id, const std::string& scopes, int64_t now) override;
+  Result<OAuthGrant> GetOAuthGrant(int64_t user_id, int64_t space_id) override;
+  Result<std::vector<OAuthGrant>> ListOAuthGrants(int64_t user_id) override;
+  Status RevokeOAuthGrant(int64_t user_id, int64_t space_id) override;
 
  private:
   enum class TxnKind { kRead, kWrite };

@@ -132,6 +132,18 @@ class StoreWrapper : public Store {
   Result<OrgRole> GetOrgRole(std::string_view org_name, int64_t user_id) override {
     return target_->GetOrgRole(org_name, user_id);
   }
+  Status SaveOAuthGrant(int64_t user_id, int64_t space_id, const std::string& scopes, int64_t now) override {
+    return target_->SaveOAuthGrant(user_id, space_id, scopes, now);
+  }
+  Result<OAuthGrant> GetOAuthGrant(int64_t user_id, int64_t space_id) override {
+    return target_->GetOAuthGrant(user_id, space_id);
+  }
+  Result<std::vector<OAuthGrant>> ListOAuthGrants(int64_t user_id) override {
+    return target_->ListOAuthGrants(user_id);
+  }
+  Status RevokeOAuthGrant(int64_t user_id, int64_t space_id) override {
+    return target_->RevokeOAuthGrant(user_id, space_id);
+  }
 
  protected:
   Store* target_;
