@@ -2,9 +2,10 @@
 //
 // ParseCard reads the block between a first line `---` and the next `---`
 // line, checks every Hugging Face Spaces key with the types the Hub accepts,
-// plus Spaceport's own `app_command` and `spaceport:` map, and keeps unknown
-// keys (they come back in ToJson()). A README without front matter gives a
-// Card with defaults (sdk empty: the builder reports it).
+// plus Spaceport's own `app_command` and `spaceport:` map and the gating form
+// (gate_form.h), and keeps unknown keys (they come back in ToJson()). A
+// README without front matter gives a Card with defaults (sdk empty: the
+// builder reports it).
 // Failure: InvalidArgument whose message names the key and the README line,
 // e.g. `README.md line 4: app_port: expected an integer between 1 and 65535,
 // got "abc"`. YAML syntax errors name their line too. Hostile input (huge,
@@ -22,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "card/gate_form.h"
 #include "core/status.h"
 
 namespace spaceport::card {
@@ -70,6 +72,9 @@ struct Card {
   // spaceport.sleep (docs/card.md): freeze when idle (default yes), and after how long.
   std::optional<bool> sleep_freeze;
   std::optional<int64_t> sleep_freeze_after_seconds;
+  // spaceport.gated (or HF's extra_gated_prompt / extra_gated_fields): the
+  // access-request form of a gated Space (gate_form.h).
+  GateForm gate;
 
   // Every key of the front matter as JSON (known keys normalised, unknown kept).
   nlohmann::json data = nlohmann::json::object();
