@@ -90,6 +90,9 @@ class StoreWrapper : public Store {
   Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) override {
     return target_->ListAccessRequests(space_id, status);
   }
+  Result<AccessRequest> GetAccessRequest(int64_t space_id, int64_t user_id) override {
+    return target_->GetAccessRequest(space_id, user_id);
+  }
 
   Status SetPasswordHash(int64_t user_id, const std::string& hash) override {
     return target_->SetPasswordHash(user_id, hash);
