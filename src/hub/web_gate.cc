@@ -1,5 +1,7 @@
 #include "hub/web_gate.h"
 
+#include <vector>
+
 #include "core/strings.h"
 #include "hub/gate.h"
 #include "hub/html.h"
@@ -110,11 +112,20 @@ std::string DecisionForm(const store::Space& s, const access::Principal& who, co
   return html + "</form>";
 }
 
+const char* Heading(AccessRequestStatus status) {
+  switch (status) {
+    case AccessRequestStatus::kPending: return "Pending";
+    case AccessRequestStatus::kAccepted: return "Accepted";
+    case AccessRequestStatus::kRejected: return "Rejected";
+  }
+  return "";
+}
+
 std::string RequestsTable(const store::Space& s, const access::Principal& who, const card::GateForm& form,
                           AccessRequestStatus status, const std::vector<store::AccessRequest>& list) {
   std::string name(store::AccessRequestStatusName(status));
-  std::string html = "<section class=\"panel\"><h2>" + std::string(1, static_cast<char>(toupper(name[0]))) +
-                     name.substr(1) + " (" + std::to_string(list.size()) + ")</h2><table class=\"list\" id=\"" + name +
+  std::string html = "<section class=\"panel\"><h2>" + std::string(Heading(status)) + " (" +
+                     std::to_string(list.size()) + ")</h2><table class=\"list\" id=\"" + name +
                      "\"><tr><th>User</th><th>Asked</th><th>Answers</th><th></th></tr>";
   for (const store::AccessRequest& r : list) {
     html += "<tr data-user=\"" + HtmlEscape(r.user_name) + "\"><td class=\"user\">" + HtmlEscape(r.user_name) +
