@@ -88,6 +88,7 @@ Result<Card> ParseMapping(const YAML::Node& root) {
     }
     RETURN_IF_ERROR(internal::ApplyKnownKey(key, kv.second, card));
   }
+  RETURN_IF_ERROR(internal::ApplyGateKeys(root, card));
   return card;
 }
 

@@ -2,9 +2,10 @@
 //
 // ParseCard reads the block between a first line `---` and the next `---`
 // line, checks every Hugging Face Spaces key with the types the Hub accepts,
-// plus Spaceport's own `app_command` and `spaceport:` map, and keeps unknown
-// keys (they come back in ToJson()). A README without front matter gives a
-// Card with defaults (sdk empty: the builder reports it).
+// plus Spaceport's own `app_command` and `spaceport:` map and the gating form
+// (gate_form.h), and keeps unknown keys (they come back in ToJson()). A
+// README without front matter gives a Card with defaults (sdk empty: the
+// builder reports it).
 // Failure: InvalidArgument whose message names the key and the README line,
 // e.g. `README.md line 4: app_port: expected an integer between 1 and 65535,
 // got "abc"`. YAML syntax errors name their line too. Hostile input (huge,
@@ -22,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "card/gate_form.h"
 #include "core/status.h"
 
 namespace spaceport::card {
@@ -74,6 +76,9 @@ struct Card {
   // "https://*.example.com", "http://localhost:8080") that may frame the app,
   // lower-cased; empty: no list (embeddable anywhere unless disable_embedding).
   std::vector<std::string> embed_allow;
+  // spaceport.gated (or HF's extra_gated_prompt / extra_gated_fields): the
+  // access-request form of a gated Space (gate_form.h).
+  GateForm gate;
 
   // Every key of the front matter as JSON (known keys normalised, unknown kept).
   nlohmann::json data = nlohmann::json::object();

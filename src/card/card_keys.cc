@@ -62,11 +62,6 @@ constexpr std::array<std::string_view, 2> kHeaders = {"mini", "default"};
 constexpr std::array<std::string_view, 3> kCustomHeaders = {
     "cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy"};
 
-Status Fail(const YAML::Node& node, std::string_view key, std::string_view expected) {
-  return Status::InvalidArgument(AtLine(node) + std::string(key) + ": expected " + std::string(expected) +
-                                 ", got " + Describe(node));
-}
-
 // Versions reach pip's command line: digits first, then version characters only.
 bool IsVersion(const std::string& s) {
   if (s.empty() || s.size() > 64 || !isdigit(static_cast<unsigned char>(s[0]))) return false;
@@ -260,6 +255,11 @@ Status ReadSpecial(const std::string& key, const YAML::Node& v, Card& card) {
 }
 
 }  // namespace
+
+Status Fail(const YAML::Node& node, std::string_view key, std::string_view expected) {
+  return Status::InvalidArgument(AtLine(node) + std::string(key) + ": expected " + std::string(expected) +
+                                 ", got " + Describe(node));
+}
 
 Status ApplyKnownKey(const std::string& key, const YAML::Node& v, Card& card) {
   if (v.IsNull()) return Status::Ok();

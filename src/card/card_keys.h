@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -18,5 +19,15 @@
 namespace spaceport::card::internal {
 
 Status ApplyKnownKey(const std::string& key, const YAML::Node& value, Card& card);
+
+// The access-request form (gate_form.h) from `spaceport.gated` and HF's
+// `extra_gated_prompt` / `extra_gated_fields` of the whole card: sets
+// card.gate and writes the normalised form to card.data["spaceport"]["gated"].
+// Runs after every key was applied (spaceport.gated wins over the HF keys,
+// whatever their order). card_gate.cc.
+Status ApplyGateKeys(const YAML::Node& root, Card& card);
+
+// InvalidArgument "README.md line N: KEY: expected EXPECTED, got VALUE".
+Status Fail(const YAML::Node& node, std::string_view key, std::string_view expected);
 
 }  // namespace spaceport::card::internal

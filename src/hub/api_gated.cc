@@ -1,20 +1,16 @@
 // Gated Spaces, in HF's shape: the owner turns gating on (PUT .../settings
 // {gated: "auto"|"manual"|false}); a signed-in visitor asks for access
-// (POST .../ask-access with the card's custom fields); the owner lists
-// requests by status and handles or grants them. Every change is copied to
-// the edge's AccessTable at once (HubCore::PublishAccess), so the app opens
-// or closes for that visitor on the next request.
+// (POST .../ask-access with answers to the card's custom fields); the owner
+// lists requests by status and handles or grants them. The work is shared
+// with the web pages (hub/gate.h): every change reaches the edge's
+// AccessTable at once, so the app opens or closes for that visitor on the
+// next request.
 #include "core/clock.h"
 #include "core/strings.h"
-#include "hub/hub_core.h"
+#include "hub/gate.h"
 
 namespace spaceport::hub {
 namespace {
-
-Status PublishAfter(HubCore& hub, const store::Space& space, Status status) {
-  if (status.ok()) hub.PublishAccess(space);
-  return status;
-}
 
 Status HandleSettings(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
@@ -27,49 +23,35 @@ Status HandleSettings(HubCore& hub, Call& call) {
     } else if (!(g.is_boolean() && !g.get<bool>())) {
       return Status::InvalidArgument("gated must be false, \"auto\" or \"manual\"");
     }
-    RETURN_IF_ERROR(PublishAfter(hub, owned.space, hub.deps().store->SetGate(owned.space.id, mode)));
+    RETURN_IF_ERROR(SetGateMode(hub, owned.space, mode));
   }
   ASSIGN_OR_RETURN(std::string mode, hub.deps().store->GetGate(owned.space.id));
   return call.SendJson(200, {{"gated", mode.empty() ? Json(false) : Json(mode)}});
 }
 
-// The visitor's answers: a JSON object of strings (or a form), at most 64 KiB.
-Result<Json> ReadFields(Call& call) {
+// The visitor's answers: a JSON object of strings (booleans count as
+// "true"/"false", for checkboxes) or a form, at most 64 KiB.
+Result<Json> ReadAnswers(Call& call) {
   auto type = call.request.headers.Get("Content-Type");
   if (type && type->find("application/x-www-form-urlencoded") != std::string_view::npos) {
     ASSIGN_OR_RETURN(std::string form, call.body.ReadAll(64 * 1024));
-    Json fields = Json::object();
-    for (const std::string& pair : Split(form, '&')) {
-      size_t eq = pair.find('=');
-      if (pair.empty() || eq == 0) continue;
-      std::string key = UrlDecode(pair.substr(0, eq));
-      if (key != "csrf") fields[key] = eq == std::string::npos ? "" : UrlDecode(pair.substr(eq + 1));
-    }
-    return fields;
+    return FormAnswers(form);
   }
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject(64 * 1024));
-  for (const auto& [k, v] : body.items()) {
-    if (!v.is_string()) return Status::InvalidArgument("field '" + k + "' must be a string");
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    Json& v = it.value();
+    if (v.is_boolean()) v = v.get<bool>() ? "true" : "false";
+    if (!v.is_string()) return Status::InvalidArgument("field '" + it.key() + "' must be a string");
   }
   return body;
 }
 
 Status HandleAskAccess(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, call.Param("owner"), call.Param("name")));
-  ASSIGN_OR_RETURN(std::string mode, hub.deps().store->GetGate(space.id));
-  if (mode.empty()) return Status::InvalidArgument("Space " + space.full_id() + " is not gated");
-  ASSIGN_OR_RETURN(Json fields, ReadFields(call));
-  store::AccessRequestStatus initial =
-      mode == "auto" ? store::AccessRequestStatus::kAccepted : store::AccessRequestStatus::kPending;
-  Result<store::AccessRequest> made =
-      hub.deps().store->RequestAccess(space.id, who.user.id, DumpJson(fields), initial, hub.deps().clock->UnixMillis());
-  if (made.status().code() == StatusCode::kAlreadyExists) {
-    return Status::AlreadyExists("you already asked for access to " + space.full_id());
-  }
-  RETURN_IF_ERROR(made.status());
-  hub.PublishAccess(space);
-  return call.SendJson(200, {{"status", std::string(store::AccessRequestStatusName(made->status))}});
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(Json answers, ReadAnswers(call));
+  ASSIGN_OR_RETURN(store::AccessRequest made, AskAccess(hub, space, who, answers));
+  return call.SendJson(200, {{"status", std::string(store::AccessRequestStatusName(made.status))}});
 }
 
 Json RequestJson(const store::AccessRequest& r) {
@@ -107,13 +89,8 @@ Status HandleDecision(HubCore& hub, Call& call, bool grant) {
     status = *parsed;
   }
   ASSIGN_OR_RETURN(std::optional<std::string> reason, OptString(body, "rejectionReason"));
-  Result<store::User> user = hub.deps().store->GetUserByName(*user_name);
-  if (user.status().code() == StatusCode::kNotFound) return Status::NotFound("user " + *user_name + " not found");
-  RETURN_IF_ERROR(user.status());
-  RETURN_IF_ERROR(PublishAfter(hub, owned.space,
-                               hub.deps().store->DecideAccess(owned.space.id, user->id, status, reason.value_or(""),
-                                                              hub.deps().clock->UnixMillis())));
-  return call.SendJson(200, {{"user", user->name}, {"status", std::string(store::AccessRequestStatusName(status))}});
+  RETURN_IF_ERROR(DecideAccess(hub, owned.space, *user_name, status, reason.value_or("")));
+  return call.SendJson(200, {{"user", *user_name}, {"status", std::string(store::AccessRequestStatusName(status))}});
 }
 
 }  // namespace

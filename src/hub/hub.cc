@@ -94,6 +94,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterMoveApi(router_, *this);
   RegisterAccountsWeb(router_, *this);
   RegisterSettingsWeb(router_, *this);
+  RegisterGateWeb(router_, *this);
   RegisterTokensApi(router_, *this);
   RegisterEmbedLinksApi(router_, *this);
   RegisterConnectedAppsWeb(router_, *this);

@@ -130,6 +130,7 @@ void RegisterGatedApi(Router& router, HubCore& hub);        // api_gated.cc (gat
 void RegisterMoveApi(Router& router, HubCore& hub);     // api_move.cc
 void RegisterAccountsWeb(Router& router, HubCore& hub); // web_accounts.cc (join, login, logout)
 void RegisterSettingsWeb(Router& router, HubCore& hub); // web_settings.cc (tokens, organizations)
+void RegisterGateWeb(Router& router, HubCore& hub);     // web_gate.cc (access requests in the browser)
 void RegisterTokensApi(Router& router, HubCore& hub);   // api_tokens.cc
 void RegisterEmbedLinksApi(Router& router, HubCore& hub);  // api_embed_links.cc
 void RegisterConnectedAppsWeb(Router& router, HubCore& hub);  // web_connected_apps.cc (OAuth grants)

@@ -26,7 +26,10 @@ Status HandleHandoff(HubCore& hub, Call& call) {
   std::string space_id = call.Query("space").value_or("");
   size_t slash = space_id.find('/');
   if (slash == std::string::npos) return Status::InvalidArgument("space must be owner/name");
-  ASSIGN_OR_RETURN(store::Space space, hub.ReadableSpace(call, space_id.substr(0, slash), space_id.substr(slash + 1)));
+  // Anyone who may see the Space may sign in on its app host (the edge then
+  // decides what the app gives them): members of a private Space, every
+  // visitor of a protected or gated one.
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, space_id.substr(0, slash), space_id.substr(slash + 1)));
   std::string next = call.Query("next").value_or("/");
   access::Caller caller{who.user.id, who.user.name};
   http::Response r = http::Response::Text(302, "");

@@ -152,7 +152,8 @@ Json SpaceInfoJson(HubCore& hub, const store::Space& space) {
   Json j = SpaceSummaryJson(hub, space);
   Json card = ParseStoredJson(space.card_json);
   j["cardData"] = card;
-  j["gated"] = false;
+  std::string gate = hub.GateOf(space);  // as on HF: false, "auto" or "manual"
+  j["gated"] = gate.empty() ? Json(false) : Json(gate);
   j["disabled"] = false;
   j["host"] = hub.AppUrl(space);
   j["runtime"] = CurrentRuntimeJson(hub, space);

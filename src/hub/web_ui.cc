@@ -10,6 +10,7 @@
 #include "hub/html.h"
 #include "hub/space_json.h"
 #include "hub/web_forms.h"
+#include "hub/web_gate.h"
 
 namespace spaceport::hub {
 namespace {
@@ -193,7 +194,10 @@ std::string EmbedPanel(HubCore& hub, const store::Space& s, const Json& card, bo
 
 // `source`: the visitor may read the source (logs, clone URL); false for
 // non-members of a protected Space. `can_manage`: write level (embed links).
-std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, bool source, bool can_manage) {
+// `gate`: a gated Space's panel for this visitor, shown instead of the app
+// until the visitor is let in.
+std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, bool source, bool can_manage,
+                      const GatePanel& gate) {
   Json card = ParseStoredJson(s.card_json);
   std::string stage = runtime.value("stage", s.stage);
   std::string error = runtime.contains("errorMessage") && runtime["errorMessage"].is_string()
@@ -208,11 +212,13 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, 
     html += "<span class=\"badge\" id=\"visibility\">" +
             std::string(store::VisibilityName(s.effective_visibility())) + "</span>";
   }
+  if (!gate.mode.empty()) html += "<span class=\"badge\" id=\"gated\">gated</span>";
   html += "</div>";
   std::string desc = CardString(card, "short_description");
   if (!desc.empty()) html += "<p>" + HtmlEscape(desc) + "</p>";
-  bool restricted = s.effective_visibility() == store::Visibility::kPrivate || !hub.GateOf(s).empty();
-  if (stage == "RUNNING" || stage == "RUNNING_BUILDING") {
+  bool restricted = s.effective_visibility() == store::Visibility::kPrivate || !gate.mode.empty();
+  html += gate.html;  // a gate that holds the visitor back stands in for the app (the edge would refuse it)
+  if (gate.show_app && (stage == "RUNNING" || stage == "RUNNING_BUILDING")) {
     // The app runs on its own origin (its app host), never the hub's: a
     // same-origin frame could act as the signed-in visitor on the hub. Apps
     // with restricted access sign the visitor in there first (the hand-off).
@@ -221,7 +227,7 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, 
     html += "<p><a href=\"" + (restricted ? frame : app) + "\" target=\"_blank\" rel=\"noopener\">Open the app in "
             "its own tab</a></p><iframe class=\"app\" src=\"" + frame + "\" title=\"" +
             HtmlEscape(s.full_id()) + "\" allow=\"clipboard-write; microphone; camera\"></iframe>";
-  } else {
+  } else if (gate.show_app) {
     html += StatusPanel(stage, error);
   }
   html += EmbedPanel(hub, s, card, restricted, can_manage);
@@ -241,7 +247,8 @@ Status HandleSpacePage(HubCore& hub, Call& call) {
   std::optional<access::Principal> who = PageViewer(call);
   access::AccessLevel level = hub.LevelOn(who, space);
   bool source = access::CanRead(level, space);
-  std::string body = SpaceBody(hub, space, runtime, source, level >= access::AccessLevel::kWrite);
+  std::string body = SpaceBody(hub, space, runtime, source, level >= access::AccessLevel::kWrite,
+                               GatePanelFor(hub, space, who));
   if (source) body += kSpaceScript;
   std::string page = RenderPage(space.full_id(), body, AccountNav(who));
   // The stage and the runtime URL for the refresh script, as body attributes.

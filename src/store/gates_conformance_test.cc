@@ -75,6 +75,21 @@ TEST_P(GateConformanceTest, OneRequestPerVisitorAndDecisionsMoveIt) {
             StatusCode::kNotFound);
 }
 
+TEST_P(GateConformanceTest, OneVisitorsRequestIsReadBack) {
+  EXPECT_EQ(store_->GetAccessRequest(space_.id, visitor_.id).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(
+      store_->RequestAccess(space_.id, visitor_.id, R"({"a":"b"})", AccessRequestStatus::kPending, kT0 + 1).ok());
+  ASSERT_TRUE(store_->DecideAccess(space_.id, visitor_.id, AccessRequestStatus::kRejected, "why", kT0 + 2).ok());
+  auto r = store_->GetAccessRequest(space_.id, visitor_.id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->user_name, "visitor");
+  EXPECT_EQ(r->status, AccessRequestStatus::kRejected);
+  EXPECT_EQ(r->rejection_reason, "why");
+  EXPECT_EQ(r->fields_json, R"({"a":"b"})");
+  EXPECT_EQ(r->created_at, kT0 + 1);
+  EXPECT_EQ(store_->GetAccessRequest(space_.id, owner_.id).status().code(), StatusCode::kNotFound);
+}
+
 TEST_P(GateConformanceTest, RequestsGoWithTheSpace) {
   ASSERT_TRUE(store_->SetGate(space_.id, "manual").ok());
   ASSERT_TRUE(store_->RequestAccess(space_.id, visitor_.id, "{}", AccessRequestStatus::kPending, kT0).ok());

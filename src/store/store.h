@@ -284,6 +284,8 @@ class Store {
   virtual Status DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status,
                               const std::string& rejection_reason, int64_t now) = 0;
   virtual Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) = 0;
+  // One visitor's request (the Space page shows its state). NotFound when none.
+  virtual Result<AccessRequest> GetAccessRequest(int64_t space_id, int64_t user_id) = 0;
 
   // Embed links. CreateEmbedLink: AlreadyExists for a taken id, NotFound for
   // a missing Space or user, InvalidArgument for an empty id or hash.

@@ -67,14 +67,24 @@ Result<AccessRequest> SqliteStore::RequestAccess(int64_t space_id, int64_t user_
     if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("access was already requested");
     if (s.code() == StatusCode::kNotFound) return MissingRow(space_id, user_id);
     RETURN_IF_ERROR(s);
-    ASSIGN_OR_RETURN(auto read, db_->Prepare(std::string("SELECT ") + kRequestColumns +
-                                             " FROM access_requests r JOIN users u ON u.id = r.user_id"
-                                             " WHERE r.space_id = ? AND r.user_id = ?"));
-    read->Bind(1, space_id).Bind(2, user_id);
-    ASSIGN_OR_RETURN(bool row, read->Step());
-    if (!row) return Status::Internal("access request vanished");
-    return ReadRequest(*read);
+    Result<AccessRequest> made = ReadOneRequest(space_id, user_id);
+    if (made.status().code() == StatusCode::kNotFound) return Status::Internal("access request vanished");
+    return made;
   });
+}
+
+Result<AccessRequest> SqliteStore::GetAccessRequest(int64_t space_id, int64_t user_id) {
+  return InTxn(TxnKind::kRead, [&]() -> Result<AccessRequest> { return ReadOneRequest(space_id, user_id); });
+}
+
+Result<AccessRequest> SqliteStore::ReadOneRequest(int64_t space_id, int64_t user_id) {
+  ASSIGN_OR_RETURN(auto read, db_->Prepare(std::string("SELECT ") + kRequestColumns +
+                                           " FROM access_requests r JOIN users u ON u.id = r.user_id"
+                                           " WHERE r.space_id = ? AND r.user_id = ?"));
+  read->Bind(1, space_id).Bind(2, user_id);
+  ASSIGN_OR_RETURN(bool row, read->Step());
+  if (!row) return Status::NotFound("no access request");
+  return ReadRequest(*read);
 }
 
 Status SqliteStore::DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status,

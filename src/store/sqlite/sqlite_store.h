@@ -71,6 +71,7 @@ class SqliteStore : public Store {
   Status DecideAccess(int64_t space_id, int64_t user_id, AccessRequestStatus status,
                       const std::string& rejection_reason, int64_t now) override;
   Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) override;
+  Result<AccessRequest> GetAccessRequest(int64_t space_id, int64_t user_id) override;
 
   // sqlite_embed_links.cc
   Result<EmbedLink> CreateEmbedLink(const EmbedLink& link) override;
@@ -121,6 +122,9 @@ class SqliteStore : public Store {
     }
     return result;
   }
+
+  // Inside a transaction: one visitor's request, NotFound when none.
+  Result<AccessRequest> ReadOneRequest(int64_t space_id, int64_t user_id);
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;

@@ -90,6 +90,9 @@ class StoreWrapper : public Store {
   Result<std::vector<AccessRequest>> ListAccessRequests(int64_t space_id, AccessRequestStatus status) override {
     return target_->ListAccessRequests(space_id, status);
   }
+  Result<AccessRequest> GetAccessRequest(int64_t space_id, int64_t user_id) override {
+    return target_->GetAccessRequest(space_id, user_id);
+  }
 
   Result<EmbedLink> CreateEmbedLink(const EmbedLink& link) override { return target_->CreateEmbedLink(link); }
   Result<std::vector<EmbedLink>> ListEmbedLinks(int64_t space_id) override {
