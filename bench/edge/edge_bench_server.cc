@@ -1,15 +1,43 @@
 // edge_bench_server: an EdgeServer with one route, for bench/edge/run.
 //
 // Usage: edge_bench_server --port P --upstream-port U [--threads N]
-// Serves http://bench-app.localhost:P/ -> 127.0.0.1:U until SIGINT/SIGTERM.
+// Serves until SIGINT/SIGTERM, both to 127.0.0.1:U, through the whole filter
+// chain `spaceport serve` uses (routing, sanitizing, access, app state):
+//   http://bench-app.localhost:P/      a public app, anonymous visitors;
+//   http://bench-private.localhost:P/  a private app whose visitor is signed
+//     in with an app-host cookie, printed at start as "cookie sp_app=...", so
+//     each request verifies the cookie and hands the app an identity.
+// No token reaches it (wrk sends none), so the token cache has no store.
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "access/access_table.h"
+#include "access/app_sessions.h"
+#include "access/caller_cache.h"
+#include "access/signing_keys.h"
+#include "access/tokens.h"
 #include "edge/edge_server.h"
+
+namespace {
+
+spaceport::runtime::AppRoute BenchRoute(const std::string& space_id, const std::string& subdomain, int port) {
+  spaceport::runtime::AppRoute route;
+  route.space_id = space_id;
+  route.subdomain = subdomain;
+  route.stage = "RUNNING";
+  route.upstream_host = "127.0.0.1";
+  route.upstream_port = port;
+  route.generation = 1;
+  return route;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   spaceport::edge::EdgeOptions options;
@@ -33,19 +61,42 @@ int main(int argc, char** argv) {
 
   auto clock = spaceport::MakeRealClock();
   spaceport::runtime::RouteTable routes;
-  spaceport::runtime::AppRoute route;
-  route.space_id = "bench/app";
-  route.subdomain = "bench-app";
-  route.stage = "RUNNING";
-  route.upstream_host = "127.0.0.1";
-  route.upstream_port = upstream_port;
-  route.generation = 1;
-  routes.Publish(route);
-  auto server = spaceport::edge::EdgeServer::Start(options, &routes, nullptr, clock.get());
+  routes.Publish(BenchRoute("bench/app", "bench-app", upstream_port));
+  routes.Publish(BenchRoute("bench/private", "bench-private", upstream_port));
+
+  char keys_dir[] = "/tmp/spaceport-edge-bench-keys.XXXXXX";
+  if (mkdtemp(keys_dir) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  std::string keys_path = std::string(keys_dir) + "/identity-keys.json";
+  auto keys = spaceport::access::SigningKeys::Open({.path = keys_path}, clock.get());
+  std::remove(keys_path.c_str());
+  rmdir(keys_dir);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "keys: %s\n", keys.status().ToString().c_str());
+    return 1;
+  }
+  spaceport::access::AccessTable table;
+  spaceport::access::SpaceAccess private_app;
+  private_app.visibility = spaceport::access::Visibility::kPrivate;
+  private_app.readers = {1};
+  table.Publish("bench/private", private_app);
+  spaceport::access::Authenticator no_tokens(nullptr, clock.get());
+  spaceport::access::CallerCache callers(&no_tokens, clock.get());
+  spaceport::access::AppSessions sessions(keys->get(), clock.get(), "http://bench.localhost");
+  auto cookie = sessions.Redeem(sessions.MintCode({.user_id = 1, .name = "bench"}, "bench/private"), "bench/private");
+  if (!cookie.ok()) {
+    std::fprintf(stderr, "cookie: %s\n", cookie.status().ToString().c_str());
+    return 1;
+  }
+  spaceport::edge::EdgeAccess access{.table = &table, .callers = &callers, .sessions = &sessions};
+  auto server = spaceport::edge::EdgeServer::Start(options, &routes, nullptr, clock.get(), access);
   if (!server.ok()) {
     std::fprintf(stderr, "edge: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  std::printf("cookie sp_app=%s\n", cookie->c_str());
   std::printf("listening on %d\n", (*server)->port());
   std::fflush(stdout);
   int sig = 0;

@@ -65,12 +65,37 @@ Result<std::string> AppSessions::Redeem(std::string_view code, std::string_view 
   return keys_->Sign(CallerClaims(caller, kSessionType, space_id, issuer_, now_s, options_.session_ttl));
 }
 
+std::optional<AppSessions::VerifiedCookie> AppSessions::VerifiedCookieFor(std::string_view value) const {
+  const int64_t now_s = clock_->UnixMillis() / 1000;
+  std::lock_guard lock(cookies_mu_);
+  auto it = cookies_.find(value);
+  if (it == cookies_.end()) return std::nullopt;
+  if (it->second.exp <= now_s) {
+    cookies_.erase(it);
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void AppSessions::RememberCookie(std::string_view value, VerifiedCookie verified) const {
+  std::lock_guard lock(cookies_mu_);
+  if (cookies_.size() >= 100000) cookies_.clear();  // a crude bound; refilled on demand
+  cookies_.insert_or_assign(std::string(value), std::move(verified));
+}
+
 std::optional<Caller> AppSessions::FromCookie(std::string_view cookie_value, std::string_view space_id) const {
+  if (std::optional<VerifiedCookie> known = VerifiedCookieFor(cookie_value)) {
+    if (known->typ != kSessionType || known->aud != space_id) return std::nullopt;
+    return known->caller;
+  }
   Result<nlohmann::json> claims = Verify(cookie_value, kSessionType, space_id);
   if (!claims.ok()) return std::nullopt;
   std::optional<int64_t> id = ParseInt((*claims)["sub"].get<std::string>());
   if (!id || *id <= 0) return std::nullopt;
-  return Caller{*id, (*claims)["preferred_username"]};
+  Caller caller{*id, (*claims)["preferred_username"]};
+  VerifiedCookie verified{std::string(kSessionType), std::string(space_id), (*claims)["exp"].get<int64_t>(), caller, ""};
+  RememberCookie(cookie_value, std::move(verified));
+  return caller;
 }
 
 AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, const EmbedGrant& grant) const {
@@ -84,9 +109,16 @@ AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, co
 
 std::optional<std::string> AppSessions::EmbedLinkFromCookie(std::string_view cookie_value,
                                                             std::string_view space_id) const {
+  if (std::optional<VerifiedCookie> known = VerifiedCookieFor(cookie_value)) {
+    if (known->typ != kEmbedType || known->aud != space_id) return std::nullopt;
+    return known->link_id;
+  }
   Result<nlohmann::json> claims = VerifyFor(cookie_value, kEmbedType, space_id);
   if (!claims.ok() || !(*claims)["lid"].is_string()) return std::nullopt;
-  return (*claims)["lid"].get<std::string>();
+  std::string link_id = (*claims)["lid"].get<std::string>();
+  VerifiedCookie verified{std::string(kEmbedType), std::string(space_id), (*claims)["exp"].get<int64_t>(), {}, link_id};
+  RememberCookie(cookie_value, std::move(verified));
+  return link_id;
 }
 
 std::string AppSessions::IdentityToken(const Caller& caller, std::string_view space_id) const {

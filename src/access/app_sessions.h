@@ -90,6 +90,23 @@ class AppSessions {
   };
   mutable std::mutex identities_mu_;
   mutable std::unordered_map<std::string, SignedIdentity> identities_;  // "user id/space id"
+
+  // Cookies already verified, by their exact value: a signed-in visitor's
+  // requests cost one signature check per cookie, not one per request. Only
+  // a value whose signature checked out gets an entry; its claims (typ, aud,
+  // exp) are still compared on every hit.
+  struct VerifiedCookie {
+    std::string typ;
+    std::string aud;
+    int64_t exp = 0;  // unix seconds
+    Caller caller;    // app sessions
+    std::string link_id;  // embed viewers
+  };
+  // The entry of `value` while it has not expired (callers compare typ and aud).
+  std::optional<VerifiedCookie> VerifiedCookieFor(std::string_view value) const;
+  void RememberCookie(std::string_view value, VerifiedCookie verified) const;
+  mutable std::mutex cookies_mu_;
+  mutable std::map<std::string, VerifiedCookie, std::less<>> cookies_;
 };
 
 }  // namespace spaceport::access

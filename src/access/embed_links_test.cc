@@ -120,5 +120,25 @@ TEST_F(EmbedSessionTest, CookieEndsWithTheLinkOrTheSessionLifetime) {
   EXPECT_TRUE(sessions_->EmbedLinkFromCookie(long_link.value, kSpace).has_value());
 }
 
+TEST_F(EmbedSessionTest, RememberedCookiesStillKeepToTheirSpaceTypeAndExpiry) {
+  Result<std::string> user_cookie = sessions_->Redeem(sessions_->MintCode({7, "alice"}, kSpace), kSpace);
+  ASSERT_TRUE(user_cookie.ok());
+  for (int i = 0; i < 2; ++i) {  // verified once, then answered from memory
+    std::optional<Caller> caller = sessions_->FromCookie(*user_cookie, kSpace);
+    ASSERT_TRUE(caller.has_value());
+    EXPECT_EQ(caller->user_id, 7);
+    EXPECT_EQ(caller->name, "alice");
+    EXPECT_FALSE(sessions_->FromCookie(*user_cookie, "alice/other").has_value());
+    EXPECT_FALSE(sessions_->EmbedLinkFromCookie(*user_cookie, kSpace).has_value());
+  }
+  AppSessions::EmbedCookie embed = sessions_->EmbedSession(kSpace, {"el_0123456789abcdef", clock_.UnixMillis() + 600'000});
+  ASSERT_TRUE(sessions_->EmbedLinkFromCookie(embed.value, kSpace).has_value());
+  EXPECT_FALSE(sessions_->FromCookie(embed.value, kSpace).has_value()) << "a remembered embed cookie is still no user";
+  EXPECT_FALSE(sessions_->EmbedLinkFromCookie(embed.value, "alice/other").has_value());
+  clock_.Advance(Millis(2 * 3600'000));  // past both lifetimes (the session lasts an hour here)
+  EXPECT_FALSE(sessions_->FromCookie(*user_cookie, kSpace).has_value());
+  EXPECT_FALSE(sessions_->EmbedLinkFromCookie(embed.value, kSpace).has_value());
+}
+
 }  // namespace
 }  // namespace spaceport::access
