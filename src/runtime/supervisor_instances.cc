@@ -163,8 +163,8 @@ void Supervisor::StartFailedLocked(SpaceState& st, const std::shared_ptr<Deploym
     return;
   }
   if (ServingLocked(st)) {
-    RunLogNote(id, "===== The new version failed to start (" + reason + "); the previous version keeps serving =====");
     SetStageLocked(st, IdleStageLocked(st), "");
+    RunLogNote(id, "===== The new version failed to start (" + reason + "); the previous version keeps serving =====");
     if (d->instance == 0 || d->exited) RemoveBuildDirLaterLocked(st, d);
     return;
   }

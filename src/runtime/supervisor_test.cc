@@ -351,8 +351,11 @@ TEST_F(SupervisorTest, NewVersionThatCrashesKeepsTheOldOneServing) {
     return spec;
   });
   sup_->OnPush(Stored(), "v2");
-  ASSERT_TRUE(WaitUntil([&] { return RunLogText().find("previous version keeps serving") != std::string::npos; }));
-  EXPECT_EQ(Stage(), "RUNNING");
+  // The stage is published before the note is written, but the route is read without the lock:
+  // wait for both rather than assume one implies the other.
+  ASSERT_TRUE(WaitUntil([&] {
+    return RunLogText().find("previous version keeps serving") != std::string::npos && Stage() == "RUNNING";
+  })) << Stage();
   EXPECT_EQ(Route()->upstream_port, port);
   EXPECT_EQ(Get(port), "v1");
 }
