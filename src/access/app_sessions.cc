@@ -12,6 +12,11 @@ constexpr std::string_view kSessionType = "sp-app-session";
 constexpr std::string_view kIdentityType = "sp-identity";
 constexpr std::string_view kEmbedType = "sp-embed-session";
 
+std::string StringClaim(const nlohmann::json& claims, const char* name) {
+  auto it = claims.find(name);
+  return it != claims.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 nlohmann::json CallerClaims(const Caller& caller, std::string_view typ, std::string_view space_id,
                             const std::string& issuer, int64_t now_s, Millis ttl) {
   return {
@@ -28,19 +33,13 @@ std::string AppSessions::MintCode(const Caller& caller, std::string_view space_i
   return keys_->Sign(claims);
 }
 
-Result<nlohmann::json> AppSessions::VerifyFor(std::string_view token, std::string_view typ,
-                                              std::string_view space_id) const {
-  ASSIGN_OR_RETURN(nlohmann::json claims, VerifyJwt(token, keys_->PublicKeys(), clock_->UnixMillis() / 1000));
-  if (claims.value("typ", "") != typ || claims.value("aud", "") != space_id || claims.value("iss", "") != issuer_ ||
-      !claims.contains("exp")) {
-    return Status::Unauthenticated("token is not meant for this Space");
-  }
-  return claims;
-}
-
 Result<nlohmann::json> AppSessions::Verify(std::string_view token, std::string_view typ,
                                            std::string_view space_id) const {
-  ASSIGN_OR_RETURN(nlohmann::json claims, VerifyFor(token, typ, space_id));
+  ASSIGN_OR_RETURN(nlohmann::json claims, VerifyJwt(token, keys_->PublicKeys(), clock_->UnixMillis() / 1000));
+  if (StringClaim(claims, "typ") != typ || StringClaim(claims, "aud") != space_id ||
+      StringClaim(claims, "iss") != issuer_ || !claims["exp"].is_number_integer()) {
+    return Status::Unauthenticated("token is not meant for this Space");
+  }
   if (!claims["sub"].is_string() || !claims["preferred_username"].is_string()) {
     return Status::Unauthenticated("token names no user");
   }
@@ -83,19 +82,39 @@ void AppSessions::RememberCookie(std::string_view value, VerifiedCookie verified
   cookies_.insert_or_assign(std::string(value), std::move(verified));
 }
 
-std::optional<Caller> AppSessions::FromCookie(std::string_view cookie_value, std::string_view space_id) const {
-  if (std::optional<VerifiedCookie> known = VerifiedCookieFor(cookie_value)) {
-    if (known->typ != kSessionType || known->aud != space_id) return std::nullopt;
-    return known->caller;
+std::optional<AppSessions::VerifiedCookie> AppSessions::VerifyCookie(std::string_view value,
+                                                                    std::string_view space_id) const {
+  cookie_signature_checks_.fetch_add(1, std::memory_order_relaxed);
+  Result<nlohmann::json> claims = VerifyJwt(value, keys_->PublicKeys(), clock_->UnixMillis() / 1000);
+  if (!claims.ok() || StringClaim(*claims, "aud") != space_id || StringClaim(*claims, "iss") != issuer_ ||
+      !(*claims)["exp"].is_number_integer()) {
+    return std::nullopt;
   }
-  Result<nlohmann::json> claims = Verify(cookie_value, kSessionType, space_id);
-  if (!claims.ok()) return std::nullopt;
-  std::optional<int64_t> id = ParseInt((*claims)["sub"].get<std::string>());
-  if (!id || *id <= 0) return std::nullopt;
-  Caller caller{*id, (*claims)["preferred_username"]};
-  VerifiedCookie verified{std::string(kSessionType), std::string(space_id), (*claims)["exp"].get<int64_t>(), caller, ""};
-  RememberCookie(cookie_value, std::move(verified));
-  return caller;
+  VerifiedCookie verified{StringClaim(*claims, "typ"), std::string(space_id), (*claims)["exp"].get<int64_t>(), {}, ""};
+  if (verified.typ == kSessionType) {
+    std::optional<int64_t> id = ParseInt(StringClaim(*claims, "sub"));
+    std::string name = StringClaim(*claims, "preferred_username");
+    if (!id || *id <= 0 || name.empty()) return std::nullopt;
+    verified.caller = Caller{*id, std::move(name)};
+  } else if (verified.typ == kEmbedType) {
+    verified.link_id = StringClaim(*claims, "lid");
+    if (verified.link_id.empty()) return std::nullopt;
+  } else {
+    return std::nullopt;  // a sign-in code or an identity token is no cookie
+  }
+  return verified;
+}
+
+AppSessions::CookieHolder AppSessions::ReadCookie(std::string_view cookie_value, std::string_view space_id) const {
+  std::optional<VerifiedCookie> known = VerifiedCookieFor(cookie_value);
+  if (!known) {
+    known = VerifyCookie(cookie_value, space_id);
+    if (!known) return {};
+    RememberCookie(cookie_value, *known);
+  }
+  if (known->aud != space_id) return {};
+  if (known->typ == kSessionType) return {known->caller, std::nullopt};
+  return {std::nullopt, known->link_id};
 }
 
 AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, const EmbedGrant& grant) const {
@@ -105,20 +124,6 @@ AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, co
   nlohmann::json claims = {{"typ", kEmbedType}, {"iss", issuer_},  {"aud", space_id},
                            {"lid", grant.link_id}, {"iat", now_s}, {"exp", until_ms / 1000}};
   return {keys_->Sign(claims), Millis(std::max<int64_t>(until_ms - now_ms, 0))};
-}
-
-std::optional<std::string> AppSessions::EmbedLinkFromCookie(std::string_view cookie_value,
-                                                            std::string_view space_id) const {
-  if (std::optional<VerifiedCookie> known = VerifiedCookieFor(cookie_value)) {
-    if (known->typ != kEmbedType || known->aud != space_id) return std::nullopt;
-    return known->link_id;
-  }
-  Result<nlohmann::json> claims = VerifyFor(cookie_value, kEmbedType, space_id);
-  if (!claims.ok() || !(*claims)["lid"].is_string()) return std::nullopt;
-  std::string link_id = (*claims)["lid"].get<std::string>();
-  VerifiedCookie verified{std::string(kEmbedType), std::string(space_id), (*claims)["exp"].get<int64_t>(), {}, link_id};
-  RememberCookie(cookie_value, std::move(verified));
-  return link_id;
 }
 
 std::string AppSessions::IdentityToken(const Caller& caller, std::string_view space_id) const {

@@ -20,6 +20,7 @@
 // already used codes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -49,7 +50,18 @@ class AppSessions {
   std::string MintCode(const Caller& caller, std::string_view space_id) const;
   // The app-session cookie value for a valid, unused code of this Space.
   Result<std::string> Redeem(std::string_view code, std::string_view space_id);
-  std::optional<Caller> FromCookie(std::string_view cookie_value, std::string_view space_id) const;
+  // What an app-host cookie of this Space stands for: a signed-in visitor,
+  // an embed viewer (whether the link is still live is for the AccessTable
+  // entry to say), or neither (bad, expired, another Space's). One signature
+  // check per cookie value, whichever kind it is.
+  struct CookieHolder {
+    std::optional<Caller> caller;
+    std::optional<std::string> embed_link;
+  };
+  CookieHolder ReadCookie(std::string_view cookie_value, std::string_view space_id) const;
+  std::optional<Caller> FromCookie(std::string_view cookie_value, std::string_view space_id) const {
+    return ReadCookie(cookie_value, space_id).caller;
+  }
   // The identity handed to the app in X-Spaceport-Identity. Signed once per
   // (user, Space) and reused for the first half of its lifetime: the edge
   // asks on every request of a signed-in visitor.
@@ -62,9 +74,11 @@ class AppSessions {
     Millis ttl{0};
   };
   EmbedCookie EmbedSession(std::string_view space_id, const EmbedGrant& grant) const;
-  // The link id of a valid embed-viewer cookie of this Space (whether the
-  // link is still live is for the AccessTable entry to say).
-  std::optional<std::string> EmbedLinkFromCookie(std::string_view cookie_value, std::string_view space_id) const;
+  std::optional<std::string> EmbedLinkFromCookie(std::string_view cookie_value, std::string_view space_id) const {
+    return ReadCookie(cookie_value, space_id).embed_link;
+  }
+  // Signature checks spent on cookies so far (a remembered cookie costs none).
+  uint64_t cookie_signature_checks() const { return cookie_signature_checks_.load(std::memory_order_relaxed); }
   int64_t UnixMillis() const { return clock_->UnixMillis(); }
 
   Millis session_ttl() const { return options_.session_ttl; }
@@ -74,8 +88,7 @@ class AppSessions {
   const std::string& issuer() const { return issuer_; }
 
  private:
-  // Signature, expiry, typ, aud and iss; Verify also wants a user (sub).
-  Result<nlohmann::json> VerifyFor(std::string_view token, std::string_view typ, std::string_view space_id) const;
+  // Signature, expiry, typ, aud, iss and a user (sub).
   Result<nlohmann::json> Verify(std::string_view token, std::string_view typ, std::string_view space_id) const;
 
   const SigningKeys* const keys_;
@@ -104,6 +117,9 @@ class AppSessions {
   };
   // The entry of `value` while it has not expired (callers compare typ and aud).
   std::optional<VerifiedCookie> VerifiedCookieFor(std::string_view value) const;
+  // The claims of a cookie of either kind for this Space, checking its signature.
+  std::optional<VerifiedCookie> VerifyCookie(std::string_view value, std::string_view space_id) const;
+  mutable std::atomic<uint64_t> cookie_signature_checks_{0};
   void RememberCookie(std::string_view value, VerifiedCookie verified) const;
   mutable std::mutex cookies_mu_;
   mutable std::map<std::string, VerifiedCookie, std::less<>> cookies_;

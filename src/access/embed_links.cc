@@ -8,13 +8,6 @@ namespace {
 constexpr size_t kIdRandomBytes = 8;
 constexpr size_t kSecretRandomBytes = 32;
 
-bool IsLowerHex(std::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 NewEmbedLink GenerateEmbedLink() {

@@ -140,5 +140,32 @@ TEST_F(EmbedSessionTest, RememberedCookiesStillKeepToTheirSpaceTypeAndExpiry) {
   EXPECT_FALSE(sessions_->EmbedLinkFromCookie(embed.value, kSpace).has_value());
 }
 
+TEST_F(EmbedSessionTest, EachCookieCostsOneSignatureCheckWhateverItsKind) {
+  Result<std::string> user_cookie = sessions_->Redeem(sessions_->MintCode({7, "alice"}, kSpace), kSpace);
+  ASSERT_TRUE(user_cookie.ok());
+  AppSessions::EmbedCookie embed = sessions_->EmbedSession(kSpace, {"el_0123456789abcdef", clock_.UnixMillis() + 600'000});
+  const uint64_t before = sessions_->cookie_signature_checks();
+  for (int i = 0; i < 3; ++i) {
+    AppSessions::CookieHolder user = sessions_->ReadCookie(*user_cookie, kSpace);
+    ASSERT_TRUE(user.caller.has_value());
+    EXPECT_EQ(user.caller->name, "alice");
+    EXPECT_FALSE(user.embed_link.has_value());
+    AppSessions::CookieHolder viewer = sessions_->ReadCookie(embed.value, kSpace);
+    EXPECT_FALSE(viewer.caller.has_value());
+    EXPECT_EQ(viewer.embed_link.value_or(""), "el_0123456789abcdef");
+  }
+  EXPECT_EQ(sessions_->cookie_signature_checks() - before, 2u) << "one per cookie, then from memory";
+
+  std::string forged = *user_cookie;
+  forged[forged.size() - 3] = forged[forged.size() - 3] == 'A' ? 'B' : 'A';
+  const uint64_t before_forged = sessions_->cookie_signature_checks();
+  AppSessions::CookieHolder nobody = sessions_->ReadCookie(forged, kSpace);
+  EXPECT_FALSE(nobody.caller.has_value());
+  EXPECT_FALSE(nobody.embed_link.has_value());
+  EXPECT_EQ(sessions_->cookie_signature_checks() - before_forged, 1u) << "a bad cookie is checked once, not per kind";
+  std::string code = sessions_->MintCode({7, "alice"}, kSpace);
+  EXPECT_FALSE(sessions_->ReadCookie(code, kSpace).caller.has_value()) << "a sign-in code is no cookie";
+}
+
 }  // namespace
 }  // namespace spaceport::access

@@ -8,13 +8,6 @@ namespace {
 constexpr std::string_view kSessionPrefix = "ss_";
 constexpr size_t kSessionRandomBytes = 32;
 
-bool IsLowerHex(std::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool IsWellFormedSessionId(std::string_view id) {

@@ -19,11 +19,7 @@ Status InvalidToken() { return Status::Unauthenticated("invalid token"); }
 // "sp_" + 40 lower-case hex. Checked before hashing so junk never reaches
 // the store (and arbitrarily long headers cost nothing).
 bool IsWellFormedToken(std::string_view token) {
-  if (token.size() != kTokenLength || !StartsWith(token, kTokenPrefix)) return false;
-  for (char c : token.substr(kTokenPrefix.size())) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
+  return token.size() == kTokenLength && StartsWith(token, kTokenPrefix) && IsLowerHex(token.substr(kTokenPrefix.size()));
 }
 
 // The token carried by an Authorization header value, or an error.

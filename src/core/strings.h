@@ -40,6 +40,9 @@ std::string HtmlEscape(std::string_view text);
 std::string Sha256Hex(std::string_view bytes);
 // Cryptographically random bytes, hex-encoded (2*n characters).
 std::string RandomHex(size_t n_bytes);
+// True when every character is 0-9 or a-f (what RandomHex and Sha256Hex
+// produce); the empty string is hex.
+bool IsLowerHex(std::string_view s);
 // Constant-time comparison for secrets.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -35,6 +35,14 @@ TEST(Strings, Sha256) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(Strings, IsLowerHex) {
+  EXPECT_TRUE(IsLowerHex(RandomHex(16)));
+  EXPECT_TRUE(IsLowerHex("0123456789abcdef"));
+  EXPECT_FALSE(IsLowerHex("0123456789abcdeF"));
+  EXPECT_FALSE(IsLowerHex("g"));
+  EXPECT_FALSE(IsLowerHex(std::string_view("ab\0c", 4)));
+}
+
 TEST(Strings, ConstantTimeEquals) {
   EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
   EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));

@@ -62,38 +62,44 @@ bool FromSameOrigin(const http::Request& req) {
 FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   if (!ctx.route) return FilterStatus::kContinue;
   const http::Request& req = ctx.request;
+  std::shared_ptr<const access::SpaceAccess> entry = deps_.table->Find(ctx.route->space_id);
+  Rules rules = entry.get();
   if (!req.headers.Has("X-Forwarded-Prefix")) {
     if (StartsWith(req.path, "/.spaceport/login")) return HandleLogin(ctx);
-    if (req.path == "/.spaceport/embed") return HandleEmbed(ctx);
+    if (req.path == "/.spaceport/embed") return HandleEmbed(ctx, rules);
   }
 
   Credentials carried;
   std::optional<std::string> embed_link;
   if (std::optional<std::string_view> cookie = CookieValue(req.headers, kAppSessionCookie)) {
     carried.app_cookie = true;
-    std::optional<access::Caller> caller = deps_.sessions->FromCookie(*cookie, ctx.route->space_id);
-    if (caller) return Decide(ctx, caller, carried);
-    embed_link = LiveEmbedLinkOf(*cookie, ctx.route->space_id);
+    access::AppSessions::CookieHolder holder = deps_.sessions->ReadCookie(*cookie, ctx.route->space_id);
+    if (holder.caller) return Decide(ctx, rules, holder.caller, carried);
+    if (holder.embed_link && rules != nullptr && rules->EmbedLinkLive(*holder.embed_link, deps_.sessions->UnixMillis())) {
+      embed_link = std::move(holder.embed_link);
+    }
   }
   std::optional<std::string_view> auth = req.headers.Get("Authorization");
   // Only Spaceport tokens are ours to check; other schemes belong to the app.
   // A visitor's own token outranks an embed viewer's cookie.
   if (!auth || !(auth->find(" sp_") != std::string_view::npos || auth->find(" hf_") != std::string_view::npos)) {
     if (embed_link) return AdmitEmbedViewer(ctx, *embed_link);
-    return DecideWithHubSession(ctx, carried);
+    return DecideWithHubSession(ctx, rules, carried);
   }
   if (std::optional<access::CallerCache::Answer> known = deps_.callers->Peek(*auth)) {
-    if (!known->ok()) return RefuseBadToken(ctx, known->status(), carried);
-    return Decide(ctx, **known, {carried.app_cookie, true});
+    if (!known->ok()) return RefuseBadToken(ctx, rules, known->status(), carried);
+    return Decide(ctx, rules, **known, {carried.app_cookie, true});
   }
-  // A miss: one store read, off the event loop.
+  // A miss: one store read, off the event loop. The rules may change
+  // meanwhile, so the continuation reads them again.
   FilterCallbacks* callbacks = ctx.callbacks;
   std::string header(*auth);
   bool queued = workers_->Submit([this, callbacks, header, carried] {
     access::CallerCache::Answer answer = deps_.callers->Lookup(header);
     callbacks->ContinueDecodingWith([this, answer, carried](RequestContext& resumed) {
-      if (!answer.ok()) return RefuseBadToken(resumed, answer.status(), carried);
-      return Decide(resumed, *answer, {carried.app_cookie, true});
+      std::shared_ptr<const access::SpaceAccess> now = deps_.table->Find(resumed.route->space_id);
+      if (!answer.ok()) return RefuseBadToken(resumed, now.get(), answer.status(), carried);
+      return Decide(resumed, now.get(), *answer, {carried.app_cookie, true});
     });
   });
   if (!queued) {
@@ -102,17 +108,18 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   return FilterStatus::kStop;
 }
 
-FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Credentials carried) {
+FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Rules rules, Credentials carried) {
   if (ctx.hub_session.empty() || deps_.hub_sessions == nullptr || !ctx.request.headers.Has("X-Forwarded-Prefix")) {
-    return Decide(ctx, std::nullopt, carried);
+    return Decide(ctx, rules, std::nullopt, carried);
   }
-  if (!IsSafeMethod(ctx.request.method) && !FromSameOrigin(ctx.request)) return Decide(ctx, std::nullopt, carried);
-  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id);
-  if (!rules || rules->AllowsApp(0) || !access::IsWellFormedSessionId(ctx.hub_session)) {
-    return Decide(ctx, std::nullopt, carried);
+  if (!IsSafeMethod(ctx.request.method) && !FromSameOrigin(ctx.request)) {
+    return Decide(ctx, rules, std::nullopt, carried);
+  }
+  if (rules == nullptr || rules->AllowsApp(0) || !access::IsWellFormedSessionId(ctx.hub_session)) {
+    return Decide(ctx, rules, std::nullopt, carried);
   }
   if (std::optional<access::SessionIdentity> known = deps_.hub_sessions->FindCached(ctx.hub_session)) {
-    return Decide(ctx, access::Caller{known->user.id, known->user.name}, carried);
+    return Decide(ctx, rules, access::Caller{known->user.id, known->user.name}, carried);
   }
   // A miss (a restart, or a session this process has not seen yet): one
   // store read, off the event loop. Unknown sessions are not remembered: the
@@ -125,8 +132,9 @@ FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Credentials
         resumed.callbacks->SendLocalReply(JsonError(503, "cannot check the session now; try again"));
         return FilterStatus::kStop;
       }
-      if (!found->has_value()) return Decide(resumed, std::nullopt, carried);
-      return Decide(resumed, access::Caller{(*found)->user.id, (*found)->user.name}, carried);
+      std::shared_ptr<const access::SpaceAccess> now = deps_.table->Find(resumed.route->space_id);
+      if (!found->has_value()) return Decide(resumed, now.get(), std::nullopt, carried);
+      return Decide(resumed, now.get(), access::Caller{(*found)->user.id, (*found)->user.name}, carried);
     });
   });
   if (!queued) ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
@@ -136,25 +144,22 @@ FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Credentials
 // A token that is not a valid Spaceport token: refused where access matters;
 // on an open app it may be the app's own business (an HF token meant for the
 // app), so the request goes on anonymously with the header untouched.
-FilterStatus AccessFilter::RefuseBadToken(RequestContext& ctx, const Status& why, Credentials carried) {
-  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id);
+FilterStatus AccessFilter::RefuseBadToken(RequestContext& ctx, Rules rules, const Status& why, Credentials carried) {
   if (why.code() == StatusCode::kUnauthenticated && (rules == nullptr || rules->Unrestricted())) {
-    return Decide(ctx, std::nullopt, carried);
+    return Decide(ctx, rules, std::nullopt, carried);
   }
   int status = why.code() == StatusCode::kUnauthenticated ? 401 : 503;
   ctx.callbacks->SendLocalReply(JsonError(status, why.message()));
   return FilterStatus::kStop;
 }
 
-FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<access::Caller>& caller,
+FilterStatus AccessFilter::Decide(RequestContext& ctx, Rules rules, const std::optional<access::Caller>& caller,
                                   Credentials carried) {
   http::Headers& headers = ctx.request.headers;
-  if (std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id)) {
-    if (!rules->AllowsApp(caller ? caller->user_id : 0)) {
-      bool hidden = rules->visibility == access::Visibility::kPrivate;
-      ctx.callbacks->SendLocalReply(hidden ? NotFoundLikeUnknown(ctx) : GatedResponse(ctx, deps_.sessions->issuer()));
-      return FilterStatus::kStop;
-    }
+  if (rules != nullptr && !rules->AllowsApp(caller ? caller->user_id : 0)) {
+    bool hidden = rules->visibility == access::Visibility::kPrivate;
+    ctx.callbacks->SendLocalReply(hidden ? NotFoundLikeUnknown(ctx) : GatedResponse(ctx, deps_.sessions->issuer()));
+    return FilterStatus::kStop;
   }
   if (carried.app_cookie) RemoveCookie(headers, kAppSessionCookie);
   if (carried.token) headers.Remove("Authorization");  // the visitor's own Spaceport token
@@ -162,14 +167,6 @@ FilterStatus AccessFilter::Decide(RequestContext& ctx, const std::optional<acces
   headers.Add("X-Spaceport-User", caller->name);
   headers.Add("X-Spaceport-Identity", deps_.sessions->IdentityToken(*caller, ctx.route->space_id));
   return FilterStatus::kContinue;
-}
-
-std::optional<std::string> AccessFilter::LiveEmbedLinkOf(std::string_view cookie, const std::string& space_id) const {
-  std::optional<std::string> link = deps_.sessions->EmbedLinkFromCookie(cookie, space_id);
-  if (!link) return std::nullopt;
-  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(space_id);
-  if (rules == nullptr || !rules->EmbedLinkLive(*link, deps_.sessions->UnixMillis())) return std::nullopt;
-  return link;
 }
 
 // An embed viewer is no user: the app gets the link's id, no identity.
@@ -184,13 +181,12 @@ FilterStatus AccessFilter::AdmitEmbedViewer(RequestContext& ctx, const std::stri
 // Anything else answers as the Space answers strangers: a private Space as
 // if it did not exist (404), a gated one 403 with the way to ask for access,
 // an open one 403 (its existence is no secret).
-FilterStatus AccessFilter::HandleEmbed(RequestContext& ctx) {
+FilterStatus AccessFilter::HandleEmbed(RequestContext& ctx, Rules rules) {
   ctx.kind = RouteKind::kEdge;
   const http::Request& req = ctx.request;
-  std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id);
   std::optional<std::string> token = QueryParam(req.query, "t");
   std::optional<access::EmbedGrant> grant =
-      token ? access::CheckEmbedToken(rules.get(), *token, deps_.sessions->UnixMillis()) : std::nullopt;
+      token ? access::CheckEmbedToken(rules, *token, deps_.sessions->UnixMillis()) : std::nullopt;
   if (!grant) {
     if (rules != nullptr && rules->visibility == access::Visibility::kPrivate) {
       ctx.callbacks->SendLocalReply(NotFoundLikeUnknown(ctx));

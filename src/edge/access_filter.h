@@ -70,14 +70,16 @@ class AccessFilter : public Filter {
     bool app_cookie = false;  // an sp_app cookie (valid or not)
     bool token = false;       // Authorization names the caller (a valid Spaceport token)
   };
-  FilterStatus Decide(RequestContext& ctx, const std::optional<access::Caller>& caller, Credentials carried);
-  FilterStatus DecideWithHubSession(RequestContext& ctx, Credentials carried);
+  // `rules` is the Space's AccessTable entry (null: none published yet),
+  // looked up once per request and again only after a worker-thread lookup.
+  using Rules = const access::SpaceAccess*;
+  FilterStatus Decide(RequestContext& ctx, Rules rules, const std::optional<access::Caller>& caller,
+                      Credentials carried);
+  FilterStatus DecideWithHubSession(RequestContext& ctx, Rules rules, Credentials carried);
   FilterStatus HandleLogin(RequestContext& ctx);
-  FilterStatus HandleEmbed(RequestContext& ctx);
-  // The link id of an embed viewer's cookie whose link is still live.
-  std::optional<std::string> LiveEmbedLinkOf(std::string_view cookie, const std::string& space_id) const;
+  FilterStatus HandleEmbed(RequestContext& ctx, Rules rules);
   FilterStatus AdmitEmbedViewer(RequestContext& ctx, const std::string& link_id);
-  FilterStatus RefuseBadToken(RequestContext& ctx, const Status& why, Credentials carried);
+  FilterStatus RefuseBadToken(RequestContext& ctx, Rules rules, const Status& why, Credentials carried);
 
   const EdgeAccess deps_;
   WorkerPool* const workers_;

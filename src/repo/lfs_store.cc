@@ -18,8 +18,6 @@ namespace {
 constexpr std::string_view kPointerVersion = "version https://git-lfs.github.com/spec/v1";
 constexpr size_t kMaxPointerBytes = 1024;
 
-bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
 // Closes the fd and removes the temp file unless Keep() was called.
 class TempUpload {
  public:
@@ -82,11 +80,7 @@ Result<std::pair<int64_t, std::string>> CopyHashing(http::BodyReader& body, int 
 }  // namespace
 
 bool IsValidLfsOid(std::string_view oid) {
-  if (oid.size() != 64) return false;
-  for (char c : oid) {
-    if (!IsLowerHex(c)) return false;
-  }
-  return true;
+  return oid.size() == 64 && IsLowerHex(oid);
 }
 
 std::string FormatLfsPointer(const LfsPointer& p) {
