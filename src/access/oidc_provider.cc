@@ -305,20 +305,27 @@ Result<nlohmann::json> OidcProvider::Token(const store::Space& space, const Toke
   return out;
 }
 
-Result<nlohmann::json> OidcProvider::UserInfo(std::string_view access_token) const {
+Result<OidcProvider::AccessToken> OidcProvider::CheckAccessToken(std::string_view access_token) const {
   ASSIGN_OR_RETURN(nlohmann::json claims, VerifyJwt(access_token, keys_->PublicKeys(), clock_->UnixMillis() / 1000));
-  if (claims.value("typ", "") != kAccessTokenType || claims.value("iss", "") != options_.issuer) {
+  auto text = [&](const char* key) {
+    auto it = claims.find(key);
+    return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::optional<int64_t> user_id = ParseInt(text("sub"));
+  auto iat = claims.find("iat");
+  if (text("typ") != kAccessTokenType || text("iss") != options_.issuer || !user_id || text("aud").empty() ||
+      iat == claims.end() || !iat->is_number_integer()) {
     return Status::Unauthenticated("not an access token of this provider");
   }
-  std::string name = claims.value("preferred_username", "");
-  nlohmann::json info = {{"sub", claims.value("sub", "")},
+  std::string name = text("preferred_username");
+  nlohmann::json info = {{"sub", text("sub")},
                          {"name", claims.value("name", name)},
                          {"preferred_username", name},
                          {"profile", options_.issuer + "/" + name},
-                         {"scope", claims.value("scope", "")}};
+                         {"scope", text("scope")}};
   std::vector<std::string> scopes = Split(info["scope"].get<std::string>(), ' ');
   if (WantsOrgs(scopes)) info["orgs"] = claims.contains("orgs") ? claims["orgs"] : nlohmann::json::array();
-  return info;
+  return AccessToken{*user_id, text("aud"), iat->get<int64_t>(), std::move(info)};
 }
 
 }  // namespace spaceport::access

@@ -18,9 +18,10 @@
 // Codes live in memory for `code_ttl`, are single use and bound to the
 // client, the redirect URI and the S256 PKCE challenge (required). Access
 // and ID tokens are EdDSA JWTs from SigningKeys (typ "sp-oauth-access" and
-// "JWT"), so userinfo needs no database either: what it answers (including
-// the user's organizations, `orgs`, for the repo scopes) is what was true
-// when the code was issued.
+// "JWT"). What userinfo answers (including the user's organizations, `orgs`,
+// for the repo scopes) is what was true when the code was issued; the hub
+// only checks that the user's consent still stands (store::OAuthGrant), so
+// revoking a connected app ends the tokens it holds.
 //
 // Thread safety: safe from any thread (a mutex guards the pending codes; no
 // I/O under it).
@@ -128,8 +129,15 @@ class OidcProvider {
   static std::string DescribeScope(std::string_view scope);
   // Redeems a code: {access_token, token_type, expires_in, id_token, scope}.
   Result<nlohmann::json> Token(const store::Space& space, const TokenRequest& request);
-  // The claims of a valid access token, shaped as OIDC userinfo.
-  Result<nlohmann::json> UserInfo(std::string_view access_token) const;
+  // A valid access token: whose it is, which client holds it, when it was
+  // issued, and its claims shaped as OIDC userinfo.
+  struct AccessToken {
+    int64_t user_id = 0;
+    std::string client_id;
+    int64_t issued_at = 0;  // unix seconds
+    nlohmann::json userinfo;
+  };
+  Result<AccessToken> CheckAccessToken(std::string_view access_token) const;
 
  private:
   struct PendingCode {

@@ -81,15 +81,18 @@ TEST_F(OidcProviderTest, CodeWithPkceBuysTokensWhoseUserinfoNamesTheUser) {
   EXPECT_EQ((*id)["nonce"], "n-1");
   EXPECT_EQ((*id)["iss"], "http://hub.test:8080");
 
-  auto info = provider_->UserInfo((*tokens)["access_token"].get<std::string>());
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
-  EXPECT_EQ((*info)["preferred_username"], "bob");
-  EXPECT_EQ((*info)["sub"], "42");
+  auto token = provider_->CheckAccessToken((*tokens)["access_token"].get<std::string>());
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_EQ(token->userinfo["preferred_username"], "bob");
+  EXPECT_EQ(token->userinfo["sub"], "42");
+  EXPECT_EQ(token->user_id, 42);
+  EXPECT_EQ(token->client_id, provider_->ClientFor(space_).client_id);
+  EXPECT_EQ(token->issued_at, clock_.UnixMillis() / 1000);
 
   // An ID token is not an access token.
-  EXPECT_FALSE(provider_->UserInfo((*tokens)["id_token"].get<std::string>()).ok());
+  EXPECT_FALSE(provider_->CheckAccessToken((*tokens)["id_token"].get<std::string>()).ok());
   clock_.Advance(Millis(31 * 60 * 1000 + 60000));
-  EXPECT_FALSE(provider_->UserInfo((*tokens)["access_token"].get<std::string>()).ok()) << "expired";
+  EXPECT_FALSE(provider_->CheckAccessToken((*tokens)["access_token"].get<std::string>()).ok()) << "expired";
 }
 
 TEST_F(OidcProviderTest, CodesAreSingleUseBoundAndShortLived) {
@@ -123,8 +126,7 @@ TEST_F(OidcProviderTest, AuthorizeRefusesForeignRedirectsMissingPkceAndUnoffered
                           "http://alice-demo.apps.test:8080/a/../../cb", "javascript:alert(1)"}) {
     AuthorizeRequest r = Request();
     r.redirect_uri = uri;
-    EXPECT_EQ(Authorize(r).status().code(), StatusCode::kInvalidArgument)
-        << uri;
+    EXPECT_EQ(Authorize(r).status().code(), StatusCode::kInvalidArgument) << uri;
   }
   AuthorizeRequest path_based = Request();
   path_based.redirect_uri = "http://hub.test:8080/spaces/alice/demo/app/callback";
@@ -212,20 +214,21 @@ TEST_F(OidcProviderTest, UserinfoListsOrganizationsOnlyForTheRepoScopes) {
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   auto tokens = provider_->Token(space_, Exchange(*code));
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
-  auto info = provider_->UserInfo((*tokens)["access_token"].get<std::string>());
-  ASSERT_TRUE(info.ok());
-  ASSERT_TRUE((*info)["orgs"].is_array());
-  ASSERT_EQ((*info)["orgs"].size(), 1u);
-  EXPECT_EQ((*info)["orgs"][0]["preferred_username"], "acme");
-  EXPECT_EQ((*info)["orgs"][0]["sub"], "5");
-  EXPECT_EQ((*info)["orgs"][0]["roleInOrg"], "write");
+  auto token = provider_->CheckAccessToken((*tokens)["access_token"].get<std::string>());
+  ASSERT_TRUE(token.ok());
+  const nlohmann::json& info = token->userinfo;
+  ASSERT_TRUE(info["orgs"].is_array());
+  ASSERT_EQ(info["orgs"].size(), 1u);
+  EXPECT_EQ(info["orgs"][0]["preferred_username"], "acme");
+  EXPECT_EQ(info["orgs"][0]["sub"], "5");
+  EXPECT_EQ(info["orgs"][0]["roleInOrg"], "write");
 
   auto plain = CodeFor(Request(), kRepos, orgs);
   auto plain_tokens = provider_->Token(space_, Exchange(*plain));
   ASSERT_TRUE(plain_tokens.ok());
-  auto plain_info = provider_->UserInfo((*plain_tokens)["access_token"].get<std::string>());
+  auto plain_info = provider_->CheckAccessToken((*plain_tokens)["access_token"].get<std::string>());
   ASSERT_TRUE(plain_info.ok());
-  EXPECT_FALSE(plain_info->contains("orgs")) << "openid profile does not reveal organizations";
+  EXPECT_FALSE(plain_info->userinfo.contains("orgs")) << "openid profile does not reveal organizations";
 }
 
 TEST_F(OidcProviderTest, AppEnvOnlyForHfOauthCardsAndClientsDifferPerSpaceRow) {

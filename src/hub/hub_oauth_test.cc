@@ -127,7 +127,8 @@ TEST_F(HubOAuthTest, AllowRemembersTheGrantAndLaterAuthorizationsGoStraightThrou
   auto tokens = oidc_->Token(
       app_, {*QueryParam(QueryOf(allow), "code"), kCallback, kVerifier, client.client_id, client.client_secret});
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
-  EXPECT_EQ((*oidc_->UserInfo((*tokens)["access_token"].get<std::string>()))["preferred_username"], "bob");
+  EXPECT_EQ(oidc_->CheckAccessToken((*tokens)["access_token"].get<std::string>())->userinfo["preferred_username"],
+            "bob");
 
   Reply again = Authorize(app_);
   ASSERT_EQ(again.status, 302) << again.body;
@@ -224,6 +225,36 @@ TEST_F(HubOAuthTest, ConnectedAppsListsGrantsAndRevokingAsksAgain) {
   Reply empty = Do("GET", "/settings/connected-apps", "", "", Browser(bob_session_));
   EXPECT_NE(empty.body.find("no-connected-apps"), std::string::npos);
   EXPECT_EQ(Do("GET", "/settings/connected-apps").status, 303) << "signed-out visitors are sent to sign in";
+}
+
+TEST_F(HubOAuthTest, RevokingAConnectedAppEndsTheTokensItHolds) {
+  access::OAuthClient client = oidc_->ClientFor(app_);
+  auto token_after = [&](const Reply& allow) {
+    auto tokens = oidc_->Token(
+        app_, {*QueryParam(QueryOf(allow), "code"), kCallback, kVerifier, client.client_id, client.client_secret});
+    return tokens.ok() ? (*tokens)["access_token"].get<std::string>() : "";
+  };
+  std::string old_token = token_after(Consent(app_, "allow", bob_session_.csrf_token));
+  ASSERT_FALSE(old_token.empty());
+  Reply info = Do("GET", "/oauth/userinfo", old_token);
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_EQ(info.json()["preferred_username"], "bob");
+
+  std::string revoke = "/settings/connected-apps/" + std::to_string(app_.id) + "/revoke";
+  ASSERT_EQ(
+      Do("POST", revoke, "", "csrf=" + bob_session_.csrf_token, Browser(bob_session_, "http://hub.test:8080")).status,
+      303);
+  Reply refused = Do("GET", "/oauth/userinfo", old_token);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_EQ(refused.json()["error"], "invalid_token");
+  EXPECT_TRUE(oidc_->CheckAccessToken(old_token).ok()) << "the token itself is still well signed and unexpired";
+
+  // Consenting again gives new tokens; the old one stays dead.
+  clock_.Advance(Millis(2000));
+  std::string new_token = token_after(Consent(app_, "allow", bob_session_.csrf_token));
+  ASSERT_FALSE(new_token.empty());
+  EXPECT_EQ(Do("GET", "/oauth/userinfo", new_token).status, 200);
+  EXPECT_EQ(Do("GET", "/oauth/userinfo", old_token).status, 401);
 }
 
 }  // namespace

@@ -196,13 +196,26 @@ Status HandleToken(HubCore& hub, Call& call) {
   return call.SendJson(200, *tokens);
 }
 
+// A valid token answers while the user's consent stands: revoking the
+// connected app (or moving its Space, which drops the grant) ends the tokens
+// it holds, and consenting again later does not revive tokens issued before.
 Status HandleUserInfo(HubCore& hub, Call& call) {
   auto auth = call.request.headers.Get("Authorization");
   if (!auth || !StartsWith(*auth, "Bearer "))
     return SendOAuthError(call, 401, "invalid_token", "Bearer token required");
-  Result<Json> info = hub.deps().oidc->UserInfo(Trim(auth->substr(7)));
-  if (!info.ok()) return SendOAuthError(call, 401, "invalid_token", info.status().message());
-  return call.SendJson(200, *info);
+  Result<access::OidcProvider::AccessToken> token = hub.deps().oidc->CheckAccessToken(Trim(auth->substr(7)));
+  if (!token.ok()) return SendOAuthError(call, 401, "invalid_token", token.status().message());
+  Result<store::Space> space = ClientSpace(hub, token->client_id);
+  if (!space.ok()) {
+    if (space.status().code() != StatusCode::kPermissionDenied) return space.status();
+    return SendOAuthError(call, 401, "invalid_token", "the app this token was issued to is gone");
+  }
+  Result<store::OAuthGrant> grant = hub.deps().store->GetOAuthGrant(token->user_id, space->id);
+  if (!grant.ok() && grant.status().code() != StatusCode::kNotFound) return grant.status();
+  if (!grant.ok() || grant->granted_at / 1000 > token->issued_at) {
+    return SendOAuthError(call, 401, "invalid_token", "access was revoked");
+  }
+  return call.SendJson(200, token->userinfo);
 }
 
 }  // namespace

@@ -193,6 +193,61 @@ print("echo app starting", flush=True)
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 `;
 
+// An hf_oauth app signing in with Spaceport the way HF apps do: /login starts
+// the authorization code flow with PKCE (S256); /login/callback redeems the
+// code with the client secret (through the sandbox's egress to the edge) and
+// shows userinfo, or the error the provider sent back; /userinfo asks again
+// with the last access token it was given (revocation ends it); "/" shows
+// what the platform gave it. Needs the Space variable EDGE_PORT.
+export const OAUTH_APP = String.raw`
+const http = require('http');
+const crypto = require('crypto');
+const pending = new Map();
+const env = process.env;
+const callback = 'http://' + env.SPACE_HOST + ':' + env.EDGE_PORT + '/login/callback';
+let lastAccessToken = null;
+http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const send = (status, body, headers = {}) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  try {
+    const meta = await (await fetch(env.OPENID_PROVIDER_URL + '/.well-known/openid-configuration')).json();
+    if (url.pathname === '/login') {
+      const verifier = crypto.randomBytes(32).toString('base64url');
+      const state = crypto.randomBytes(8).toString('hex');
+      pending.set(state, verifier);
+      const q = new URLSearchParams({ client_id: env.OAUTH_CLIENT_ID, redirect_uri: callback, response_type: 'code',
+        scope: env.OAUTH_SCOPES, state, code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256' });
+      return send(302, {}, { Location: meta.authorization_endpoint + '?' + q });
+    }
+    if (url.pathname === '/login/callback') {
+      const verifier = pending.get(url.searchParams.get('state'));
+      if (!verifier) return send(400, { error: 'unknown state' });
+      if (url.searchParams.get('error')) return send(200, { error: url.searchParams.get('error'), stateOk: true });
+      const basic = Buffer.from(env.OAUTH_CLIENT_ID + ':' + env.OAUTH_CLIENT_SECRET).toString('base64');
+      const tokenRes = await fetch(meta.token_endpoint, { method: 'POST', headers: { Authorization: 'Basic ' + basic,
+        'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code',
+        code: url.searchParams.get('code'), redirect_uri: callback, code_verifier: verifier }) });
+      const tokens = await tokenRes.json();
+      if (!tokens.access_token) return send(401, tokens);
+      lastAccessToken = tokens.access_token;
+      const info = await (await fetch(meta.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + tokens.access_token } })).json();
+      return send(200, { userinfo: info, scope: tokens.scope, idToken: Boolean(tokens.id_token) });
+    }
+    if (url.pathname === '/userinfo') {
+      if (!lastAccessToken) return send(409, { error: 'no token yet' });
+      const again = await fetch(meta.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + lastAccessToken } });
+      return send(200, { status: again.status, body: await again.json() });
+    }
+    send(200, { scopes: env.OAUTH_SCOPES, provider: env.OPENID_PROVIDER_URL });
+  } catch (e) { send(500, { error: String(e) }); }
+}).listen(Number(env.PORT), '127.0.0.1');
+`;
+
+
 // Headless Debian Chromium driven by playwright-core; fails loudly when missing.
 export async function launchChromium() {
   const chromium = '/usr/bin/chromium';

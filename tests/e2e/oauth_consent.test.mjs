@@ -1,57 +1,13 @@
 // "Sign in with Spaceport" in a real browser: the consent page on the first
 // authorization (Allow gives the app a code it redeems with PKCE; Deny sends
 // access_denied back), later authorizations straight through, revocation at
-// /settings/connected-apps, hf_oauth_authorized_org, and a cross-origin POST
-// of the Allow form refused.
+// /settings/connected-apps (which also ends the access token the app holds),
+// hf_oauth_authorized_org, and a cross-origin POST of the Allow form refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { startServer, createSpace, gitRepo, gitPush, headSha, waitStage, api, launchChromium, BIN } from './lib.mjs';
-
-// An hf_oauth app: /login starts code + PKCE, /login/callback redeems the
-// code (client secret over the sandbox's egress to the edge) and shows
-// userinfo, or the error the provider sent back.
-const OAUTH_APP = String.raw`
-const http = require('http');
-const crypto = require('crypto');
-const pending = new Map();
-const env = process.env;
-const callback = 'http://' + env.SPACE_HOST + ':' + env.EDGE_PORT + '/login/callback';
-http.createServer(async (req, res) => {
-  const url = new URL(req.url, 'http://x');
-  const send = (status, body, headers = {}) => {
-    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  };
-  try {
-    const meta = await (await fetch(env.OPENID_PROVIDER_URL + '/.well-known/openid-configuration')).json();
-    if (url.pathname === '/login') {
-      const verifier = crypto.randomBytes(32).toString('base64url');
-      const state = crypto.randomBytes(8).toString('hex');
-      pending.set(state, verifier);
-      const q = new URLSearchParams({ client_id: env.OAUTH_CLIENT_ID, redirect_uri: callback, response_type: 'code',
-        scope: env.OAUTH_SCOPES, state, code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256' });
-      return send(302, {}, { Location: meta.authorization_endpoint + '?' + q });
-    }
-    if (url.pathname === '/login/callback') {
-      const verifier = pending.get(url.searchParams.get('state'));
-      if (!verifier) return send(400, { error: 'unknown state' });
-      if (url.searchParams.get('error')) return send(200, { error: url.searchParams.get('error'), stateOk: true });
-      const basic = Buffer.from(env.OAUTH_CLIENT_ID + ':' + env.OAUTH_CLIENT_SECRET).toString('base64');
-      const tokenRes = await fetch(meta.token_endpoint, { method: 'POST', headers: { Authorization: 'Basic ' + basic,
-        'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code',
-        code: url.searchParams.get('code'), redirect_uri: callback, code_verifier: verifier }) });
-      const tokens = await tokenRes.json();
-      if (!tokens.access_token) return send(401, tokens);
-      const info = await (await fetch(meta.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + tokens.access_token } })).json();
-      return send(200, { userinfo: info, scope: tokens.scope });
-    }
-    send(200, { scopes: env.OAUTH_SCOPES });
-  } catch (e) { send(500, { error: String(e) }); }
-}).listen(Number(env.PORT), '127.0.0.1');
-`;
+import { startServer, createSpace, gitRepo, gitPush, headSha, waitStage, api, launchChromium, OAUTH_APP, BIN } from './lib.mjs';
 
 let server, browser, other;
 const tokens = {};
@@ -135,12 +91,18 @@ test('first sign-in shows the consent page; Allow completes code + PKCE; the sec
     await page.goto(appUrl('demo', '/login'));
     await page.waitForURL(/\/login\/callback/);
     assert.equal((await json(page)).userinfo?.preferred_username, 'bob', 'no consent page the second time');
+    await page.goto(appUrl('demo', '/userinfo'));
+    assert.equal((await json(page)).status, 200, "the app's access token works while the grant stands");
 
     // Revoked at /settings/connected-apps: the next sign-in asks again.
     await page.goto(server.url + '/settings/connected-apps');
     assert.equal(await page.locator('#connected-apps tr[data-space="alice/demo"]').count(), 1);
     await Promise.all([page.waitForNavigation(), page.click('tr[data-space="alice/demo"] button.revoke')]);
     assert.equal(await page.locator('#no-connected-apps').count(), 1);
+    await page.goto(appUrl('demo', '/userinfo'));
+    const revoked = await json(page);
+    assert.equal(revoked.status, 401, JSON.stringify(revoked));
+    assert.equal(revoked.body.error, 'invalid_token', 'the token the app holds ends with the grant');
     await page.goto(appUrl('demo', '/login'));
     assert.equal(new URL(page.url()).pathname, '/oauth/authorize');
     assert.equal(await page.locator('#consent-allow').count(), 1);
