@@ -5,8 +5,10 @@
 // chain `spaceport serve` uses (routing, sanitizing, access, app state):
 //   http://bench-app.localhost:P/      a public app, anonymous visitors;
 //   http://bench-private.localhost:P/  a private app whose visitor is signed
-//     in with an app-host cookie, printed at start as "cookie sp_app=...", so
-//     each request verifies the cookie and hands the app an identity.
+//     in with an app-host cookie, printed at start as "cookie sp_app=...",
+//     made from a hub session as the hub's hand-off makes it, so each
+//     request checks the cookie, that its hub session lives, and hands the
+//     app an identity. (The session lives in an in-memory store.)
 // No token reaches it (wrk sends none), so the token cache has no store.
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "access/access_table.h"
 #include "access/app_sessions.h"
 #include "access/caller_cache.h"
+#include "access/sessions.h"
 #include "access/signing_keys.h"
 #include "access/tokens.h"
 #include "edge/edge_server.h"
@@ -80,17 +83,35 @@ int main(int argc, char** argv) {
   spaceport::access::AccessTable table;
   spaceport::access::SpaceAccess private_app;
   private_app.visibility = spaceport::access::Visibility::kPrivate;
-  private_app.readers = {1};
-  table.Publish("bench/private", private_app);
   spaceport::access::Authenticator no_tokens(nullptr, clock.get());
   spaceport::access::CallerCache callers(&no_tokens, clock.get());
   spaceport::access::AppSessions sessions(keys->get(), clock.get(), "http://bench.localhost");
-  auto cookie = sessions.Redeem(sessions.MintCode({.user_id = 1, .name = "bench"}, "bench/private"), "bench/private");
+  spaceport::store::StoreOptions store_options;
+  store_options.url = "sqlite::memory:";
+  auto store = spaceport::store::Store::Open(store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "store: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  auto user = (*store)->CreateUser("bench", false, clock->UnixMillis());
+  spaceport::access::SessionManager hub_sessions(store->get(), clock.get());
+  auto hub_session =
+      user.ok() ? hub_sessions.Issue(user->id) : spaceport::Result<spaceport::access::IssuedSession>(user.status());
+  if (!hub_session.ok()) {
+    std::fprintf(stderr, "hub session: %s\n", hub_session.status().ToString().c_str());
+    return 1;
+  }
+  private_app.readers = {user->id};
+  table.Publish("bench/private", private_app);
+  auto cookie = sessions.Redeem(sessions.MintCode({.user_id = user->id, .name = "bench"}, "bench/private",
+                                                  spaceport::access::HashSessionId(hub_session->id)),
+                                "bench/private");
   if (!cookie.ok()) {
     std::fprintf(stderr, "cookie: %s\n", cookie.status().ToString().c_str());
     return 1;
   }
-  spaceport::edge::EdgeAccess access{.table = &table, .callers = &callers, .sessions = &sessions};
+  spaceport::edge::EdgeAccess access{
+      .table = &table, .callers = &callers, .sessions = &sessions, .hub_sessions = &hub_sessions};
   auto server = spaceport::edge::EdgeServer::Start(options, &routes, nullptr, clock.get(), access);
   if (!server.ok()) {
     std::fprintf(stderr, "edge: %s\n", server.status().ToString().c_str());

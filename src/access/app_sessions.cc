@@ -26,10 +26,12 @@ nlohmann::json CallerClaims(const Caller& caller, std::string_view typ, std::str
 
 }  // namespace
 
-std::string AppSessions::MintCode(const Caller& caller, std::string_view space_id) const {
+std::string AppSessions::MintCode(const Caller& caller, std::string_view space_id,
+                                  std::string_view session_hash) const {
   nlohmann::json claims =
       CallerClaims(caller, kCodeType, space_id, issuer_, clock_->UnixMillis() / 1000, options_.code_ttl);
   claims["jti"] = RandomHex(16);
+  if (!session_hash.empty()) claims["sid"] = session_hash;
   return keys_->Sign(claims);
 }
 
@@ -61,7 +63,9 @@ Result<std::string> AppSessions::Redeem(std::string_view code, std::string_view 
     }
   }
   Caller caller{ParseInt(claims["sub"].get<std::string>()).value_or(0), claims["preferred_username"]};
-  return keys_->Sign(CallerClaims(caller, kSessionType, space_id, issuer_, now_s, options_.session_ttl));
+  nlohmann::json session = CallerClaims(caller, kSessionType, space_id, issuer_, now_s, options_.session_ttl);
+  if (std::string sid = StringClaim(claims, "sid"); !sid.empty()) session["sid"] = sid;
+  return keys_->Sign(session);
 }
 
 std::optional<AppSessions::VerifiedCookie> AppSessions::VerifiedCookieFor(std::string_view value) const {
@@ -83,19 +87,23 @@ void AppSessions::RememberCookie(std::string_view value, VerifiedCookie verified
 }
 
 std::optional<AppSessions::VerifiedCookie> AppSessions::VerifyCookie(std::string_view value,
-                                                                    std::string_view space_id) const {
+                                                                     std::string_view space_id) const {
   cookie_signature_checks_.fetch_add(1, std::memory_order_relaxed);
   Result<nlohmann::json> claims = VerifyJwt(value, keys_->PublicKeys(), clock_->UnixMillis() / 1000);
   if (!claims.ok() || StringClaim(*claims, "aud") != space_id || StringClaim(*claims, "iss") != issuer_ ||
       !(*claims)["exp"].is_number_integer()) {
     return std::nullopt;
   }
-  VerifiedCookie verified{StringClaim(*claims, "typ"), std::string(space_id), (*claims)["exp"].get<int64_t>(), {}, ""};
+  VerifiedCookie verified;
+  verified.typ = StringClaim(*claims, "typ");
+  verified.aud = std::string(space_id);
+  verified.exp = (*claims)["exp"].get<int64_t>();
   if (verified.typ == kSessionType) {
     std::optional<int64_t> id = ParseInt(StringClaim(*claims, "sub"));
     std::string name = StringClaim(*claims, "preferred_username");
     if (!id || *id <= 0 || name.empty()) return std::nullopt;
     verified.caller = Caller{*id, std::move(name)};
+    verified.session_hash = StringClaim(*claims, "sid");
   } else if (verified.typ == kEmbedType) {
     verified.link_id = StringClaim(*claims, "lid");
     if (verified.link_id.empty()) return std::nullopt;
@@ -113,16 +121,16 @@ AppSessions::CookieHolder AppSessions::ReadCookie(std::string_view cookie_value,
     RememberCookie(cookie_value, *known);
   }
   if (known->aud != space_id) return {};
-  if (known->typ == kSessionType) return {known->caller, std::nullopt};
-  return {std::nullopt, known->link_id};
+  if (known->typ == kSessionType) return {known->caller, known->session_hash, std::nullopt};
+  return {std::nullopt, "", known->link_id};
 }
 
 AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, const EmbedGrant& grant) const {
   const int64_t now_ms = clock_->UnixMillis();
   const int64_t until_ms = std::min(grant.expires_at_ms, now_ms + options_.session_ttl.count());
   const int64_t now_s = now_ms / 1000;
-  nlohmann::json claims = {{"typ", kEmbedType}, {"iss", issuer_},  {"aud", space_id},
-                           {"lid", grant.link_id}, {"iat", now_s}, {"exp", until_ms / 1000}};
+  nlohmann::json claims = {{"typ", kEmbedType},    {"iss", issuer_}, {"aud", space_id},
+                           {"lid", grant.link_id}, {"iat", now_s},   {"exp", until_ms / 1000}};
   return {keys_->Sign(claims), Millis(std::max<int64_t>(until_ms - now_ms, 0))};
 }
 

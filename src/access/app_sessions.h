@@ -8,7 +8,9 @@
 // app host's own cookie, whose value is a signed app-session token read back
 // with FromCookie on each request. Both are EdDSA JWTs from SigningKeys with
 // a "typ" of their own, so neither can stand in for the other or for the
-// identity token apps receive; "aud" pins them to one Space.
+// identity token apps receive; "aud" pins them to one Space, and "sid" (the
+// hash of the hub session the visitor signed in with) lets the edge end the
+// app-host session when the hub session ends.
 // Embed viewers (visitors who came through an embed link, embed_links.h) get
 // a cookie of a third "typ" (EmbedSession): no user, the link's id, and an
 // expiry no later than the link's; the edge also checks on every request
@@ -47,7 +49,10 @@ class AppSessions {
   AppSessions(const SigningKeys* keys, const Clock* clock, std::string issuer = "", AppSessionOptions options = {})
       : keys_(keys), clock_(clock), issuer_(std::move(issuer)), options_(options) {}
 
-  std::string MintCode(const Caller& caller, std::string_view space_id) const;
+  // `session_hash`: the hub session the visitor signed in with
+  // (HashSessionId), carried into the app-host cookie so that signing out of
+  // the hub ends it too; empty for a hand-off made with an API token.
+  std::string MintCode(const Caller& caller, std::string_view space_id, std::string_view session_hash = "") const;
   // The app-session cookie value for a valid, unused code of this Space.
   Result<std::string> Redeem(std::string_view code, std::string_view space_id);
   // What an app-host cookie of this Space stands for: a signed-in visitor,
@@ -56,6 +61,7 @@ class AppSessions {
   // check per cookie value, whichever kind it is.
   struct CookieHolder {
     std::optional<Caller> caller;
+    std::string session_hash;  // with `caller`: the hub session it hangs on (empty: none)
     std::optional<std::string> embed_link;
   };
   CookieHolder ReadCookie(std::string_view cookie_value, std::string_view space_id) const;
@@ -111,9 +117,10 @@ class AppSessions {
   struct VerifiedCookie {
     std::string typ;
     std::string aud;
-    int64_t exp = 0;  // unix seconds
-    Caller caller;    // app sessions
-    std::string link_id;  // embed viewers
+    int64_t exp = 0;           // unix seconds
+    Caller caller;             // app sessions
+    std::string session_hash;  // app sessions signed in with a hub session
+    std::string link_id;       // embed viewers
   };
   // The entry of `value` while it has not expired (callers compare typ and aud).
   std::optional<VerifiedCookie> VerifiedCookieFor(std::string_view value) const;

@@ -131,7 +131,8 @@ TEST_F(EmbedSessionTest, RememberedCookiesStillKeepToTheirSpaceTypeAndExpiry) {
     EXPECT_FALSE(sessions_->FromCookie(*user_cookie, "alice/other").has_value());
     EXPECT_FALSE(sessions_->EmbedLinkFromCookie(*user_cookie, kSpace).has_value());
   }
-  AppSessions::EmbedCookie embed = sessions_->EmbedSession(kSpace, {"el_0123456789abcdef", clock_.UnixMillis() + 600'000});
+  AppSessions::EmbedCookie embed =
+      sessions_->EmbedSession(kSpace, {"el_0123456789abcdef", clock_.UnixMillis() + 600'000});
   ASSERT_TRUE(sessions_->EmbedLinkFromCookie(embed.value, kSpace).has_value());
   EXPECT_FALSE(sessions_->FromCookie(embed.value, kSpace).has_value()) << "a remembered embed cookie is still no user";
   EXPECT_FALSE(sessions_->EmbedLinkFromCookie(embed.value, "alice/other").has_value());
@@ -143,7 +144,8 @@ TEST_F(EmbedSessionTest, RememberedCookiesStillKeepToTheirSpaceTypeAndExpiry) {
 TEST_F(EmbedSessionTest, EachCookieCostsOneSignatureCheckWhateverItsKind) {
   Result<std::string> user_cookie = sessions_->Redeem(sessions_->MintCode({7, "alice"}, kSpace), kSpace);
   ASSERT_TRUE(user_cookie.ok());
-  AppSessions::EmbedCookie embed = sessions_->EmbedSession(kSpace, {"el_0123456789abcdef", clock_.UnixMillis() + 600'000});
+  AppSessions::EmbedCookie embed =
+      sessions_->EmbedSession(kSpace, {"el_0123456789abcdef", clock_.UnixMillis() + 600'000});
   const uint64_t before = sessions_->cookie_signature_checks();
   for (int i = 0; i < 3; ++i) {
     AppSessions::CookieHolder user = sessions_->ReadCookie(*user_cookie, kSpace);
@@ -155,6 +157,13 @@ TEST_F(EmbedSessionTest, EachCookieCostsOneSignatureCheckWhateverItsKind) {
     EXPECT_EQ(viewer.embed_link.value_or(""), "el_0123456789abcdef");
   }
   EXPECT_EQ(sessions_->cookie_signature_checks() - before, 2u) << "one per cookie, then from memory";
+
+  EXPECT_TRUE(sessions_->ReadCookie(*user_cookie, kSpace).session_hash.empty()) << "made without a hub session";
+  std::string hub_session_hash(64, 'e');
+  Result<std::string> bound = sessions_->Redeem(sessions_->MintCode({7, "alice"}, kSpace, hub_session_hash), kSpace);
+  ASSERT_TRUE(bound.ok());
+  EXPECT_EQ(sessions_->ReadCookie(*bound, kSpace).session_hash, hub_session_hash)
+      << "the code's sid reaches the cookie";
 
   std::string forged = *user_cookie;
   forged[forged.size() - 3] = forged[forged.size() - 3] == 'A' ? 'B' : 'A';

@@ -43,9 +43,19 @@ Result<IssuedSession> SessionManager::Rotate(std::string_view old_session_id, in
   return Issue(user_id);
 }
 
-Result<std::optional<SessionIdentity>> SessionManager::Lookup(std::string_view session_id) {
+std::optional<SessionIdentity> SessionDirectory::FindCached(std::string_view session_id) const {
+  if (!IsWellFormedSessionId(session_id)) return std::nullopt;
+  return FindCachedByHash(HashSessionId(session_id));
+}
+
+Result<std::optional<SessionIdentity>> SessionDirectory::Lookup(std::string_view session_id) {
   if (!IsWellFormedSessionId(session_id)) return std::optional<SessionIdentity>();
-  std::string hash = HashSessionId(session_id);
+  return LookupByHash(HashSessionId(session_id));
+}
+
+Result<std::optional<SessionIdentity>> SessionManager::LookupByHash(std::string_view id_hash) {
+  if (id_hash.size() != 64 || !IsLowerHex(id_hash)) return std::optional<SessionIdentity>();
+  std::string hash(id_hash);
   int64_t now = clock_->UnixMillis();
   // The store is the truth (another process, e.g. `spaceport user password`,
   // may have revoked the session); the cache follows it.
@@ -56,8 +66,8 @@ Result<std::optional<SessionIdentity>> SessionManager::Lookup(std::string_view s
     return std::optional<SessionIdentity>();
   }
   RETURN_IF_ERROR(row.status());
-  std::optional<SessionIdentity> found = SessionIdentity{row->second, hash, row->first.csrf_secret,
-                                                         row->first.expires_at, row->first.last_seen_at};
+  std::optional<SessionIdentity> found =
+      SessionIdentity{row->second, hash, row->first.csrf_secret, row->first.expires_at, row->first.last_seen_at};
   if (now - found->last_touched >= options_.touch_every.count()) {
     // Best effort: a failed touch must not sign the visitor out.
     (void)store_->TouchSession(hash, now, found->expires_at);
@@ -88,10 +98,9 @@ Status SessionManager::RevokeAll(int64_t user_id) {
   return store_->DeleteUserSessions(user_id);
 }
 
-std::optional<SessionIdentity> SessionManager::FindCached(std::string_view session_id) const {
-  if (!IsWellFormedSessionId(session_id)) return std::nullopt;
+std::optional<SessionIdentity> SessionManager::FindCachedByHash(std::string_view id_hash) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = cache_.find(HashSessionId(session_id));
+  auto it = cache_.find(id_hash);
   if (it == cache_.end() || it->second.expires_at <= clock_->UnixMillis()) return std::nullopt;
   return it->second;
 }
@@ -127,8 +136,7 @@ std::string SessionCookie(std::string_view session_id, int64_t max_age_seconds, 
 }
 
 std::string ClearedSessionCookie(bool secure) {
-  return std::string(kSessionCookieName) + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" +
-         (secure ? "; Secure" : "");
+  return std::string(kSessionCookieName) + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (secure ? "; Secure" : "");
 }
 
 bool CsrfTokenMatches(std::string_view expected, std::string_view given) {

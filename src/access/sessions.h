@@ -64,10 +64,14 @@ class SessionDirectory {
   virtual ~SessionDirectory() = default;
   // From memory only: nullopt when the id is malformed, unknown here, expired
   // or revoked.
-  virtual std::optional<SessionIdentity> FindCached(std::string_view session_id) const = 0;
+  std::optional<SessionIdentity> FindCached(std::string_view session_id) const;
   // From the store (blocking: never on an event loop), refreshing the
   // memory. nullopt: no valid session; errors are the store's.
-  virtual Result<std::optional<SessionIdentity>> Lookup(std::string_view session_id) = 0;
+  Result<std::optional<SessionIdentity>> Lookup(std::string_view session_id);
+  // The same by the id's hash (HashSessionId), which app-host cookies carry
+  // instead of the id itself.
+  virtual std::optional<SessionIdentity> FindCachedByHash(std::string_view id_hash) const = 0;
+  virtual Result<std::optional<SessionIdentity>> LookupByHash(std::string_view id_hash) = 0;
 };
 
 class SessionManager : public SessionDirectory {
@@ -79,11 +83,11 @@ class SessionManager : public SessionDirectory {
   // Sign-in: whatever session the browser had is revoked and a new id issued,
   // so an id planted before sign-in (session fixation) never gains rights.
   Result<IssuedSession> Rotate(std::string_view old_session_id, int64_t user_id);
-  Result<std::optional<SessionIdentity>> Lookup(std::string_view session_id) override;
+  Result<std::optional<SessionIdentity>> LookupByHash(std::string_view id_hash) override;
   Status Revoke(std::string_view session_id);  // idempotent
   Status RevokeAll(int64_t user_id);           // every session of the user
 
-  std::optional<SessionIdentity> FindCached(std::string_view session_id) const override;
+  std::optional<SessionIdentity> FindCachedByHash(std::string_view id_hash) const override;
   const SessionOptions& options() const { return options_; }
 
  private:
@@ -93,7 +97,11 @@ class SessionManager : public SessionDirectory {
   const Clock* clock_;
   const SessionOptions options_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, SessionIdentity> cache_;  // by id hash
+  struct HashView {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, SessionIdentity, HashView, std::equal_to<>> cache_;  // by id hash
   int64_t last_sweep_ = 0;
 };
 

@@ -19,7 +19,8 @@ Status InvalidToken() { return Status::Unauthenticated("invalid token"); }
 // "sp_" + 40 lower-case hex. Checked before hashing so junk never reaches
 // the store (and arbitrarily long headers cost nothing).
 bool IsWellFormedToken(std::string_view token) {
-  return token.size() == kTokenLength && StartsWith(token, kTokenPrefix) && IsLowerHex(token.substr(kTokenPrefix.size()));
+  return token.size() == kTokenLength && StartsWith(token, kTokenPrefix) &&
+         IsLowerHex(token.substr(kTokenPrefix.size()));
 }
 
 // The token carried by an Authorization header value, or an error.
@@ -59,7 +60,8 @@ Result<std::optional<Principal>> Authenticator::FromSession(const http::Headers&
   if (!id) return std::optional<Principal>();
   ASSIGN_OR_RETURN(std::optional<SessionIdentity> session, sessions_->Lookup(*id));
   if (!session) return std::optional<Principal>();
-  Principal p{std::move(session->user), store::TokenScope::kWrite, true, "", 0, std::move(session->csrf_secret)};
+  Principal p{std::move(session->user),        store::TokenScope::kWrite,  true, "", 0,
+              std::move(session->csrf_secret), std::move(session->id_hash)};
   return std::optional<Principal>(std::move(p));
 }
 
@@ -76,7 +78,7 @@ Result<std::optional<Principal>> Authenticator::Authenticate(const http::Headers
   // The lookup was by hash; re-check it in constant time so no store
   // backend's comparison timing can matter.
   if (!ConstantTimeEquals(used->first.token_hash, HashToken(token))) return InvalidToken();
-  Principal p{std::move(used->second), used->first.scope, false, used->first.name, used->first.id, ""};
+  Principal p{std::move(used->second), used->first.scope, false, used->first.name, used->first.id, "", ""};
   return std::optional<Principal>(std::move(p));
 }
 

@@ -18,10 +18,10 @@
 #include <optional>
 #include <string>
 
+#include "access/sessions.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "http/message.h"
-#include "access/sessions.h"
 #include "store/store.h"
 
 namespace spaceport::access {
@@ -34,9 +34,10 @@ struct Principal {
   store::User user;
   store::TokenScope scope = store::TokenScope::kWrite;
   bool via_session = false;
-  std::string token_name;   // tokens only
-  int64_t token_id = 0;     // tokens only
-  std::string csrf_secret;  // sessions only
+  std::string token_name;    // tokens only
+  int64_t token_id = 0;      // tokens only
+  std::string csrf_secret;   // sessions only
+  std::string session_hash;  // sessions only: HashSessionId of the browser's session
   bool can_write() const { return scope == store::TokenScope::kWrite; }
 };
 

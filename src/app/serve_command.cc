@@ -194,7 +194,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     return 1;
   }
   access::OidcProvider oidc(signing_keys->get(), &clock,
-                            {.apps_domain = config->apps_domain, .client_key = std::move(*oauth_key)});
+                            {.issuer = "", .apps_domain = config->apps_domain, .client_key = std::move(*oauth_key)});
 
   LateHandler late_hub;
   LateWaker late_waker;
@@ -254,7 +254,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   std::function<void()> rotate_keys;  // outlives the timer that runs it
   runtime::ThreadScheduler key_timer(&clock);
   rotate_keys = [&] {
-    if (Status s = (*signing_keys)->RotateIfDue(); !s.ok()) SP_LOG(kWarn) << "rotating identity keys: " << s.message();
+    if (Status s = (*signing_keys)->RotateIfDue(); !s.ok()) {
+      SP_LOG(kWarn) << "rotating identity keys: " << s.message();
+    }
     key_timer.RunAfter(Millis(3600 * 1000), rotate_keys);
   };
   key_timer.RunAfter(Millis(3600 * 1000), rotate_keys);

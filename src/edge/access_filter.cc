@@ -74,8 +74,15 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   if (std::optional<std::string_view> cookie = CookieValue(req.headers, kAppSessionCookie)) {
     carried.app_cookie = true;
     access::AppSessions::CookieHolder holder = deps_.sessions->ReadCookie(*cookie, ctx.route->space_id);
-    if (holder.caller) return Decide(ctx, rules, holder.caller, carried);
-    if (holder.embed_link && rules != nullptr && rules->EmbedLinkLive(*holder.embed_link, deps_.sessions->UnixMillis())) {
+    if (holder.caller) {
+      // Made from a hub session: it counts while that session lives, so
+      // signing out of the hub signs the visitor out of the app host too.
+      if (holder.session_hash.empty() || deps_.hub_sessions == nullptr)
+        return Decide(ctx, rules, holder.caller, carried);
+      return DecideBySession(ctx, rules, std::move(holder.session_hash), holder.caller->user_id, carried);
+    }
+    if (holder.embed_link && rules != nullptr &&
+        rules->EmbedLinkLive(*holder.embed_link, deps_.sessions->UnixMillis())) {
       embed_link = std::move(holder.embed_link);
     }
   }
@@ -118,23 +125,31 @@ FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Rules rules
   if (rules == nullptr || rules->AllowsApp(0) || !access::IsWellFormedSessionId(ctx.hub_session)) {
     return Decide(ctx, rules, std::nullopt, carried);
   }
-  if (std::optional<access::SessionIdentity> known = deps_.hub_sessions->FindCached(ctx.hub_session)) {
-    return Decide(ctx, rules, access::Caller{known->user.id, known->user.name}, carried);
+  return DecideBySession(ctx, rules, access::HashSessionId(ctx.hub_session), 0, carried);
+}
+
+FilterStatus AccessFilter::DecideBySession(RequestContext& ctx, Rules rules, std::string id_hash, int64_t only_user,
+                                           Credentials carried) {
+  auto caller_of = [only_user](const std::optional<access::SessionIdentity>& s) -> std::optional<access::Caller> {
+    if (!s || (only_user != 0 && s->user.id != only_user)) return std::nullopt;
+    return access::Caller{s->user.id, s->user.name};
+  };
+  if (std::optional<access::SessionIdentity> known = deps_.hub_sessions->FindCachedByHash(id_hash)) {
+    return Decide(ctx, rules, caller_of(known), carried);
   }
   // A miss (a restart, or a session this process has not seen yet): one
   // store read, off the event loop. Unknown sessions are not remembered: the
   // hub reads the store for every request with such a cookie anyway.
   FilterCallbacks* callbacks = ctx.callbacks;
-  bool queued = workers_->Submit([this, callbacks, session = ctx.hub_session, carried] {
-    Result<std::optional<access::SessionIdentity>> found = deps_.hub_sessions->Lookup(session);
-    callbacks->ContinueDecodingWith([this, found = std::move(found), carried](RequestContext& resumed) {
+  bool queued = workers_->Submit([this, callbacks, id_hash = std::move(id_hash), caller_of, carried] {
+    Result<std::optional<access::SessionIdentity>> found = deps_.hub_sessions->LookupByHash(id_hash);
+    callbacks->ContinueDecodingWith([this, found = std::move(found), caller_of, carried](RequestContext& resumed) {
       if (!found.ok()) {
         resumed.callbacks->SendLocalReply(JsonError(503, "cannot check the session now; try again"));
         return FilterStatus::kStop;
       }
       std::shared_ptr<const access::SpaceAccess> now = deps_.table->Find(resumed.route->space_id);
-      if (!found->has_value()) return Decide(resumed, now.get(), std::nullopt, carried);
-      return Decide(resumed, now.get(), access::Caller{(*found)->user.id, (*found)->user.name}, carried);
+      return Decide(resumed, now.get(), caller_of(*found), carried);
     });
   });
   if (!queued) ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
@@ -193,7 +208,8 @@ FilterStatus AccessFilter::HandleEmbed(RequestContext& ctx, Rules rules) {
     } else if (rules != nullptr && rules->gated) {
       ctx.callbacks->SendLocalReply(GatedResponse(ctx, deps_.sessions->issuer()));
     } else {
-      ctx.callbacks->SendLocalReply(JsonError(403, "this embed link has expired, was revoked or is not for this Space"));
+      ctx.callbacks->SendLocalReply(
+          JsonError(403, "this embed link has expired, was revoked or is not for this Space"));
     }
     return FilterStatus::kStop;
   }

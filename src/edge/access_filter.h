@@ -2,7 +2,9 @@
 //
 // Runs after routing and sanitizing, for app requests only (the hub checks
 // its own requests). The caller is found from, in order: an app-host session
-// cookie (a signed token, checked in memory), an `Authorization` header
+// cookie (a signed token, checked in memory; one made from a hub session
+// counts only while that session lives, SessionDirectory::FindCachedByHash,
+// so signing out of the hub ends it), an `Authorization` header
 // with a Spaceport token (CallerCache: in memory; on a miss the request
 // pauses while a worker thread asks the store once), or, on the path-based
 // URL /spaces/{owner}/{name}/app/ (the hub's own origin), the hub's session
@@ -76,6 +78,11 @@ class AccessFilter : public Filter {
   FilterStatus Decide(RequestContext& ctx, Rules rules, const std::optional<access::Caller>& caller,
                       Credentials carried);
   FilterStatus DecideWithHubSession(RequestContext& ctx, Rules rules, Credentials carried);
+  // Decides for the user of a live hub session (by id hash; `only_user`, when
+  // nonzero, must be that user), or for nobody: from memory, or after one
+  // store read on a worker thread.
+  FilterStatus DecideBySession(RequestContext& ctx, Rules rules, std::string id_hash, int64_t only_user,
+                               Credentials carried);
   FilterStatus HandleLogin(RequestContext& ctx);
   FilterStatus HandleEmbed(RequestContext& ctx, Rules rules);
   FilterStatus AdmitEmbedViewer(RequestContext& ctx, const std::string& link_id);

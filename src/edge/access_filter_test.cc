@@ -47,8 +47,8 @@ class AccessFilterTest : public ::testing::Test {
     sessions_ = std::make_unique<access::AppSessions>(keys_.get(), &clock_, "http://hub.test");
     callers_ = std::make_unique<access::CallerCache>(&authenticator_, &clock_);
     hub_sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
-    filter_ = std::make_unique<AccessFilter>(
-        EdgeAccess{&table_, callers_.get(), sessions_.get(), hub_sessions_.get()}, &workers_);
+    filter_ = std::make_unique<AccessFilter>(EdgeAccess{&table_, callers_.get(), sessions_.get(), hub_sessions_.get()},
+                                             &workers_);
     route_ = std::make_shared<runtime::AppRoute>();
     route_->space_id = kSpace;
     route_->subdomain = "alice-secret";
@@ -229,12 +229,68 @@ TEST_F(AccessFilterTest, HandOffCodeSetsAHostCookieOnceAndTheCookieAdmits) {
 
   // The same cookie is worthless on another Space.
   route_->space_id = "alice/other";
-  table_.Publish("alice/other", access::SpaceAccess{access::Visibility::kPrivate, {alice_.id}, false});
+  table_.Publish("alice/other", access::SpaceAccess{access::Visibility::kPrivate, {alice_.id}, false, {}});
   Callbacks foreign;
   RequestContext f = Request("/", &foreign);
   f.request.headers.Add("Cookie", "sp_app=" + value);
   EXPECT_EQ(Run(f, foreign), FilterStatus::kStop);
   EXPECT_EQ(foreign.reply->status, 404);
+}
+
+// The app-host cookie of a hand-off made with a hub session lives as long
+// as that session: signing out of the hub signs the visitor out here too.
+TEST_F(AccessFilterTest, AnAppHostCookieEndsWithTheHubSessionItWasMadeFrom) {
+  MakePrivate();
+  std::string session = hub_sessions_->Issue(alice_.id)->id;
+  Result<std::string> cookie =
+      sessions_->Redeem(sessions_->MintCode({alice_.id, "alice"}, kSpace, access::HashSessionId(session)), kSpace);
+  ASSERT_TRUE(cookie.ok());
+  auto visit = [&](Callbacks& cb) {
+    RequestContext ctx = Request("/", &cb);
+    ctx.request.headers.Add("Cookie", "sp_app=" + *cookie);
+    return ctx;
+  };
+  Callbacks live;
+  RequestContext a = visit(live);
+  EXPECT_EQ(filter_->OnRequestHeaders(a), FilterStatus::kContinue) << "a live session is known in memory";
+  EXPECT_EQ(a.request.headers.Get("X-Spaceport-User"), "alice");
+
+  ASSERT_TRUE(hub_sessions_->Revoke(session).ok());  // POST /logout on the hub
+  Callbacks ended;
+  RequestContext b = visit(ended);
+  EXPECT_EQ(Run(b, ended), FilterStatus::kStop);
+  ASSERT_TRUE(ended.reply);
+  EXPECT_EQ(ended.reply->status, 404) << "a private app again, as for anyone signed out";
+  EXPECT_FALSE(b.request.headers.Has("X-Spaceport-User"));
+}
+
+TEST_F(AccessFilterTest, AnAppHostCookiesSessionUnknownInMemoryIsLookedUpOnAWorker) {
+  MakePrivate();
+  access::SessionManager other_process(store_.get(), &clock_);  // e.g. before a restart
+  std::string session = other_process.Issue(alice_.id)->id;
+  std::string bobs = other_process.Issue(bob_.id)->id;
+  for (const auto& [sid, admitted] : {std::pair{session, true}, std::pair{bobs, false}}) {
+    // bob's session under alice's cookie: the cookie names alice, the session bob.
+    Result<std::string> cookie =
+        sessions_->Redeem(sessions_->MintCode({alice_.id, "alice"}, kSpace, access::HashSessionId(sid)), kSpace);
+    ASSERT_TRUE(cookie.ok());
+    Callbacks cb;
+    RequestContext ctx = Request("/", &cb);
+    ctx.request.headers.Add("Cookie", "sp_app=" + *cookie);
+    EXPECT_EQ(filter_->OnRequestHeaders(ctx), FilterStatus::kStop) << "paused for the lookup";
+    EXPECT_FALSE(cb.reply);
+    auto resume = cb.resumed.get_future();
+    ASSERT_EQ(resume.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    FilterStatus s = resume.get()(ctx);
+    if (admitted) {
+      EXPECT_EQ(s, FilterStatus::kContinue);
+      EXPECT_EQ(ctx.request.headers.Get("X-Spaceport-User"), "alice");
+    } else {
+      EXPECT_EQ(s, FilterStatus::kStop);
+      ASSERT_TRUE(cb.reply);
+      EXPECT_EQ(cb.reply->status, 404);
+    }
+  }
 }
 
 TEST_F(AccessFilterTest, LoginRedirectStaysOnTheHostAndRefusesForeignCodes) {
@@ -419,7 +475,7 @@ TEST_F(AccessFilterTest, IdentityIsSignedOncePerVisitorAndSpaceForHalfItsLife) {
 TEST_F(AccessFilterTest, PathBasedPrivateAppAdmitsTheOwnersHubSessionFromMemory) {
   MakePrivate();
   std::string session = hub_sessions_->Issue(alice_.id)->id;  // signed in on the hub: known in memory
-  store_.reset();  // so any store read would fail the request
+  store_.reset();                                             // so any store read would fail the request
   Callbacks cb;
   RequestContext ctx = PathBased(session, &cb);
   EXPECT_EQ(filter_->OnRequestHeaders(ctx), FilterStatus::kContinue) << "no pause: answered from memory";

@@ -137,10 +137,12 @@ TEST_F(HubAccountsTest, FormsNeedTheSessionsCsrfToken) {
   std::string csrf = CsrfOf(cookie);
   const std::string origin = "http://hub.test:8080";
   EXPECT_EQ(Do("POST", "/settings/tokens", "", "name=x&role=read", FormHeaders(cookie, origin)).status, 403);
-  EXPECT_EQ(Do("POST", "/settings/tokens", "", "name=x&role=read&csrf=" + csrf + "0", FormHeaders(cookie, origin))
-                .status, 403);
-  EXPECT_EQ(Do("POST", "/settings/tokens", "", "name=x&role=read&csrf=" + csrf, FormHeaders(cookie, "https://evil"))
-                .status, 403);
+  EXPECT_EQ(
+      Do("POST", "/settings/tokens", "", "name=x&role=read&csrf=" + csrf + "0", FormHeaders(cookie, origin)).status,
+      403);
+  EXPECT_EQ(
+      Do("POST", "/settings/tokens", "", "name=x&role=read&csrf=" + csrf, FormHeaders(cookie, "https://evil")).status,
+      403);
   EXPECT_EQ(Do("POST", "/organizations/new", "", "name=acme", FormHeaders(cookie, origin)).status, 403);
   EXPECT_EQ(Do("POST", "/logout", "", "", FormHeaders(cookie, origin)).status, 403);
   EXPECT_TRUE(store_->ListTokens(alice_.id).value().size() == 2);  // nothing was created
@@ -218,9 +220,9 @@ TEST_F(HubAccountsTest, OrganizationMembersGetTheirRoles) {
 TEST_F(HubAccountsTest, PrivateSpacesAre404ToOutsidersEverywhere) {
   ASSERT_EQ(Create("secret", alice_write_, R"(,"visibility":"private")").status, 200);
   std::string bob_read = NewToken(bob_, store::TokenScope::kRead);
-  for (const std::string& path : {"/api/spaces/alice/secret", "/api/spaces/alice/secret/runtime",
-                                  "/api/spaces/alice/secret/tree/main", "/api/spaces/alice/secret/likers",
-                                  "/spaces/alice/secret", "/api/spaces/alice/secret/forks"}) {
+  for (const char* path :
+       {"/api/spaces/alice/secret", "/api/spaces/alice/secret/runtime", "/api/spaces/alice/secret/tree/main",
+        "/api/spaces/alice/secret/likers", "/spaces/alice/secret", "/api/spaces/alice/secret/forks"}) {
     EXPECT_EQ(Do("GET", path).status, 404) << path;
     EXPECT_EQ(Do("GET", path, bob_read).status, 404) << path;
   }

@@ -34,7 +34,8 @@ Status HandleHandoff(HubCore& hub, Call& call) {
   access::Caller caller{who.user.id, who.user.name};
   http::Response r = http::Response::Text(302, "");
   r.headers.Set("Location", hub.AppUrl(space) + "/.spaceport/login?code=" +
-                                UrlEncode(sessions->MintCode(caller, space.full_id())) + "&next=" + UrlEncode(next));
+                                UrlEncode(sessions->MintCode(caller, space.full_id(), who.session_hash)) +
+                                "&next=" + UrlEncode(next));
   r.headers.Set("Referrer-Policy", "no-referrer");
   r.headers.Set("Cache-Control", "no-store");
   return call.out.Send(r);

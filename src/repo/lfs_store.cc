@@ -79,9 +79,7 @@ Result<std::pair<int64_t, std::string>> CopyHashing(http::BodyReader& body, int 
 
 }  // namespace
 
-bool IsValidLfsOid(std::string_view oid) {
-  return oid.size() == 64 && IsLowerHex(oid);
-}
+bool IsValidLfsOid(std::string_view oid) { return oid.size() == 64 && IsLowerHex(oid); }
 
 std::string FormatLfsPointer(const LfsPointer& p) {
   return std::string(kPointerVersion) + "\noid sha256:" + p.oid + "\nsize " + std::to_string(p.size) + "\n";

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api, BIN } from './lib.mjs';
+import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api, OAUTH_APP, BIN } from './lib.mjs';
 
 // Verifies X-Spaceport-Identity with the hub's JWKS (node's own Ed25519) and
 // says who it is, and what identity headers it was handed.
@@ -34,46 +34,6 @@ http.createServer(async (req, res) => {
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.end(body);
 }).listen(Number(process.env.PORT), '127.0.0.1');
-`;
-
-// "Sign in with Spaceport" the way an hf_oauth app does it: discovery,
-// authorization code + PKCE (S256), the token exchange with its client
-// secret (through the sandbox's egress to the edge) and userinfo.
-const OAUTH_APP = String.raw`
-const http = require('http');
-const crypto = require('crypto');
-const pending = new Map();
-const env = process.env;
-const callback = 'http://' + env.SPACE_HOST + ':' + env.EDGE_PORT + '/login/callback';
-http.createServer(async (req, res) => {
-  const url = new URL(req.url, 'http://x');
-  const send = (status, body, headers = {}) => { res.writeHead(status, headers); res.end(typeof body === 'string' ? body : JSON.stringify(body)); };
-  try {
-    const meta = await (await fetch(env.OPENID_PROVIDER_URL + '/.well-known/openid-configuration')).json();
-    if (url.pathname === '/login') {
-      const verifier = crypto.randomBytes(32).toString('base64url');
-      const state = crypto.randomBytes(8).toString('hex');
-      pending.set(state, verifier);
-      const q = new URLSearchParams({ client_id: env.OAUTH_CLIENT_ID, redirect_uri: callback, response_type: 'code',
-        scope: env.OAUTH_SCOPES, state, code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256' });
-      return send(302, '', { Location: meta.authorization_endpoint + '?' + q });
-    }
-    if (url.pathname === '/login/callback') {
-      const verifier = pending.get(url.searchParams.get('state'));
-      if (!verifier) return send(400, { error: 'unknown state' });
-      const basic = Buffer.from(env.OAUTH_CLIENT_ID + ':' + env.OAUTH_CLIENT_SECRET).toString('base64');
-      const tokenRes = await fetch(meta.token_endpoint, { method: 'POST', headers: { Authorization: 'Basic ' + basic,
-        'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code',
-        code: url.searchParams.get('code'), redirect_uri: callback, code_verifier: verifier }) });
-      const tokens = await tokenRes.json();
-      if (!tokens.access_token) return send(401, tokens);
-      const info = await (await fetch(meta.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + tokens.access_token } })).json();
-      return send(200, { userinfo: info, idToken: Boolean(tokens.id_token) });
-    }
-    send(200, { scopes: env.OAUTH_SCOPES, provider: env.OPENID_PROVIDER_URL });
-  } catch (e) { send(500, { error: String(e) }); }
-}).listen(Number(env.PORT), '127.0.0.1');
 `;
 
 const appFiles = {
@@ -175,6 +135,30 @@ test('the hand-off signs a browser in on the app host once, with a cookie of its
 
   const stranger = await api(server, 'GET', '/.spaceport/handoff?space=alice/vault', { token: bob, redirect: 'manual' });
   assert.equal(stranger.status, 404, 'no hand-off into a private Space for a non-member');
+});
+
+test("signing out of the hub ends the app host's session made from it", async () => {
+  const session = await signIn('alice');
+  const browser = { Cookie: `spaceport_session=${session}` };
+  const hop = await api(server, 'GET', '/.spaceport/handoff?space=alice/vault', { headers: browser, redirect: 'manual' });
+  assert.equal(hop.status, 302, hop.text);
+  const target = new URL(hop.headers.get('location'));
+  const login = await hostRequest(server.port, host, target.pathname + target.search);
+  assert.equal(login.status, 302, login.text);
+  const cookie = login.headers['set-cookie'][0].split(';')[0];
+  const before = await hostRequest(server.port, host, '/', { headers: { Cookie: cookie } });
+  assert.equal(before.status, 200, before.text);
+  assert.deepEqual(JSON.parse(before.text).verified, { user: 'alice' });
+
+  const page = await api(server, 'GET', '/settings/tokens', { headers: browser });
+  const csrf = page.text.match(/name="csrf" value="([^"]+)"/)[1];
+  const out = await fetch(server.url + '/logout', {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ csrf }).toString(),
+    headers: { ...browser, Origin: server.url, 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(out.status, 303, await out.text());
+  const after = await hostRequest(server.port, host, '/', { headers: { Cookie: cookie } });
+  assert.equal(after.status, 404, 'the private app is closed again, as to anyone signed out');
 });
 
 test('an hf_oauth app signs a user in with code + PKCE and reads userinfo', async () => {
