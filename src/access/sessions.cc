@@ -105,6 +105,13 @@ std::optional<SessionIdentity> SessionManager::FindCachedByHash(std::string_view
   return it->second;
 }
 
+std::optional<int64_t> SessionManager::CachedUserOf(std::string_view id_hash) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(id_hash);
+  if (it == cache_.end() || it->second.expires_at <= clock_->UnixMillis()) return std::nullopt;
+  return it->second.user.id;
+}
+
 void SessionManager::CacheLocked(const SessionIdentity& identity) {
   if (cache_.size() >= options_.max_cached && !cache_.contains(identity.id_hash)) {
     // Full: forget everything expired; if still full, start over (lookups

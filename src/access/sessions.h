@@ -71,6 +71,9 @@ class SessionDirectory {
   // The same by the id's hash (HashSessionId), which app-host cookies carry
   // instead of the id itself.
   virtual std::optional<SessionIdentity> FindCachedByHash(std::string_view id_hash) const = 0;
+  // Only the user id of a session live in memory (no copy of the identity:
+  // the edge asks on every request of an app-host cookie made from it).
+  virtual std::optional<int64_t> CachedUserOf(std::string_view id_hash) const = 0;
   virtual Result<std::optional<SessionIdentity>> LookupByHash(std::string_view id_hash) = 0;
 };
 
@@ -88,6 +91,7 @@ class SessionManager : public SessionDirectory {
   Status RevokeAll(int64_t user_id);           // every session of the user
 
   std::optional<SessionIdentity> FindCachedByHash(std::string_view id_hash) const override;
+  std::optional<int64_t> CachedUserOf(std::string_view id_hash) const override;
   const SessionOptions& options() const { return options_; }
 
  private:

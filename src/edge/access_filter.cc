@@ -77,8 +77,12 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
     if (holder.caller) {
       // Made from a hub session: it counts while that session lives, so
       // signing out of the hub signs the visitor out of the app host too.
-      if (holder.session_hash.empty() || deps_.hub_sessions == nullptr)
+      if (holder.session_hash.empty() || deps_.hub_sessions == nullptr) {
         return Decide(ctx, rules, holder.caller, carried);
+      }
+      if (std::optional<int64_t> user = deps_.hub_sessions->CachedUserOf(holder.session_hash)) {
+        return Decide(ctx, rules, *user == holder.caller->user_id ? holder.caller : std::nullopt, carried);
+      }
       return DecideBySession(ctx, rules, std::move(holder.session_hash), holder.caller->user_id, carried);
     }
     if (holder.embed_link && rules != nullptr &&

@@ -255,6 +255,18 @@ TEST_F(AccessFilterTest, AnAppHostCookieEndsWithTheHubSessionItWasMadeFrom) {
   EXPECT_EQ(filter_->OnRequestHeaders(a), FilterStatus::kContinue) << "a live session is known in memory";
   EXPECT_EQ(a.request.headers.Get("X-Spaceport-User"), "alice");
 
+  // A cookie naming alice that hangs on bob's live session admits nobody.
+  std::string bobs = hub_sessions_->Issue(bob_.id)->id;
+  Result<std::string> mixed =
+      sessions_->Redeem(sessions_->MintCode({alice_.id, "alice"}, kSpace, access::HashSessionId(bobs)), kSpace);
+  ASSERT_TRUE(mixed.ok());
+  Callbacks odd;
+  RequestContext m = Request("/", &odd);
+  m.request.headers.Add("Cookie", "sp_app=" + *mixed);
+  EXPECT_EQ(filter_->OnRequestHeaders(m), FilterStatus::kStop);
+  ASSERT_TRUE(odd.reply) << "answered from memory";
+  EXPECT_EQ(odd.reply->status, 404);
+
   ASSERT_TRUE(hub_sessions_->Revoke(session).ok());  // POST /logout on the hub
   Callbacks ended;
   RequestContext b = visit(ended);
