@@ -98,18 +98,21 @@ Status SessionManager::RevokeAll(int64_t user_id) {
   return store_->DeleteUserSessions(user_id);
 }
 
+const SessionIdentity* SessionManager::LiveLocked(std::string_view id_hash) const {
+  auto it = cache_.find(id_hash);
+  return it == cache_.end() || it->second.expires_at <= clock_->UnixMillis() ? nullptr : &it->second;
+}
+
 std::optional<SessionIdentity> SessionManager::FindCachedByHash(std::string_view id_hash) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = cache_.find(id_hash);
-  if (it == cache_.end() || it->second.expires_at <= clock_->UnixMillis()) return std::nullopt;
-  return it->second;
+  const SessionIdentity* live = LiveLocked(id_hash);
+  return live == nullptr ? std::nullopt : std::optional<SessionIdentity>(*live);
 }
 
 std::optional<int64_t> SessionManager::CachedUserOf(std::string_view id_hash) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = cache_.find(id_hash);
-  if (it == cache_.end() || it->second.expires_at <= clock_->UnixMillis()) return std::nullopt;
-  return it->second.user.id;
+  const SessionIdentity* live = LiveLocked(id_hash);
+  return live == nullptr ? std::nullopt : std::optional<int64_t>(live->user.id);
 }
 
 void SessionManager::CacheLocked(const SessionIdentity& identity) {

@@ -96,6 +96,8 @@ class SessionManager : public SessionDirectory {
 
  private:
   void CacheLocked(const SessionIdentity& identity);
+  // The cached, unexpired session with this id hash, or null.
+  const SessionIdentity* LiveLocked(std::string_view id_hash) const;
 
   store::Store* store_;
   const Clock* clock_;

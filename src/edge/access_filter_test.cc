@@ -92,6 +92,19 @@ class AccessFilterTest : public ::testing::Test {
     return ctx;
   }
 
+  // alice's app-host cookie from a hand-off made with the hub session `hub_session`.
+  std::string AliceCookieFrom(const std::string& hub_session) {
+    Result<std::string> cookie = sessions_->Redeem(
+        sessions_->MintCode({alice_.id, "alice"}, kSpace, access::HashSessionId(hub_session)), kSpace);
+    EXPECT_TRUE(cookie.ok()) << cookie.status().ToString();
+    return cookie.ok() ? *cookie : "";
+  }
+  RequestContext WithAppCookie(const std::string& cookie, Callbacks* cb) {
+    RequestContext ctx = Request("/", cb);
+    ctx.request.headers.Add("Cookie", "sp_app=" + cookie);
+    return ctx;
+  }
+
   // Runs the filter; a paused request is resumed as the connection would.
   FilterStatus Run(RequestContext& ctx, Callbacks& cb) {
     FilterStatus s = filter_->OnRequestHeaders(ctx);
@@ -242,34 +255,22 @@ TEST_F(AccessFilterTest, HandOffCodeSetsAHostCookieOnceAndTheCookieAdmits) {
 TEST_F(AccessFilterTest, AnAppHostCookieEndsWithTheHubSessionItWasMadeFrom) {
   MakePrivate();
   std::string session = hub_sessions_->Issue(alice_.id)->id;
-  Result<std::string> cookie =
-      sessions_->Redeem(sessions_->MintCode({alice_.id, "alice"}, kSpace, access::HashSessionId(session)), kSpace);
-  ASSERT_TRUE(cookie.ok());
-  auto visit = [&](Callbacks& cb) {
-    RequestContext ctx = Request("/", &cb);
-    ctx.request.headers.Add("Cookie", "sp_app=" + *cookie);
-    return ctx;
-  };
+  std::string cookie = AliceCookieFrom(session);
   Callbacks live;
-  RequestContext a = visit(live);
+  RequestContext a = WithAppCookie(cookie, &live);
   EXPECT_EQ(filter_->OnRequestHeaders(a), FilterStatus::kContinue) << "a live session is known in memory";
   EXPECT_EQ(a.request.headers.Get("X-Spaceport-User"), "alice");
 
   // A cookie naming alice that hangs on bob's live session admits nobody.
-  std::string bobs = hub_sessions_->Issue(bob_.id)->id;
-  Result<std::string> mixed =
-      sessions_->Redeem(sessions_->MintCode({alice_.id, "alice"}, kSpace, access::HashSessionId(bobs)), kSpace);
-  ASSERT_TRUE(mixed.ok());
   Callbacks odd;
-  RequestContext m = Request("/", &odd);
-  m.request.headers.Add("Cookie", "sp_app=" + *mixed);
+  RequestContext m = WithAppCookie(AliceCookieFrom(hub_sessions_->Issue(bob_.id)->id), &odd);
   EXPECT_EQ(filter_->OnRequestHeaders(m), FilterStatus::kStop);
   ASSERT_TRUE(odd.reply) << "answered from memory";
   EXPECT_EQ(odd.reply->status, 404);
 
   ASSERT_TRUE(hub_sessions_->Revoke(session).ok());  // POST /logout on the hub
   Callbacks ended;
-  RequestContext b = visit(ended);
+  RequestContext b = WithAppCookie(cookie, &ended);
   EXPECT_EQ(Run(b, ended), FilterStatus::kStop);
   ASSERT_TRUE(ended.reply);
   EXPECT_EQ(ended.reply->status, 404) << "a private app again, as for anyone signed out";
@@ -281,14 +282,10 @@ TEST_F(AccessFilterTest, AnAppHostCookiesSessionUnknownInMemoryIsLookedUpOnAWork
   access::SessionManager other_process(store_.get(), &clock_);  // e.g. before a restart
   std::string session = other_process.Issue(alice_.id)->id;
   std::string bobs = other_process.Issue(bob_.id)->id;
+  // bob's session under alice's cookie: the cookie names alice, the session bob.
   for (const auto& [sid, admitted] : {std::pair{session, true}, std::pair{bobs, false}}) {
-    // bob's session under alice's cookie: the cookie names alice, the session bob.
-    Result<std::string> cookie =
-        sessions_->Redeem(sessions_->MintCode({alice_.id, "alice"}, kSpace, access::HashSessionId(sid)), kSpace);
-    ASSERT_TRUE(cookie.ok());
     Callbacks cb;
-    RequestContext ctx = Request("/", &cb);
-    ctx.request.headers.Add("Cookie", "sp_app=" + *cookie);
+    RequestContext ctx = WithAppCookie(AliceCookieFrom(sid), &cb);
     EXPECT_EQ(filter_->OnRequestHeaders(ctx), FilterStatus::kStop) << "paused for the lookup";
     EXPECT_FALSE(cb.reply);
     auto resume = cb.resumed.get_future();
