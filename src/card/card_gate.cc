@@ -1,7 +1,9 @@
 // The gating form of the card (gate_form.h): Spaceport's
-// `spaceport.gated: {prompt, fields}` and HF's `extra_gated_prompt` /
-// `extra_gated_fields`, checked with the README line of the bad value.
+// `spaceport.gated: {heading, prompt, description, button, fields}` and HF's
+// `extra_gated_heading` / `_prompt` / `_description` / `_button_content` /
+// `_fields`, checked with the README line of the bad value.
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <set>
 
@@ -34,6 +36,33 @@ Status ReadPrompt(const YAML::Node& v, std::string_view key, std::string& out) {
   if (!v.IsScalar() || v.Scalar().size() > kMaxPromptBytes) return Fail(v, key, "a string of at most 4096 bytes");
   out = v.Scalar();
   return Status::Ok();
+}
+
+// A heading or a button's text: one line of 1 to 200 characters.
+Status ReadTitle(const YAML::Node& v, std::string_view key, std::string& out) {
+  if (!IsLabel(v)) return Fail(v, key, "one line of 1 to 200 characters");
+  out = v.Scalar();
+  return Status::Ok();
+}
+
+// The form's texts: Spaceport's key under spaceport.gated, HF's top-level
+// key, and whether it is a title (heading, button: one line) or text (up to
+// 4096 bytes).
+struct TextPart {
+  const char* own_key;
+  const char* hf_key;
+  bool title;
+  std::string GateForm::*field;
+};
+constexpr std::array<TextPart, 4> kTextParts = {{
+    {"heading", "extra_gated_heading", true, &GateForm::heading},
+    {"prompt", "extra_gated_prompt", false, &GateForm::prompt},
+    {"description", "extra_gated_description", false, &GateForm::description},
+    {"button", "extra_gated_button_content", true, &GateForm::button},
+}};
+
+Status ReadText(const TextPart& part, const YAML::Node& v, std::string_view key, GateForm& form) {
+  return part.title ? ReadTitle(v, key, form.*part.field) : ReadPrompt(v, key, form.*part.field);
 }
 
 // A select's option: a string, or {label, value} as on the Hub.
@@ -116,24 +145,28 @@ Status ReadFields(const YAML::Node& v, std::string_view key, std::vector<GateFie
 
 struct OwnGate {
   GateForm form;
-  bool has_prompt = false;
-  bool has_fields = false;
+  std::set<std::string> given;  // the keys spaceport.gated names
 };
 
 Result<OwnGate> ReadSpaceportGated(const YAML::Node& gated) {
   OwnGate own;
-  if (!gated.IsMap()) return Fail(gated, "spaceport.gated", "a mapping with prompt and fields");
+  const std::string_view keys = "heading, prompt, description, button or fields";
+  if (!gated.IsMap()) return Fail(gated, "spaceport.gated", "a mapping of " + std::string(keys));
   for (const auto& kv : gated) {
     std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "";
-    if (name != "prompt" && name != "fields") return Fail(kv.first, "spaceport.gated", "prompt or fields");
+    bool known = name == "fields" || std::any_of(kTextParts.begin(), kTextParts.end(),
+                                                 [&](const TextPart& p) { return name == p.own_key; });
+    if (!known) return Fail(kv.first, "spaceport.gated", keys);
   }
-  if (std::optional<YAML::Node> prompt = Entry(gated, "prompt")) {
-    RETURN_IF_ERROR(ReadPrompt(*prompt, "spaceport.gated.prompt", own.form.prompt));
-    own.has_prompt = true;
+  for (const TextPart& part : kTextParts) {
+    if (std::optional<YAML::Node> v = Entry(gated, part.own_key)) {
+      RETURN_IF_ERROR(ReadText(part, *v, std::string("spaceport.gated.") + part.own_key, own.form));
+      own.given.insert(part.own_key);
+    }
   }
   if (std::optional<YAML::Node> fields = Entry(gated, "fields")) {
     RETURN_IF_ERROR(ReadFields(*fields, "spaceport.gated.fields", own.form.fields));
-    own.has_fields = true;
+    own.given.insert("fields");
   }
   return own;
 }
@@ -142,8 +175,8 @@ Result<OwnGate> ReadSpaceportGated(const YAML::Node& gated) {
 
 Status ApplyGateKeys(const YAML::Node& root, Card& card) {
   GateForm hf;
-  if (std::optional<YAML::Node> prompt = Entry(root, "extra_gated_prompt")) {
-    RETURN_IF_ERROR(ReadPrompt(*prompt, "extra_gated_prompt", hf.prompt));
+  for (const TextPart& part : kTextParts) {
+    if (std::optional<YAML::Node> v = Entry(root, part.hf_key)) RETURN_IF_ERROR(ReadText(part, *v, part.hf_key, hf));
   }
   if (std::optional<YAML::Node> fields = Entry(root, "extra_gated_fields")) {
     RETURN_IF_ERROR(ReadFields(*fields, "extra_gated_fields", hf.fields));
@@ -154,8 +187,10 @@ Status ApplyGateKeys(const YAML::Node& root, Card& card) {
   if (gated) {
     ASSIGN_OR_RETURN(own, ReadSpaceportGated(*gated));
   }
-  card.gate.prompt = own.has_prompt ? own.form.prompt : hf.prompt;
-  card.gate.fields = own.has_fields ? own.form.fields : hf.fields;
+  for (const TextPart& part : kTextParts) {
+    card.gate.*part.field = own.given.contains(part.own_key) ? own.form.*part.field : hf.*part.field;
+  }
+  card.gate.fields = own.given.contains("fields") ? own.form.fields : hf.fields;
   if (card.gate.empty() && !gated) return Status::Ok();
   card.data["spaceport"]["gated"] = GateFormToJson(card.gate);
   card.spaceport = card.data["spaceport"];

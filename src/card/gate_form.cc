@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "card/countries.h"
 #include "core/strings.h"
 
 namespace spaceport::card {
@@ -52,6 +53,9 @@ Status CheckAnswer(const GateField& field, std::string_view answer) {
   if (field.type == "date_picker" && !IsIsoDate(answer)) {
     return Status::InvalidArgument(Quoted(field.label) + " must be a date like 2024-05-31");
   }
+  if (field.type == "country" && !IsCountryName(answer)) {
+    return Status::InvalidArgument(Quoted(field.label) + " must be a country from the list (like France or Japan)");
+  }
   if (field.type == "select") {
     bool known =
         std::any_of(field.options.begin(), field.options.end(), [&](const GateOption& o) { return o.value == answer; });
@@ -89,7 +93,10 @@ Json GateFormToJson(const GateForm& form) {
     fields.push_back(std::move(field));
   }
   Json out = {{"fields", std::move(fields)}};
+  if (!form.heading.empty()) out["heading"] = form.heading;
   if (!form.prompt.empty()) out["prompt"] = form.prompt;
+  if (!form.description.empty()) out["description"] = form.description;
+  if (!form.button.empty()) out["button"] = form.button;
   return out;
 }
 
@@ -100,7 +107,10 @@ GateForm GateFormFromCardData(const Json& card_data) {
   if (sp == card_data.end() || !sp->is_object()) return form;
   auto gated = sp->find("gated");
   if (gated == sp->end() || !gated->is_object()) return form;
+  form.heading = StringAt(*gated, "heading");
   form.prompt = StringAt(*gated, "prompt");
+  form.description = StringAt(*gated, "description");
+  form.button = StringAt(*gated, "button");
   auto fields = gated->find("fields");
   if (fields == gated->end() || !fields->is_array()) return form;
   for (const Json& f : *fields) {

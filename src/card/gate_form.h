@@ -1,22 +1,23 @@
 // GateForm: the access-request form of a gated Space, defined by its card.
 //
 // The card gives a prompt and custom fields either as Spaceport's own
-// `spaceport.gated: {prompt, fields}` or as Hugging Face's top-level
-// `extra_gated_prompt` / `extra_gated_fields` (spaceport.gated wins where both
-// are given). ParseCard checks them (errors name the key and README line) and
-// writes the normalised form into the card's data as
-// `spaceport.gated: {prompt, fields: [{label, type, options?, required?}]}`,
+// `spaceport.gated: {heading, prompt, description, button, fields}` or as
+// Hugging Face's top-level `extra_gated_heading`, `extra_gated_prompt`,
+// `extra_gated_description`, `extra_gated_button_content` and
+// `extra_gated_fields` (spaceport.gated wins where both give a part).
+// ParseCard checks them (errors name the key and README line) and writes the
+// normalised form into the card's data as `spaceport.gated: {heading?,
+// prompt?, description?, button?, fields: [{label, type, options?, required?}]}`,
 // a list so the order of the card survives the JSON (whose objects are
 // sorted). The hub reads it back from the stored card JSON with
 // GateFormFromCardData and checks a visitor's answers with CheckGateAnswers.
 // Thread safety: pure functions over values.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -40,9 +41,14 @@ struct GateField {
 };
 
 struct GateForm {
-  std::string prompt;
+  std::string heading;      // the form's title (default "Request access")
+  std::string prompt;       // what the author asks of visitors
+  std::string description;  // shown under the fields
+  std::string button;       // the submit button's text (default "Request access")
   std::vector<GateField> fields;
-  bool empty() const { return prompt.empty() && fields.empty(); }
+  bool empty() const {
+    return heading.empty() && prompt.empty() && description.empty() && button.empty() && fields.empty();
+  }
 };
 
 // True for the field types a card may name.
@@ -62,8 +68,9 @@ bool IsTicked(std::string_view answer);
 // against the form. With no fields any answers pass (within the request's
 // size limit). Otherwise: every key must be a field's label, a required
 // field needs a non-empty answer, a required checkbox must be ticked, a date
-// is YYYY-MM-DD, a select answer is one of its option values, an answer is at
-// most kMaxGateAnswerBytes. InvalidArgument naming the field otherwise.
+// is YYYY-MM-DD, a select answer is one of its option values, a country one
+// of CountryNames (countries.h), an answer is at most kMaxGateAnswerBytes.
+// InvalidArgument naming the field otherwise.
 Status CheckGateAnswers(const GateForm& form, const nlohmann::json& answers);
 
 }  // namespace spaceport::card

@@ -81,6 +81,33 @@ extra_gated_fields:
   EXPECT_EQ(Labels(mixed->gate), (std::vector<std::string>{"Company:text"}));
 }
 
+TEST(GateFormTest, HeadingDescriptionAndButtonComeFromEitherKeySet) {
+  auto hf = ParseCard(R"(---
+extra_gated_heading: Acknowledge the license
+extra_gated_description: Requests are reviewed within a day.
+extra_gated_button_content: Agree and ask
+extra_gated_fields:
+  Company: text
+---
+)");
+  ASSERT_TRUE(hf.ok()) << hf.status().ToString();
+  EXPECT_EQ(hf->gate.heading, "Acknowledge the license");
+  EXPECT_EQ(hf->gate.description, "Requests are reviewed within a day.");
+  EXPECT_EQ(hf->gate.button, "Agree and ask");
+  GateForm back = GateFormFromCardData(Json::parse(hf->ToJson()));
+  EXPECT_EQ(back.heading, hf->gate.heading);
+  EXPECT_EQ(back.description, hf->gate.description);
+  EXPECT_EQ(back.button, hf->gate.button);
+
+  auto ours = ParseCard(
+      "---\nextra_gated_heading: Theirs\nextra_gated_button_content: Theirs too\n"
+      "spaceport:\n  gated:\n    button: Ours\n---\n");
+  ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+  EXPECT_EQ(ours->gate.button, "Ours") << "spaceport.gated wins for the parts it gives";
+  EXPECT_EQ(ours->gate.heading, "Theirs") << "and HF's keys fill the others";
+  EXPECT_FALSE(ours->gate.empty());
+}
+
 TEST(GateFormTest, NoGateKeysLeaveTheCardAlone) {
   auto c = ParseCard("---\nsdk: static\nspaceport:\n  sleep:\n    freeze: false\n---\n");
   ASSERT_TRUE(c.ok());
@@ -113,7 +140,12 @@ TEST(GateFormTest, BadGateKeysNameTheKeyAndLine) {
       {"extra_gated_fields:\n  \"\": text\n", 3, "expected field labels"},
       {"extra_gated_prompt: [x]\n", 2, "extra_gated_prompt: expected a string"},
       {"spaceport:\n  gated: yes\n", 3, "spaceport.gated: expected a mapping"},
-      {"spaceport:\n  gated:\n    feilds: {}\n", 4, "spaceport.gated: expected prompt or fields"},
+      {"spaceport:\n  gated:\n    feilds: {}\n", 4,
+       "spaceport.gated: expected heading, prompt, description, button or fields"},
+      {"extra_gated_heading: \"\"\n", 2, "extra_gated_heading: expected one line of 1 to 200 characters"},
+      {"extra_gated_button_content: [x]\n", 2, "extra_gated_button_content: expected one line"},
+      {"extra_gated_description: {a: b}\n", 2, "extra_gated_description: expected a string"},
+      {"spaceport:\n  gated:\n    button: \"a\\nb\"\n", 4, "spaceport.gated.button: expected one line"},
       {"spaceport:\n  gated:\n    fields:\n      Agree: tickbox\n", 5, "spaceport.gated.fields.Agree: expected"},
   };
   for (const Case& c : cases) {
@@ -169,6 +201,13 @@ TEST_F(GateAnswersTest, EachBadAnswerNamesItsField) {
   EXPECT_EQ(Error(a), "field 'Birthday' must be a date like 2024-05-31");
   a["Birthday"] = "31/05/2024";
   EXPECT_EQ(Error(a), "field 'Birthday' must be a date like 2024-05-31");
+  a = Good();
+  a["Country"] = "Atlantis";
+  EXPECT_EQ(Error(a), "field 'Country' must be a country from the list (like France or Japan)");
+  a["Country"] = "france";
+  EXPECT_EQ(Error(a), "field 'Country' must be a country from the list (like France or Japan)") << "exactly as listed";
+  a["Country"] = "Côte d'Ivoire";
+  EXPECT_TRUE(CheckGateAnswers(form_, a).ok()) << "names beyond ASCII";
   a = Good();
   a["Use"] = "Something else";  // the label, not the value
   EXPECT_EQ(Error(a), "field 'Use' must be one of: Research, other");

@@ -158,6 +158,39 @@ TEST_F(HubGateTest, TheSpacePageShowsTheFormThenTheRequestsState) {
   EXPECT_NE(owner.body.find("<iframe"), std::string::npos);
 }
 
+TEST_F(HubGateTest, TheCardsHeadingDescriptionButtonAndCountryListShapeTheForm) {
+  store::Space demo = store_->GetSpace("alice", "demo").value();
+  demo.card_json = card::ParseCard(R"(---
+sdk: gradio
+extra_gated_heading: Acknowledge the <license>
+extra_gated_description: Reviewed within a day.
+extra_gated_button_content: Agree and ask
+extra_gated_fields:
+  Country: country
+---
+)")
+                       .value()
+                       .ToJson();
+  ASSERT_TRUE(store_->UpdateSpace(demo).ok());
+  Gate("manual");
+  Session bob = SessionOf(bob_);
+  Reply form = Page("/spaces/alice/demo", bob);
+  ASSERT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("<h2 id=\"gate-heading\">Acknowledge the &lt;license&gt;</h2>"), std::string::npos);
+  EXPECT_NE(form.body.find("Reviewed within a day."), std::string::npos);
+  EXPECT_NE(form.body.find(">Agree and ask</button>"), std::string::npos);
+  EXPECT_NE(form.body.find("<select id=\"gate-field-0\" name=\"Country\" required"), std::string::npos);
+  EXPECT_NE(form.body.find("<option>Côte d&#39;Ivoire</option>"), std::string::npos);
+  EXPECT_NE(form.body.find("<option>Japan</option>"), std::string::npos);
+
+  Reply bad = Post("/spaces/alice/demo/ask-access", bob, "Country=Atlantis");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("must be a country from the list"), std::string::npos) << bad.body;
+  EXPECT_EQ(Count(store::AccessRequestStatus::kPending), 0u);
+  EXPECT_EQ(Post("/spaces/alice/demo/ask-access", bob, "Country=Japan").status, 303);
+  EXPECT_EQ(Count(store::AccessRequestStatus::kPending), 1u);
+}
+
 TEST_F(HubGateTest, TheVisitorsFormIsRefusedWithoutItsCsrfFieldOrFromAnotherSite) {
   Gate("manual");
   Session bob = SessionOf(bob_);

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "card/countries.h"
 #include "core/strings.h"
 #include "hub/gate.h"
 #include "hub/html.h"
@@ -26,30 +27,42 @@ std::string FieldInput(const card::GateField& f, size_t index) {
   if (f.type == "checkbox") {
     return "<label><input type=\"checkbox\" value=\"on\"" + attrs + "> " + name + "</label>";
   }
-  if (f.type == "select") {
-    std::string html = "<label>" + name + " <select" + attrs + "><option value=\"\">Choose…</option>";
+  if (f.type == "select" || f.type == "country") {
+    std::string html = "<label>" + name + " <select" + attrs +
+                       (f.type == "country" ? " autocomplete=\"country-name\"" : "") +
+                       "><option value=\"\">Choose…</option>";
+    if (f.type == "country") {
+      for (std::string_view c : card::CountryNames()) html += "<option>" + HtmlEscape(c) + "</option>";
+    }
     for (const card::GateOption& o : f.options) {
       html += "<option value=\"" + HtmlEscape(o.value) + "\">" + HtmlEscape(o.label) + "</option>";
     }
     return html + "</select></label>";
   }
   std::string type = f.type == "date_picker" ? "date" : "text";
-  std::string extra = f.type == "country" ? " autocomplete=\"country-name\"" : "";
   return "<label>" + name + " <input type=\"" + type + "\" maxlength=\"" + std::to_string(card::kMaxGateAnswerBytes) +
-         "\"" + extra + attrs + "></label>";
+         "\"" + attrs + "></label>";
+}
+
+std::string FormHeading(const card::GateForm& form) {
+  return "<h2 id=\"gate-heading\">" + (form.heading.empty() ? "Request access" : HtmlEscape(form.heading)) + "</h2>";
 }
 
 std::string RequestForm(const store::Space& s, const access::Principal& who, const std::string& mode) {
   card::GateForm form = GateFormOf(s);
   std::string html =
-      "<section class=\"panel\" id=\"gate\" data-state=\"none\"><h2>Request access</h2>" + Prompt(form) +
+      "<section class=\"panel\" id=\"gate\" data-state=\"none\">" + FormHeading(form) + Prompt(form) +
       "<p class=\"muted\">" +
       (mode == "auto" ? "Access is granted as soon as you send this form." : "The author reviews each request.") +
       "</p><form class=\"stack\" method=\"post\" id=\"gate-form\" action=\"" + HtmlEscape(SpacePath(s)) +
       "/ask-access\">" + CsrfField(who);
   for (size_t i = 0; i < form.fields.size(); ++i) html += FieldInput(form.fields[i], i);
-  return html +
-         "<button class=\"button\" type=\"submit\" id=\"request-access\">Request access</button></form></section>";
+  if (!form.description.empty()) {
+    html += "<p id=\"gate-description\" class=\"muted\" style=\"white-space:pre-line\">" +
+            HtmlEscape(form.description) + "</p>";
+  }
+  return html + "<button class=\"button\" type=\"submit\" id=\"request-access\">" +
+         (form.button.empty() ? "Request access" : HtmlEscape(form.button)) + "</button></form></section>";
 }
 
 std::string StatePanel(const store::AccessRequest& r) {
@@ -67,8 +80,8 @@ std::string StatePanel(const store::AccessRequest& r) {
 }
 
 std::string SignInPanel(const store::Space& s) {
-  return "<section class=\"panel\" id=\"gate\" data-state=\"anonymous\"><h2>Request access</h2>" +
-         Prompt(GateFormOf(s)) +
+  card::GateForm form = GateFormOf(s);
+  return "<section class=\"panel\" id=\"gate\" data-state=\"anonymous\">" + FormHeading(form) + Prompt(form) +
          "<p><a class=\"button\" id=\"gate-sign-in\" href=\"/login?next=" + HtmlEscape(UrlEncode(SpacePath(s))) +
          "\">Sign in to request access</a></p></section>";
 }
@@ -114,9 +127,12 @@ std::string DecisionForm(const store::Space& s, const access::Principal& who, co
 
 const char* Heading(AccessRequestStatus status) {
   switch (status) {
-    case AccessRequestStatus::kPending: return "Pending";
-    case AccessRequestStatus::kAccepted: return "Accepted";
-    case AccessRequestStatus::kRejected: return "Rejected";
+    case AccessRequestStatus::kPending:
+      return "Pending";
+    case AccessRequestStatus::kAccepted:
+      return "Accepted";
+    case AccessRequestStatus::kRejected:
+      return "Rejected";
   }
   return "";
 }
