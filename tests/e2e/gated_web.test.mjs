@@ -13,9 +13,12 @@ import { startServer, createSpace, gitRepo, gitPush, headSha, waitStage, hostReq
 const SPACE = 'alice/gate';
 const APP_HOST = 'alice-gate.localhost';
 const CARD = [
+  'extra_gated_heading: Research preview',
   'extra_gated_prompt: Tell us how you will use this demo.',
+  'extra_gated_button_content: Ask the author',
   'extra_gated_fields:',
   '  Company: text',
+  '  Country: country',
   '  Use:',
   '    type: select',
   '    options: [Research, Teaching]',
@@ -61,6 +64,7 @@ const field = (page, label) => page.locator(`#gate-form [name="${label}"]`);
 
 async function fillForm(page, { tick }) {
   await field(page, 'Company').fill('ACME Research');
+  await field(page, 'Country').selectOption('Japan');
   await field(page, 'Use').selectOption('Research');
   if (tick) await field(page, 'I agree to the terms').check();
 }
@@ -121,7 +125,12 @@ test('a manual gated Space in the browser: ask, wait, get in after the owner acc
     assert.equal(await a.locator('iframe.app').count(), 0, 'no app frame before access');
     assert.equal(await field(a, 'I agree to the terms').getAttribute('type'), 'checkbox');
     assert.equal(await a.getByLabel('I agree to the terms').getAttribute('name'), 'I agree to the terms');
-    assert.deepEqual(await a.locator('#gate-form select option').allTextContents(), ['Choose…', 'Research', 'Teaching']);
+    assert.deepEqual(await field(a, 'Use').locator('option').allTextContents(), ['Choose…', 'Research', 'Teaching']);
+    assert.equal(await a.textContent('#gate-heading'), 'Research preview');
+    assert.equal(await a.textContent('#request-access'), 'Ask the author');
+    const countries = await field(a, 'Country').locator('option').allTextContents();
+    assert.equal(countries.length, 250, 'Choose… and the 249 ISO 3166-1 countries');
+    assert.ok(countries.includes('Japan') && countries.includes("Côte d'Ivoire"));
 
     // Without the required checkbox: the browser holds the form back, and the
     // server refuses it too when the browser's check is skipped.
@@ -149,7 +158,7 @@ test('a manual gated Space in the browser: ask, wait, get in after the owner acc
     // The owner accepts on the review page; A gets the app, which knows who A is.
     await owner.page.reload();
     const row = owner.page.locator('#pending tr[data-user="visitora"]');
-    assert.deepEqual(await row.locator('dd').allTextContents(), ['ACME Research', 'Research', 'on']);
+    assert.deepEqual(await row.locator('dd').allTextContents(), ['ACME Research', 'Japan', 'Research', 'on']);
     await Promise.all([owner.page.waitForNavigation(), row.locator('button.accept').click()]);
     await owner.page.locator('#accepted tr[data-user="visitora"]').waitFor();
     assert.deepEqual(await requests('accepted'), ['visitora']);
@@ -178,7 +187,7 @@ test('a manual gated Space in the browser: ask, wait, get in after the owner acc
     assert.equal(await bob.page.locator('#gate-form').count(), 0, 'no form after a rejection');
     assert.equal(await bob.page.locator('iframe.app').count(), 0);
     const again = await api(server, 'POST', `/api/spaces/${SPACE}/ask-access`, {
-      token: tokens.bob, body: { Company: 'ACME', Use: 'Research', 'I agree to the terms': 'on' } });
+      token: tokens.bob, body: { Company: 'ACME', Country: 'Japan', Use: 'Research', 'I agree to the terms': 'on' } });
     assert.equal(again.status, 409, again.text);
     const bobApp = await hostRequest(server.port, APP_HOST, '/', { headers: { Authorization: `Bearer ${tokens.bob}` } });
     assert.equal(bobApp.status, 403);
@@ -196,7 +205,7 @@ test('the gate forms refuse posts without their CSRF field or from another site,
     Object.entries(fields).map(([k, v]) => `<input name="${k}" value="${v}">`).join('')}</form>
     <script>document.getElementById('f').submit()</script>`;
   otherPages['/ask'] = autoPost(`/spaces/${SPACE}/ask-access`,
-    { Company: 'Evil', Use: 'Research', 'I agree to the terms': 'on' });
+    { Company: 'Evil', Country: 'Japan', Use: 'Research', 'I agree to the terms': 'on' });
   otherPages['/decide'] = autoPost(`/spaces/${SPACE}/settings/access/decide`, { user: 'bob', status: 'accepted' });
   otherPages['/gate'] = autoPost(`/spaces/${SPACE}/settings/access/gate`, { mode: 'off' });
 
@@ -219,7 +228,7 @@ test('the gate forms refuse posts without their CSRF field or from another site,
       method: 'POST', redirect: 'manual',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: server.url,
         Cookie: `spaceport_session=${cookie.value}` },
-      body: new URLSearchParams({ Company: 'C', Use: 'Research', 'I agree to the terms': 'on' }).toString(),
+      body: new URLSearchParams({ Company: 'C', Country: 'Japan', Use: 'Research', 'I agree to the terms': 'on' }).toString(),
     });
     assert.equal(noCsrf.status, 403, await noCsrf.text());
 
