@@ -128,6 +128,8 @@ TEST_F(HubGateTest, TheSpacePageShowsTheFormThenTheRequestsState) {
   ASSERT_EQ(anon.status, 200);
   EXPECT_NE(anon.body.find("href=\"/login?next=%2Fspaces%2Falice%2Fdemo\""), std::string::npos);
   EXPECT_EQ(anon.body.find("<iframe"), std::string::npos);
+  EXPECT_EQ(Page("/spaces/alice/demo", SessionOf(alice_)).body.find("gate-pending"), std::string::npos)
+      << "nothing waits yet";
 
   Session bob = SessionOf(bob_);
   Reply form = Page("/spaces/alice/demo", bob);
@@ -155,6 +157,8 @@ TEST_F(HubGateTest, TheSpacePageShowsTheFormThenTheRequestsState) {
 
   Reply owner = Page("/spaces/alice/demo", SessionOf(alice_));
   EXPECT_NE(owner.body.find("href=\"/spaces/alice/demo/settings/access\""), std::string::npos);
+  EXPECT_NE(owner.body.find("<strong id=\"gate-pending\">(1 waiting)</strong>"), std::string::npos)
+      << "the owner sees that bob's request waits";
   EXPECT_NE(owner.body.find("<iframe"), std::string::npos);
 }
 

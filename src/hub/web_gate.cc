@@ -232,8 +232,13 @@ GatePanel GatePanelFor(HubCore& hub, const store::Space& space, const std::optio
   if (panel.mode.empty()) return panel;
   access::AccessLevel level = hub.LevelOn(who, space);
   if (level >= access::AccessLevel::kWrite) {
+    // What waits for the owner's decision, counted where they will see it.
+    auto pending = hub.deps().store->ListAccessRequests(space.id, AccessRequestStatus::kPending);
+    std::string waiting = pending.ok() && !pending->empty() ? " <strong id=\"gate-pending\">(" +
+                                                                  std::to_string(pending->size()) + " waiting)</strong>"
+                                                            : "";
     panel.html = "<p id=\"gate-review\">Gated (" + panel.mode + "): <a href=\"" + HtmlEscape(ReviewPath(space)) +
-                 "\">review access requests</a></p>";
+                 "\">review access requests</a>" + waiting + "</p>";
     return panel;
   }
   if (level >= access::AccessLevel::kRead) return panel;  // members pass the gate
