@@ -6,41 +6,21 @@
 #include <vector>
 
 #include "store/store.h"
-#include "store/testing/store_backends.h"
+#include "store/testing/conformance.h"
 
 namespace spaceport::store {
 namespace {
 
 using testing::BackendCase;
+using testing::kT0;
 
-constexpr int64_t kT0 = 1'700'000'000'000;
-
-class AccountsConformanceTest : public ::testing::TestWithParam<BackendCase> {
+class AccountsConformanceTest : public testing::ConformanceTest {
  protected:
   void SetUp() override {
-    backend_ = GetParam().make();
-    auto store = backend_->Open(std::string(32, 'k'));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    ConformanceTest::SetUp();
+    if (HasFatalFailure()) return;
     alice_ = MakeUser("alice");
     bob_ = MakeUser("bob");
-  }
-
-  User MakeUser(const std::string& name) {
-    auto user = store_->CreateUser(name, false, kT0);
-    EXPECT_TRUE(user.ok()) << user.status().ToString();
-    return user.ok() ? *user : User{};
-  }
-
-  Space MakeSpace(const std::string& owner, const std::string& name, Visibility v) {
-    Space s;
-    s.owner = owner;
-    s.name = name;
-    s.sdk = "static";
-    s.SetVisibility(v);
-    auto created = store_->CreateSpace(s, kT0);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    return created.ok() ? *created : Space{};
   }
 
   std::vector<std::string> ListedFor(int64_t viewer) {
@@ -61,8 +41,6 @@ class AccountsConformanceTest : public ::testing::TestWithParam<BackendCase> {
     return Session{hash, user_id, "csrf-" + hash, kT0, expires_at, kT0};
   }
 
-  std::unique_ptr<testing::StoreBackend> backend_;
-  std::unique_ptr<Store> store_;
   User alice_;
   User bob_;
 };

@@ -2,31 +2,21 @@
 #include <gtest/gtest.h>
 
 #include "store/store.h"
-#include "store/testing/store_backends.h"
+#include "store/testing/conformance.h"
 
 namespace spaceport::store {
 namespace {
 
 using testing::BackendCase;
-constexpr int64_t kT0 = 1'700'000'000'000;
+using testing::kT0;
 
-class EmbedLinkConformanceTest : public ::testing::TestWithParam<BackendCase> {
+class EmbedLinkConformanceTest : public testing::ConformanceTest {
  protected:
   void SetUp() override {
-    backend_ = GetParam().make();
-    auto store = backend_->Open(std::string(32, 'a'));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    owner_ = *store_->CreateUser("owner", false, kT0);
-    space_ = MakeSpace("demo");
-  }
-
-  Space MakeSpace(const std::string& name) {
-    Space s;
-    s.owner = "owner";
-    s.name = name;
-    s.sdk = "static";
-    return *store_->CreateSpace(s, kT0);
+    ConformanceTest::SetUp();
+    if (HasFatalFailure()) return;
+    owner_ = MakeUser("owner");
+    space_ = MakeSpace("owner", "demo");
   }
 
   EmbedLink Link(const std::string& id, int64_t space_id, int64_t created_at) {
@@ -39,8 +29,6 @@ class EmbedLinkConformanceTest : public ::testing::TestWithParam<BackendCase> {
             .expires_at = created_at + 3600'000};
   }
 
-  std::unique_ptr<testing::StoreBackend> backend_;
-  std::unique_ptr<Store> store_;
   User owner_;
   Space space_;
 };
@@ -51,7 +39,7 @@ TEST_P(EmbedLinkConformanceTest, CreatedLinksAreListedNewestFirstWithEveryField)
   EXPECT_EQ(first->id, "el_1");
   EXPECT_FALSE(first->revoked);
   ASSERT_TRUE(store_->CreateEmbedLink(Link("el_2", space_.id, kT0 + 5)).ok());
-  Space other = MakeSpace("other");
+  Space other = MakeSpace("owner", "other");
   ASSERT_TRUE(store_->CreateEmbedLink(Link("el_3", other.id, kT0 + 9)).ok());
 
   auto list = store_->ListEmbedLinks(space_.id);
@@ -88,7 +76,7 @@ TEST_P(EmbedLinkConformanceTest, BadLinksAreRefusedAndNothingIsStored) {
 TEST_P(EmbedLinkConformanceTest, RevokingKeepsTheRowAndOnlyWorksOnTheSpacesOwnLinks) {
   ASSERT_TRUE(store_->CreateEmbedLink(Link("el_1", space_.id, kT0)).ok());
   ASSERT_TRUE(store_->CreateEmbedLink(Link("el_2", space_.id, kT0 + 1)).ok());
-  Space other = MakeSpace("other");
+  Space other = MakeSpace("owner", "other");
   EXPECT_EQ(store_->RevokeEmbedLink(other.id, "el_1").code(), StatusCode::kNotFound) << "another Space's link";
   EXPECT_EQ(store_->RevokeEmbedLink(space_.id, "el_nope").code(), StatusCode::kNotFound);
   ASSERT_TRUE(store_->RevokeEmbedLink(space_.id, "el_1").ok());
@@ -106,7 +94,7 @@ TEST_P(EmbedLinkConformanceTest, LinksStayWithAMovedSpaceAndGoWithADeletedOne) {
   ASSERT_TRUE(store_->DeleteSpace(space_.id).ok());
   EXPECT_TRUE(store_->ListEmbedLinks(space_.id)->empty());
   // The id is free again once its Space is gone.
-  Space again = MakeSpace("again");
+  Space again = MakeSpace("owner", "again");
   EXPECT_TRUE(store_->CreateEmbedLink(Link("el_1", again.id, kT0)).ok());
 }
 

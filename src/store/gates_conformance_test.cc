@@ -2,32 +2,24 @@
 #include <gtest/gtest.h>
 
 #include "store/store.h"
-#include "store/testing/store_backends.h"
+#include "store/testing/conformance.h"
 
 namespace spaceport::store {
 namespace {
 
 using testing::BackendCase;
-constexpr int64_t kT0 = 1'700'000'000'000;
+using testing::kT0;
 
-class GateConformanceTest : public ::testing::TestWithParam<BackendCase> {
+class GateConformanceTest : public testing::ConformanceTest {
  protected:
   void SetUp() override {
-    backend_ = GetParam().make();
-    auto store = backend_->Open(std::string(32, 'a'));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    owner_ = *store_->CreateUser("owner", false, kT0);
-    visitor_ = *store_->CreateUser("visitor", false, kT0);
-    Space s;
-    s.owner = "owner";
-    s.name = "gated";
-    s.sdk = "static";
-    space_ = *store_->CreateSpace(s, kT0);
+    ConformanceTest::SetUp();
+    if (HasFatalFailure()) return;
+    owner_ = MakeUser("owner");
+    visitor_ = MakeUser("visitor");
+    space_ = MakeSpace("owner", "gated");
   }
 
-  std::unique_ptr<testing::StoreBackend> backend_;
-  std::unique_ptr<Store> store_;
   User owner_, visitor_;
   Space space_;
 };

@@ -2,37 +2,25 @@
 #include <gtest/gtest.h>
 
 #include "store/store.h"
-#include "store/testing/store_backends.h"
+#include "store/testing/conformance.h"
 
 namespace spaceport::store {
 namespace {
 
 using testing::BackendCase;
-constexpr int64_t kT0 = 1'700'000'000'000;
+using testing::kT0;
 
-class OAuthGrantConformanceTest : public ::testing::TestWithParam<BackendCase> {
+class OAuthGrantConformanceTest : public testing::ConformanceTest {
  protected:
   void SetUp() override {
-    backend_ = GetParam().make();
-    auto store = backend_->Open(std::string(32, 'a'));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    alice_ = *store_->CreateUser("alice", false, kT0);
-    bob_ = *store_->CreateUser("bob", false, kT0);
-    app_ = MakeSpace("app");
-    other_ = MakeSpace("other");
+    ConformanceTest::SetUp();
+    if (HasFatalFailure()) return;
+    alice_ = MakeUser("alice");
+    bob_ = MakeUser("bob");
+    app_ = MakeSpace("alice", "app");
+    other_ = MakeSpace("alice", "other");
   }
 
-  Space MakeSpace(const std::string& name) {
-    Space s;
-    s.owner = "alice";
-    s.name = name;
-    s.sdk = "static";
-    return *store_->CreateSpace(s, kT0);
-  }
-
-  std::unique_ptr<testing::StoreBackend> backend_;
-  std::unique_ptr<Store> store_;
   User alice_, bob_;
   Space app_, other_;
 };
@@ -89,7 +77,7 @@ TEST_P(OAuthGrantConformanceTest, GrantsGoWithTheSpaceOrUserAndAreDroppedOnRenam
   EXPECT_TRUE(store_->ListOAuthGrants(alice_.id)->empty());
 
   // A Space re-created under the same name starts without grants.
-  Space again = MakeSpace("other");
+  Space again = MakeSpace("alice", "other");
   EXPECT_EQ(store_->GetOAuthGrant(bob_.id, again.id).status().code(), StatusCode::kNotFound);
 }
 
