@@ -17,9 +17,7 @@ namespace spaceport::cli {
 namespace {
 
 using testing::CannedResponse;
-using testing::FakeHub;
 using testing::RunCliWith;
-using testing::TempDir;
 
 std::string Git(const std::string& dir, std::vector<std::string> args) {
   std::vector<std::string> argv = {"git", "-C", dir, "-c", "user.name=T", "-c", "user.email=t@example.com"};
@@ -36,7 +34,7 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-class PushTest : public ::testing::Test {
+class PushTest : public testing::FakeHubTest {
  protected:
   void SetUp() override {
     repo_ = dir_.path() + "/app";
@@ -57,16 +55,10 @@ class PushTest : public ::testing::Test {
       return ok;
     };
   }
-  std::map<std::string, std::string> Env() {
-    return {{"SPACEPORT_URL", hub_.url()}, {"SPACEPORT_TOKEN", "sp_test"},
-            {"SPACEPORT_CONFIG", dir_.path() + "/config.json"}};
-  }
   std::string Runtime(const std::string& stage, const std::string& sha, const std::string& extra = "") {
     return R"({"stage":")" + stage + R"(","sha":")" + sha + "\"" + extra + "}";
   }
 
-  FakeHub hub_;
-  TempDir dir_;
   std::string repo_;
   std::string sha_;
   FakeClock clock_;
