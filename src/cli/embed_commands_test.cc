@@ -47,7 +47,7 @@ TEST_F(EmbedCommandsTest, CreateSendsTheLifetimeInSecondsAndPrintsTheUrlAndASnip
 }
 
 TEST_F(EmbedCommandsTest, BadArgumentsNeverReachTheServer) {
-  for (const std::string& bad : {"soon", "7w", "-5", "0", "d", ""}) {
+  for (const char* bad : {"soon", "7w", "-5", "0", "d", ""}) {
     EXPECT_EQ(RunCli({"embed-link", "create", "alice/vault", "--expires", bad}, Env()).code, 2) << bad;
   }
   EXPECT_EQ(RunCli({"embed-link", "create", "not-an-id"}, Env()).code, 2);

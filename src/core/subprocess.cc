@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,8 +12,6 @@
 
 namespace spaceport {
 namespace {
-
-void SetCloexec(int fd) { fcntl(fd, F_SETFD, FD_CLOEXEC); }
 
 std::vector<std::string> BuildEnv(const CommandOptions& o) {
   std::map<std::string, std::string> merged;
@@ -30,30 +29,50 @@ std::vector<std::string> BuildEnv(const CommandOptions& o) {
   return out;
 }
 
+void ClosePipe(int fds[2]) {
+  close(fds[0]);
+  close(fds[1]);
+}
+
 }  // namespace
 
-Result<CommandResult> RunCommand(const CommandOptions& o) {
-  if (o.argv.empty()) return Status::InvalidArgument("empty command");
+Result<SpawnedChild> SpawnWithPipes(const std::vector<std::string>& argv_in, const std::string& cwd,
+                                    const std::vector<std::string>& env, bool merge_stderr) {
+  if (argv_in.empty()) return Status::InvalidArgument("empty command");
   int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+  if (pipe2(in, O_CLOEXEC) != 0) return Status::Internal(std::string("pipe: ") + strerror(errno));
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    ClosePipe(in);
     return Status::Internal(std::string("pipe: ") + strerror(errno));
   }
-  std::vector<std::string> env = BuildEnv(o);
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    ClosePipe(in);
+    ClosePipe(out);
+    return Status::Internal(std::string("pipe: ") + strerror(errno));
+  }
+  // Everything the child needs is built before fork: only async-signal-safe
+  // calls happen after it.
+  std::vector<std::string> env_strings = env, args = argv_in;
   std::vector<char*> envp, argv;
-  for (auto& s : env) envp.push_back(s.data());
+  for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::vector<std::string> args = o.argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
 
   pid_t pid = fork();
-  if (pid < 0) return Status::Internal(std::string("fork: ") + strerror(errno));
+  if (pid < 0) {
+    ClosePipe(in);
+    ClosePipe(out);
+    ClosePipe(err);
+    return Status::Internal(std::string("fork: ") + strerror(errno));
+  }
   if (pid == 0) {
     setpgid(0, 0);
     dup2(in[0], 0);
     dup2(out[1], 1);
-    dup2(o.merge_stderr ? out[1] : err[1], 2);
-    if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) _exit(127);
+    dup2(merge_stderr ? out[1] : err[1], 2);
+    syscall(SYS_close_range, 3u, ~0u, 0u);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -65,16 +84,20 @@ Result<CommandResult> RunCommand(const CommandOptions& o) {
   close(out[1]);
   close(err[1]);
   fcntl(in[1], F_SETFL, O_NONBLOCK);
-  (void)SetCloexec;
+  return SpawnedChild{pid, in[1], out[0], err[0]};
+}
 
+Result<CommandResult> RunCommand(const CommandOptions& o) {
+  ASSIGN_OR_RETURN(SpawnedChild child, SpawnWithPipes(o.argv, o.cwd, BuildEnv(o), o.merge_stderr));
+  const pid_t pid = child.pid;
   CommandResult result;
   size_t written = 0;
-  int in_fd = in[1];
+  int in_fd = child.in;
   if (o.stdin_data.empty()) {
     close(in_fd);
     in_fd = -1;
   }
-  int out_fd = out[0], err_fd = err[0];
+  int out_fd = child.out, err_fd = child.err;
   auto deadline = std::chrono::steady_clock::now() + o.timeout;  // deadline only; no time is read elsewhere
   bool timed_out = false;
   char buf[65536];

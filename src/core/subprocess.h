@@ -34,6 +34,20 @@ struct CommandOptions {
   bool merge_stderr = false;  // collect stderr into stdout_data
 };
 
+// A started child with pipes to its stdin, stdout and stderr. The parent's
+// ends are close-on-exec and `in` is non-blocking. The child runs in its own
+// process group with an empty signal mask and default SIGPIPE, in `cwd`
+// (empty: inherited), with exactly `env` ("KEY=value" strings), and with no
+// file descriptor open beyond 0, 1 and 2. `merge_stderr`: its stderr goes to
+// the stdout pipe (`err` is then still a pipe, which stays empty).
+// For callers that stream (repo/cgi.cc); RunCommand uses it too.
+struct SpawnedChild {
+  int pid = -1;
+  int in = -1, out = -1, err = -1;
+};
+Result<SpawnedChild> SpawnWithPipes(const std::vector<std::string>& argv, const std::string& cwd,
+                                    const std::vector<std::string>& env, bool merge_stderr = false);
+
 struct CommandResult {
   int exit_code = -1;    // -1 when killed by a signal
   int term_signal = 0;

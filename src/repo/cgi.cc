@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/subprocess.h"
 #include "core/strings.h"
 
 namespace spaceport::repo {
@@ -45,51 +45,19 @@ class SigpipeGuard {
   sigset_t old_;
 };
 
-struct Child {
-  pid_t pid = -1;
-  int in = -1, out = -1, err = -1;
-};
+using Child = SpawnedChild;
 
 void CloseFd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
 }
 
+// The CGI program with exactly the request's environment (no inherited one).
 Result<Child> Spawn(const CgiRun& run) {
   if (run.argv.empty()) return Status::InvalidArgument("empty CGI command");
-  int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return Status::Internal(std::string("pipe: ") + strerror(errno));
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-    return Status::Internal(std::string("pipe: ") + strerror(errno));
-  }
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : run.env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp, argv;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = run.argv;
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return Status::Internal(std::string("fork: ") + strerror(errno));
-  if (pid == 0) {
-    setpgid(0, 0);
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    syscall(SYS_close_range, 3u, ~0u, 0u);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGPIPE, SIG_DFL);
-    execvpe(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  fcntl(in[1], F_SETFL, O_NONBLOCK);
-  return Child{pid, in[1], out[0], err[0]};
+  std::vector<std::string> env;
+  for (const auto& [k, v] : run.env) env.push_back(k + "=" + v);
+  return SpawnWithPipes(run.argv, "", env);
 }
 
 // The state of one exchange, advanced by poll events.
