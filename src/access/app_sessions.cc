@@ -86,6 +86,11 @@ void AppSessions::RememberCookie(std::string_view value, VerifiedCookie verified
   cookies_.insert_or_assign(std::string(value), std::move(verified));
 }
 
+void AppSessions::EndCookie(std::string_view cookie_value) const {
+  std::lock_guard lock(cookies_mu_);
+  if (auto it = cookies_.find(cookie_value); it != cookies_.end()) it->second.ended = true;
+}
+
 std::optional<AppSessions::VerifiedCookie> AppSessions::VerifyCookie(std::string_view value,
                                                                      std::string_view space_id) const {
   cookie_signature_checks_.fetch_add(1, std::memory_order_relaxed);
@@ -120,7 +125,7 @@ AppSessions::CookieHolder AppSessions::ReadCookie(std::string_view cookie_value,
     if (!known) return {};
     RememberCookie(cookie_value, *known);
   }
-  if (known->aud != space_id) return {};
+  if (known->aud != space_id || known->ended) return {};
   if (known->typ == kSessionType) return {known->caller, known->session_hash, std::nullopt};
   return {std::nullopt, "", known->link_id};
 }

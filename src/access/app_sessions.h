@@ -83,6 +83,10 @@ class AppSessions {
   std::optional<std::string> EmbedLinkFromCookie(std::string_view cookie_value, std::string_view space_id) const {
     return ReadCookie(cookie_value, space_id).embed_link;
   }
+  // The hub session an app-session cookie hangs on has ended: from now on
+  // the cookie stands for nobody, answered from memory (a session id never
+  // comes back, so neither does the cookie). No-op for a cookie not in memory.
+  void EndCookie(std::string_view cookie_value) const;
   // Signature checks spent on cookies so far (a remembered cookie costs none).
   uint64_t cookie_signature_checks() const { return cookie_signature_checks_.load(std::memory_order_relaxed); }
   int64_t UnixMillis() const { return clock_->UnixMillis(); }
@@ -121,6 +125,7 @@ class AppSessions {
     Caller caller;             // app sessions
     std::string session_hash;  // app sessions signed in with a hub session
     std::string link_id;       // embed viewers
+    bool ended = false;        // EndCookie: stands for nobody
   };
   // The entry of `value` while it has not expired (callers compare typ and aud).
   std::optional<VerifiedCookie> VerifiedCookieFor(std::string_view value) const;

@@ -81,9 +81,10 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
         return Decide(ctx, rules, holder.caller, carried);
       }
       if (std::optional<int64_t> user = deps_.hub_sessions->CachedUserOf(holder.session_hash)) {
-        return Decide(ctx, rules, *user == holder.caller->user_id ? holder.caller : std::nullopt, carried);
+        if (*user == holder.caller->user_id) return Decide(ctx, rules, holder.caller, carried);
       }
-      return DecideBySession(ctx, rules, std::move(holder.session_hash), holder.caller->user_id, carried);
+      return DecideBySession(ctx, rules, std::move(holder.session_hash), holder.caller->user_id, std::string(*cookie),
+                             carried);
     }
     if (holder.embed_link && rules != nullptr &&
         rules->EmbedLinkLive(*holder.embed_link, deps_.sessions->UnixMillis())) {
@@ -129,13 +130,18 @@ FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Rules rules
   if (rules == nullptr || rules->AllowsApp(0) || !access::IsWellFormedSessionId(ctx.hub_session)) {
     return Decide(ctx, rules, std::nullopt, carried);
   }
-  return DecideBySession(ctx, rules, access::HashSessionId(ctx.hub_session), 0, carried);
+  return DecideBySession(ctx, rules, access::HashSessionId(ctx.hub_session), 0, "", carried);
 }
 
 FilterStatus AccessFilter::DecideBySession(RequestContext& ctx, Rules rules, std::string id_hash, int64_t only_user,
-                                           Credentials carried) {
-  auto caller_of = [only_user](const std::optional<access::SessionIdentity>& s) -> std::optional<access::Caller> {
-    if (!s || (only_user != 0 && s->user.id != only_user)) return std::nullopt;
+                                           std::string cookie, Credentials carried) {
+  const access::AppSessions* app_sessions = deps_.sessions;
+  auto caller_of = [only_user, cookie = std::move(cookie),
+                    app_sessions](const std::optional<access::SessionIdentity>& s) -> std::optional<access::Caller> {
+    if (!s || (only_user != 0 && s->user.id != only_user)) {
+      if (!cookie.empty()) app_sessions->EndCookie(cookie);
+      return std::nullopt;
+    }
     return access::Caller{s->user.id, s->user.name};
   };
   if (std::optional<access::SessionIdentity> known = deps_.hub_sessions->FindCachedByHash(id_hash)) {

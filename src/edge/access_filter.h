@@ -78,11 +78,13 @@ class AccessFilter : public Filter {
   FilterStatus Decide(RequestContext& ctx, Rules rules, const std::optional<access::Caller>& caller,
                       Credentials carried);
   FilterStatus DecideWithHubSession(RequestContext& ctx, Rules rules, Credentials carried);
-  // Decides for the user of a live hub session (by id hash; `only_user`, when
-  // nonzero, must be that user), or for nobody: from memory, or after one
-  // store read on a worker thread.
+  // Decides for the user of a live hub session (by id hash), or for nobody:
+  // from memory, or after one store read on a worker thread. With an
+  // app-session cookie (`cookie`, its user `only_user`): the session must be
+  // that user's, and a cookie whose session has ended is marked so
+  // (AppSessions::EndCookie) and costs no more lookups.
   FilterStatus DecideBySession(RequestContext& ctx, Rules rules, std::string id_hash, int64_t only_user,
-                               Credentials carried);
+                               std::string cookie, Credentials carried);
   FilterStatus HandleLogin(RequestContext& ctx);
   FilterStatus HandleEmbed(RequestContext& ctx, Rules rules);
   FilterStatus AdmitEmbedViewer(RequestContext& ctx, const std::string& link_id);

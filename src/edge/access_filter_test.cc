@@ -275,6 +275,13 @@ TEST_F(AccessFilterTest, AnAppHostCookieEndsWithTheHubSessionItWasMadeFrom) {
   ASSERT_TRUE(ended.reply);
   EXPECT_EQ(ended.reply->status, 404) << "a private app again, as for anyone signed out";
   EXPECT_FALSE(b.request.headers.Has("X-Spaceport-User"));
+
+  // The ended cookie is remembered as such: no store read on later requests.
+  Callbacks later;
+  RequestContext c = WithAppCookie(cookie, &later);
+  EXPECT_EQ(filter_->OnRequestHeaders(c), FilterStatus::kStop);
+  ASSERT_TRUE(later.reply) << "answered from memory, without a lookup";
+  EXPECT_EQ(later.reply->status, 404);
 }
 
 TEST_F(AccessFilterTest, AnAppHostCookiesSessionUnknownInMemoryIsLookedUpOnAWorker) {
