@@ -1,5 +1,6 @@
 // Gated Spaces: the gate mode per Space and the visitors' access requests.
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_rows.h"
 
 namespace spaceport::store::sqlite {
 namespace {
@@ -114,13 +115,7 @@ Result<std::vector<AccessRequest>> SqliteStore::ListAccessRequests(int64_t space
                                            " FROM access_requests r JOIN users u ON u.id = r.user_id"
                                            " WHERE r.space_id = ? AND r.status = ? ORDER BY r.created_at, r.user_id"));
     st->Bind(1, space_id).Bind(2, AccessRequestStatusName(status));
-    std::vector<AccessRequest> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      out.push_back(ReadRequest(*st));
-    }
-    return out;
+    return ReadRows<AccessRequest>(*st, [&] { return ReadRequest(*st); });
   });
 }
 

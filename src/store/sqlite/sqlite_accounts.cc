@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_rows.h"
 #include "store/validation.h"
 
 namespace spaceport::store::sqlite {
@@ -194,13 +195,7 @@ Result<std::vector<OrgMember>> SqliteStore::ListOrgMembers(int64_t org_id) {
                                            " FROM org_members m JOIN users u ON u.id = m.user_id"
                                            " WHERE m.org_id = ? ORDER BY u.name"));
     st->Bind(1, org_id);
-    std::vector<OrgMember> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      out.push_back(OrgMember{ReadUserAt(*st, 0), ReadRole(*st, 4)});
-    }
-    return out;
+    return ReadRows<OrgMember>(*st, [&] { return OrgMember{ReadUserAt(*st, 0), ReadRole(*st, 4)}; });
   });
 }
 
@@ -210,13 +205,7 @@ Result<std::vector<Membership>> SqliteStore::ListMemberships(int64_t user_id) {
                                            " FROM org_members m JOIN organizations o ON o.id = m.org_id"
                                            " WHERE m.user_id = ? ORDER BY o.name"));
     st->Bind(1, user_id);
-    std::vector<Membership> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      out.push_back(Membership{Organization{st->Int(0), st->Text(1), st->Int(2)}, ReadRole(*st, 3)});
-    }
-    return out;
+    return ReadRows<Membership>(*st, [&] { return Membership{Organization{st->Int(0), st->Text(1), st->Int(2)}, ReadRole(*st, 3)}; });
   });
 }
 

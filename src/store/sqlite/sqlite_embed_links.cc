@@ -1,5 +1,6 @@
 // Embed links: signed, expiring links to one Space's app (store.h).
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_rows.h"
 
 namespace spaceport::store::sqlite {
 namespace {
@@ -55,13 +56,7 @@ Result<std::vector<EmbedLink>> SqliteStore::ListEmbedLinks(int64_t space_id) {
                                            " FROM embed_links WHERE space_id = ?"
                                            " ORDER BY created_at DESC, rowid DESC"));
     st->Bind(1, space_id);
-    std::vector<EmbedLink> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      out.push_back(ReadLink(*st));
-    }
-    return out;
+    return ReadRows<EmbedLink>(*st, [&] { return ReadLink(*st); });
   });
 }
 

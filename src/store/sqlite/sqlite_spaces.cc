@@ -224,13 +224,7 @@ Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<Space>> {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
     BindAll(*st, bindings);
-    std::vector<Space> spaces;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      spaces.push_back(ReadSpace(*st));
-    }
-    return spaces;
+    return ReadRows<Space>(*st, [&] { return ReadSpace(*st); });
   });
 }
 
@@ -336,13 +330,7 @@ Result<std::vector<Build>> SqliteStore::ListBuilds(int64_t space_id, int64_t lim
     ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kBuildColumns +
                                            " FROM builds WHERE space_id = ? ORDER BY id DESC LIMIT ?"));
     st->Bind(1, space_id).Bind(2, limit > 0 ? limit : int64_t{-1});
-    std::vector<Build> builds;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      builds.push_back(ReadBuild(*st));
-    }
-    return builds;
+    return ReadRows<Build>(*st, [&] { return ReadBuild(*st); });
   });
 }
 
@@ -428,13 +416,7 @@ Result<std::vector<User>> SqliteStore::ListLikers(int64_t space_id) {
                                   " JOIN users u ON u.id = l.user_id WHERE l.space_id = ?"
                                   " ORDER BY l.created_at, u.id"));
     st->Bind(1, space_id);
-    std::vector<User> users;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      users.push_back(User{st->Int(0), st->Text(1), st->Int(2) != 0, st->Int(3)});
-    }
-    return users;
+    return ReadRows<User>(*st, [&] { return User{st->Int(0), st->Text(1), st->Int(2) != 0, st->Int(3)}; });
   });
 }
 
@@ -444,13 +426,7 @@ Result<std::vector<LikedSpace>> SqliteStore::ListLikedSpaces(int64_t user_id) {
                                            ", lk.created_at FROM likes lk JOIN spaces s ON s.id = lk.space_id"
                                            " WHERE lk.user_id = ? ORDER BY lk.created_at DESC, s.id DESC"));
     st->Bind(1, user_id);
-    std::vector<LikedSpace> liked;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      liked.push_back(LikedSpace{ReadSpace(*st), st->Int(kSpaceColumnCount)});
-    }
-    return liked;
+    return ReadRows<LikedSpace>(*st, [&] { return LikedSpace{ReadSpace(*st), st->Int(kSpaceColumnCount)}; });
   });
 }
 

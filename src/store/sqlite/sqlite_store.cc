@@ -1,6 +1,7 @@
 // SqliteStore: opening, users and tokens. Spaces, builds and env live in
 // sqlite_spaces.cc.
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_rows.h"
 
 #include <string>
 
@@ -94,13 +95,7 @@ Result<User> SqliteStore::GetUserByName(std::string_view name) {
 Result<std::vector<User>> SqliteStore::ListUsers() {
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<User>> {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kUserColumns + " FROM users u ORDER BY u.id"));
-    std::vector<User> users;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      users.push_back(ReadUser(*st, 0));
-    }
-    return users;
+    return ReadRows<User>(*st, [&] { return ReadUser(*st, 0); });
   });
 }
 
@@ -144,13 +139,7 @@ Result<std::vector<Token>> SqliteStore::ListTokens(int64_t user_id) {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kTokenColumns +
                                            " FROM tokens t WHERE t.user_id = ? ORDER BY t.id"));
     st->Bind(1, user_id);
-    std::vector<Token> tokens;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      tokens.push_back(ReadToken(*st));
-    }
-    return tokens;
+    return ReadRows<Token>(*st, [&] { return ReadToken(*st); });
   });
 }
 
