@@ -12,15 +12,14 @@
 namespace spaceport::edge {
 namespace {
 
-// Adds the Space's CSP frame-ancestors (if any) to a static app's answers.
-class FrameAncestorsWriter : public http::ResponseWriter {
+// Adds the Space's Content-Security-Policy (if any) to a static app's answers.
+class CspWriter : public http::ResponseWriter {
  public:
-  FrameAncestorsWriter(http::ResponseWriter& inner, const std::string& ancestors)
-      : inner_(inner), ancestors_(ancestors) {}
+  CspWriter(http::ResponseWriter& inner, const std::string& policy) : inner_(inner), policy_(policy) {}
   Status Start(int status, const http::Headers& headers) override {
-    if (ancestors_.empty()) return inner_.Start(status, headers);
+    if (policy_.empty()) return inner_.Start(status, headers);
     http::Headers h = headers;
-    h.Add("Content-Security-Policy", "frame-ancestors " + ancestors_);
+    h.Add("Content-Security-Policy", policy_);
     return inner_.Start(status, h);
   }
   Status Write(std::string_view data) override { return inner_.Write(data); }
@@ -30,7 +29,7 @@ class FrameAncestorsWriter : public http::ResponseWriter {
 
  private:
   http::ResponseWriter& inner_;
-  const std::string& ancestors_;
+  const std::string& policy_;
 };
 
 }  // namespace
@@ -275,7 +274,7 @@ void ClientConnection::StartLocal() {
   auto request = std::make_shared<http::Request>(std::move(req_.request));
   http::Handler* hub = req_.kind == RouteKind::kHub ? ctx_->hub : nullptr;
   std::string root = req_.route ? req_.route->static_root : std::string();
-  std::string frame_ancestors = req_.route ? req_.route->frame_ancestors : std::string();
+  std::string csp = req_.route ? req_.route->content_security_policy : std::string();
   http::BodyFraming framing = req_framing_;
   bool keep_alive = keep_alive_;
   bool ok = ctx_->workers->Submit([=, buffered = std::move(buffered)]() mutable {
@@ -284,7 +283,7 @@ void ClientConnection::StartLocal() {
                                             if (hub != nullptr) {
                                               hub->Handle(*request, body, out);
                                             } else {
-                                              FrameAncestorsWriter framed(out, frame_ancestors);
+                                              CspWriter framed(out, csp);
                                               ServeStaticFile(root, *request, framed);
                                             }
                                           });

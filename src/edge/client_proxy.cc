@@ -240,8 +240,8 @@ bool ClientConnection::ProcessResponseHead() {
   if (upstream_close) px_->resp.reason = "close";  // remembered for reuse decision
   http::Headers& h = resp.headers;
   http::StripHopByHop(h);
-  if (!req_.route->frame_ancestors.empty()) {
-    h.Add("Content-Security-Policy", "frame-ancestors " + req_.route->frame_ancestors);  // besides the app's own
+  if (!req_.route->content_security_policy.empty()) {
+    h.Add("Content-Security-Policy", req_.route->content_security_policy);  // besides the app's own
   }
   if (framing->kind == http::BodyFraming::kChunked) {
     if (client11) {

@@ -402,7 +402,7 @@ TEST_F(EdgeServerTest, FrameAncestorsGoWithEveryAnswerOfTheApp) {
   EXPECT_FALSE(r->headers.Has("Content-Security-Policy")) << "embeddable anywhere by default";
 
   runtime::AppRoute proxied = *routes_.FindBySpaceId("alice/app");
-  proxied.frame_ancestors = sources;
+  proxied.content_security_policy = "frame-ancestors " + sources;
   routes_.Publish(proxied);
   auto framed = Get("/page", "alice-app.localhost");
   ASSERT_TRUE(framed.ok()) << framed.status().ToString();
@@ -417,7 +417,7 @@ TEST_F(EdgeServerTest, FrameAncestorsGoWithEveryAnswerOfTheApp) {
   site.subdomain = "dave-site";
   site.stage = "RUNNING";
   site.static_root = root;
-  site.frame_ancestors = "'self' http://hub.test:8080";
+  site.content_security_policy = "frame-ancestors 'self' http://hub.test:8080";
   routes_.Publish(site);
   auto page = Get("/", "dave-site.localhost");
   auto missing = Get("/nope", "dave-site.localhost");

@@ -31,10 +31,11 @@ struct AppRoute {
   std::string upstream_host;  // e.g. "127.0.0.1"
   int upstream_port = 0;      // > 0: proxy to upstream_host:upstream_port
   std::string static_root;    // non-empty: serve files from this directory (sdk: static)
-  // Non-empty: sent as "Content-Security-Policy: frame-ancestors ..." with
-  // every answer of the app: "'self' <hub origin>" for a card with
-  // disable_embedding, followed by the origins of spaceport.embed.allow.
-  std::string frame_ancestors;
+  // Non-empty: the Content-Security-Policy header sent with every answer of
+  // the app, "frame-ancestors 'self' <hub origin>" for a card with
+  // disable_embedding, followed by the origins of spaceport.embed.allow
+  // (built once per deploy, not per request).
+  std::string content_security_policy;
   uint64_t generation = 0;    // bumps on every switch; pooled connections of older ones are dropped
   // Sleep: the activity record the edge marks requests in (null for Spaces
   // that never sleep, e.g. static ones), whether a request may wake the app

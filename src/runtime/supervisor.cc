@@ -50,13 +50,13 @@ std::string HubOrigin(const std::string& public_url) {
   return path == std::string::npos ? public_url : public_url.substr(0, path);
 }
 
-// The sources of the app's CSP frame-ancestors: disable_embedding wins (the
-// hub only); an allow-list adds its origins (checked by the card parser:
+// The app's CSP, frame-ancestors only: disable_embedding wins (the hub
+// only); an allow-list adds its origins (checked by the card parser:
 // scheme://host[:port], nothing that could break out of the header); with
 // neither, none (no header: embeddable anywhere).
-std::string FrameAncestors(const build::LaunchSpec& spec, const std::string& public_url) {
+std::string FrameAncestorsPolicy(const build::LaunchSpec& spec, const std::string& public_url) {
   if (!spec.disable_embedding && spec.embed_allow.empty()) return "";
-  std::string sources = "'self' " + HubOrigin(public_url);
+  std::string sources = "frame-ancestors 'self' " + HubOrigin(public_url);
   if (spec.disable_embedding) return sources;
   for (const std::string& origin : spec.embed_allow) sources += " " + origin;
   return sources;
@@ -193,7 +193,7 @@ void Supervisor::PublishRouteLocked(const SpaceState& st) {
     route.wakeable = (st.rung == Rung::kStopped || st.rung == Rung::kStopping) && !st.paused;
     route.wake_timeout_ms = st.live->spec.startup_timeout.count();
   }
-  if (st.live != nullptr) route.frame_ancestors = FrameAncestors(st.live->spec, options_.public_url);
+  if (st.live != nullptr) route.content_security_policy = FrameAncestorsPolicy(st.live->spec, options_.public_url);
   if (ServingLocked(st)) {
     if (st.live->spec.is_static) {
       route.static_root = st.live->spec.static_root;

@@ -560,8 +560,8 @@ TEST_F(SupervisorTest, EmbeddingSettingsBecomeTheRoutesFrameAncestors) {
   };
   for (const Case& c : {Case{"open", false, {}, ""},
                         Case{"listed", false, allow,
-                             "'self' http://hub.test:8080 https://blog.example.com https://*.example.org"},
-                        Case{"hub-only", true, allow, "'self' http://hub.test:8080"}}) {
+                             "frame-ancestors 'self' http://hub.test:8080 https://blog.example.com https://*.example.org"},
+                        Case{"hub-only", true, allow, "frame-ancestors 'self' http://hub.test:8080"}}) {
     builder_.Set(c.sha, static_spec(c.disable, c.allow));
     sup_->OnPush(Stored(), c.sha);
     ASSERT_TRUE(WaitUntil([&] {
@@ -570,7 +570,7 @@ TEST_F(SupervisorTest, EmbeddingSettingsBecomeTheRoutesFrameAncestors) {
       return r && r->serving() && !built.empty() && built.back().commit_sha == c.sha &&
              r->static_root == built.back().work_dir;
     })) << c.sha << " " << Stage();
-    EXPECT_EQ(Route()->frame_ancestors, c.want) << c.sha;
+    EXPECT_EQ(Route()->content_security_policy, c.want) << c.sha;
   }
 }
 
