@@ -211,6 +211,7 @@ TEST_F(HubOAuthTest, ConnectedAppsListsGrantsAndRevokingAsksAgain) {
   Reply page = Do("GET", "/settings/connected-apps", "", "", Browser(bob_session_));
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_NE(page.body.find("data-space=\"alice/app\""), std::string::npos);
+  EXPECT_NE(page.body.find("Revoking ends the tokens the app holds at once"), std::string::npos);
   std::string revoke = "/settings/connected-apps/" + std::to_string(app_.id) + "/revoke";
   EXPECT_EQ(Do("POST", revoke, "", "csrf=wrong", Browser(bob_session_, "http://hub.test:8080")).status, 403);
   EXPECT_TRUE(Granted(app_));

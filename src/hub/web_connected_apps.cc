@@ -40,8 +40,8 @@ Status HandleConnectedAppsPage(HubCore& hub, Call& call) {
     html += "</table>";
   }
   html +=
-      "</section><p class=\"muted\">Revoking asks you again the next time the app signs you in; "
-      "tokens it already holds expire on their own.</p></main>";
+      "</section><p class=\"muted\" id=\"revoke-note\">Revoking ends the tokens the app holds at once, and "
+      "the app asks you again the next time it signs you in.</p></main>";
   return call.SendHtml(200, RenderPage("Connected apps", html, AccountNav(who)));
 }
 
