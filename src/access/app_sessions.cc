@@ -68,7 +68,8 @@ Result<std::string> AppSessions::Redeem(std::string_view code, std::string_view 
   return keys_->Sign(session);
 }
 
-std::optional<AppSessions::VerifiedCookie> AppSessions::VerifiedCookieFor(std::string_view value) const {
+std::optional<AppSessions::CookieHolder> AppSessions::RememberedCookie(std::string_view value,
+                                                                       std::string_view space_id) const {
   const int64_t now_s = clock_->UnixMillis() / 1000;
   std::lock_guard lock(cookies_mu_);
   auto it = cookies_.find(value);
@@ -77,7 +78,8 @@ std::optional<AppSessions::VerifiedCookie> AppSessions::VerifiedCookieFor(std::s
     cookies_.erase(it);
     return std::nullopt;
   }
-  return it->second;
+  if (it->second.aud != space_id || it->second.ended) return CookieHolder{};
+  return it->second.holder;
 }
 
 void AppSessions::RememberCookie(std::string_view value, VerifiedCookie verified) const {
@@ -100,18 +102,19 @@ std::optional<AppSessions::VerifiedCookie> AppSessions::VerifyCookie(std::string
     return std::nullopt;
   }
   VerifiedCookie verified;
-  verified.typ = StringClaim(*claims, "typ");
   verified.aud = std::string(space_id);
   verified.exp = (*claims)["exp"].get<int64_t>();
-  if (verified.typ == kSessionType) {
+  const std::string typ = StringClaim(*claims, "typ");
+  if (typ == kSessionType) {
     std::optional<int64_t> id = ParseInt(StringClaim(*claims, "sub"));
     std::string name = StringClaim(*claims, "preferred_username");
     if (!id || *id <= 0 || name.empty()) return std::nullopt;
-    verified.caller = Caller{*id, std::move(name)};
-    verified.session_hash = StringClaim(*claims, "sid");
-  } else if (verified.typ == kEmbedType) {
-    verified.link_id = StringClaim(*claims, "lid");
-    if (verified.link_id.empty()) return std::nullopt;
+    verified.holder.caller = Caller{*id, std::move(name)};
+    verified.holder.session_hash = StringClaim(*claims, "sid");
+  } else if (typ == kEmbedType) {
+    std::string link_id = StringClaim(*claims, "lid");
+    if (link_id.empty()) return std::nullopt;
+    verified.holder.embed_link = std::move(link_id);
   } else {
     return std::nullopt;  // a sign-in code or an identity token is no cookie
   }
@@ -119,15 +122,12 @@ std::optional<AppSessions::VerifiedCookie> AppSessions::VerifyCookie(std::string
 }
 
 AppSessions::CookieHolder AppSessions::ReadCookie(std::string_view cookie_value, std::string_view space_id) const {
-  std::optional<VerifiedCookie> known = VerifiedCookieFor(cookie_value);
-  if (!known) {
-    known = VerifyCookie(cookie_value, space_id);
-    if (!known) return {};
-    RememberCookie(cookie_value, *known);
-  }
-  if (known->aud != space_id || known->ended) return {};
-  if (known->typ == kSessionType) return {known->caller, known->session_hash, std::nullopt};
-  return {std::nullopt, "", known->link_id};
+  if (std::optional<CookieHolder> known = RememberedCookie(cookie_value, space_id)) return std::move(*known);
+  std::optional<VerifiedCookie> verified = VerifyCookie(cookie_value, space_id);
+  if (!verified) return {};
+  CookieHolder holder = verified->holder;
+  RememberCookie(cookie_value, std::move(*verified));
+  return holder;
 }
 
 AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, const EmbedGrant& grant) const {

@@ -116,19 +116,17 @@ class AppSessions {
 
   // Cookies already verified, by their exact value: a signed-in visitor's
   // requests cost one signature check per cookie, not one per request. Only
-  // a value whose signature checked out gets an entry; its claims (typ, aud,
-  // exp) are still compared on every hit.
+  // a value whose signature checked out gets an entry; its Space and expiry
+  // are still compared on every hit.
   struct VerifiedCookie {
-    std::string typ;
     std::string aud;
-    int64_t exp = 0;           // unix seconds
-    Caller caller;             // app sessions
-    std::string session_hash;  // app sessions signed in with a hub session
-    std::string link_id;       // embed viewers
-    bool ended = false;        // EndCookie: stands for nobody
+    int64_t exp = 0;      // unix seconds
+    CookieHolder holder;  // what it stands for (a visitor or an embed viewer)
+    bool ended = false;   // EndCookie: stands for nobody
   };
-  // The entry of `value` while it has not expired (callers compare typ and aud).
-  std::optional<VerifiedCookie> VerifiedCookieFor(std::string_view value) const;
+  // What a remembered, unexpired cookie stands for on `space_id`; nullopt
+  // when `value` is not in memory.
+  std::optional<CookieHolder> RememberedCookie(std::string_view value, std::string_view space_id) const;
   // The claims of a cookie of either kind for this Space, checking its signature.
   std::optional<VerifiedCookie> VerifyCookie(std::string_view value, std::string_view space_id) const;
   mutable std::atomic<uint64_t> cookie_signature_checks_{0};
