@@ -7,6 +7,7 @@
 #include "build/launch_spec.h"
 #include "build/native_builder.h"
 #include "build/python_env.h"
+#include "build/step_runner.h"
 #include "card/card.h"
 #include "core/strings.h"
 #include "core/subprocess.h"
@@ -19,18 +20,26 @@ using internal::LogFn;
 constexpr size_t kMaxReadmeBytes = 1 << 20;
 constexpr size_t kMaxRequirementsBytes = 1 << 20;
 constexpr Millis kGitTimeout{5 * 60 * 1000};
-constexpr Millis kToolTimeout{60 * 60 * 1000};
 constexpr Millis kProbeTimeout{20 * 1000};
 
 struct BuildContext {
   const BuildRequest& request;
   const LogFn& log;
+  const BuilderOptions& options;
+  StepRunner& runner;
+  const Clock& clock;
+  SteadyTime deadline;
+  int64_t log_used = 0;  // bytes the steps wrote to the build log
   card::Card card;
   std::string app_dir;
   std::string python;          // base interpreter for this Space
   std::optional<internal::Venv> venv;
   std::string oci_engine;      // sdk docker
   bool has_node_modules = false;
+
+  BuildContext(const BuildRequest& r, const LogFn& l, const BuilderOptions& o, StepRunner& run, const Clock& c,
+               SteadyTime d)
+      : request(r), log(l), options(o), runner(run), clock(c), deadline(d), python(o.python) {}
 
   void Step(const std::string& line) const { log("==> " + line + "\n"); }
   std::string Short(const std::string& sha) const { return sha.substr(0, 12); }
@@ -40,18 +49,66 @@ std::string ExitText(const CommandResult& r) {
   return r.exit_code >= 0 ? "exit code " + std::to_string(r.exit_code) : "signal " + std::to_string(r.term_signal);
 }
 
-// Runs a build tool with its output streamed to the log.
-Result<CommandResult> RunTool(const BuildContext& ctx, std::vector<std::string> argv, std::map<std::string, std::string> env,
-                              Millis timeout) {
-  CommandOptions o;
-  o.argv = std::move(argv);
-  o.cwd = ctx.app_dir;
-  o.env = std::move(env);
-  o.timeout = timeout;
-  o.merge_stderr = true;
-  o.max_output = 64 << 10;
-  o.on_output = [&ctx](std::string_view chunk) { ctx.log(chunk); };
-  return RunCommand(o);
+std::string SecondsText(Millis d) {
+  int64_t s = d.count() / 1000;
+  return s % 60 == 0 && s >= 60 ? std::to_string(s / 60) + " min" : std::to_string(s) + " s";
+}
+
+std::string SizeText(int64_t bytes) {
+  return bytes % (1 << 20) == 0 ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes >> 10) + " KiB";
+}
+
+// The Status a step that did not succeed ends the build with. The limits
+// name themselves, so that the BUILD_ERROR says which one was hit.
+Status StepFailure(const BuildContext& ctx, const std::string& what, const StepResult& r) {
+  switch (r.limit) {
+    case StepLimit::kTime:
+      return Status::DeadlineExceeded(what + " was stopped: the build passed its time limit of " +
+                                      SecondsText(ctx.options.timeout) + " (--build-timeout)");
+    case StepLimit::kLog:
+      return Status::ResourceExhausted(what + " was stopped: the build log passed its size limit of " +
+                                       SizeText(ctx.options.log_limit_bytes) + " (--build-log-limit)");
+    case StepLimit::kMemory:
+      return Status::ResourceExhausted(what + " was stopped: the build hit its memory limit (" + r.limit_detail +
+                                       ", --build-memory)");
+    case StepLimit::kProcesses:
+      return Status::ResourceExhausted(what + " was stopped: the build hit its process limit (" + r.limit_detail +
+                                       ", --build-pids)");
+    case StepLimit::kNone:
+      break;
+  }
+  std::string how = r.exit_code >= 0 ? "exit code " + std::to_string(r.exit_code)
+                                     : "signal " + std::to_string(r.term_signal);
+  return Status::Internal(what + " failed with " + how);
+}
+
+// The environment every step starts from: no variable of the server's own.
+std::map<std::string, std::string> BaseEnv(const BuildContext& ctx) {
+  std::map<std::string, std::string> env = ctx.request.variables;
+  env["HOME"] = "/tmp";
+  env["TMPDIR"] = "/tmp";
+  env.try_emplace("LANG", "C.UTF-8");
+  env["PATH"] = kSystemPath;
+  return env;
+}
+
+// Runs one step through the runner with the build's deadline and what is
+// left of its log budget; its output streams to the log.
+Status RunStep(BuildContext& ctx, const std::string& what, BuildStep step) {
+  std::map<std::string, std::string> env = BaseEnv(ctx);
+  if (step.network) {
+    for (auto& [k, v] : ctx.runner.NetworkEnv()) env[k] = v;
+  }
+  for (auto& [k, v] : step.env) env[k] = v;
+  step.env = std::move(env);
+  if (step.cwd.empty()) step.cwd = ctx.app_dir;
+  step.deadline = ctx.deadline;
+  step.log_budget = std::max<int64_t>(1, ctx.options.log_limit_bytes - ctx.log_used);
+  step.on_output = [&ctx](std::string_view chunk) { ctx.log(chunk); };
+  ASSIGN_OR_RETURN(StepResult r, ctx.runner.Run(step));
+  ctx.log_used += r.output_bytes;
+  if (!r.ok()) return StepFailure(ctx, what, r);
+  return Status::Ok();
 }
 
 std::string SpaceName(const std::string& space_id) {
@@ -84,15 +141,15 @@ Status ExportTree(BuildContext& ctx) {
     std::remove(tar.c_str());
     return Status::Internal("exporting commit " + ctx.Short(r.commit_sha) + " failed: " + archived.stderr_data);
   }
-  CommandOptions untar;
-  untar.argv = {"tar", "-x", "--no-same-owner", "--no-same-permissions", "-f", tar, "-C", r.work_dir};
-  untar.timeout = kGitTimeout;
-  Result<CommandResult> extracted = RunCommand(untar);
-  std::remove(tar.c_str());
-  if (!extracted.ok()) return extracted.status();
-  if (!extracted->ok()) return Status::Internal("unpacking the commit failed: " + extracted->stderr_data);
+  // Unpacked by the build's own user: the tree is the Space's, not the server's.
   ctx.app_dir = r.work_dir;
-  return Status::Ok();
+  BuildStep untar;
+  untar.argv = {"tar", "-x", "--no-same-owner", "--no-same-permissions", "-f", tar, "-C", r.work_dir};
+  untar.writable = {{r.work_dir, r.work_dir}};
+  untar.read_only = {tar};
+  Status extracted = RunStep(ctx, "unpacking the commit", std::move(untar));
+  std::remove(tar.c_str());
+  return extracted;
 }
 
 Status ReadCard(BuildContext& ctx) {
@@ -188,26 +245,40 @@ Status InstallPython(BuildContext& ctx, const BuilderOptions& options) {
   vr.pip_index_url = options.pip_index_url;
   vr.pip_find_links = options.pip_find_links;
   vr.use_cache = ctx.request.use_cache;
-  vr.env = ctx.request.variables;
-  ASSIGN_OR_RETURN(ctx.venv, internal::EnsureVenv(vr, ctx.log));
+  vr.sandboxed = ctx.runner.sandboxed();
+  vr.space_id = ctx.request.space_id;
+  internal::RunStepFn run = [&ctx](const std::string& what, BuildStep step) {
+    return RunStep(ctx, what, std::move(step));
+  };
+  ASSIGN_OR_RETURN(ctx.venv, internal::EnsureVenv(vr, run, ctx.log));
   return Status::Ok();
 }
 
-Status InstallNode(BuildContext& ctx, const BuilderOptions& options) {
+// The npm cache is the Space's own (a shared one could be poisoned by an
+// install script of another Space); a factory rebuild gets an empty one.
+std::string NpmCacheDir(const BuildContext& ctx) {
+  const std::string root = ctx.options.cache_dir + "/npm";
+  if (!ctx.request.use_cache) return root + "/factory-" + RandomHex(6);
+  return root + "/" + Sha256Hex(ctx.request.space_id).substr(0, 24);
+}
+
+Status InstallNode(BuildContext& ctx) {
   if (!internal::IsFileInTree(ctx.app_dir, "package.json")) return Status::Ok();
   bool locked = internal::IsFileInTree(ctx.app_dir, "package-lock.json");
   const std::string verb = locked ? "ci" : "install";
   ctx.Step("Installing Node dependencies (npm " + verb + ")");
-  std::map<std::string, std::string> env = ctx.request.variables;
-  // A factory rebuild gets an empty npm cache of its own, dropped afterwards.
-  const std::string npm_cache =
-      ctx.request.use_cache ? options.cache_dir + "/npm" : options.cache_dir + "/npm-factory-" + RandomHex(4);
-  env["npm_config_cache"] = npm_cache;
-  env["npm_config_update_notifier"] = "false";
-  Result<CommandResult> ran = RunTool(ctx, {"npm", verb, "--no-audit", "--no-fund"}, env, kToolTimeout);
+  const std::string npm_cache = NpmCacheDir(ctx);
+  RETURN_IF_ERROR(internal::MakeDirs(npm_cache));
+  BuildStep step;
+  step.argv = {"npm", verb, "--no-audit", "--no-fund"};
+  step.env["npm_config_cache"] = npm_cache;
+  step.env["npm_config_update_notifier"] = "false";
+  if (!ctx.options.npm_registry.empty()) step.env["npm_config_registry"] = ctx.options.npm_registry;
+  step.writable = {{ctx.app_dir, ctx.app_dir}, {npm_cache, npm_cache}};
+  step.network = true;
+  Status ran = RunStep(ctx, "npm " + verb, std::move(step));
   if (!ctx.request.use_cache) internal::RemoveTree(npm_cache);
-  ASSIGN_OR_RETURN(CommandResult r, std::move(ran));
-  if (!r.ok()) return Status::Internal("npm " + verb + " failed with " + ExitText(r));
+  RETURN_IF_ERROR(ran);
   ctx.has_node_modules = true;
   return Status::Ok();
 }
@@ -216,12 +287,16 @@ Status RunBuildCommand(BuildContext& ctx) {
   const std::string& cmd = ctx.card.app_build_command;
   if (cmd.empty()) return Status::Ok();
   ctx.Step("Running app_build_command: " + cmd);
-  std::map<std::string, std::string> env = ctx.request.variables;
-  env["PATH"] = ToolPath(ctx);
-  if (ctx.venv) env["VIRTUAL_ENV"] = ctx.venv->dir;
-  ASSIGN_OR_RETURN(CommandResult r, RunTool(ctx, {"sh", "-c", cmd}, env, kToolTimeout));
-  if (!r.ok()) return Status::Internal("app_build_command failed with " + ExitText(r));
-  return Status::Ok();
+  BuildStep step;
+  step.argv = {"sh", "-c", cmd};
+  step.env["PATH"] = ToolPath(ctx);
+  if (ctx.venv) {
+    step.env["VIRTUAL_ENV"] = ctx.venv->dir;
+    step.read_only.push_back(ctx.venv->dir);  // shared: never writable here
+  }
+  step.writable = {{ctx.app_dir, ctx.app_dir}};
+  step.network = true;
+  return RunStep(ctx, "app_build_command", std::move(step));
 }
 
 Status BuildImage(BuildContext& ctx, LaunchSpec& spec) {
@@ -234,7 +309,14 @@ Status BuildImage(BuildContext& ctx, LaunchSpec& spec) {
   std::vector<std::string> argv = {ctx.oci_engine, "build", "-t", image};
   for (const auto& [k, v] : ctx.request.variables) argv.insert(argv.end(), {"--build-arg", k + "=" + v});
   argv.push_back(ctx.app_dir);
-  ASSIGN_OR_RETURN(CommandResult r, RunTool(ctx, argv, {}, kToolTimeout));
+  CommandOptions o;
+  o.argv = std::move(argv);
+  o.cwd = ctx.app_dir;
+  o.timeout = std::chrono::duration_cast<Millis>(ctx.deadline - ctx.clock.Now());
+  o.merge_stderr = true;
+  o.max_output = 64 << 10;
+  o.on_output = [&ctx](std::string_view chunk) { ctx.log(chunk); };
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
   if (!r.ok()) return Status::Internal(ctx.oci_engine + " build failed with " + ExitText(r));
   const std::string port = std::to_string(spec.app_port);
   spec.argv = {ctx.oci_engine, "run", "--rm", "-p", "127.0.0.1:{PORT}:" + port, "-e", "PORT=" + port, image};
@@ -256,7 +338,16 @@ Result<LaunchSpec> Finish(BuildContext& ctx) {
 
 class NativeBuilder : public Builder {
  public:
-  NativeBuilder(BuilderOptions options, BuilderHooks hooks) : options_(std::move(options)), hooks_(std::move(hooks)) {}
+  NativeBuilder(BuilderOptions options, BuilderHooks hooks) : options_(std::move(options)), hooks_(std::move(hooks)) {
+    if (options_.clock == nullptr) {
+      own_clock_ = MakeRealClock();
+      options_.clock = own_clock_.get();
+    }
+    if (options_.runner == nullptr) {
+      own_runner_ = MakeHostStepRunner(options_.clock);
+      options_.runner = own_runner_.get();
+    }
+  }
 
   Result<LaunchSpec> Build(const BuildRequest& request, const std::function<void(std::string_view)>& log) override {
     Result<LaunchSpec> result = Status::Internal("build failed");
@@ -271,8 +362,8 @@ class NativeBuilder : public Builder {
 
  private:
   Result<LaunchSpec> BuildSteps(const BuildRequest& request, const LogFn& log) {
-    SteadyTime start = options_.clock ? options_.clock->Now() : SteadyTime();
-    BuildContext ctx{request, log, {}, {}, options_.python, std::nullopt, {}, false};
+    const SteadyTime start = options_.clock->Now();
+    BuildContext ctx(request, log, options_, *options_.runner, *options_.clock, start + options_.timeout);
     RETURN_IF_ERROR(ExportTree(ctx));
     RETURN_IF_ERROR(ReadCard(ctx));
     RETURN_IF_ERROR(CheckApp(ctx, hooks_));
@@ -281,18 +372,16 @@ class NativeBuilder : public Builder {
           "(use sdk: docker with an OCI engine)\n");
     }
     RETURN_IF_ERROR(InstallPython(ctx, options_));
-    RETURN_IF_ERROR(InstallNode(ctx, options_));
+    RETURN_IF_ERROR(InstallNode(ctx));
     RETURN_IF_ERROR(RunBuildCommand(ctx));
     ASSIGN_OR_RETURN(LaunchSpec spec, Finish(ctx));
-    std::string took;
-    if (options_.clock) {
-      auto ms = std::chrono::duration_cast<Millis>(options_.clock->Now() - start).count();
-      took = " in " + std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + "s";
-    }
-    ctx.Step("Build done" + took);
+    auto ms = std::chrono::duration_cast<Millis>(options_.clock->Now() - start).count();
+    ctx.Step("Build done in " + std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + "s");
     return spec;
   }
 
+  std::unique_ptr<Clock> own_clock_;
+  std::unique_ptr<StepRunner> own_runner_;
   BuilderOptions options_;
   BuilderHooks hooks_;
 };

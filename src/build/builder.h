@@ -60,12 +60,20 @@ class Builder {
   virtual Result<LaunchSpec> Build(const BuildRequest& request, const std::function<void(std::string_view)>& log) = 0;
 };
 
+class StepRunner;
+
 struct BuilderOptions {
   std::string cache_dir;        // venvs and npm caches live here
   std::string python = "/usr/bin/python3";
   std::string pip_index_url;    // empty: pip's default
-  std::string pip_find_links;   // wheelhouse directory; with no index: --no-index
-  const Clock* clock = nullptr;
+  std::string pip_find_links;   // wheelhouse directory (or URL); with no index: --no-index
+  std::string npm_registry;     // empty: npm's default
+  const Clock* clock = nullptr; // required
+  // Where build steps run (build/step_runner.h); nullptr: plain processes.
+  // Must outlive the builder.
+  StepRunner* runner = nullptr;
+  Millis timeout{30 * 60 * 1000};    // the whole build's wall-clock limit (--build-timeout)
+  int64_t log_limit_bytes = 16 << 20;  // the build log's size cap (--build-log-limit)
 };
 
 std::unique_ptr<Builder> MakeBuilder(BuilderOptions options);

@@ -278,6 +278,52 @@ TEST_F(BuilderTest, NpmInstallWithoutDependencies) {
   EXPECT_THAT(s->env.at("PATH"), HasSubstr(s->cwd + "/node_modules/.bin:"));
 }
 
+TEST_F(BuilderTest, BuildPastItsTimeLimitIsStoppedAndSaysWhich) {
+  options_.timeout = Millis(1500);
+  Result<LaunchSpec> s =
+      Build("hangs", {{"README.md", "---\nsdk: static\napp_build_command: sleep 600\n---\n"}, {"index.html", "x"}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(s.status().message(),
+            "app_build_command was stopped: the build passed its time limit of 1 s (--build-timeout)");
+}
+
+TEST_F(BuilderTest, BuildLogPastItsCapIsStoppedAndCut) {
+  options_.log_limit_bytes = 64 << 10;
+  Result<LaunchSpec> s =
+      Build("chatty", {{"README.md", "---\nsdk: static\napp_build_command: yes spaceport\n---\n"}, {"index.html", "x"}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(s.status().message(), HasSubstr("the build log passed its size limit of 64 KiB (--build-log-limit)"));
+  EXPECT_LT(logs_["chatty"].size(), static_cast<size_t>((64 << 10) + 4096));  // cut at the cap, plus our notes
+}
+
+TEST_F(BuilderTest, BuildStepsGetNoneOfTheServersEnvironment) {
+  setenv("SPACEPORT_TEST_SERVER_SECRET", "hunter2", 1);
+  Result<LaunchSpec> s = Build("env", {{"README.md", "---\nsdk: static\napp_build_command: env > index.html\n---\n"}});
+  unsetenv("SPACEPORT_TEST_SERVER_SECRET");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::string env = ReadText(s->static_root + "/index.html");
+  EXPECT_THAT(env, HasSubstr("HOME=/tmp\n"));
+  EXPECT_THAT(env, Not(HasSubstr("hunter2")));
+}
+
+TEST(RequirementsNameLocalCodeTest, PathsUrlsAndOptionsMakeAVenvPrivate) {
+  EXPECT_FALSE(internal::RequirementsNameLocalCode("numpy>=1.0\n# ./not-a-path\nrequests[socks]; python_version>'3'\n"));
+  for (const char* line : {"./probe", "../x", "/abs/pkg", "-e .", "-r other.txt", "--index-url https://x/simple",
+                           "pkg @ https://example.org/p.whl", "git+https://example.org/r.git", "pkgs/probe"}) {
+    EXPECT_TRUE(internal::RequirementsNameLocalCode(std::string("numpy\n") + line + "\n")) << line;
+  }
+  internal::VenvRequest a, b;
+  a.requirements = b.requirements = "./probe\n";
+  a.has_requirements = b.has_requirements = true;
+  a.space_id = "alice/one";
+  b.space_id = "bob/two";
+  EXPECT_NE(internal::VenvHash(a), internal::VenvHash(b));
+  a.requirements = b.requirements = "numpy\n";
+  EXPECT_EQ(internal::VenvHash(a), internal::VenvHash(b));  // index packages: shared
+}
+
 TEST(RequirementsMentionTest, MatchesNormalisedNames) {
   EXPECT_TRUE(internal::RequirementsMention("numpy\nGradio>=4.0\n", "gradio"));
   EXPECT_TRUE(internal::RequirementsMention("  streamlit[extras]==1.2 # pinned\n", "streamlit"));

@@ -85,6 +85,30 @@ Status WriteFile(const std::string& path, const std::string& data) {
   return Status::Ok();
 }
 
+namespace {
+
+Status SealOne(const std::filesystem::path& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return Status::Internal("cannot stat " + path.string() + ": " + strerror(errno));
+  if (lchown(path.c_str(), 0, 0) != 0) return Status::Internal("cannot chown " + path.string() + ": " + strerror(errno));
+  if (S_ISLNK(st.st_mode)) return Status::Ok();
+  mode_t mode = st.st_mode & 0755;
+  if ((st.st_mode & 07777) != mode && fchmodat(AT_FDCWD, path.c_str(), mode, 0) != 0) {
+    return Status::Internal("cannot chmod " + path.string() + ": " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SealTree(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::recursive_directory_iterator it(dir, std::filesystem::directory_options::none, ec), end;
+  for (; !ec && it != end; it.increment(ec)) RETURN_IF_ERROR(SealOne(it->path()));
+  if (ec) return Status::Internal("cannot walk " + dir + ": " + ec.message());
+  return SealOne(dir);
+}
+
 void ReplaceInTextFiles(const std::string& dir, const std::string& from, const std::string& to) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {

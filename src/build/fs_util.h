@@ -26,6 +26,11 @@ Status MakeDirs(const std::string& path);
 void RemoveTree(const std::string& path);  // best effort
 Status WriteFile(const std::string& path, const std::string& data);
 
+// Makes every file and directory below and at `dir` root's, with no write
+// bit for group or others and no set-id bit, without following symlinks: what
+// a sandboxed build wrote becomes read-only to every Space.
+Status SealTree(const std::string& dir);
+
 // Replaces `from` with `to` in the small text files directly under dir
 // (a venv's bin/ scripts carry their directory in shebangs).
 void ReplaceInTextFiles(const std::string& dir, const std::string& from, const std::string& to);

@@ -15,8 +15,6 @@
 namespace spaceport::build::internal {
 namespace {
 
-constexpr Millis kVenvTimeout{10 * 60 * 1000};
-constexpr Millis kPipTimeout{60 * 60 * 1000};
 constexpr char kReadyMarker[] = ".spaceport-ready";
 
 // An exclusive flock held for the object's lifetime.
@@ -51,27 +49,23 @@ std::string NormalizeName(std::string_view name) {
   return out;
 }
 
-Status RunStep(const std::vector<std::string>& argv, const VenvRequest& r, Millis timeout, const LogFn& log,
-               const std::string& what) {
-  CommandOptions o;
-  o.argv = argv;
-  o.cwd = r.app_dir;
-  o.env = r.env;
-  o.env["PIP_NO_INPUT"] = "1";
-  o.env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1";
-  o.env["PYTHONUNBUFFERED"] = "1";
-  o.timeout = timeout;
-  o.merge_stderr = true;
-  o.max_output = 64 << 10;  // the log callback has everything; keep little in memory
-  o.on_output = [&log](std::string_view chunk) { log(chunk); };
-  Result<CommandResult> res = RunCommand(o);
-  if (!res.ok()) return Status::Internal(what + " failed: " + res.status().message());
-  if (!res->ok()) {
-    std::string how = res->exit_code >= 0 ? "exit code " + std::to_string(res->exit_code)
-                                          : "signal " + std::to_string(res->term_signal);
-    return Status::Internal(what + " failed with " + how);
+BuildStep Step(std::vector<std::string> argv, const VenvRequest& r, const std::string& tmp, const std::string& seen) {
+  BuildStep step;
+  step.argv = std::move(argv);
+  step.cwd = r.app_dir;
+  step.env["PIP_NO_INPUT"] = "1";
+  step.env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1";
+  step.env["PYTHONUNBUFFERED"] = "1";
+  step.env["PIP_CACHE_DIR"] = "/tmp/pip-cache";  // the step's own; gone with it
+  // pip may build local packages in place, so the app tree is writable too.
+  step.writable = {{tmp, seen}, {r.app_dir, r.app_dir}};
+  if (!r.pip_find_links.empty() && r.pip_find_links.find("://") == std::string::npos) {
+    step.read_only.push_back(r.pip_find_links);
   }
-  return Status::Ok();
+  // A wheelhouse alone needs no network; an index (the default one included) does.
+  step.network = !r.pip_index_url.empty() || r.pip_find_links.empty() ||
+                 r.pip_find_links.find("://") != std::string::npos;
+  return step;
 }
 
 std::vector<std::string> PipInstall(const std::string& venv_python, const VenvRequest& r) {
@@ -87,20 +81,22 @@ std::vector<std::string> PipInstall(const std::string& venv_python, const VenvRe
   return argv;
 }
 
-// Creates the venv in `tmp` and installs everything into it.
-Status BuildVenvAt(const std::string& tmp, const VenvRequest& r, const LogFn& log) {
-  RETURN_IF_ERROR(RunStep({r.python, "-m", "venv", tmp}, r, kVenvTimeout, log, "creating the Python environment"));
-  const std::string py = tmp + "/bin/python";
+// Creates the venv in `tmp` and installs everything into it. Sandboxed,
+// the steps see `tmp` at `seen` (the final path); else seen == tmp.
+Status BuildVenvAt(const std::string& tmp, const std::string& seen, const VenvRequest& r, const RunStepFn& run) {
+  RETURN_IF_ERROR(MakeDirs(tmp));
+  RETURN_IF_ERROR(run("creating the Python environment", Step({r.python, "-m", "venv", seen}, r, tmp, seen)));
+  const std::string py = seen + "/bin/python";
   if (r.has_pre_requirements) {
     std::vector<std::string> argv = PipInstall(py, r);
     argv.insert(argv.end(), {"-r", r.app_dir + "/pre-requirements.txt"});
-    RETURN_IF_ERROR(RunStep(argv, r, kPipTimeout, log, "pip install -r pre-requirements.txt"));
+    RETURN_IF_ERROR(run("pip install -r pre-requirements.txt", Step(argv, r, tmp, seen)));
   }
   std::vector<std::string> argv = PipInstall(py, r);
   size_t base = argv.size();
   if (r.has_requirements) argv.insert(argv.end(), {"-r", r.app_dir + "/requirements.txt"});
   if (!r.extra_requirement.empty()) argv.push_back(r.extra_requirement);
-  if (argv.size() > base) RETURN_IF_ERROR(RunStep(argv, r, kPipTimeout, log, "pip install"));
+  if (argv.size() > base) RETURN_IF_ERROR(run("pip install", Step(argv, r, tmp, seen)));
   return Status::Ok();
 }
 
@@ -113,9 +109,14 @@ void RemoveStaleTemps(const std::string& venvs, const std::string& hash) {
 }
 
 // Moves a finished venv from tmp to final, replacing an older one if any.
-Status Publish(const std::string& tmp, const std::string& final_dir, const std::string& old) {
-  ReplaceInTextFiles(tmp + "/bin", tmp, final_dir);
-  ReplaceInTextFiles(tmp, tmp, final_dir);  // pyvenv.cfg
+// Built sandboxed, it is first sealed: root's, writable by nobody else.
+Status Publish(const std::string& tmp, const std::string& final_dir, const std::string& old, bool sandboxed) {
+  if (sandboxed) {
+    RETURN_IF_ERROR(SealTree(tmp));
+  } else {
+    ReplaceInTextFiles(tmp + "/bin", tmp, final_dir);
+    ReplaceInTextFiles(tmp, tmp, final_dir);  // pyvenv.cfg
+  }
   RETURN_IF_ERROR(WriteFile(tmp + "/" + kReadyMarker, "ok\n"));
   bool replacing = PathExists(final_dir);
   if (replacing && rename(final_dir.c_str(), old.c_str()) != 0) {
@@ -132,6 +133,9 @@ Status Publish(const std::string& tmp, const std::string& final_dir, const std::
 
 std::string VenvHash(const VenvRequest& r) {
   std::string key = "python " + r.python + " " + r.python_version + "\n";
+  if (RequirementsNameLocalCode(r.pre_requirements) || RequirementsNameLocalCode(r.requirements)) {
+    key += "space " + r.space_id + "\n";
+  }
   key += "pre-requirements.txt " + std::to_string(r.has_pre_requirements) + "\n" + r.pre_requirements + "\n";
   key += "requirements.txt " + std::to_string(r.has_requirements) + "\n" + r.requirements + "\n";
   key += "extra " + r.extra_requirement + "\n";
@@ -152,7 +156,18 @@ bool RequirementsMention(std::string_view requirements, std::string_view package
   return false;
 }
 
-Result<Venv> EnsureVenv(const VenvRequest& r, const LogFn& log) {
+bool RequirementsNameLocalCode(std::string_view requirements) {
+  for (const std::string& raw : Split(requirements, '\n')) {
+    std::string_view line = Trim(raw);
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '.' || line[0] == '/' || line[0] == '~' || line[0] == '-') return true;  // paths, -e, -r, -f...
+    if (line.find("://") != std::string_view::npos || line.find('@') != std::string_view::npos) return true;
+    if (line.find('/') != std::string_view::npos) return true;  // a relative path such as pkgs/probe
+  }
+  return false;
+}
+
+Result<Venv> EnsureVenv(const VenvRequest& r, const RunStepFn& run, const LogFn& log) {
   Venv venv;
   venv.hash = VenvHash(r);
   const std::string venvs = r.cache_dir + "/venvs";
@@ -172,8 +187,8 @@ Result<Venv> EnsureVenv(const VenvRequest& r, const LogFn& log) {
   RemoveStaleTemps(venvs, venv.hash);
   const std::string suffix = venv.hash + "-" + RandomHex(4);
   const std::string tmp = venvs + "/.tmp-" + suffix;
-  Status st = BuildVenvAt(tmp, r, log);
-  if (st.ok()) st = Publish(tmp, venv.dir, venvs + "/.old-" + suffix);
+  Status st = BuildVenvAt(tmp, r.sandboxed ? venv.dir : tmp, r, run);
+  if (st.ok()) st = Publish(tmp, venv.dir, venvs + "/.old-" + suffix, r.sandboxed);
   if (!st.ok()) {
     RemoveTree(tmp);
     return st;

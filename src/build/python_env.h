@@ -2,10 +2,18 @@
 //
 // A venv lives in cache_dir/venvs/<sha256 of python (path, version) + pre-requirements
 // + requirements + extra requirement> and is shared by every Space whose
-// requirements hash the same. It is built in a temporary directory next to
-// it and renamed into place when pip succeeded, so a half-built venv is never
-// visible and a failed one is not kept. Builds of the same hash are serialised
-// by flock on cache_dir/venvs/<hash>.lock; different hashes build in parallel.
+// requirements hash the same. Requirements that name something other than
+// index packages (a path, a URL, an editable install) make the venv the
+// Space's own: the hash then includes the Space, since the same text names
+// different code in two Spaces.
+// It is built in a temporary directory next to it and renamed into place when
+// pip succeeded, so a half-built venv is never visible and a failed one is
+// not kept. Sandboxed, the steps see the temporary directory at the final
+// path (no paths to rewrite afterwards) and nothing else of the cache; the
+// published venv belongs to root and nobody may write it, so no later build
+// or app can change an entry another Space uses. Builds of the same hash are
+// serialised by flock on cache_dir/venvs/<hash>.lock; different hashes build
+// in parallel.
 // Failure: Internal (BUILD_ERROR) with pip's exit code; pip's output went to
 // the log as it ran.
 // Thread safety: EnsureVenv may run concurrently, in threads or processes.
@@ -16,11 +24,15 @@
 #include <string>
 #include <string_view>
 
+#include "build/step_runner.h"
 #include "core/status.h"
 
 namespace spaceport::build::internal {
 
 using LogFn = std::function<void(std::string_view)>;
+// Runs one build step (the builder adds its environment, deadline and log
+// budget); `what` names it in the error.
+using RunStepFn = std::function<Status(const std::string& what, BuildStep step)>;
 
 struct VenvRequest {
   std::string cache_dir;
@@ -35,7 +47,8 @@ struct VenvRequest {
   std::string pip_index_url;
   std::string pip_find_links;
   bool use_cache = true;
-  std::map<std::string, std::string> env;  // build-time variables
+  bool sandboxed = false;  // steps see only what they are given (see above)
+  std::string space_id;    // for a venv of the Space's own
 };
 
 struct Venv {
@@ -46,9 +59,13 @@ struct Venv {
 };
 
 std::string VenvHash(const VenvRequest& request);
-Result<Venv> EnsureVenv(const VenvRequest& request, const LogFn& log);
+Result<Venv> EnsureVenv(const VenvRequest& request, const RunStepFn& run, const LogFn& log);
 
 // True when a requirements file names `package` (case and -/_ insensitive).
 bool RequirementsMention(std::string_view requirements, std::string_view package);
+
+// True when a requirements file names anything but packages of an index:
+// a local path, a URL, an editable install, or another file to include.
+bool RequirementsNameLocalCode(std::string_view requirements);
 
 }  // namespace spaceport::build::internal
