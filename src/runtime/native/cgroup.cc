@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -178,6 +179,14 @@ bool InstanceCgroup::OomKilled() const {
   if (!text.ok()) return false;
   size_t at = text->find("oom_kill ");
   return at != std::string::npos && std::stoll(text->substr(at + 9)) > 0;
+}
+
+bool InstanceCgroup::PidsLimitHit() const {
+  // "max N" counts forks refused at pids.max.
+  auto text = ReadText(pids_ + "/pids.events");
+  if (!text.ok()) return false;
+  size_t at = text->find("max ");
+  return at != std::string::npos && std::atoll(text->c_str() + at + 4) > 0;
 }
 
 Status InstanceCgroup::SetFreezer(const char* state, const Clock& clock, Millis timeout) {

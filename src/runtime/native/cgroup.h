@@ -50,6 +50,8 @@ class InstanceCgroup {
   Result<int64_t> MemoryUsage() const;
   // True once the kernel's OOM killer killed a process of this group.
   bool OomKilled() const;
+  // True once a fork in this group failed at pids.max.
+  bool PidsLimitHit() const;
 
   // Write the freezer state and wait until it settled (or `timeout`).
   Status Freeze(const Clock& clock, Millis timeout);

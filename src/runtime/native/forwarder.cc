@@ -25,6 +25,8 @@ sockaddr_in Loopback(int port) {
   return addr;
 }
 
+}  // namespace
+
 bool WriteAll(int fd, const char* data, size_t size) {
   while (size > 0) {
     ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
@@ -35,6 +37,8 @@ bool WriteAll(int fd, const char* data, size_t size) {
   }
   return true;
 }
+
+namespace {
 
 // A listening socket on 127.0.0.1:port in the calling thread's namespace.
 Result<int> ListenLoopback(int port) {
@@ -70,7 +74,8 @@ Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Egress(int port) {
 }
 
 LoopbackForwarder::LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port)
-    : listen_fd_(listen_fd), wake_read_(wake_read), wake_write_(wake_write), port_(port) {}
+    : listen_fd_(listen_fd), wake_read_(wake_read), wake_write_(wake_write), port_(port),
+      listening_(listen_fd >= 0 ? 1 : 0) {}
 
 LoopbackForwarder::~LoopbackForwarder() {
   Stop();
@@ -109,9 +114,21 @@ void LoopbackForwarder::Untrack(int fd) {
   open_.erase(fd);
 }
 
+bool LoopbackForwarder::WaitListening(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  listening_cv_.wait_for(lock, timeout, [this] { return listening_ != 0; });
+  return listening_ == 1;
+}
+
 void LoopbackForwarder::AcceptLoop(int netns_fd) {
   if (listen_fd_ < 0) {
-    if (ListenInside(netns_fd)) ServeConnections();
+    bool bound = ListenInside(netns_fd);
+    {
+      std::lock_guard lock(mu_);
+      listening_ = bound ? 1 : -1;
+    }
+    listening_cv_.notify_all();
+    if (bound) ServeConnections();
     return;
   }
   // Network namespaces are per thread: sockets this thread creates from now
@@ -168,8 +185,16 @@ void LoopbackForwarder::ServeConnections() {
 }
 
 void LoopbackForwarder::Pump(int client, int upstream) {
+  PumpBetween(client, upstream);
+  Untrack(client);
+  Untrack(upstream);
+  close(client);
+  close(upstream);
+}
+
+void PumpBetween(int a, int b) {
   char buf[65536];
-  int fds_[2] = {client, upstream};
+  int fds_[2] = {a, b};
   bool open_in[2] = {true, true};  // reading from fds_[i] still possible
   while (open_in[0] || open_in[1]) {
     pollfd p[2];
@@ -200,10 +225,6 @@ void LoopbackForwarder::Pump(int client, int upstream) {
     }
     if (failed) break;
   }
-  Untrack(client);
-  Untrack(upstream);
-  close(client);
-  close(upstream);
 }
 
 }  // namespace spaceport::runtime::native

@@ -24,6 +24,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -33,6 +35,12 @@
 #include "runtime/thread_set.h"
 
 namespace spaceport::runtime::native {
+
+// Copies bytes both ways between two connected sockets, passing half-closes
+// on, until both directions ended or one failed. Closes neither.
+void PumpBetween(int a, int b);
+// send()s all of `data` (MSG_NOSIGNAL); false when the peer is gone.
+bool WriteAll(int fd, const char* data, size_t size);
 
 class LoopbackForwarder {
  public:
@@ -47,6 +55,9 @@ class LoopbackForwarder {
   // Starts forwarding into the network namespace `netns_fd` (taken).
   void Start(int netns_fd);
   void Stop();
+  // Egress: waits until the listener inside the namespace is bound; false
+  // when it could not be or `timeout` passed. (Listen's is bound at once.)
+  bool WaitListening(std::chrono::milliseconds timeout);
 
  private:
   LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port);
@@ -64,6 +75,8 @@ class LoopbackForwarder {
   std::thread accept_thread_;
   ThreadSet pumps_;
   std::mutex mu_;
+  std::condition_variable listening_cv_;
+  int listening_ = 0;      // guarded by mu_: 0 not yet, 1 bound, -1 failed
   bool stopping_ = false;  // guarded by mu_
   std::set<int> open_;     // connection fds, shut down by Stop
 };

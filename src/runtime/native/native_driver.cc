@@ -28,6 +28,7 @@
 namespace spaceport::runtime {
 namespace {
 
+using native::ChildPlan;
 using native::CgroupRoot;
 using native::InstanceCgroup;
 using native::LoopbackForwarder;
@@ -40,41 +41,6 @@ constexpr Millis kKillWait{5000};
 constexpr int kFdFloor = 64;
 
 std::string ErrnoText(std::string_view what) { return std::string(what) + ": " + strerror(errno); }
-
-// The exec of bwrap, in the forked child: async-signal-safe calls only.
-struct ChildPlan {
-  const char* bwrap;
-  char* const* argv;
-  char* const* envp;
-  const std::vector<int>* cgroup_fds;
-  const std::vector<int>* fds;  // installed at 3, 4, ...
-  int null_fd, out_fd;
-  uid_t uid;
-};
-
-[[noreturn]] void ExecSandbox(const ChildPlan& p) {
-  for (int fd : *p.cgroup_fds) {
-    if (write(fd, "0", 1) != 1) _exit(125);  // "0": the writing process joins
-  }
-  setsid();
-  dup2(p.null_fd, 0);
-  dup2(p.out_fd, 1);
-  dup2(p.out_fd, 2);
-  for (size_t i = 0; i < p.fds->size(); ++i) dup2((*p.fds)[i], 3 + static_cast<int>(i));
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  syscall(SYS_close_range, 3U + static_cast<unsigned>(p.fds->size()), ~0U, 0U);
-  // bwrap then builds the namespaces as this unprivileged user.
-  if (setgroups(0, nullptr) != 0 || setresgid(p.uid, p.uid, p.uid) != 0 || setresuid(p.uid, p.uid, p.uid) != 0) {
-    _exit(125);
-  }
-  execve(p.bwrap, p.argv, p.envp);
-  _exit(127);
-}
 
 ExitStatus FromWaitStatus(int wstatus) {
   ExitStatus s;
@@ -326,7 +292,7 @@ void NativeSandboxDriver::Run(const std::shared_ptr<Instance>& inst, Launch* lau
   ChildPlan plan{options_.bwrap_path.c_str(), launch->argv.data(), launch->envp.data(), &launch->cgroup_fds,
                  &launch->fds->fds(), launch->null_fd, launch->out_write, inst->uid};
   pid_t pid = fork();
-  if (pid == 0) ExecSandbox(plan);
+  if (pid == 0) native::ExecSandbox(plan);
   if (pid < 0) {
     forked->set_value(Status::Internal(ErrnoText("fork")));
     return;

@@ -1,7 +1,10 @@
 #include "runtime/native/sandbox.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -162,7 +165,8 @@ Status SandboxFds::RaiseAbove(int floor) {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_write, SandboxFds& fds) {
+Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_write, SandboxFds& fds,
+                                           int block_read) {
   std::vector<std::string> a = {"--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                                 "--hostname", in.hostname};
   AddSystemBinds(a);
@@ -170,14 +174,40 @@ Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_wri
   // /tmp first: paths below it (test dirs, say) are bound on top of it.
   a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"});
   for (const std::string& path : in.read_only_paths) a.insert(a.end(), {"--ro-bind", path, path});
-  RETURN_IF_ERROR(AddDirFd(in.app_dir, "--bind-fd", in.app_dir, a, fds));
+  if (!in.app_dir.empty()) RETURN_IF_ERROR(AddDirFd(in.app_dir, "--bind-fd", in.app_dir, a, fds));
   if (!in.data_dir.empty()) RETURN_IF_ERROR(AddDirFd(in.data_dir, "--bind-fd", "/data", a, fds));
-  a.insert(a.end(), {"--chdir", in.app_dir});
+  for (const auto& [host, inside] : in.writable) RETURN_IF_ERROR(AddDirFd(host, "--bind-fd", inside, a, fds));
+  a.insert(a.end(), {"--chdir", in.cwd.empty() ? in.app_dir : in.cwd});
+  if (block_read >= 0) a.insert(a.end(), {"--block-fd", std::to_string(fds.Add(block_read))});
   ASSIGN_OR_RETURN(int seccomp_fd, MemFile("spaceport-seccomp", std::string(in.seccomp.begin(), in.seccomp.end())));
   a.insert(a.end(), {"--seccomp", std::to_string(fds.Add(seccomp_fd))});
   a.insert(a.end(), {"--info-fd", std::to_string(fds.Add(info_write)), "--"});
   a.insert(a.end(), in.argv.begin(), in.argv.end());
   return a;
+}
+
+[[noreturn]] void ExecSandbox(const ChildPlan& p) {
+  for (int fd : *p.cgroup_fds) {
+    if (write(fd, "0", 1) != 1) _exit(125);  // "0": the writing process joins
+  }
+  setsid();
+  dup2(p.null_fd, 0);
+  dup2(p.out_fd, 1);
+  dup2(p.out_fd, 2);
+  for (size_t i = 0; i < p.fds->size(); ++i) dup2((*p.fds)[i], 3 + static_cast<int>(i));
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  syscall(SYS_close_range, 3U + static_cast<unsigned>(p.fds->size()), ~0U, 0U);
+  // bwrap then builds the namespaces as this unprivileged user.
+  if (setgroups(0, nullptr) != 0 || setresgid(p.uid, p.uid, p.uid) != 0 || setresuid(p.uid, p.uid, p.uid) != 0) {
+    _exit(125);
+  }
+  execve(p.bwrap, p.argv, p.envp);
+  _exit(127);
 }
 
 }  // namespace spaceport::runtime::native

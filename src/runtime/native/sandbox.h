@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -36,8 +37,11 @@ Result<std::vector<char>> BuildSeccompProgram();
 Result<int> MemFile(const char* name, const std::string& content);
 
 struct SandboxInputs {
-  std::string app_dir;                       // writable, bound at the same path
+  std::string app_dir;                       // writable, bound at the same path; empty: none
   std::string data_dir;                      // writable at /data; empty: none
+  // More writable directories: host path -> path inside (builds).
+  std::vector<std::pair<std::string, std::string>> writable;
+  std::string cwd;                           // empty: app_dir
   std::vector<std::string> read_only_paths;  // bound read-only at the same path (must exist)
   std::vector<std::string> argv;             // the app's command, resolved inside
   uid_t uid = 0;                             // the sandbox user (for passwd)
@@ -66,7 +70,26 @@ class SandboxFds {
 };
 
 // Opens what the sandbox needs into `fds` and returns bwrap's arguments
-// (without the bwrap path itself). `info_write` is added as --info-fd.
-Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_write, SandboxFds& fds);
+// (without the bwrap path itself). `info_write` is added as --info-fd;
+// `block_read`, when >= 0, as --block-fd (the command starts once a byte
+// arrives there).
+Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_write, SandboxFds& fds,
+                                           int block_read = -1);
+
+// What the forked child needs to exec bwrap; everything prepared before the
+// fork, so the child makes async-signal-safe calls only.
+struct ChildPlan {
+  const char* bwrap;
+  char* const* argv;
+  char* const* envp;
+  const std::vector<int>* cgroup_fds;  // cgroup.procs files to join ("0")
+  const std::vector<int>* fds;         // installed at 3, 4, ...
+  int null_fd, out_fd;                 // stdin; stdout and stderr
+  uid_t uid;                           // bwrap runs as this user
+};
+
+// In the forked child: joins the cgroups, starts a new session, installs the
+// fds, resets signals, drops to `uid` and execs bwrap. Never returns.
+[[noreturn]] void ExecSandbox(const ChildPlan& plan);
 
 }  // namespace spaceport::runtime::native
