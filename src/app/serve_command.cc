@@ -13,8 +13,10 @@
 #include "app/data_dir.h"
 #include "app/flags.h"
 #include "build/builder.h"
+#include "build/step_runner.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "core/subprocess.h"
 #include "edge/edge_server.h"
 #include "hub/hub.h"
 #include "http/handler.h"
@@ -24,7 +26,9 @@
 #include "runtime/checkpoint.h"
 #include "runtime/log_store.h"
 #include "runtime/scheduler.h"
+#include "runtime/native/build_sandbox.h"
 #include "runtime/native/native_driver.h"
+#include "runtime/native/package_proxy.h"
 #include "runtime/process/process_driver.h"
 #include "runtime/routes.h"
 #include "runtime/supervisor.h"
@@ -81,6 +85,9 @@ struct ServeConfig {
   int threads = 2;
   std::string runtime = "auto";  // auto (native when this host can) | native | process
   build::BuilderOptions builder;
+  int build_concurrency = 2;
+  int64_t build_memory_bytes = 2048LL << 20;
+  int64_t build_pids = 512;
   // Sleep ladder (docs/runtime.md).
   Millis freeze_after{60000};
   int64_t memory_budget_bytes = 0;  // 0: half of physical memory
@@ -91,7 +98,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(Flags f, ParseFlags(args,
                                        {"data-dir", "listen", "apps-domain", "public-url", "threads",
                                         "pip-index-url", "pip-find-links", "python", "runtime", "freeze-after",
-                                        "memory-budget", "wake-page-after"},
+                                        "memory-budget", "wake-page-after", "build-timeout", "build-concurrency",
+                                        "build-memory", "build-pids", "build-log-limit"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -120,6 +128,21 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   auto page_after = ParseInt(f.Get("wake-page-after", "1000"));
   if (!page_after || *page_after < 0) return Status::InvalidArgument("--wake-page-after wants milliseconds");
   c.wake_page_after = Millis(*page_after);
+  auto build_timeout = ParseInt(f.Get("build-timeout", "1800"));
+  if (!build_timeout || *build_timeout < 1) return Status::InvalidArgument("--build-timeout wants seconds >= 1");
+  c.builder.timeout = Millis(*build_timeout * 1000);
+  auto concurrency = ParseInt(f.Get("build-concurrency", "2"));
+  if (!concurrency || *concurrency < 1 || *concurrency > 64) return Status::InvalidArgument("--build-concurrency wants 1..64");
+  c.build_concurrency = static_cast<int>(*concurrency);
+  auto build_memory = ParseInt(f.Get("build-memory", "2048"));
+  if (!build_memory || *build_memory < 16) return Status::InvalidArgument("--build-memory wants megabytes >= 16");
+  c.build_memory_bytes = *build_memory << 20;
+  auto build_pids = ParseInt(f.Get("build-pids", "512"));
+  if (!build_pids || *build_pids < 8) return Status::InvalidArgument("--build-pids wants a number >= 8");
+  c.build_pids = *build_pids;
+  auto log_limit = ParseInt(f.Get("build-log-limit", "16"));
+  if (!log_limit || *log_limit < 1) return Status::InvalidArgument("--build-log-limit wants megabytes >= 1");
+  c.builder.log_limit_bytes = *log_limit << 20;
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -150,6 +173,65 @@ Result<std::unique_ptr<runtime::RuntimeDriver>> MakeDriver(const ServeConfig& co
   return runtime::MakeProcessDriver();
 }
 
+// The npm registry the host's npm is configured with (npm's default when
+// npm is missing or says nothing).
+std::string HostNpmRegistry() {
+  Result<std::string> out = RunSimple({"npm", "config", "get", "registry"});
+  std::string registry = out.ok() ? std::string(Trim(*out)) : "";
+  return StartsWith(registry, "http://") || StartsWith(registry, "https://") ? registry : "https://registry.npmjs.org/";
+}
+
+// The host:port pairs a build may reach: the package sources configured.
+std::vector<std::string> PackageSources(const build::BuilderOptions& b) {
+  std::vector<std::string> urls = {b.npm_registry};
+  if (!b.pip_index_url.empty()) urls.push_back(b.pip_index_url);
+  if (b.pip_find_links.find("://") != std::string::npos) urls.push_back(b.pip_find_links);
+  if (b.pip_index_url.empty() && b.pip_find_links.empty()) {
+    urls.insert(urls.end(), {"https://pypi.org/", "https://files.pythonhosted.org/"});  // pip's default index
+  }
+  std::vector<std::string> sources;
+  for (const std::string& url : urls) {
+    if (auto s = runtime::native::SourceOfUrl(url); s.ok()) sources.push_back(*s);
+  }
+  return sources;
+}
+
+// Builds run sandboxed where apps do; otherwise (or when the build sandbox
+// cannot start) as plain processes, said loudly.
+struct BuildRunner {
+  std::unique_ptr<runtime::native::PackageProxy> proxy;
+  std::unique_ptr<build::StepRunner> runner;
+  std::string unsandboxed_because;  // empty when sandboxed
+};
+
+BuildRunner MakeBuildRunner(const ServeConfig& config, const runtime::RuntimeDriver& driver, const Clock& clock) {
+  BuildRunner out;
+  if (!driver.Capabilities().isolated) {
+    out.unsandboxed_because = "apps run without a sandbox on this host";
+  } else if (auto proxy = runtime::native::PackageProxy::Start(PackageSources(config.builder)); !proxy.ok()) {
+    out.unsandboxed_because = proxy.status().message();
+  } else {
+    out.proxy = std::move(*proxy);
+    runtime::BuildSandboxOptions options;
+    options.clock = &clock;
+    options.limits = {config.build_memory_bytes, 2000, config.build_pids};
+    options.proxy = out.proxy.get();
+    auto sandbox = runtime::MakeBuildSandbox(options);
+    if (sandbox.ok()) {
+      out.runner = std::move(*sandbox);
+      SP_LOG(kInfo) << "builds run sandboxed; package sources they may reach: "
+                    << Join(out.proxy->allowed(), ", ");
+      return out;
+    }
+    out.unsandboxed_because = sandbox.status().message();
+    out.proxy.reset();
+  }
+  SP_LOG(kWarn) << "builds run WITHOUT a sandbox (as the server's user, with the host's network): "
+                << out.unsandboxed_because;
+  out.runner = build::MakeHostStepRunner(&clock);
+  return out;
+}
+
 }  // namespace
 
 int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
@@ -158,7 +240,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     std::cerr << "error: " << config.status().message() << "\n"
               << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
                  "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
-                 "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n";
+                 "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
+                 "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
+                 "                       [--build-pids N] [--build-log-limit MB]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -175,7 +259,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   auto logs = runtime::MakeFileLogStore(dir.Path("logs"), &clock);
   config->builder.cache_dir = dir.Path("cache");
   config->builder.clock = &clock;
-  auto builder = build::MakeBuilder(config->builder);
+  config->builder.npm_registry = HostNpmRegistry();
   runtime::RouteTable routes;
   access::SessionManager sessions(store->get(), &clock);
   access::SignInThrottle sign_in_throttle(&clock);
@@ -222,6 +306,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     std::cerr << "error: " << driver.status().message() << "\n";
     return 1;
   }
+  BuildRunner build_runner = MakeBuildRunner(*config, **driver, clock);
+  config->builder.runner = build_runner.runner.get();
+  auto builder = build::MakeBuilder(config->builder);
 
   runtime::SupervisorOptions sup_options;
   sup_options.data_dir = dir.root();
@@ -232,6 +319,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     return oidc.AppEnv(space, card_json);
   };
   sup_options.freeze_after = config->freeze_after;
+  sup_options.max_concurrent_builds = config->build_concurrency;
   sup_options.memory_budget_bytes = config->memory_budget_bytes;
   SP_LOG(kInfo) << runtime::DescribeCheckpointProbe(runtime::ProbeCheckpoint());
   runtime::Supervisor supervisor(store->get(), builder.get(), driver->get(), &routes, logs.get(), &clock, sup_options);
@@ -240,6 +328,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.public_url = public_url;
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
+  hub_options.enforced = {.app_sandbox = (*driver)->Capabilities().isolated,
+                          .app_limits = (*driver)->Capabilities().limits,
+                          .build_sandbox = build_runner.runner->sandboxed()};
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,

@@ -17,7 +17,9 @@ constexpr std::pair<const char*, const char*> kOfferedHardware[] = {
     {"cpu-upgrade", "CPU upgrade"},
 };
 
-Status HandleHardwareList(Call& call) {
+Status HandleHardwareList(const HubCore& hub, Call& call) {
+  const HubOptions::Enforced& e = hub.options().enforced;
+  const Json enforced = {{"sandbox", e.app_sandbox}, {"limits", e.app_limits}, {"buildSandbox", e.build_sandbox}};
   Json list = Json::array();
   for (const auto& [name, pretty] : kOfferedHardware) {
     const runtime::HardwareFlavor* flavor = runtime::FindHardware(name);
@@ -33,6 +35,7 @@ Status HandleHardwareList(Call& call) {
         {"unitCostMicroUSD", 0},
         {"unitCostUSD", 0},
         {"unitLabel", "hour"},
+        {"enforced", enforced},
     });
   }
   return call.SendJson(200, list);
@@ -160,7 +163,7 @@ void RegisterRuntimeApi(Router& router, HubCore& hub) {
   router.Add("POST", base + "/pause", [h](Call& c) { return HandlePause(*h, c); });
   router.Add("POST", base + "/sleeptime", [h](Call& c) { return HandleSleepTime(*h, c); });
   router.Add("POST", base + "/hardware", [h](Call& c) { return HandleHardwareRequest(*h, c); });
-  router.Add("GET", "/api/spaces/hardware", [](Call& c) { return HandleHardwareList(c); });
+  router.Add("GET", "/api/spaces/hardware", [h](Call& c) { return HandleHardwareList(*h, c); });
   for (bool secret : {true, false}) {
     std::string path = base + (secret ? "/secrets" : "/variables");
     router.Add("GET", path, [h, secret](Call& c) { return HandleEnvGet(*h, c, secret); });

@@ -54,6 +54,14 @@ struct HubOptions {
   std::string public_url = "http://127.0.0.1:8080";  // no trailing slash needed
   std::string apps_domain = "localhost";             // apps at {owner}-{name}.{apps_domain}
   std::string app_port_suffix = ":8080";             // appended to app hosts in URLs ("" for :80)
+  // What this host enforces, shown with each flavor of GET /api/spaces/hardware
+  // (the server also says so at start): apps sandboxed, their cgroup limits,
+  // builds sandboxed.
+  struct Enforced {
+    bool app_sandbox = false;
+    bool app_limits = false;
+    bool build_sandbox = false;
+  } enforced;
 };
 
 class HubCore;  // internal (hub/hub_core.h)

@@ -76,7 +76,7 @@ TEST_F(HubAccountsTest, SignInSetsAStrictSessionCookieAndRedirectsHome) {
 
 TEST_F(HubAccountsTest, CookiesAreSecureBehindAnHttpsPublicUrl) {
   HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(), throttle_.get()};
-  hub_ = std::make_unique<Hub>(deps, HubOptions{"https://hub.test", "apps.test", ""});
+  hub_ = std::make_unique<Hub>(deps, HubOptions{"https://hub.test", "apps.test", "", {}});
   Reply r = Login("alice", "alice-password", "/", "", "https://hub.test");
   ASSERT_EQ(r.status, 303) << r.body;
   EXPECT_NE(std::string(r.headers.Get("Set-Cookie").value_or("")).find("; Secure"), std::string::npos);

@@ -19,7 +19,7 @@ class HubEmbedLinksTest : public testing::HubTest {
     HubTest::SetUp();
     HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(), throttle_.get()};
     deps.access_table = &table_;
-    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080"});
+    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080", {}});
     ASSERT_EQ(Create("vault", alice_write_, R"(,"private":true)").status, 200);
   }
 

@@ -39,7 +39,7 @@ class HubGateTest : public testing::HubTest {
     HubDeps deps{store_.get(), &repos_, &git_,           &control_,      &logs_,
                  auth_.get(),  &clock_, sessions_.get(), throttle_.get()};
     deps.access_table = &table_;
-    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080"});
+    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080", {}});
     carol_ = store_->CreateUser("carol", false, clock_.UnixMillis()).value();
     control_.info_stage = "RUNNING";
     ASSERT_EQ(Create("demo", alice_write_).status, 200);

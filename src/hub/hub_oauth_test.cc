@@ -31,7 +31,7 @@ class HubOAuthTest : public testing::HubTest {
     HubDeps deps{store_.get(), &repos_, &git_,           &control_,      &logs_,
                  auth_.get(),  &clock_, sessions_.get(), throttle_.get()};
     deps.oidc = oidc_.get();
-    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080"});
+    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080", {}});
     app_ = MakeSpace("app", R"({"hf_oauth": true, "title": "Demo <App>", "hf_oauth_scopes": ["read-repos"]})");
     bob_session_ = *sessions_->Issue(bob_.id);
   }

@@ -34,6 +34,8 @@ TEST_F(SpaceFeaturesTest, HardwareListsTheOfferedFlavors) {
   EXPECT_EQ(list[0]["unitCostUSD"], 0);
   EXPECT_EQ(list[0]["unitLabel"], "hour");
   EXPECT_EQ(list[1]["name"], "cpu-upgrade");
+  // This hub was told nothing is enforced (the server fills it in from its driver and builder).
+  EXPECT_EQ(list[0]["enforced"], json({{"sandbox", false}, {"limits", false}, {"buildSandbox", false}}));
 }
 
 TEST_F(SpaceFeaturesTest, RequestingHardwareStoresItAndRestarts) {

@@ -126,7 +126,7 @@ class HubTest : public ::testing::Test {
     alice_read_ = NewToken(alice_, store::TokenScope::kRead);
     bob_write_ = NewToken(bob_, store::TokenScope::kWrite);
     HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(), throttle_.get()};
-    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080"});
+    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080", {}});
   }
   void TearDown() override {
     std::error_code ec;
