@@ -1,5 +1,7 @@
 #include "build/launch_spec.h"
 
+#include <nlohmann/json.hpp>
+
 namespace spaceport::build {
 namespace {
 
@@ -70,6 +72,59 @@ Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_
     spec.argv = {"sh", "-c", card.app_command};
   } else if (card.sdk != "docker") {
     return Status::InvalidArgument("README.md: sdk: unsupported sdk \"" + card.sdk + "\"");
+  }
+  return spec;
+}
+
+namespace {
+constexpr int kLaunchFormat = 1;
+}  // namespace
+
+std::string LaunchSpecToJson(const LaunchSpec& spec) {
+  nlohmann::json j = {
+      {"format", kLaunchFormat},
+      {"sdk", spec.sdk},
+      {"is_static", spec.is_static},
+      {"static_root", spec.static_root},
+      {"argv", spec.argv},
+      {"env", spec.env},
+      {"cwd", spec.cwd},
+      {"app_port", spec.app_port},
+      {"health_path", spec.health_path},
+      {"startup_timeout_ms", spec.startup_timeout.count()},
+      {"card_json", spec.card_json},
+      {"sleep_freeze", spec.sleep_freeze},
+      {"title", spec.title},
+      {"disable_embedding", spec.disable_embedding},
+      {"embed_allow", spec.embed_allow},
+  };
+  if (spec.freeze_after) j["freeze_after_ms"] = spec.freeze_after->count();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<LaunchSpec> LaunchSpecFromJson(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::InvalidArgument("launch file: not a JSON object");
+  if (j.value("format", 0) != kLaunchFormat) return Status::InvalidArgument("launch file: unknown format");
+  LaunchSpec spec;
+  try {
+    spec.sdk = j.at("sdk").get<std::string>();
+    spec.is_static = j.at("is_static").get<bool>();
+    spec.static_root = j.at("static_root").get<std::string>();
+    spec.argv = j.at("argv").get<std::vector<std::string>>();
+    spec.env = j.at("env").get<std::map<std::string, std::string>>();
+    spec.cwd = j.at("cwd").get<std::string>();
+    spec.app_port = j.at("app_port").get<int>();
+    spec.health_path = j.at("health_path").get<std::string>();
+    spec.startup_timeout = Millis(j.at("startup_timeout_ms").get<int64_t>());
+    spec.card_json = j.at("card_json").get<std::string>();
+    spec.sleep_freeze = j.at("sleep_freeze").get<bool>();
+    if (j.contains("freeze_after_ms")) spec.freeze_after = Millis(j.at("freeze_after_ms").get<int64_t>());
+    spec.title = j.at("title").get<std::string>();
+    spec.disable_embedding = j.at("disable_embedding").get<bool>();
+    spec.embed_allow = j.at("embed_allow").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("launch file: ") + e.what());
   }
   return spec;
 }

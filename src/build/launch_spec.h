@@ -31,4 +31,11 @@ Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_
 // The card's app_file, or the SDK's default (app.py; index.html for static).
 std::string AppFileFor(const card::Card& card);
 
+// A built version as JSON, kept beside its build dir so that a server
+// restart starts (or wakes) it without building again. FromJson rejects a
+// file it cannot read whole (InvalidArgument naming the field); the caller
+// then builds afresh.
+std::string LaunchSpecToJson(const LaunchSpec& spec);
+Result<LaunchSpec> LaunchSpecFromJson(std::string_view text);
+
 }  // namespace spaceport::build

@@ -108,5 +108,59 @@ TEST(LaunchSpecForTest, PortTimeoutTitleAndCardJson) {
   EXPECT_EQ(s->health_path, "/");
 }
 
+TEST(LaunchSpecJsonTest, RoundTripsEveryField) {
+  LaunchSpec a;
+  a.sdk = "gradio";
+  a.argv = {"/v/bin/python", "app.py", "--port={PORT}"};
+  a.env = {{"PATH", "/v/bin:/usr/bin"}, {"GRADIO_SERVER_PORT", "{PORT}"}};
+  a.cwd = "/data/builds/alice/x/7/app";
+  a.app_port = 8501;
+  a.health_path = "/healthz";
+  a.startup_timeout = Millis(90000);
+  a.card_json = R"({"sdk":"gradio","title":"X \u00e9"})";
+  a.sleep_freeze = false;
+  a.freeze_after = Millis(5000);
+  a.title = "X é";
+  a.disable_embedding = true;
+  a.embed_allow = {"https://example.org"};
+  Result<LaunchSpec> b = LaunchSpecFromJson(LaunchSpecToJson(a));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->sdk, a.sdk);
+  EXPECT_EQ(b->argv, a.argv);
+  EXPECT_EQ(b->env, a.env);
+  EXPECT_EQ(b->cwd, a.cwd);
+  EXPECT_EQ(b->app_port, 8501);
+  EXPECT_EQ(b->health_path, "/healthz");
+  EXPECT_EQ(b->startup_timeout, Millis(90000));
+  EXPECT_EQ(b->card_json, a.card_json);
+  EXPECT_FALSE(b->sleep_freeze);
+  ASSERT_TRUE(b->freeze_after.has_value());
+  EXPECT_EQ(*b->freeze_after, Millis(5000));
+  EXPECT_EQ(b->title, "X é");
+  EXPECT_TRUE(b->disable_embedding);
+  EXPECT_EQ(b->embed_allow, a.embed_allow);
+  EXPECT_FALSE(b->is_static);
+
+  LaunchSpec s;
+  s.is_static = true;
+  s.static_root = "/w/site";
+  Result<LaunchSpec> t = LaunchSpecFromJson(LaunchSpecToJson(s));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->is_static);
+  EXPECT_EQ(t->static_root, "/w/site");
+  EXPECT_FALSE(t->freeze_after.has_value());
+}
+
+TEST(LaunchSpecJsonTest, TruncatedOrForeignFilesAreRefused) {
+  std::string whole = LaunchSpecToJson(LaunchSpec{});
+  EXPECT_FALSE(LaunchSpecFromJson(whole.substr(0, whole.size() / 2)).ok());
+  EXPECT_FALSE(LaunchSpecFromJson("").ok());
+  EXPECT_FALSE(LaunchSpecFromJson("[1,2]").ok());
+  EXPECT_FALSE(LaunchSpecFromJson(R"({"format": 99})").ok());
+  Result<LaunchSpec> wrong_type = LaunchSpecFromJson(R"({"format": 1, "sdk": 5})");
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_THAT(wrong_type.status().message(), HasSubstr("launch file"));
+}
+
 }  // namespace
 }  // namespace spaceport::build
