@@ -2,8 +2,16 @@
 // health checks, switch, crashes) live in supervisor_instances.cc.
 #include "runtime/supervisor.h"
 
-#include <filesystem>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "build/launch_spec.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "runtime/deploy_env.h"
@@ -27,6 +35,70 @@ void RemoveDir(const std::string& dir) {
   if (ec) {
     SP_LOG(kWarn) << "removing " << dir << ": " << ec.message();
   }
+}
+
+std::string LaunchFileOf(const std::string& build_dir);
+
+// A build's dir and its launch file (the file first: a launch file never
+// outlives the tree it starts).
+void RemoveBuild(const std::string& dir) {
+  if (dir.empty()) return;
+  ::unlink(LaunchFileOf(dir).c_str());
+  RemoveDir(dir);
+}
+
+// Moves what earlier runs left in a Space's builds dir, except the build
+// `keep` (its dir and launch file; empty: everything), into `trash` (a
+// rename each: quick, so a build queued right after cannot be caught).
+void TrashBuildsExcept(const std::string& builds_dir, const std::string& keep, const std::string& trash) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> leftovers;
+  for (const auto& entry : std::filesystem::directory_iterator(builds_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (keep.empty() || (name != keep && name != keep + ".launch.json")) leftovers.push_back(entry.path());
+  }
+  if (leftovers.empty()) return;
+  std::filesystem::create_directories(trash, ec);
+  static std::atomic<uint64_t> serial{0};
+  for (const auto& path : leftovers) {
+    std::error_code ignored;
+    std::filesystem::rename(path, trash + "/" + std::to_string(getpid()) + "-" + std::to_string(serial++), ignored);
+  }
+}
+
+// The launch file of a build: beside its dir, so that a static Space never
+// serves it.
+std::string LaunchFileOf(const std::string& build_dir) { return build_dir + ".launch.json"; }
+
+// Writes the launch file whole or not at all (temp file, fsync, rename).
+Status WriteLaunchFile(const std::string& build_dir, const build::LaunchSpec& spec) {
+  const std::string path = LaunchFileOf(build_dir);
+  const std::string tmp = path + ".tmp";
+  const std::string text = build::LaunchSpecToJson(spec);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("writing " + tmp + ": " + strerror(errno));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Status::Internal("writing " + path + ": " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+// The version a build left, when its dir and launch file are both whole.
+Result<build::LaunchSpec> ReadLaunchFile(const std::string& build_dir) {
+  std::ifstream in(LaunchFileOf(build_dir));
+  if (!in) return Status::NotFound("no launch file for " + build_dir);
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSIGN_OR_RETURN(build::LaunchSpec spec, build::LaunchSpecFromJson(text.str()));
+  std::error_code ec;
+  const std::string& tree = spec.is_static ? spec.static_root : spec.cwd;
+  if (tree.empty() || !std::filesystem::is_directory(tree, ec)) {
+    return Status::NotFound("the tree of " + build_dir + " is gone");
+  }
+  return spec;
 }
 
 // Moves `from` to `to` (creating `to`'s parents); nothing to do when `from`
@@ -125,17 +197,98 @@ Status Supervisor::Recover() {
   store::SpaceQuery q;
   q.include_all_private = true;
   q.limit = 1000;
-  return store::ForEachSpace(*store_, q, [this](const store::Space& space) {
-    if (space.stage == kStagePaused || space.sha.empty()) {
-      std::lock_guard lock(mu_);
-      SpaceState& st = EnsureLocked(space);
-      st.paused = space.stage == kStagePaused;
-      PublishRouteLocked(st);
-    } else {
-      OnPush(space, space.sha);
-    }
+  RecoveryCounts counts;
+  Status s = store::ForEachSpace(*store_, q, [this, &counts](const store::Space& space) {
+    RecoverSpace(space, counts);
     return Status::Ok();
   });
+  // What earlier runs left in the builds dirs is deleted in the background.
+  helpers_.Spawn([trash = TrashDir()] {
+    std::error_code ec;
+    std::filesystem::remove_all(trash, ec);
+  });
+  SP_LOG(kInfo) << "recovered " << counts.started << " running, " << counts.asleep << " asleep, "
+                << counts.idle << " idle or paused Spaces; " << counts.rebuilt << " to build";
+  return s;
+}
+
+// One Space at server start. Its newest successful build whose launch file
+// and tree survived is its version again (no build): started when the Space
+// was up, left asleep (woken by its next request) when it slept. Builds a
+// killed server left queued or running are closed as cancelled; the pushed
+// commit is built when no build of it succeeded or failed. Without a usable
+// build the Space is built as after a push.
+void Supervisor::RecoverSpace(const store::Space& space, RecoveryCounts& counts) {
+  if (space.stage == kStagePaused || space.sha.empty()) {
+    std::lock_guard lock(mu_);
+    SpaceState& st = EnsureLocked(space);
+    st.paused = space.stage == kStagePaused;
+    PublishRouteLocked(st);
+    counts.idle++;
+    return;
+  }
+  const int64_t now = clock_->UnixMillis();
+  std::vector<store::Build> builds;
+  if (auto listed = store_->ListBuilds(space.id, 50); listed.ok()) builds = std::move(listed).value();
+  const store::Build* usable = nullptr;
+  build::LaunchSpec spec;
+  bool pushed_sha_settled = false;  // a build of space.sha succeeded or failed
+  const std::string builds_dir = BuildsDir(space);
+  for (store::Build& b : builds) {
+    if (b.status == store::BuildStatus::kQueued || b.status == store::BuildStatus::kRunning) {
+      (void)store_->FinishBuild(b.id, store::BuildStatus::kCancelled, "server restarted", now);
+      b.status = store::BuildStatus::kCancelled;
+    }
+    if (b.commit_sha == space.sha &&
+        (b.status == store::BuildStatus::kSucceeded || b.status == store::BuildStatus::kFailed)) {
+      pushed_sha_settled = true;
+    }
+    if (usable == nullptr && b.status == store::BuildStatus::kSucceeded) {
+      Result<build::LaunchSpec> read = ReadLaunchFile(builds_dir + "/" + std::to_string(b.id));
+      if (read.ok()) {
+        usable = &b;
+        spec = std::move(read).value();
+      }
+    }
+  }
+  const std::string keep = usable == nullptr ? "" : std::to_string(usable->id);
+  TrashBuildsExcept(builds_dir, keep, TrashDir());
+  if (usable == nullptr) {
+    OnPush(space, space.sha);
+    counts.rebuilt++;
+    return;
+  }
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return;
+  SpaceState& st = EnsureLocked(space);
+  auto d = std::make_shared<Deployment>();
+  d->serial = next_serial_++;
+  d->space_id = space.full_id();
+  d->sha = usable->commit_sha;
+  d->build_id = usable->id;
+  d->build_dir = builds_dir + "/" + keep;
+  d->spec = std::move(spec);
+  d->exited = true;  // nothing runs it yet
+  st.live = d;
+  SetRungLocked(st, Rung::kStopped);
+  if (space.stage == kStageSleeping && !d->spec.is_static) {
+    SetStageLocked(st, IdleStageLocked(st), "");  // SLEEPING, wakeable
+    counts.asleep++;
+  } else {
+    auto run = std::make_shared<Deployment>();
+    run->serial = next_serial_++;
+    run->sha = d->sha;
+    run->build_id = d->build_id;
+    run->build_dir = d->build_dir;
+    run->spec = d->spec;
+    RunLogNote(space.full_id(), "===== Server restarted: starting the last build again =====");
+    LaunchLocked(st, std::move(run));
+    counts.started++;
+  }
+  if (!pushed_sha_settled && usable->commit_sha != space.sha) {
+    EnqueueBuildLocked(st, space.sha, /*use_cache=*/true);
+    counts.rebuilt++;
+  }
 }
 
 Supervisor::SpaceState& Supervisor::EnsureLocked(const store::Space& space) {
@@ -349,6 +502,8 @@ Result<RuntimeInfo> Supervisor::Info(const std::string& space_id) {
   return info;
 }
 
+std::string Supervisor::TrashDir() const { return options_.data_dir + "/builds/.trash"; }
+
 std::string Supervisor::BuildsDir(const store::Space& space) const {
   return options_.data_dir + "/builds/" + space.owner + "/" + space.name;
 }
@@ -443,12 +598,18 @@ void Supervisor::RunBuild(const BuildJob& job) {
   req.commit_sha = job.sha;
   req.work_dir = work_dir;
   req.use_cache = job.use_cache;
-  RemoveDir(work_dir);  // a leftover of an earlier server run
+  RemoveBuild(work_dir);  // a leftover of an earlier server run
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(work_dir).parent_path(), ec);
   auto log = [this, &job](std::string_view chunk) { logs_->Append(job.space_id, LogKind::kBuild, chunk); };
   Result<build::LaunchSpec> result = builder_->Build(req, log);
   logs_->Flush(job.space_id, LogKind::kBuild);
+  if (result.ok() && job.build_id != 0) {
+    // Before the version is deployed: a restart then starts it without building.
+    if (Status s = WriteLaunchFile(work_dir, *result); !s.ok()) {
+      SP_LOG(kWarn) << "keeping the build of " << job.space_id << " for restarts: " << s.ToString();
+    }
+  }
   std::lock_guard lock(mu_);
   OnBuildDoneLocked(job, std::move(result), work_dir);
 }
@@ -458,7 +619,7 @@ void Supervisor::OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec
   const int64_t now = clock_->UnixMillis();
   SpaceState* st = FindLocked(job.space_id);
   if (st == nullptr || shutting_down_) {
-    RemoveDir(work_dir);
+    RemoveBuild(work_dir);
     return;
   }
   st->builds_in_flight--;
@@ -467,7 +628,7 @@ void Supervisor::OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec
     const Status& s = result.status();
     if (job.build_id != 0) (void)store_->FinishBuild(job.build_id, store::BuildStatus::kFailed, s.message(), now);
     logs_->Append(job.space_id, LogKind::kBuild, "===== Build error: " + s.message() + " =====\n");
-    RemoveDir(work_dir);
+    RemoveBuild(work_dir);
     if (superseded || st->paused) return;
     if (ServingLocked(*st)) {
       SetStageLocked(*st, IdleStageLocked(*st), "");
@@ -480,7 +641,7 @@ void Supervisor::OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec
     if (job.build_id != 0) {
       (void)store_->FinishBuild(job.build_id, store::BuildStatus::kCancelled, "superseded", now);
     }
-    RemoveDir(work_dir);
+    RemoveBuild(work_dir);
     return;
   }
   if (job.build_id != 0) (void)store_->FinishBuild(job.build_id, store::BuildStatus::kSucceeded, "", now);

@@ -100,7 +100,11 @@ class Supervisor : public SpaceControl, public Waker {
   Supervisor& operator=(const Supervisor&) = delete;
 
   // At server start: publishes a route for every Space in the store and
-  // redeploys those with a sha (paused ones stay paused).
+  // brings back what ran before, without building again: each Space's last
+  // successful build (its launch file beside the build dir) is started when
+  // the Space was up and left asleep when it slept; paused ones stay paused.
+  // Spaces without a usable build are built as after a push. Call once,
+  // before serving and after the driver swept what a killed server left.
   Status Recover();
   // Stops every instance (SIGTERM, grace, SIGKILL), drops queued builds, waits
   // for running builds and joins all threads. Idempotent.
@@ -128,6 +132,11 @@ class Supervisor : public SpaceControl, public Waker {
     bool use_cache = true;
     uint64_t token = 0;  // SpaceState::latest_build when queued
   };
+
+  struct RecoveryCounts {
+    int started = 0, asleep = 0, idle = 0, rebuilt = 0;
+  };
+  void RecoverSpace(const store::Space& space, RecoveryCounts& counts);
 
   SpaceState& EnsureLocked(const store::Space& space);
   SpaceState* FindLocked(const std::string& space_id);
@@ -184,6 +193,7 @@ class Supervisor : public SpaceControl, public Waker {
   std::string ErrorWithLogLocked(const std::string& space_id, const std::string& reason);
   void RunLogNote(const std::string& space_id, const std::string& note);
   std::string BuildsDir(const store::Space& space) const;
+  std::string TrashDir() const;  // leftovers of earlier runs, deleted in the background
 
   store::Store* const store_;
   build::Builder* const builder_;

@@ -273,6 +273,7 @@ void Supervisor::RemoveBuildDirLaterLocked(const SpaceState& st, const std::shar
   }
   helpers_.Spawn([dir] {
     std::error_code ec;
+    std::filesystem::remove(dir + ".launch.json", ec);  // first: never a launch file without its tree
     std::filesystem::remove_all(dir, ec);
   });
 }

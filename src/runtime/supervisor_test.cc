@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -518,6 +519,95 @@ TEST_F(SupervisorTest, RecoverRedeploysSpacesWithAShaAndKeepsPausedOnes) {
   ASSERT_NE(sleepy, nullptr);
   EXPECT_EQ(sleepy->stage, "PAUSED");
   EXPECT_FALSE(sleepy->serving());
+}
+
+// A server restart: the old Supervisor is shut down (its apps stopped, the
+// store keeps each Space's stage) and a new one recovers from the store and
+// the data dir, as `spaceport serve` does after a crash.
+TEST_F(SupervisorTest, RecoverStartsTheLastBuildWithoutBuildingAgain) {
+  DeployServing("v1");
+  const std::string build_dir = builder_.requests().at(0).work_dir;
+  ASSERT_TRUE(std::filesystem::exists(build_dir + ".launch.json"));
+  sup_->Shutdown();
+  MakeSupervisor();
+  ASSERT_TRUE(sup_->Recover().ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = Route();
+    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v1";
+  })) << Stage();
+  EXPECT_EQ(builder_.requests().size(), 1u);
+  EXPECT_EQ(store_->ListBuilds(space_.id, 10).value().size(), 1u);
+  EXPECT_NE(RunLogText().find("Server restarted"), std::string::npos) << RunLogText();
+}
+
+TEST_F(SupervisorTest, RecoverLeavesASleepingSpaceAsleepUntilItIsWoken) {
+  DeployServing("v1");
+  sup_->Shutdown();
+  ASSERT_TRUE(store_->SetSpaceStage(space_.id, "SLEEPING", "").ok());  // it slept when the server died
+  MakeSupervisor();
+  ASSERT_TRUE(sup_->Recover().ok());
+  auto r = Route();
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->stage, "SLEEPING");
+  EXPECT_FALSE(r->serving());
+  EXPECT_TRUE(r->wakeable);
+  EXPECT_EQ(Stored().stage, "SLEEPING");
+
+  std::promise<WakeResult> woke;
+  sup_->Wake("alice/demo", [&](WakeResult w) { woke.set_value(std::move(w)); });
+  auto waiting = woke.get_future();
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  WakeResult w = waiting.get();
+  ASSERT_TRUE(w.status.ok()) << w.status.ToString();
+  ASSERT_TRUE(Route()->serving());
+  EXPECT_EQ(Get(Route()->upstream_port), "v1");
+  EXPECT_EQ(builder_.requests().size(), 1u);
+}
+
+TEST_F(SupervisorTest, RecoverBuildsAPushTheKilledServerHadNotFinished) {
+  DeployServing("v1");
+  sup_->Shutdown();
+  // The server died while v2 was queued: its build row is open, the Space's
+  // sha already names v2, and a half-made build dir lies about.
+  store::Space pushed = Stored();
+  pushed.sha = "v2";
+  ASSERT_TRUE(store_->UpdateSpace(pushed).ok());
+  int64_t open_build = store_->CreateBuild(space_.id, "v2", clock_.UnixMillis()).value().id;
+  const std::string builds = options_.data_dir + "/builds/alice/demo";
+  std::filesystem::create_directories(builds + "/" + std::to_string(open_build) + "/half");
+  builder_.Set("v2", PythonApp("v2"));
+  MakeSupervisor();
+  ASSERT_TRUE(sup_->Recover().ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = Route();
+    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v2";
+  })) << Stage();
+  ASSERT_EQ(builder_.requests().size(), 2u);
+  EXPECT_EQ(builder_.requests().at(1).commit_sha, "v2");
+  auto rows = store_->ListBuilds(space_.id, 10).value();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].status, store::BuildStatus::kSucceeded);  // the new build of v2
+  EXPECT_EQ(rows[1].id, open_build);
+  EXPECT_EQ(rows[1].status, store::BuildStatus::kCancelled);
+  EXPECT_EQ(rows[1].error, "server restarted");
+  EXPECT_FALSE(std::filesystem::exists(builds + "/" + std::to_string(open_build) + "/half"));
+}
+
+TEST_F(SupervisorTest, RecoverBuildsAgainWhenTheLaunchFileIsDamaged) {
+  DeployServing("v1");
+  const std::string build_dir = builder_.requests().at(0).work_dir;
+  sup_->Shutdown();
+  {
+    std::ofstream damaged(build_dir + ".launch.json", std::ios::trunc);
+    damaged << "{\"format\": 1, \"sdk\": ";
+  }
+  MakeSupervisor();
+  ASSERT_TRUE(sup_->Recover().ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = Route();
+    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v1";
+  })) << Stage();
+  EXPECT_EQ(builder_.requests().size(), 2u);
 }
 
 TEST_F(SupervisorTest, StaticSpacesServeTheirRootWithoutAProcess) {
