@@ -146,7 +146,9 @@ Result<StepResult> BuildSandbox::Run(const BuildStep& step) {
   // Whatever the step left behind (a daemon, a fork bomb) goes with it.
   Status killed = cgroup->KillAll(clock_, kKillWait);
   if (killed.ok()) killed = cgroup->Remove(clock_, kKillWait);
-  if (!killed.ok()) SP_LOG(kWarn) << "build step cgroup: " << killed.ToString();
+  if (!killed.ok()) {
+    SP_LOG(kWarn) << "build step cgroup: " << killed.ToString();
+  }
   RETURN_IF_ERROR(ran);
   return result;
 }
@@ -218,7 +220,9 @@ Status BuildSandbox::RunIn(InstanceCgroup& cgroup, uid_t uid, const BuildStep& s
       if (made.ok()) {
         egress = std::move(*made);
         egress->Start(netns);
-        if (!egress->WaitListening(kSetupTimeout)) SP_LOG(kWarn) << "build sandbox: no way to the package proxy";
+        if (!egress->WaitListening(kSetupTimeout)) {
+          SP_LOG(kWarn) << "build sandbox: no way to the package proxy";
+        }
       } else {
         close(netns);
       }
@@ -268,6 +272,7 @@ Result<std::unique_ptr<build::StepRunner>> MakeBuildSandbox(const BuildSandboxOp
     return Status::FailedPrecondition("bubblewrap not found at " + options.bwrap_path + " (apt-get install bubblewrap)");
   }
   ASSIGN_OR_RETURN(CgroupRoot root, CgroupRoot::Discover(options.cgroup_subtree));
+  SweepLeftoverGroups(root, *options.clock);  // what a killed server left running
   ASSIGN_OR_RETURN(std::vector<char> seccomp, native::BuildSeccompProgram());
   return std::unique_ptr<build::StepRunner>(new BuildSandbox(options, std::move(root), std::move(seccomp)));
 }

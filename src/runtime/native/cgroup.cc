@@ -5,15 +5,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "core/log.h"
 #include "core/strings.h"
 
 namespace spaceport::runtime::native {
@@ -137,6 +141,71 @@ Result<std::unique_ptr<InstanceCgroup>> InstanceCgroup::Create(const CgroupRoot&
     return st;
   }
   return cg;
+}
+
+std::unique_ptr<InstanceCgroup> InstanceCgroup::Existing(const CgroupRoot& root, const std::string& name) {
+  std::unique_ptr<InstanceCgroup> cg(new InstanceCgroup());
+  cg->memory_ = root.memory + "/" + name;
+  cg->cpu_ = root.cpu + "/" + name;
+  cg->pids_ = root.pids + "/" + name;
+  cg->freezer_ = root.freezer + "/" + name;
+  for (const std::string* dir : {&cg->memory_, &cg->cpu_, &cg->pids_, &cg->freezer_}) {
+    if (access(dir->c_str(), F_OK) == 0) cg->dirs_.push_back(*dir);
+  }
+  return cg;
+}
+
+namespace {
+
+std::string CommOf(pid_t pid) {
+  auto text = ReadText("/proc/" + std::to_string(pid) + "/comm");
+  return text.ok() ? std::string(Trim(*text)) : "";
+}
+
+// The pid a group name starts with ("123-..." or "build-123-..."), or 0.
+pid_t OwnerOf(const std::string& name) {
+  size_t at = 0;
+  while (at < name.size() && !std::isdigit(static_cast<unsigned char>(name[at]))) {
+    if (name[at] != '-' && !std::isalpha(static_cast<unsigned char>(name[at]))) return 0;
+    ++at;
+  }
+  size_t end = at;
+  while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end]))) ++end;
+  if (end == at || end == name.size() || name[end] != '-') return 0;
+  std::optional<int64_t> pid = ParseInt(name.substr(at, end - at));
+  return pid && *pid > 0 ? static_cast<pid_t>(*pid) : 0;
+}
+
+}  // namespace
+
+int SweepLeftoverGroups(const CgroupRoot& root, const Clock& clock) {
+  std::set<std::string> names;
+  for (const std::string* dir : {&root.memory, &root.cpu, &root.pids, &root.freezer}) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(*dir, ec)) {
+      if (entry.is_directory(ec)) names.insert(entry.path().filename().string());
+    }
+  }
+  const pid_t self = getpid();
+  const std::string own_comm = CommOf(self);
+  int swept = 0;
+  for (const std::string& name : names) {
+    pid_t owner = OwnerOf(name);
+    if (owner == 0) continue;  // not a group of ours (a probe, an operator's own)
+    // Ours, or a live server's (a group of a pid reused by another program is swept).
+    if (owner == self || (kill(owner, 0) == 0 && CommOf(owner) == own_comm)) continue;
+    std::unique_ptr<InstanceCgroup> cg = InstanceCgroup::Existing(root, name);
+    const size_t processes = cg->Pids().size();
+    Status st = cg->KillAll(clock, Millis(5000));
+    if (st.ok()) st = cg->Remove(clock, Millis(5000));
+    if (!st.ok()) {
+      SP_LOG(kWarn) << "sweeping cgroup " << name << " left by an earlier server: " << st.ToString();
+      continue;
+    }
+    SP_LOG(kInfo) << "swept cgroup " << name << " left by an earlier server (" << processes << " processes ended)";
+    swept++;
+  }
+  return swept;
 }
 
 Result<std::vector<int>> InstanceCgroup::OpenProcsFiles() const {

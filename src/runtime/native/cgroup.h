@@ -34,6 +34,15 @@ struct CgroupRoot {
   static Result<CgroupRoot> Discover(const std::string& subtree = "spaceport");
 };
 
+// At start, after a server was killed: ends every group under `root` that
+// no live process of this program owns (group names start with the pid of
+// the server that made them, after an optional "word-" prefix), thawing
+// frozen ones so that they can die, and removes the groups. Groups of
+// another running server on the same subtree are left alone. Returns how
+// many groups were swept; failures are logged and skipped. Groups named
+// with this process's own pid are kept (it may have made them).
+int SweepLeftoverGroups(const CgroupRoot& root, const Clock& clock);
+
 class InstanceCgroup {
  public:
   // Creates `name` under every controller of `root` and applies `limits`.
@@ -43,6 +52,10 @@ class InstanceCgroup {
   // Open (O_CLOEXEC) cgroup.procs files: a forked child writes "0" to each to
   // join the group before exec (write(2) is async-signal-safe). Caller closes.
   Result<std::vector<int>> OpenProcsFiles() const;
+
+  // The group `name` as it exists under `root` (the controllers where it
+  // does), for sweeping; no limits are applied.
+  static std::unique_ptr<InstanceCgroup> Existing(const CgroupRoot& root, const std::string& name);
 
   std::vector<pid_t> Pids() const;
   int64_t PidsCurrent() const;

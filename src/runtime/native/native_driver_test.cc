@@ -15,7 +15,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include "runtime/deploy_env.h"
+#include "runtime/native/cgroup.h"
 #include "runtime/testing/test_util.h"
 
 namespace spaceport::runtime {
@@ -404,6 +407,43 @@ TEST_F(NativeDriverTest, DestructorKillsRunningInstances) {
   EXPECT_EQ(WaitExit(exit).term_signal, SIGKILL);
   EXPECT_TRUE(SandboxPids().empty());
   EXPECT_TRUE(InstanceCgroups().empty());
+}
+
+// What a killed server leaves: a group named after its (now dead) pid with a
+// frozen process in it. The sweep at start thaws and ends it and removes the
+// group; a group named after a live process of this program stays.
+TEST(CgroupSweepTest, GroupsOfADeadServerAreEndedEvenWhenFrozen) {
+  std::unique_ptr<Clock> clock = MakeRealClock();
+  auto root = native::CgroupRoot::Discover(kSubtree);
+  ASSERT_TRUE(root.ok()) << "cgroups are not writable on this host: " << root.status().ToString();
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  const std::string leftover = std::to_string(dead) + "-1-1";
+  const std::string ours = std::to_string(getpid()) + "-1-1";
+  auto old_group = native::InstanceCgroup::Create(*root, leftover, ResourceLimits{});
+  ASSERT_TRUE(old_group.ok()) << old_group.status().ToString();
+  auto own_group = native::InstanceCgroup::Create(*root, ours, ResourceLimits{});
+  ASSERT_TRUE(own_group.ok()) << own_group.status().ToString();
+
+  pid_t app = fork();
+  if (app == 0) {
+    pause();
+    _exit(0);
+  }
+  for (const std::string& dir : (*old_group)->dirs()) {
+    std::ofstream(dir + "/cgroup.procs") << app;
+  }
+  ASSERT_EQ((*old_group)->Pids(), std::vector<pid_t>{app});
+  ASSERT_TRUE((*old_group)->Freeze(*clock, Millis(5000)).ok());
+
+  EXPECT_EQ(native::SweepLeftoverGroups(*root, *clock), 1);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(app, &wstatus, 0), app);
+  EXPECT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) << wstatus;
+  for (const std::string& dir : (*old_group)->dirs()) EXPECT_FALSE(fs::exists(dir)) << dir;
+  for (const std::string& dir : (*own_group)->dirs()) EXPECT_TRUE(fs::exists(dir)) << dir;
+  EXPECT_TRUE((*own_group)->Remove(*clock, Millis(5000)).ok());
 }
 
 }  // namespace
