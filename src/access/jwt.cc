@@ -88,9 +88,16 @@ Result<nlohmann::json> VerifyJwt(std::string_view token, const std::vector<Publi
   std::optional<nlohmann::json> claims = DecodeJsonPart(token.substr(dot1 + 1, dot2 - dot1 - 1));
   std::optional<std::string> sig = Base64UrlDecode(token.substr(dot2 + 1));
   if (!header || !claims || !sig) return Bad("malformed");
-  if (header->value("alg", "") != "EdDSA") return Bad("alg must be EdDSA");
+  // value() throws on a member of another type: check the types first (a
+  // header {"alg": 1} must be refused, not end the server).
+  auto alg = header->find("alg");
+  if (alg == header->end() || !alg->is_string() || alg->get<std::string>() != "EdDSA") {
+    return Bad("alg must be EdDSA");
+  }
   if (sig->size() != crypto_sign_BYTES) return Bad("bad signature length");
-  std::string kid = header->value("kid", "");
+  auto kid_field = header->find("kid");
+  if (kid_field != header->end() && !kid_field->is_string()) return Bad("kid must be a string");
+  std::string kid = kid_field == header->end() ? "" : kid_field->get<std::string>();
   const PublicKey* key = nullptr;
   for (const PublicKey& k : keys) {
     if (k.kid == kid && k.key.size() == kEd25519PublicKeyBytes) key = &k;
