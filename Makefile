@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all setup setup-test configure build run test unit e2e bench bench-edge bench-wake bench-density clean
+.PHONY: all setup setup-test configure build run test unit e2e fuzz bench bench-edge bench-wake bench-density clean
 
 all: build
 
@@ -33,6 +33,15 @@ unit: build
 
 e2e: build
 	@BUILD_DIR=$(BUILD_DIR) node --test --test-concurrency=1 tests/e2e/
+
+# libFuzzer targets (fuzz/README.md) in a clang build dir of their own;
+# `make test` replays their seeds and fuzzes each for 3 s.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: setup-test
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSPACEPORT_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target fuzz_all
+	@FUZZ_BUILD_DIR=$(FUZZ_BUILD_DIR) fuzz/run $(FUZZ_SECONDS)
 
 # Benchmarks (docs/benchmarks.md); never part of `make test`.
 bench: bench-edge bench-wake bench-density

@@ -132,7 +132,9 @@ GateForm GateFormFromCardData(const Json& card_data) {
 Status CheckGateAnswers(const GateForm& form, const Json& answers) {
   if (!answers.is_object()) return Status::InvalidArgument("the answers must be an object of strings");
   if (form.fields.empty()) return Status::Ok();
-  for (const auto& [key, value] : answers.items()) {
+  for (const auto& item : answers.items()) {
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     bool known =
         std::any_of(form.fields.begin(), form.fields.end(), [&](const GateField& f) { return f.label == key; });
     if (!known) return Status::InvalidArgument("unknown field '" + key + "': this Space does not ask for it");

@@ -109,6 +109,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
 
   // Current proxy exchange.
   struct Proxy {
+    Proxy() {}  // user-provided: clang 14 sees no default constructor for a nested class with member initializers
     UpstreamConn* up = nullptr;
     uint64_t req_remaining = 0;
     http::ChunkedDecoder req_chunks;
