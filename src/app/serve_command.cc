@@ -338,7 +338,6 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
-  late_hub.Set(&hub);
 
   // Identity keys rotate while the server runs (a new signing key every 30
   // days, the old one published 7 more): checked hourly, cheap when not due.
@@ -351,7 +350,6 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     key_timer.RunAfter(Millis(3600 * 1000), rotate_keys);
   };
   key_timer.RunAfter(Millis(3600 * 1000), rotate_keys);
-  late_waker.Set(&supervisor);
 
   // Access rules first: a private Space's route must never be published
   // before the rule that hides it.
@@ -359,9 +357,13 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     std::cerr << "error: loading access rules: " << s.message() << "\n";
     return 1;
   }
+  // Recover before the hub and wakes are reachable (until then the edge
+  // answers 503 "starting"): a push or delete must not race the recovery.
   if (Status s = supervisor.Recover(); !s.ok()) {
     SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
   }
+  late_hub.Set(&hub);
+  late_waker.Set(&supervisor);
   std::cout << "spaceport: listening on " << url << " (hub " << public_url << ", apps at http://{owner}-{name}."
             << config->apps_domain << ":" << port << "/), data in " << dir.root() << std::endl;
 

@@ -80,7 +80,7 @@ namespace {
 constexpr int kLaunchFormat = 1;
 }  // namespace
 
-std::string LaunchSpecToJson(const LaunchSpec& spec) {
+std::string LaunchSpecToJson(const LaunchSpec& spec) {  // "" when a field is not UTF-8
   nlohmann::json j = {
       {"format", kLaunchFormat},
       {"sdk", spec.sdk},
@@ -99,13 +99,20 @@ std::string LaunchSpecToJson(const LaunchSpec& spec) {
       {"embed_allow", spec.embed_allow},
   };
   if (spec.freeze_after) j["freeze_after_ms"] = spec.freeze_after->count();
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  try {
+    return j.dump();  // strict: text that is not UTF-8 must not come back altered
+  } catch (const nlohmann::json::exception&) {
+    return "";
+  }
 }
 
 Result<LaunchSpec> LaunchSpecFromJson(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Status::InvalidArgument("launch file: not a JSON object");
-  if (j.value("format", 0) != kLaunchFormat) return Status::InvalidArgument("launch file: unknown format");
+  auto format = j.find("format");
+  if (format == j.end() || !format->is_number_integer() || format->get<int64_t>() != kLaunchFormat) {
+    return Status::InvalidArgument("launch file: unknown format");
+  }
   LaunchSpec spec;
   try {
     spec.sdk = j.at("sdk").get<std::string>();

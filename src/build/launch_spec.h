@@ -34,7 +34,8 @@ std::string AppFileFor(const card::Card& card);
 // A built version as JSON, kept beside its build dir so that a server
 // restart starts (or wakes) it without building again. FromJson rejects a
 // file it cannot read whole (InvalidArgument naming the field); the caller
-// then builds afresh.
+// then builds afresh. ToJson gives "" when a field is not valid UTF-8 (no
+// launch file is then kept: the JSON could not hold it unaltered).
 std::string LaunchSpecToJson(const LaunchSpec& spec);
 Result<LaunchSpec> LaunchSpecFromJson(std::string_view text);
 

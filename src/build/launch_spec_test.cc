@@ -157,6 +157,11 @@ TEST(LaunchSpecJsonTest, TruncatedOrForeignFilesAreRefused) {
   EXPECT_FALSE(LaunchSpecFromJson("").ok());
   EXPECT_FALSE(LaunchSpecFromJson("[1,2]").ok());
   EXPECT_FALSE(LaunchSpecFromJson(R"({"format": 99})").ok());
+  EXPECT_FALSE(LaunchSpecFromJson(R"({"format": "1"})").ok());
+  EXPECT_FALSE(LaunchSpecFromJson(R"({"format": null})").ok());
+  LaunchSpec not_utf8;
+  not_utf8.argv = {"app\xff"};
+  EXPECT_EQ(LaunchSpecToJson(not_utf8), "");
   Result<LaunchSpec> wrong_type = LaunchSpecFromJson(R"({"format": 1, "sdk": 5})");
   ASSERT_FALSE(wrong_type.ok());
   EXPECT_THAT(wrong_type.status().message(), HasSubstr("launch file"));

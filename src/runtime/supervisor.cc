@@ -75,6 +75,7 @@ Status WriteLaunchFile(const std::string& build_dir, const build::LaunchSpec& sp
   const std::string path = LaunchFileOf(build_dir);
   const std::string tmp = path + ".tmp";
   const std::string text = build::LaunchSpecToJson(spec);
+  if (text.empty()) return Status::InvalidArgument("the launch spec holds text that is not UTF-8");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Internal("writing " + tmp + ": " + strerror(errno));
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;

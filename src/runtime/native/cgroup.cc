@@ -193,7 +193,7 @@ int SweepLeftoverGroups(const CgroupRoot& root, const Clock& clock) {
     pid_t owner = OwnerOf(name);
     if (owner == 0) continue;  // not a group of ours (a probe, an operator's own)
     // Ours, or a live server's (a group of a pid reused by another program is swept).
-    if (owner == self || (kill(owner, 0) == 0 && CommOf(owner) == own_comm)) continue;
+    if (owner == self || ((kill(owner, 0) == 0 || errno == EPERM) && CommOf(owner) == own_comm)) continue;
     std::unique_ptr<InstanceCgroup> cg = InstanceCgroup::Existing(root, name);
     const size_t processes = cg->Pids().size();
     Status st = cg->KillAll(clock, Millis(5000));
