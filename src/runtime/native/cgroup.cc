@@ -108,13 +108,18 @@ Result<CgroupRoot> CgroupRoot::Discover(const std::string& subtree) {
   return root;
 }
 
-Result<std::unique_ptr<InstanceCgroup>> InstanceCgroup::Create(const CgroupRoot& root, const std::string& name,
-                                                               const ResourceLimits& limits) {
+std::unique_ptr<InstanceCgroup> InstanceCgroup::At(const CgroupRoot& root, const std::string& name) {
   std::unique_ptr<InstanceCgroup> cg(new InstanceCgroup());
   cg->memory_ = root.memory + "/" + name;
   cg->cpu_ = root.cpu + "/" + name;
   cg->pids_ = root.pids + "/" + name;
   cg->freezer_ = root.freezer + "/" + name;
+  return cg;
+}
+
+Result<std::unique_ptr<InstanceCgroup>> InstanceCgroup::Create(const CgroupRoot& root, const std::string& name,
+                                                               const ResourceLimits& limits) {
+  std::unique_ptr<InstanceCgroup> cg = At(root, name);
   for (const std::string* dir : {&cg->memory_, &cg->cpu_, &cg->pids_, &cg->freezer_}) {
     if (mkdir(dir->c_str(), 0755) != 0) {
       Status failed = Status::Internal(ErrnoText("cannot create cgroup " + *dir));
@@ -144,11 +149,7 @@ Result<std::unique_ptr<InstanceCgroup>> InstanceCgroup::Create(const CgroupRoot&
 }
 
 std::unique_ptr<InstanceCgroup> InstanceCgroup::Existing(const CgroupRoot& root, const std::string& name) {
-  std::unique_ptr<InstanceCgroup> cg(new InstanceCgroup());
-  cg->memory_ = root.memory + "/" + name;
-  cg->cpu_ = root.cpu + "/" + name;
-  cg->pids_ = root.pids + "/" + name;
-  cg->freezer_ = root.freezer + "/" + name;
+  std::unique_ptr<InstanceCgroup> cg = At(root, name);
   for (const std::string* dir : {&cg->memory_, &cg->cpu_, &cg->pids_, &cg->freezer_}) {
     if (access(dir->c_str(), F_OK) == 0) cg->dirs_.push_back(*dir);
   }

@@ -82,6 +82,8 @@ class InstanceCgroup {
 
  private:
   InstanceCgroup() = default;
+  // The group's paths under `root`; no directory is touched.
+  static std::unique_ptr<InstanceCgroup> At(const CgroupRoot& root, const std::string& name);
   Status SetFreezer(const char* state, const Clock& clock, Millis timeout);
 
   std::string memory_, cpu_, pids_, freezer_;
