@@ -24,6 +24,7 @@
 #include "repo/repo_store.h"
 #include "store/secrets_key.h"
 #include "runtime/checkpoint.h"
+#include "runtime/data_volume.h"
 #include "runtime/log_store.h"
 #include "runtime/scheduler.h"
 #include "runtime/native/build_sandbox.h"
@@ -88,6 +89,8 @@ struct ServeConfig {
   int build_concurrency = 2;
   int64_t build_memory_bytes = 2048LL << 20;
   int64_t build_pids = 512;
+  int64_t data_bytes = 1024LL << 20;  // /data of a Space without a storage tier; 0: unbounded
+  int64_t max_repo_bytes = 10240LL << 20;  // git objects plus LFS objects per repo; 0: unbounded
   // Sleep ladder (docs/runtime.md).
   Millis freeze_after{60000};
   int64_t memory_budget_bytes = 0;  // 0: half of physical memory
@@ -99,7 +102,7 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                        {"data-dir", "listen", "apps-domain", "public-url", "threads",
                                         "pip-index-url", "pip-find-links", "python", "runtime", "freeze-after",
                                         "memory-budget", "wake-page-after", "build-timeout", "build-concurrency",
-                                        "build-memory", "build-pids", "build-log-limit"},
+                                        "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -143,6 +146,14 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   auto log_limit = ParseInt(f.Get("build-log-limit", "16"));
   if (!log_limit || *log_limit < 1) return Status::InvalidArgument("--build-log-limit wants megabytes >= 1");
   c.builder.log_limit_bytes = *log_limit << 20;
+  auto data_size = ParseInt(f.Get("data-size", "1024"));
+  if (!data_size || *data_size < 0 || (*data_size > 0 && *data_size < 8)) {
+    return Status::InvalidArgument("--data-size wants megabytes >= 8 (0: unbounded)");
+  }
+  c.data_bytes = *data_size << 20;
+  auto max_repo = ParseInt(f.Get("max-repo-size", "10240"));
+  if (!max_repo || *max_repo < 0) return Status::InvalidArgument("--max-repo-size wants megabytes (0: unbounded)");
+  c.max_repo_bytes = *max_repo << 20;
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -166,6 +177,11 @@ Result<std::unique_ptr<runtime::RuntimeDriver>> MakeDriver(const ServeConfig& co
   runtime::NativeSandboxOptions options;
   options.clock = &clock;
   options.egress_port = edge_port;
+  if (config.data_bytes > 0) {
+    Status volumes = runtime::ProbeDataVolumes();
+    options.data_volumes = volumes.ok();
+    if (!volumes.ok()) SP_LOG(kWarn) << "Space /data sizes are NOT enforced: " << volumes.message();
+  }
   auto native = runtime::MakeNativeSandboxDriver(options);
   if (native.ok()) return native;
   if (config.runtime == "native") return native.status().WithContext("--runtime native");
@@ -242,7 +258,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
-                 "                       [--build-pids N] [--build-log-limit MB]\n";
+                 "                       [--build-pids N] [--build-log-limit MB] [--data-size MB]\n"
+                 "                       [--max-repo-size MB]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -321,6 +338,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   sup_options.freeze_after = config->freeze_after;
   sup_options.max_concurrent_builds = config->build_concurrency;
   sup_options.memory_budget_bytes = config->memory_budget_bytes;
+  sup_options.default_data_bytes = config->data_bytes;
   SP_LOG(kInfo) << runtime::DescribeCheckpointProbe(runtime::ProbeCheckpoint());
   runtime::Supervisor supervisor(store->get(), builder.get(), driver->get(), &routes, logs.get(), &clock, sup_options);
 
@@ -328,9 +346,15 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.public_url = public_url;
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
+  hub_options.max_repo_bytes = config->max_repo_bytes;
   hub_options.enforced = {.app_sandbox = (*driver)->Capabilities().isolated,
                           .app_limits = (*driver)->Capabilities().limits,
-                          .build_sandbox = build_runner.runner->sandboxed()};
+                          .build_sandbox = build_runner.runner->sandboxed(),
+                          .disk = (*driver)->Capabilities().disk};
+  if ((*driver)->Capabilities().disk) {
+    SP_LOG(kInfo) << "Space /data: " << (config->data_bytes >> 20)
+                  << " MB each (storage tiers: small 20 GB, medium 150 GB, large 1 TB), a volume per Space";
+  }
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,

@@ -15,6 +15,17 @@ Result<std::string> BodyReader::ReadAll(size_t limit) {
   }
 }
 
+Result<size_t> LimitedBodyReader::Read(char* buf, size_t cap) {
+  ASSIGN_OR_RETURN(size_t n, inner_.Read(buf, cap));
+  if (static_cast<int64_t>(n) > left_) {
+    exceeded_ = true;
+    left_ = 0;
+    return Status::PayloadTooLarge("request body is over its limit");
+  }
+  left_ -= static_cast<int64_t>(n);
+  return n;
+}
+
 Status ResponseWriter::Send(const Response& response) {
   Headers headers = response.headers;
   headers.Set("Content-Length", std::to_string(response.body.size()));

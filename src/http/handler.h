@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,20 @@ class BodyReader {
   virtual Result<size_t> Read(char* buf, size_t cap) = 0;
   // Reads the whole body; PayloadTooLarge past `limit` bytes.
   Result<std::string> ReadAll(size_t limit);
+};
+
+// Passes on at most `limit` bytes of `inner`'s body; past that, Read fails
+// with PayloadTooLarge and exceeded() says so.
+class LimitedBodyReader : public BodyReader {
+ public:
+  LimitedBodyReader(BodyReader& inner, int64_t limit) : inner_(inner), left_(limit) {}
+  Result<size_t> Read(char* buf, size_t cap) override;
+  bool exceeded() const { return exceeded_; }
+
+ private:
+  BodyReader& inner_;
+  int64_t left_;
+  bool exceeded_ = false;
 };
 
 class ResponseWriter {

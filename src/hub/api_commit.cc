@@ -59,6 +59,9 @@ Status HandleCommit(HubCore& hub, Call& call) {
   }
   ASSIGN_OR_RETURN(std::string text, call.body.ReadAll(kMaxCommitBody));
   ASSIGN_OR_RETURN(repo::CommitRequest req, ParseCommitNdjson(text));
+  int64_t incoming = 0;
+  for (const repo::CommitOp& op : req.ops) incoming += static_cast<int64_t>(op.content.size());
+  RETURN_IF_ERROR(hub.CheckRepoRoom(owned.space, incoming));
   req.branch = call.Param("rev");
   req.author = owned.caller.user.name;
   ASSIGN_OR_RETURN(std::string sha, hub.writer().Commit(owned.space.owner, owned.space.name, req));

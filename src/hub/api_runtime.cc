@@ -19,7 +19,8 @@ constexpr std::pair<const char*, const char*> kOfferedHardware[] = {
 
 Status HandleHardwareList(const HubCore& hub, Call& call) {
   const HubOptions::Enforced& e = hub.options().enforced;
-  const Json enforced = {{"sandbox", e.app_sandbox}, {"limits", e.app_limits}, {"buildSandbox", e.build_sandbox}};
+  const Json enforced = {{"sandbox", e.app_sandbox}, {"limits", e.app_limits}, {"buildSandbox", e.build_sandbox},
+                        {"disk", e.disk}};
   Json list = Json::array();
   for (const auto& [name, pretty] : kOfferedHardware) {
     const runtime::HardwareFlavor* flavor = runtime::FindHardware(name);
@@ -88,6 +89,39 @@ Status HandleHardwareRequest(HubCore& hub, Call& call) {
   if (!owned.space.sha.empty()) {
     RETURN_IF_ERROR(hub.deps().control->Restart(owned.space.full_id(), false));
   }
+  return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
+}
+
+// HF's persistent storage: a tier sizes the Space's /data (runtime/deploy_env.h).
+// Growing restarts the Space (stopped first) and keeps the data; there is no shrinking (as on
+// HF: delete the storage, which deletes the data, then ask again).
+Status HandleStorageRequest(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(std::optional<std::string> tier, OptString(body, "tier"));
+  if (!tier) return Status::InvalidArgument("'tier' is required (small, medium or large)");
+  const runtime::StorageTier* wanted = runtime::FindStorageTier(*tier);
+  if (wanted == nullptr) return Status::InvalidArgument("unknown storage tier '" + *tier + "' (small, medium or large)");
+  const runtime::StorageTier* current = runtime::FindStorageTier(owned.space.storage);
+  if (current != nullptr && current->bytes > wanted->bytes) {
+    return Status::InvalidArgument("storage cannot shrink from " + owned.space.storage + " to " + *tier +
+                                   ": delete the storage first (that deletes its data)");
+  }
+  if (current != wanted) {
+    owned.space.storage = *tier;
+    RETURN_IF_ERROR(hub.deps().store->UpdateSpace(owned.space));
+    RETURN_IF_ERROR(hub.deps().control->RestartForStorage(owned.space.full_id(), /*delete_data=*/false));
+  }
+  return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
+}
+
+// Deletes the Space's /data with its tier and restarts it on the default size.
+Status HandleStorageDelete(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
+  if (owned.space.storage.empty()) return Status::InvalidArgument("this Space has no persistent storage tier");
+  owned.space.storage.clear();
+  RETURN_IF_ERROR(hub.deps().store->UpdateSpace(owned.space));
+  RETURN_IF_ERROR(hub.deps().control->RestartForStorage(owned.space.full_id(), /*delete_data=*/true));
   return call.SendJson(200, CurrentRuntimeJson(hub, owned.space));
 }
 
@@ -164,6 +198,8 @@ void RegisterRuntimeApi(Router& router, HubCore& hub) {
   router.Add("POST", base + "/sleeptime", [h](Call& c) { return HandleSleepTime(*h, c); });
   router.Add("POST", base + "/hardware", [h](Call& c) { return HandleHardwareRequest(*h, c); });
   router.Add("GET", "/api/spaces/hardware", [h](Call& c) { return HandleHardwareList(*h, c); });
+  router.Add("POST", base + "/storage", [h](Call& c) { return HandleStorageRequest(*h, c); });
+  router.Add("DELETE", base + "/storage", [h](Call& c) { return HandleStorageDelete(*h, c); });
   for (bool secret : {true, false}) {
     std::string path = base + (secret ? "/secrets" : "/variables");
     router.Add("GET", path, [h, secret](Call& c) { return HandleEnvGet(*h, c, secret); });

@@ -50,7 +50,13 @@ Status HandleGit(HubCore& hub, Call& call, const std::string& git_path) {
   const HubDeps& d = hub.deps();
   int64_t space_id = space.id;
   auto on_push = [&hub, space_id](const std::string& sha) { hub.RecordPush(space_id, sha); };
-  d.git->Serve(space.owner, space.name, git_path, who ? who->user.name : "", req, call.body, call.out, on_push);
+  int64_t room = 0;
+  if (op == repo::GitOp::kPush && git_path == "/git-receive-pack") {
+    RETURN_IF_ERROR(hub.CheckRepoRoom(space, 1));  // already full: no push at all
+    room = hub.RepoRoomLeft(space);
+    if (room == INT64_MAX) room = 0;
+  }
+  d.git->Serve(space.owner, space.name, git_path, who ? who->user.name : "", req, call.body, call.out, on_push, room);
   return Status::Ok();
 }
 

@@ -212,6 +212,20 @@ bool HubCore::IsOwner(const std::optional<access::Principal>& who, const store::
   return who.has_value() && EqualsIgnoreCase(who->user.name, space.owner);
 }
 
+int64_t HubCore::RepoRoomLeft(const store::Space& space) const {
+  if (options_.max_repo_bytes <= 0) return INT64_MAX;
+  return std::max<int64_t>(0, options_.max_repo_bytes - deps_.repos->DiskBytes(space.owner, space.name));
+}
+
+Status HubCore::CheckRepoRoom(const store::Space& space, int64_t incoming) const {
+  if (options_.max_repo_bytes <= 0) return Status::Ok();
+  int64_t used = deps_.repos->DiskBytes(space.owner, space.name);
+  if (incoming <= options_.max_repo_bytes - used) return Status::Ok();
+  return Status::PayloadTooLarge("the repository of " + space.full_id() + " holds " + std::to_string(used >> 20) +
+                                 " MB; " + std::to_string(incoming >> 20) + " MB more would pass its limit of " +
+                                 std::to_string(options_.max_repo_bytes >> 20) + " MB");
+}
+
 Result<store::Space> HubCore::FindSpace(std::string_view owner, std::string_view name) {
   std::string id = std::string(owner) + "/" + std::string(name);
   if (!repo::IsValidRepoName(owner) || !repo::IsValidRepoName(name)) {

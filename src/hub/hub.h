@@ -61,7 +61,11 @@ struct HubOptions {
     bool app_sandbox = false;
     bool app_limits = false;
     bool build_sandbox = false;
+    bool disk = false;  // /data sizes (storage tiers)
   } enforced;
+  // Bytes a Space's repo may take (git objects and LFS objects); pushes,
+  // commits and LFS uploads past it get 413. 0: no limit.
+  int64_t max_repo_bytes = 0;
 };
 
 class HubCore;  // internal (hub/hub_core.h)

@@ -70,6 +70,11 @@ class HubCore {
   bool IsSameSiteRequest(const http::Request& request) const;
 
   const repo::LfsStore& lfs() const { return lfs_; }
+  // Bytes the Space's repo may still grow by under HubOptions::max_repo_bytes
+  // (INT64_MAX without a limit), and a PayloadTooLarge when `incoming` more
+  // would not fit.
+  int64_t RepoRoomLeft(const store::Space& space) const;
+  Status CheckRepoRoom(const store::Space& space, int64_t incoming) const;
   const repo::RepoWriter& writer() const { return writer_; }
   // main moved to `sha` (git push or API commit): record it and let the
   // control plane build it.

@@ -77,6 +77,11 @@ class HubFilesTest : public HubTest {
     HubTest::SetUp();
     ASSERT_EQ(Create("demo", alice_write_).status, 200);
   }
+  bool hub_lfs_has(const std::string& content) {
+    const std::string oid = Sha256Hex(content);
+    return std::filesystem::exists(repos_.PathOf("alice", "demo") + "/lfs/objects/" + oid.substr(0, 2) + "/" +
+                                   oid.substr(2, 2) + "/" + oid);
+  }
   Reply Commit(const std::string& body, const std::string& token = "", const std::string& rev = "main") {
     return Do("POST", "/api/spaces/alice/demo/commit/" + rev, token.empty() ? alice_write_ : token, body);
   }
@@ -239,6 +244,46 @@ TEST_F(HubFilesTest, LfsUploadCommitAndDownload) {
                json{{"operation", "upload"}, {"objects", json::array()}}.dump()).status, 401);
   EXPECT_EQ(Do("POST", "/spaces/alice/demo.git/info/lfs/objects/batch", alice_read_,
                json{{"operation", "upload"}, {"objects", json::array()}}.dump()).status, 403);
+}
+
+TEST_F(HubFilesTest, RepoSizeLimitRefusesUploadsAndCommitsPastIt) {
+  const int64_t room = 200000;
+  RemakeHub([&](HubOptions& o) { o.max_repo_bytes = repos_.DiskBytes("alice", "demo") + room; });
+  auto batch = [&](const std::string& content) {
+    return Do("POST", "/spaces/alice/demo.git/info/lfs/objects/batch", alice_write_,
+              json{{"operation", "upload"}, {"objects", {{{"oid", Sha256Hex(content)}, {"size", content.size()}}}}}.dump());
+  };
+  const std::string big(room + 1, 'b');
+  Reply r = batch(big);
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("limit"), std::string::npos) << r.body;
+  // A huge announced size does not overflow the sum into "fits".
+  r = Do("POST", "/spaces/alice/demo.git/info/lfs/objects/batch", alice_write_,
+         json{{"operation", "upload"},
+              {"objects", {{{"oid", Sha256Hex("a")}, {"size", INT64_MAX}}, {{"oid", Sha256Hex("b")}, {"size", INT64_MAX}}}}}
+             .dump());
+  EXPECT_EQ(r.status, 413) << r.body;
+
+  // What fits is taken; a link signed while there was room is refused once there is none.
+  const std::string first(room / 2, 'f'), second(room / 2 - 1000, 's');
+  ASSERT_EQ(UploadLfs(first, first).status, 200);
+  r = batch(second);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string href = r.json()["objects"][0]["actions"]["upload"]["href"];
+  const std::string head = Head();
+  // Bytes git cannot compress, so what the commit announces is what it costs.
+  auto noise = [](size_t n) {
+    std::string out(n, '\0');
+    uint32_t x = 12345;
+    for (char& c : out) c = static_cast<char>((x = x * 1103515245u + 12345u) >> 24);
+    return out;
+  };
+  r = Commit(Header() + File("filler.bin", noise(room / 2 + 10000)));
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_EQ(Head(), head);
+  ASSERT_EQ(Commit(Header() + File("small.bin", noise(room / 4))).status, 200);
+  EXPECT_EQ(Do("PUT", href.substr(std::string("http://hub.test:8080").size()), "", second).status, 413);
+  EXPECT_FALSE(hub_lfs_has(second));
 }
 
 TEST_F(HubFilesTest, PreuploadSendsBigAndBinaryFilesToLfs) {

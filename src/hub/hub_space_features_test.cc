@@ -35,7 +35,7 @@ TEST_F(SpaceFeaturesTest, HardwareListsTheOfferedFlavors) {
   EXPECT_EQ(list[0]["unitLabel"], "hour");
   EXPECT_EQ(list[1]["name"], "cpu-upgrade");
   // This hub was told nothing is enforced (the server fills it in from its driver and builder).
-  EXPECT_EQ(list[0]["enforced"], json({{"sandbox", false}, {"limits", false}, {"buildSandbox", false}}));
+  EXPECT_EQ(list[0]["enforced"], json({{"sandbox", false}, {"limits", false}, {"buildSandbox", false}, {"disk", false}}));
 }
 
 TEST_F(SpaceFeaturesTest, RequestingHardwareStoresItAndRestarts) {
@@ -82,6 +82,40 @@ TEST_F(SpaceFeaturesTest, HardwareRequestsAreChecked) {
   EXPECT_EQ(Do("POST", "/api/spaces/alice/empty/hardware", alice_write_, R"({"flavor":"cpu-upgrade"})").status, 200);
   EXPECT_EQ(store_->GetSpace("alice", "empty")->hardware, "cpu-upgrade");
   EXPECT_TRUE(control_.restarts.empty());
+}
+
+TEST_F(SpaceFeaturesTest, StorageTiersGrowRestartAndDeleteTheData) {
+  CreateWithCommit("demo");
+  EXPECT_TRUE(Do("GET", "/api/spaces/alice/demo/runtime").json()["storage"].is_null());
+  Reply r = Do("POST", "/api/spaces/alice/demo/storage", alice_write_, R"({"tier":"small"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["storage"], "small");
+  EXPECT_EQ(store_->GetSpace("alice", "demo")->storage, "small");
+  EXPECT_EQ(control_.storage_restarts, std::vector<std::string>{"alice/demo"});
+  // The same tier again changes nothing; a bigger one restarts again.
+  ASSERT_EQ(Do("POST", "/api/spaces/alice/demo/storage", alice_write_, R"({"tier":"small"})").status, 200);
+  EXPECT_EQ(control_.storage_restarts.size(), 1u);
+  ASSERT_EQ(Do("POST", "/api/spaces/alice/demo/storage", alice_write_, R"({"tier":"large"})").status, 200);
+  EXPECT_EQ(control_.storage_restarts.size(), 2u);
+
+  // No shrinking, no unknown tiers, only writers of the Space.
+  r = Do("POST", "/api/spaces/alice/demo/storage", alice_write_, R"({"tier":"medium"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("cannot shrink"), std::string::npos) << r.body;
+  EXPECT_EQ(Do("POST", "/api/spaces/alice/demo/storage", alice_write_, R"({"tier":"huge"})").status, 400);
+  EXPECT_EQ(Do("POST", "/api/spaces/alice/demo/storage", alice_write_, R"({"tier":5})").status, 400);
+  EXPECT_EQ(Do("POST", "/api/spaces/alice/demo/storage", alice_write_, R"({})").status, 400);
+  EXPECT_EQ(Do("POST", "/api/spaces/alice/demo/storage", bob_write_, R"({"tier":"large"})").status, 403);
+  EXPECT_EQ(Do("DELETE", "/api/spaces/alice/demo/storage", alice_read_).status, 403);
+  EXPECT_EQ(store_->GetSpace("alice", "demo")->storage, "large");
+  EXPECT_EQ(control_.storage_restarts.size(), 2u);
+
+  r = Do("DELETE", "/api/spaces/alice/demo/storage", alice_write_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json()["storage"].is_null());
+  EXPECT_EQ(store_->GetSpace("alice", "demo")->storage, "");
+  EXPECT_EQ(control_.storage_restarts.back(), "alice/demo deleting data");
+  EXPECT_EQ(Do("DELETE", "/api/spaces/alice/demo/storage", alice_write_).status, 400);  // none left
 }
 
 TEST_F(SpaceFeaturesTest, LikesAreIdempotentAndCounted) {

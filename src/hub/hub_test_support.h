@@ -42,6 +42,10 @@ class FakeControl : public runtime::SpaceControl {
     renames.push_back(old_id + " -> " + renamed.full_id() + " (" + renamed.subdomain + ")");
     return Status::Ok();
   }
+  Status RestartForStorage(const std::string& id, bool delete_data) override {
+    storage_restarts.push_back(id + (delete_data ? " deleting data" : ""));
+    return Status::Ok();
+  }
   Result<runtime::RuntimeInfo> Info(const std::string& id) override {
     if (!info_stage.empty()) {
       runtime::RuntimeInfo i;
@@ -61,7 +65,7 @@ class FakeControl : public runtime::SpaceControl {
     sleep_times.push_back(id + "=" + std::to_string(seconds));
   }
 
-  std::vector<std::string> created, pushes, restarts, pauses, removed, renames, sleep_times;
+  std::vector<std::string> created, pushes, restarts, pauses, removed, renames, sleep_times, storage_restarts;
   std::string info_stage, info_error, info_rung;
   int64_t info_gc_timeout = 0;
   int64_t info_last_wake_ms = -1;
@@ -125,8 +129,14 @@ class HubTest : public ::testing::Test {
     alice_write_ = NewToken(alice_, store::TokenScope::kWrite);
     alice_read_ = NewToken(alice_, store::TokenScope::kRead);
     bob_write_ = NewToken(bob_, store::TokenScope::kWrite);
+    RemakeHub({});
+  }
+  // A new hub on the same store and repos, with `changes` applied to the test options.
+  void RemakeHub(const std::function<void(HubOptions&)>& changes) {
     HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(), throttle_.get()};
-    hub_ = std::make_unique<Hub>(deps, HubOptions{"http://hub.test:8080/", "apps.test", ":8080", {}});
+    HubOptions options{"http://hub.test:8080/", "apps.test", ":8080", {}};
+    if (changes) changes(options);
+    hub_ = std::make_unique<Hub>(deps, options);
   }
   void TearDown() override {
     std::error_code ec;

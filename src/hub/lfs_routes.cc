@@ -92,6 +92,18 @@ Status HandleBatch(HubCore& hub, Call& call) {
   auto objects = body.find("objects");
   if (objects == body.end() || !objects->is_array()) return Status::InvalidArgument("'objects' must be a list");
   if (objects->size() > kMaxBatchObjects) return Status::InvalidArgument("at most 1000 objects per batch");
+  if (upload) {  // the whole batch fits under the repo's size limit, or none of it is asked for
+    int64_t incoming = 0;
+    for (const Json& item : *objects) {
+      const Json oid = item.is_object() ? item.value("oid", Json()) : Json();
+      const Json size = item.is_object() ? item.value("size", Json()) : Json();
+      if (!oid.is_string() || !repo::IsValidLfsOid(oid.get<std::string>()) || !size.is_number_integer()) continue;
+      const repo::LfsPointer object{oid.get<std::string>(), size.get<int64_t>()};
+      if (object.size < 0 || hub.lfs().Check(space.owner, space.name, object).ok()) continue;
+      incoming = object.size > INT64_MAX - incoming ? INT64_MAX : incoming + object.size;
+    }
+    RETURN_IF_ERROR(hub.CheckRepoRoom(space, incoming));
+  }
   Json out = Json::array();
   for (const Json& item : *objects) out.push_back(BatchObject(hub, call, space, item, upload));
   return SendLfsJson(call, 200, {{"transfer", "basic"}, {"objects", out}, {"hash_algo", "sha256"}});
@@ -122,6 +134,7 @@ Status HandleUpload(HubCore& hub, Call& call) {
   if (!repo::IsValidLfsOid(object.oid)) return Status::InvalidArgument("invalid oid");
   ASSIGN_OR_RETURN(store::Space space, AuthorizeUpload(hub, call, object));
   if (!hub.lfs().Check(space.owner, space.name, object).ok()) {
+    RETURN_IF_ERROR(hub.CheckRepoRoom(space, object.size));  // links outlive the room they were signed for
     RETURN_IF_ERROR(hub.lfs().Put(space.owner, space.name, object, call.body));
   }
   return SendLfsJson(call, 200, Json::object());

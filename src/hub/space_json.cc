@@ -34,7 +34,7 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
       {"gcTimeout", gc_timeout > 0 ? Json(gc_timeout) : Json(nullptr)},
       {"replicas", {{"current", replicas}, {"requested", 1}}},
       {"domains", Json::array({{{"domain", hub.AppHost(space)}, {"stage", "READY"}}})},
-      {"storage", nullptr},
+      {"storage", space.storage.empty() ? Json(nullptr) : Json(space.storage)},
       {"sha", sha.empty() ? Json(nullptr) : Json(sha)},
   };
   if (!error.empty()) j["errorMessage"] = error;

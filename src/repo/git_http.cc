@@ -1,6 +1,14 @@
 #include "repo/git_http.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <utility>
 
 #include "core/log.h"
 #include "core/strings.h"
@@ -68,10 +76,62 @@ GitOp ClassifyGitRequest(const std::string& method, const std::string& git_path,
   return GitOp::kNone;
 }
 
+namespace {
+
+// A request body read into an unlinked temp file, then read back.
+class SpooledBody : public http::BodyReader {
+ public:
+  static Result<SpooledBody> From(http::BodyReader& body, int64_t limit, const std::string& path_prefix) {
+    std::string path = path_prefix + "XXXXXX";
+    int fd = mkstemp(path.data());
+    if (fd < 0) return Status::Internal("spooling a push: " + std::string(strerror(errno)));
+    unlink(path.c_str());
+    SpooledBody out(fd);
+    char buf[65536];
+    int64_t total = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(size_t n, body.Read(buf, sizeof buf));
+      if (n == 0) break;
+      total += static_cast<int64_t>(n);
+      if (total > limit) return Status::PayloadTooLarge("push over the limit");
+      if (!WriteAll(fd, buf, n)) return Status::Internal("spooling a push: " + std::string(strerror(errno)));
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0) return Status::Internal("spooling a push: " + std::string(strerror(errno)));
+    return out;
+  }
+  SpooledBody(SpooledBody&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  SpooledBody& operator=(SpooledBody&&) = delete;
+  ~SpooledBody() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  Result<size_t> Read(char* buf, size_t cap) override {
+    ssize_t n = read(fd_, buf, cap);
+    if (n < 0) return Status::Internal("reading a spooled push: " + std::string(strerror(errno)));
+    return static_cast<size_t>(n);
+  }
+
+ private:
+  explicit SpooledBody(int fd) : fd_(fd) {}
+  static bool WriteAll(int fd, const char* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = write(fd, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+  int fd_;
+};
+
+}  // namespace
+
 void GitHttpService::Serve(const std::string& owner, const std::string& name, const std::string& git_path,
                            const std::string& remote_user, const http::Request& request, http::BodyReader& body,
                            http::ResponseWriter& out,
-                           const std::function<void(const std::string& new_main_sha)>& on_push) {
+                           const std::function<void(const std::string& new_main_sha)>& on_push,
+                           int64_t max_body_bytes) {
   if (ClassifyGitRequest(request.method, git_path, request.query) == GitOp::kNone) {
     return SendPlain(out, 404, "not a git smart HTTP request");
   }
@@ -88,7 +148,24 @@ void GitHttpService::Serve(const std::string& owner, const std::string& name, co
   CgiRun run;
   run.argv = {"git", "http-backend"};
   run.env = CgiEnv(repo_path.substr(0, repo_path.rfind('/')), name, git_path, remote_user, request);
-  Result<int> status = RunCgi(run, body, out);
+  // git-http-backend answers before it has read the whole pack, so a body
+  // cut off at the limit would end the exchange unexplained: a body of
+  // unknown length is spooled (up to the limit) before git sees it.
+  const std::string too_big = "this push is larger than the " + std::to_string(max_body_bytes >> 20) +
+                              " MB the repository has left under its size limit";
+  std::optional<int64_t> length;
+  if (auto v = request.headers.Get("Content-Length")) length = ParseInt(*v);
+  if (max_body_bytes > 0 && length && *length > max_body_bytes) return SendPlain(out, 413, too_big);
+  std::optional<SpooledBody> spooled;
+  if (max_body_bytes > 0 && !length) {
+    Result<SpooledBody> s = SpooledBody::From(body, max_body_bytes, repo_path + ".incoming");
+    if (!s.ok() && s.status().code() == StatusCode::kPayloadTooLarge) return SendPlain(out, 413, too_big);
+    if (!s.ok()) return SendPlain(out, 500, s.status().message());
+    spooled.emplace(std::move(s).value());
+  }
+  http::LimitedBodyReader limited(spooled ? static_cast<http::BodyReader&>(*spooled) : body,
+                                  max_body_bytes > 0 ? max_body_bytes : INT64_MAX);
+  Result<int> status = RunCgi(run, limited, out);
   if (!status.ok()) {
     SP_LOG(kWarn) << "git " << git_path << " for " << owner << "/" << name << ": " << status.status().message();
     return SendPlain(out, 500, "git failed");

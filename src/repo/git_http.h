@@ -29,10 +29,13 @@ class GitHttpService {
   explicit GitHttpService(RepoStore* repos) : repos_(repos) {}
 
   // Streams the exchange. `remote_user` is the authenticated user name (for
-  // the reflog), `git_path` as for ClassifyGitRequest.
+  // the reflog), `git_path` as for ClassifyGitRequest. A request body past
+  // `max_body_bytes` (0: no limit) ends the exchange with 413 (the room a
+  // repo has left under its size limit, for pushes).
   void Serve(const std::string& owner, const std::string& name, const std::string& git_path,
              const std::string& remote_user, const http::Request& request, http::BodyReader& body,
-             http::ResponseWriter& out, const std::function<void(const std::string& new_main_sha)>& on_push);
+             http::ResponseWriter& out, const std::function<void(const std::string& new_main_sha)>& on_push,
+             int64_t max_body_bytes = 0);
 
  private:
   RepoStore* repos_;

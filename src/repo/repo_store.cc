@@ -204,6 +204,17 @@ bool RepoStore::Exists(std::string_view owner, std::string_view name) const {
   return fs::is_directory(PathOf(owner, name), ec);
 }
 
+int64_t RepoStore::DiskBytes(std::string_view owner, std::string_view name) const {
+  if (!CheckNames(owner, name).ok()) return 0;
+  std::error_code ec;
+  int64_t total = 0;
+  for (auto it = fs::recursive_directory_iterator(PathOf(owner, name), ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
+  }
+  return total;
+}
+
 Status RepoStore::Create(std::string_view owner, std::string_view name) {
   RETURN_IF_ERROR(CheckNames(owner, name));
   std::string path = PathOf(owner, name);

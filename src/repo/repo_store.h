@@ -58,6 +58,8 @@ class RepoStore {
 
   std::string PathOf(std::string_view owner, std::string_view name) const;
   bool Exists(std::string_view owner, std::string_view name) const;
+  // Bytes the repository takes on disk: git objects, refs and LFS objects.
+  int64_t DiskBytes(std::string_view owner, std::string_view name) const;
   // git init --bare, HEAD -> refs/heads/main, receive-pack enabled.
   Status Create(std::string_view owner, std::string_view name);
   // Full copy with history and LFS objects (forks).

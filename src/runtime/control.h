@@ -46,6 +46,10 @@ class SpaceControl {
   // renamed.sha when there is one (a paused Space stays paused).
   virtual Status Rename(const std::string& old_id, const store::Space& renamed) = 0;
   virtual Result<RuntimeInfo> Info(const std::string& space_id) = 0;
+  // The Space's storage tier changed (already stored): stops every instance
+  // (a volume changes size only when unused), deletes its /data when asked
+  // (HF's "delete persistent storage"), and starts the current build again.
+  virtual Status RestartForStorage(const std::string& space_id, bool delete_data) = 0;
   // The hub stored a new sleep time (HF sleeptime/gcTimeout) for the Space.
   virtual void OnSleepTimeChanged(const std::string& /*space_id*/, int64_t /*seconds*/) {}
 };

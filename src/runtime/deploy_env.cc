@@ -19,7 +19,26 @@ constexpr std::array<HardwareFlavor, 2> kFlavors = {{
     {"cpu-basic", 2, "16Gi", "", 16 * kGiB, 4096},
     {"cpu-upgrade", 8, "32Gi", "", 32 * kGiB, 8192},
 }};
+// As HF sells them: 20 GB, 150 GB, 1 TB (decimal).
+constexpr int64_t kGB = 1000LL * 1000 * 1000;
+constexpr std::array<StorageTier, 3> kStorageTiers = {{
+    {"small", 20 * kGB},
+    {"medium", 150 * kGB},
+    {"large", 1000 * kGB},
+}};
 }  // namespace
+
+const StorageTier* FindStorageTier(std::string_view name) {
+  for (const StorageTier& t : kStorageTiers) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+int64_t DataBytesFor(std::string_view tier, int64_t default_bytes) {
+  const StorageTier* t = FindStorageTier(tier);
+  return t == nullptr ? default_bytes : t->bytes;
+}
 
 ResourceLimits LimitsFor(const HardwareFlavor& flavor) {
   ResourceLimits limits;

@@ -36,6 +36,17 @@ ResourceLimits LimitsFor(const HardwareFlavor& flavor);
 // driver: <data_root>/spaces/<owner>/<name>/data. Deleted with the Space.
 std::string SpaceDataDir(std::string_view data_root, std::string_view space_id);
 
+// HF's persistent storage tiers, asked for with POST /api/spaces/{id}/storage:
+// the size of the Space's /data. Without a tier, /data gets the host's
+// default size (serve --data-size).
+struct StorageTier {
+  std::string_view name;  // small | medium | large
+  int64_t bytes;
+};
+const StorageTier* FindStorageTier(std::string_view name);  // nullptr: no such tier
+// The size of /data for a Space with `tier` ("" or unknown: `default_bytes`).
+int64_t DataBytesFor(std::string_view tier, int64_t default_bytes);
+
 // nullptr for a flavor this host does not offer (the hub refuses those).
 const HardwareFlavor* FindHardware(std::string_view name);
 // Unknown names fall back to cpu-basic.

@@ -36,6 +36,7 @@ struct ResourceLimits {
   int64_t memory_bytes = 0;
   int64_t cpu_millicores = 0;  // 2000 = two CPUs' worth of time per period
   int64_t pids_max = 0;
+  int64_t data_bytes = 0;  // size of /data (a volume of its own, runtime/data_volume.h); 0: unbounded
 };
 
 struct InstanceSpec {
@@ -71,6 +72,7 @@ struct DriverCapabilities {
   bool isolated = false;  // own namespaces, no capabilities, seccomp
   bool limits = false;    // ResourceLimits are enforced
   bool freeze = false;    // Freeze/Thaw work
+  bool disk = false;      // /data is a volume of ResourceLimits::data_bytes
 };
 
 class RuntimeDriver {

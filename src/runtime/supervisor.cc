@@ -14,6 +14,7 @@
 #include "build/launch_spec.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "runtime/data_volume.h"
 #include "runtime/deploy_env.h"
 #include "runtime/supervisor_state.h"
 
@@ -102,19 +103,6 @@ Result<build::LaunchSpec> ReadLaunchFile(const std::string& build_dir) {
   return spec;
 }
 
-// Moves `from` to `to` (creating `to`'s parents); nothing to do when `from`
-// does not exist. Removes `from`'s parent when that leaves it empty.
-Status MoveDir(const std::string& from, const std::string& to) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(from, ec)) return Status::Ok();
-  fs::create_directories(fs::path(to).parent_path(), ec);
-  fs::rename(from, to, ec);
-  if (ec) return Status::Internal("moving " + from + " to " + to + ": " + ec.message());
-  fs::remove(fs::path(from).parent_path(), ec);  // fails harmlessly when not empty
-  return Status::Ok();
-}
-
 // scheme://host[:port] of the hub's URL: the one origin that may still frame
 // an app whose card says disable_embedding.
 std::string HubOrigin(const std::string& public_url) {
@@ -191,6 +179,16 @@ void Supervisor::Shutdown() {
   }
   for (std::thread& t : stoppers) t.join();
   helpers_.JoinAll();
+  // A clean stop leaves no mounts behind (after kill -9 they stay, and the
+  // next start uses them as they are).
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, st] : spaces_) ids.push_back(id);
+  }
+  for (const std::string& id : ids) {
+    if (Status s = UnmountDataVolume(SpaceDataDir(options_.data_dir, id)); !s.ok()) SP_LOG(kWarn) << s.message();
+  }
 }
 
 Status Supervisor::Recover() {
@@ -383,8 +381,9 @@ Status Supervisor::Restart(const std::string& space_id, bool factory) {
   if (st->retry_task != 0) scheduler_->Cancel(st->retry_task);
   st->retry_task = 0;
   bool have_build = st->live != nullptr && std::filesystem::exists(st->live->build_dir);
+  // Re-read: a restart is how a new flavor or storage tier takes effect.
+  if (auto fresh = store_->GetSpaceById(st->space.id); fresh.ok()) st->space = *fresh;
   if (factory || !have_build) {
-    if (auto fresh = store_->GetSpaceById(st->space.id); fresh.ok()) st->space = *fresh;
     if (st->space.sha.empty()) return Status::FailedPrecondition("nothing was pushed to " + space_id + " yet");
     EnqueueBuildLocked(*st, st->space.sha, /*use_cache=*/!factory);
     return Status::Ok();
@@ -450,8 +449,36 @@ Status Supervisor::Remove(const std::string& space_id) {
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
   logs_->Forget(space_id);
   RemoveDir(builds_dir);
-  if (!builds_dir.empty()) RemoveDir(SpaceDataDir(options_.data_dir, space_id));
+  if (!builds_dir.empty()) {
+    if (Status s = RemoveDataVolume(SpaceDataDir(options_.data_dir, space_id)); !s.ok()) {
+      SP_LOG(kWarn) << "deleting " << space_id << ": " << s.message();
+    }
+  }
   return Status::Ok();
+}
+
+Status Supervisor::RestartForStorage(const std::string& space_id, bool delete_data) {
+  std::vector<std::shared_ptr<Deployment>> to_stop;
+  {
+    std::lock_guard lock(mu_);
+    SpaceState* st = FindLocked(space_id);
+    if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
+    if (shutting_down_) return Status::Unavailable("server shutting down");
+    to_stop = TakeInstancesLocked(*st);
+    for (const auto& d : draining_) {
+      if (d->space_id == space_id && !d->exited) to_stop.push_back(d);
+    }
+  }
+  // Every sandbox that has /data mounted ends first: a volume grows (or
+  // goes) only when nothing uses it.
+  for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
+  if (delete_data) {
+    std::lock_guard lock(mu_);  // no start (which mounts /data) meanwhile
+    RETURN_IF_ERROR(RemoveDataVolume(SpaceDataDir(options_.data_dir, space_id)));
+  }
+  Status restarted = Restart(space_id, false);
+  if (restarted.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // nothing pushed: nothing runs
+  return restarted;
 }
 
 Status Supervisor::Rename(const std::string& old_id, const store::Space& renamed) {
@@ -468,7 +495,8 @@ Status Supervisor::Rename(const std::string& old_id, const store::Space& renamed
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
   logs_->Forget(old_id);
   RemoveDir(builds_dir);
-  Status moved = MoveDir(SpaceDataDir(options_.data_dir, old_id), SpaceDataDir(options_.data_dir, renamed.full_id()));
+  Status moved =
+      MoveDataVolume(SpaceDataDir(options_.data_dir, old_id), SpaceDataDir(options_.data_dir, renamed.full_id()));
   if (!moved.ok()) {
     SP_LOG(kWarn) << "renaming " << old_id << ": " << moved.message();
   }

@@ -87,6 +87,9 @@ struct SupervisorOptions {
   Millis freeze_after{60000};
   int64_t memory_budget_bytes = 0;
   Millis memory_check_interval{10000};
+  // The size of /data for a Space without a storage tier (deploy_env.h's
+  // DataBytesFor); isolating drivers with disk limits enforce it.
+  int64_t default_data_bytes = 1LL << 30;
 };
 
 class Supervisor : public SpaceControl, public Waker {
@@ -116,6 +119,7 @@ class Supervisor : public SpaceControl, public Waker {
   Status Pause(const std::string& space_id) override;
   Status Remove(const std::string& space_id) override;
   Status Rename(const std::string& old_id, const store::Space& renamed) override;
+  Status RestartForStorage(const std::string& space_id, bool delete_data) override;
   Result<RuntimeInfo> Info(const std::string& space_id) override;
   void OnSleepTimeChanged(const std::string& space_id, int64_t seconds) override;
   // Waker: `done` may run with the supervisor's lock held (never call back

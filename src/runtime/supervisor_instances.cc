@@ -67,6 +67,7 @@ void Supervisor::LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d) {
     spec.read_only_paths.push_back(venv->second);
   }
   spec.limits = LimitsFor(LookupHardware(st.space.hardware));
+  spec.limits.data_bytes = DataBytesFor(st.space.storage, options_.default_data_bytes);
   SetStageLocked(st, IdleStageLocked(st), "");
   RunLogNote(id, "===== Application Startup at " + FormatIsoTime(clock_->UnixMillis()) + " =====");
   Result<InstanceId> started =

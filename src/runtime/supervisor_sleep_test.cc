@@ -44,7 +44,7 @@ class SleepyDriver : public RuntimeDriver {
     stops++;
     return inner_->Stop(id, grace);
   }
-  DriverCapabilities Capabilities() const override { return {false, false, can_freeze}; }
+  DriverCapabilities Capabilities() const override { return {.freeze = can_freeze}; }
   Status Freeze(InstanceId id) override {
     freezes++;
     if (during_freeze) during_freeze();

@@ -62,6 +62,7 @@ struct Space {
   bool is_private = false;  // mirrors visibility == kPrivate; when the two disagree, is_private wins
   Visibility visibility = Visibility::kPublic;  // set both with SetVisibility()
   std::string hardware = "cpu-basic";
+  std::string storage;     // persistent storage tier (HF's small | medium | large); "": the host's default size
   int64_t sleep_time_seconds = 172800;  // HF's default gcTimeout for free hardware
   std::string sha;         // current head of main, "" before the first push
   std::string card_json;   // parsed card front matter as JSON, "{}" before the first push
@@ -240,8 +241,8 @@ class Store {
   virtual Result<Space> GetSpaceBySubdomain(std::string_view subdomain) = 0;
   virtual Result<std::vector<Space>> ListSpaces(const SpaceQuery& query) = 0;
   virtual Result<int64_t> CountSpaces(const SpaceQuery& query) = 0;
-  // Writes the mutable fields: sdk, is_private, hardware, sleep_time_seconds,
-  // sha, card_json, last_modified. NotFound if gone.
+  // Writes the mutable fields: sdk, is_private, hardware, storage,
+  // sleep_time_seconds, sha, card_json, last_modified. NotFound if gone.
   virtual Status UpdateSpace(const Space& space) = 0;
   virtual Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) = 0;
   virtual Status DeleteSpace(int64_t space_id) = 0;  // cascades to builds and env

@@ -189,6 +189,7 @@ TEST_P(StoreConformanceTest, CreatesSpaceWithDefaults) {
   EXPECT_EQ(got->full_id(), "Alice/My.App");
   EXPECT_EQ(got->sdk, "gradio");
   EXPECT_EQ(got->hardware, "cpu-basic");
+  EXPECT_EQ(got->storage, "");
   EXPECT_EQ(got->sleep_time_seconds, 172800);
   EXPECT_EQ(got->card_json, "{}");
   EXPECT_EQ(got->stage, "NO_APP_FILE");
@@ -238,6 +239,7 @@ TEST_P(StoreConformanceTest, UpdatesMutableFieldsAndStage) {
   s.sdk = "static";
   s.is_private = true;
   s.hardware = "cpu-upgrade";
+  s.storage = "medium";
   s.sleep_time_seconds = 300;
   s.sha = "abc123";
   s.card_json = R"({"title":"Demo"})";
@@ -252,6 +254,7 @@ TEST_P(StoreConformanceTest, UpdatesMutableFieldsAndStage) {
   EXPECT_EQ(got->sdk, "static");
   EXPECT_TRUE(got->is_private);
   EXPECT_EQ(got->hardware, "cpu-upgrade");
+  EXPECT_EQ(got->storage, "medium");
   EXPECT_EQ(got->sleep_time_seconds, 300);
   EXPECT_EQ(got->sha, "abc123");
   EXPECT_EQ(got->card_json, R"({"title":"Demo"})");

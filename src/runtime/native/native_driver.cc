@@ -23,6 +23,7 @@
 #include "runtime/native/forwarder.h"
 #include "runtime/native/sandbox.h"
 #include "runtime/native/space_users.h"
+#include "runtime/data_volume.h"
 #include "runtime/instance_monitor.h"
 
 namespace spaceport::runtime {
@@ -112,7 +113,9 @@ class NativeSandboxDriver : public RuntimeDriver {
 
   Result<InstanceId> Start(const InstanceSpec& spec, ExitCallback on_exit) override;
   Status Stop(InstanceId id, Millis grace) override;
-  DriverCapabilities Capabilities() const override { return {true, true, true}; }
+  DriverCapabilities Capabilities() const override {
+    return {.isolated = true, .limits = true, .freeze = true, .disk = options_.data_volumes};
+  }
   Status Freeze(InstanceId id) override;
   Status Thaw(InstanceId id) override;
   Result<int64_t> MemoryBytes(InstanceId id) override;
@@ -164,6 +167,12 @@ Status NativeSandboxDriver::Prepare(const InstanceSpec& spec, Instance& inst, La
     ASSIGN_OR_RETURN(inst.egress, LoopbackForwarder::Egress(options_.egress_port));
   }
   RETURN_IF_ERROR(native::GiveTree(spec.cwd, inst.uid));
+  if (!spec.data_dir.empty() && options_.data_volumes && spec.limits.data_bytes > 0) {
+    // This instance holds the Space's uid: one holder means no other sandbox
+    // of the Space runs (and so none has /data mounted).
+    bool sole_user = users_.Holders(spec.space_id) == 1;
+    RETURN_IF_ERROR(EnsureDataVolume(spec.data_dir, spec.limits.data_bytes, sole_user));
+  }
   if (!spec.data_dir.empty()) RETURN_IF_ERROR(native::GiveTree(spec.data_dir, inst.uid));
   RETURN_IF_ERROR(native::CheckReachable(spec.cwd));
   if (!spec.data_dir.empty()) RETURN_IF_ERROR(native::CheckReachable(spec.data_dir));

@@ -42,6 +42,9 @@ struct NativeSandboxOptions {
   // The edge's port: apps reach 127.0.0.1:egress_port inside their namespace
   // and land on the edge (the hub's public face), as any visitor. 0: no egress.
   int egress_port = 0;
+  // /data as a volume of ResourceLimits::data_bytes (runtime/data_volume.h;
+  // the caller checks ProbeDataVolumes). false: a plain directory, unbounded.
+  bool data_volumes = false;
 };
 
 Result<std::unique_ptr<RuntimeDriver>> MakeNativeSandboxDriver(const NativeSandboxOptions& options);

@@ -15,8 +15,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "runtime/data_volume.h"
 #include "runtime/deploy_env.h"
 #include "runtime/native/cgroup.h"
 #include "runtime/testing/test_util.h"
@@ -133,11 +135,23 @@ class NativeDriverTest : public ::testing::Test {
     // Sandboxes pass through it to their app dirs (see CheckReachable).
     fs::permissions(dir_.path(), fs::perms::others_exec, fs::perm_options::add);
     fs::create_directories(dir_.path() + "/app");
+    MakeDriver(/*data_volumes=*/false);
+  }
+
+  // A failed volume test must not leave its mount behind.
+  void TearDown() override {
+    driver_.reset();
+    (void)UnmountDataVolume(dir_.path() + "/data/alice/demo");
+  }
+
+  void MakeDriver(bool data_volumes) {
+    driver_.reset();
     NativeSandboxOptions options;
     options.clock = clock_.get();
     options.uid_base = kUidBase;
     options.uid_count = 100;
     options.cgroup_subtree = kSubtree;
+    options.data_volumes = data_volumes;
     auto driver = MakeNativeSandboxDriver(options);
     ASSERT_TRUE(driver.ok()) << "the sandbox driver cannot run on this host: " << driver.status().ToString();
     driver_ = std::move(*driver);
@@ -328,6 +342,81 @@ print("reverse_dns_fast", time.time() - t < 1)
   EXPECT_LT(accept(host, reinterpret_cast<sockaddr*>(&peer), &peer_len), 0);  // nobody came
   close(host);
   ASSERT_TRUE(driver_->Stop(nid, Millis(5000)).ok());
+}
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// /data as a volume of its own: writing past its size is ENOSPC inside the
+// app, the host spends at most the size, and the data outlives the instance.
+TEST_F(NativeDriverTest, DataVolumeEndsWritesAtItsSize) {
+  ASSERT_TRUE(ProbeDataVolumes().ok()) << "data volumes cannot be made on this host: " << ProbeDataVolumes().ToString();
+  MakeDriver(/*data_volumes=*/true);
+  EXPECT_TRUE(driver_->Capabilities().disk);
+  constexpr int64_t kSize = 16 << 20;
+  const char* fill = R"(
+import errno, os
+chunk = b"x" * (1 << 20)
+written = 0
+try:
+    with open("/data/fill", "wb") as f:
+        for _ in range(64):
+            f.write(chunk); f.flush(); os.fsync(f.fileno()); written += 1
+    print("wrote everything")
+except OSError as e:
+    print("stopped", errno.errorcode.get(e.errno), "after MB", written)
+open("/data/keep.txt", "w").write("kept")
+)";
+  InstanceSpec spec = Spec({"/usr/bin/python3", "-c", fill});
+  spec.limits.data_bytes = kSize;
+  auto [id, exit] = Launch(spec);
+  EXPECT_EQ(WaitExit(exit).exit_code, 0) << ::testing::PrintToString(RunLog());
+  std::vector<std::string> log = RunLog();
+  bool enospc = std::any_of(log.begin(), log.end(), [](const std::string& l) { return l.starts_with("stopped ENOSPC"); });
+  EXPECT_TRUE(enospc) << ::testing::PrintToString(log);
+  // The host paid for at most the volume's size (a sparse image).
+  struct stat img {};
+  ASSERT_EQ(stat(DataVolumeImage(spec.data_dir).c_str(), &img), 0);
+  EXPECT_EQ(img.st_size, kSize);
+  EXPECT_LE(img.st_blocks * 512, kSize);
+  EXPECT_GT(img.st_blocks * 512, kSize / 2);  // the fill really landed in it
+  EXPECT_EQ(ReadWhole(spec.data_dir + "/keep.txt"), "kept");
+
+  // Grown in place when asked for more; the data stays.
+  spec.argv = {"/usr/bin/python3", "-c", "import os; print('free MB', os.statvfs('/data').f_bavail * os.statvfs('/data').f_frsize >> 20); print(open('/data/keep.txt').read())"};
+  spec.limits.data_bytes = 2 * kSize;
+  auto [id2, exit2] = Launch(spec);
+  EXPECT_EQ(WaitExit(exit2).exit_code, 0) << ::testing::PrintToString(RunLog());
+  EXPECT_TRUE(LogHas("kept"));
+  ASSERT_EQ(stat(DataVolumeImage(spec.data_dir).c_str(), &img), 0);
+  EXPECT_EQ(img.st_size, 2 * kSize);
+  log = RunLog();
+  bool grew = std::any_of(log.begin(), log.end(), [](const std::string& l) {
+    return l.starts_with("free MB ") && std::stoi(l.substr(8)) >= 8;  // was 0 before growing
+  });
+  EXPECT_TRUE(grew) << ::testing::PrintToString(log);
+
+  ASSERT_TRUE(RemoveDataVolume(spec.data_dir).ok());
+  EXPECT_FALSE(fs::exists(spec.data_dir));
+  EXPECT_FALSE(fs::exists(DataVolumeImage(spec.data_dir)));
+}
+
+// A /data that predates volumes moves into its first volume.
+TEST_F(NativeDriverTest, DataVolumeAdoptsAnOlderPlainDirectory) {
+  ASSERT_TRUE(ProbeDataVolumes().ok()) << "data volumes cannot be made on this host: " << ProbeDataVolumes().ToString();
+  InstanceSpec spec = Spec({"/usr/bin/python3", "-c", "print(open('/data/old.txt').read())"});
+  fs::create_directories(spec.data_dir);
+  std::ofstream(spec.data_dir + "/old.txt") << "from before";
+  MakeDriver(/*data_volumes=*/true);
+  spec.limits.data_bytes = 16 << 20;
+  auto [id, exit] = Launch(spec);
+  EXPECT_EQ(WaitExit(exit).exit_code, 0) << ::testing::PrintToString(RunLog());
+  EXPECT_TRUE(LogHas("from before"));
+  EXPECT_TRUE(fs::exists(DataVolumeImage(spec.data_dir)));
+  EXPECT_FALSE(fs::exists(spec.data_dir + ".pre-volume"));
+  ASSERT_TRUE(RemoveDataVolume(spec.data_dir).ok());
 }
 
 TEST_F(NativeDriverTest, ReportsOutOfMemory) {

@@ -29,6 +29,12 @@ Result<uid_t> SpaceUsers::Acquire(const std::string& space_id) {
   return Status::ResourceExhausted("no free sandbox uid left in the configured range");
 }
 
+int SpaceUsers::Holders(const std::string& space_id) {
+  std::lock_guard lock(mu_);
+  auto it = by_space_.find(space_id);
+  return it == by_space_.end() ? 0 : it->second.refs;
+}
+
 void SpaceUsers::Release(const std::string& space_id) {
   std::lock_guard lock(mu_);
   auto it = by_space_.find(space_id);

@@ -28,6 +28,8 @@ class SpaceUsers {
   SpaceUsers(uid_t base, int count) : base_(base), count_(count) {}
   Result<uid_t> Acquire(const std::string& space_id);
   void Release(const std::string& space_id);
+  // How many live instances hold the Space's uid (0 when none).
+  int Holders(const std::string& space_id);
 
  private:
   struct Entry {

@@ -182,6 +182,11 @@ Result<bool> ApplyOne(SqliteDb& db, const Migration& m) {
   return true;
 }
 
+// The persistent storage tier a Space asked for ('': the host's default).
+constexpr char kSchemaV9Storage[] = R"sql(
+ALTER TABLE spaces ADD COLUMN storage TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -193,6 +198,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {6, "gated Spaces and access requests", kSchemaV6Gates},
       {7, "embed links", kSchemaV7EmbedLinks},
       {8, "OAuth consent grants", kSchemaV8OAuthGrants},
+      {9, "spaces.storage", kSchemaV9Storage},
   };
   return kMigrations;
 }

@@ -13,7 +13,7 @@ namespace spaceport::store::sqlite {
 // SELECT list for a Space aliased as `s`; ReadSpace reads it from column 0,
 // and a query's own columns follow at kSpaceColumnCount.
 extern const char kSpaceColumns[];
-constexpr int kSpaceColumnCount = 17;
+constexpr int kSpaceColumnCount = 18;
 Space ReadSpace(const Stmt& st);
 
 // Steps `st` to its end, making one T of each row with `read()` (which reads

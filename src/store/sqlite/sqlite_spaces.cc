@@ -13,7 +13,7 @@ const char kSpaceColumns[] =
     "s.id, s.owner, s.name, s.subdomain, s.sdk, s.is_private, s.hardware, s.sleep_time_seconds,"
     " s.sha, s.card_json, s.stage, s.error_message, s.created_at, s.last_modified,"
     " (SELECT COUNT(*) FROM likes l WHERE l.space_id = s.id), COALESCE(s.duplicated_from, 0),"
-    " s.visibility";
+    " s.visibility, s.storage";
 
 Space ReadSpace(const Stmt& st) {
   Space s;
@@ -35,6 +35,7 @@ Space ReadSpace(const Stmt& st) {
   s.duplicated_from = st.Int(15);
   s.visibility = ParseVisibility(st.Text(16)).value_or(Visibility::kPrivate);  // unknown: fail closed
   s.is_private = s.visibility == Visibility::kPrivate;
+  s.storage = st.Text(17);
   return s;
 }
 
@@ -164,12 +165,12 @@ Result<Space> SqliteStore::CreateSpace(const Space& input, int64_t now) {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
                                   "INSERT INTO spaces (owner, name, subdomain, sdk, is_private, hardware,"
                                   " sleep_time_seconds, sha, card_json, stage, error_message, created_at,"
-                                  " last_modified, duplicated_from, visibility)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)"));
+                                  " last_modified, duplicated_from, visibility, storage)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?)"));
     st->Bind(1, space.owner).Bind(2, space.name).Bind(3, space.subdomain).Bind(4, space.sdk);
     st->Bind(5, int64_t{space.is_private ? 1 : 0}).Bind(6, space.hardware).Bind(7, space.sleep_time_seconds);
     st->Bind(8, space.sha).Bind(9, space.card_json).Bind(10, space.stage).Bind(11, space.error_message);
-    st->Bind(15, VisibilityName(space.visibility));
+    st->Bind(15, VisibilityName(space.visibility)).Bind(16, space.storage);
     Status s = st->Bind(12, now).Bind(13, now).Bind(14, space.duplicated_from).Run();
     if (s.code() == StatusCode::kNotFound) {
       return Status::NotFound("space " + std::to_string(space.duplicated_from) + " (duplicated from) not found");
@@ -243,13 +244,13 @@ Status SqliteStore::UpdateSpace(const Space& space) {
   return InTxn(TxnKind::kWrite, [&]() -> Status {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
                                   "UPDATE spaces SET sdk = ?, is_private = ?, hardware = ?, sleep_time_seconds = ?,"
-                                  " sha = ?, card_json = ?, last_modified = ?, visibility = ? WHERE id = ?"));
+                                  " sha = ?, card_json = ?, last_modified = ?, visibility = ?, storage = ? WHERE id = ?"));
     Visibility visibility = space.effective_visibility();
     st->Bind(1, space.sdk).Bind(2, int64_t{visibility == Visibility::kPrivate ? 1 : 0}).Bind(3, space.hardware);
     st->Bind(4, space.sleep_time_seconds).Bind(5, space.sha);
     st->Bind(6, space.card_json.empty() ? std::string("{}") : space.card_json);
     st->Bind(8, VisibilityName(visibility));
-    RETURN_IF_ERROR(st->Bind(7, space.last_modified).Bind(9, space.id).Run());
+    RETURN_IF_ERROR(st->Bind(7, space.last_modified).Bind(9, space.storage).Bind(10, space.id).Run());
     return RequireChanged(*st, "space " + std::to_string(space.id));
   });
 }
