@@ -1,48 +1,11 @@
 #include "edge/access_filter.h"
 
 #include "core/strings.h"
+#include "edge/access_replies.h"
 #include "edge/filters.h"
 
 namespace spaceport::edge {
 namespace {
-
-// Same answer as RouteFilter gives for a Space that does not exist.
-http::Response NotFoundLikeUnknown(const RequestContext& ctx) {
-  if (ctx.request.headers.Has("X-Forwarded-Prefix")) {
-    return JsonError(404, "Space " + ctx.route->space_id + " not found");
-  }
-  return JsonError(404, "no Space is served at " + ctx.request.host());
-}
-
-// Browsers treat TLS and localhost names as secure contexts, where a cookie
-// may be SameSite=None; Secure; Partitioned and so also works inside the
-// hub's iframe (a third-party context). Elsewhere over plain HTTP it can only
-// be Lax: the app then signs in when opened in its own tab.
-std::string SessionCookie(const std::string& value, bool secure_context, Millis ttl) {
-  std::string c = std::string(kAppSessionCookie) + "=" + value +
-                  "; Path=/; HttpOnly; Max-Age=" + std::to_string(ttl.count() / 1000);
-  c += secure_context ? "; Secure; SameSite=None; Partitioned" : "; SameSite=Lax";
-  return c;
-}
-
-bool IsLocalhostName(std::string_view host) { return host == "localhost" || EndsWith(host, ".localhost"); }
-
-// A gated Space is public knowledge; its app waits for a granted request.
-http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_url) {
-  std::string page = hub_url + "/spaces/" + ctx.route->space_id;
-  std::string message = "Space " + ctx.route->space_id + " is gated: request access at " + page;
-  auto accept = ctx.request.headers.Get("Accept");
-  if (accept && accept->find("text/html") != std::string_view::npos) {
-    return http::Response::Text(403,
-                                "<!doctype html><html><head><title>Access requested</title></head><body><h1>" +
-                                    HtmlEscape(ctx.route->space_id) +
-                                    " is gated</h1><p>The author asks visitors to request access first.</p>"
-                                    "<p><a href=\"" +
-                                    HtmlEscape(page) + "\">Request access on its page</a></p></body></html>",
-                                "text/html; charset=utf-8");
-  }
-  return JsonError(403, message);
-}
 
 bool IsSafeMethod(std::string_view method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
 
@@ -64,10 +27,6 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
   const http::Request& req = ctx.request;
   std::shared_ptr<const access::SpaceAccess> entry = deps_.table->Find(ctx.route->space_id);
   Rules rules = entry.get();
-  if (!req.headers.Has("X-Forwarded-Prefix")) {
-    if (StartsWith(req.path, "/.spaceport/login")) return HandleLogin(ctx);
-    if (req.path == "/.spaceport/embed") return HandleEmbed(ctx, rules);
-  }
 
   Credentials carried;
   std::optional<std::string> embed_link;
@@ -121,7 +80,7 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
 }
 
 FilterStatus AccessFilter::DecideWithHubSession(RequestContext& ctx, Rules rules, Credentials carried) {
-  if (ctx.hub_session.empty() || deps_.hub_sessions == nullptr || !ctx.request.headers.Has("X-Forwarded-Prefix")) {
+  if (ctx.hub_session.empty() || deps_.hub_sessions == nullptr || ctx.path_prefix.empty()) {
     return Decide(ctx, rules, std::nullopt, carried);
   }
   if (!IsSafeMethod(ctx.request.method) && !FromSameOrigin(ctx.request)) {
@@ -199,61 +158,6 @@ FilterStatus AccessFilter::AdmitEmbedViewer(RequestContext& ctx, const std::stri
   RemoveCookie(ctx.request.headers, kAppSessionCookie);
   ctx.request.headers.Add("X-Spaceport-Embed", link_id);
   return FilterStatus::kContinue;
-}
-
-// GET /.spaceport/embed?t=ID.SECRET on an app host: a live embed link of this
-// host's Space sets the embed viewer's cookie and opens the app at "/".
-// Anything else answers as the Space answers strangers: a private Space as
-// if it did not exist (404), a gated one 403 with the way to ask for access,
-// an open one 403 (its existence is no secret).
-FilterStatus AccessFilter::HandleEmbed(RequestContext& ctx, Rules rules) {
-  ctx.kind = RouteKind::kEdge;
-  const http::Request& req = ctx.request;
-  std::optional<std::string> token = QueryParam(req.query, "t");
-  std::optional<access::EmbedGrant> grant =
-      token ? access::CheckEmbedToken(rules, *token, deps_.sessions->UnixMillis()) : std::nullopt;
-  if (!grant) {
-    if (rules != nullptr && rules->visibility == access::Visibility::kPrivate) {
-      ctx.callbacks->SendLocalReply(NotFoundLikeUnknown(ctx));
-    } else if (rules != nullptr && rules->gated) {
-      ctx.callbacks->SendLocalReply(GatedResponse(ctx, deps_.sessions->issuer()));
-    } else {
-      ctx.callbacks->SendLocalReply(
-          JsonError(403, "this embed link has expired, was revoked or is not for this Space"));
-    }
-    return FilterStatus::kStop;
-  }
-  access::AppSessions::EmbedCookie cookie = deps_.sessions->EmbedSession(ctx.route->space_id, *grant);
-  http::Response redirect = http::Response::Text(302, "");
-  redirect.headers.Set("Location", "/");
-  bool secure_context = ctx.tls || IsLocalhostName(req.host());
-  redirect.headers.Add("Set-Cookie", SessionCookie(cookie.value, secure_context, cookie.ttl));
-  // The link's secret was in this URL: keep it out of the app's Referer.
-  redirect.headers.Set("Referrer-Policy", "no-referrer");
-  redirect.headers.Set("Cache-Control", "no-store");
-  ctx.callbacks->SendLocalReply(std::move(redirect));
-  return FilterStatus::kStop;
-}
-
-FilterStatus AccessFilter::HandleLogin(RequestContext& ctx) {
-  ctx.kind = RouteKind::kEdge;
-  const http::Request& req = ctx.request;
-  std::optional<std::string> code = QueryParam(req.query, "code");
-  Result<std::string> session = code ? deps_.sessions->Redeem(*code, ctx.route->space_id)
-                                     : Result<std::string>(Status::Unauthenticated("missing sign-in code"));
-  if (!session.ok()) {
-    ctx.callbacks->SendLocalReply(JsonError(401, session.status().message()));
-    return FilterStatus::kStop;
-  }
-  http::Response redirect = http::Response::Text(302, "");
-  redirect.headers.Set("Location", SafeNextPath(QueryParam(req.query, "next").value_or("/")));
-  bool secure_context = ctx.tls || IsLocalhostName(req.host());
-  redirect.headers.Add("Set-Cookie", SessionCookie(*session, secure_context, deps_.sessions->session_ttl()));
-  // The code was in this URL: keep it out of the next page's Referer.
-  redirect.headers.Set("Referrer-Policy", "no-referrer");
-  redirect.headers.Set("Cache-Control", "no-store");
-  ctx.callbacks->SendLocalReply(std::move(redirect));
-  return FilterStatus::kStop;
 }
 
 }  // namespace spaceport::edge

@@ -25,16 +25,13 @@
 //     signed X-Spaceport-Identity (AppSessions::IdentityToken; verify it with
 //     /.well-known/jwks.json). Client-sent X-Spaceport-* headers were already
 //     stripped by SanitizeFilter.
-// It also serves /.spaceport/login?code=...&next=... on app hosts: the end
-// of the sign-in hand-off (app_sessions.h), which sets the host's cookie and
-// redirects to `next` (a path on the same host only); and
-// /.spaceport/embed?t=... : a live embed link of the host's Space
-// (embed_links.h, checked against the AccessTable entry) sets an embed
-// viewer's cookie and redirects to "/". An embed viewer passes the Space's
+// An embed viewer (whose cookie AppSignInFilter set) passes the Space's
 // rules while the link is live (expiry and revocation are checked on every
 // request, in memory) and reaches the app with X-Spaceport-Embed: <link id>
 // instead of a user. A visitor's own sp_app session or Spaceport token
 // outranks an embed viewer's cookie.
+// The filter is not optional: EdgeServer::Start refuses to run without an
+// access table unless told EdgeAccess::AllowAllForTests().
 // Thread safety: shared by all connections; state lives in the borrowed
 // tables and caches, which are thread safe.
 #pragma once
@@ -47,18 +44,21 @@
 #include "access/app_sessions.h"
 #include "access/caller_cache.h"
 #include "access/sessions.h"
+#include "edge/access_replies.h"
 #include "edge/filter.h"
 #include "edge/worker_pool.h"
 
 namespace spaceport::edge {
-
-inline constexpr std::string_view kAppSessionCookie = "sp_app";
 
 struct EdgeAccess {
   const access::AccessTable* table = nullptr;
   access::CallerCache* callers = nullptr;
   access::AppSessions* sessions = nullptr;
   access::SessionDirectory* hub_sessions = nullptr;  // null: path-based apps ignore the hub's session
+  // Only for tests of the bare proxy: no table, no access checks, no
+  // identity; every app is open to everyone. Never in a server.
+  bool allow_all = false;
+  static EdgeAccess AllowAllForTests() { return {.allow_all = true}; }
 };
 
 class AccessFilter : public Filter {
@@ -85,8 +85,6 @@ class AccessFilter : public Filter {
   // (AppSessions::EndCookie) and costs no more lookups.
   FilterStatus DecideBySession(RequestContext& ctx, Rules rules, std::string id_hash, int64_t only_user,
                                std::string cookie, Credentials carried);
-  FilterStatus HandleLogin(RequestContext& ctx);
-  FilterStatus HandleEmbed(RequestContext& ctx, Rules rules);
   FilterStatus AdmitEmbedViewer(RequestContext& ctx, const std::string& link_id);
   FilterStatus RefuseBadToken(RequestContext& ctx, Rules rules, const Status& why, Credentials carried);
 

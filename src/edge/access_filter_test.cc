@@ -1,4 +1,5 @@
 #include "edge/access_filter.h"
+#include "edge/app_sign_in_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -47,8 +48,9 @@ class AccessFilterTest : public ::testing::Test {
     sessions_ = std::make_unique<access::AppSessions>(keys_.get(), &clock_, "http://hub.test");
     callers_ = std::make_unique<access::CallerCache>(&authenticator_, &clock_);
     hub_sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
-    filter_ = std::make_unique<AccessFilter>(EdgeAccess{&table_, callers_.get(), sessions_.get(), hub_sessions_.get()},
-                                             &workers_);
+    EdgeAccess deps{&table_, callers_.get(), sessions_.get(), hub_sessions_.get()};
+    sign_in_ = std::make_unique<AppSignInFilter>(deps);
+    filter_ = std::make_unique<AccessFilter>(deps, &workers_);
     route_ = std::make_shared<runtime::AppRoute>();
     route_->space_id = kSpace;
     route_->subdomain = "alice-secret";
@@ -87,7 +89,7 @@ class AccessFilterTest : public ::testing::Test {
     RequestContext ctx = Request("/", cb);
     ctx.request.method = method;
     ctx.request.headers.Set("Host", "hub.test");
-    ctx.request.headers.Add("X-Forwarded-Prefix", std::string("/spaces/") + kSpace + "/app");
+    ctx.path_prefix = std::string("/spaces/") + kSpace + "/app";
     ctx.hub_session = session;
     return ctx;
   }
@@ -106,8 +108,10 @@ class AccessFilterTest : public ::testing::Test {
   }
 
   // Runs the filter; a paused request is resumed as the connection would.
+  // The two filters as the edge chains them.
   FilterStatus Run(RequestContext& ctx, Callbacks& cb) {
-    FilterStatus s = filter_->OnRequestHeaders(ctx);
+    FilterStatus s = sign_in_->OnRequestHeaders(ctx);
+    if (s == FilterStatus::kContinue) s = filter_->OnRequestHeaders(ctx);
     if (s == FilterStatus::kStop && !cb.reply) {
       auto resume = cb.resumed.get_future();
       if (resume.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
@@ -131,6 +135,7 @@ class AccessFilterTest : public ::testing::Test {
   std::unique_ptr<access::SessionManager> hub_sessions_;
   access::AccessTable table_;
   WorkerPool workers_{2};
+  std::unique_ptr<AppSignInFilter> sign_in_;
   std::unique_ptr<AccessFilter> filter_;
   std::shared_ptr<runtime::AppRoute> route_;
 };
@@ -552,7 +557,7 @@ TEST_F(AccessFilterTest, HubSessionCountsOnlyOnThePathBasedUrlAndNotForOpenApps)
 
   MakePrivate();
   Callbacks host;
-  RequestContext h = Request("/", &host);  // an app host: no X-Forwarded-Prefix
+  RequestContext h = Request("/", &host);  // an app host: no path prefix
   h.hub_session = session;
   EXPECT_EQ(Run(h, host), FilterStatus::kStop);
   ASSERT_TRUE(host.reply);

@@ -28,8 +28,7 @@ class PendingWake {
   PendingWake(RequestContext* ctx, const runtime::RouteTable* routes)
       : ctx_(ctx), callbacks_(ctx->callbacks), routes_(routes), space_id_(ctx->route->space_id) {
     page_ = WantsPage(ctx->request);
-    auto prefix = ctx->request.headers.Get("X-Forwarded-Prefix");
-    status_url_ = std::string(prefix.value_or("")) + std::string(kAppStatusPath);
+    status_url_ = ctx->path_prefix + std::string(kAppStatusPath);
   }
 
   bool wants_page() const { return page_; }

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "edge/activation_filter.h"
+#include "edge/app_sign_in_filter.h"
 #include "edge/client_connection.h"
 #include "edge/filters.h"
 #include "edge/loop_context.h"
@@ -79,6 +80,12 @@ int EdgeServer::port() const { return impl_->port; }
 
 Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runtime::RouteTable* routes,
                                                       http::Handler* hub, const Clock* clock, EdgeAccess access) {
+  // Fail closed: an edge without its access rules would serve private apps open.
+  if (!access.allow_all &&
+      (access.table == nullptr || access.callers == nullptr || access.sessions == nullptr)) {
+    return Status::FailedPrecondition(
+        "the edge needs its access table, caller cache and app sessions (apps would be served unchecked)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->clock = clock;
@@ -87,7 +94,8 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
   impl->filters.push_back(std::make_unique<SanitizeFilter>());
   impl->workers = std::make_unique<WorkerPool>(impl->options.max_local_handler_threads);
   // DESIGN.md's order: route, authenticate/authorize, then activate.
-  if (access.table != nullptr) {
+  if (!access.allow_all) {
+    impl->filters.push_back(std::make_unique<AppSignInFilter>(access));
     impl->filters.push_back(std::make_unique<AccessFilter>(access, impl->workers.get()));
   }
   impl->filters.push_back(std::make_unique<AppStateFilter>());

@@ -53,10 +53,11 @@ struct EdgeOptions {
 
 class EdgeServer {
  public:
-  // `access` (optional): without it apps get no identity and private Spaces
-  // are not enforced at app hosts (tests of the bare proxy).
+  // `access` is required: without its table, caller cache and app sessions
+  // Start fails (FailedPrecondition) rather than serve apps unchecked; tests
+  // of the bare proxy pass EdgeAccess::AllowAllForTests().
   static Result<std::unique_ptr<EdgeServer>> Start(EdgeOptions options, runtime::RouteTable* routes,
-                                                   http::Handler* hub, const Clock* clock, EdgeAccess access = {});
+                                                   http::Handler* hub, const Clock* clock, EdgeAccess access);
   ~EdgeServer();
   EdgeServer(const EdgeServer&) = delete;
   EdgeServer& operator=(const EdgeServer&) = delete;

@@ -161,7 +161,7 @@ class EdgeServerTest : public ::testing::Test {
     EdgeOptions options;
     options.listen_port = 0;
     options.threads = 1;
-    auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_);
+    auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
   }
@@ -214,6 +214,23 @@ class EdgeServerTest : public ::testing::Test {
   HubStub hub_;
   std::unique_ptr<EdgeServer> server_;
 };
+
+// Fail closed: an edge wired without its access rules never serves, open or
+// otherwise; only the explicit allow-all of the bare-proxy tests runs without.
+TEST_F(EdgeServerTest, RefusesToStartWithoutItsAccessTable) {
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  auto bare = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess{});
+  ASSERT_FALSE(bare.ok());
+  EXPECT_EQ(bare.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(bare.status().message().find("access table"), std::string::npos) << bare.status().message();
+  access::AccessTable table;  // a table alone is not enough: the caller cache and sessions decide too
+  auto partial = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess{.table = &table});
+  EXPECT_EQ(partial.status().code(), StatusCode::kFailedPrecondition);
+  // The fixture's edge runs only because it said allow-all.
+  EXPECT_EQ(Get("/", "alice-app.localhost:8080")->status, 200);
+}
 
 TEST_F(EdgeServerTest, ProxiesByHostAndByPathWithForwardedHeaders) {
   http::Headers extra;

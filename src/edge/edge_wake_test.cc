@@ -85,7 +85,7 @@ class EdgeWakeTest : public ::testing::Test {
     options.threads = 1;
     options.waker = &waker_;
     options.wake_page_after = Millis(60000);
-    auto server = EdgeServer::Start(options, &routes_, nullptr, &clock_);
+    auto server = EdgeServer::Start(options, &routes_, nullptr, &clock_, EdgeAccess::AllowAllForTests());
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
   }

@@ -45,6 +45,10 @@ struct RequestContext {
   RouteKind kind = RouteKind::kHub;
   std::shared_ptr<const runtime::AppRoute> route;  // set for app requests
   bool tls = false;                                // X-Forwarded-Proto
+  // On the path-based app URL: "/spaces/{owner}/{name}/app", the part of the
+  // path the app does not see (it gets it as X-Forwarded-Prefix). Empty on
+  // an app's own host. Set by RouteFilter; filters read this, never the header.
+  std::string path_prefix;
   // A path-based app request's hub session cookie (spaceport_session), taken
   // out of the request by SanitizeFilter so the app never sees it; the
   // AccessFilter may resolve it. Empty otherwise.

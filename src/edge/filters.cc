@@ -121,7 +121,7 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
         ctx.callbacks->SendLocalReply(JsonError(404, "no Space is served at " + req.host()));
         return FilterStatus::kStop;
       }
-      req.headers.Remove("X-Forwarded-Prefix");
+      req.headers.Remove("X-Forwarded-Prefix");  // a client's own is no prefix of ours
       return Serve(ctx, std::move(route));
     }
   }
@@ -152,6 +152,7 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
   req.path = std::string(tail.substr(4));
   req.target = req.query.empty() ? req.path : req.path + "?" + req.query;
   req.headers.Set("X-Forwarded-Prefix", prefix);
+  ctx.path_prefix = std::move(prefix);
   return Serve(ctx, std::move(route));
 }
 
@@ -219,7 +220,7 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
   // Only a path-based app shares the hub's origin (RouteFilter set the
   // prefix; it drops a client-sent one on app hosts).
   const bool app = ctx.kind == RouteKind::kAppProxy || ctx.kind == RouteKind::kAppStatic;
-  std::string* hub_session = app && ctx.request.headers.Has("X-Forwarded-Prefix") ? &ctx.hub_session : nullptr;
+  std::string* hub_session = app && !ctx.path_prefix.empty() ? &ctx.hub_session : nullptr;
   for (size_t i = 0; i < fields.size(); ++i) {
     auto& f = fields[i];
     std::string_view name = f.first;

@@ -93,12 +93,24 @@ TEST_F(RouteFilterTest, HostBasedRouting) {
   EXPECT_EQ(cb_.reply->status, 404);
 }
 
+// A client's own X-Forwarded-Prefix on an app host makes nothing path-based
+// (that would hand the app the hub's session cookie) and never reaches the app.
+TEST_F(RouteFilterTest, ClientSentForwardedPrefixIsNoPathPrefix) {
+  auto ctx = Make("/", "alice-app.apps.example", &cb_);
+  ctx.request.headers.Add("X-Forwarded-Prefix", "/spaces/alice/app/app");
+  EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kContinue);
+  ASSERT_TRUE(ctx.route);
+  EXPECT_TRUE(ctx.path_prefix.empty());
+  EXPECT_FALSE(ctx.request.headers.Has("X-Forwarded-Prefix"));
+}
+
 TEST_F(RouteFilterTest, PathBasedRoutingStripsPrefix) {
   auto ctx = Make("/spaces/alice/app/app/api/predict?x=1", "hub.example", &cb_);
   EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kContinue);
   EXPECT_EQ(ctx.request.path, "/api/predict");
   EXPECT_EQ(ctx.request.target, "/api/predict?x=1");
   EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-Prefix").value(), "/spaces/alice/app/app");
+  EXPECT_EQ(ctx.path_prefix, "/spaces/alice/app/app");
   auto hub = Make("/spaces/alice/app", "hub.example", &cb_);
   EXPECT_EQ(filter_.OnRequestHeaders(hub), FilterStatus::kContinue);
   EXPECT_EQ(hub.kind, RouteKind::kHub);
@@ -159,7 +171,7 @@ TEST(SanitizeFilterTest, PathBasedAppsHandTheHubSessionToTheAccessFilterOnly) {
   SanitizeFilter f;
   auto path_based = Make("/", "hub.example", &cb);
   path_based.kind = RouteKind::kAppStatic;
-  path_based.request.headers.Add("X-Forwarded-Prefix", "/spaces/o/n/app");
+  path_based.path_prefix = "/spaces/o/n/app";
   path_based.request.headers.Add("Cookie", "a=1; spaceport_session=ss_first");
   path_based.request.headers.Add("Cookie", "spaceport_session=ss_second");
   EXPECT_EQ(f.OnRequestHeaders(path_based), FilterStatus::kContinue);

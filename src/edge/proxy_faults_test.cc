@@ -96,7 +96,7 @@ class ProxyFaultsTest : public ::testing::Test {
     EdgeOptions options;
     options.listen_port = 0;
     options.threads = 1;
-    auto server = EdgeServer::Start(options, &routes_, nullptr, &clock_);
+    auto server = EdgeServer::Start(options, &routes_, nullptr, &clock_, EdgeAccess::AllowAllForTests());
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
   }

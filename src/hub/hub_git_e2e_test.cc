@@ -14,7 +14,8 @@ class HubGitEndToEnd : public HubTest {
     options.listen_port = 0;
     options.threads = 1;
     options.apps_domain = "apps.test";
-    auto started = edge::EdgeServer::Start(options, &routes_, hub_.get(), real_clock_.get());
+    auto started =
+        edge::EdgeServer::Start(options, &routes_, hub_.get(), real_clock_.get(), edge::EdgeAccess::AllowAllForTests());
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     edge_ = std::move(started).value();
   }

@@ -1,0 +1,44 @@
+#include "edge/access_replies.h"
+
+#include "core/strings.h"
+#include "edge/filters.h"
+
+namespace spaceport::edge {
+
+http::Response NotFoundLikeUnknown(const RequestContext& ctx) {
+  if (!ctx.path_prefix.empty()) {
+    return JsonError(404, "Space " + ctx.route->space_id + " not found");
+  }
+  return JsonError(404, "no Space is served at " + ctx.request.host());
+}
+
+// Browsers treat TLS and localhost names as secure contexts, where a cookie
+// may be SameSite=None; Secure; Partitioned and so also works inside the
+// hub's iframe (a third-party context). Elsewhere over plain HTTP it can only
+// be Lax: the app then signs in when opened in its own tab.
+std::string SessionCookie(const std::string& value, bool secure_context, Millis ttl) {
+  std::string c = std::string(kAppSessionCookie) + "=" + value +
+                  "; Path=/; HttpOnly; Max-Age=" + std::to_string(ttl.count() / 1000);
+  c += secure_context ? "; Secure; SameSite=None; Partitioned" : "; SameSite=Lax";
+  return c;
+}
+
+bool IsLocalhostName(std::string_view host) { return host == "localhost" || EndsWith(host, ".localhost"); }
+
+http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_url) {
+  std::string page = hub_url + "/spaces/" + ctx.route->space_id;
+  std::string message = "Space " + ctx.route->space_id + " is gated: request access at " + page;
+  auto accept = ctx.request.headers.Get("Accept");
+  if (accept && accept->find("text/html") != std::string_view::npos) {
+    return http::Response::Text(403,
+                                "<!doctype html><html><head><title>Access requested</title></head><body><h1>" +
+                                    HtmlEscape(ctx.route->space_id) +
+                                    " is gated</h1><p>The author asks visitors to request access first.</p>"
+                                    "<p><a href=\"" +
+                                    HtmlEscape(page) + "\">Request access on its page</a></p></body></html>",
+                                "text/html; charset=utf-8");
+  }
+  return JsonError(403, message);
+}
+
+}  // namespace spaceport::edge
