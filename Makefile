@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all setup setup-test configure build run test unit e2e fuzz bench bench-edge bench-wake bench-density clean
+.PHONY: all setup setup-test configure build run test unit e2e fuzz test-asan test-tsan bench bench-edge bench-wake bench-density clean
 
 all: build
 
@@ -42,6 +42,15 @@ fuzz: setup-test
 	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSPACEPORT_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target fuzz_all
 	@FUZZ_BUILD_DIR=$(FUZZ_BUILD_DIR) fuzz/run $(FUZZ_SECONDS)
+
+# Sanitizers: the unit and integration tests (ctest) built with ASan + UBSan
+# (every binary), and with TSan (the edge, runtime, access and http tests:
+# the threaded ones), each in a build dir of its own.
+test-asan: setup-test
+	@scripts/sanitize address
+
+test-tsan: setup-test
+	@scripts/sanitize thread
 
 # Benchmarks (docs/benchmarks.md); never part of `make test`.
 bench: bench-edge bench-wake bench-density

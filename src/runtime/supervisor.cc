@@ -681,6 +681,7 @@ void Supervisor::OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec
   d->build_id = job.build_id;
   d->build_dir = work_dir;
   d->spec = std::move(result).value();
+  d->from_build = true;
   LaunchLocked(*st, std::move(d));
 }
 

@@ -160,6 +160,7 @@ class Supervisor : public SpaceControl, public Waker {
   // Instances.
   void LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d);
   void HealthCheck(std::string space_id, std::shared_ptr<Deployment> d);
+  void SleepIfUnrequestedLocked(SpaceState& st);
   void OnHealthyLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
   void SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
   void OnInstanceExit(const std::string& space_id, const std::shared_ptr<Deployment>& d, const ExitStatus& status);

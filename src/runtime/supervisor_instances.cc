@@ -118,6 +118,20 @@ void Supervisor::OnHealthyLocked(SpaceState& st, const std::shared_ptr<Deploymen
   d->healthy = true;
   st.failures = 0;
   SwitchLocked(st, d);
+  if (d->from_build) SleepIfUnrequestedLocked(st);
+}
+
+// Deploying in bulk (more builds wait): a Space nobody has asked for since
+// this server started is stopped right after its first healthy answer
+// rather than kept running (and frozen) until its sleep time; the first
+// request wakes it. A Space with sleep time -1 (never) is left running.
+void Supervisor::SleepIfUnrequestedLocked(SpaceState& st) {
+  if (queue_.empty() || st.space.sleep_time_seconds < 0 || !st.wake_waiters.empty()) return;
+  if (!SleepEligibleLocked(st) || st.rung != Rung::kRunning) return;
+  SpaceActivity& act = *st.activity;
+  if (act.requests() != 0 || !act.BeginSleep(Rung::kStopping, Rung::kRunning, 0)) return;
+  st.rung = Rung::kStopping;
+  SleepStopLocked(st, "deployed while more builds wait, and nobody has asked for it yet");
 }
 
 void Supervisor::SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>& d) {

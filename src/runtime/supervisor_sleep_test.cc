@@ -4,6 +4,7 @@
 // only waits are for threads and processes (WaitUntil).
 #include <atomic>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 
@@ -74,6 +75,7 @@ class SleepyDriver : public RuntimeDriver {
 class AppBuilder : public build::Builder {
  public:
   Result<build::LaunchSpec> Build(const build::BuildRequest& req, const std::function<void(std::string_view)>&) override {
+    if (before) before(req);
     std::filesystem::create_directories(req.work_dir);
     build::LaunchSpec spec = base;
     spec.sdk = "process";
@@ -82,6 +84,7 @@ class AppBuilder : public build::Builder {
     return spec;
   }
   build::LaunchSpec base;
+  std::function<void(const build::BuildRequest&)> before;  // runs first; may block
 };
 
 class SleepLadderTest : public ::testing::Test {
@@ -162,6 +165,40 @@ class SleepLadderTest : public ::testing::Test {
   SupervisorOptions options_;
   std::unique_ptr<Supervisor> sup_;
 };
+
+// Deploying in bulk: while more builds wait, a Space nobody has asked for is
+// stopped after its first healthy answer; sleep time -1 keeps one running,
+// and the last of a batch (nothing waits any more) keeps running too.
+TEST_F(SleepLadderTest, BulkDeploysNobodyAskedForSleepAfterTheirHealthCheck) {
+  options_.max_concurrent_builds = 2;
+  std::promise<void> open_gate;
+  std::shared_future<void> gate = open_gate.get_future().share();
+  // Opened on every way out, or a failed assertion would leave the build workers waiting.
+  std::shared_ptr<void> opener(nullptr, [&](void*) {
+    if (gate.wait_for(std::chrono::seconds(0)) != std::future_status::ready) open_gate.set_value();
+  });
+  builder_.before = [gate](const build::BuildRequest& req) {
+    if (req.space_id.starts_with("alice/q")) gate.wait();
+  };
+  MakeSupervisor();
+  sup_->OnPush(CreateSpace("first", 600), "sha1");
+  sup_->OnPush(CreateSpace("never", -1), "sha1");
+  for (const char* q : {"q1", "q2", "q3"}) sup_->OnPush(CreateSpace(q, 600), "sha1");  // q3 waits in the queue
+  ASSERT_TRUE(WaitUntil([&] { return Stage("first") == "SLEEPING"; })) << Stage("first");
+  EXPECT_EQ(RungOf("first"), "stopped");
+  ASSERT_TRUE(WaitUntil([&] { return Stage("never") == "RUNNING"; })) << Stage("never");
+  EXPECT_EQ(RungOf("never"), "running");
+  EXPECT_EQ(driver_.starts, 2);
+  EXPECT_EQ(driver_.stops, 1);
+
+  WakeResult woken = WakeAndWait("first");  // the first request brings it back
+  EXPECT_TRUE(woken.status.ok()) << woken.status.ToString();
+  EXPECT_EQ(RungOf("first"), "running");
+
+  opener.reset();
+  ASSERT_TRUE(WaitUntil([&] { return Stage("q3") == "RUNNING" || Stage("q3") == "SLEEPING"; })) << Stage("q3");
+  EXPECT_EQ(Stage("q3"), "RUNNING") << "the last of the batch: nothing waited behind it";
+}
 
 TEST_F(SleepLadderTest, IdleAppIsFrozenThenStoppedAndWakesWithOneColdStart) {
   Deploy("demo", 600);

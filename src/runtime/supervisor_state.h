@@ -41,6 +41,7 @@ struct Supervisor::Deployment {
   bool exited = false;      // the instance is gone
   bool stopping = false;    // we asked it to stop: its exit is not a crash
   bool is_recovery = false; // restart after a crash: failures count toward RUNTIME_ERROR
+  bool from_build = false;  // launched right after its build (not a restart, wake or recovery)
   ExitStatus exit;
 };
 

@@ -174,10 +174,11 @@ export function pythonApp(body, { version = '1', extraCard = '' } = {}) {
 export const ECHO_APP = `
 import json, os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+BOOT = os.urandom(4).hex()  # tells one start of the app from the next
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        body = json.dumps({"version": "__VERSION__", "path": self.path,
+        body = json.dumps({"version": "__VERSION__", "boot": BOOT, "path": self.path,
                            "headers": dict(self.headers.items()),
                            "space": os.environ.get("SPACE_ID"),
                            "secret": os.environ.get("MY_SECRET"),
