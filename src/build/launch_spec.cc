@@ -28,6 +28,32 @@ std::map<std::string, std::string> BaseEnv(const std::string& venv_dir) {
   return env;
 }
 
+// app_command as the app's argv: plain words (no quoting, variables, globs,
+// redirections or other shell syntax) are exec'd as they are, which saves a
+// shell per start; anything else runs under `sh -c`.
+std::vector<std::string> CommandArgv(const std::string& command) {
+  auto plain = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("_-./=:@%+,").find(c) != std::string_view::npos;
+  };
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : command) {
+    if (c == ' ' || c == '\t') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else if (plain(c)) {
+      word.push_back(c);
+    } else {
+      return {"sh", "-c", command};
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  // A first word with '=' would be an assignment to sh.
+  if (words.empty() || words[0].find('=') != std::string::npos) return {"sh", "-c", command};
+  return words;
+}
+
 }  // namespace
 
 std::string AppFileFor(const card::Card& card) {
@@ -69,7 +95,7 @@ Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_
           "README.md: app_command: required for sdk process (the command that starts the app, listening on "
           "$PORT)");
     }
-    spec.argv = {"sh", "-c", card.app_command};
+    spec.argv = CommandArgv(card.app_command);
   } else if (card.sdk != "docker") {
     return Status::InvalidArgument("README.md: sdk: unsupported sdk \"" + card.sdk + "\"");
   }

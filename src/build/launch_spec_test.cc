@@ -67,6 +67,19 @@ TEST(LaunchSpecForTest, ProcessRunsAppCommandInAShell) {
   EXPECT_EQ(s->env.at("PYTHONUNBUFFERED"), "1");
 }
 
+// Plain words need no shell: exec'd as they are (one process fewer per start).
+TEST(LaunchSpecForTest, ProcessRunsAPlainAppCommandWithoutAShell) {
+  Result<LaunchSpec> s = LaunchSpecFor(CardFor("sdk: process\napp_command: /usr/bin/python3  app.py --x=1\n"), "/w", "py");
+  ASSERT_TRUE(s.ok());
+  EXPECT_THAT(s->argv, ElementsAre("/usr/bin/python3", "app.py", "--x=1"));
+  for (const char* shell : {"python app.py > log", "FOO=1 python app.py", "python 'app.py'", "python app.py {PORT}",
+                            "python *.py", "a; b", "python ~/app.py"}) {
+    s = LaunchSpecFor(CardFor(std::string("sdk: process\napp_command: \"") + shell + "\"\n"), "/w", "py");
+    ASSERT_TRUE(s.ok()) << shell;
+    EXPECT_THAT(s->argv, ElementsAre("sh", "-c", shell)) << shell;
+  }
+}
+
 TEST(LaunchSpecForTest, ProcessWithoutAppCommandIsAConfigError) {
   Result<LaunchSpec> s = LaunchSpecFor(CardFor("sdk: process\n"), "/w", "py");
   ASSERT_FALSE(s.ok());

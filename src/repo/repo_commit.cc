@@ -1,8 +1,14 @@
 #include "repo/repo_commit.h"
 
 #include <fnmatch.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -44,6 +50,36 @@ class IndexSession {
   Result<std::string> HashBlob(std::string content) const {
     ASSIGN_OR_RETURN(std::string out, Run({"hash-object", "-w", "--stdin"}, std::move(content)));
     return std::string(Trim(out));
+  }
+  // Stores every content as a blob with one git process (a commit of many
+  // files would otherwise start one per file); ids in the same order.
+  Result<std::vector<std::string>> HashBlobs(const std::vector<const std::string*>& contents) const {
+    if (contents.size() == 1) {
+      ASSIGN_OR_RETURN(std::string oid, HashBlob(*contents[0]));
+      return std::vector<std::string>{oid};
+    }
+    std::string dir = git_dir_ + "/spaceport-blobs-XXXXXX";
+    if (mkdtemp(dir.data()) == nullptr) return Status::Internal("temp dir for blobs: " + std::string(strerror(errno)));
+    struct Cleanup {
+      std::string dir;
+      ~Cleanup() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+    } cleanup{dir};
+    std::string paths;
+    for (size_t i = 0; i < contents.size(); ++i) {
+      std::string path = dir + "/" + std::to_string(i);
+      std::ofstream out(path, std::ios::binary);
+      out.write(contents[i]->data(), static_cast<std::streamsize>(contents[i]->size()));
+      if (!out.flush()) return Status::Internal("writing " + path);
+      paths += path + "\n";
+    }
+    ASSIGN_OR_RETURN(std::string out, Run({"hash-object", "-w", "--no-filters", "--stdin-paths"}, paths));
+    std::vector<std::string> oids;
+    for (const std::string& line : Split(Trim(out), '\n')) oids.push_back(std::string(Trim(line)));
+    if (oids.size() != contents.size()) return Status::Internal("git hash-object answered " + std::to_string(oids.size()) + " ids for " + std::to_string(contents.size()) + " files");
+    return oids;
   }
 
  private:
@@ -154,20 +190,82 @@ Result<std::optional<std::string>> UpdatedAttributes(const IndexSession& git, co
   return std::optional<std::string>(attributes);
 }
 
-Status StageAdditions(const IndexSession& git, const CommitRequest& req) {
-  std::map<std::string, std::string> blobs;  // path -> blob id; the last op on a path wins
+// The first commit of an empty repo, adds only (a Space created with its
+// files): one `git fast-import` writes the blobs, the tree, the commit and
+// the branch, where the index route takes five git processes. fast-import
+// refuses to move a branch that appeared meanwhile to an unrelated commit,
+// as update-ref with the zero old value does.
+Result<std::string> CommitInitial(const std::string& git_dir, const CommitRequest& req, const std::string& ref) {
+  std::map<std::string, std::string> contents;  // the last op on a path wins
+  bool any_lfs = false;
   for (const CommitOp& op : req.ops) {
-    if (op.kind == CommitOpKind::kAddFile) {
-      ASSIGN_OR_RETURN(blobs[op.path], git.HashBlob(op.content));
-    } else if (op.kind == CommitOpKind::kAddLfsFile) {
-      ASSIGN_OR_RETURN(blobs[op.path], git.HashBlob(FormatLfsPointer(op.lfs)));
+    if (op.kind == CommitOpKind::kAddFile) contents[op.path] = op.content;
+    if (op.kind == CommitOpKind::kAddLfsFile) {
+      contents[op.path] = FormatLfsPointer(op.lfs);
+      any_lfs = true;
     }
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> attributes, UpdatedAttributes(git, req));
-  if (attributes) {
-    ASSIGN_OR_RETURN(blobs[".gitattributes"], git.HashBlob(*attributes));
+  if (any_lfs) {
+    std::string attributes = contents.contains(".gitattributes") ? contents[".gitattributes"] : "";
+    for (const CommitOp& op : req.ops) {
+      if (op.kind != CommitOpKind::kAddLfsFile || LfsAttributesCover(attributes, op.path)) continue;
+      if (!attributes.empty() && attributes.back() != '\n') attributes += "\n";
+      attributes += AttributesPattern(op.path) + " filter=lfs diff=lfs merge=lfs -text\n";
+    }
+    contents[".gitattributes"] = attributes;
   }
-  if (blobs.empty()) return Status::Ok();
+  const std::string author = req.author.empty() ? "spaceport" : req.author;
+  std::string message = std::string(Trim(req.summary));
+  if (!Trim(req.description).empty()) message += "\n\n" + std::string(Trim(req.description));
+  message += "\n";
+  std::string stream;
+  int mark = 0;
+  for (const auto& [path, bytes] : contents) {
+    stream += "blob\nmark :" + std::to_string(++mark) + "\ndata " + std::to_string(bytes.size()) + "\n" + bytes + "\n";
+  }
+  const int commit_mark = ++mark;
+  stream += "commit " + ref + "\nmark :" + std::to_string(commit_mark) + "\n";
+  stream += "author " + author + " <" + author + "@spaceport> now\ncommitter " + author + " <" + author + "@spaceport> now\n";
+  stream += "data " + std::to_string(message.size()) + "\n" + message;
+  mark = 0;
+  for (const auto& [path, bytes] : contents) {
+    std::string quoted;  // ValidateRepoPath let no control byte, NUL or backslash through
+    for (char c : path) {
+      if (c == '"') quoted += '\\';
+      quoted += c;
+    }
+    stream += "M 100644 :" + std::to_string(++mark) + " \"" + quoted + "\"\n";
+  }
+  stream += "\nget-mark :" + std::to_string(commit_mark) + "\ndone\n";
+  CommandOptions o;
+  o.argv = {"git", "--git-dir=" + git_dir, "fast-import", "--quiet", "--date-format=now", "--done"};
+  o.env = {{"GIT_TERMINAL_PROMPT", "0"}, {"GIT_CONFIG_NOSYSTEM", "1"}};
+  o.stdin_data = std::move(stream);
+  o.timeout = kGitTimeout;
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  std::string sha(Trim(r.stdout_data));
+  if (!r.ok() && r.stderr_data.find("Not updating") != std::string::npos) {
+    return Status::FailedPrecondition(req.branch + " moved while committing; retry the commit");
+  }
+  if (!r.ok() || sha.size() != 40) return Status::Internal("git fast-import failed: " + std::string(Trim(r.stderr_data)));
+  return sha;
+}
+
+Status StageAdditions(const IndexSession& git, const CommitRequest& req) {
+  std::map<std::string, std::string> contents;  // path -> bytes; the last op on a path wins
+  for (const CommitOp& op : req.ops) {
+    if (op.kind == CommitOpKind::kAddFile) contents[op.path] = op.content;
+    if (op.kind == CommitOpKind::kAddLfsFile) contents[op.path] = FormatLfsPointer(op.lfs);
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> attributes, UpdatedAttributes(git, req));
+  if (attributes) contents[".gitattributes"] = *attributes;
+  if (contents.empty()) return Status::Ok();
+  std::vector<const std::string*> order;
+  for (const auto& [path, bytes] : contents) order.push_back(&bytes);
+  ASSIGN_OR_RETURN(std::vector<std::string> oids, git.HashBlobs(order));
+  std::map<std::string, std::string> blobs;  // path -> blob id
+  size_t i = 0;
+  for (const auto& [path, bytes] : contents) blobs[path] = oids[i++];
   std::string info;
   for (const auto& [path, oid] : blobs) info += "100644 " + oid + "\t" + path + '\0';
   return git.Run({"update-index", "--add", "--replace", "-z", "--index-info"}, info).status();
@@ -210,6 +308,10 @@ Result<std::string> RepoWriter::Commit(std::string_view owner, std::string_view 
     return Status::FailedPrecondition("parentCommit " + req.parent_commit + " is not the head of " + req.branch +
                                       " (now " + (old.empty() ? "empty" : old) + ")");
   }
+  const bool adds_only = std::all_of(req.ops.begin(), req.ops.end(), [](const CommitOp& op) {
+    return op.kind == CommitOpKind::kAddFile || op.kind == CommitOpKind::kAddLfsFile;
+  });
+  if (old.empty() && adds_only && !req.ops.empty()) return CommitInitial(repos_->PathOf(owner, name), req, ref);
   IndexSession git(repos_->PathOf(owner, name), req.author.empty() ? "spaceport" : req.author);
   if (!old.empty()) RETURN_IF_ERROR(git.Run({"read-tree", old}).status());
   RETURN_IF_ERROR(StageDeletions(git, req));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <system_error>
 
@@ -96,13 +97,22 @@ constexpr const char* kLfsSmudge =
     "if [ -n \"$oid\" ] && head -n 1 \"$f\" | grep -q \"^version https://git-lfs\" && [ -f \"$o\" ]; "
     "then cat \"$o\"; else cat \"$f\"; fi; rm -f \"$f\"'";
 
+// Written as files, not with `git symbolic-ref` and one `git config` per
+// setting: each would cost a process, per Space created.
 Status ConfigureRepo(const std::string& git_dir) {
-  RETURN_IF_ERROR(GitOk(git_dir, {"symbolic-ref", "HEAD", "refs/heads/main"}));
-  RETURN_IF_ERROR(GitOk(git_dir, {"config", "filter.lfs.smudge", kLfsSmudge}));
-  RETURN_IF_ERROR(GitOk(git_dir, {"config", "filter.lfs.required", "false"}));
-  RETURN_IF_ERROR(GitOk(git_dir, {"config", "http.receivepack", "true"}));
-  RETURN_IF_ERROR(GitOk(git_dir, {"config", "receive.denyDeleteCurrent", "true"}));
-  RETURN_IF_ERROR(GitOk(git_dir, {"config", "receive.denyNonFastForwards", "false"}));
+  std::ofstream head(git_dir + "/HEAD", std::ios::trunc);
+  head << "ref: refs/heads/main\n";
+  if (!head.flush()) return Status::Internal("writing " + git_dir + "/HEAD");
+  std::string quoted;  // git config quoting: "..." with \ and \" escaped
+  for (char c : std::string(kLfsSmudge)) {
+    if (c == '\\' || c == '"') quoted.push_back('\\');
+    quoted.push_back(c);
+  }
+  std::ofstream config(git_dir + "/config", std::ios::app);
+  config << "[filter \"lfs\"]\n\tsmudge = \"" << quoted << "\"\n\trequired = false\n"
+         << "[http]\n\treceivepack = true\n"
+         << "[receive]\n\tdenyDeleteCurrent = true\n\tdenyNonFastForwards = false\n";
+  if (!config.flush()) return Status::Internal("writing " + git_dir + "/config");
   return Status::Ok();
 }
 
@@ -224,8 +234,19 @@ Status RepoStore::Create(std::string_view owner, std::string_view name) {
   if (ec) return Status::Internal("creating " + root_ + "/" + std::string(owner) + ": " + ec.message());
   // Build it aside and rename, so a half-made repository is never visible.
   std::string tmp = TempSibling(path);
-  ASSIGN_OR_RETURN(CommandResult r, Git(tmp, {"init", "--bare", "--quiet", tmp}));
-  Status st = r.ok() ? ConfigureRepo(tmp) : Status::Internal("git init failed: " + std::string(Trim(r.stderr_data)));
+  // What `git init --bare` makes, minus the template's sample hooks, written
+  // here: a git process per Space created is a cost that counts in bulk.
+  for (const char* sub : {"objects/info", "objects/pack", "refs/heads", "refs/tags"}) {
+    fs::create_directories(tmp + "/" + sub, ec);
+    if (ec) break;
+  }
+  Status st = ec ? Status::Internal("creating " + tmp + ": " + ec.message()) : Status::Ok();
+  if (st.ok()) {
+    std::ofstream config(tmp + "/config");
+    config << "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n";
+    if (!config.flush()) st = Status::Internal("writing " + tmp + "/config");
+  }
+  if (st.ok()) st = ConfigureRepo(tmp);
   if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = Status::AlreadyExists("repository exists");
   if (!st.ok()) fs::remove_all(tmp, ec);
   return st;
@@ -308,6 +329,16 @@ Result<std::string> RepoStore::Resolve(std::string_view owner, std::string_view 
   RETURN_IF_ERROR(CheckNames(owner, name));
   RETURN_IF_ERROR(CheckRev(rev));
   if (!Exists(owner, name)) return Status::NotFound("repository " + std::string(owner) + "/" + std::string(name) + " not found");
+  // A branch of a repo with no refs at all yet (just created): known
+  // missing without asking git.
+  if (rev.starts_with("refs/heads/")) {
+    const std::string path = PathOf(owner, name);
+    std::error_code ec;
+    if (!fs::exists(path + "/" + std::string(rev), ec) && !fs::exists(path + "/packed-refs", ec) &&
+        fs::is_empty(path + "/refs/heads", ec) && !ec) {
+      return Status::NotFound("revision '" + std::string(rev) + "' not found");
+    }
+  }
   ASSIGN_OR_RETURN(CommandResult r,
                    Git(PathOf(owner, name), {"rev-parse", "--verify", "--quiet", "--end-of-options",
                                              std::string(rev) + "^{commit}"}));

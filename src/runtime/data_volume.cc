@@ -53,14 +53,56 @@ Status RunTool(const std::vector<std::string>& argv) {
   return Status::Ok();
 }
 
-Status MakeImage(const std::string& image, int64_t bytes) {
-  UniqueFd fd(open(image.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Status::Internal(ErrnoText("creating " + image));
-  if (ftruncate(fd.get(), bytes) != 0) return Status::Internal(ErrnoText("sizing " + image));
-  fd.reset();
-  // No reserved blocks (the app may use all of it); lazy init keeps mkfs of
-  // a large sparse image quick and small on the host.
-  Status s = RunTool({kMkfs, "-q", "-F", "-m", "0", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", image});
+// Copies `from` to `to` (created), writing only the extents that hold data:
+// holes stay holes.
+Status CopySparse(const std::string& from, const std::string& to) {
+  UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return Status::Internal(ErrnoText("opening " + from));
+  UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!out.valid()) return Status::Internal(ErrnoText("creating " + to));
+  struct stat st {};
+  if (fstat(in.get(), &st) != 0 || ftruncate(out.get(), st.st_size) != 0) {
+    return Status::Internal(ErrnoText("sizing " + to));
+  }
+  off_t pos = 0;
+  while (pos < st.st_size) {
+    off_t data = lseek(in.get(), pos, SEEK_DATA);
+    if (data < 0) break;  // ENXIO: only a hole is left
+    off_t hole = lseek(in.get(), data, SEEK_HOLE);
+    if (hole < 0) return Status::Internal(ErrnoText("reading " + from));
+    off_t src = data, dst = data;
+    while (src < hole) {
+      ssize_t n = copy_file_range(in.get(), &src, out.get(), &dst, static_cast<size_t>(hole - src), 0);
+      if (n <= 0) return Status::Internal(ErrnoText("copying " + from));
+    }
+    pos = hole;
+  }
+  return Status::Ok();
+}
+
+Status MakeImage(const std::string& image, int64_t bytes, const std::string& templates_dir) {
+  // mkfs once per size, then copies of that empty file system (a few
+  // hundred KB of metadata): a process per Space created counts in bulk.
+  const std::string templ =
+      (templates_dir.empty() ? fs::path(image).parent_path().string() : templates_dir) + "/.volume-" +
+      std::to_string(bytes) + ".img";
+  if (access(templ.c_str(), R_OK) != 0) {
+    std::error_code ec;
+    fs::create_directories(fs::path(templ).parent_path(), ec);
+    const std::string tmp = templ + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(gettid());
+    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid()) return Status::Internal(ErrnoText("creating " + tmp));
+    if (ftruncate(fd.get(), bytes) != 0) return Status::Internal(ErrnoText("sizing " + tmp));
+    fd.reset();
+    // No reserved blocks (the app may use all of it); lazy init keeps mkfs of
+    // a large sparse image quick and small on the host.
+    Status s = RunTool({kMkfs, "-q", "-F", "-m", "0", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", tmp});
+    if (!s.ok() || rename(tmp.c_str(), templ.c_str()) != 0) {
+      unlink(tmp.c_str());
+      return s.ok() ? Status::Internal(ErrnoText("publishing " + templ)) : s;
+    }
+  }
+  Status s = CopySparse(templ, image);
   if (!s.ok()) unlink(image.c_str());
   return s;
 }
@@ -200,7 +242,7 @@ Status ProbeDataVolumes() {
   return Status::Ok();
 }
 
-Status EnsureDataVolume(const std::string& dir, int64_t bytes, bool sole_user) {
+Status EnsureDataVolume(const std::string& dir, int64_t bytes, bool sole_user, const std::string& templates_dir) {
   const std::string image = DataVolumeImage(dir);
   struct stat st {};
   if (IsMountPoint(dir, &st)) {
@@ -219,7 +261,7 @@ Status EnsureDataVolume(const std::string& dir, int64_t bytes, bool sole_user) {
   std::error_code ec;
   fs::create_directories(fs::path(dir).parent_path(), ec);
   const bool had_image = fs::exists(image, ec);
-  if (!had_image) RETURN_IF_ERROR(MakeImage(image, bytes));
+  if (!had_image) RETURN_IF_ERROR(MakeImage(image, bytes, templates_dir));
   const bool has_files = fs::exists(dir, ec) && !fs::is_empty(dir, ec);
   if (!had_image && has_files) return AdoptExisting(dir, image);
   if (ImageSize(image) < bytes) RETURN_IF_ERROR(GrowUnmounted(image, bytes));

@@ -35,8 +35,10 @@ Status ProbeDataVolumes();
 // cheap when already mounted at that size. A smaller volume grows: online
 // where the host allows (CAP_SYS_RESOURCE), else by unmounting, which only
 // `sole_user` may do (no running sandbox of the Space holds the volume);
-// otherwise it keeps its size until such a start.
-Status EnsureDataVolume(const std::string& dir, int64_t bytes, bool sole_user);
+// otherwise it keeps its size until such a start. New images are sparse
+// copies of an empty file system of that size, made once per size in
+// `templates_dir` (".volume-<bytes>.img"; empty: beside the image).
+Status EnsureDataVolume(const std::string& dir, int64_t bytes, bool sole_user, const std::string& templates_dir);
 
 // Unmounts `dir` when it is a mount point (the image stays).
 Status UnmountDataVolume(const std::string& dir);

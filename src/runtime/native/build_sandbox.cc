@@ -204,9 +204,7 @@ Status BuildSandbox::RunIn(InstanceCgroup& cgroup, uid_t uid, const BuildStep& s
   envp.push_back(nullptr);
   native::ChildPlan plan{options_.bwrap_path.c_str(), argv.data(), envp.data(), &f.cgroup, &fds->fds(),
                          f.null_fd, f.out_write, uid};
-  pid_t pid = fork();
-  if (pid == 0) native::ExecSandbox(plan);
-  if (pid < 0) return Status::Internal(ErrnoText("fork"));
+  ASSIGN_OR_RETURN(pid_t pid, native::SpawnSandbox(plan));
   fds.reset();  // our copies of the info pipe's write end and the block fd's read end
   close(f.out_write);
   f.out_write = -1;

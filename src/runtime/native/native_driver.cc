@@ -171,7 +171,7 @@ Status NativeSandboxDriver::Prepare(const InstanceSpec& spec, Instance& inst, La
     // This instance holds the Space's uid: one holder means no other sandbox
     // of the Space runs (and so none has /data mounted).
     bool sole_user = users_.Holders(spec.space_id) == 1;
-    RETURN_IF_ERROR(EnsureDataVolume(spec.data_dir, spec.limits.data_bytes, sole_user));
+    RETURN_IF_ERROR(EnsureDataVolume(spec.data_dir, spec.limits.data_bytes, sole_user, options_.volume_templates_dir));
   }
   if (!spec.data_dir.empty()) RETURN_IF_ERROR(native::GiveTree(spec.data_dir, inst.uid));
   RETURN_IF_ERROR(native::CheckReachable(spec.cwd));
@@ -300,12 +300,12 @@ void NativeSandboxDriver::Run(const std::shared_ptr<Instance>& inst, Launch* lau
                               const std::shared_ptr<std::promise<Status>>& forked) {
   ChildPlan plan{options_.bwrap_path.c_str(), launch->argv.data(), launch->envp.data(), &launch->cgroup_fds,
                  &launch->fds->fds(), launch->null_fd, launch->out_write, inst->uid};
-  pid_t pid = fork();
-  if (pid == 0) native::ExecSandbox(plan);
-  if (pid < 0) {
-    forked->set_value(Status::Internal(ErrnoText("fork")));
+  Result<pid_t> spawned = native::SpawnSandbox(plan);
+  if (!spawned.ok()) {
+    forked->set_value(spawned.status());
     return;
   }
+  const pid_t pid = *spawned;
   inst->pid = pid;
   inst->pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   inst->out_fd = launch->out_read;

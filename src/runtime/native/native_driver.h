@@ -45,6 +45,7 @@ struct NativeSandboxOptions {
   // /data as a volume of ResourceLimits::data_bytes (runtime/data_volume.h;
   // the caller checks ProbeDataVolumes). false: a plain directory, unbounded.
   bool data_volumes = false;
+  std::string volume_templates_dir;  // where empty images are kept to copy (EnsureDataVolume)
 };
 
 Result<std::unique_ptr<RuntimeDriver>> MakeNativeSandboxDriver(const NativeSandboxOptions& options);

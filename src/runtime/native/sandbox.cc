@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <seccomp.h>
@@ -202,12 +203,31 @@ Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_wri
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   syscall(SYS_close_range, 3U + static_cast<unsigned>(p.fds->size()), ~0U, 0U);
-  // bwrap then builds the namespaces as this unprivileged user.
-  if (setgroups(0, nullptr) != 0 || setresgid(p.uid, p.uid, p.uid) != 0 || setresuid(p.uid, p.uid, p.uid) != 0) {
+  // bwrap then builds the namespaces as this unprivileged user. Raw
+  // syscalls: glibc's wrappers would change the credentials of every thread
+  // they know, which in a vfork child are the server's.
+  if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, p.uid, p.uid, p.uid) != 0 ||
+      syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) {
     _exit(125);
   }
   execve(p.bwrap, p.argv, p.envp);
   _exit(127);
+}
+
+Result<pid_t> SpawnSandbox(const ChildPlan& plan) {
+  // vfork: the child borrows our memory until it execs, where fork would
+  // copy the server's page tables (and fault on every page touched after),
+  // which cost more than the sandbox itself. No signal may be handled in
+  // the child on our stack: all are blocked until it has reset them.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = vfork();
+  if (pid == 0) ExecSandbox(plan);
+  int saved = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return Status::Internal(std::string("vfork: ") + strerror(saved));
+  return pid;
 }
 
 }  // namespace spaceport::runtime::native

@@ -88,8 +88,13 @@ struct ChildPlan {
   uid_t uid;                           // bwrap runs as this user
 };
 
-// In the forked child: joins the cgroups, starts a new session, installs the
-// fds, resets signals, drops to `uid` and execs bwrap. Never returns.
+// In the child: joins the cgroups, starts a new session, installs the fds,
+// resets signals, drops to `uid` and execs bwrap. Never returns. Only
+// syscalls that are safe in a vfork child (it shares the server's memory).
 [[noreturn]] void ExecSandbox(const ChildPlan& plan);
+
+// Starts ExecSandbox(plan) in a vfork child; its pid. The calling thread is
+// its parent (bwrap's --die-with-parent watches that thread).
+Result<pid_t> SpawnSandbox(const ChildPlan& plan);
 
 }  // namespace spaceport::runtime::native
