@@ -149,6 +149,12 @@ bool OidcProvider::RedirectAllowed(const store::Space& space, std::string_view u
 Result<ValidAuthorize> OidcProvider::CheckAuthorize(const store::Space& space, const AuthorizeRequest& req,
                                                     const std::string& card_json,
                                                     const std::string& app_port_suffix) const {
+  // Each of these may end up in a token or a JSON answer: text only.
+  for (const auto& [what, value] : {std::pair<const char*, const std::string&>{"client_id", req.client_id},
+                                    {"redirect_uri", req.redirect_uri}, {"scope", req.scope}, {"state", req.state},
+                                    {"nonce", req.nonce}, {"code_challenge", req.code_challenge}}) {
+    RETURN_IF_ERROR(CheckJsonText(what, value));
+  }
   nlohmann::json card = CardOf(card_json);
   if (!card.value("hf_oauth", false) || req.client_id != ClientFor(space).client_id) {
     return Status::PermissionDenied("unknown client_id");

@@ -142,6 +142,14 @@ TEST_F(OidcProviderTest, AuthorizeRefusesForeignRedirectsMissingPkceAndUnoffered
   foreign.client_id = "alice-demo-000000000000";
   EXPECT_EQ(Authorize(foreign).status().code(), StatusCode::kPermissionDenied);
   EXPECT_FALSE(Authorize(Request(), R"({"title": "no oauth"})").ok());
+  // Text that is not UTF-8 would end in a token's JSON: refused up front (400), not thrown on later.
+  for (std::string AuthorizeRequest::*field : {&AuthorizeRequest::nonce, &AuthorizeRequest::state, &AuthorizeRequest::scope}) {
+    AuthorizeRequest bad = Request();
+    bad.*field = std::string("n\xff\xfe", 3);
+    Result<std::string> r = Authorize(bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("UTF-8"), std::string::npos) << r.status().message();
+  }
 }
 
 TEST_F(OidcProviderTest, CheckAuthorizeIsPureAndNormalizesScopes) {

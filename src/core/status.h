@@ -7,11 +7,12 @@
 // Thread safety: values, freely copyable.
 #pragma once
 
-#include <cassert>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include "core/check.h"
 
 namespace spaceport {
 
@@ -66,16 +67,27 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}                        // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
+  Result(Status status) : v_(std::move(status)) {  // NOLINT
+    SP_RELEASE_ASSERT(!std::get<Status>(v_).ok(), "a Result made from an ok Status has no value");
+  }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
     static const Status kOkStatus;
     return ok() ? kOkStatus : std::get<Status>(v_);
   }
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    SP_RELEASE_ASSERT(ok(), "value() of an error Result");
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    SP_RELEASE_ASSERT(ok(), "value() of an error Result");
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    SP_RELEASE_ASSERT(ok(), "value() of an error Result");
+    return std::get<T>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
+
 namespace spaceport {
 
 std::string ToLower(std::string_view s);
@@ -45,5 +47,13 @@ std::string RandomHex(size_t n_bytes);
 bool IsLowerHex(std::string_view s);
 // Constant-time comparison for secrets.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): what a JSON text may hold.
+bool IsValidUtf8(std::string_view s);
+// The one check for untrusted text on its way into JSON (tokens, API
+// answers): InvalidArgument naming `what` unless it is valid UTF-8, so the
+// caller answers 400 instead of a dump throwing later.
+Status CheckJsonText(std::string_view what, std::string_view value);
 
 }  // namespace spaceport

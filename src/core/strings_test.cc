@@ -79,6 +79,37 @@ Status UseHalf(int v, int* out) {
   return Status::Ok();
 }
 
+TEST(Strings, Utf8Validation) {
+  for (std::string ok : {"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_TRUE(IsValidUtf8(ok)) << HexEncode(ok);
+  }
+  for (std::string bad : {"\xff", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                          "\x80", "ok\xe2\x82", "\xf8\x88\x80\x80\x80"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << HexEncode(bad);
+  }
+  EXPECT_EQ(CheckJsonText("nonce", "\xff").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckJsonText("nonce", "n-1").ok());
+}
+
+// assert() is gone in the release build; these checks are not.
+TEST(CheckDeathTest, ValueOfAnErrorResultAbortsWithAMessage) {
+  EXPECT_DEATH(
+      {
+        Result<int> r = Status::NotFound("x");
+        (void)r.value();
+      },
+      "value\\(\\) of an error Result");
+  EXPECT_DEATH((void)Result<int>(Status::Ok()), "made from an ok Status");
+}
+
+TEST(Check, BugReportsAndLetsTheCallerGoOn) {
+  int taken = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (SP_BUG(i >= 1, "i went past zero")) ++taken;
+  }
+  EXPECT_EQ(taken, 2);
+}
+
 TEST(Status, ResultAndMacros) {
   int out = 0;
   EXPECT_TRUE(UseHalf(4, &out).ok());

@@ -175,6 +175,12 @@ TEST_F(HubFilesTest, RefusedCommitsChangeNothing) {
   EXPECT_EQ(Commit(Header(std::string(40, 'a')) + File("x", "1")).status, 409);
   EXPECT_EQ(Commit(Header() + Line("deletedFile", {{"path", "missing"}})).status, 404);
   EXPECT_EQ(Commit(Header() + File("x", "1"), "", "other-branch").status, 404);
+  // A NUL in the message: git would refuse it after the hub accepted it (a 500 once).
+  Reply nul = Commit(Line("header", {{"summary", std::string("up\0date", 7)}}) + File("x", "1"));
+  EXPECT_EQ(nul.status, 400) << nul.body;
+  EXPECT_NE(nul.body.find("NUL"), std::string::npos) << nul.body;
+  EXPECT_EQ(Commit(Line("header", {{"summary", "ok"}, {"description", std::string("a\0b", 3)}}) + File("x", "1")).status,
+            400);
   EXPECT_EQ(Head(), head);
   EXPECT_EQ(control_.pushes.size(), 1u);
   EXPECT_EQ(*repos_.ReadFile("alice", "demo", "main", "app.py"), "v1");

@@ -100,6 +100,14 @@ TEST_F(MoveListTest, MoveRefusesClashesBadNamesAndOthers) {
 }
 
 
+// Once a 500: SQLite's "LIKE or GLOB pattern too complex".
+TEST_F(MoveListTest, OverlongSearchIs400) {
+  Reply r = Do("GET", "/api/spaces?search=" + std::string(60000, '%'));
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
+  EXPECT_EQ(Do("GET", "/api/spaces?search=" + std::string(300, 'a')).status, 400);
+  EXPECT_EQ(Do("GET", "/api/spaces?search=" + std::string(200, 'a')).status, 200);
+}
+
 TEST_F(MoveListTest, ListFiltersByTagsAndSdk) {
   CreateWithCommit("vision");
   SetCard("vision", R"({"tags":["vision","demo"],"models":["m/one"]})");

@@ -92,6 +92,11 @@ bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7
 
 Status ValidateOps(const LfsStore& lfs, std::string_view owner, std::string_view name, const CommitRequest& req) {
   if (Trim(req.summary).empty()) return Status::InvalidArgument("the commit needs a summary");
+  // git stores messages as C strings: a NUL would cut the message, and
+  // commit-tree refuses it after we accepted the commit.
+  if (req.summary.find('\0') != std::string::npos || req.description.find('\0') != std::string::npos) {
+    return Status::InvalidArgument("the commit summary or description contains a NUL byte");
+  }
   for (const CommitOp& op : req.ops) {
     RETURN_IF_ERROR(ValidateRepoPath(op.path));
     if (op.kind != CommitOpKind::kAddLfsFile) continue;

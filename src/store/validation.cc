@@ -68,4 +68,12 @@ Result<std::string> MakeSubdomain(std::string_view owner, std::string_view name)
   return sub;
 }
 
+Status ValidateSearch(std::string_view search) {
+  if (search.size() > kMaxSearchBytes) {
+    return Status::InvalidArgument("search text is longer than " + std::to_string(kMaxSearchBytes) + " bytes");
+  }
+  if (search.find('\0') != std::string_view::npos) return Status::InvalidArgument("search text contains a NUL byte");
+  return Status::Ok();
+}
+
 }  // namespace spaceport::store

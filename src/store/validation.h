@@ -25,4 +25,9 @@ std::string DefaultSubdomain(std::string_view owner, std::string_view name);
 // valid label (too long for DNS, for one).
 Result<std::string> MakeSubdomain(std::string_view owner, std::string_view name);
 
+// A listing's search text: at most kMaxSearchBytes (longer can match no
+// owner/name, and makes SQL LIKE patterns too complex), no NUL.
+inline constexpr size_t kMaxSearchBytes = 256;
+Status ValidateSearch(std::string_view search);
+
 }  // namespace spaceport::store

@@ -207,6 +207,7 @@ Result<Space> SqliteStore::GetSpaceBySubdomain(std::string_view subdomain) {
 }
 
 Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
+  RETURN_IF_ERROR(ValidateSearch(q.search));
   if (q.sort != "createdAt" && q.sort != "lastModified" && q.sort != "likes") {
     return Status::InvalidArgument("unsupported sort '" + q.sort + "' (createdAt, lastModified or likes)");
   }
@@ -230,6 +231,7 @@ Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
 }
 
 Result<int64_t> SqliteStore::CountSpaces(const SpaceQuery& q) {
+  RETURN_IF_ERROR(ValidateSearch(q.search));
   std::vector<Binding> bindings;
   std::string sql = "SELECT COUNT(*) FROM spaces s" + SpaceFilter(q, bindings);
   return InTxn(TxnKind::kRead, [&]() -> Result<int64_t> {
