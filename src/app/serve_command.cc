@@ -181,7 +181,9 @@ Result<std::unique_ptr<runtime::RuntimeDriver>> MakeDriver(const ServeConfig& co
     Status volumes = runtime::ProbeDataVolumes();
     options.data_volumes = volumes.ok();
     options.volume_templates_dir = dir.Path("spaces");
-    if (!volumes.ok()) SP_LOG(kWarn) << "Space /data sizes are NOT enforced: " << volumes.message();
+    if (!volumes.ok()) {
+      SP_LOG(kWarn) << "Space /data sizes are NOT enforced: " << volumes.message();
+    }
   }
   auto native = runtime::MakeNativeSandboxDriver(options);
   if (native.ok()) return native;

@@ -187,7 +187,9 @@ void Supervisor::Shutdown() {
     for (const auto& [id, st] : spaces_) ids.push_back(id);
   }
   for (const std::string& id : ids) {
-    if (Status s = UnmountDataVolume(SpaceDataDir(options_.data_dir, id)); !s.ok()) SP_LOG(kWarn) << s.message();
+    if (Status s = UnmountDataVolume(SpaceDataDir(options_.data_dir, id)); !s.ok()) {
+      SP_LOG(kWarn) << s.message();
+    }
   }
 }
 

@@ -90,6 +90,10 @@ struct SupervisorOptions {
   // The size of /data for a Space without a storage tier (deploy_env.h's
   // DataBytesFor); isolating drivers with disk limits enforce it.
   int64_t default_data_bytes = 1LL << 30;
+  // Deploying in bulk: while at least this many builds wait in the queue, a
+  // freshly built Space nobody has asked for is stopped after its first
+  // healthy answer (a few pushes at once, as `make run` seeds, do not count).
+  size_t bulk_queue_threshold = 8;
 };
 
 class Supervisor : public SpaceControl, public Waker {

@@ -121,12 +121,13 @@ void Supervisor::OnHealthyLocked(SpaceState& st, const std::shared_ptr<Deploymen
   if (d->from_build) SleepIfUnrequestedLocked(st);
 }
 
-// Deploying in bulk (more builds wait): a Space nobody has asked for since
-// this server started is stopped right after its first healthy answer
-// rather than kept running (and frozen) until its sleep time; the first
-// request wakes it. A Space with sleep time -1 (never) is left running.
+// Deploying in bulk (options_.bulk_queue_threshold builds wait): a Space
+// nobody has asked for since this server started is stopped right after its
+// first healthy answer rather than kept running (and frozen) until its sleep
+// time; the first request wakes it. Sleep time -1 (never) keeps it running.
 void Supervisor::SleepIfUnrequestedLocked(SpaceState& st) {
-  if (queue_.empty() || st.space.sleep_time_seconds < 0 || !st.wake_waiters.empty()) return;
+  if (queue_.size() < std::max<size_t>(1, options_.bulk_queue_threshold)) return;
+  if (st.space.sleep_time_seconds < 0 || !st.wake_waiters.empty()) return;
   if (!SleepEligibleLocked(st) || st.rung != Rung::kRunning) return;
   SpaceActivity& act = *st.activity;
   if (act.requests() != 0 || !act.BeginSleep(Rung::kStopping, Rung::kRunning, 0)) return;

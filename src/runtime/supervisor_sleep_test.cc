@@ -171,6 +171,7 @@ class SleepLadderTest : public ::testing::Test {
 // and the last of a batch (nothing waits any more) keeps running too.
 TEST_F(SleepLadderTest, BulkDeploysNobodyAskedForSleepAfterTheirHealthCheck) {
   options_.max_concurrent_builds = 2;
+  options_.bulk_queue_threshold = 1;  // q3 alone waits
   std::promise<void> open_gate;
   std::shared_future<void> gate = open_gate.get_future().share();
   // Opened on every way out, or a failed assertion would leave the build workers waiting.

@@ -54,4 +54,11 @@ TEST(ValidationTest, MakeSubdomainRefusesWhatIsNoDnsLabel) {
 }
 
 }  // namespace
+TEST(Validation, SearchTextIsBounded) {
+  EXPECT_TRUE(ValidateSearch("").ok());
+  EXPECT_TRUE(ValidateSearch(std::string(kMaxSearchBytes, 'a')).ok());
+  EXPECT_EQ(ValidateSearch(std::string(kMaxSearchBytes + 1, 'a')).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateSearch(std::string("a\0b", 3)).code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace spaceport::store

@@ -151,7 +151,9 @@ bool LoopbackForwarder::ListenInside(int netns_fd) {
     bool home = setns(host, CLONE_NEWNET) == 0;
     if (fd.ok() && home) listen_fd_ = *fd;
     if (fd.ok() && !home) close(*fd);
-    if (!fd.ok()) SP_LOG(kWarn) << "egress to the hub unavailable: " << fd.status().message();
+    if (!fd.ok()) {
+      SP_LOG(kWarn) << "egress to the hub unavailable: " << fd.status().message();
+    }
     ok = fd.ok() && home;
   } else {
     SP_LOG(kError) << "egress forwarder cannot enter the app's network namespace: " << strerror(errno);
