@@ -165,6 +165,8 @@ class Supervisor : public SpaceControl, public Waker {
   void LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d);
   void HealthCheck(std::string space_id, std::shared_ptr<Deployment> d);
   void SleepIfUnrequestedLocked(SpaceState& st);
+  InstanceSpec InstanceSpecLocked(const SpaceState& st, const Deployment& d, int64_t creator,
+                                  const std::vector<store::EnvVar>& vars) const;
   void OnHealthyLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
   void SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
   void OnInstanceExit(const std::string& space_id, const std::shared_ptr<Deployment>& d, const ExitStatus& status);

@@ -37,47 +37,59 @@ void Supervisor::LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d) {
     return;
   }
   st.starting = d;
-  Result<int> port = PickFreeLoopbackPort();
-  if (!port.ok()) {
-    StartFailedLocked(st, d, port.status().message());
-    return;
-  }
-  d->port = *port;
   int64_t creator = 0;
   if (auto user = store_->GetUserByName(st.space.owner); user.ok()) creator = user->id;
   std::vector<store::EnvVar> vars;
   if (auto listed = store_->ListEnv(st.space.id); listed.ok()) vars = std::move(listed).value();
-
-  InstanceSpec spec;
-  spec.space_id = id;
-  for (const std::string& arg : d->spec.argv) spec.argv.push_back(SubstitutePort(arg, d->port));
-  spec.env = AppEnvironment({&st.space, creator, &d->spec, &vars, d->port, options_.apps_domain, options_.public_url});
-  if (options_.platform_env) {
-    for (auto& [k, v] : options_.platform_env(st.space, d->spec.card_json)) spec.env[k] = v;
-  }
-  spec.cwd = d->spec.cwd;
-  spec.port = d->port;
-  spec.log = logs_;
-  // For isolating drivers: the Space's persistent /data, the shared venv (it
-  // lives in the build cache, outside the app dir) and its flavor's limits.
-  spec.data_dir = SpaceDataDir(options_.data_dir, id);
-  std::error_code ec;
-  std::filesystem::create_directories(spec.data_dir, ec);
-  if (auto venv = d->spec.env.find("VIRTUAL_ENV"); venv != d->spec.env.end()) {
-    spec.read_only_paths.push_back(venv->second);
-  }
-  spec.limits = LimitsFor(LookupHardware(st.space.hardware));
-  spec.limits.data_bytes = DataBytesFor(st.space.storage, options_.default_data_bytes);
   SetStageLocked(st, IdleStageLocked(st), "");
   RunLogNote(id, "===== Application Startup at " + FormatIsoTime(clock_->UnixMillis()) + " =====");
-  Result<InstanceId> started =
-      driver_->Start(spec, [this, id, d](InstanceId, const ExitStatus& status) { OnInstanceExit(id, d, status); });
+  // A port is picked free, then bound by the driver a moment later: under
+  // load (health checks and proxying use ephemeral ports too) it can be
+  // taken in between, which the driver reports as AlreadyExists.
+  Result<InstanceId> started = Status::Unavailable("not started");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Result<int> port = PickFreeLoopbackPort();
+    if (!port.ok()) {
+      StartFailedLocked(st, d, port.status().message());
+      return;
+    }
+    d->port = *port;
+    InstanceSpec spec = InstanceSpecLocked(st, *d, creator, vars);
+    started = driver_->Start(spec, [this, id, d](InstanceId, const ExitStatus& status) { OnInstanceExit(id, d, status); });
+    if (started.ok() || started.status().code() != StatusCode::kAlreadyExists) break;
+  }
   if (!started.ok()) {
     StartFailedLocked(st, d, "could not start the app: " + started.status().message());
     return;
   }
   d->instance = *started;
   helpers_.Spawn([this, id, d] { HealthCheck(id, d); });
+}
+
+InstanceSpec Supervisor::InstanceSpecLocked(const SpaceState& st, const Deployment& d, int64_t creator,
+                                            const std::vector<store::EnvVar>& vars) const {
+  const std::string id = st.space.full_id();
+  InstanceSpec spec;
+  spec.space_id = id;
+  for (const std::string& arg : d.spec.argv) spec.argv.push_back(SubstitutePort(arg, d.port));
+  spec.env = AppEnvironment({&st.space, creator, &d.spec, &vars, d.port, options_.apps_domain, options_.public_url});
+  if (options_.platform_env) {
+    for (auto& [k, v] : options_.platform_env(st.space, d.spec.card_json)) spec.env[k] = v;
+  }
+  spec.cwd = d.spec.cwd;
+  spec.port = d.port;
+  spec.log = logs_;
+  // For isolating drivers: the Space's persistent /data, the shared venv (it
+  // lives in the build cache, outside the app dir) and its flavor's limits.
+  spec.data_dir = SpaceDataDir(options_.data_dir, id);
+  std::error_code ec;
+  std::filesystem::create_directories(spec.data_dir, ec);
+  if (auto venv = d.spec.env.find("VIRTUAL_ENV"); venv != d.spec.env.end()) {
+    spec.read_only_paths.push_back(venv->second);
+  }
+  spec.limits = LimitsFor(LookupHardware(st.space.hardware));
+  spec.limits.data_bytes = DataBytesFor(st.space.storage, options_.default_data_bytes);
+  return spec;
 }
 
 void Supervisor::HealthCheck(std::string space_id, std::shared_ptr<Deployment> d) {

@@ -48,7 +48,9 @@ Result<int> ListenLoopback(int port) {
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr = Loopback(port);
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 128) != 0) {
-    Status failed = Status::Unavailable("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + strerror(errno));
+    const std::string why = "cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + strerror(errno);
+    // AlreadyExists: the port was taken since it was picked; another may do.
+    Status failed = errno == EADDRINUSE ? Status::AlreadyExists(why) : Status::Unavailable(why);
     close(fd);
     return failed;
   }
