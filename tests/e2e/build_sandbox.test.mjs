@@ -203,6 +203,6 @@ test('fork bomb, memory hog, endless output and a hung build each end in BUILD_E
 test('the hardware list says builds and apps are sandboxed on this host', async () => {
   const r = await api(server, 'GET', '/api/spaces/hardware');
   assert.equal(r.status, 200);
-  for (const flavor of r.json) assert.deepEqual(flavor.enforced, { sandbox: true, limits: true, buildSandbox: true }, flavor.name);
+  for (const flavor of r.json) assert.deepEqual(flavor.enforced, { sandbox: true, limits: true, buildSandbox: true, disk: true }, flavor.name);
   assert.match(server.output(), /builds run sandboxed; package sources they may reach: .*pypi\.invalid:443/);
 });
