@@ -78,6 +78,18 @@ GitOp ClassifyGitRequest(const std::string& method, const std::string& git_path,
 
 namespace {
 
+// Reads and drops what is left of a refused request body (up to 64 MiB), so
+// the client, still sending, reads the answer instead of a reset connection.
+void DrainBody(http::BodyReader& body) {
+  char buf[65536];
+  int64_t left = 64LL << 20;
+  while (left > 0) {
+    Result<size_t> n = body.Read(buf, sizeof buf);
+    if (!n.ok() || *n == 0) return;
+    left -= static_cast<int64_t>(*n);
+  }
+}
+
 // A request body read into an unlinked temp file, then read back.
 class SpooledBody : public http::BodyReader {
  public:
@@ -155,11 +167,17 @@ void GitHttpService::Serve(const std::string& owner, const std::string& name, co
                               " MB the repository has left under its size limit";
   std::optional<int64_t> length;
   if (auto v = request.headers.Get("Content-Length")) length = ParseInt(*v);
-  if (max_body_bytes > 0 && length && *length > max_body_bytes) return SendPlain(out, 413, too_big);
+  if (max_body_bytes > 0 && length && *length > max_body_bytes) {
+    DrainBody(body);
+    return SendPlain(out, 413, too_big);
+  }
   std::optional<SpooledBody> spooled;
   if (max_body_bytes > 0 && !length) {
     Result<SpooledBody> s = SpooledBody::From(body, max_body_bytes, repo_path + ".incoming");
-    if (!s.ok() && s.status().code() == StatusCode::kPayloadTooLarge) return SendPlain(out, 413, too_big);
+    if (!s.ok() && s.status().code() == StatusCode::kPayloadTooLarge) {
+      DrainBody(body);
+      return SendPlain(out, 413, too_big);
+    }
     if (!s.ok()) return SendPlain(out, 500, s.status().message());
     spooled.emplace(std::move(s).value());
   }

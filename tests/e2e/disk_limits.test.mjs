@@ -116,10 +116,18 @@ test('a push past --max-repo-size is refused with 413 and main stays', async () 
     assert.equal(before, headSha(dir));
     // 3 MB git cannot compress, in a repo allowed 1 MB.
     gitRepo({ 'weights.bin': crypto.randomBytes(3 << 20) }, dir);
-    const pushed = gitPush(small, dir, 'rita/repo', 'rita', t);
-    assert.notEqual(pushed.code, 0, pushed.output);
-    assert.match(pushed.output, /413/, pushed.output);
-    assert.equal(remoteHead(small, 'rita/repo', 'rita', t), before);
+    // Sent chunked (git's default past 1 MB), then with a Content-Length (a post buffer big enough).
+    for (const postBuffer of [null, '16000000']) {
+      if (postBuffer) Object.assign(process.env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.postBuffer', GIT_CONFIG_VALUE_0: postBuffer });
+      try {
+        const pushed = gitPush(small, dir, 'rita/repo', 'rita', t);
+        assert.notEqual(pushed.code, 0, pushed.output);
+        assert.match(pushed.output, /413/, pushed.output);
+      } finally {
+        for (const k of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) delete process.env[k];
+      }
+      assert.equal(remoteHead(small, 'rita/repo', 'rita', t), before);
+    }
   } finally {
     await small.stop();
   }
