@@ -17,24 +17,24 @@ AccessTable::AccessTable() : map_(std::make_shared<const Map>()) {}
 
 void AccessTable::Publish(const std::string& space_id, SpaceAccess access) {
   std::lock_guard lock(write_mu_);
-  auto next = std::make_shared<Map>(*map_.load());
+  auto next = std::make_shared<Map>(*map_.Load());
   if (access.Unrestricted() && access.embed_links.empty()) {
     next->erase(space_id);
   } else {
     (*next)[space_id] = std::make_shared<const SpaceAccess>(std::move(access));
   }
-  map_.store(std::move(next));
+  map_.Store(std::move(next));
 }
 
 void AccessTable::Remove(std::string_view space_id) {
   std::lock_guard lock(write_mu_);
-  auto next = std::make_shared<Map>(*map_.load());
+  auto next = std::make_shared<Map>(*map_.Load());
   if (auto it = next->find(space_id); it != next->end()) next->erase(it);
-  map_.store(std::move(next));
+  map_.Store(std::move(next));
 }
 
 std::shared_ptr<const SpaceAccess> AccessTable::Find(std::string_view space_id) const {
-  auto map = map_.load();
+  auto map = map_.Load();
   if (map->empty()) return nullptr;
   auto it = map->find(space_id);
   return it == map->end() ? nullptr : it->second;

@@ -4,8 +4,8 @@
 // The hub computes each Space's access (visibility, the users who may read
 // it: owner, organization members, granted visitors) from the store and
 // publishes it here whenever one of those changes, so a decision takes effect
-// at the edge on the next request. The edge reads lock-free snapshots (an
-// atomically swapped immutable map, as the RouteTable) and never touches the
+// at the edge on the next request. The edge reads immutable snapshots (a
+// SnapshotPtr, as the RouteTable) and never touches the
 // database. A Space without an entry is public and has no embed links.
 //
 // Thread safety: all methods are safe from any thread; writers are
@@ -14,7 +14,6 @@
 // small).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/snapshot_ptr.h"
 #include "store/store.h"
 
 namespace spaceport::access {
@@ -64,7 +64,7 @@ class AccessTable {
  private:
   using Map = std::map<std::string, std::shared_ptr<const SpaceAccess>, std::less<>>;
   std::mutex write_mu_;
-  std::atomic<std::shared_ptr<const Map>> map_;
+  SnapshotPtr<Map> map_;
 };
 
 }  // namespace spaceport::access

@@ -74,7 +74,7 @@ Result<std::unique_ptr<SigningKeys>> SigningKeys::Open(SigningKeyOptions options
           {k["kid"].get<std::string>(), *secret, k.value("created", int64_t{0}), k.value("retired", int64_t{0})});
     }
   }
-  keys->keys_.store(std::make_shared<const KeySet>(std::move(set)));
+  keys->keys_.Store(std::make_shared<const KeySet>(std::move(set)));
   RETURN_IF_ERROR(keys->RotateIfDue());
   return keys;
 }
@@ -116,7 +116,7 @@ Status SigningKeys::RotateLocked(bool force) {
   }
   if (!changed) return Status::Ok();
   RETURN_IF_ERROR(Save(next));
-  keys_.store(std::make_shared<const KeySet>(std::move(next)));
+  keys_.Store(std::make_shared<const KeySet>(std::move(next)));
   return Status::Ok();
 }
 

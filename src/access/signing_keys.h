@@ -15,7 +15,6 @@
 // Unavailable for I/O errors; rotation errors leave the old keys in use.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -24,6 +23,7 @@
 
 #include "access/jwt.h"
 #include "core/clock.h"
+#include "core/snapshot_ptr.h"
 #include "core/status.h"
 
 namespace spaceport::access {
@@ -66,12 +66,12 @@ class SigningKeys {
   SigningKeys(SigningKeyOptions options, const Clock* clock) : options_(std::move(options)), clock_(clock) {}
   Status RotateLocked(bool force);
   Status Save(const KeySet& set) const;
-  std::shared_ptr<const KeySet> Snapshot() const { return keys_.load(); }
+  std::shared_ptr<const KeySet> Snapshot() const { return keys_.Load(); }
 
   const SigningKeyOptions options_;
   const Clock* const clock_;
   std::mutex rotate_mu_;
-  std::atomic<std::shared_ptr<const KeySet>> keys_;
+  SnapshotPtr<KeySet> keys_{nullptr};
 };
 
 }  // namespace spaceport::access

@@ -5,7 +5,7 @@ namespace spaceport::runtime {
 RouteTable::RouteTable() : snapshot_(std::make_shared<const Snapshot>()) {}
 
 std::shared_ptr<const RouteTable::Snapshot> RouteTable::Load() const {
-  return snapshot_.load(std::memory_order_acquire);
+  return snapshot_.Load();
 }
 
 void RouteTable::Publish(AppRoute route) {
@@ -17,7 +17,7 @@ void RouteTable::Publish(AppRoute route) {
   auto shared = std::make_shared<const AppRoute>(std::move(route));
   next->by_id[shared->space_id] = shared;
   next->by_subdomain[shared->subdomain] = shared;
-  snapshot_.store(std::move(next), std::memory_order_release);
+  snapshot_.Store(std::move(next));
 }
 
 void RouteTable::Remove(std::string_view space_id) {
@@ -27,7 +27,7 @@ void RouteTable::Remove(std::string_view space_id) {
   if (it == next->by_id.end()) return;
   next->by_subdomain.erase(it->second->subdomain);
   next->by_id.erase(it);
-  snapshot_.store(std::move(next), std::memory_order_release);
+  snapshot_.Store(std::move(next));
 }
 
 std::shared_ptr<const AppRoute> RouteTable::FindBySpaceId(std::string_view space_id) const {
