@@ -55,6 +55,7 @@ std::string SecondsText(Millis d) {
 }
 
 std::string SizeText(int64_t bytes) {
+  if (bytes >= (int64_t{1} << 30) && bytes % (int64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
   return bytes % (1 << 20) == 0 ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes >> 10) + " KiB";
 }
 
@@ -74,6 +75,10 @@ Status StepFailure(const BuildContext& ctx, const std::string& what, const StepR
     case StepLimit::kProcesses:
       return Status::ResourceExhausted(what + " was stopped: the build hit its process limit (" + r.limit_detail +
                                        ", --build-pids)");
+    case StepLimit::kDisk:
+      return Status::ResourceExhausted(what + " was stopped: the build's files passed its disk limit of " +
+                                       SizeText(ctx.request.disk_limit_bytes) +
+                                       " (the hardware's ephemeral disk, --ephemeral-disk)");
     case StepLimit::kNone:
       break;
   }
@@ -104,6 +109,8 @@ Status RunStep(BuildContext& ctx, const std::string& what, BuildStep step) {
   if (step.cwd.empty()) step.cwd = ctx.app_dir;
   step.deadline = ctx.deadline;
   step.log_budget = std::max<int64_t>(1, ctx.options.log_limit_bytes - ctx.log_used);
+  step.disk_limit = ctx.request.disk_limit_bytes;
+  if (step.measured.empty()) step.measured = {ctx.app_dir};
   step.on_output = [&ctx](std::string_view chunk) { ctx.log(chunk); };
   ASSIGN_OR_RETURN(StepResult r, ctx.runner.Run(step));
   ctx.log_used += r.output_bytes;

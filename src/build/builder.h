@@ -52,6 +52,9 @@ struct BuildRequest {
   std::string work_dir;      // where to export the tree (created; must not exist)
   bool use_cache = true;     // false for factory rebuilds
   std::map<std::string, std::string> variables;  // visible at build time (HF passes variables as build args)
+  // What the build may write (its tree and the Python environment it
+  // makes), from the Space's hardware and --ephemeral-disk; 0: no limit.
+  int64_t disk_limit_bytes = 0;
 };
 
 class Builder {

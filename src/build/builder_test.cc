@@ -87,6 +87,7 @@ class BuilderTest : public ::testing::Test {
     req.commit_sha = sha;
     req.work_dir = root_ + "/work/" + name + "-" + std::to_string(++builds_);
     req.use_cache = use_cache;
+    req.disk_limit_bytes = disk_limit_;
     std::string* log = &logs_[name];
     log->clear();
     std::mutex* mu = &log_mu_;
@@ -126,6 +127,7 @@ class BuilderTest : public ::testing::Test {
 
   std::string root_;
   BuilderOptions options_;
+  int64_t disk_limit_ = 0;  // BuildRequest::disk_limit_bytes of the next builds
   BuilderHooks hooks_;
   std::map<std::string, std::string> logs_;
   std::mutex log_mu_;
@@ -296,6 +298,32 @@ TEST_F(BuilderTest, BuildLogPastItsCapIsStoppedAndCut) {
   EXPECT_EQ(s.status().code(), StatusCode::kResourceExhausted);
   EXPECT_THAT(s.status().message(), HasSubstr("the build log passed its size limit of 64 KiB (--build-log-limit)"));
   EXPECT_LT(logs_["chatty"].size(), static_cast<size_t>((64 << 10) + 4096));  // cut at the cap, plus our notes
+}
+
+TEST_F(BuilderTest, BuildFilesPastTheDiskLimitAreStoppedAndSayWhich) {
+  disk_limit_ = 4 << 20;
+  // Control: a build that stays below the limit succeeds.
+  Result<LaunchSpec> small = Build(
+      "small", {{"README.md", "---\nsdk: static\napp_build_command: head -c 1048576 /dev/zero > blob\n---\n"},
+                {"index.html", "x"}});
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  // Many files, written on and on: stopped by a walk while it runs.
+  Result<LaunchSpec> filler = Build(
+      "filler", {{"README.md",
+                  "---\nsdk: static\napp_build_command: \"i=0; while :; do i=$((i+1)); "
+                  "head -c 1048576 /dev/zero > f$i; sleep 0.05; done\"\n---\n"},
+                 {"index.html", "x"}});
+  ASSERT_FALSE(filler.ok());
+  EXPECT_EQ(filler.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(filler.status().message(),
+            "app_build_command was stopped: the build's files passed its disk limit of 4 MiB (the hardware's "
+            "ephemeral disk, --ephemeral-disk)");
+  // One file past it by a command that then ends well: caught when the step ends.
+  Result<LaunchSpec> big = Build(
+      "big", {{"README.md", "---\nsdk: static\napp_build_command: head -c 8388608 /dev/zero > big\n---\n"},
+              {"index.html", "x"}});
+  ASSERT_FALSE(big.ok());
+  EXPECT_THAT(big.status().message(), HasSubstr("passed its disk limit of 4 MiB"));
 }
 
 TEST_F(BuilderTest, BuildStepsGetNoneOfTheServersEnvironment) {

@@ -59,6 +59,7 @@ BuildStep Step(std::vector<std::string> argv, const VenvRequest& r, const std::s
   step.env["PIP_CACHE_DIR"] = "/tmp/pip-cache";  // the step's own; gone with it
   // pip may build local packages in place, so the app tree is writable too.
   step.writable = {{tmp, seen}, {r.app_dir, r.app_dir}};
+  step.measured = {tmp, r.app_dir};  // the environment counts against the build's disk
   if (!r.pip_find_links.empty() && r.pip_find_links.find("://") == std::string::npos) {
     step.read_only.push_back(r.pip_find_links);
   }

@@ -10,10 +10,14 @@
 // MakeHostStepRunner runs steps as plain child processes of the server, for
 // hosts without a sandbox (the server says so at start).
 //
-// Limits: a step gets `deadline` (the build's wall-clock limit) and
-// `log_budget` (what is left of the build's log size cap). A step that passes
-// one of them, or a cgroup limit, is killed whole and its result names the
-// limit in `limit_hit`, for the message of the BUILD_ERROR.
+// Limits: a step gets `deadline` (the build's wall-clock limit),
+// `log_budget` (what is left of the build's log size cap) and `disk_limit`
+// (what its output directories may hold). A step that passes one of them, or
+// a cgroup limit, is killed whole and its result names the limit in `limit`,
+// for the message of the BUILD_ERROR. The disk is measured while the step
+// runs (walks paced by their own cost: at least every 500 ms, at most a
+// twentieth of the time) and once more when it ended, so a step may pass the
+// limit by what it writes between two walks before it is stopped.
 //
 // Ownership: the caller owns the step; the runner copies what it needs.
 // Thread safety: Run may be called from several build threads at once.
@@ -46,11 +50,16 @@ struct BuildStep {
   bool network = false;                    // the configured package sources only
   SteadyTime deadline{};                   // killed when the clock passes it
   int64_t log_budget = 0;                  // bytes of output it may still write; 0: none
+  // Bytes the directories in `measured` (host paths, the build's own output)
+  // may hold together while the step runs; 0: no limit. A sandboxed step
+  // also gets it as its largest file (RLIMIT_FSIZE).
+  int64_t disk_limit = 0;
+  std::vector<std::string> measured;
   std::function<void(std::string_view)> on_output;  // stdout and stderr, merged
 };
 
 // Why a step was stopped before it ended on its own.
-enum class StepLimit { kNone, kTime, kLog, kMemory, kProcesses };
+enum class StepLimit { kNone, kTime, kLog, kMemory, kProcesses, kDisk };
 
 struct StepResult {
   int exit_code = -1;  // -1 when killed by a signal
@@ -78,10 +87,16 @@ class StepRunner {
 std::unique_ptr<StepRunner> MakeHostStepRunner(const Clock* clock);
 
 // For runners: reads `fd` (the step's merged output) until EOF, passing it
-// to step.on_output, and stops early when the deadline or the log budget is
-// passed, or when `check` (called about every 200 ms) names a limit. Returns
-// the limit it stopped for (kNone at EOF); the caller then kills the step.
+// to step.on_output, and stops early when the deadline, the log budget or
+// the disk limit is passed, or when `check` (called about every 200 ms)
+// names a limit. Returns the limit it stopped for (kNone at EOF); the caller
+// then kills the step.
 StepLimit PumpStepOutput(int fd, const BuildStep& step, const Clock& clock, int64_t* bytes,
                          const std::function<StepLimit()>& check);
+
+// For runners, once the step has ended: kDisk when its output directories
+// hold more than its disk limit or it was killed for writing a file past it
+// (SIGXFSZ), else `result.limit` unchanged.
+StepLimit FinalDiskCheck(const BuildStep& step, const StepResult& result);
 
 }  // namespace spaceport::build

@@ -33,6 +33,7 @@ Status HandleHardwareList(const HubCore& hub, Call& call) {
         {"cpu", std::to_string(flavor->cpu_cores) + " vCPU"},
         {"ram", ram},
         {"accelerator", flavor->accelerator.empty() ? Json(nullptr) : Json(std::string(flavor->accelerator))},
+        {"ephemeralDisk", std::to_string(flavor->disk_bytes >> 30) + " GB"},
         {"unitCostMicroUSD", 0},
         {"unitCostUSD", 0},
         {"unitLabel", "hour"},

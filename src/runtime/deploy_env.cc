@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -16,8 +17,8 @@ namespace spaceport::runtime {
 namespace {
 constexpr int64_t kGiB = int64_t{1} << 30;
 constexpr std::array<HardwareFlavor, 2> kFlavors = {{
-    {"cpu-basic", 2, "16Gi", "", 16 * kGiB, 4096},
-    {"cpu-upgrade", 8, "32Gi", "", 32 * kGiB, 8192},
+    {"cpu-basic", 2, "16Gi", "", 16 * kGiB, 4096, 50 * kGiB},
+    {"cpu-upgrade", 8, "32Gi", "", 32 * kGiB, 8192, 50 * kGiB},
 }};
 // As HF sells them: 20 GB, 150 GB, 1 TB (decimal).
 constexpr int64_t kGB = 1000LL * 1000 * 1000;
@@ -38,6 +39,11 @@ const StorageTier* FindStorageTier(std::string_view name) {
 int64_t DataBytesFor(std::string_view tier, int64_t default_bytes) {
   const StorageTier* t = FindStorageTier(tier);
   return t == nullptr ? default_bytes : t->bytes;
+}
+
+int64_t EphemeralBytesFor(std::string_view hardware, int64_t cap_bytes) {
+  const int64_t flavor = LookupHardware(hardware).disk_bytes;
+  return cap_bytes > 0 ? std::min(flavor, cap_bytes) : flavor;
 }
 
 ResourceLimits LimitsFor(const HardwareFlavor& flavor) {

@@ -26,6 +26,9 @@ struct HardwareFlavor {
   // What sandboxing drivers enforce (see ResourceLimits in runtime/driver.h).
   int64_t memory_bytes;
   int64_t pids_max;
+  // Ephemeral disk, as HF sells it (50 GB for CPU flavors): what the Space's
+  // build may write (its tree and Python environment).
+  int64_t disk_bytes;
 };
 
 // The limits an instance of `flavor` runs with: cpu_cores CPUs of time,
@@ -46,6 +49,10 @@ struct StorageTier {
 const StorageTier* FindStorageTier(std::string_view name);  // nullptr: no such tier
 // The size of /data for a Space with `tier` ("" or unknown: `default_bytes`).
 int64_t DataBytesFor(std::string_view tier, int64_t default_bytes);
+
+// The build's disk limit for a Space on `hardware`: the flavor's ephemeral
+// disk, capped by the host's `cap_bytes` (serve --ephemeral-disk; 0: no cap).
+int64_t EphemeralBytesFor(std::string_view hardware, int64_t cap_bytes);
 
 // nullptr for a flavor this host does not offer (the hub refuses those).
 const HardwareFlavor* FindHardware(std::string_view name);

@@ -32,6 +32,12 @@ TEST(DeployEnvTest, LimitsFollowTheFlavor) {
   EXPECT_EQ(LimitsFor(LookupHardware("cpu-upgrade")).cpu_millicores, 8000);
 }
 
+TEST(DeployEnvTest, EphemeralDiskIsTheFlavorsCappedByTheHost) {
+  EXPECT_EQ(EphemeralBytesFor("cpu-basic", 0), int64_t{50} << 30);
+  EXPECT_EQ(EphemeralBytesFor("cpu-upgrade", int64_t{64} << 20), int64_t{64} << 20);
+  EXPECT_EQ(EphemeralBytesFor("cpu-basic", int64_t{100} << 30), int64_t{50} << 30);  // a cap, never a raise
+}
+
 TEST(DeployEnvTest, SubstitutesEveryPortToken) {
   EXPECT_EQ(SubstitutePort("--port={PORT} {PORT}", 8123), "--port=8123 8123");
   EXPECT_EQ(SubstitutePort("{PORT", 1), "{PORT");

@@ -1,8 +1,9 @@
 // Builds run sandboxed (issue 10, acceptance 1 and 2): a package's build hook
 // cannot read the server's files or another Space's tree, nor reach the hub's
 // port, and proves it tried (with positive controls); a fork bomb, a memory
-// hog, endless output and a build that never ends each end in BUILD_ERROR
-// naming the limit, while another Space keeps answering throughout.
+// hog, endless output, a build that never ends and files written without end
+// (many, or one) each end in BUILD_ERROR naming the limit, while another Space
+// keeps answering throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -106,7 +107,7 @@ before(async () => {
   server = await startServer({
     // An index that needs the network (the proxy) though nothing is fetched from it.
     args: ['--pip-find-links', tempDir('sp-wheels-'), '--pip-index-url', 'https://pypi.invalid/simple', '--build-timeout', '25', '--build-memory', '192',
-      '--build-pids', '64', '--build-log-limit', '1'],
+      '--build-pids', '64', '--build-log-limit', '1', '--ephemeral-disk', '64'],
   });
   token = addUser(server.dataDir, 'alice');
 });
@@ -160,7 +161,7 @@ test('a package build hook runs sandboxed: every attempt on the host fails, the 
   assert.equal(fs.statSync(path.join(venvs, venv)).mode & 0o022, 0);
 });
 
-test('fork bomb, memory hog, endless output and a hung build each end in BUILD_ERROR naming the limit', async () => {
+test('fork bomb, memory hog, endless output, a hung build and files without end each end in BUILD_ERROR naming the limit', async () => {
   await deploy('steady', staticSpace);
   let polls = 0;
   const failures = [];
@@ -178,6 +179,8 @@ test('fork bomb, memory hog, endless output and a hung build each end in BUILD_E
     ['hog', `/usr/bin/python3 -c "x = b'a' * (1 << 30)"`, /memory limit \(192 MiB/],
     ['chatty', 'yes spaceport-build-output', /log passed its size limit of 1 MiB/],
     ['hung', 'sleep 99999', /time limit of 25 s \(--build-timeout\)/],
+    ['filler', 'i=0; while :; do i=$((i+1)); head -c 1048576 /dev/zero > f$i; done', /files passed its disk limit of 64 MiB/],
+    ['bigfile', 'head -c 200000000 /dev/zero > big; echo the command went on', /files passed its disk limit of 64 MiB/],
   ];
   const started = Date.now();
   const results = await Promise.all(cases.map(async ([name, command, message]) => {

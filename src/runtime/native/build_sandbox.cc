@@ -203,7 +203,7 @@ Status BuildSandbox::RunIn(InstanceCgroup& cgroup, uid_t uid, const BuildStep& s
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
   native::ChildPlan plan{options_.bwrap_path.c_str(), argv.data(), envp.data(), &f.cgroup, &fds->fds(),
-                         f.null_fd, f.out_write, uid};
+                         f.null_fd, f.out_write, uid, step.disk_limit};
   ASSIGN_OR_RETURN(pid_t pid, native::SpawnSandbox(plan));
   fds.reset();  // our copies of the info pipe's write end and the block fd's read end
   close(f.out_write);
@@ -258,6 +258,7 @@ Status BuildSandbox::RunIn(InstanceCgroup& cgroup, uid_t uid, const BuildStep& s
     result.limit = StepLimit::kMemory;
     result.limit_detail = MiB(options_.limits.memory_bytes);
   }
+  result.limit = build::FinalDiskCheck(step, result);
   return Status::Ok();
 }
 

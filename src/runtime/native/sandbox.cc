@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,6 +204,10 @@ Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_wri
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   syscall(SYS_close_range, 3U + static_cast<unsigned>(p.fds->size()), ~0U, 0U);
+  if (p.file_size_limit > 0) {
+    struct rlimit fsize{static_cast<rlim_t>(p.file_size_limit), static_cast<rlim_t>(p.file_size_limit)};
+    if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, &fsize, nullptr) != 0) _exit(125);
+  }
   // bwrap then builds the namespaces as this unprivileged user. Raw
   // syscalls: glibc's wrappers would change the credentials of every thread
   // they know, which in a vfork child are the server's.

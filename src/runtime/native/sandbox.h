@@ -86,6 +86,7 @@ struct ChildPlan {
   const std::vector<int>* fds;         // installed at 3, 4, ...
   int null_fd, out_fd;                 // stdin; stdout and stderr
   uid_t uid;                           // bwrap runs as this user
+  int64_t file_size_limit = 0;         // RLIMIT_FSIZE in bytes; 0: unchanged
 };
 
 // In the child: joins the cgroups, starts a new session, installs the fds,
