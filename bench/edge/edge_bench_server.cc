@@ -33,7 +33,7 @@ spaceport::runtime::AppRoute BenchRoute(const std::string& space_id, const std::
   spaceport::runtime::AppRoute route;
   route.space_id = space_id;
   route.subdomain = subdomain;
-  route.stage = "RUNNING";
+  route.stage = spaceport::runtime::Stage::kRunning;
   route.upstream_host = "127.0.0.1";
   route.upstream_port = port;
   route.generation = 1;

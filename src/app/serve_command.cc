@@ -63,7 +63,7 @@ class LateWaker : public runtime::Waker {
   void Set(runtime::Waker* w) { target_.store(w, std::memory_order_release); }
   void Wake(const std::string& space_id, std::function<void(runtime::WakeResult)> done) override {
     runtime::Waker* w = target_.load(std::memory_order_acquire);
-    if (w == nullptr) return done({Status::Unavailable("Spaceport is starting"), "", 0});
+    if (w == nullptr) return done({Status::Unavailable("Spaceport is starting"), std::nullopt, 0});
     w->Wake(space_id, std::move(done));
   }
 
@@ -91,6 +91,7 @@ struct ServeConfig {
   int64_t build_pids = 512;
   int64_t data_bytes = 1024LL << 20;  // /data of a Space without a storage tier; 0: unbounded
   int64_t max_repo_bytes = 10240LL << 20;  // git objects plus LFS objects per repo; 0: unbounded
+  int64_t ephemeral_cap_bytes = 0;  // caps the hardware's ephemeral disk (a build's files); 0: no cap
   // Sleep ladder (docs/runtime.md).
   Millis freeze_after{60000};
   int64_t memory_budget_bytes = 0;  // 0: half of physical memory
@@ -102,7 +103,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                        {"data-dir", "listen", "apps-domain", "public-url", "threads",
                                         "pip-index-url", "pip-find-links", "python", "runtime", "freeze-after",
                                         "memory-budget", "wake-page-after", "build-timeout", "build-concurrency",
-                                        "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size"},
+                                        "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size",
+                                        "ephemeral-disk"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -154,6 +156,11 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   auto max_repo = ParseInt(f.Get("max-repo-size", "10240"));
   if (!max_repo || *max_repo < 0) return Status::InvalidArgument("--max-repo-size wants megabytes (0: unbounded)");
   c.max_repo_bytes = *max_repo << 20;
+  auto ephemeral = ParseInt(f.Get("ephemeral-disk", "0"));
+  if (!ephemeral || *ephemeral < 0) {
+    return Status::InvalidArgument("--ephemeral-disk wants megabytes (0: the hardware's, 50 GB)");
+  }
+  c.ephemeral_cap_bytes = *ephemeral << 20;
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -262,7 +269,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
                  "                       [--build-pids N] [--build-log-limit MB] [--data-size MB]\n"
-                 "                       [--max-repo-size MB]\n";
+                 "                       [--max-repo-size MB] [--ephemeral-disk MB]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -342,6 +349,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   sup_options.max_concurrent_builds = config->build_concurrency;
   sup_options.memory_budget_bytes = config->memory_budget_bytes;
   sup_options.default_data_bytes = config->data_bytes;
+  sup_options.ephemeral_disk_cap_bytes = config->ephemeral_cap_bytes;
+  sup_options.disk_check_interval = Millis(30000);
   SP_LOG(kInfo) << runtime::DescribeCheckpointProbe(runtime::ProbeCheckpoint());
   runtime::Supervisor supervisor(store->get(), builder.get(), driver->get(), &routes, logs.get(), &clock, sup_options);
 

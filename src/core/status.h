@@ -26,6 +26,7 @@ enum class StatusCode {
   kFailedPrecondition, // 409/412: state does not allow it now
   kPayloadTooLarge,    // 413
   kResourceExhausted,  // 429
+  kBadGateway,         // 502: what the edge stands in front of failed to answer
   kUnavailable,        // 503: try again later
   kDeadlineExceeded,   // 504
   kInternal,           // 500: a bug or an environment failure
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
   static Status PayloadTooLarge(std::string m) { return {StatusCode::kPayloadTooLarge, std::move(m)}; }
   static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status BadGateway(std::string m) { return {StatusCode::kBadGateway, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }

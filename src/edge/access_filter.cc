@@ -74,7 +74,7 @@ FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
     });
   });
   if (!queued) {
-    ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
+    ctx.callbacks->SendError(Status::Unavailable("server is shutting down"));
   }
   return FilterStatus::kStop;
 }
@@ -114,14 +114,14 @@ FilterStatus AccessFilter::DecideBySession(RequestContext& ctx, Rules rules, std
     Result<std::optional<access::SessionIdentity>> found = deps_.hub_sessions->LookupByHash(id_hash);
     callbacks->ContinueDecodingWith([this, found = std::move(found), caller_of, carried](RequestContext& resumed) {
       if (!found.ok()) {
-        resumed.callbacks->SendLocalReply(JsonError(503, "cannot check the session now; try again"));
+        resumed.callbacks->SendError(Status::Unavailable("cannot check the session now; try again"));
         return FilterStatus::kStop;
       }
       std::shared_ptr<const access::SpaceAccess> now = deps_.table->Find(resumed.route->space_id);
       return Decide(resumed, now.get(), caller_of(*found), carried);
     });
   });
-  if (!queued) ctx.callbacks->SendLocalReply(JsonError(503, "server is shutting down"));
+  if (!queued) ctx.callbacks->SendError(Status::Unavailable("server is shutting down"));
   return FilterStatus::kStop;
 }
 
@@ -132,8 +132,8 @@ FilterStatus AccessFilter::RefuseBadToken(RequestContext& ctx, Rules rules, cons
   if (why.code() == StatusCode::kUnauthenticated && (rules == nullptr || rules->Unrestricted())) {
     return Decide(ctx, rules, std::nullopt, carried);
   }
-  int status = why.code() == StatusCode::kUnauthenticated ? 401 : 503;
-  ctx.callbacks->SendLocalReply(JsonError(status, why.message()));
+  // A bad token is 401; anything else (the store failing) is for later.
+  ctx.callbacks->SendError(why.code() == StatusCode::kUnauthenticated ? why : Status::Unavailable(why.message()));
   return FilterStatus::kStop;
 }
 

@@ -2,14 +2,15 @@
 
 #include "core/strings.h"
 #include "edge/filters.h"
+#include "http/error_response.h"
 
 namespace spaceport::edge {
 
 http::Response NotFoundLikeUnknown(const RequestContext& ctx) {
   if (!ctx.path_prefix.empty()) {
-    return JsonError(404, "Space " + ctx.route->space_id + " not found");
+    return http::ErrorResponse(Status::NotFound("Space " + ctx.route->space_id + " not found"));
   }
-  return JsonError(404, "no Space is served at " + ctx.request.host());
+  return http::ErrorResponse(Status::NotFound("no Space is served at " + ctx.request.host()));
 }
 
 // Browsers treat TLS and localhost names as secure contexts, where a cookie
@@ -30,7 +31,7 @@ http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_u
   std::string message = "Space " + ctx.route->space_id + " is gated: request access at " + page;
   auto accept = ctx.request.headers.Get("Accept");
   if (accept && accept->find("text/html") != std::string_view::npos) {
-    return http::Response::Text(403,
+    return http::Response::Text(http::HttpStatusFor(StatusCode::kPermissionDenied),
                                 "<!doctype html><html><head><title>Access requested</title></head><body><h1>" +
                                     HtmlEscape(ctx.route->space_id) +
                                     " is gated</h1><p>The author asks visitors to request access first.</p>"
@@ -38,7 +39,7 @@ http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_u
                                     HtmlEscape(page) + "\">Request access on its page</a></p></body></html>",
                                 "text/html; charset=utf-8");
   }
-  return JsonError(403, message);
+  return http::ErrorResponse(Status::PermissionDenied(message));
 }
 
 }  // namespace spaceport::edge

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edge/filters.h"
+#include "http/error_response.h"
 
 namespace spaceport::edge {
 namespace {
@@ -73,7 +74,7 @@ class PendingWake {
   http::Response FailedResponse(const http::Request& request, const runtime::WakeResult& result) const {
     runtime::AppRoute shown;
     shown.space_id = space_id_;
-    shown.stage = result.stage.empty() ? "SLEEPING" : result.stage;
+    shown.stage = result.stage.value_or(runtime::Stage::kSleeping);
     shown.error_message = result.status.ok() ? "the app is not serving after its wake" : result.status.message();
     return NotServingResponse(request, shown);
   }
@@ -93,8 +94,8 @@ class PendingWake {
     ctx_->kind = RouteKind::kEdge;
     Json body = {{"error", "Space " + space_id_ + " did not wake within " + std::to_string(held.count() / 1000) +
                                " s; try again later"},
-                 {"stage", "APP_STARTING"}};
-    http::Response r = http::Response::Json(503, JsonText(body));
+                 {"stage", runtime::StageName(runtime::Stage::kAppStarting)}};
+    http::Response r = http::Response::Json(http::HttpStatusFor(StatusCode::kUnavailable), JsonText(body));
     r.headers.Add("Retry-After", "30");
     callbacks_->SendLocalReply(std::move(r));
   }
@@ -155,7 +156,7 @@ FilterStatus ActivationFilter::OnRequestHeaders(RequestContext& ctx) {
 http::Response AppStatusResponse(const runtime::AppRoute& route) {
   std::string rung = route.activity ? std::string(runtime::RungName(route.activity->rung()))
                                     : (route.serving() ? "running" : "stopped");
-  Json body = {{"space", route.space_id}, {"stage", route.stage}, {"rung", rung}};
+  Json body = {{"space", route.space_id}, {"stage", runtime::StageName(route.stage)}, {"rung", rung}};
   if (!route.error_message.empty()) body["errorMessage"] = route.error_message;
   http::Response r = http::Response::Json(200, JsonText(body));
   r.headers.Set("Cache-Control", "no-store");
@@ -193,7 +194,7 @@ async function poll() {
 }
 poll();
 </script></body></html>)";
-  http::Response r = http::Response::Text(503, page, "text/html; charset=utf-8");
+  http::Response r = http::Response::Text(http::HttpStatusFor(StatusCode::kUnavailable), page, "text/html; charset=utf-8");
   r.headers.Add("Retry-After", "1");
   r.headers.Set("Cache-Control", "no-store");
   return r;

@@ -57,7 +57,7 @@ class ActivationFilterTest : public ::testing::Test {
     runtime::AppRoute r;
     r.space_id = "alice/app";
     r.subdomain = "alice-app";
-    r.stage = stage;
+    r.stage = runtime::ParseStage(stage).value();
     r.upstream_host = "127.0.0.1";
     r.upstream_port = port;
     r.activity = activity_;
@@ -125,7 +125,7 @@ TEST_F(ActivationFilterTest, HeldRequestsContinueWithTheRefreshedRouteAfterTheWa
   EXPECT_EQ(waker_.woken.size(), 50u);  // the Waker coalesces them (supervisor_sleep_test)
   EXPECT_EQ(activity_->in_flight(), 50);
   Publish(runtime::Rung::kRunning, 9002, "RUNNING");
-  waker_.AnswerAll({Status::Ok(), "RUNNING", 12});
+  waker_.AnswerAll({Status::Ok(), runtime::Stage::kRunning, 12});
   for (size_t i = 0; i < cbs.size(); ++i) {
     EXPECT_EQ(cbs[i].continued, 1);
     EXPECT_EQ(cbs[i].replies, 0);
@@ -137,7 +137,7 @@ TEST_F(ActivationFilterTest, HeldRequestsContinueWithTheRefreshedRouteAfterTheWa
 }
 
 TEST_F(ActivationFilterTest, AnAnswerInsideWakeContinuesAtOnce) {
-  waker_.answer_now = runtime::WakeResult{Status::Ok(), "RUNNING", 0};
+  waker_.answer_now = runtime::WakeResult{Status::Ok(), runtime::Stage::kRunning, 0};
   RecordingCallbacks cb;
   auto ctx = Request(&cb);
   EXPECT_EQ(filter_->OnRequestHeaders(*ctx), FilterStatus::kContinue);
@@ -160,7 +160,7 @@ TEST_F(ActivationFilterTest, BrowsersGetTheWaitingPageOnlyAfterTheThreshold) {
   EXPECT_NE(cb.reply->body.find("Waking alice/app"), std::string::npos);
   EXPECT_EQ(cb.reply->headers.Get("Retry-After").value_or(""), "1");
   // The wake still finishes; the request was answered already.
-  waker_.AnswerAll({Status::Ok(), "RUNNING", 1500});
+  waker_.AnswerAll({Status::Ok(), runtime::Stage::kRunning, 1500});
   EXPECT_EQ(cb.continued, 0);
   EXPECT_EQ(cb.replies, 1);
 }
@@ -171,7 +171,7 @@ TEST_F(ActivationFilterTest, AFastWakeNeverShowsThePage) {
   ASSERT_EQ(filter_->OnRequestHeaders(*ctx), FilterStatus::kStop);
   Advance(Millis(5));
   Publish(runtime::Rung::kRunning, 9001, "RUNNING");
-  waker_.AnswerAll({Status::Ok(), "RUNNING", 5});
+  waker_.AnswerAll({Status::Ok(), runtime::Stage::kRunning, 5});
   Advance(Millis(5000));
   EXPECT_EQ(cb.continued, 1);
   EXPECT_EQ(cb.replies, 0);
@@ -188,7 +188,7 @@ TEST_F(ActivationFilterTest, ApiClientsAreHeldUpToTheStartupTimeoutThenGet503Wit
   EXPECT_EQ(cb.reply->status, 503);
   EXPECT_TRUE(cb.reply->headers.Get("Retry-After").has_value());
   EXPECT_NE(cb.reply->body.find("did not wake within 30 s"), std::string::npos) << cb.reply->body;
-  waker_.AnswerAll({Status::Ok(), "RUNNING", 31000});
+  waker_.AnswerAll({Status::Ok(), runtime::Stage::kRunning, 31000});
   EXPECT_EQ(cb.continued, 0);
 }
 
@@ -196,7 +196,7 @@ TEST_F(ActivationFilterTest, AFailedWakeGives503WithTheStageAndError) {
   RecordingCallbacks cb;
   auto ctx = Request(&cb);
   ASSERT_EQ(filter_->OnRequestHeaders(*ctx), FilterStatus::kStop);
-  waker_.AnswerAll({Status::Unavailable("Space alice/app failed to start: app exited with code 1"), "RUNTIME_ERROR"});
+  waker_.AnswerAll({Status::Unavailable("Space alice/app failed to start: app exited with code 1"), runtime::Stage::kRuntimeError});
   ASSERT_EQ(cb.replies, 1);
   EXPECT_EQ(cb.reply->status, 503);
   EXPECT_NE(cb.reply->body.find("RUNTIME_ERROR"), std::string::npos);
@@ -210,7 +210,7 @@ TEST_F(ActivationFilterTest, ARequestThatEndedBeforeTheWakeIsNeverTouched) {
   ASSERT_EQ(filter_->OnRequestHeaders(*ctx), FilterStatus::kStop);
   ctx.reset();  // the connection closed
   EXPECT_EQ(activity_->in_flight(), 0);
-  waker_.AnswerAll({Status::Ok(), "RUNNING", 1});
+  waker_.AnswerAll({Status::Ok(), runtime::Stage::kRunning, 1});
   Advance(Millis(60000));
   EXPECT_EQ(cb.continued + cb.replies, 0);
 }

@@ -2,6 +2,7 @@
 
 #include "core/strings.h"
 #include "edge/access_replies.h"
+#include "http/error_response.h"
 #include "edge/filters.h"
 
 namespace spaceport::edge {
@@ -36,7 +37,7 @@ FilterStatus AppSignInFilter::HandleEmbed(RequestContext& ctx, const access::Spa
       ctx.callbacks->SendLocalReply(GatedResponse(ctx, deps_.sessions->issuer()));
     } else {
       ctx.callbacks->SendLocalReply(
-          JsonError(403, "this embed link has expired, was revoked or is not for this Space"));
+          http::ErrorResponse(Status::PermissionDenied("this embed link has expired, was revoked or is not for this Space")));
     }
     return FilterStatus::kStop;
   }
@@ -59,7 +60,7 @@ FilterStatus AppSignInFilter::HandleLogin(RequestContext& ctx) {
   Result<std::string> session = code ? deps_.sessions->Redeem(*code, ctx.route->space_id)
                                      : Result<std::string>(Status::Unauthenticated("missing sign-in code"));
   if (!session.ok()) {
-    ctx.callbacks->SendLocalReply(JsonError(401, session.status().message()));
+    ctx.callbacks->SendError(Status::Unauthenticated(session.status().message()));
     return FilterStatus::kStop;
   }
   http::Response redirect = http::Response::Text(302, "");

@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "edge/filters.h"
+#include "http/error_response.h"
 #include "edge/local_exchange.h"
 #include "edge/static_files.h"
 
@@ -139,7 +140,7 @@ bool ClientConnection::StepReadHead() {
       keep_alive_ = false;
       req_.kind = RouteKind::kEdge;
       started_at_ = ctx_->clock->Now();
-      SendLocalReply(JsonError(parser_.error_status(), parser_.error()));
+      SendLocalReply(http::ProtocolErrorResponse(parser_.error_status(), parser_.error()));
       return true;
     case http::ParseOutcome::kDone:
       BeginRequest(parser_.head_size());
@@ -160,7 +161,7 @@ void ClientConnection::BeginRequest(size_t head_size) {
   if (!framing.ok()) {
     keep_alive_ = false;
     req_.kind = RouteKind::kEdge;
-    return SendLocalReply(JsonError(400, framing.status().message()));
+    return SendLocalReply(http::ErrorResponse(Status::InvalidArgument(framing.status().message())));
   }
   req_framing_ = *framing;
   state_ = State::kFiltering;
@@ -257,7 +258,7 @@ void ClientConnection::ResetForNextRequest() {
 void ClientConnection::Dispatch() {
   if (req_.kind == RouteKind::kAppProxy && req_.route) return StartProxy(false);
   if (req_.kind == RouteKind::kHub && ctx_->hub == nullptr) {
-    return SendLocalReply(JsonError(404, "not found"));
+    return SendLocalReply(http::ErrorResponse(Status::NotFound("not found")));
   }
   StartLocal();
 }

@@ -125,6 +125,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
     bool dechunk = false;
     bool resp_done = false;
     bool upstream_eof = false;
+    bool upstream_close = false;  // the app said it closes after this answer: not pooled
     bool any_response_byte = false;
     bool sent_to_client = false;
     std::string scratch;

@@ -7,6 +7,7 @@
 #include "core/strings.h"
 #include "edge/client_connection.h"
 #include "edge/filters.h"
+#include "http/error_response.h"
 
 namespace spaceport::edge {
 namespace {
@@ -110,7 +111,7 @@ bool ClientConnection::ForwardRequestBody() {
         ctx_->pool->Close(px_->up);
         px_.reset();
         up_out_.Clear();
-        SendLocalReply(JsonError(400, used.status().message()));
+        SendLocalReply(http::ErrorResponse(Status::InvalidArgument(used.status().message())));
         return true;
       }
       Close();
@@ -235,9 +236,8 @@ bool ClientConnection::ProcessResponseHead() {
   }
   px_->resp_framing = *framing;
   px_->resp_remaining = framing->length;
-  bool upstream_close = resp.version_minor == 0 ? !resp.headers.HasToken("Connection", "keep-alive")
-                                                : resp.headers.HasToken("Connection", "close");
-  if (upstream_close) px_->resp.reason = "close";  // remembered for reuse decision
+  px_->upstream_close = resp.version_minor == 0 ? !resp.headers.HasToken("Connection", "keep-alive")
+                                                 : resp.headers.HasToken("Connection", "close");
   http::Headers& h = resp.headers;
   http::StripHopByHop(h);
   if (!req_.route->content_security_policy.empty()) {
@@ -337,13 +337,14 @@ void ClientConnection::UpstreamFailed(std::string_view why) {
   px_.reset();
   up_out_.Clear();
   if (body_pending) keep_alive_ = false;
-  SendLocalReply(JsonError(502, "Space " + req_.route->space_id + " is not reachable: " + std::string(why)));
+  SendLocalReply(
+      http::ErrorResponse(Status::BadGateway("Space " + req_.route->space_id + " is not reachable: " + std::string(why))));
 }
 
 void ClientConnection::FinishExchange() {
   http::ResponseHead& resp = px_->resp;
   bool reusable = px_->req_done && px_->up && px_->up->in.empty() && !px_->upstream_eof &&
-                  up_out_.empty() && resp.reason != "close" &&
+                  up_out_.empty() && !px_->upstream_close &&
                   px_->resp_framing.kind != http::BodyFraming::kUntilClose;
   ReleaseUpstream(reusable);
   up_out_.Clear();

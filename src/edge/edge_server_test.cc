@@ -147,7 +147,7 @@ class EdgeServerTest : public ::testing::Test {
     runtime::AppRoute route;
     route.space_id = "alice/app";
     route.subdomain = "alice-app";
-    route.stage = "RUNNING";
+    route.stage = runtime::Stage::kRunning;
     route.upstream_host = "127.0.0.1";
     route.upstream_port = upstream_.port();
     route.generation = 1;
@@ -155,7 +155,7 @@ class EdgeServerTest : public ::testing::Test {
     runtime::AppRoute sleeping;
     sleeping.space_id = "bob/down";
     sleeping.subdomain = "bob-down";
-    sleeping.stage = "BUILD_ERROR";
+    sleeping.stage = runtime::Stage::kBuildError;
     sleeping.error_message = "pip failed";
     routes_.Publish(sleeping);
     EdgeOptions options;
@@ -394,7 +394,7 @@ TEST_F(EdgeServerTest, StaticRouteServedByWorkerWithKeepAlive) {
   runtime::AppRoute route;
   route.space_id = "dave/site";
   route.subdomain = "dave-site";
-  route.stage = "RUNNING";
+  route.stage = runtime::Stage::kRunning;
   route.static_root = root;
   routes_.Publish(route);
   UniqueFd c = Connect();
@@ -432,7 +432,7 @@ TEST_F(EdgeServerTest, FrameAncestorsGoWithEveryAnswerOfTheApp) {
   runtime::AppRoute site;
   site.space_id = "dave/site";
   site.subdomain = "dave-site";
-  site.stage = "RUNNING";
+  site.stage = runtime::Stage::kRunning;
   site.static_root = root;
   site.content_security_policy = "frame-ancestors 'self' http://hub.test:8080";
   routes_.Publish(site);
@@ -451,7 +451,7 @@ TEST_F(EdgeServerTest, UpstreamDownIs502) {
   runtime::AppRoute route;
   route.space_id = "carol/gone";
   route.subdomain = "carol-gone";
-  route.stage = "RUNNING";
+  route.stage = runtime::Stage::kRunning;
   route.upstream_host = "127.0.0.1";
   auto l = http::ListenTcp("127.0.0.1", 0, false);
   route.upstream_port = http::LocalPort(l->get());

@@ -90,7 +90,7 @@ class EdgeWakeTest : public ::testing::Test {
     server_ = std::move(server).value();
   }
   void TearDown() override {
-    waker_.AnswerAll({Status::Unavailable("test over"), "SLEEPING", 0});
+    waker_.AnswerAll({Status::Unavailable("test over"), runtime::Stage::kSleeping, 0});
     server_->Stop();
   }
 
@@ -99,7 +99,7 @@ class EdgeWakeTest : public ::testing::Test {
     runtime::AppRoute r;
     r.space_id = "alice/app";
     r.subdomain = "alice-app";
-    r.stage = port > 0 ? "RUNNING" : "SLEEPING";
+    r.stage = port > 0 ? runtime::Stage::kRunning : runtime::Stage::kSleeping;
     r.upstream_host = "127.0.0.1";
     r.upstream_port = port;
     r.activity = activity_;
@@ -131,7 +131,7 @@ TEST_F(EdgeWakeTest, HeldRequestsReachTheAppOnceItIsAwake) {
   ASSERT_TRUE(WaitUntil([&] { return waker_.waiting() == 10; }));
   EXPECT_EQ(activity_->in_flight(), 10);
   Publish(runtime::Rung::kRunning, upstream_.port());
-  waker_.AnswerAll({Status::Ok(), "RUNNING", 3});
+  waker_.AnswerAll({Status::Ok(), runtime::Stage::kRunning, 3});
   for (auto& a : answers) {
     Result<http::ClientResponse> r = a.get();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -149,7 +149,7 @@ TEST_F(EdgeWakeTest, AClientThatHangsUpWhileHeldIsForgotten) {
     ASSERT_TRUE(WaitUntil([&] { return waker_.waiting() == 1; }));
   }  // closed while held
   Publish(runtime::Rung::kRunning, upstream_.port());
-  waker_.AnswerAll({Status::Ok(), "RUNNING", 3});
+  waker_.AnswerAll({Status::Ok(), runtime::Stage::kRunning, 3});
   // The edge still serves, and the abandoned request is no longer in flight.
   Result<http::ClientResponse> r = GetAsync().get();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -160,7 +160,7 @@ TEST_F(EdgeWakeTest, AClientThatHangsUpWhileHeldIsForgotten) {
 TEST_F(EdgeWakeTest, AFailedWakeAnswers503) {
   auto answer = GetAsync();
   ASSERT_TRUE(WaitUntil([&] { return waker_.waiting() == 1; }));
-  waker_.AnswerAll({Status::Unavailable("app exited with code 3"), "RUNTIME_ERROR", 0});
+  waker_.AnswerAll({Status::Unavailable("app exited with code 3"), runtime::Stage::kRuntimeError, 0});
   Result<http::ClientResponse> r = answer.get();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 503);

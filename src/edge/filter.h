@@ -14,7 +14,9 @@
 #include <memory>
 #include <string>
 
+#include "core/status.h"
 #include "edge/metrics.h"
+#include "http/error_response.h"
 #include "http/message.h"
 #include "runtime/routes.h"
 
@@ -38,6 +40,9 @@ class FilterCallbacks {
   // Answers the request now; the chain ends. Call from the filter or, after
   // kStop, from any thread.
   virtual void SendLocalReply(http::Response response) = 0;
+  // Answers with the error `status` maps to (http/error_response.h): filters
+  // say what went wrong, the map says how it looks on the wire.
+  void SendError(const Status& status) { SendLocalReply(http::ErrorResponse(status)); }
 };
 
 struct RequestContext {

@@ -6,6 +6,7 @@
 
 #include "core/strings.h"
 #include "edge/activation_filter.h"
+#include "http/error_response.h"
 
 namespace spaceport::edge {
 namespace {
@@ -46,26 +47,23 @@ bool PathHasDotDot(std::string_view path) {
   return HasDotDotSegment(once) || HasDotDotSegment(UrlDecode(once));
 }
 
-http::Response JsonError(int status, std::string_view message) {
-  nlohmann::json body = {{"error", std::string(message)}};
-  return http::Response::Json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
 http::Response NotServingResponse(const http::Request& request, const runtime::AppRoute& route) {
-  std::string message = "Space " + route.space_id + " is not running (stage " + route.stage + ")";
+  const std::string stage(runtime::StageName(route.stage));
+  std::string message = "Space " + route.space_id + " is not running (stage " + stage + ")";
   if (!route.error_message.empty()) message += ": " + route.error_message;
+  const int status = http::HttpStatusFor(StatusCode::kUnavailable);
   http::Response r;
   auto accept = request.headers.Get("Accept");
   if (accept && accept->find("text/html") != std::string_view::npos) {
-    r = http::Response::Text(503,
+    r = http::Response::Text(status,
                              "<!doctype html><html><head><meta http-equiv=\"refresh\" content=\"5\"><title>" +
                                  HtmlEscape(route.space_id) + "</title></head><body><h1>" +
-                                 HtmlEscape(route.space_id) + " is " + HtmlEscape(route.stage) + "</h1><p>" +
+                                 HtmlEscape(route.space_id) + " is " + HtmlEscape(stage) + "</h1><p>" +
                                  HtmlEscape(route.error_message) + "</p></body></html>",
                              "text/html; charset=utf-8");
   } else {
-    nlohmann::json body = {{"error", message}, {"stage", route.stage}, {"errorMessage", route.error_message}};
-    r = http::Response::Json(503, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    nlohmann::json body = {{"error", message}, {"stage", stage}, {"errorMessage", route.error_message}};
+    r = http::Response::Json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   r.headers.Add("Retry-After", "5");
   return r;
@@ -74,7 +72,7 @@ http::Response NotServingResponse(const http::Request& request, const runtime::A
 FilterStatus PathGuardFilter::OnRequestHeaders(RequestContext& ctx) {
   if (!PathHasDotDot(ctx.request.path)) return FilterStatus::kContinue;
   ctx.kind = RouteKind::kEdge;
-  ctx.callbacks->SendLocalReply(JsonError(400, "path contains '..'"));
+  ctx.callbacks->SendError(Status::InvalidArgument("path contains '..'"));
   return FilterStatus::kStop;
 }
 
@@ -118,7 +116,7 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
       auto route = routes_->FindBySubdomain(std::string_view(lower, sub.size()));
       if (!route) {
         ctx.kind = RouteKind::kEdge;
-        ctx.callbacks->SendLocalReply(JsonError(404, "no Space is served at " + req.host()));
+        ctx.callbacks->SendError(Status::NotFound("no Space is served at " + req.host()));
         return FilterStatus::kStop;
       }
       req.headers.Remove("X-Forwarded-Prefix");  // a client's own is no prefix of ours
@@ -146,7 +144,7 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
   auto route = routes_->FindBySpaceId(space_id);
   if (!route) {
     ctx.kind = RouteKind::kEdge;
-    ctx.callbacks->SendLocalReply(JsonError(404, "Space " + space_id + " not found"));
+    ctx.callbacks->SendError(Status::NotFound("Space " + space_id + " not found"));
     return FilterStatus::kStop;
   }
   req.path = std::string(tail.substr(4));

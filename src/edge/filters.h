@@ -65,6 +65,5 @@ void RemoveCookie(http::Headers& headers, std::string_view name);
 
 // The JSON or HTML 503 for an app that is not serving (by Accept).
 http::Response NotServingResponse(const http::Request& request, const runtime::AppRoute& route);
-http::Response JsonError(int status, std::string_view message);
 
 }  // namespace spaceport::edge

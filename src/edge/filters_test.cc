@@ -58,20 +58,20 @@ class RouteFilterTest : public ::testing::Test {
     runtime::AppRoute r;
     r.space_id = "alice/app";
     r.subdomain = "alice-app";
-    r.stage = "RUNNING";
+    r.stage = runtime::Stage::kRunning;
     r.upstream_host = "127.0.0.1";
     r.upstream_port = 9999;
     routes_.Publish(r);
     runtime::AppRoute s;
     s.space_id = "alice/site";
     s.subdomain = "alice-site";
-    s.stage = "RUNNING";
+    s.stage = runtime::Stage::kRunning;
     s.static_root = "/tmp/x";
     routes_.Publish(s);
     runtime::AppRoute d;
     d.space_id = "bob/down";
     d.subdomain = "bob-down";
-    d.stage = "SLEEPING";
+    d.stage = runtime::Stage::kSleeping;
     routes_.Publish(d);
   }
   runtime::RouteTable routes_;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/strings.h"
+#include "http/error_response.h"
 #include "http/socket.h"
 
 namespace spaceport::edge {
@@ -207,8 +208,7 @@ LocalResult RunLocalExchange(int fd, const http::Request& request, http::BodyFra
   SocketReader reader(fd, framing, std::move(buffered), expect_continue, &writer);
   serve(reader, writer);
   if (!writer.started()) {
-    http::Response r = http::Response::Json(500, R"({"error":"handler sent no response"})");
-    writer.Send(r).ok();
+    writer.Send(http::ErrorResponse(Status::Internal("handler sent no response"))).ok();
   }
   LocalResult result;
   result.status = writer.status();

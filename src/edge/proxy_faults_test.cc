@@ -104,7 +104,7 @@ class ProxyFaultsTest : public ::testing::Test {
     runtime::AppRoute route;
     route.space_id = "carol/app";
     route.subdomain = "carol-app";
-    route.stage = "RUNNING";
+    route.stage = runtime::Stage::kRunning;
     route.upstream_host = "127.0.0.1";
     route.upstream_port = port;
     route.generation = 1;

@@ -13,6 +13,7 @@
 
 #include "edge/client_connection.h"
 #include "edge/filters.h"
+#include "http/error_response.h"
 
 namespace spaceport::edge {
 
@@ -54,8 +55,8 @@ void ClientConnection::UpstreamTimedOut(std::string_view what, Millis limit) {
   if (px_->sent_to_client) return Close();  // mid-response: cutting it is all that is left
   px_.reset();
   up_out_.Clear();
-  SendLocalReply(JsonError(504, "Space " + req_.route->space_id + " " + std::string(what) + " " +
-                                    std::to_string(limit.count()) + " ms"));
+  SendLocalReply(http::ErrorResponse(Status::DeadlineExceeded("Space " + req_.route->space_id + " " + std::string(what) +
+                                                                 " " + std::to_string(limit.count()) + " ms")));
   Pump();
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/strings.h"
 #include "edge/filters.h"
+#include "http/error_response.h"
 #include "http/socket.h"
 
 namespace spaceport::edge {
@@ -44,9 +45,7 @@ std::optional<Range> ParseRange(std::string_view header, uint64_t size) {
   return Range{static_cast<uint64_t>(*first), end};
 }
 
-void Reply(http::ResponseWriter& out, int status, std::string_view message) {
-  out.Send(JsonError(status, message)).ok();
-}
+void Reply(http::ResponseWriter& out, const Status& status) { out.Send(http::ErrorResponse(status)).ok(); }
 
 bool Inside(const std::string& real_root, const std::string& real_path) {
   if (real_path == real_root) return true;
@@ -98,21 +97,21 @@ std::string_view ContentTypeForPath(std::string_view path) {
 
 void ServeStaticFile(const std::string& root, const http::Request& request, http::ResponseWriter& out) {
   if (request.method != "GET" && request.method != "HEAD") {
-    http::Response r = JsonError(405, "method not allowed");
+    http::Response r = http::ProtocolErrorResponse(405, "method not allowed");
     r.headers.Add("Allow", "GET, HEAD");
     out.Send(r).ok();
     return;
   }
   std::string rel = UrlDecode(request.path);
   if (rel.find('\0') != std::string::npos || PathHasDotDot(request.path) || rel.empty() || rel.front() != '/') {
-    return Reply(out, 400, "bad path");
+    return Reply(out, Status::InvalidArgument("bad path"));
   }
   auto real_root = RealPath(root);
-  if (!real_root) return Reply(out, 404, "not found");
+  if (!real_root) return Reply(out, Status::NotFound("not found"));
   auto real = RealPath(*real_root + rel);
-  if (!real || !Inside(*real_root, *real)) return Reply(out, 404, "not found");
+  if (!real || !Inside(*real_root, *real)) return Reply(out, Status::NotFound("not found"));
   struct stat st{};
-  if (::stat(real->c_str(), &st) != 0) return Reply(out, 404, "not found");
+  if (::stat(real->c_str(), &st) != 0) return Reply(out, Status::NotFound("not found"));
   if (S_ISDIR(st.st_mode)) {
     if (!EndsWith(request.path, "/")) {
       http::Response r = http::Response::Text(301, "");
@@ -121,11 +120,11 @@ void ServeStaticFile(const std::string& root, const http::Request& request, http
       return;
     }
     real = RealPath(*real + "/index.html");
-    if (!real || !Inside(*real_root, *real) || ::stat(real->c_str(), &st) != 0) return Reply(out, 404, "not found");
+    if (!real || !Inside(*real_root, *real) || ::stat(real->c_str(), &st) != 0) return Reply(out, Status::NotFound("not found"));
   }
-  if (!S_ISREG(st.st_mode)) return Reply(out, 404, "not found");
+  if (!S_ISREG(st.st_mode)) return Reply(out, Status::NotFound("not found"));
   http::UniqueFd fd(::open(real->c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Reply(out, 403, "not readable");
+  if (!fd.valid()) return Reply(out, Status::PermissionDenied("not readable"));
 
   uint64_t size = st.st_size;
   std::string etag = "\"" + std::to_string(size) + "-" + std::to_string(st.st_mtim.tv_sec) + "." +

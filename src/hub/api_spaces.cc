@@ -4,6 +4,7 @@
 
 #include "card/card.h"
 #include "runtime/deploy_env.h"
+#include "runtime/stage.h"
 #include "store/validation.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -92,7 +93,7 @@ Result<store::Space> ParseNewSpace(const Json& body, const RepoRef& ref) {
   if (sleep) space.sleep_time_seconds = *sleep;
   ASSIGN_OR_RETURN(space.subdomain, store::MakeSubdomain(space.owner, space.name));
   space.card_json = "{}";
-  space.stage = "NO_APP_FILE";
+  space.stage = runtime::StageName(runtime::Stage::kNoAppFile);
   return space;
 }
 

@@ -3,26 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "hub/html.h"
+#include "http/error_response.h"
 
 namespace spaceport::hub {
 
 int HttpStatusFor(StatusCode code, ErrorFormat format) {
   if (format == ErrorFormat::kLfs && code == StatusCode::kInvalidArgument) return 422;
-  switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kPayloadTooLarge: return 413;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
+  return http::HttpStatusFor(code);
 }
 
 http::Response ErrorResponse(const Status& status, ErrorFormat format) {
@@ -41,8 +28,7 @@ http::Response ErrorResponse(const Status& status, ErrorFormat format) {
     r = http::Response::Json(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     r.headers.Set("Content-Type", "application/vnd.git-lfs+json");
   } else {
-    nlohmann::json body = {{"error", message}};
-    r = http::Response::Json(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    r = http::ErrorResponse(status);
   }
   // Browsers answer WWW-Authenticate with a password dialog: pages point to
   // the sign-in page instead.

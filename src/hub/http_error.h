@@ -1,12 +1,10 @@
-// The one place where a Status becomes an HTTP response.
+// The hub's error answers, on top of http/error_response.h (the one map from
+// StatusCode to HTTP status, and the {"error": "..."} body of API answers).
 //
-// StatusCode -> HTTP status: InvalidArgument 400, Unauthenticated 401 (with
-// WWW-Authenticate: Basic realm="Spaceport", so git sends credentials; not on
-// HTML pages, which link to the sign-in page instead of making the browser
-// prompt), PermissionDenied 403, NotFound 404, AlreadyExists/FailedPrecondition 409,
-// PayloadTooLarge 413, ResourceExhausted 429, Unavailable 503,
-// DeadlineExceeded 504, anything else 500. API bodies are {"error": "..."};
-// browser pages get a small escaped HTML page. The git-lfs API (kLfs) speaks
+// The hub adds: 401 carries WWW-Authenticate: Basic realm="Spaceport", so git
+// sends credentials (not on HTML pages, which link to the sign-in page
+// instead of making the browser prompt); browser pages get a small escaped
+// HTML page. The git-lfs API (kLfs) speaks
 // its own dialect: {"message": "..."} as application/vnd.git-lfs+json, and
 // InvalidArgument is 422 (validation error, as the LFS spec and HF use).
 // Pure functions, thread safe.

@@ -49,7 +49,7 @@ class FakeControl : public runtime::SpaceControl {
   Result<runtime::RuntimeInfo> Info(const std::string& id) override {
     if (!info_stage.empty()) {
       runtime::RuntimeInfo i;
-      i.stage = info_stage;
+      i.stage = runtime::ParseStage(info_stage).value();
       i.error_message = info_error;
       i.hardware = "cpu-basic";
       i.replicas = 1;

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/strings.h"
+#include "runtime/stage.h"
 
 namespace spaceport::hub {
 
@@ -20,7 +21,7 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
   if (info.ok()) {
     rung = info->rung;
     last_wake_ms = info->last_wake_ms;
-    if (!info->stage.empty()) stage = info->stage;
+    stage = runtime::StageName(info->stage);
     error = info->error_message;
     current_hw = info->hardware;
     replicas = info->replicas;

@@ -11,6 +11,7 @@
 #include "hub/space_json.h"
 #include "hub/web_forms.h"
 #include "hub/web_gate.h"
+#include "runtime/stage.h"
 
 namespace spaceport::hub {
 namespace {
@@ -116,7 +117,7 @@ constexpr std::string_view kSpaceScript = R"js(
 
 std::string StatusPanel(const std::string& stage, const std::string& error) {
   std::string html = "<section class=\"panel\"><h2>Status: " + Badge(stage) + "</h2>";
-  if (stage == "NO_APP_FILE") {
+  if (runtime::ParseStage(stage) == runtime::Stage::kNoAppFile) {
     html += "<p class=\"muted\">Push an app to this Space's repository to build it.</p>";
   } else {
     html += "<p class=\"muted\">The app is not running right now.</p>";
@@ -196,12 +197,14 @@ std::string EmbedPanel(HubCore& hub, const store::Space& s, const Json& card, bo
 // non-members of a protected Space. `can_manage`: write level (embed links).
 // `gate`: a gated Space's panel for this visitor, shown instead of the app
 // until the visitor is let in.
-std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, bool source, bool can_manage,
+std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& rt, bool source, bool can_manage,
                       const GatePanel& gate) {
   Json card = ParseStoredJson(s.card_json);
-  std::string stage = runtime.value("stage", s.stage);
-  std::string error = runtime.contains("errorMessage") && runtime["errorMessage"].is_string()
-                          ? runtime["errorMessage"].get<std::string>() : "";
+  std::string stage = rt.value("stage", s.stage);
+  using ::spaceport::runtime::Stage;
+  const std::optional<Stage> known = runtime::ParseStage(stage);
+  std::string error = rt.contains("errorMessage") && rt["errorMessage"].is_string()
+                          ? rt["errorMessage"].get<std::string>() : "";
   std::string path = "/spaces/" + HtmlEscape(s.owner) + "/" + HtmlEscape(s.name);
   std::string api = "/api/spaces/" + HtmlEscape(s.owner) + "/" + HtmlEscape(s.name);
   std::string html = "<main><div class=\"space-head\"><span style=\"font-size:32px\">" +
@@ -218,7 +221,7 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, 
   if (!desc.empty()) html += "<p>" + HtmlEscape(desc) + "</p>";
   bool restricted = s.effective_visibility() == store::Visibility::kPrivate || !gate.mode.empty();
   html += gate.html;  // a gate that holds the visitor back stands in for the app (the edge would refuse it)
-  if (gate.show_app && (stage == "RUNNING" || stage == "RUNNING_BUILDING")) {
+  if (gate.show_app && (known == Stage::kRunning || known == Stage::kRunningBuilding)) {
     // The app runs on its own origin (its app host), never the hub's: a
     // same-origin frame could act as the signed-in visitor on the hub. Apps
     // with restricted access sign the visitor in there first (the hand-off).
@@ -232,7 +235,7 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& runtime, 
   }
   html += EmbedPanel(hub, s, card, restricted, can_manage);
   if (!source) return html + "</main>";
-  bool building = stage == "BUILDING" || stage == "BUILD_ERROR" || stage == "CONFIG_ERROR";
+  bool building = known == Stage::kBuilding || known == Stage::kBuildError || known == Stage::kConfigError;
   html += "<section class=\"panel\"><h2>Logs</h2><div class=\"tabs\"><button data-kind=\"build\">Build</button>"
           "<button data-kind=\"run\">Container</button></div><pre id=\"log\" data-base=\"" + api +
           "/logs/\" data-kind=\"" + std::string(building ? "build" : "run") + "\"></pre></section>";

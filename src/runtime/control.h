@@ -12,12 +12,13 @@
 #include <string>
 
 #include "core/status.h"
+#include "runtime/stage.h"
 #include "store/store.h"
 
 namespace spaceport::runtime {
 
 struct RuntimeInfo {
-  std::string stage;            // DESIGN.md section 6
+  Stage stage = Stage::kNoAppFile;  // DESIGN.md section 6
   std::string error_message;    // with the last log lines for RUNTIME_ERROR
   std::string hardware;         // current
   std::string requested_hardware;

@@ -2,15 +2,14 @@
 //
 // Written by the supervisor (control plane) whenever a Space is created,
 // deployed, switched to a new version, stopped or deleted; read by the edge on
-// every request. Reads are lock-free snapshots (an atomically swapped
-// immutable map), so the edge never waits on the control plane and never
-// touches the database. Writers are serialized by a mutex.
+// every request. Reads take an immutable snapshot (a SnapshotPtr: a lock held
+// only to copy the pointer), so the edge never waits on the control plane and
+// never touches the database. Writers are serialized by a mutex.
 //
 // Thread safety: all methods are safe from any thread. A snapshot returned by
 // Find* stays valid for as long as the caller holds the shared_ptr.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,14 +17,16 @@
 #include <string>
 #include <string_view>
 
+#include "core/snapshot_ptr.h"
 #include "runtime/activity.h"
+#include "runtime/stage.h"
 
 namespace spaceport::runtime {
 
 struct AppRoute {
   std::string space_id;     // "owner/name"
   std::string subdomain;    // "owner-name"
-  std::string stage;        // RUNNING, BUILDING, ... (what a 503 page reports)
+  Stage stage = Stage::kNoAppFile;  // what a 503 reports
   std::string error_message;
   // Where to send traffic. Exactly one of these is set while serving:
   std::string upstream_host;  // e.g. "127.0.0.1"
@@ -66,7 +67,7 @@ class RouteTable {
   std::shared_ptr<const Snapshot> Load() const;
 
   std::mutex write_mu_;
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  SnapshotPtr<Snapshot> snapshot_;
 };
 
 }  // namespace spaceport::runtime

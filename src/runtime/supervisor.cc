@@ -21,11 +21,11 @@
 namespace spaceport::runtime {
 namespace {
 
-std::string StageForBuildError(const Status& s) {
+Stage StageForBuildError(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: return kStageConfigError;
-    case StatusCode::kNotFound: return kStageNoAppFile;
-    default: return kStageBuildError;
+    case StatusCode::kInvalidArgument: return Stage::kConfigError;
+    case StatusCode::kNotFound: return Stage::kNoAppFile;
+    default: return Stage::kBuildError;
   }
 }
 
@@ -145,6 +145,10 @@ Supervisor::Supervisor(store::Store* store, build::Builder* builder, RuntimeDriv
     std::lock_guard lock(mu_);
     ScheduleMemoryCheckLocked(options_.memory_check_interval);
   }
+  if (options_.disk_check_interval > Millis(0)) {
+    std::lock_guard lock(mu_);
+    ScheduleDiskCheckLocked(options_.disk_check_interval);
+  }
 }
 
 Supervisor::~Supervisor() {
@@ -220,10 +224,11 @@ Status Supervisor::Recover() {
 // commit is built when no build of it succeeded or failed. Without a usable
 // build the Space is built as after a push.
 void Supervisor::RecoverSpace(const store::Space& space, RecoveryCounts& counts) {
-  if (space.stage == kStagePaused || space.sha.empty()) {
+  const std::optional<Stage> stored = ParseStage(space.stage);
+  if (stored == Stage::kPaused || space.sha.empty()) {
     std::lock_guard lock(mu_);
     SpaceState& st = EnsureLocked(space);
-    st.paused = space.stage == kStagePaused;
+    st.paused = stored == Stage::kPaused;
     PublishRouteLocked(st);
     counts.idle++;
     return;
@@ -272,7 +277,7 @@ void Supervisor::RecoverSpace(const store::Space& space, RecoveryCounts& counts)
   d->exited = true;  // nothing runs it yet
   st.live = d;
   SetRungLocked(st, Rung::kStopped);
-  if (space.stage == kStageSleeping && !d->spec.is_static) {
+  if (stored == Stage::kSleeping && !d->spec.is_static) {
     SetStageLocked(st, IdleStageLocked(st), "");  // SLEEPING, wakeable
     counts.asleep++;
   } else {
@@ -296,7 +301,7 @@ Supervisor::SpaceState& Supervisor::EnsureLocked(const store::Space& space) {
   auto it = spaces_.find(space.full_id());
   if (it == spaces_.end()) {
     auto st = std::make_unique<SpaceState>();
-    st->stage = space.stage.empty() ? kStageNoAppFile : space.stage;
+    st->stage = ParseStage(space.stage).value_or(Stage::kNoAppFile);
     st->error = space.error_message;
     it = spaces_.emplace(space.full_id(), std::move(st)).first;
   }
@@ -314,20 +319,20 @@ bool Supervisor::ServingLocked(const SpaceState& st) const {
 }
 
 // The stage of a Space with nothing going wrong right now.
-std::string Supervisor::IdleStageLocked(const SpaceState& st) const {
+Stage Supervisor::IdleStageLocked(const SpaceState& st) const {
   if (ServingLocked(st)) {
-    return st.builds_in_flight > 0 || st.starting != nullptr ? kStageRunningBuilding : kStageRunning;
+    return st.builds_in_flight > 0 || st.starting != nullptr ? Stage::kRunningBuilding : Stage::kRunning;
   }
-  if (st.builds_in_flight > 0) return kStageBuilding;
-  return st.rung == Rung::kStopped && st.starting == nullptr ? kStageSleeping : kStageAppStarting;
+  if (st.builds_in_flight > 0) return Stage::kBuilding;
+  return st.rung == Rung::kStopped && st.starting == nullptr ? Stage::kSleeping : Stage::kAppStarting;
 }
 
-void Supervisor::SetStageLocked(SpaceState& st, const std::string& stage, const std::string& error) {
+void Supervisor::SetStageLocked(SpaceState& st, Stage stage, const std::string& error) {
   bool changed = st.stage != stage || st.error != error;
   st.stage = stage;
   st.error = error;
   if (changed && st.space.id != 0) {
-    Status s = store_->SetSpaceStage(st.space.id, stage, error);
+    Status s = store_->SetSpaceStage(st.space.id, std::string(StageName(stage)), error);
     if (!s.ok()) {
       SP_LOG(kWarn) << "persisting stage of " << st.space.full_id() << ": " << s.ToString();
     }
@@ -410,7 +415,7 @@ Status Supervisor::Pause(const std::string& space_id) {
     DropQueuedBuildsLocked(space_id, "space paused");
     st->latest_build++;  // a build still running is not deployed
     to_stop = TakeInstancesLocked(*st);
-    SetStageLocked(*st, kStagePaused, "");
+    SetStageLocked(*st, Stage::kPaused, "");
   }
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
   return Status::Ok();
@@ -575,7 +580,7 @@ void Supervisor::EnqueueBuildLocked(SpaceState& st, const std::string& sha, bool
   queue_.push_back(std::move(job));
   st.builds_in_flight++;
   logs_->Reset(id, LogKind::kBuild);
-  SetStageLocked(st, ServingLocked(st) ? kStageRunningBuilding : kStageBuilding, "");
+  SetStageLocked(st, ServingLocked(st) ? Stage::kRunningBuilding : Stage::kBuilding, "");
   build_cv_.notify_one();
 }
 
@@ -619,6 +624,7 @@ void Supervisor::RunBuild(const BuildJob& job) {
     req.repo_path = repos + "/" + space.owner + "/" + space.name + ".git";
     work_dir = BuildsDir(space) + "/" + std::to_string(job.build_id != 0 ? job.build_id : job.token);
     if (job.build_id != 0) (void)store_->SetBuildStatus(job.build_id, store::BuildStatus::kRunning);
+    req.disk_limit_bytes = EphemeralBytesFor(space.hardware, options_.ephemeral_disk_cap_bytes);
     if (auto vars = store_->ListEnv(space.id); vars.ok()) {
       for (const store::EnvVar& v : *vars) {
         if (!v.secret) req.variables[v.key] = v.value;

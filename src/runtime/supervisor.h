@@ -90,6 +90,12 @@ struct SupervisorOptions {
   // The size of /data for a Space without a storage tier (deploy_env.h's
   // DataBytesFor); isolating drivers with disk limits enforce it.
   int64_t default_data_bytes = 1LL << 30;
+  // Caps every flavor's ephemeral disk, what a build may write
+  // (deploy_env.h's EphemeralBytesFor); 0: the flavor's own.
+  int64_t ephemeral_disk_cap_bytes = 0;
+  // How often the running apps' trees are measured against that limit
+  // (supervisor_disk.cc); 0: never (tests that do not ask for it).
+  Millis disk_check_interval{0};
   // Deploying in bulk: while at least this many builds wait in the queue, a
   // freshly built Space nobody has asked for is stopped after its first
   // healthy answer (a few pushes at once, as `make run` seeds, do not count).
@@ -149,9 +155,9 @@ class Supervisor : public SpaceControl, public Waker {
   SpaceState& EnsureLocked(const store::Space& space);
   SpaceState* FindLocked(const std::string& space_id);
   bool ServingLocked(const SpaceState& st) const;
-  void SetStageLocked(SpaceState& st, const std::string& stage, const std::string& error);
+  void SetStageLocked(SpaceState& st, Stage stage, const std::string& error);
   void PublishRouteLocked(const SpaceState& st);
-  std::string IdleStageLocked(const SpaceState& st) const;
+  Stage IdleStageLocked(const SpaceState& st) const;
 
   // Builds.
   void EnqueueBuildLocked(SpaceState& st, const std::string& sha, bool use_cache);
@@ -201,6 +207,8 @@ class Supervisor : public SpaceControl, public Waker {
   void CancelTaskLocked(TaskId& id);
   void MemoryTick();
   void ScheduleMemoryCheckLocked(Millis delay);
+  void DiskTick();  // supervisor_disk.cc
+  void ScheduleDiskCheckLocked(Millis delay);
   std::string ErrorWithLogLocked(const std::string& space_id, const std::string& reason);
   void RunLogNote(const std::string& space_id, const std::string& note);
   std::string BuildsDir(const store::Space& space) const;
@@ -226,6 +234,7 @@ class Supervisor : public SpaceControl, public Waker {
   std::vector<std::shared_ptr<Deployment>> draining_;  // replaced, to be stopped after drain_delay
   uint64_t next_serial_ = 1;
   TaskId memory_task_ = 0;
+  TaskId disk_task_ = 0;
   std::vector<std::thread> build_workers_;
   ThreadSet helpers_;
 };

@@ -203,7 +203,7 @@ void Supervisor::StartFailedLocked(SpaceState& st, const std::shared_ptr<Deploym
   if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
   st.retry_task = 0;
   SetRungLocked(st, Rung::kRunning);  // not wakeable: requests get the RUNTIME_ERROR
-  SetStageLocked(st, kStageRuntimeError, ErrorWithLogLocked(id, reason));
+  SetStageLocked(st, Stage::kRuntimeError, ErrorWithLogLocked(id, reason));
   FinishWakesLocked(st, Status::Unavailable("Space " + id + " failed to start: " + reason));
 }
 
@@ -224,7 +224,7 @@ void Supervisor::FailureLocked(SpaceState& st, const std::string& reason) {
   if (st.failures >= options_.max_start_failures) {
     if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
     st.retry_task = 0;
-    SetStageLocked(st, kStageRuntimeError, ErrorWithLogLocked(id, reason));
+    SetStageLocked(st, Stage::kRuntimeError, ErrorWithLogLocked(id, reason));
     return;
   }
   Millis delay = options_.restart_backoff_initial;

@@ -155,7 +155,8 @@ void Supervisor::Wake(const std::string& space_id, std::function<void(WakeResult
     } else if (st->rung == Rung::kRunning && ServingLocked(*st)) {
       now.stage = st->stage;  // awake already (a wake raced with a freeze that was aborted)
     } else if (st->rung == Rung::kRunning && !st->waking && st->starting == nullptr) {
-      now.status = Status::Unavailable("Space " + space_id + " is not running (stage " + st->stage + ")");
+      now.status = Status::Unavailable("Space " + space_id + " is not running (stage " +
+                                       std::string(StageName(st->stage)) + ")");
       now.stage = st->stage;
     } else {
       st->wake_waiters.push_back(std::move(done));
@@ -184,7 +185,8 @@ void Supervisor::StartWakeLocked(SpaceState& st) {
   }
   if (st.starting != nullptr) return;  // a deploy is starting: its switch answers the waiters
   if (st.rung != Rung::kStopped || st.live == nullptr) {
-    return FinishWakesLocked(st, Status::Unavailable("Space " + id + " cannot be woken (stage " + st.stage + ")"));
+    return FinishWakesLocked(
+        st, Status::Unavailable("Space " + id + " cannot be woken (stage " + std::string(StageName(st.stage)) + ")"));
   }
   auto d = std::make_shared<Deployment>();
   d->serial = next_serial_++;

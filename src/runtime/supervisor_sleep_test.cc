@@ -134,7 +134,7 @@ class SleepLadderTest : public ::testing::Test {
   std::shared_ptr<const AppRoute> Route(const std::string& name) { return routes_.FindBySpaceId(Id(name)); }
   std::string Stage(const std::string& name) {
     auto r = Route(name);
-    return r ? r->stage : "<no route>";
+    return r ? std::string(StageName(r->stage)) : "<no route>";
   }
   std::string RungOf(const std::string& name) { return sup_->Info(Id(name)).value().rung; }
   void Advance(Millis d) {
@@ -155,7 +155,7 @@ class SleepLadderTest : public ::testing::Test {
       return result->has_value();
     }));
     std::lock_guard lock(*mu);
-    return result->value_or(WakeResult{Status::Internal("no answer"), "", 0});
+    return result->value_or(WakeResult{Status::Internal("no answer"), std::nullopt, 0});
   }
 
   TempDir dir_;

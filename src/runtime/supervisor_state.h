@@ -16,17 +16,6 @@
 
 namespace spaceport::runtime {
 
-inline constexpr char kStageNoAppFile[] = "NO_APP_FILE";
-inline constexpr char kStageConfigError[] = "CONFIG_ERROR";
-inline constexpr char kStageBuilding[] = "BUILDING";
-inline constexpr char kStageBuildError[] = "BUILD_ERROR";
-inline constexpr char kStageAppStarting[] = "APP_STARTING";
-inline constexpr char kStageRunning[] = "RUNNING";
-inline constexpr char kStageRunningBuilding[] = "RUNNING_BUILDING";
-inline constexpr char kStageRuntimeError[] = "RUNTIME_ERROR";
-inline constexpr char kStagePaused[] = "PAUSED";
-inline constexpr char kStageSleeping[] = "SLEEPING";
-
 // One built version of a Space and (unless static) the instance running it.
 struct Supervisor::Deployment {
   uint64_t serial = 0;
@@ -47,7 +36,7 @@ struct Supervisor::Deployment {
 
 struct Supervisor::SpaceState {
   store::Space space;  // last known row
-  std::string stage = kStageNoAppFile;
+  Stage stage = Stage::kNoAppFile;
   std::string error;
   uint64_t generation = 0;
   std::shared_ptr<Deployment> live;      // the version behind the route (may have exited)

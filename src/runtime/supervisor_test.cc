@@ -156,7 +156,7 @@ class SupervisorTest : public ::testing::Test {
   std::shared_ptr<const AppRoute> Route() { return routes_.FindBySpaceId("alice/demo"); }
   std::string Stage() {
     auto r = Route();
-    return r ? r->stage : "<no route>";
+    return r ? std::string(StageName(r->stage)) : "<no route>";
   }
   bool StageIs(const std::string& stage) { return WaitUntil([&] { return Stage() == stage; }); }
   store::Space Stored() { return store_->GetSpace("alice", "demo").value(); }
@@ -172,7 +172,7 @@ class SupervisorTest : public ::testing::Test {
     sup_->OnPush(Stored(), sha);
     EXPECT_TRUE(WaitUntil([&] {
       auto r = Route();
-      return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == sha;
+      return r && r->stage == Stage::kRunning && r->serving() && Get(r->upstream_port) == sha;
     })) << Stage() << " " << Route()->error_message;
     return Route()->upstream_port;
   }
@@ -194,7 +194,7 @@ TEST_F(SupervisorTest, OnCreatedPublishesANonServingRoute) {
   sup_->OnCreated(space_);
   auto r = Route();
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->stage, "NO_APP_FILE");
+  EXPECT_EQ(r->stage, Stage::kNoAppFile);
   EXPECT_EQ(r->subdomain, "alice-demo");
   EXPECT_FALSE(r->serving());
   EXPECT_EQ(routes_.FindBySubdomain("alice-demo"), r);
@@ -214,7 +214,7 @@ TEST_F(SupervisorTest, DeployRunsTheAppAndPersistsTheBuild) {
   ASSERT_EQ(builds.size(), 1u);
   EXPECT_EQ(builds[0].status, store::BuildStatus::kSucceeded);
   auto info = sup_->Info("alice/demo").value();
-  EXPECT_EQ(info.stage, "RUNNING");
+  EXPECT_EQ(info.stage, Stage::kRunning);
   EXPECT_EQ(info.sha, "v1");
   EXPECT_EQ(info.replicas, 1);
   EXPECT_EQ(info.hardware, "cpu-basic");
@@ -366,7 +366,7 @@ TEST_F(SupervisorTest, PauseStopsAndRestartBringsItBack) {
   ASSERT_TRUE(sup_->Pause("alice/demo").ok());
   auto r = Route();
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->stage, "PAUSED");
+  EXPECT_EQ(r->stage, Stage::kPaused);
   EXPECT_FALSE(r->serving());
   EXPECT_EQ(Get(port), kDown);
   EXPECT_EQ(Stored().stage, "PAUSED");
@@ -417,6 +417,37 @@ TEST_F(SupervisorTest, CrashIsRestartedWithBackoffThenRuntimeError) {
   EXPECT_NE(error.find("broken flag set, giving up"), std::string::npos);
   EXPECT_EQ(Stored().stage, "RUNTIME_ERROR");
   EXPECT_EQ(scheduler_.pending(), 0u);
+}
+
+TEST_F(SupervisorTest, AppPastItsEphemeralDiskIsStoppedWithRuntimeError) {
+  sup_->Shutdown();
+  options_.ephemeral_disk_cap_bytes = 1 << 20;
+  options_.disk_check_interval = Millis(30000);
+  options_.freeze_after = Millis(3600 * 1000);  // no sleep task due meanwhile
+  MakeSupervisor();
+  int port = DeployServing("v1");
+  const build::BuildRequest first = builder_.requests().at(0);
+  EXPECT_EQ(first.disk_limit_bytes, 1 << 20);  // the build gets the same limit
+  // Within the limit: a check changes nothing.
+  clock_.Advance(Millis(30000));
+  EXPECT_EQ(scheduler_.RunDue(), 1);
+  EXPECT_EQ(Stage(), "RUNNING");
+  EXPECT_EQ(Get(port), "v1");
+  // What the app wrote to its tree passes the limit: the next check stops it.
+  std::ofstream(first.work_dir + "/written-by-the-app") << std::string(2 << 20, 'x');
+  clock_.Advance(Millis(29999));
+  EXPECT_EQ(scheduler_.RunDue(), 0);
+  clock_.Advance(Millis(1));
+  EXPECT_EQ(scheduler_.RunDue(), 1);
+  ASSERT_TRUE(StageIs("RUNTIME_ERROR")) << Stage();
+  EXPECT_NE(Route()->error_message.find("the app's files passed its disk limit of 1 MiB"), std::string::npos)
+      << Route()->error_message;
+  EXPECT_FALSE(Route()->serving());
+  EXPECT_TRUE(WaitUntil([&] { return Get(port) == kDown; }));
+  EXPECT_EQ(Stored().stage, "RUNTIME_ERROR");
+  EXPECT_NE(RunLogText().find("===== Stopped: the app's files passed its disk limit"), std::string::npos);
+  // Not restarted behind the owner's back; the check goes on for the others.
+  EXPECT_EQ(scheduler_.pending(), 1u);
 }
 
 TEST_F(SupervisorTest, NewerPushSupersedesAQueuedOlderOne) {
@@ -470,7 +501,7 @@ TEST_F(SupervisorTest, RenameServesUnderTheNewIdAndKeepsData) {
   EXPECT_EQ(Get(port), kDown);
   ASSERT_TRUE(WaitUntil([&] {
     auto r = routes_.FindBySpaceId("alice/renamed");
-    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v1";
+    return r && r->stage == Stage::kRunning && r->serving() && Get(r->upstream_port) == "v1";
   }));
   auto r = routes_.FindBySubdomain("alice-renamed");
   ASSERT_NE(r, nullptr);
@@ -492,7 +523,7 @@ TEST_F(SupervisorTest, RenamingAPausedSpaceKeepsItPaused) {
   ASSERT_TRUE(sup_->Rename("alice/demo", store_->GetSpace("alice", "renamed").value()).ok());
   auto r = routes_.FindBySpaceId("alice/renamed");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->stage, "PAUSED");
+  EXPECT_EQ(r->stage, Stage::kPaused);
   EXPECT_FALSE(r->serving());
   EXPECT_EQ(builder_.requests().size(), 1u);
 }
@@ -517,7 +548,7 @@ TEST_F(SupervisorTest, RecoverRedeploysSpacesWithAShaAndKeepsPausedOnes) {
   ASSERT_TRUE(WaitUntil([&] { return Stage() == "RUNNING" && Route()->serving(); }));
   auto sleepy = routes_.FindBySpaceId("alice/sleepy");
   ASSERT_NE(sleepy, nullptr);
-  EXPECT_EQ(sleepy->stage, "PAUSED");
+  EXPECT_EQ(sleepy->stage, Stage::kPaused);
   EXPECT_FALSE(sleepy->serving());
 }
 
@@ -533,7 +564,7 @@ TEST_F(SupervisorTest, RecoverStartsTheLastBuildWithoutBuildingAgain) {
   ASSERT_TRUE(sup_->Recover().ok());
   ASSERT_TRUE(WaitUntil([&] {
     auto r = Route();
-    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v1";
+    return r && r->stage == Stage::kRunning && r->serving() && Get(r->upstream_port) == "v1";
   })) << Stage();
   EXPECT_EQ(builder_.requests().size(), 1u);
   EXPECT_EQ(store_->ListBuilds(space_.id, 10).value().size(), 1u);
@@ -548,7 +579,7 @@ TEST_F(SupervisorTest, RecoverLeavesASleepingSpaceAsleepUntilItIsWoken) {
   ASSERT_TRUE(sup_->Recover().ok());
   auto r = Route();
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->stage, "SLEEPING");
+  EXPECT_EQ(r->stage, Stage::kSleeping);
   EXPECT_FALSE(r->serving());
   EXPECT_TRUE(r->wakeable);
   EXPECT_EQ(Stored().stage, "SLEEPING");
@@ -580,7 +611,7 @@ TEST_F(SupervisorTest, RecoverBuildsAPushTheKilledServerHadNotFinished) {
   ASSERT_TRUE(sup_->Recover().ok());
   ASSERT_TRUE(WaitUntil([&] {
     auto r = Route();
-    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v2";
+    return r && r->stage == Stage::kRunning && r->serving() && Get(r->upstream_port) == "v2";
   })) << Stage();
   ASSERT_EQ(builder_.requests().size(), 2u);
   EXPECT_EQ(builder_.requests().at(1).commit_sha, "v2");
@@ -605,7 +636,7 @@ TEST_F(SupervisorTest, RecoverBuildsAgainWhenTheLaunchFileIsDamaged) {
   ASSERT_TRUE(sup_->Recover().ok());
   ASSERT_TRUE(WaitUntil([&] {
     auto r = Route();
-    return r && r->stage == "RUNNING" && r->serving() && Get(r->upstream_port) == "v1";
+    return r && r->stage == Stage::kRunning && r->serving() && Get(r->upstream_port) == "v1";
   })) << Stage();
   EXPECT_EQ(builder_.requests().size(), 2u);
 }

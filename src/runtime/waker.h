@@ -13,15 +13,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
+#include "runtime/stage.h"
 
 namespace spaceport::runtime {
 
 struct WakeResult {
   Status status;          // ok: the app serves; else why not
-  std::string stage;      // the Space's stage afterwards
+  std::optional<Stage> stage;  // the Space's stage afterwards (unset: no such Space)
   int64_t wake_ms = 0;    // how long the wake took (0 when nothing was asleep)
 };
 
