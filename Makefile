@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all setup setup-test configure build run test unit e2e fuzz test-asan test-tsan bench bench-edge bench-wake bench-density clean
+.PHONY: all setup setup-test configure build run test unit e2e fuzz test-asan test-tsan bench bench-edge bench-wake bench-density bench-build clean
 
 all: build
 
@@ -53,7 +53,7 @@ test-tsan: setup-test
 	@scripts/sanitize thread
 
 # Benchmarks (docs/benchmarks.md); never part of `make test`.
-bench: bench-edge bench-wake bench-density
+bench: bench-edge bench-wake bench-density bench-build
 
 bench-edge: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/edge/run
@@ -63,6 +63,9 @@ bench-wake: setup-test build
 
 bench-density: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/density/run
+
+bench-build: setup-test build
+	@BUILD_DIR=$(BUILD_DIR) bench/build/run
 
 clean:
 	rm -rf $(BUILD_DIR)
