@@ -54,7 +54,7 @@ Result<std::string> AppSessions::Redeem(std::string_view code, std::string_view 
   if (jti.empty()) return Status::Unauthenticated("sign-in code has no id");
   const int64_t now_s = clock_->UnixMillis() / 1000;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto it = redeemed_.begin(); it != redeemed_.end();) {
       it = it->second < now_s - 60 ? redeemed_.erase(it) : std::next(it);
     }
@@ -71,7 +71,7 @@ Result<std::string> AppSessions::Redeem(std::string_view code, std::string_view 
 std::optional<AppSessions::CookieHolder> AppSessions::RememberedCookie(std::string_view value,
                                                                        std::string_view space_id) const {
   const int64_t now_s = clock_->UnixMillis() / 1000;
-  std::lock_guard lock(cookies_mu_);
+  MutexLock lock(cookies_mu_);
   auto it = cookies_.find(value);
   if (it == cookies_.end()) return std::nullopt;
   if (it->second.exp <= now_s) {
@@ -83,13 +83,13 @@ std::optional<AppSessions::CookieHolder> AppSessions::RememberedCookie(std::stri
 }
 
 void AppSessions::RememberCookie(std::string_view value, VerifiedCookie verified) const {
-  std::lock_guard lock(cookies_mu_);
+  MutexLock lock(cookies_mu_);
   if (cookies_.size() >= 100000) cookies_.clear();  // a crude bound; refilled on demand
   cookies_.insert_or_assign(std::string(value), std::move(verified));
 }
 
 void AppSessions::EndCookie(std::string_view cookie_value) const {
-  std::lock_guard lock(cookies_mu_);
+  MutexLock lock(cookies_mu_);
   if (auto it = cookies_.find(cookie_value); it != cookies_.end()) it->second.ended = true;
 }
 
@@ -143,12 +143,12 @@ std::string AppSessions::IdentityToken(const Caller& caller, std::string_view sp
   const int64_t now_s = clock_->UnixMillis() / 1000;
   std::string key = std::to_string(caller.user_id) + "/" + std::string(space_id);
   {
-    std::lock_guard lock(identities_mu_);
+    MutexLock lock(identities_mu_);
     auto it = identities_.find(key);
     if (it != identities_.end() && it->second.reuse_until > now_s) return it->second.token;
   }
   std::string token = keys_->Sign(CallerClaims(caller, kIdentityType, space_id, issuer_, now_s, options_.identity_ttl));
-  std::lock_guard lock(identities_mu_);
+  MutexLock lock(identities_mu_);
   if (identities_.size() >= 100000) identities_.clear();  // a crude bound; refilled on demand
   identities_[key] = {token, now_s + options_.identity_ttl.count() / 2000};
   return token;

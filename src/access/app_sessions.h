@@ -31,6 +31,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "access/caller_cache.h"
 #include "access/embed_links.h"
 #include "access/signing_keys.h"
@@ -105,14 +106,14 @@ class AppSessions {
   const Clock* const clock_;
   std::string issuer_;
   const AppSessionOptions options_;
-  std::mutex mu_;
-  std::map<std::string, int64_t> redeemed_;  // code id -> expiry (unix seconds)
+  Mutex mu_;
+  std::map<std::string, int64_t> redeemed_ SP_GUARDED_BY(mu_);  // code id -> expiry (unix seconds)
   struct SignedIdentity {
     std::string token;
     int64_t reuse_until = 0;  // unix seconds
   };
-  mutable std::mutex identities_mu_;
-  mutable std::unordered_map<std::string, SignedIdentity> identities_;  // "user id/space id"
+  mutable Mutex identities_mu_;
+  mutable std::unordered_map<std::string, SignedIdentity> identities_ SP_GUARDED_BY(identities_mu_);  // "user id/space id"
 
   // Cookies already verified, by their exact value: a signed-in visitor's
   // requests cost one signature check per cookie, not one per request. Only
@@ -131,8 +132,8 @@ class AppSessions {
   std::optional<VerifiedCookie> VerifyCookie(std::string_view value, std::string_view space_id) const;
   mutable std::atomic<uint64_t> cookie_signature_checks_{0};
   void RememberCookie(std::string_view value, VerifiedCookie verified) const;
-  mutable std::mutex cookies_mu_;
-  mutable std::map<std::string, VerifiedCookie, std::less<>> cookies_;
+  mutable Mutex cookies_mu_;
+  mutable std::map<std::string, VerifiedCookie, std::less<>> cookies_ SP_GUARDED_BY(cookies_mu_);
 };
 
 }  // namespace spaceport::access

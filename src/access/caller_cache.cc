@@ -4,7 +4,7 @@ namespace spaceport::access {
 
 std::optional<CallerCache::Answer> CallerCache::Peek(std::string_view authorization) const {
   std::string key = HashToken(authorization);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.expires <= clock_->Now()) return std::nullopt;
   return it->second.answer;
@@ -21,7 +21,7 @@ CallerCache::Answer CallerCache::Lookup(std::string_view authorization) {
     return who.status();  // the store failed: say so, remember nothing
   }
   std::string key = HashToken(authorization);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // A crude bound: a full map is dropped and refilled by the next lookups.
   if (entries_.size() >= max_entries_) entries_.clear();
   entries_.insert_or_assign(std::move(key), Entry{answer, clock_->Now() + ttl_});
@@ -29,7 +29,7 @@ CallerCache::Answer CallerCache::Lookup(std::string_view authorization) {
 }
 
 void CallerCache::ForgetAll() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   entries_.clear();
 }
 

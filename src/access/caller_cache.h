@@ -17,6 +17,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "access/tokens.h"
 #include "core/clock.h"
 #include "core/status.h"
@@ -54,8 +55,8 @@ class CallerCache {
   const Clock* const clock_;
   const Millis ttl_;
   const size_t max_entries_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // by HashToken(header value)
+  mutable Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ SP_GUARDED_BY(mu_);  // by HashToken(header value)
 };
 
 }  // namespace spaceport::access

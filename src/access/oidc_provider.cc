@@ -199,7 +199,7 @@ std::string OidcProvider::IssueCode(const ValidAuthorize& valid, const Caller& c
   if (!WantsOrgs(valid.scopes)) orgs.clear();
   std::string code = RandomHex(24);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SteadyTime now = clock_->Now();
     for (auto it = codes_.begin(); it != codes_.end();)
       it = it->second.expires <= now ? codes_.erase(it) : std::next(it);
@@ -269,7 +269,7 @@ Result<nlohmann::json> OidcProvider::Token(const store::Space& space, const Toke
   }
   PendingCode pending;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = codes_.find(Sha256Hex(req.code));
     if (it == codes_.end()) return Status::Unauthenticated("unknown, used or expired code");
     pending = it->second;

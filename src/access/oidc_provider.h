@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "access/caller_cache.h"
 #include "access/signing_keys.h"
 #include "core/clock.h"
@@ -157,8 +158,8 @@ class OidcProvider {
   const SigningKeys* const keys_;
   const Clock* const clock_;
   OidcOptions options_;
-  std::mutex mu_;
-  std::map<std::string, PendingCode> codes_;  // by sha256 of the code
+  Mutex mu_;
+  std::map<std::string, PendingCode> codes_ SP_GUARDED_BY(mu_);  // by sha256 of the code
 };
 
 }  // namespace spaceport::access

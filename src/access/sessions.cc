@@ -26,14 +26,14 @@ Result<IssuedSession> SessionManager::Issue(int64_t user_id) {
   RETURN_IF_ERROR(store_->CreateSession(row));
   bool sweep = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (now - last_sweep_ >= options_.sweep_every.count()) {
       last_sweep_ = now;
       sweep = true;
     }
   }
   if (sweep) (void)store_->DeleteExpiredSessions(now);  // housekeeping: a failure only delays it
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   CacheLocked(SessionIdentity{std::move(user), row.id_hash, row.csrf_secret, row.expires_at, now});
   return issued;
 }
@@ -61,7 +61,7 @@ Result<std::optional<SessionIdentity>> SessionManager::LookupByHash(std::string_
   // may have revoked the session); the cache follows it.
   auto row = store_->GetSession(hash, now);
   if (row.status().code() == StatusCode::kNotFound) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     cache_.erase(hash);
     return std::optional<SessionIdentity>();
   }
@@ -73,7 +73,7 @@ Result<std::optional<SessionIdentity>> SessionManager::LookupByHash(std::string_
     (void)store_->TouchSession(hash, now, found->expires_at);
     found->last_touched = now;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   CacheLocked(*found);
   return found;
 }
@@ -82,7 +82,7 @@ Status SessionManager::Revoke(std::string_view session_id) {
   if (!IsWellFormedSessionId(session_id)) return Status::Ok();
   std::string hash = HashSessionId(session_id);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     cache_.erase(hash);
   }
   return store_->DeleteSession(hash);
@@ -90,7 +90,7 @@ Status SessionManager::Revoke(std::string_view session_id) {
 
 Status SessionManager::RevokeAll(int64_t user_id) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (auto it = cache_.begin(); it != cache_.end();) {
       it = it->second.user.id == user_id ? cache_.erase(it) : std::next(it);
     }
@@ -104,13 +104,13 @@ const SessionIdentity* SessionManager::LiveLocked(std::string_view id_hash) cons
 }
 
 std::optional<SessionIdentity> SessionManager::FindCachedByHash(std::string_view id_hash) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const SessionIdentity* live = LiveLocked(id_hash);
   return live == nullptr ? std::nullopt : std::optional<SessionIdentity>(*live);
 }
 
 std::optional<int64_t> SessionManager::CachedUserOf(std::string_view id_hash) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const SessionIdentity* live = LiveLocked(id_hash);
   return live == nullptr ? std::nullopt : std::optional<int64_t>(live->user.id);
 }

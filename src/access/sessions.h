@@ -28,6 +28,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "http/message.h"
@@ -95,20 +96,20 @@ class SessionManager : public SessionDirectory {
   const SessionOptions& options() const { return options_; }
 
  private:
-  void CacheLocked(const SessionIdentity& identity);
+  void CacheLocked(const SessionIdentity& identity) SP_REQUIRES(mu_);
   // The cached, unexpired session with this id hash, or null.
-  const SessionIdentity* LiveLocked(std::string_view id_hash) const;
+  const SessionIdentity* LiveLocked(std::string_view id_hash) const SP_REQUIRES(mu_);
 
   store::Store* store_;
   const Clock* clock_;
   const SessionOptions options_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   struct HashView {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, SessionIdentity, HashView, std::equal_to<>> cache_;  // by id hash
-  int64_t last_sweep_ = 0;
+  std::unordered_map<std::string, SessionIdentity, HashView, std::equal_to<>> cache_ SP_GUARDED_BY(mu_);  // by id hash
+  int64_t last_sweep_ SP_GUARDED_BY(mu_) = 0;
 };
 
 bool IsWellFormedSessionId(std::string_view id);

@@ -18,7 +18,7 @@ std::optional<Millis> SignInThrottle::WaitFor(const std::string& key, SteadyTime
 }
 
 std::optional<Millis> SignInThrottle::RetryAfter(std::string_view account, std::string_view address) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   SteadyTime now = clock_->Now();
   std::optional<Millis> a = WaitFor(AccountKey(account), now);
   std::optional<Millis> b = WaitFor(AddressKey(address), now);
@@ -40,7 +40,7 @@ void SignInThrottle::FailLocked(const std::string& key, SteadyTime now) {
 }
 
 void SignInThrottle::RecordFailure(std::string_view account, std::string_view address) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   SteadyTime now = clock_->Now();
   if (entries_.size() >= options_.max_keys) PruneLocked(now);
   FailLocked(AccountKey(account), now);
@@ -48,7 +48,7 @@ void SignInThrottle::RecordFailure(std::string_view account, std::string_view ad
 }
 
 void SignInThrottle::RecordSuccess(std::string_view account) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   entries_.erase(AccountKey(account));
 }
 

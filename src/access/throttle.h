@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/mutex.h"
 #include "core/clock.h"
 
 namespace spaceport::access {
@@ -47,14 +48,14 @@ class SignInThrottle {
     SteadyTime last_failure{};
     SteadyTime blocked_until{};
   };
-  std::optional<Millis> WaitFor(const std::string& key, SteadyTime now);
-  void FailLocked(const std::string& key, SteadyTime now);
-  void PruneLocked(SteadyTime now);
+  std::optional<Millis> WaitFor(const std::string& key, SteadyTime now) SP_REQUIRES(mu_);
+  void FailLocked(const std::string& key, SteadyTime now) SP_REQUIRES(mu_);
+  void PruneLocked(SteadyTime now) SP_REQUIRES(mu_);
 
   const Clock* clock_;
   const ThrottleOptions options_;
-  std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // "a:<account>" and "ip:<address>"
+  Mutex mu_;
+  std::map<std::string, Entry> entries_ SP_GUARDED_BY(mu_);  // "a:<account>" and "ip:<address>"
 };
 
 }  // namespace spaceport::access

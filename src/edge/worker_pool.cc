@@ -3,7 +3,7 @@
 namespace spaceport::edge {
 
 bool WorkerPool::Submit(std::function<void()> task) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stopping_) return false;
   tasks_.push_back(std::move(task));
   if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
@@ -17,7 +17,7 @@ bool WorkerPool::Submit(std::function<void()> task) {
 void WorkerPool::Stop() {
   std::vector<std::thread> threads;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     threads.swap(threads_);
   }
@@ -26,17 +26,18 @@ void WorkerPool::Stop() {
 }
 
 void WorkerPool::Run() {
-  std::unique_lock lock(mu_);
   while (true) {
-    ++idle_;
-    cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-    --idle_;
-    if (tasks_.empty()) return;  // stopping and drained
-    auto task = std::move(tasks_.front());
-    tasks_.pop_front();
-    lock.unlock();
+    std::function<void()> task;
+    {
+      MutexLock lock(mu_);
+      ++idle_;
+      lock.Wait(cv_, [&]() SP_REQUIRES(mu_) { return stopping_ || !tasks_.empty(); });
+      --idle_;
+      if (tasks_.empty()) return;  // stopping and drained
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
     task();
-    lock.lock();
   }
 }
 

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
+
 namespace spaceport::edge {
 
 class WorkerPool {
@@ -26,12 +28,12 @@ class WorkerPool {
   void Run();
 
   const int max_threads_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  std::vector<std::thread> threads_;
-  int idle_ = 0;
-  bool stopping_ = false;
+  std::deque<std::function<void()>> tasks_ SP_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ SP_GUARDED_BY(mu_);
+  int idle_ SP_GUARDED_BY(mu_) = 0;
+  bool stopping_ SP_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace spaceport::edge

@@ -142,11 +142,11 @@ Supervisor::Supervisor(store::Store* store, build::Builder* builder, RuntimeDriv
   int workers = std::max(1, options_.max_concurrent_builds);
   for (int i = 0; i < workers; ++i) build_workers_.emplace_back([this] { BuildWorker(); });
   if (options_.memory_budget_bytes > 0) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ScheduleMemoryCheckLocked(options_.memory_check_interval);
   }
   if (options_.disk_check_interval > Millis(0)) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ScheduleDiskCheckLocked(options_.disk_check_interval);
   }
 }
@@ -159,7 +159,7 @@ Supervisor::~Supervisor() {
 void Supervisor::Shutdown() {
   std::vector<std::shared_ptr<Deployment>> to_stop;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (shutting_down_) return;
     shutting_down_ = true;
     for (TaskId id : tasks_) scheduler_->Cancel(id);
@@ -187,7 +187,7 @@ void Supervisor::Shutdown() {
   // next start uses them as they are).
   std::vector<std::string> ids;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [id, st] : spaces_) ids.push_back(id);
   }
   for (const std::string& id : ids) {
@@ -226,7 +226,7 @@ Status Supervisor::Recover() {
 void Supervisor::RecoverSpace(const store::Space& space, RecoveryCounts& counts) {
   const std::optional<Stage> stored = ParseStage(space.stage);
   if (stored == Stage::kPaused || space.sha.empty()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SpaceState& st = EnsureLocked(space);
     st.paused = stored == Stage::kPaused;
     PublishRouteLocked(st);
@@ -264,7 +264,7 @@ void Supervisor::RecoverSpace(const store::Space& space, RecoveryCounts& counts)
     counts.rebuilt++;
     return;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (shutting_down_) return;
   SpaceState& st = EnsureLocked(space);
   auto d = std::make_shared<Deployment>();
@@ -365,13 +365,13 @@ void Supervisor::PublishRouteLocked(const SpaceState& st) {
 }
 
 void Supervisor::OnCreated(const store::Space& space) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   SpaceState& st = EnsureLocked(space);
   PublishRouteLocked(st);
 }
 
 void Supervisor::OnPush(const store::Space& space, const std::string& sha) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (shutting_down_) return;
   SpaceState& st = EnsureLocked(space);
   st.paused = false;
@@ -379,7 +379,7 @@ void Supervisor::OnPush(const store::Space& space, const std::string& sha) {
 }
 
 Status Supervisor::Restart(const std::string& space_id, bool factory) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   SpaceState* st = FindLocked(space_id);
   if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
   if (shutting_down_) return Status::Unavailable("server shutting down");
@@ -408,7 +408,7 @@ Status Supervisor::Restart(const std::string& space_id, bool factory) {
 Status Supervisor::Pause(const std::string& space_id) {
   std::vector<std::shared_ptr<Deployment>> to_stop;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SpaceState* st = FindLocked(space_id);
     if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
     st->paused = true;
@@ -450,7 +450,7 @@ Status Supervisor::Remove(const std::string& space_id) {
   std::string builds_dir;
   bool was_paused = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     to_stop = ForgetLocked(space_id, "space deleted", &builds_dir, &was_paused);
   }
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
@@ -467,7 +467,7 @@ Status Supervisor::Remove(const std::string& space_id) {
 Status Supervisor::RestartForStorage(const std::string& space_id, bool delete_data) {
   std::vector<std::shared_ptr<Deployment>> to_stop;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SpaceState* st = FindLocked(space_id);
     if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
     if (shutting_down_) return Status::Unavailable("server shutting down");
@@ -480,7 +480,7 @@ Status Supervisor::RestartForStorage(const std::string& space_id, bool delete_da
   // goes) only when nothing uses it.
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
   if (delete_data) {
-    std::lock_guard lock(mu_);  // no start (which mounts /data) meanwhile
+    MutexLock lock(mu_);  // no start (which mounts /data) meanwhile
     RETURN_IF_ERROR(RemoveDataVolume(SpaceDataDir(options_.data_dir, space_id)));
   }
   Status restarted = Restart(space_id, false);
@@ -493,7 +493,7 @@ Status Supervisor::Rename(const std::string& old_id, const store::Space& renamed
   std::string builds_dir;
   bool was_paused = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (shutting_down_) return Status::Unavailable("server shutting down");
     if (FindLocked(old_id) == nullptr) return Status::NotFound("space " + old_id + " not found");
     to_stop = ForgetLocked(old_id, "space renamed", &builds_dir, &was_paused);
@@ -507,7 +507,7 @@ Status Supervisor::Rename(const std::string& old_id, const store::Space& renamed
   if (!moved.ok()) {
     SP_LOG(kWarn) << "renaming " << old_id << ": " << moved.message();
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (shutting_down_) return Status::Ok();
   SpaceState& st = EnsureLocked(renamed);
   st.paused = was_paused;
@@ -520,7 +520,7 @@ Status Supervisor::Rename(const std::string& old_id, const store::Space& renamed
 }
 
 Result<RuntimeInfo> Supervisor::Info(const std::string& space_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   SpaceState* st = FindLocked(space_id);
   if (st == nullptr) return Status::NotFound("space " + space_id + " not found");
   RuntimeInfo info;
@@ -602,8 +602,8 @@ void Supervisor::BuildWorker() {
   while (true) {
     BuildJob job;
     {
-      std::unique_lock lock(mu_);
-      build_cv_.wait(lock, [this] { return shutting_down_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      lock.Wait(build_cv_, [this]() SP_REQUIRES(mu_) { return shutting_down_ || !queue_.empty(); });
       if (shutting_down_) return;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -616,7 +616,7 @@ void Supervisor::RunBuild(const BuildJob& job) {
   build::BuildRequest req;
   std::string work_dir;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SpaceState* st = FindLocked(job.space_id);
     if (st == nullptr) return;
     const store::Space& space = st->space;
@@ -647,7 +647,7 @@ void Supervisor::RunBuild(const BuildJob& job) {
       SP_LOG(kWarn) << "keeping the build of " << job.space_id << " for restarts: " << s.ToString();
     }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   OnBuildDoneLocked(job, std::move(result), work_dir);
 }
 

@@ -52,6 +52,7 @@
 
 #include "build/builder.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "runtime/control.h"
 #include "runtime/driver.h"
 #include "runtime/log_store.h"
@@ -152,64 +153,64 @@ class Supervisor : public SpaceControl, public Waker {
   };
   void RecoverSpace(const store::Space& space, RecoveryCounts& counts);
 
-  SpaceState& EnsureLocked(const store::Space& space);
-  SpaceState* FindLocked(const std::string& space_id);
-  bool ServingLocked(const SpaceState& st) const;
-  void SetStageLocked(SpaceState& st, Stage stage, const std::string& error);
-  void PublishRouteLocked(const SpaceState& st);
-  Stage IdleStageLocked(const SpaceState& st) const;
+  SpaceState& EnsureLocked(const store::Space& space) SP_REQUIRES(mu_);
+  SpaceState* FindLocked(const std::string& space_id) SP_REQUIRES(mu_);
+  bool ServingLocked(const SpaceState& st) const SP_REQUIRES(mu_);
+  void SetStageLocked(SpaceState& st, Stage stage, const std::string& error) SP_REQUIRES(mu_);
+  void PublishRouteLocked(const SpaceState& st) SP_REQUIRES(mu_);
+  Stage IdleStageLocked(const SpaceState& st) const SP_REQUIRES(mu_);
 
   // Builds.
-  void EnqueueBuildLocked(SpaceState& st, const std::string& sha, bool use_cache);
-  void DropQueuedBuildsLocked(const std::string& space_id, const std::string& why);
+  void EnqueueBuildLocked(SpaceState& st, const std::string& sha, bool use_cache) SP_REQUIRES(mu_);
+  void DropQueuedBuildsLocked(const std::string& space_id, const std::string& why) SP_REQUIRES(mu_);
   void BuildWorker();
   void RunBuild(const BuildJob& job);
-  void OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec> result, const std::string& work_dir);
-  void PersistBuiltLocked(SpaceState& st, const BuildJob& job, const build::LaunchSpec& spec);
+  void OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec> result, const std::string& work_dir) SP_REQUIRES(mu_);
+  void PersistBuiltLocked(SpaceState& st, const BuildJob& job, const build::LaunchSpec& spec) SP_REQUIRES(mu_);
 
   // Instances.
-  void LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d);
+  void LaunchLocked(SpaceState& st, std::shared_ptr<Deployment> d) SP_REQUIRES(mu_);
   void HealthCheck(std::string space_id, std::shared_ptr<Deployment> d);
-  void SleepIfUnrequestedLocked(SpaceState& st);
+  void SleepIfUnrequestedLocked(SpaceState& st) SP_REQUIRES(mu_);
   InstanceSpec InstanceSpecLocked(const SpaceState& st, const Deployment& d, int64_t creator,
-                                  const std::vector<store::EnvVar>& vars) const;
-  void OnHealthyLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
-  void SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>& d);
+                                  const std::vector<store::EnvVar>& vars) const SP_REQUIRES(mu_);
+  void OnHealthyLocked(SpaceState& st, const std::shared_ptr<Deployment>& d) SP_REQUIRES(mu_);
+  void SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>& d) SP_REQUIRES(mu_);
   void OnInstanceExit(const std::string& space_id, const std::shared_ptr<Deployment>& d, const ExitStatus& status);
-  void StartFailedLocked(SpaceState& st, const std::shared_ptr<Deployment>& d, const std::string& reason);
-  void CrashedLocked(SpaceState& st, const std::shared_ptr<Deployment>& d, const ExitStatus& status);
-  void FailureLocked(SpaceState& st, const std::string& reason);
+  void StartFailedLocked(SpaceState& st, const std::shared_ptr<Deployment>& d, const std::string& reason) SP_REQUIRES(mu_);
+  void CrashedLocked(SpaceState& st, const std::shared_ptr<Deployment>& d, const ExitStatus& status) SP_REQUIRES(mu_);
+  void FailureLocked(SpaceState& st, const std::string& reason) SP_REQUIRES(mu_);
   void RetryNow(const std::string& space_id);
-  TaskId ScheduleLocked(Millis delay, std::function<void()> task);
-  void StopLaterLocked(const std::shared_ptr<Deployment>& d, Millis delay);
-  void StopAsyncLocked(const std::shared_ptr<Deployment>& d);
+  TaskId ScheduleLocked(Millis delay, std::function<void()> task) SP_REQUIRES(mu_);
+  void StopLaterLocked(const std::shared_ptr<Deployment>& d, Millis delay) SP_REQUIRES(mu_);
+  void StopAsyncLocked(const std::shared_ptr<Deployment>& d) SP_REQUIRES(mu_);
   void AfterStopped(const std::string& space_id, const std::shared_ptr<Deployment>& d);
-  void RemoveBuildDirLaterLocked(const SpaceState& st, const std::shared_ptr<Deployment>& d);
-  std::vector<std::shared_ptr<Deployment>> TakeInstancesLocked(SpaceState& st);
+  void RemoveBuildDirLaterLocked(const SpaceState& st, const std::shared_ptr<Deployment>& d) SP_REQUIRES(mu_);
+  std::vector<std::shared_ptr<Deployment>> TakeInstancesLocked(SpaceState& st) SP_REQUIRES(mu_);
   // Forgets the Space's state and route; returns its instances to stop
   // (outside the lock) and its builds dir ("" when the Space was unknown).
   std::vector<std::shared_ptr<Deployment>> ForgetLocked(const std::string& space_id, const std::string& why,
-                                                        std::string* builds_dir, bool* was_paused);
+                                                        std::string* builds_dir, bool* was_paused) SP_REQUIRES(mu_);
   // Sleep ladder and wakes (supervisor_sleep.cc).
-  SleepSettings SleepSettingsLocked(const SpaceState& st) const;
-  bool SleepEligibleLocked(const SpaceState& st) const;
-  void ArmSleepLocked(SpaceState& st, Millis delay);
-  void ReviewSleepLocked(SpaceState& st);
+  SleepSettings SleepSettingsLocked(const SpaceState& st) const SP_REQUIRES(mu_);
+  bool SleepEligibleLocked(const SpaceState& st) const SP_REQUIRES(mu_);
+  void ArmSleepLocked(SpaceState& st, Millis delay) SP_REQUIRES(mu_);
+  void ReviewSleepLocked(SpaceState& st) SP_REQUIRES(mu_);
   void SleepTick(const std::string& space_id);
-  void FinishFreezeLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d, const Status& s);
-  void SleepStopLocked(SpaceState& st, const std::string& why);
-  void FinishSleepStopLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d);
-  void StartWakeLocked(SpaceState& st);
-  void FinishThawLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d, const Status& s);
-  void OnServingLocked(SpaceState& st);
-  void FinishWakesLocked(SpaceState& st, const Status& status);
-  void SetRungLocked(SpaceState& st, Rung rung);
-  void CancelTaskLocked(TaskId& id);
+  void FinishFreezeLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d, const Status& s) SP_REQUIRES(mu_);
+  void SleepStopLocked(SpaceState& st, const std::string& why) SP_REQUIRES(mu_);
+  void FinishSleepStopLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d) SP_REQUIRES(mu_);
+  void StartWakeLocked(SpaceState& st) SP_REQUIRES(mu_);
+  void FinishThawLocked(const std::string& space_id, const std::shared_ptr<Deployment>& d, const Status& s) SP_REQUIRES(mu_);
+  void OnServingLocked(SpaceState& st) SP_REQUIRES(mu_);
+  void FinishWakesLocked(SpaceState& st, const Status& status) SP_REQUIRES(mu_);
+  void SetRungLocked(SpaceState& st, Rung rung) SP_REQUIRES(mu_);
+  void CancelTaskLocked(TaskId& id) SP_REQUIRES(mu_);
   void MemoryTick();
-  void ScheduleMemoryCheckLocked(Millis delay);
+  void ScheduleMemoryCheckLocked(Millis delay) SP_REQUIRES(mu_);
   void DiskTick();  // supervisor_disk.cc
-  void ScheduleDiskCheckLocked(Millis delay);
-  std::string ErrorWithLogLocked(const std::string& space_id, const std::string& reason);
+  void ScheduleDiskCheckLocked(Millis delay) SP_REQUIRES(mu_);
+  std::string ErrorWithLogLocked(const std::string& space_id, const std::string& reason) SP_REQUIRES(mu_);
   void RunLogNote(const std::string& space_id, const std::string& note);
   std::string BuildsDir(const store::Space& space) const;
   std::string TrashDir() const;  // leftovers of earlier runs, deleted in the background
@@ -224,17 +225,19 @@ class Supervisor : public SpaceControl, public Waker {
   std::unique_ptr<Scheduler> owned_scheduler_;
   Scheduler* scheduler_;
 
-  std::mutex mu_;
+  // Guards every Space's state (SpaceState, Deployment: supervisor_state.h)
+  // besides what is marked; methods named *Locked expect it held.
+  Mutex mu_;
   std::condition_variable build_cv_;     // queue_ changed or shutting down
   std::condition_variable shutdown_cv_;  // wakes health checks early
-  bool shutting_down_ = false;
-  std::map<std::string, std::unique_ptr<SpaceState>, std::less<>> spaces_;
-  std::deque<BuildJob> queue_;
-  std::set<TaskId> tasks_;  // scheduled by us and not yet run; cancelled at Shutdown
-  std::vector<std::shared_ptr<Deployment>> draining_;  // replaced, to be stopped after drain_delay
-  uint64_t next_serial_ = 1;
-  TaskId memory_task_ = 0;
-  TaskId disk_task_ = 0;
+  bool shutting_down_ SP_GUARDED_BY(mu_) = false;
+  std::map<std::string, std::unique_ptr<SpaceState>, std::less<>> spaces_ SP_GUARDED_BY(mu_);
+  std::deque<BuildJob> queue_ SP_GUARDED_BY(mu_);
+  std::set<TaskId> tasks_ SP_GUARDED_BY(mu_);  // scheduled by us and not yet run; cancelled at Shutdown
+  std::vector<std::shared_ptr<Deployment>> draining_ SP_GUARDED_BY(mu_);  // replaced, to be stopped after drain_delay
+  uint64_t next_serial_ SP_GUARDED_BY(mu_) = 1;
+  TaskId memory_task_ SP_GUARDED_BY(mu_) = 0;
+  TaskId disk_task_ SP_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> build_workers_;
   ThreadSet helpers_;
 };

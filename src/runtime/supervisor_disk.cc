@@ -44,7 +44,7 @@ void Supervisor::DiskTick() {
   };
   std::vector<Tree> trees;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     disk_task_ = 0;
     if (shutting_down_) return;
     for (auto& [id, st] : spaces_) {
@@ -57,7 +57,7 @@ void Supervisor::DiskTick() {
   for (Tree& t : trees) t.used = DiskBytesBelow(t.deployment->build_dir);  // outside the lock
   const Millis took = std::chrono::duration_cast<Millis>(clock_->Now() - began);
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (shutting_down_) return;
   for (const Tree& t : trees) {
     if (t.used <= t.limit) continue;

@@ -101,7 +101,7 @@ void Supervisor::HealthCheck(std::string space_id, std::shared_ptr<Deployment> d
   req.timeout = options_.health_probe_timeout;
   while (true) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       SpaceState* st = FindLocked(space_id);
       if (shutting_down_ || st == nullptr || st->starting != d || d->exited || d->stopping) return;
       if (clock_->Now() >= deadline) {
@@ -111,7 +111,7 @@ void Supervisor::HealthCheck(std::string space_id, std::shared_ptr<Deployment> d
       }
     }
     Result<http::ClientResponse> r = http::Fetch(req);
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (r.ok() && r->status < 500) {
       SpaceState* st = FindLocked(space_id);
       if (!shutting_down_ && st != nullptr && st->starting == d && !d->exited && !d->stopping) {
@@ -120,8 +120,8 @@ void Supervisor::HealthCheck(std::string space_id, std::shared_ptr<Deployment> d
       return;
     }
     // Real time between probes of a real process; the deadline uses the Clock.
-    shutdown_cv_.wait_for(lock, options_.health_interval,
-                          [&] { return shutting_down_ || d->exited || d->stopping; });
+    lock.WaitFor(shutdown_cv_, options_.health_interval,
+                 [&]() SP_REQUIRES(mu_) { return shutting_down_ || d->exited || d->stopping; });
   }
 }
 
@@ -165,7 +165,7 @@ void Supervisor::SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>&
 
 void Supervisor::OnInstanceExit(const std::string& space_id, const std::shared_ptr<Deployment>& d,
                                 const ExitStatus& status) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   d->exited = true;
   d->exit = status;
   shutdown_cv_.notify_all();  // ends its health check's pause early
@@ -237,7 +237,7 @@ void Supervisor::FailureLocked(SpaceState& st, const std::string& reason) {
 }
 
 void Supervisor::RetryNow(const std::string& space_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   SpaceState* st = FindLocked(space_id);
   if (shutting_down_ || st == nullptr) return;
   st->retry_task = 0;
@@ -257,7 +257,7 @@ TaskId Supervisor::ScheduleLocked(Millis delay, std::function<void()> task) {
   auto holder = std::make_shared<TaskId>(0);
   TaskId id = scheduler_->RunAfter(delay, [this, holder, task = std::move(task)] {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (tasks_.erase(*holder) == 0) return;  // cancelled by Shutdown
     }
     task();
@@ -270,7 +270,7 @@ TaskId Supervisor::ScheduleLocked(Millis delay, std::function<void()> task) {
 void Supervisor::StopLaterLocked(const std::shared_ptr<Deployment>& d, Millis delay) {
   draining_.push_back(d);
   ScheduleLocked(delay, [this, d] {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = std::find(draining_.begin(), draining_.end(), d);
     if (it == draining_.end() || shutting_down_) return;
     draining_.erase(it);
@@ -286,7 +286,7 @@ void Supervisor::StopAsyncLocked(const std::shared_ptr<Deployment>& d) {
 }
 
 void Supervisor::AfterStopped(const std::string& space_id, const std::shared_ptr<Deployment>& d) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   SpaceState* st = FindLocked(space_id);
   if (st != nullptr && !shutting_down_) RemoveBuildDirLaterLocked(*st, d);
 }

@@ -70,7 +70,7 @@ void Supervisor::ReviewSleepLocked(SpaceState& st) {
 void Supervisor::SleepTick(const std::string& space_id) {
   std::shared_ptr<Deployment> to_freeze;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SpaceState* st = FindLocked(space_id);
     if (st == nullptr) return;
     st->sleep_task = 0;
@@ -91,7 +91,7 @@ void Supervisor::SleepTick(const std::string& space_id) {
     to_freeze = st->live;
   }
   Status s = driver_->Freeze(to_freeze->instance);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FinishFreezeLocked(space_id, to_freeze, s);
 }
 
@@ -127,7 +127,7 @@ void Supervisor::SleepStopLocked(SpaceState& st, const std::string& why) {
   RunLogNote(id, "===== Going to sleep (" + why + ") =====");
   helpers_.Spawn([this, id, d] {
     (void)driver_->Stop(d->instance, options_.stop_grace);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     FinishSleepStopLocked(id, d);
   });
 }
@@ -145,7 +145,7 @@ void Supervisor::FinishSleepStopLocked(const std::string& space_id, const std::s
 void Supervisor::Wake(const std::string& space_id, std::function<void(WakeResult)> done) {
   WakeResult now;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SpaceState* st = FindLocked(space_id);
     if (st == nullptr) {
       now.status = Status::NotFound("Space " + space_id + " not found");
@@ -178,7 +178,7 @@ void Supervisor::StartWakeLocked(SpaceState& st) {
     st.sleep_busy = true;
     helpers_.Spawn([this, id, d] {
       Status s = driver_->Thaw(d->instance);
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       FinishThawLocked(id, d, s);
     });
     return;
@@ -243,7 +243,7 @@ void Supervisor::FinishWakesLocked(SpaceState& st, const Status& status) {
 }
 
 void Supervisor::OnSleepTimeChanged(const std::string& space_id, int64_t seconds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   SpaceState* st = FindLocked(space_id);
   if (st == nullptr) return;
   st->space.sleep_time_seconds = seconds;
@@ -266,7 +266,7 @@ void Supervisor::MemoryTick() {
   std::map<std::string, uint64_t> requests_seen;  // a request since then spares the Space
   std::vector<Measured> instances;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     memory_task_ = 0;
     if (shutting_down_) return;
     for (auto& [id, st] : spaces_) {
@@ -289,7 +289,7 @@ void Supervisor::MemoryTick() {
     candidates.push_back(m.candidate);
   }
   std::vector<std::string> evict = SelectEvictions(std::move(candidates), options_.memory_budget_bytes);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (shutting_down_) return;
   for (const std::string& id : evict) {
     SpaceState* st = FindLocked(id);
