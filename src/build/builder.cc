@@ -54,11 +54,6 @@ std::string SecondsText(Millis d) {
   return s % 60 == 0 && s >= 60 ? std::to_string(s / 60) + " min" : std::to_string(s) + " s";
 }
 
-std::string SizeText(int64_t bytes) {
-  if (bytes >= (int64_t{1} << 30) && bytes % (int64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
-  return bytes % (1 << 20) == 0 ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes >> 10) + " KiB";
-}
-
 // The Status a step that did not succeed ends the build with. The limits
 // name themselves, so that the BUILD_ERROR says which one was hit.
 Status StepFailure(const BuildContext& ctx, const std::string& what, const StepResult& r) {

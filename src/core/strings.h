@@ -18,6 +18,9 @@ bool EndsWith(std::string_view s, std::string_view suffix);
 std::string_view Trim(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+// A byte count for messages, in the largest binary unit that divides it
+// (GiB, MiB, else KiB, rounded down): "50 GiB", "64 MiB", "512 KiB".
+std::string SizeText(int64_t bytes);
 std::optional<int64_t> ParseInt(std::string_view s);
 
 std::string HexEncode(std::string_view bytes);

@@ -121,3 +121,17 @@ TEST(Status, ResultAndMacros) {
 
 }  // namespace
 }  // namespace spaceport
+
+namespace spaceport {
+namespace {
+
+TEST(SizeTextTest, LargestUnitThatDividesIt) {
+  EXPECT_EQ(SizeText(int64_t{50} << 30), "50 GiB");
+  EXPECT_EQ(SizeText(int64_t{1536} << 20), "1536 MiB");
+  EXPECT_EQ(SizeText(64 << 20), "64 MiB");
+  EXPECT_EQ(SizeText(64 << 10), "64 KiB");
+  EXPECT_EQ(SizeText((1 << 20) + 1), "1024 KiB");
+}
+
+}  // namespace
+}  // namespace spaceport

@@ -27,7 +27,7 @@ struct HardwareFlavor {
   int64_t memory_bytes;
   int64_t pids_max;
   // Ephemeral disk, as HF sells it (50 GB for CPU flavors): what the Space's
-  // build may write (its tree and Python environment).
+  // build (its tree and Python environment) and its running app's tree may hold.
   int64_t disk_bytes;
 };
 
@@ -50,8 +50,9 @@ const StorageTier* FindStorageTier(std::string_view name);  // nullptr: no such 
 // The size of /data for a Space with `tier` ("" or unknown: `default_bytes`).
 int64_t DataBytesFor(std::string_view tier, int64_t default_bytes);
 
-// The build's disk limit for a Space on `hardware`: the flavor's ephemeral
-// disk, capped by the host's `cap_bytes` (serve --ephemeral-disk; 0: no cap).
+// The ephemeral disk of a Space on `hardware` (its build's and its app's
+// tree): the flavor's, capped by the host's `cap_bytes` (serve
+// --ephemeral-disk; 0: no cap).
 int64_t EphemeralBytesFor(std::string_view hardware, int64_t cap_bytes);
 
 // nullptr for a flavor this host does not offer (the hub refuses those).

@@ -14,6 +14,7 @@
 
 #include "core/disk_usage.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "runtime/deploy_env.h"
 #include "runtime/supervisor.h"
 #include "runtime/supervisor_state.h"
@@ -23,10 +24,6 @@ namespace {
 
 constexpr int kDiskWalkShare = 20;
 
-std::string GiBText(int64_t bytes) {
-  if (bytes >= (int64_t{1} << 30) && bytes % (int64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
-  return std::to_string(bytes >> 20) + " MiB";
-}
 
 }  // namespace
 
@@ -64,10 +61,10 @@ void Supervisor::DiskTick() {
     SpaceState* st = FindLocked(t.space_id);
     const auto& d = t.deployment;
     if (st == nullptr || st->live != d || d->exited || d->stopping) continue;
-    const std::string reason = "the app's files passed its disk limit of " + GiBText(t.limit) +
+    const std::string reason = "the app's files passed its disk limit of " + SizeText(t.limit) +
                                " (the hardware's ephemeral disk, --ephemeral-disk); a factory rebuild starts "
                                "from a fresh tree";
-    SP_LOG(kWarn) << t.space_id << ": " << reason << " (" << GiBText(t.used) << " used)";
+    SP_LOG(kWarn) << t.space_id << ": " << reason << " (" << SizeText(t.used) << " used)";
     RunLogNote(t.space_id, "===== Stopped: " + reason + " =====");
     st->generation++;
     CancelTaskLocked(st->sleep_task);

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "core/strings.h"
 #include "runtime/native/cgroup.h"
 #include "runtime/native/forwarder.h"
 #include "runtime/native/package_proxy.h"
@@ -33,8 +34,6 @@ constexpr Millis kSetupTimeout{10000};
 constexpr int kFdFloor = 64;
 
 std::string ErrnoText(std::string_view what) { return std::string(what) + ": " + strerror(errno); }
-
-std::string MiB(int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 // Owned fds of one step, closed on every path out.
 struct StepFds {
@@ -256,7 +255,7 @@ Status BuildSandbox::RunIn(InstanceCgroup& cgroup, uid_t uid, const BuildStep& s
   if (result.limit == StepLimit::kNone) result.limit = Judge(cgroup, result);
   if (result.limit == StepLimit::kNone && result.exit_code != 0 && cgroup.OomKilled()) {
     result.limit = StepLimit::kMemory;
-    result.limit_detail = MiB(options_.limits.memory_bytes);
+    result.limit_detail = SizeText(options_.limits.memory_bytes);
   }
   result.limit = build::FinalDiskCheck(step, result);
   return Status::Ok();
