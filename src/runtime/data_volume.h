@@ -7,8 +7,9 @@
 // past the size end in ENOSPC inside the app and the host loses at most the
 // size. The image is made on first use (mkfs.ext4), mounted nodev,nosuid on
 // a loop device that frees itself once unmounted, grown (never shrunk) when
-// the Space's storage tier grows, and stays mounted across
-// server restarts (a mount point found at start is used as it is).
+// the Space's storage tier grows. The native driver keeps it mounted while
+// the Space has a sandbox and unmounts it after the last one ends; a mount
+// left by a killed server is used as it is.
 // Contents of a directory that predates volumes are copied in once.
 //
 // Host requirements, checked by Probe: root, /dev/loop-control and

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api, pythonApp, sleep, PY_REPLY_AND_SERVE } from './lib.mjs';
 
@@ -69,7 +70,16 @@ test('after kill -9 the same Spaces run, sleepers stay asleep, nothing is built 
   let server = await startServer({ args: ['--freeze-after', '2'] });
   const token = addUser(server.dataDir, 'kim');
   const runtime = async (name) => (await api(server, 'GET', `/api/spaces/kim/${name}/runtime`, { token })).json;
-  const starts = (name) => fs.readFileSync(path.join(server.dataDir, 'spaces', 'kim', name, 'data', 'starts'), 'utf8').split('\n').filter(Boolean).length;
+  // The app's /data/starts: read in place while its volume is mounted (the
+  // app runs), else out of the volume's image (a stopped app's is unmounted).
+  const starts = (name) => {
+    const dir = path.join(server.dataDir, 'spaces', 'kim', name, 'data');
+    let text;
+    if (fs.existsSync(path.join(dir, 'starts'))) text = fs.readFileSync(path.join(dir, 'starts'), 'utf8');
+    else if (fs.existsSync(`${dir}.img`)) text = execFileSync('/usr/sbin/debugfs', ['-R', 'cat /starts', `${dir}.img`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    else throw new Error(`kim/${name} has no /data/starts`);
+    return text.split('\n').filter(Boolean).length;
+  };
   const builds = (name) => fs.readdirSync(path.join(server.dataDir, 'builds', 'kim', name)).sort();
   async function waitRung(name, rung, timeoutMs = 30000) {
     const deadline = Date.now() + timeoutMs;
@@ -97,6 +107,10 @@ test('after kill -9 the same Spaces run, sleepers stay asleep, nothing is built 
     await waitRung('icy', 'frozen');
     const nap = await waitRung('nap', 'stopped');
     assert.equal(nap.stage, 'SLEEPING');
+    // A stopped Space's /data volume is out of the host's mount table.
+    const napData = path.join(server.dataDir, 'spaces', 'kim', 'nap', 'data');
+    assert.ok(fs.existsSync(`${napData}.img`), 'nap/data should be a volume');
+    assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${napData} `), 'nap/data is still mounted');
     assert.equal((await runtime('up')).rung, 'running');
     const before = {};
     for (const name of Object.keys(spaces)) before[name] = { builds: builds(name), starts: starts(name), pids: appPids(`kim/${name}`) };

@@ -77,6 +77,7 @@ struct Instance {
   std::unique_ptr<InstanceCgroup> cgroup;
   std::unique_ptr<LoopbackForwarder> forwarder;
   std::unique_ptr<LoopbackForwarder> egress;  // app -> the edge's port
+  std::string data_volume;  // the /data volume this start mounted or found mounted
   std::promise<void> setup_done;  // Start finished; the monitor may report
   // Guarded by the driver's mutex:
   bool frozen = false;
@@ -127,6 +128,7 @@ class NativeSandboxDriver : public RuntimeDriver {
   void Run(const std::shared_ptr<Instance>& inst, Launch* launch, const std::shared_ptr<std::promise<Status>>& forked);
   void Monitor(const std::shared_ptr<Instance>& inst);
   void CleanUp(Instance& inst, ExitStatus& status);
+  void ReleaseSpace(const Instance& inst, bool processes_gone);
   std::shared_ptr<Instance> Find(InstanceId id);
   void JoinFinishedLocked();
 
@@ -137,6 +139,9 @@ class NativeSandboxDriver : public RuntimeDriver {
   SpaceUsers users_;
   const std::string name_prefix_;  // keeps cgroup names unique across drivers
 
+  // Held while a Space's volume is mounted for a start or unmounted after
+  // its last sandbox ended, so that the two never cross.
+  std::mutex volumes_mu_;
   std::mutex mu_;
   std::condition_variable exited_cv_;
   std::map<InstanceId, std::shared_ptr<Instance>> instances_;
@@ -168,10 +173,12 @@ Status NativeSandboxDriver::Prepare(const InstanceSpec& spec, Instance& inst, La
   }
   RETURN_IF_ERROR(native::GiveTree(spec.cwd, inst.uid));
   if (!spec.data_dir.empty() && options_.data_volumes && spec.limits.data_bytes > 0) {
+    std::lock_guard lock(volumes_mu_);
     // This instance holds the Space's uid: one holder means no other sandbox
     // of the Space runs (and so none has /data mounted).
     bool sole_user = users_.Holders(spec.space_id) == 1;
     RETURN_IF_ERROR(EnsureDataVolume(spec.data_dir, spec.limits.data_bytes, sole_user, options_.volume_templates_dir));
+    inst.data_volume = spec.data_dir;
   }
   if (!spec.data_dir.empty()) RETURN_IF_ERROR(native::GiveTree(spec.data_dir, inst.uid));
   RETURN_IF_ERROR(native::CheckReachable(spec.cwd));
@@ -236,7 +243,7 @@ Result<InstanceId> NativeSandboxDriver::Start(const InstanceSpec& spec, ExitCall
   Status prepared = Prepare(spec, *inst, launch);
   if (!prepared.ok()) {
     if (inst->cgroup) (void)inst->cgroup->Remove(clock_, kKillWait);
-    users_.Release(spec.space_id);
+    ReleaseSpace(*inst, /*processes_gone=*/true);
     return prepared;
   }
   // The monitor thread forks: bwrap --die-with-parent watches the thread
@@ -248,7 +255,7 @@ Result<InstanceId> NativeSandboxDriver::Start(const InstanceSpec& spec, ExitCall
   if (!fork_status.ok()) {
     inst->thread.join();
     (void)inst->cgroup->Remove(clock_, kKillWait);
-    users_.Release(spec.space_id);
+    ReleaseSpace(*inst, /*processes_gone=*/true);
     return fork_status;
   }
   launch.fds.reset();  // our copies of the info pipe's write end and friends
@@ -339,6 +346,22 @@ void NativeSandboxDriver::CleanUp(Instance& inst, ExitStatus& status) {
   if (removed.ok()) removed = inst.cgroup->Remove(clock_, kKillWait);
   if (!removed.ok()) {
     SP_LOG(kWarn) << "instance " << inst.id << ": " << removed.ToString();
+  }
+  ReleaseSpace(inst, removed.ok());
+}
+
+// Gives the Space's uid back. The last sandbox of a Space to end takes its
+// /data volume out of the host's mount table (its next start mounts it
+// again, a few milliseconds): each sandbox's mount namespace begins as a copy
+// of the host's and bubblewrap reads the whole table for every bind it
+// makes, so a thousand sleeping Spaces' volumes would slow every start down.
+// A volume whose processes may still run (the cgroup did not empty) stays.
+void NativeSandboxDriver::ReleaseSpace(const Instance& inst, bool processes_gone) {
+  std::lock_guard lock(volumes_mu_);
+  if (processes_gone && !inst.data_volume.empty() && users_.Holders(inst.space_id) == 1) {
+    if (Status s = UnmountDataVolume(inst.data_volume); !s.ok()) {
+      SP_LOG(kWarn) << s.message();
+    }
   }
   users_.Release(inst.space_id);
 }
