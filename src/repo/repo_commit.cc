@@ -97,6 +97,21 @@ Status ValidateOps(const LfsStore& lfs, std::string_view owner, std::string_view
   if (req.summary.find('\0') != std::string::npos || req.description.find('\0') != std::string::npos) {
     return Status::InvalidArgument("the commit summary or description contains a NUL byte");
   }
+  // A file and a folder of the same name cannot both be in a tree: git
+  // would keep one of them and the commit would silently lose the other.
+  std::set<std::string_view> added;
+  for (const CommitOp& op : req.ops) {
+    if (op.kind == CommitOpKind::kAddFile || op.kind == CommitOpKind::kAddLfsFile) added.insert(op.path);
+  }
+  for (std::string_view path : added) {
+    auto next = added.upper_bound(path);
+    for (; next != added.end() && StartsWith(*next, path); ++next) {
+      if (next->size() > path.size() && (*next)[path.size()] == '/') {
+        return Status::InvalidArgument("'" + std::string(path) + "' is added as a file and as a folder ('" +
+                                       std::string(*next) + "') in the same commit");
+      }
+    }
+  }
   for (const CommitOp& op : req.ops) {
     RETURN_IF_ERROR(ValidateRepoPath(op.path));
     if (op.kind != CommitOpKind::kAddLfsFile) continue;
@@ -278,6 +293,40 @@ Status StageAdditions(const IndexSession& git, const CommitRequest& req) {
 
 }  // namespace
 
+namespace {
+
+// Whether a path segment is one git refuses to write (its verify_path, with
+// the NTFS and HFS+ protections on as they are by default): ".git" in any
+// case, "git~1" (the NTFS short name), either followed only by dots and
+// spaces or by ":stream", and ".git" with HFS+'s ignorable code points in
+// it. git's update-index skips such a path without failing, so a commit
+// naming one would succeed and store nothing.
+bool NamesDotGit(std::string_view part) {
+  std::string folded;
+  for (size_t i = 0; i < part.size(); ++i) {
+    auto b = [&](size_t k) { return static_cast<unsigned char>(part[k]); };
+    if (i + 2 < part.size() && b(i) == 0xE2 && b(i + 1) == 0x80 &&
+        ((b(i + 2) >= 0x8C && b(i + 2) <= 0x8F) || (b(i + 2) >= 0xAA && b(i + 2) <= 0xAE))) {
+      i += 2;  // U+200C..U+200F, U+202A..U+202E
+      continue;
+    }
+    if (i + 2 < part.size() && b(i) == 0xE2 && b(i + 1) == 0x81 && b(i + 2) >= 0xAA && b(i + 2) <= 0xAF) {
+      i += 2;  // U+206A..U+206F
+      continue;
+    }
+    if (i + 2 < part.size() && b(i) == 0xEF && b(i + 1) == 0xBB && b(i + 2) == 0xBF) {
+      i += 2;  // U+FEFF
+      continue;
+    }
+    if (part[i] == ':') break;  // an NTFS stream name follows
+    folded += part[i];
+  }
+  while (!folded.empty() && (folded.back() == '.' || folded.back() == ' ')) folded.pop_back();
+  return EqualsIgnoreCase(folded, ".git") || EqualsIgnoreCase(folded, "git~1");
+}
+
+}  // namespace
+
 Status ValidateRepoPath(std::string_view path) {
   std::string shown(path.substr(0, 200));
   if (path.empty()) return Status::InvalidArgument("empty file path");
@@ -291,7 +340,7 @@ Status ValidateRepoPath(std::string_view path) {
   for (const std::string& part : Split(path, '/')) {
     if (part.empty()) return Status::InvalidArgument("file path '" + shown + "' has an empty segment");
     if (part == "." || part == "..") return Status::InvalidArgument("file path '" + shown + "' may not contain '" + part + "'");
-    if (EqualsIgnoreCase(part, ".git")) return Status::InvalidArgument("file path '" + shown + "' may not contain .git");
+    if (NamesDotGit(part)) return Status::InvalidArgument("file path '" + shown + "' may not contain .git (or a name git reads as .git)");
   }
   return Status::Ok();
 }

@@ -21,6 +21,14 @@ TEST(ValidateRepoPath, RefusesHostilePaths) {
   EXPECT_TRUE(ValidateRepoPath("src/lib/util.py").ok());
   EXPECT_TRUE(ValidateRepoPath(".gitattributes").ok());
   EXPECT_TRUE(ValidateRepoPath("a b/c.txt").ok());
+  for (const char* fine : {".github/workflows/ci.yml", ".gitx", "a.git", "git~2", "git", ".git-blame-ignore-revs"}) {
+    EXPECT_TRUE(ValidateRepoPath(fine).ok()) << fine;
+  }
+  // Names git itself reads as .git and skips (a commit would store nothing).
+  for (const char* dotgit : {".git /config", ".git./config", ".git. . /x", "git~1/config", "GIT~1", ".git::$INDEX_ALLOCATION/x",
+                             ".g\u200cit/config", "\xef\xbb\xbf.git/config", "x/.GiT\u206a/hooks"}) {
+    EXPECT_EQ(ValidateRepoPath(dotgit).code(), StatusCode::kInvalidArgument) << "accepted: " << dotgit;
+  }
   for (const std::string& bad : std::vector<std::string>{"", "/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a/", ".git/config", "x/.GIT/hooks",
                           std::string("a\0b", 3), "a\nb", "a\\b", std::string(5000, 'a')}) {
     Status st = ValidateRepoPath(bad);
@@ -118,6 +126,12 @@ TEST_F(RepoWriterTest, RefusalsLeaveTheBranchUnchanged) {
   std::string big(5000, 'z');
   EXPECT_EQ(Commit({Add("ok.txt", "x"), Add("../evil", "x")}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Commit({Add(".git/hooks/post-update", "x")}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Commit({Add(".git /config", "x")}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Commit({Add("git~1/config", "x")}).status().code(), StatusCode::kInvalidArgument);
+  // A file and a folder of one name: git would keep only one of them.
+  auto both = Commit({Add("q", "file"), Add("q.txt", "x"), Add("q/r", "in the folder")});
+  EXPECT_EQ(both.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(both.status().message().find("'q'"), std::string::npos) << both.status().message();
   EXPECT_EQ(Commit({Add("ok.txt", "x"), Lfs("big.bin", big)}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Commit({CommitOp{CommitOpKind::kDeleteFile, "nope.txt", "", {}}}).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(Commit({CommitOp{CommitOpKind::kDeleteFolder, "nope", "", {}}}).status().code(), StatusCode::kNotFound);

@@ -89,11 +89,18 @@ test('a good commit goes through (the control case)', async () => {
 
 test('hostile paths are refused', async () => {
   const paths = ['../evil', 'dir/../../evil', '/etc/passwd', '.git/config', 'dir/.git/hooks/pre-receive', '.GIT/x',
-    'a\u0000b', 'dir\\x', 'a/./b', ''];
+    'a\u0000b', 'dir\\x', 'a/./b', '',
+    // names git itself reads as .git (and would skip, storing nothing)
+    '.git /config', '.git./config', 'git~1/config', 'GIT~1/x', '.g\u200cit/config'];
   for (const p of paths) {
     await refused(`file ${JSON.stringify(p)}`, () => commit([header, file(p, 'x')].join('\n')), 400);
     await refused(`deletedFile ${JSON.stringify(p)}`, () => commit([header, line('deletedFile', { path: p })].join('\n')), 400);
   }
+});
+
+test('a file and a folder of the same name in one commit are refused, not half stored', async () => {
+  await refused('q and q/r', () => commit([header, file('q', 'file'), file('q/r', 'in the folder')].join('\n')), 400, /'q'/);
+  await refused('q/r and q', () => commit([header, file('q/r', 'in the folder'), file('q', 'file')].join('\n')), 400, /'q'/);
 });
 
 test('truncated and malformed NDJSON is refused', async () => {
