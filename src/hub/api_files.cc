@@ -96,6 +96,7 @@ Status StreamFileRange(http::ResponseWriter& out, const std::string& path, int64
 namespace {
 
 struct FileToSend {
+  std::unique_ptr<repo::RevisionReader> reader;  // its git process streams the blob
   repo::FileInfo info;
   int64_t size = 0;
   std::string etag;
@@ -104,21 +105,23 @@ struct FileToSend {
 
 Result<FileToSend> LocateFile(HubCore& hub, const store::Space& space, Call& call) {
   const std::string& rev = call.Param("rev");
-  RETURN_IF_ERROR(hub.deps().repos->Resolve(space.owner, space.name, rev).status());
-  Result<repo::FileInfo> info = hub.deps().repos->Stat(space.owner, space.name, rev, call.Param("path"));
-  if (!info.ok()) {
-    if (info.status().code() != StatusCode::kNotFound) return info.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<repo::RevisionReader> reader,
+                   hub.deps().repos->OpenRevision(space.owner, space.name, rev));
+  Result<repo::FileInfo> stat = reader->Stat(call.Param("path"));
+  if (!stat.ok()) {
+    if (stat.status().code() != StatusCode::kNotFound) return stat.status();
     http::Headers h;
     h.Set("X-Error-Code", "EntryNotFound");
-    SendError(call.out, info.status(), ErrorFormat::kJson, h);
-    return info.status();
+    SendError(call.out, stat.status(), ErrorFormat::kJson, h);
+    return stat.status();
   }
-  FileToSend f{*info, info->size, info->oid, ""};
-  if (info->lfs) {
-    f.size = info->lfs->size;
-    f.etag = info->lfs->oid;
-    f.lfs_path = hub.lfs().ObjectPath(space.owner, space.name, info->lfs->oid);
-    Status present = hub.lfs().Check(space.owner, space.name, *info->lfs);
+  const repo::FileInfo info = *stat;
+  FileToSend f{std::move(reader), info, info.size, info.oid, ""};
+  if (info.lfs) {
+    f.size = info.lfs->size;
+    f.etag = info.lfs->oid;
+    f.lfs_path = hub.lfs().ObjectPath(space.owner, space.name, info.lfs->oid);
+    Status present = hub.lfs().Check(space.owner, space.name, *info.lfs);
     if (!present.ok()) return Status::NotFound("the LFS content of '" + call.Param("path") + "' is missing");
   }
   return f;
@@ -152,14 +155,12 @@ Status HandleResolve(HubCore& hub, Call& call) {
                                std::to_string(f.size));
   }
   h.Set("Content-Length", std::to_string(length));
-  std::string blob;
-  if (f.lfs_path.empty() && call.request.method != "HEAD") {
-    ASSIGN_OR_RETURN(blob, hub.deps().repos->ReadFile(space.owner, space.name, f.info.commit, call.Param("path")));
-  }
   RETURN_IF_ERROR(call.out.Start(range->partial ? 206 : 200, h));
   if (call.request.method != "HEAD" && length > 0) {
     if (f.lfs_path.empty()) {
-      RETURN_IF_ERROR(call.out.Write(std::string_view(blob).substr(range->first, length)));
+      // Straight from git to the client, a chunk at a time.
+      RETURN_IF_ERROR(f.reader->Read(f.info, static_cast<uint64_t>(range->first), static_cast<uint64_t>(length),
+                                     [&call](std::string_view piece) { return call.out.Write(piece); }));
     } else {
       RETURN_IF_ERROR(StreamFileRange(call.out, f.lfs_path, range->first, range->last));
     }

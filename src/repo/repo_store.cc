@@ -19,6 +19,7 @@ constexpr size_t kMaxRevLength = 256;
 constexpr size_t kMaxPathLength = 4096;
 constexpr size_t kMaxFileBytes = 256u << 20;
 constexpr Millis kGitTimeout{5 * 60 * 1000};
+constexpr int64_t kLfsPointerMaxBytes = 1024;  // a blob this size or more is no LFS pointer
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -164,7 +165,7 @@ std::optional<TreeEntry> ParseTreeRecord(std::string_view rec, const std::string
 Status AnnotateLfs(const std::string& git_dir, std::vector<TreeEntry>* entries) {
   std::string wanted;
   for (const TreeEntry& e : *entries) {
-    if (e.type == "file" && e.size < 1024) wanted += e.oid + "\n";
+    if (e.type == "file" && e.size < kLfsPointerMaxBytes) wanted += e.oid + "\n";
   }
   if (wanted.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(CommandResult r, Git(git_dir, {"cat-file", "--batch"}, wanted, 256u << 20));
@@ -398,6 +399,30 @@ Result<FileInfo> RepoStore::Stat(std::string_view owner, std::string_view name, 
   std::vector<TreeEntry> one = {TreeEntry{clean, "file", info.oid, info.size, std::nullopt}};
   RETURN_IF_ERROR(AnnotateLfs(git_dir, &one));
   return FileInfo{sha, info.oid, info.size, one[0].lfs};
+}
+
+Result<std::unique_ptr<RevisionReader>> RepoStore::OpenRevision(std::string_view owner, std::string_view name,
+                                                                std::string_view rev) const {
+  RETURN_IF_ERROR(CheckNames(owner, name));
+  RETURN_IF_ERROR(CheckRev(rev));
+  if (!Exists(owner, name)) return Status::NotFound("repository " + std::string(owner) + "/" + std::string(name) + " not found");
+  ASSIGN_OR_RETURN(std::unique_ptr<GitBatch> batch, GitBatch::Start(PathOf(owner, name), kGitTimeout));
+  ASSIGN_OR_RETURN(GitObject commit, batch->Info(std::string(rev) + "^{commit}"));
+  if (commit.type != "commit") return Status::NotFound("revision '" + std::string(rev) + "' not found");
+  return std::make_unique<RevisionReader>(commit.oid, std::move(batch));
+}
+
+Result<FileInfo> RevisionReader::Stat(std::string_view path) {
+  ASSIGN_OR_RETURN(std::string clean, CleanPath(path));
+  if (clean.empty()) return Status::NotFound("empty file path");
+  ASSIGN_OR_RETURN(GitObject blob, batch_->Info(commit_ + ":" + clean));
+  if (blob.type != "blob") return Status::NotFound("file '" + clean + "' not found at " + commit_);
+  FileInfo info{commit_, blob.oid, blob.size, std::nullopt};
+  if (blob.size < kLfsPointerMaxBytes) {
+    ASSIGN_OR_RETURN(std::string head, batch_->ReadSmall(blob.oid, kLfsPointerMaxBytes));
+    info.lfs = ParseLfsPointer(head);
+  }
+  return info;
 }
 
 Result<std::vector<CommitInfo>> RepoStore::ListCommits(std::string_view owner, std::string_view name,

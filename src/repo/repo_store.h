@@ -10,12 +10,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "repo/git_batch.h"
 
 namespace spaceport::repo {
 
@@ -39,6 +42,26 @@ struct FileInfo {
   std::string oid;     // blob id
   int64_t size = 0;    // blob size
   std::optional<LfsPointer> lfs;
+};
+
+// One revision's files read through one git process (GitBatch): a download
+// costs one process and a bounded buffer whatever the file's size.
+class RevisionReader {
+ public:
+  RevisionReader(std::string commit, std::unique_ptr<GitBatch> batch)
+      : commit_(std::move(commit)), batch_(std::move(batch)) {}
+  const std::string& commit() const { return commit_; }
+  // As RepoStore::Stat: NotFound when `path` is no file of this revision.
+  Result<FileInfo> Stat(std::string_view path);
+  // Bytes [first, first + length) of a file Stat found, to `sink` in chunks.
+  Status Read(const FileInfo& file, uint64_t first, uint64_t length,
+              const std::function<Status(std::string_view)>& sink) {
+    return batch_->Contents(file.oid, first, length, sink);
+  }
+
+ private:
+  std::string commit_;
+  std::unique_ptr<GitBatch> batch_;
 };
 
 struct CommitInfo {
@@ -75,6 +98,9 @@ class RepoStore {
   // NotFound when `path` is not a file at `rev`.
   Result<FileInfo> Stat(std::string_view owner, std::string_view name, std::string_view rev,
                         std::string_view path) const;
+  // NotFound when `rev` is no commit of the repository.
+  Result<std::unique_ptr<RevisionReader>> OpenRevision(std::string_view owner, std::string_view name,
+                                                       std::string_view rev) const;
   Result<std::vector<TreeEntry>> ListTree(std::string_view owner, std::string_view name, std::string_view rev,
                                           std::string_view dir, bool recursive) const;
   Result<std::vector<CommitInfo>> ListCommits(std::string_view owner, std::string_view name, std::string_view rev,

@@ -115,6 +115,61 @@ TEST_F(RepoStoreTest, ResolveReadAndTree) {
   EXPECT_EQ(repos_.ListTree("alice", "demo", "main", "nope", false).status().code(), StatusCode::kNotFound);
 }
 
+// A revision's files through one git process: stat, ranges, a big file in
+// bounded chunks, LFS pointers recognised, missing things NotFound.
+TEST_F(RepoStoreTest, RevisionReaderStreamsFilesInChunks) {
+  std::string work = tmp_.path() + "/work";
+  Sh("head -c 3000000 /dev/urandom > 'big file.bin' && "
+     "printf 'version https://git-lfs.github.com/spec/v1\\noid sha256:%s\\nsize 42\\n' "
+     "$(printf x | sha256sum | cut -c1-64) > pointer.bin && git add . && git commit -q -m big && "
+     "git push -q " + repos_.PathOf("alice", "demo") + " main",
+     work);
+  std::ifstream in(work + "/big file.bin", std::ios::binary);
+  std::string big((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_EQ(big.size(), 3000000u);
+
+  auto reader = repos_.OpenRevision("alice", "demo", "main");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->commit(), *repos_.Resolve("alice", "demo", "main"));
+  auto stat = (*reader)->Stat("big file.bin");
+  ASSERT_TRUE(stat.ok()) << stat.status().ToString();
+  EXPECT_EQ(stat->size, 3000000);
+  EXPECT_FALSE(stat->lfs);
+  std::string got;
+  size_t largest = 0;
+  auto sink = [&](std::string_view piece) {
+    got.append(piece);
+    largest = std::max(largest, piece.size());
+    return Status::Ok();
+  };
+  ASSERT_TRUE((*reader)->Read(*stat, 0, 3000000, sink).ok());
+  EXPECT_TRUE(got == big);
+  EXPECT_LE(largest, 64u << 10);
+  // A range, then more reads through the same process.
+  got.clear();
+  ASSERT_TRUE((*reader)->Read(*stat, 1000000, 70000, sink).ok());
+  EXPECT_TRUE(got == big.substr(1000000, 70000));
+  auto readme = (*reader)->Stat("README.md");
+  ASSERT_TRUE(readme.ok());
+  got.clear();
+  ASSERT_TRUE((*reader)->Read(*readme, 0, 100, sink).ok());
+  EXPECT_EQ(got, "# Demo\n");
+  auto pointer = (*reader)->Stat("pointer.bin");
+  ASSERT_TRUE(pointer.ok());
+  ASSERT_TRUE(pointer->lfs);
+  EXPECT_EQ(pointer->lfs->size, 42);
+  EXPECT_EQ((*reader)->Stat("missing.txt").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*reader)->Stat("src").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*reader)->Stat("../x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*reader)->Stat("a\nb").status().code(), StatusCode::kInvalidArgument);
+  // A sink that fails stops the read and leaves the reader broken, not hung.
+  EXPECT_EQ((*reader)->Read(*stat, 0, 3000000, [](std::string_view) { return Status::Unavailable("client gone"); }).code(),
+            StatusCode::kUnavailable);
+  EXPECT_FALSE((*reader)->Stat("README.md").ok());
+  EXPECT_EQ(repos_.OpenRevision("alice", "demo", "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(repos_.OpenRevision("alice", "demo", "--output=/tmp/x").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(RepoStoreTest, HostilePathsAndRevisions) {
   EXPECT_EQ(repos_.ReadFile("alice", "demo", "main", "../x").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(repos_.ReadFile("alice", "demo", "main", "/etc/passwd").status().code(), StatusCode::kInvalidArgument);
