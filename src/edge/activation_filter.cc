@@ -156,7 +156,8 @@ FilterStatus ActivationFilter::OnRequestHeaders(RequestContext& ctx) {
 http::Response AppStatusResponse(const runtime::AppRoute& route) {
   std::string rung = route.activity ? std::string(runtime::RungName(route.activity->rung()))
                                     : (route.serving() ? "running" : "stopped");
-  Json body = {{"space", route.space_id}, {"stage", runtime::StageName(route.stage)}, {"rung", rung}};
+  Json body = {{"space", route.space_id}, {"stage", runtime::StageName(route.stage)}, {"rung", rung},
+               {"serving", route.serving()}};
   if (!route.error_message.empty()) body["errorMessage"] = route.error_message;
   http::Response r = http::Response::Json(200, JsonText(body));
   r.headers.Set("Cache-Control", "no-store");
@@ -186,7 +187,7 @@ async function poll() {
   try {
     const r = await fetch(statusUrl, {cache: "no-store"});
     const s = await r.json();
-    if (s.stage === "RUNNING" && s.rung === "running") { location.reload(); return; }
+    if (s.serving && s.rung === "running") { location.reload(); return; }
     document.getElementById("stage").textContent = s.errorMessage ? s.stage + ": " + s.errorMessage : s.stage;
     if (s.stage === "RUNTIME_ERROR" || s.stage === "PAUSED") return;
   } catch (e) {}

@@ -18,7 +18,9 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
   std::string sha = space.sha;
   std::string rung;
   int64_t last_wake_ms = -1;
+  bool serving = false;
   if (info.ok()) {
+    serving = info->serving;
     rung = info->rung;
     last_wake_ms = info->last_wake_ms;
     stage = runtime::StageName(info->stage);
@@ -39,7 +41,9 @@ Json RuntimeJson(const HubCore& hub, const store::Space& space, const Result<run
       {"sha", sha.empty() ? Json(nullptr) : Json(sha)},
   };
   if (!error.empty()) j["errorMessage"] = error;
-  // Spaceport additions (docs/api.md): the sleep ladder's rung and the last wake's latency.
+  // Spaceport additions (docs/api.md): whether a version serves, the sleep
+  // ladder's rung and the last wake's latency.
+  j["serving"] = serving;
   j["rung"] = rung.empty() ? Json(nullptr) : Json(rung);
   j["lastWakeMs"] = last_wake_ms >= 0 ? Json(last_wake_ms) : Json(nullptr);
   return j;

@@ -115,9 +115,11 @@ constexpr std::string_view kSpaceScript = R"js(
 })();
 </script>)js";
 
-std::string StatusPanel(const std::string& stage, const std::string& error) {
+std::string StatusPanel(const std::string& stage, const std::string& error, bool serving = false) {
   std::string html = "<section class=\"panel\"><h2>Status: " + Badge(stage) + "</h2>";
-  if (runtime::ParseStage(stage) == runtime::Stage::kNoAppFile) {
+  if (serving) {
+    html += "<p class=\"muted\">The newest version did not build; the previous one keeps serving.</p>";
+  } else if (runtime::ParseStage(stage) == runtime::Stage::kNoAppFile) {
     html += "<p class=\"muted\">Push an app to this Space's repository to build it.</p>";
   } else {
     html += "<p class=\"muted\">The app is not running right now.</p>";
@@ -221,7 +223,12 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& rt, bool 
   if (!desc.empty()) html += "<p>" + HtmlEscape(desc) + "</p>";
   bool restricted = s.effective_visibility() == store::Visibility::kPrivate || !gate.mode.empty();
   html += gate.html;  // a gate that holds the visitor back stands in for the app (the edge would refuse it)
-  if (gate.show_app && (known == Stage::kRunning || known == Stage::kRunningBuilding)) {
+  const bool serving = rt.contains("serving") && rt["serving"].is_boolean() && rt["serving"].get<bool>();
+  // A failed build's stage while the older version serves: its error above the app.
+  if (gate.show_app && serving && known != Stage::kRunning && known != Stage::kRunningBuilding) {
+    html += StatusPanel(stage, error, /*serving=*/true);
+  }
+  if (gate.show_app && (known == Stage::kRunning || known == Stage::kRunningBuilding || serving)) {
     // The app runs on its own origin (its app host), never the hub's: a
     // same-origin frame could act as the signed-in visitor on the hub. Apps
     // with restricted access sign the visitor in there first (the hand-off).

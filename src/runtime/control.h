@@ -24,6 +24,7 @@ struct RuntimeInfo {
   std::string requested_hardware;
   int64_t gc_timeout_seconds = 0;
   int replicas = 0;             // 1 while an instance is up
+  bool serving = false;         // requests reach a version of it (also past a failed build)
   std::string sha;              // commit being served
   std::string rung;             // running | frozen | stopped | checkpointed (activity.h)
   int64_t last_wake_ms = -1;    // latency of the last wake; -1: never woken

@@ -321,13 +321,16 @@ bool Supervisor::ServingLocked(const SpaceState& st) const {
 // The stage of a Space with nothing going wrong right now.
 Stage Supervisor::IdleStageLocked(const SpaceState& st) const {
   if (ServingLocked(st)) {
-    return st.builds_in_flight > 0 || st.starting != nullptr ? Stage::kRunningBuilding : Stage::kRunning;
+    if (st.builds_in_flight > 0 || st.starting != nullptr) return Stage::kRunningBuilding;
+    return st.failed_build.value_or(Stage::kRunning);
   }
   if (st.builds_in_flight > 0) return Stage::kBuilding;
   return st.rung == Rung::kStopped && st.starting == nullptr ? Stage::kSleeping : Stage::kAppStarting;
 }
 
-void Supervisor::SetStageLocked(SpaceState& st, Stage stage, const std::string& error) {
+void Supervisor::SetStageLocked(SpaceState& st, Stage stage, const std::string& given_error) {
+  // A failed build's stage, standing while the older version serves, keeps its message.
+  const std::string& error = given_error.empty() && st.failed_build == stage ? st.failed_build_error : given_error;
   bool changed = st.stage != stage || st.error != error;
   st.stage = stage;
   st.error = error;
@@ -529,7 +532,8 @@ Result<RuntimeInfo> Supervisor::Info(const std::string& space_id) {
   info.hardware = st->space.hardware;
   info.requested_hardware = st->space.hardware;
   info.gc_timeout_seconds = st->space.sleep_time_seconds;
-  info.replicas = ServingLocked(*st) && !st->live->spec.is_static ? 1 : 0;
+  info.serving = ServingLocked(*st);
+  info.replicas = info.serving && !st->live->spec.is_static ? 1 : 0;
   info.sha = st->live != nullptr ? st->live->sha : "";
   if (st->live != nullptr && !st->live->spec.is_static) {
     info.rung = ServingLocked(*st) || st->rung != Rung::kRunning ? std::string(RungName(st->rung)) : "stopped";
@@ -572,6 +576,8 @@ void Supervisor::EnqueueBuildLocked(SpaceState& st, const std::string& sha, bool
   job.sha = sha;
   job.use_cache = use_cache;
   job.token = ++st.latest_build;
+  st.failed_build.reset();
+  st.failed_build_error.clear();
   if (auto b = store_->CreateBuild(st.space.id, sha, clock_->UnixMillis()); b.ok()) {
     job.build_id = b->id;
   } else {
@@ -668,6 +674,8 @@ void Supervisor::OnBuildDoneLocked(const BuildJob& job, Result<build::LaunchSpec
     RemoveBuild(work_dir);
     if (superseded || st->paused) return;
     if (ServingLocked(*st)) {
+      st->failed_build = StageForBuildError(s);
+      st->failed_build_error = s.message() + " (the previous version keeps serving)";
       SetStageLocked(*st, IdleStageLocked(*st), "");
     } else {
       SetStageLocked(*st, StageForBuildError(s), s.message());

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct Supervisor::SpaceState {
   store::Space space;  // last known row
   Stage stage = Stage::kNoAppFile;
   std::string error;
+  // The newest build failed while an older version serves: its stage and
+  // message stand for the Space (not RUNNING) until the next build starts.
+  std::optional<Stage> failed_build;
+  std::string failed_build_error;
   uint64_t generation = 0;
   std::shared_ptr<Deployment> live;      // the version behind the route (may have exited)
   std::shared_ptr<Deployment> starting;  // launched, waiting for its first healthy answer

@@ -330,17 +330,34 @@ TEST_F(SupervisorTest, FailedBuildKeepsTheOldVersionServing) {
   int port = DeployServing("v1");
   builder_.Set("v2", FailingBuild(Status::Internal("npm ci failed")));
   sup_->OnPush(Stored(), "v2");
+  // The failure is what the Space shows, while v1 keeps answering.
   ASSERT_TRUE(WaitUntil([&] {
     auto builds = store_->ListBuilds(space_.id, 1).value();
-    return !builds.empty() && builds[0].status == store::BuildStatus::kFailed && Stage() == "RUNNING";
-  }));
+    return !builds.empty() && builds[0].status == store::BuildStatus::kFailed && Stage() == "BUILD_ERROR";
+  })) << Stage();
   EXPECT_EQ(Route()->upstream_port, port);
   EXPECT_EQ(Get(port), "v1");
-  EXPECT_EQ(Stored().stage, "RUNNING");
+  EXPECT_EQ(Route()->error_message, "npm ci failed (the previous version keeps serving)");
+  EXPECT_EQ(Stored().stage, "BUILD_ERROR");
+  EXPECT_EQ(Stored().error_message, Route()->error_message);
   EXPECT_EQ(Stored().sha, "v1");
+  RuntimeInfo info = sup_->Info("alice/demo").value();
+  EXPECT_TRUE(info.serving);
+  EXPECT_EQ(info.replicas, 1);
   auto build_log = logs_->Tail("alice/demo", LogKind::kBuild, 10);
   ASSERT_FALSE(build_log.empty());
   EXPECT_NE(build_log.back().text.find("npm ci failed"), std::string::npos);
+
+  // A bad card is a CONFIG_ERROR the same way; the next good build clears it.
+  builder_.Set("v3", FailingBuild(Status::InvalidArgument("README.md line 3: unknown sdk 'x'")));
+  sup_->OnPush(Stored(), "v3");
+  ASSERT_TRUE(WaitUntil([&] { return Stage() == "CONFIG_ERROR"; })) << Stage();
+  EXPECT_EQ(Route()->error_message, "README.md line 3: unknown sdk 'x' (the previous version keeps serving)");
+  EXPECT_EQ(Get(port), "v1");
+  DeployServing("v4");
+  EXPECT_EQ(Route()->error_message, "");
+  EXPECT_EQ(Stored().stage, "RUNNING");
+  EXPECT_EQ(Stored().error_message, "");
 }
 
 TEST_F(SupervisorTest, NewVersionThatCrashesKeepsTheOldOneServing) {

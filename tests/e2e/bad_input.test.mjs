@@ -42,6 +42,28 @@ test('a malformed card gives CONFIG_ERROR naming the key and the line', async ()
   await goodStillServes();
 });
 
+test('a bad card pushed over a running Space: CONFIG_ERROR and its message, the old version still serving', async () => {
+  await createSpace(server, alice, 'alice', 'turn', 'process');
+  const dir = gitRepo(pythonApp());
+  assert.equal(gitPush(server, dir, 'alice/turn', 'alice', alice).code, 0);
+  const goodTurn = headSha(dir);
+  await waitStage(server, 'alice/turn', 'RUNNING', { token: alice, sha: goodTurn });
+  gitRepo({ 'README.md': '---\ntitle: Turn\nsdk: process\napp_port: not-a-port\napp_command: /usr/bin/python3 app.py\n---\n' }, dir);
+  assert.equal(gitPush(server, dir, 'alice/turn', 'alice', alice).code, 0);
+  const { runtime } = await waitStage(server, 'alice/turn', 'CONFIG_ERROR', { token: alice });
+  assert.match(runtime.errorMessage, /app_port/);
+  assert.match(runtime.errorMessage, /previous version keeps serving/);
+  assert.equal(runtime.serving, true);
+  assert.equal(runtime.sha, goodTurn);
+  const app = await hostRequest(server.port, 'alice-turn.localhost', '/');
+  assert.equal(app.status, 200, app.text);
+  // The Space's page shows the error and the app.
+  const page = await api(server, 'GET', '/spaces/alice/turn', { token: alice });
+  assert.match(page.text, /CONFIG_ERROR/);
+  assert.match(page.text, /previous one keeps serving/);
+  assert.match(page.text, /<iframe class="app"/);
+});
+
 test('a missing app file gives NO_APP_FILE', async () => {
   await createSpace(server, alice, 'alice', 'noapp', 'gradio');
   const dir = gitRepo({ 'README.md': '---\nsdk: gradio\n---\n', 'other.py': '' });
