@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all setup setup-test configure build run test unit e2e fuzz test-asan test-tsan bench bench-edge bench-wake bench-density bench-build clean
+.PHONY: all setup setup-test configure build run test unit e2e fuzz test-asan test-tsan bench bench-edge bench-wake bench-density bench-build bench-abuse clean
 
 all: build
 
@@ -53,7 +53,7 @@ test-tsan: setup-test
 	@scripts/sanitize thread
 
 # Benchmarks (docs/benchmarks.md); never part of `make test`.
-bench: bench-edge bench-wake bench-density bench-build
+bench: bench-edge bench-wake bench-density bench-build bench-abuse
 
 bench-edge: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/edge/run
@@ -66,6 +66,9 @@ bench-density: setup-test build
 
 bench-build: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/build/run
+
+bench-abuse: setup-test build
+	@BUILD_DIR=$(BUILD_DIR) bench/abuse/run
 
 clean:
 	rm -rf $(BUILD_DIR)

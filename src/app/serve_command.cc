@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "edge/admission.h"
 #include "edge/edge_server.h"
 #include "hub/hub.h"
 #include "http/handler.h"
@@ -96,6 +97,7 @@ struct ServeConfig {
   Millis freeze_after{60000};
   int64_t memory_budget_bytes = 0;  // 0: half of physical memory
   Millis wake_page_after{1000};
+  int max_connections_per_ip = 1000;  // 0: no cap
 };
 
 Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
@@ -104,7 +106,7 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "pip-index-url", "pip-find-links", "python", "runtime", "freeze-after",
                                         "memory-budget", "wake-page-after", "build-timeout", "build-concurrency",
                                         "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size",
-                                        "ephemeral-disk"},
+                                        "ephemeral-disk", "max-connections-per-ip"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -161,6 +163,11 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
     return Status::InvalidArgument("--ephemeral-disk wants megabytes (0: the hardware's, 50 GB)");
   }
   c.ephemeral_cap_bytes = *ephemeral << 20;
+  auto per_ip = ParseInt(f.Get("max-connections-per-ip", "1000"));
+  if (!per_ip || *per_ip < 0 || *per_ip > 1000000) {
+    return Status::InvalidArgument("--max-connections-per-ip wants a number (0: no cap)");
+  }
+  c.max_connections_per_ip = static_cast<int>(*per_ip);
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -269,11 +276,18 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
                  "                       [--build-pids N] [--build-log-limit MB] [--data-size MB]\n"
-                 "                       [--max-repo-size MB] [--ephemeral-disk MB]\n";
+                 "                       [--max-repo-size MB] [--ephemeral-disk MB] [--max-connections-per-ip N]\n";
     return 2;
   }
   sigset_t stop_signals;
   BlockStopSignals(&stop_signals);
+  // Every client connection, proxied exchange and app forwarder holds
+  // descriptors: take all the host allows (edge/admission.h).
+  if (Result<long> files = edge::RaiseOpenFileLimit(); files.ok()) {
+    SP_LOG(kInfo) << "open files limit: " << *files;
+  } else {
+    SP_LOG(kWarn) << files.status().message();
+  }
 
   DataDir dir(config->data_dir);
   auto store = dir.OpenStore();
@@ -315,6 +329,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge_options.listen_host = config->host;
   edge_options.listen_port = config->port;
   edge_options.threads = config->threads;
+  edge_options.max_connections_per_client = config->max_connections_per_ip;
   edge_options.apps_domain = config->apps_domain;
   auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
                                       {.table = &access_table, .callers = &callers, .sessions = &app_sessions,

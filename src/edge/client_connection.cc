@@ -65,6 +65,7 @@ void ClientConnection::Pump() {
       case State::kReadHead: progress = StepReadHead(); break;
       case State::kProxy: progress = StepProxy(); break;
       case State::kTunnel: progress = StepTunnel(); break;
+      case State::kLocalBody: progress = StepLocalBody(); break;
       default: break;
     }
     if (state_ == State::kClosed || state_ == State::kLocal) return;
@@ -164,6 +165,7 @@ void ClientConnection::BeginRequest(size_t head_size) {
     return SendLocalReply(http::ErrorResponse(Status::InvalidArgument(framing.status().message())));
   }
   req_framing_ = *framing;
+  if (framing->kind == http::BodyFraming::kLength) http::SingleContentLength(r.headers, framing->length);
   state_ = State::kFiltering;
   next_filter_ = 0;
   RunFilters();
@@ -264,6 +266,27 @@ void ClientConnection::Dispatch() {
 }
 
 void ClientConnection::StartLocal() {
+  if (req_framing_.kind == http::BodyFraming::kLength && req_framing_.length <= kPrebufferBody &&
+      in_.size() < req_framing_.length) {
+    state_ = State::kLocalBody;
+    deadline_ = ctx_->clock->Now() + kBodyGrace + Millis(1000 * req_framing_.length / kBodyMinRate);
+    return Pump();
+  }
+  RunLocal();
+}
+
+// The body arrives on the loop; the worker gets it whole.
+bool ClientConnection::StepLocalBody() {
+  bool progress = ReadClient();
+  if (in_.size() >= req_framing_.length) {
+    RunLocal();
+    return false;  // the worker owns the socket now
+  }
+  if (client_eof_) Close();
+  return progress;
+}
+
+void ClientConnection::RunLocal() {
   state_ = State::kLocal;
   ctx_->loop->Remove(fd_.get());
   std::string buffered(in_.view());
@@ -312,6 +335,13 @@ void ClientConnection::OnLocalDone(bool keep_alive, int status, std::string left
 
 void ClientConnection::CheckTimeout(SteadyTime now) {
   if (state_ == State::kProxy) return CheckProxyTimeout(now);
+  if (state_ == State::kLocalBody && now >= deadline_) {
+    keep_alive_ = false;
+    SendLocalReply(http::ProtocolErrorResponse(408, "the request body did not arrive in time"));
+    FlushClient();
+    if (state_ != State::kClosed) Close();
+    return;
+  }
   if (state_ != State::kReadHead || now < deadline_) return;
   if (!in_.empty() && out_.empty()) {
     // A head that never completed: tell the client why, then close.
@@ -337,6 +367,7 @@ void ClientConnection::Close() {
   if (!was_local) ctx_->loop->Remove(fd_.get());
   fd_.reset();
   ctx_->metrics->ConnectionClosed();
+  if (ctx_->clients != nullptr) ctx_->clients->Release(peer_);
   ctx_->connections.erase(id_);
   ctx_->loop->Defer([self = this] { delete self; });
 }

@@ -5,7 +5,10 @@
 // Per request: read and parse the head (header timeout against slowloris),
 // run the filter chain, then either proxy (non-blocking, streaming both ways
 // with bounded buffers and backpressure, WebSocket tunnel on 101) or hand the
-// socket to a worker for a local Handler and take it back afterwards.
+// socket to a worker for a local Handler and take it back afterwards. A
+// local request's body of up to kPrebufferBody bytes is read here first
+// (kLocalBody), so a client that sends it slowly holds a connection, not a
+// worker; it has kBodyGrace plus a second per kBodyMinRate bytes, then 408.
 // Timeouts are checked by the loop's periodic sweep (CheckTimeout): the I/O
 // paths only bump progress counters, so they never read the clock; a side
 // of a proxy exchange times out when its counter has not moved for the
@@ -30,6 +33,9 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
  public:
   static constexpr size_t kMaxBuffered = 256 * 1024;
   static constexpr size_t kReadChunk = 64 * 1024;
+  static constexpr uint64_t kPrebufferBody = 256 * 1024;
+  static constexpr Millis kBodyGrace{30000};
+  static constexpr uint64_t kBodyMinRate = 16 * 1024;
 
   ClientConnection(LoopContext* ctx, http::UniqueFd fd, std::string peer);
   ~ClientConnection() override;
@@ -48,7 +54,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   void Close();
 
  private:
-  enum class State { kReadHead, kFiltering, kProxy, kLocal, kTunnel, kClosed };
+  enum class State { kReadHead, kFiltering, kProxy, kLocalBody, kLocal, kTunnel, kClosed };
 
   void Pump();
   bool StepReadHead();
@@ -58,6 +64,8 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   void RunFilters();
   void Dispatch();
   void StartLocal();
+  bool StepLocalBody();
+  void RunLocal();
   void OnLocalDone(bool keep_alive, int status, std::string leftover);
   void EndRequest(int status);
   void ResetForNextRequest();

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "edge/activation_filter.h"
+#include "edge/admission.h"
 #include "edge/app_sign_in_filter.h"
 #include "edge/client_connection.h"
 #include "edge/filters.h"
@@ -18,6 +19,11 @@ namespace {
 
 constexpr Millis kSweepInterval{250};
 
+constexpr Millis kPauseOutOfFds{100};
+
+// Accepts connections and admits them (admission.h): a client past its cap
+// gets 429, and out of descriptors the waiting connection gets 503 through
+// the reserve rather than waking this listener again and again.
 class Listener : public http::IoHandler {
  public:
   Listener(LoopContext* ctx, http::UniqueFd fd) : ctx_(ctx), fd_(std::move(fd)) {}
@@ -28,17 +34,47 @@ class Listener : public http::IoHandler {
       int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (c < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;  // EAGAIN, or EMFILE: try again on the next event
+        if (errno == EMFILE || errno == ENFILE) ShedOne();
+        return;  // EAGAIN: all taken
+      }
+      std::string peer = http::PeerAddress(c);
+      if (!ctx_->clients->Admit(peer)) {
+        ctx_->metrics->ConnectionRefused(/*out_of_fds=*/false);
+        RefuseConnection(c, 429, "too many connections from this address");
+        continue;
       }
       http::SetNoDelay(c);
-      auto* conn = new ClientConnection(ctx_, http::UniqueFd(c), http::PeerAddress(c));
+      auto* conn = new ClientConnection(ctx_, http::UniqueFd(c), std::move(peer));
       conn->Start();
     }
   }
 
  private:
+  void ShedOne() {
+    if (reserve_.held()) {
+      reserve_.Release();
+      int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (c >= 0) {
+        ctx_->metrics->ConnectionRefused(/*out_of_fds=*/true);
+        RefuseConnection(c, 503, "the server is out of file descriptors; try again shortly");
+      }
+      if (reserve_.Retake()) return;
+    }
+    // No reserve to spend: stop listening for a moment instead of spinning.
+    if (paused_) return;
+    paused_ = true;
+    (void)ctx_->loop->Modify(fd_.get(), 0, this);
+    ctx_->loop->RunAfter(kPauseOutOfFds, [this] {
+      paused_ = false;
+      reserve_.Retake();
+      (void)ctx_->loop->Modify(fd_.get(), EPOLLIN, this);
+    });
+  }
+
   LoopContext* ctx_;
   http::UniqueFd fd_;
+  FdReserve reserve_;
+  bool paused_ = false;
 };
 
 struct LoopThread {
@@ -67,6 +103,7 @@ struct EdgeServer::Impl {
   std::unique_ptr<runtime::ThreadScheduler> wake_timers;  // outlives the filters (declared first)
   std::vector<std::unique_ptr<Filter>> filters;
   std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<ClientCounts> clients;
   std::vector<std::unique_ptr<LoopThread>> loops;
   int port = 0;
   bool stopped = false;
@@ -106,6 +143,7 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
     impl->filters.push_back(std::make_unique<ActivationFilter>(impl->options.waker, routes, impl->wake_timers.get(),
                                                                clock, activation));
   }
+  impl->clients = std::make_unique<ClientCounts>(impl->options.max_connections_per_client);
   int threads = std::max(1, impl->options.threads);
   int port = impl->options.listen_port;
   for (int i = 0; i < threads; ++i) {
@@ -121,6 +159,7 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
     ctx.filters = &impl->filters;
     ctx.hub = hub;
     ctx.workers = impl->workers.get();
+    ctx.clients = impl->clients.get();
     ctx.pool = std::make_unique<UpstreamPool>(lt->loop.get(), clock);
     lt->listener = std::make_unique<Listener>(&ctx, std::move(fd));
     RETURN_IF_ERROR(lt->loop->Add(lt->listener->fd(), EPOLLIN, lt->listener.get()));

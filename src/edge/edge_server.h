@@ -45,6 +45,9 @@ struct EdgeOptions {
   Millis upstream_read_timeout{600000};
   Millis client_stall_timeout{60000};
   int max_local_handler_threads = 64;
+  // Connections one client address may hold open at once (admission.h); more
+  // are answered 429 and closed. 0: no cap.
+  int max_connections_per_client = 1000;
   // Sleep: wakes apps that sleep (activation_filter.h); borrowed, must outlive
   // the server. Null: no activation filter (apps are never asleep).
   runtime::Waker* waker = nullptr;

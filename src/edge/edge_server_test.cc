@@ -1,19 +1,24 @@
 #include "edge/edge_server.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
 #include <semaphore>
 #include <thread>
 
+#include "edge/admission.h"
 #include "http/client.h"
 #include "http/parser.h"
 #include "http/socket.h"
@@ -235,6 +240,7 @@ TEST_F(EdgeServerTest, RefusesToStartWithoutItsAccessTable) {
 TEST_F(EdgeServerTest, ProxiesByHostAndByPathWithForwardedHeaders) {
   http::Headers extra;
   extra.Add("X-Spaceport-User", "mallory");
+  extra.Add("X_Spaceport_User", "mallory");  // what WSGI apps read as X-Spaceport-User too
   extra.Add("X-Forwarded-For", "10.0.0.9");
   auto r = Get("/hello?x=1", "alice-app.localhost:8080", extra);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -501,6 +507,109 @@ TEST_F(EdgeServerTest, Http10ClientGetsCloseDelimitedSse) {
   while ((n = ::recv(c.get(), tmp, sizeof(tmp), 0)) > 0) all.append(tmp, n);
   EXPECT_NE(all.find("\r\n\r\ndata: 1\n\ndata: 2\n\ndata: 3\n\n"), std::string::npos) << all;
   EXPECT_EQ(all.find("Transfer-Encoding"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spaceport::edge
+
+namespace spaceport::edge {
+namespace {
+
+// Reads until the peer closes or `timeout` passes without a byte.
+std::string ReadUntilClosed(int fd, int timeout_ms) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return out;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// One client address may hold only so many connections; the next is told
+// 429 and closed, and a freed slot admits again.
+TEST_F(EdgeServerTest, CapsConnectionsPerClientAddress) {
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 2;
+  options.max_connections_per_client = 3;
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  std::vector<UniqueFd> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(Connect());
+    SendAll(held.back().get(), "GET /x HTTP/1.1\r\nHost: alice-app.localhost\r\n\r\n");
+    EXPECT_NE(ReadResponse(held.back().get()).find("200 OK"), std::string::npos);  // admitted and kept open
+  }
+  UniqueFd extra = Connect();
+  std::string refused = ReadUntilClosed(extra.get(), 5000);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 429 ", 0), 0u) << refused;
+  EXPECT_NE(refused.find("too many connections"), std::string::npos) << refused;
+  held.pop_back();  // closes one
+  // The edge sees the close a moment later.
+  bool admitted = false;
+  for (int i = 0; i < 50 && !admitted; ++i) {
+    UniqueFd again = Connect();
+    SendAll(again.get(), "GET /x HTTP/1.1\r\nHost: alice-app.localhost\r\nConnection: close\r\n\r\n");
+    admitted = ReadUntilClosed(again.get(), 5000).rfind("HTTP/1.1 200 ", 0) == 0;
+    if (!admitted) usleep(100 * 1000);
+  }
+  EXPECT_TRUE(admitted);
+  std::string metrics;
+  server_->AppendMetrics(&metrics);
+  EXPECT_NE(metrics.find("spaceport_edge_refused_connections_total{reason=\"client_cap\"} "), std::string::npos);
+}
+
+// A hub request whose body comes slowly holds a connection, not a worker:
+// with one worker, other hub requests are answered meanwhile; the slow one
+// gets its answer once the body is in, or 408 when it never comes.
+TEST_F(EdgeServerTest, SlowRequestBodiesDoNotHoldWorkers) {
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  options.max_local_handler_threads = 1;
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  std::vector<UniqueFd> slow;
+  for (int i = 0; i < 5; ++i) {
+    slow.push_back(Connect());
+    SendAll(slow.back().get(), "POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nab");
+  }
+  usleep(200 * 1000);
+  http::ClientRequest quick;
+  quick.url = Url("/healthz");
+  quick.timeout = Millis(3000);
+  auto r = http::Fetch(quick);
+  ASSERT_TRUE(r.ok()) << "a hub request waited behind slow bodies: " << r.status().ToString();
+  EXPECT_EQ(r->body, "hub:/healthz:");
+  // The rest of a body arrives: that request is served with all of it.
+  SendAll(slow[0].get(), "cdefghij");
+  EXPECT_NE(ReadResponse(slow[0].get()).find("hub:/api/x:abcdefghij"), std::string::npos);
+  // A body that never comes: 408 once its time is up.
+  pollfd p{slow[1].get(), POLLIN, 0};
+  for (int i = 0; i < 50 && ::poll(&p, 1, 100) == 0; ++i) clock_.Advance(Millis(60000));
+  EXPECT_NE(ReadResponse(slow[1].get()).find("HTTP/1.1 408"), std::string::npos);
+}
+
+TEST(RaiseOpenFileLimitTest, SoftLimitReachesTheHardLimit) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_max, 256);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  Result<long> raised = RaiseOpenFileLimit();
+  rlimit now{};
+  getrlimit(RLIMIT_NOFILE, &now);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(raised.ok()) << raised.status().ToString();
+  EXPECT_EQ(now.rlim_cur, saved.rlim_max);
+  EXPECT_EQ(static_cast<rlim_t>(*raised), saved.rlim_max);
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
         ctx.callbacks->SendError(Status::NotFound("no Space is served at " + req.host()));
         return FilterStatus::kStop;
       }
-      req.headers.Remove("X-Forwarded-Prefix");  // a client's own is no prefix of ours
+      req.headers.RemoveAnySpelling("X-Forwarded-Prefix");  // a client's own is no prefix of ours
       return Serve(ctx, std::move(route));
     }
   }
@@ -149,7 +149,8 @@ FilterStatus RouteFilter::OnRequestHeaders(RequestContext& ctx) {
   }
   req.path = std::string(tail.substr(4));
   req.target = req.query.empty() ? req.path : req.path + "?" + req.query;
-  req.headers.Set("X-Forwarded-Prefix", prefix);
+  req.headers.RemoveAnySpelling("X-Forwarded-Prefix");
+  req.headers.Add("X-Forwarded-Prefix", prefix);
   ctx.path_prefix = std::move(prefix);
   return Serve(ctx, std::move(route));
 }
@@ -209,7 +210,8 @@ constexpr std::string_view kHubSessionCookie = "spaceport_session";
 }  // namespace
 
 FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
-  // One pass: drop X-Spaceport-* and the X-Forwarded-* this filter sets,
+  // One pass: drop X-Spaceport-* and the X-Forwarded-* this filter sets
+  // (every spelling; X-Forwarded-Prefix is RouteFilter's, already set),
   // keeping the first prior X-Forwarded-For value (moved, not copied).
   auto& fields = ctx.request.headers.mutable_fields();
   std::string xff;
@@ -223,7 +225,8 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
     auto& f = fields[i];
     std::string_view name = f.first;
     bool drop = false;
-    if (name.size() >= 12 && http::NameEquals(name.substr(0, 12), "X-Spaceport-")) {
+    // Any spelling: a WSGI app reads X_Spaceport_User as X-Spaceport-User.
+    if (name.size() >= 12 && http::SpellsName(name.substr(0, 12), "X-Spaceport-")) {
       drop = true;
     } else if (http::NameEquals(name, "X-Forwarded-For")) {
       drop = true;
@@ -231,7 +234,8 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
         have_prior = true;
         xff = std::move(f.second);
       }
-    } else if (http::NameEquals(name, "X-Forwarded-Proto") || http::NameEquals(name, "X-Forwarded-Host")) {
+    } else if (http::SpellsName(name, "X-Forwarded-For") || http::SpellsName(name, "X-Forwarded-Proto") ||
+               http::SpellsName(name, "X-Forwarded-Host")) {
       drop = true;
     } else if (app && http::NameEquals(name, "Cookie")) {
       drop = StripCookie(f.second, kHubSessionCookie, hub_session);

@@ -98,15 +98,20 @@ TEST_F(RouteFilterTest, HostBasedRouting) {
 TEST_F(RouteFilterTest, ClientSentForwardedPrefixIsNoPathPrefix) {
   auto ctx = Make("/", "alice-app.apps.example", &cb_);
   ctx.request.headers.Add("X-Forwarded-Prefix", "/spaces/alice/app/app");
+  ctx.request.headers.Add("X_Forwarded_Prefix", "/spaces/alice/app/app");
   EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kContinue);
   ASSERT_TRUE(ctx.route);
   EXPECT_TRUE(ctx.path_prefix.empty());
-  EXPECT_FALSE(ctx.request.headers.Has("X-Forwarded-Prefix"));
+  for (const auto& field : ctx.request.headers.fields()) EXPECT_FALSE(http::SpellsName(field.first, "X-Forwarded-Prefix"));
 }
 
 TEST_F(RouteFilterTest, PathBasedRoutingStripsPrefix) {
   auto ctx = Make("/spaces/alice/app/app/api/predict?x=1", "hub.example", &cb_);
+  ctx.request.headers.Add("X_Forwarded_Prefix", "/elsewhere");
   EXPECT_EQ(filter_.OnRequestHeaders(ctx), FilterStatus::kContinue);
+  int prefixes = 0;
+  for (const auto& field : ctx.request.headers.fields()) prefixes += http::SpellsName(field.first, "X-Forwarded-Prefix");
+  EXPECT_EQ(prefixes, 1);
   EXPECT_EQ(ctx.request.path, "/api/predict");
   EXPECT_EQ(ctx.request.target, "/api/predict?x=1");
   EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-Prefix").value(), "/spaces/alice/app/app");
@@ -137,8 +142,24 @@ TEST(SanitizeFilterTest, StripsIdentityAndSetsForwarded) {
   ctx.request.headers.Add("x-spaceport-user", "root");
   ctx.request.headers.Add("X-Spaceport-Identity", "forged");
   ctx.request.headers.Add("X-Forwarded-For", "1.2.3.4");
+  // Spellings a WSGI/CGI server reads as the same header (HTTP_X_SPACEPORT_USER).
+  ctx.request.headers.Add("X_Spaceport_User", "alice");
+  ctx.request.headers.Add("x-SPACEPORT_identity", "forged");
+  ctx.request.headers.Add("X_Forwarded_For", "6.6.6.6");
+  ctx.request.headers.Add("X_Forwarded-Proto", "https");
+  ctx.request.headers.Add("X-Forwarded_Host", "evil.example");
+  ctx.request.headers.Add("X_Other_Header", "kept");
   SanitizeFilter f;
   EXPECT_EQ(f.OnRequestHeaders(ctx), FilterStatus::kContinue);
+  for (const auto& [name, value] : ctx.request.headers.fields()) {
+    for (std::string_view ours : {"X-Spaceport-User", "X-Spaceport-Identity"}) {
+      EXPECT_FALSE(http::SpellsName(name, ours)) << name << ": " << value;
+    }
+    EXPECT_NE(value, "6.6.6.6") << name;
+    EXPECT_NE(value, "evil.example") << name;
+    if (http::SpellsName(name, "X-Forwarded-Proto")) EXPECT_EQ(value, "http") << name;
+  }
+  EXPECT_EQ(ctx.request.headers.Get("X_Other_Header").value_or(""), "kept");
   EXPECT_FALSE(ctx.request.headers.Has("X-Spaceport-User"));
   EXPECT_FALSE(ctx.request.headers.Has("X-Spaceport-Identity"));
   EXPECT_EQ(ctx.request.headers.Get("X-Forwarded-For").value(), "1.2.3.4, 192.0.2.7");

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "edge/edge_server.h"
 #include "edge/filter.h"
+#include "edge/admission.h"
 #include "edge/metrics.h"
 #include "edge/upstream_pool.h"
 #include "edge/worker_pool.h"
@@ -29,6 +30,7 @@ struct LoopContext {
   http::Handler* hub = nullptr;
   WorkerPool* workers = nullptr;
   std::unique_ptr<UpstreamPool> pool;
+  ClientCounts* clients = nullptr;  // shared by the loops (admission.h)
   // Live connections by id; posts from other threads look them up here, so a
   // connection closed meanwhile is simply not found.
   std::unordered_map<uint64_t, ClientConnection*> connections;

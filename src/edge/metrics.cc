@@ -44,6 +44,12 @@ void EdgeMetrics::AppendTo(std::string* out) const {
   out->append("# HELP spaceport_edge_open_connections Client connections open now.\n");
   out->append("# TYPE spaceport_edge_open_connections gauge\n");
   out->append("spaceport_edge_open_connections ").append(std::to_string(open_connections())).append("\n");
+  out->append("# HELP spaceport_edge_refused_connections_total Connections answered and closed at once.\n");
+  out->append("# TYPE spaceport_edge_refused_connections_total counter\n");
+  out->append("spaceport_edge_refused_connections_total{reason=\"client_cap\"} ");
+  out->append(std::to_string(refused_connections(false))).append("\n");
+  out->append("spaceport_edge_refused_connections_total{reason=\"descriptors\"} ");
+  out->append(std::to_string(refused_connections(true))).append("\n");
 }
 
 }  // namespace spaceport::edge

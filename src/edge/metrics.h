@@ -18,6 +18,9 @@ class EdgeMetrics {
   void RecordRequest(RouteKind kind, int status, int64_t duration_micros);
   void ConnectionOpened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionClosed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
+  // A connection answered and closed at once: past its address's cap, or out of descriptors.
+  void ConnectionRefused(bool out_of_fds) { refused_[out_of_fds ? 1 : 0].fetch_add(1, std::memory_order_relaxed); }
+  uint64_t refused_connections(bool out_of_fds) const { return refused_[out_of_fds ? 1 : 0].load(std::memory_order_relaxed); }
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
   uint64_t requests(RouteKind kind, int status_class) const;
   void AppendTo(std::string* out) const;
@@ -30,6 +33,7 @@ class EdgeMetrics {
   std::array<std::atomic<uint64_t>, kBucketMicros.size() + 1> buckets_{};
   std::atomic<uint64_t> duration_sum_micros_{0};
   std::atomic<int64_t> open_connections_{0};
+  std::array<std::atomic<uint64_t>, 2> refused_{};  // per client cap, out of descriptors
 };
 
 }  // namespace spaceport::edge

@@ -114,8 +114,13 @@ void ServeStaticFile(const std::string& root, const http::Request& request, http
   if (::stat(real->c_str(), &st) != 0) return Reply(out, Status::NotFound("not found"));
   if (S_ISDIR(st.st_mode)) {
     if (!EndsWith(request.path, "/")) {
+      // Relative to where the browser is ("./name/"): right under a path
+      // prefix the app never sees, and never "//host/" however many slashes
+      // the path began with.
+      std::string_view path = request.path;
+      std::string_view last = path.substr(path.rfind('/') + 1);
       http::Response r = http::Response::Text(301, "");
-      r.headers.Set("Location", request.path + "/" + (request.query.empty() ? "" : "?" + request.query));
+      r.headers.Set("Location", "./" + std::string(last) + "/" + (request.query.empty() ? "" : "?" + request.query));
       out.Send(r).ok();
       return;
     }

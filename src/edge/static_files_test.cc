@@ -76,7 +76,13 @@ TEST_F(StaticFilesTest, ServesFilesAndIndexes) {
   EXPECT_EQ(js.headers.Get("Content-Length").value(), "14");
   auto dir = Serve("/sub");
   EXPECT_EQ(dir.status, 301);
-  EXPECT_EQ(dir.headers.Get("Location").value(), "/sub/");
+  EXPECT_EQ(dir.headers.Get("Location").value(), "./sub/");
+  // Not "//sub/" (another host to a browser), whatever the slashes.
+  for (const char* path : {"//sub", "///sub", "/./sub"}) {
+    auto twice = Serve(path);
+    EXPECT_EQ(twice.status, 301) << path;
+    EXPECT_EQ(twice.headers.Get("Location").value_or(""), "./sub/") << path;
+  }
   EXPECT_EQ(Serve("/sub/").body, "sub");
   EXPECT_EQ(Serve("/missing").status, 404);
   auto head = Serve("/app.js", {}, "HEAD");

@@ -15,6 +15,10 @@ void Headers::Remove(std::string_view name) {
   std::erase_if(fields_, [&](const Field& f) { return NameEquals(f.first, name); });
 }
 
+void Headers::RemoveAnySpelling(std::string_view name) {
+  std::erase_if(fields_, [&](const Field& f) { return SpellsName(f.first, name); });
+}
+
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
   for (const auto& f : fields_) {
     if (NameEquals(f.first, name)) return std::string_view(f.second);

@@ -24,6 +24,19 @@ inline bool NameEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// NameEquals where '_' also matches '-': the names CGI and WSGI servers
+// (and so many apps) read a field by, HTTP_X_FORWARDED_FOR for both
+// X-Forwarded-For and X_Forwarded_For. Headers the edge sets or strips are
+// compared this way, so no spelling of them gets through.
+inline bool SpellsName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
+    if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z')) return false;
+  }
+  return true;
+}
+
 class Headers {
  public:
   using Field = std::pair<std::string, std::string>;
@@ -32,6 +45,8 @@ class Headers {
   // Replaces every field of that name with one.
   void Set(std::string_view name, std::string value);
   void Remove(std::string_view name);
+  // Removes every field SpellsName(name) matches.
+  void RemoveAnySpelling(std::string_view name);
   // The first field of that name.
   std::optional<std::string_view> Get(std::string_view name) const;
   bool Has(std::string_view name) const { return Get(name).has_value(); }

@@ -204,6 +204,17 @@ Result<BodyFraming> RequestFraming(const Request& request) {
   return framing;
 }
 
+void SingleContentLength(Headers& headers, uint64_t length) {
+  int fields = 0;
+  bool list = false;
+  for (const auto& f : headers.fields()) {
+    if (!NameEquals(f.first, "Content-Length")) continue;
+    ++fields;
+    list = list || f.second.find(',') != std::string::npos;
+  }
+  if (fields > 1 || list) headers.Set("Content-Length", std::to_string(length));
+}
+
 Result<BodyFraming> ResponseFraming(std::string_view request_method, const ResponseHead& head) {
   if (request_method == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304) {
     return BodyFraming{BodyFraming::kNone, 0};

@@ -67,6 +67,10 @@ struct BodyFraming {
 
 // Request body framing; InvalidArgument (-> 400) for smuggling-prone heads.
 Result<BodyFraming> RequestFraming(const Request& request);
+// After RequestFraming accepted a Content-Length repeated or given as a list
+// of equal values ("5, 5"): leaves one plain field of `length`, as RFC 9112
+// 6.3 allows, so nothing behind the edge reads the list its own way.
+void SingleContentLength(Headers& headers, uint64_t length);
 // Response body framing given the request method (HEAD has no body).
 Result<BodyFraming> ResponseFraming(std::string_view request_method, const ResponseHead& head);
 

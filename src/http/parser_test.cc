@@ -104,6 +104,25 @@ TEST(FramingTest, SmugglingAttemptsRejected) {
                                       "Transfer-Encoding: chunked\r\n\r\n")).ok());
 }
 
+// Equal repeated values are accepted, then forwarded as one plain field.
+TEST(FramingTest, RepeatedContentLengthBecomesOne) {
+  for (const char* head : {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n",
+                           "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n"}) {
+    Request r = ParseOk(head);
+    auto framing = RequestFraming(r);
+    ASSERT_TRUE(framing.ok()) << head;
+    SingleContentLength(r.headers, framing->length);
+    std::vector<std::string> values;
+    for (const auto& [name, value] : r.headers.fields()) {
+      if (NameEquals(name, "Content-Length")) values.push_back(value);
+    }
+    EXPECT_EQ(values, std::vector<std::string>{"5"}) << head;
+  }
+  Request plain = ParseOk("POST / HTTP/1.1\r\nHost: h\r\ncontent-length: 7\r\n\r\n");
+  SingleContentLength(plain.headers, 7);
+  EXPECT_EQ(plain.headers.fields()[1].first, "content-length");  // untouched
+}
+
 TEST(FramingTest, ValidFramings) {
   auto same = RequestFraming(ParseOk("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"));
   ASSERT_TRUE(same.ok());

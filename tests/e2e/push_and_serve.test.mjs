@@ -51,6 +51,9 @@ test('git push of a Python app: BUILDING -> APP_STARTING -> RUNNING, served by h
   // Client-sent identity headers never reach the app.
   const forged = await hostRequest(server.port, 'alice-echo.localhost', '/', { headers: { 'X-Spaceport-User': 'mallory' } });
   assert.equal(JSON.parse(forged.text).headers['X-Spaceport-User'], undefined);
+  // Nor any spelling a WSGI server maps to it (HTTP_X_SPACEPORT_USER).
+  const spelled = await hostRequest(server.port, 'alice-echo.localhost', '/', { headers: { 'X_Spaceport_User': 'mallory' } });
+  assert.doesNotMatch(JSON.stringify(JSON.parse(spelled.text).headers), /mallory/);
 });
 
 test('a new push while requests keep coming: zero failures, then the new version serves', async () => {
@@ -104,6 +107,17 @@ test('a static Space is served by Spaceport from the pushed tree', async () => {
   assert.match(sub.text, /sub page/);
   const missing = await hostRequest(server.port, 'alice-site.localhost', '/nope.html');
   assert.equal(missing.status, 404);
+  // A directory without its slash: redirected where the browser is, the
+  // path prefix kept, and never to another host ("//sub/").
+  for (const [url, landing] of [
+    ['/spaces/alice/site/app/sub', '/spaces/alice/site/app/sub/'],
+    ['/spaces/alice/site/app//sub', '/spaces/alice/site/app//sub/'],
+  ]) {
+    const r = await fetch(`${server.url}${url}`, { redirect: 'manual' });
+    assert.equal(r.status, 301, url);
+    const location = r.headers.get('location');
+    assert.equal(new URL(location, `${server.url}${url}`).href, `${server.url}${landing}`, `${url} -> ${location}`);
+  }
 });
 
 test('runtime API has the HF shape, and secrets and variables reach the app', async () => {
