@@ -98,6 +98,7 @@ struct ServeConfig {
   int64_t memory_budget_bytes = 0;  // 0: half of physical memory
   Millis wake_page_after{1000};
   int max_connections_per_ip = 1000;  // 0: no cap
+  int max_worker_requests_per_ip = 16;  // hub and static requests on workers at once; 0: no cap
 };
 
 Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
@@ -106,7 +107,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "pip-index-url", "pip-find-links", "python", "runtime", "freeze-after",
                                         "memory-budget", "wake-page-after", "build-timeout", "build-concurrency",
                                         "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size",
-                                        "ephemeral-disk", "max-connections-per-ip"},
+                                        "ephemeral-disk", "max-connections-per-ip",
+                                        "max-worker-requests-per-ip"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -168,6 +170,11 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
     return Status::InvalidArgument("--max-connections-per-ip wants a number (0: no cap)");
   }
   c.max_connections_per_ip = static_cast<int>(*per_ip);
+  auto worker_per_ip = ParseInt(f.Get("max-worker-requests-per-ip", "16"));
+  if (!worker_per_ip || *worker_per_ip < 0 || *worker_per_ip > 1000000) {
+    return Status::InvalidArgument("--max-worker-requests-per-ip wants a number (0: no cap)");
+  }
+  c.max_worker_requests_per_ip = static_cast<int>(*worker_per_ip);
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -276,7 +283,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
                  "                       [--build-pids N] [--build-log-limit MB] [--data-size MB]\n"
-                 "                       [--max-repo-size MB] [--ephemeral-disk MB] [--max-connections-per-ip N]\n";
+                 "                       [--max-repo-size MB] [--ephemeral-disk MB] [--max-connections-per-ip N]\n"
+                 "                       [--max-worker-requests-per-ip N]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -330,6 +338,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge_options.listen_port = config->port;
   edge_options.threads = config->threads;
   edge_options.max_connections_per_client = config->max_connections_per_ip;
+  edge_options.max_local_per_client = config->max_worker_requests_per_ip;
   edge_options.apps_domain = config->apps_domain;
   auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
                                       {.table = &access_table, .callers = &callers, .sessions = &app_sessions,

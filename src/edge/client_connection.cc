@@ -266,8 +266,10 @@ void ClientConnection::Dispatch() {
 }
 
 void ClientConnection::StartLocal() {
+  // A client that waits for 100 Continue sends its body only once the
+  // handler asks for it (then on the worker, within the per-address cap).
   if (req_framing_.kind == http::BodyFraming::kLength && req_framing_.length <= kPrebufferBody &&
-      in_.size() < req_framing_.length) {
+      in_.size() < req_framing_.length && !req_.request.headers.HasToken("Expect", "100-continue")) {
     state_ = State::kLocalBody;
     deadline_ = ctx_->clock->Now() + kBodyGrace + Millis(1000 * req_framing_.length / kBodyMinRate);
     return Pump();
@@ -287,6 +289,16 @@ bool ClientConnection::StepLocalBody() {
 }
 
 void ClientConnection::RunLocal() {
+  // A worker writes the answer at the client's pace: one address gets only
+  // so many of them at once.
+  if (ctx_->local_clients != nullptr) {
+    if (!ctx_->local_clients->Admit(peer_)) {
+      keep_alive_ = false;
+      return SendLocalReply(http::ErrorResponse(
+          Status::ResourceExhausted("too many requests in progress from this address; try again shortly")));
+    }
+    holds_local_slot_ = true;
+  }
   state_ = State::kLocal;
   ctx_->loop->Remove(fd_.get());
   std::string buffered(in_.view());
@@ -321,7 +333,14 @@ void ClientConnection::RunLocal() {
   if (!ok) Close();
 }
 
+void ClientConnection::ReleaseLocalSlot() {
+  if (!holds_local_slot_) return;
+  holds_local_slot_ = false;
+  ctx_->local_clients->Release(peer_);
+}
+
 void ClientConnection::OnLocalDone(bool keep_alive, int status, std::string leftover) {
+  ReleaseLocalSlot();
   keep_alive_ = keep_alive;
   state_ = State::kFiltering;  // not kLocal: EndRequest/Close may run normally now
   in_.Append(leftover);
@@ -368,6 +387,7 @@ void ClientConnection::Close() {
   fd_.reset();
   ctx_->metrics->ConnectionClosed();
   if (ctx_->clients != nullptr) ctx_->clients->Release(peer_);
+  ReleaseLocalSlot();
   ctx_->connections.erase(id_);
   ctx_->loop->Defer([self = this] { delete self; });
 }

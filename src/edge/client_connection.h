@@ -65,6 +65,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   void Dispatch();
   void StartLocal();
   bool StepLocalBody();
+  void ReleaseLocalSlot();
   void RunLocal();
   void OnLocalDone(bool keep_alive, int status, std::string leftover);
   void EndRequest(int status);
@@ -104,6 +105,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   bool hangup_ = false;  // EPOLLRDHUP/HUP seen: keep reading to find the EOF
   bool close_after_flush_ = false;
   bool head_started_ = false;
+  bool holds_local_slot_ = false;  // counted in ctx_->local_clients
   SteadyTime deadline_{};
   uint64_t client_io_ = 0;  // bumped whenever bytes move to or from the client
   http::HeadParser parser_;

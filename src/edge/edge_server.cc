@@ -104,6 +104,7 @@ struct EdgeServer::Impl {
   std::vector<std::unique_ptr<Filter>> filters;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<ClientCounts> clients;
+  std::unique_ptr<ClientCounts> local_clients;
   std::vector<std::unique_ptr<LoopThread>> loops;
   int port = 0;
   bool stopped = false;
@@ -144,6 +145,7 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
                                                                clock, activation));
   }
   impl->clients = std::make_unique<ClientCounts>(impl->options.max_connections_per_client);
+  impl->local_clients = std::make_unique<ClientCounts>(impl->options.max_local_per_client);
   int threads = std::max(1, impl->options.threads);
   int port = impl->options.listen_port;
   for (int i = 0; i < threads; ++i) {
@@ -160,6 +162,7 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
     ctx.hub = hub;
     ctx.workers = impl->workers.get();
     ctx.clients = impl->clients.get();
+    ctx.local_clients = impl->local_clients.get();
     ctx.pool = std::make_unique<UpstreamPool>(lt->loop.get(), clock);
     lt->listener = std::make_unique<Listener>(&ctx, std::move(fd));
     RETURN_IF_ERROR(lt->loop->Add(lt->listener->fd(), EPOLLIN, lt->listener.get()));

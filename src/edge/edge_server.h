@@ -48,6 +48,10 @@ struct EdgeOptions {
   // Connections one client address may hold open at once (admission.h); more
   // are answered 429 and closed. 0: no cap.
   int max_connections_per_client = 1000;
+  // Requests one client address may have on worker threads at once (hub and
+  // static files: a worker writes the answer at the client's pace); more are
+  // answered 429. 0: no cap.
+  int max_local_per_client = 16;
   // Sleep: wakes apps that sleep (activation_filter.h); borrowed, must outlive
   // the server. Null: no activation filter (apps are never asleep).
   runtime::Waker* waker = nullptr;

@@ -142,6 +142,10 @@ class HubStub : public http::Handler {
  public:
   void Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) override {
     auto data = body.ReadAll(1 << 20);
+    if (request.path == "/big") {  // more than the sockets buffer: the worker waits on the client
+      out.Send(http::Response::Text(200, std::string(64 << 20, 'b'))).ok();
+      return;
+    }
     out.Send(http::Response::Text(200, "hub:" + request.path + ":" + (data.ok() ? *data : "?"))).ok();
   }
 };
@@ -595,6 +599,34 @@ TEST_F(EdgeServerTest, SlowRequestBodiesDoNotHoldWorkers) {
   pollfd p{slow[1].get(), POLLIN, 0};
   for (int i = 0; i < 50 && ::poll(&p, 1, 100) == 0; ++i) clock_.Advance(Millis(60000));
   EXPECT_NE(ReadResponse(slow[1].get()).find("HTTP/1.1 408"), std::string::npos);
+}
+
+// A client that does not read its answer holds a worker; one address gets
+// only so many of them, the next request is told 429 until one is free.
+TEST_F(EdgeServerTest, CapsWorkerRequestsPerClientAddress) {
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  options.max_local_per_client = 1;
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  UniqueFd hog = Connect();
+  SendAll(hog.get(), "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+  usleep(300 * 1000);  // its worker now waits for the client to read
+  auto refused = Get("/healthz");
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_NE(refused->body.find("too many requests in progress"), std::string::npos) << refused->body;
+  EXPECT_EQ(ReadResponse(hog.get()).size() > (64u << 20), true);  // it reads after all
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    auto again = Get("/healthz");
+    served = again.ok() && again->status == 200;
+    if (!served) usleep(100 * 1000);
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST(RaiseOpenFileLimitTest, SoftLimitReachesTheHardLimit) {

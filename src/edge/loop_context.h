@@ -30,7 +30,8 @@ struct LoopContext {
   http::Handler* hub = nullptr;
   WorkerPool* workers = nullptr;
   std::unique_ptr<UpstreamPool> pool;
-  ClientCounts* clients = nullptr;  // shared by the loops (admission.h)
+  ClientCounts* clients = nullptr;        // connections per address, shared by the loops (admission.h)
+  ClientCounts* local_clients = nullptr;  // requests on workers per address
   // Live connections by id; posts from other threads look them up here, so a
   // connection closed meanwhile is simply not found.
   std::unordered_map<uint64_t, ClientConnection*> connections;
