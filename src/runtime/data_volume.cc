@@ -189,16 +189,28 @@ Status GrowMounted(const std::string& dir, const struct stat& st, const std::str
   return RunTool({kResize, dev});
 }
 
-// Offline: the image is mounted nowhere.
+// Offline: the image is mounted nowhere. When the check before resize2fs
+// fails, the image goes back to its old size: the image's size stands for
+// the file system's, and a bigger image around an ungrown file system would
+// never be grown again. (Once resize2fs ran, cutting the image could cut
+// the file system; a failed resize stays as it is and says so.)
 Status GrowUnmounted(const std::string& image, int64_t bytes) {
+  const int64_t old_size = ImageSize(image);
   if (truncate(image.c_str(), bytes) != 0) return Status::Internal(ErrnoText("growing " + image));
+  auto undo = [&](Status why) {
+    if (old_size > 0 && truncate(image.c_str(), old_size) != 0) {
+      SP_LOG(kWarn) << ErrnoText("putting " + image + " back to its old size");
+    }
+    return why;
+  };
   CommandOptions check;  // resize2fs wants a freshly checked file system
   check.argv = {kFsck, "-f", "-p", image};
   check.timeout = kToolTimeout;
   check.merge_stderr = true;
-  ASSIGN_OR_RETURN(CommandResult r, RunCommand(check));
-  if (r.exit_code != 0 && r.exit_code != 1) {  // 1: errors corrected
-    return Status::Internal("checking " + image + " before growing it failed: " + r.stdout_data);
+  Result<CommandResult> r = RunCommand(check);
+  if (!r.ok()) return undo(r.status());
+  if (r->exit_code != 0 && r->exit_code != 1) {  // 1: errors corrected
+    return undo(Status::Internal("checking " + image + " before growing it failed: " + r->stdout_data));
   }
   return RunTool({kResize, image});
 }

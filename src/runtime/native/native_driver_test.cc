@@ -417,6 +417,27 @@ open("/data/keep.txt", "w").write("kept")
   EXPECT_FALSE(fs::exists(DataVolumeImage(spec.data_dir)));
 }
 
+// Growing a volume whose file system fails its check leaves the image at its
+// old size (the image's size stands for the file system's), so a later
+// start tries again instead of taking it as grown.
+TEST_F(NativeDriverTest, DataVolumeFailedGrowKeepsTheOldSize) {
+  ASSERT_TRUE(ProbeDataVolumes().ok()) << "data volumes cannot be made on this host: " << ProbeDataVolumes().ToString();
+  const std::string dir = dir_.path() + "/data/alice/demo";
+  constexpr int64_t kSize = 16 << 20;
+  ASSERT_TRUE(EnsureDataVolume(dir, kSize, /*sole_user=*/true, dir_.path()).ok());
+  ASSERT_TRUE(UnmountDataVolume(dir).ok());
+  const std::string image = DataVolumeImage(dir);
+  {
+    std::fstream f(image, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1024 + 56);  // the ext4 superblock's magic number
+    f.write("\0\0", 2);
+  }
+  Status grown = EnsureDataVolume(dir, 2 * kSize, /*sole_user=*/true, dir_.path());
+  EXPECT_FALSE(grown.ok());
+  EXPECT_EQ(fs::file_size(image), static_cast<uintmax_t>(kSize)) << grown.ToString();
+  EXPECT_FALSE(InMountTable(dir));
+}
+
 // A /data that predates volumes moves into its first volume.
 TEST_F(NativeDriverTest, DataVolumeAdoptsAnOlderPlainDirectory) {
   ASSERT_TRUE(ProbeDataVolumes().ok()) << "data volumes cannot be made on this host: " << ProbeDataVolumes().ToString();
