@@ -110,7 +110,7 @@ Result<std::string> GitBatch::ReadLine() {
 // "<oid> <type> <size>", or "<object> missing" / "<object> ambiguous".
 Result<GitObject> GitBatch::ParseHeader(std::string_view object) {
   ASSIGN_OR_RETURN(std::string line, ReadLine());
-  if (line == std::string(object) + " missing" || line == std::string(object) + " ambiguous") return GitObject{};
+  if (line.ends_with(" missing") || line.ends_with(" ambiguous") || line.ends_with(" submodule")) return GitObject{};
   std::vector<std::string> parts = Split(line, ' ');
   std::optional<int64_t> size = parts.size() == 3 ? ParseInt(parts[2]) : std::nullopt;
   if (!size || *size < 0) return Broken(Status::Internal("git cat-file answered out of protocol: " + line.substr(0, 100)));
