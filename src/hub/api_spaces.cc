@@ -8,7 +8,7 @@
 #include "store/validation.h"
 #include "core/log.h"
 #include "core/strings.h"
-#include "hub/commit_ndjson.h"
+#include "hub/commit/commit_ndjson.h"
 #include "hub/hub_core.h"
 #include "hub/space_json.h"
 

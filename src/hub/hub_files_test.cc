@@ -1,7 +1,7 @@
 // The HF file API: NDJSON parsing, commits (and their refusals), tree,
 // resolve, preupload and the LFS batch/upload/verify/download endpoints.
 #include "core/strings.h"
-#include "hub/commit_ndjson.h"
+#include "hub/commit/commit_ndjson.h"
 #include "hub/hub_test_support.h"
 
 namespace spaceport::hub::testing {

@@ -47,6 +47,7 @@ class IndexSession {
     if (!r.ok()) return Status::Internal(what + " failed: " + std::string(Trim(r.stderr_data)));
     return std::move(r.stdout_data);
   }
+  const std::string& git_dir() const { return git_dir_; }
   Result<std::string> HashBlob(std::string content) const {
     ASSIGN_OR_RETURN(std::string out, Run({"hash-object", "-w", "--stdin"}, std::move(content)));
     return std::string(Trim(out));
@@ -87,6 +88,57 @@ class IndexSession {
   std::string index_;
   std::string author_;
 };
+
+// `git hash-object -w` of the files behind big uploads (path -> file), one
+// process for all; path -> blob id.
+Result<std::map<std::string, std::string>> StoreFiles(const std::string& git_dir,
+                                                      const std::map<std::string, std::string>& files) {
+  std::map<std::string, std::string> oids;
+  if (files.empty()) return oids;
+  std::string paths;
+  for (const auto& [path, file] : files) paths += file + "\n";
+  CommandOptions o;
+  o.argv = {"git", "--git-dir=" + git_dir, "hash-object", "-w", "--no-filters", "--stdin-paths"};
+  o.env = {{"GIT_TERMINAL_PROMPT", "0"}, {"GIT_CONFIG_NOSYSTEM", "1"}};
+  o.stdin_data = std::move(paths);
+  o.timeout = kGitTimeout;
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  if (!r.ok()) return Status::Internal("git hash-object failed: " + std::string(Trim(r.stderr_data)));
+  std::vector<std::string> lines = Split(Trim(r.stdout_data), '\n');
+  if (lines.size() != files.size()) {
+    return Status::Internal("git hash-object answered " + std::to_string(lines.size()) + " ids for " +
+                            std::to_string(files.size()) + " files");
+  }
+  size_t i = 0;
+  for (const auto& [path, file] : files) oids[path] = std::string(Trim(lines[i++]));
+  return oids;
+}
+
+// What a commit adds, the last op on a path winning: bytes in memory, or
+// (big uploads) the file holding them.
+struct Additions {
+  std::map<std::string, std::string> contents;  // path -> bytes
+  std::map<std::string, std::string> files;     // path -> file with the bytes
+  bool any_lfs = false;
+};
+
+Additions CollectAdditions(const CommitRequest& req) {
+  Additions a;
+  for (const CommitOp& op : req.ops) {
+    if (op.kind == CommitOpKind::kAddFile && !op.content_file.empty()) {
+      a.files[op.path] = op.content_file;
+      a.contents.erase(op.path);
+    } else if (op.kind == CommitOpKind::kAddFile) {
+      a.contents[op.path] = op.content;
+      a.files.erase(op.path);
+    } else if (op.kind == CommitOpKind::kAddLfsFile) {
+      a.contents[op.path] = FormatLfsPointer(op.lfs);
+      a.files.erase(op.path);
+      a.any_lfs = true;
+    }
+  }
+  return a;
+}
 
 bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
 
@@ -216,15 +268,9 @@ Result<std::optional<std::string>> UpdatedAttributes(const IndexSession& git, co
 // refuses to move a branch that appeared meanwhile to an unrelated commit,
 // as update-ref with the zero old value does.
 Result<std::string> CommitInitial(const std::string& git_dir, const CommitRequest& req, const std::string& ref) {
-  std::map<std::string, std::string> contents;  // the last op on a path wins
-  bool any_lfs = false;
-  for (const CommitOp& op : req.ops) {
-    if (op.kind == CommitOpKind::kAddFile) contents[op.path] = op.content;
-    if (op.kind == CommitOpKind::kAddLfsFile) {
-      contents[op.path] = FormatLfsPointer(op.lfs);
-      any_lfs = true;
-    }
-  }
+  Additions adds = CollectAdditions(req);
+  std::map<std::string, std::string>& contents = adds.contents;
+  const bool any_lfs = adds.any_lfs;
   if (any_lfs) {
     std::string attributes = contents.contains(".gitattributes") ? contents[".gitattributes"] : "";
     for (const CommitOp& op : req.ops) {
@@ -233,7 +279,10 @@ Result<std::string> CommitInitial(const std::string& git_dir, const CommitReques
       attributes += AttributesPattern(op.path) + " filter=lfs diff=lfs merge=lfs -text\n";
     }
     contents[".gitattributes"] = attributes;
+    adds.files.erase(".gitattributes");
   }
+  // Big uploads are stored from their files first; the commit names their ids.
+  ASSIGN_OR_RETURN(auto stored, StoreFiles(git_dir, adds.files));
   const std::string author = req.author.empty() ? "spaceport" : req.author;
   std::string message = std::string(Trim(req.summary));
   if (!Trim(req.description).empty()) message += "\n\n" + std::string(Trim(req.description));
@@ -247,15 +296,19 @@ Result<std::string> CommitInitial(const std::string& git_dir, const CommitReques
   stream += "commit " + ref + "\nmark :" + std::to_string(commit_mark) + "\n";
   stream += "author " + author + " <" + author + "@spaceport> now\ncommitter " + author + " <" + author + "@spaceport> now\n";
   stream += "data " + std::to_string(message.size()) + "\n" + message;
-  mark = 0;
-  for (const auto& [path, bytes] : contents) {
-    std::string quoted;  // ValidateRepoPath let no control byte, NUL or backslash through
+  // Paths quoted for fast-import: ValidateRepoPath let no control byte, NUL
+  // or backslash through, so escaping '"' is all it takes.
+  auto quoted = [](const std::string& path) {
+    std::string q = "\"";
     for (char c : path) {
-      if (c == '"') quoted += '\\';
-      quoted += c;
+      if (c == '"') q += '\\';
+      q += c;
     }
-    stream += "M 100644 :" + std::to_string(++mark) + " \"" + quoted + "\"\n";
-  }
+    return q + "\"";
+  };
+  mark = 0;
+  for (const auto& [path, bytes] : contents) stream += "M 100644 :" + std::to_string(++mark) + " " + quoted(path) + "\n";
+  for (const auto& [path, oid] : stored) stream += "M 100644 " + oid + " " + quoted(path) + "\n";
   stream += "\nget-mark :" + std::to_string(commit_mark) + "\ndone\n";
   CommandOptions o;
   o.argv = {"git", "--git-dir=" + git_dir, "fast-import", "--quiet", "--date-format=now", "--done"};
@@ -272,20 +325,24 @@ Result<std::string> CommitInitial(const std::string& git_dir, const CommitReques
 }
 
 Status StageAdditions(const IndexSession& git, const CommitRequest& req) {
-  std::map<std::string, std::string> contents;  // path -> bytes; the last op on a path wins
-  for (const CommitOp& op : req.ops) {
-    if (op.kind == CommitOpKind::kAddFile) contents[op.path] = op.content;
-    if (op.kind == CommitOpKind::kAddLfsFile) contents[op.path] = FormatLfsPointer(op.lfs);
-  }
+  Additions adds = CollectAdditions(req);
+  std::map<std::string, std::string>& contents = adds.contents;
   ASSIGN_OR_RETURN(std::optional<std::string> attributes, UpdatedAttributes(git, req));
-  if (attributes) contents[".gitattributes"] = *attributes;
-  if (contents.empty()) return Status::Ok();
-  std::vector<const std::string*> order;
-  for (const auto& [path, bytes] : contents) order.push_back(&bytes);
-  ASSIGN_OR_RETURN(std::vector<std::string> oids, git.HashBlobs(order));
+  if (attributes) {
+    contents[".gitattributes"] = *attributes;
+    adds.files.erase(".gitattributes");
+  }
+  if (contents.empty() && adds.files.empty()) return Status::Ok();
   std::map<std::string, std::string> blobs;  // path -> blob id
-  size_t i = 0;
-  for (const auto& [path, bytes] : contents) blobs[path] = oids[i++];
+  if (!contents.empty()) {
+    std::vector<const std::string*> order;
+    for (const auto& [path, bytes] : contents) order.push_back(&bytes);
+    ASSIGN_OR_RETURN(std::vector<std::string> oids, git.HashBlobs(order));
+    size_t i = 0;
+    for (const auto& [path, bytes] : contents) blobs[path] = oids[i++];
+  }
+  ASSIGN_OR_RETURN(auto stored, StoreFiles(git.git_dir(), adds.files));
+  blobs.merge(stored);
   std::string info;
   for (const auto& [path, oid] : blobs) info += "100644 " + oid + "\t" + path + '\0';
   return git.Run({"update-index", "--add", "--replace", "-z", "--index-info"}, info).status();

@@ -30,8 +30,9 @@ enum class CommitOpKind { kAddFile, kAddLfsFile, kDeleteFile, kDeleteFolder };
 struct CommitOp {
   CommitOpKind kind = CommitOpKind::kAddFile;
   std::string path;
-  std::string content;  // kAddFile: the file's bytes
+  std::string content;  // kAddFile: the file's bytes...
   LfsPointer lfs;       // kAddLfsFile
+  std::string content_file;  // kAddFile: ...or, when set, a file holding them (big uploads, hub/commit/commit_stream.h)
 };
 
 struct CommitRequest {

@@ -93,6 +93,7 @@ class RepoWriterTest : public ::testing::Test {
   }
 
   std::string dir_ = MakeTempDir();
+  int uploads_ = 0;
   RepoStore repos_{dir_ + "/repos"};
   LfsStore lfs_{&repos_};
   RepoWriter writer_{&repos_, &lfs_};
@@ -118,6 +119,30 @@ TEST_F(RepoWriterTest, CommitsFilesOnAnEmptyRepoThenOnTopOfIt) {
   ASSERT_TRUE(third.ok());
   EXPECT_FALSE(repos_.ReadFile("alice", "demo", "main", "README.md").ok());
   EXPECT_EQ(repos_.ListCommits("alice", "demo", "main", 10, 1)->size(), 2u);
+}
+
+// Big uploads arrive as files (hub/commit/commit_stream.h): stored from the
+// file, on the first commit (fast-import) and on later ones (the index).
+TEST_F(RepoWriterTest, ContentFromFilesOnTheFirstCommitAndLater) {
+  auto from_file = [this](const std::string& path, const std::string& bytes) {
+    std::string file = dir_ + "/upload-" + std::to_string(uploads_++);
+    std::ofstream(file, std::ios::binary) << bytes;
+    CommitOp op = Add(path, "");
+    op.content_file = file;
+    return op;
+  };
+  std::string big(300000, 'x');
+  big[1234] = '\0';
+  auto first = Commit({from_file("big.bin", big), Add("README.md", "# hi\n")});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(Read("big.bin") == big);
+  EXPECT_EQ(Read("README.md"), "# hi\n");
+  // The last op on a path wins, memory or file.
+  auto second = Commit({Add("big.bin", "small now"), from_file("README.md", "from a file\n"), from_file("new.txt", "n")});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(Read("big.bin"), "small now");
+  EXPECT_EQ(Read("README.md"), "from a file\n");
+  EXPECT_EQ(Read("new.txt"), "n");
 }
 
 TEST_F(RepoWriterTest, RefusalsLeaveTheBranchUnchanged) {

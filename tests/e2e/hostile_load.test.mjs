@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { BIN, tempDir, sleep } from './lib.mjs';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { BIN, tempDir, sleep, startServer, addUser, createSpace } from './lib.mjs';
 
 // `spaceport serve` under a descriptor limit of `fds` (soft and hard).
 async function serveWithFds(fds, extra = []) {
@@ -85,6 +87,32 @@ test('one address past --max-connections-per-ip is told 429, the others keep the
     for (const s of conns) s.destroy();
     await sleep(300);
     assert.equal(await healthz(server.port), 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a big commit is read as it streams: stored whole, nothing left beside the repository', async () => {
+  const server = await startServer({ args: ['--runtime', 'process'] });
+  try {
+    const token = addUser(server.dataDir, 'ann');
+    await createSpace(server, token, 'ann', 'big', 'static');
+    const bytes = crypto.randomBytes(5 << 20);
+    const text = 'caf\u00e9 "quoted" \u{1F600}\n'.repeat(100000);  // a long utf-8 line with escapes
+    const body = [
+      JSON.stringify({ key: 'header', value: { summary: 'big' } }),
+      JSON.stringify({ key: 'file', value: { path: 'big.bin', content: bytes.toString('base64'), encoding: 'base64' } }),
+      JSON.stringify({ key: 'file', value: { path: 'text.txt', content: text } }),
+    ].join('\n');
+    const r = await fetch(`${server.url}/api/spaces/ann/big/commit/main`, {
+      method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-ndjson' }, body,
+    });
+    assert.equal(r.status, 200, await r.text());
+    const got = Buffer.from(await (await fetch(`${server.url}/spaces/ann/big/resolve/main/big.bin`)).arrayBuffer());
+    assert.ok(got.equals(bytes), `big.bin came back with ${got.length} bytes`);
+    assert.equal(await (await fetch(`${server.url}/spaces/ann/big/resolve/main/text.txt`)).text(), text);
+    const leftovers = fs.readdirSync(path.join(server.dataDir, 'repos', 'ann', 'big.git')).filter((f) => f.startsWith('spaceport-commit-'));
+    assert.deepEqual(leftovers, []);
   } finally {
     await server.stop();
   }

@@ -1,8 +1,11 @@
 // Writing files over the HF API: preupload (which files go to LFS) and
 // commit (NDJSON operations applied with git plumbing, see repo/repo_commit.h).
 // A commit to main builds the Space, as a git push does.
+#include <filesystem>
+
 #include "core/strings.h"
-#include "hub/commit_ndjson.h"
+#include "hub/commit/commit_stream.h"
+#include "hub/commit/commit_ndjson.h"
 #include "hub/hub_core.h"
 
 namespace spaceport::hub {
@@ -57,10 +60,16 @@ Status HandleCommit(HubCore& hub, Call& call) {
   if (call.Query("create_pr").value_or("0") != "0") {
     return Status::InvalidArgument("pull requests are not supported; commit to a branch");
   }
-  ASSIGN_OR_RETURN(std::string text, call.body.ReadAll(kMaxCommitBody));
-  ASSIGN_OR_RETURN(repo::CommitRequest req, ParseCommitNdjson(text));
+  // Read as it arrives: big contents wait in files beside the repository
+  // (hub/commit/commit_stream.h), removed once the commit is made or refused.
+  SpillFiles spill(hub.deps().repos->PathOf(owned.space.owner, owned.space.name));
+  ASSIGN_OR_RETURN(repo::CommitRequest req, ReadCommitNdjson(call.body, kMaxCommitBody, spill));
   int64_t incoming = 0;
-  for (const repo::CommitOp& op : req.ops) incoming += static_cast<int64_t>(op.content.size());
+  for (const repo::CommitOp& op : req.ops) {
+    std::error_code ec;
+    incoming += op.content_file.empty() ? static_cast<int64_t>(op.content.size())
+                                        : static_cast<int64_t>(std::filesystem::file_size(op.content_file, ec));
+  }
   RETURN_IF_ERROR(hub.CheckRepoRoom(owned.space, incoming));
   req.branch = call.Param("rev");
   req.author = owned.caller.user.name;

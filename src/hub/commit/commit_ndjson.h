@@ -21,6 +21,20 @@ namespace spaceport::hub {
 // and ops set; branch and author are the caller's to fill in.
 Result<repo::CommitRequest> ParseCommitNdjson(std::string_view body);
 
+// The same a line at a time (commit_stream.h feeds a body as it arrives).
+class CommitLines {
+ public:
+  // One line (blank lines are skipped), numbered from 1 for messages.
+  Status Add(std::string_view line, int line_no);
+  // The request once every line is in.
+  Result<repo::CommitRequest> Finish();
+  repo::CommitRequest& request() { return req_; }
+
+ private:
+  repo::CommitRequest req_;
+  bool have_header_ = false;
+};
+
 // One "file" value ({path, content, encoding}), also used by repo creation.
 Result<repo::CommitOp> ParseCommitFile(const Json& value);
 

@@ -1,4 +1,4 @@
-#include "hub/commit_ndjson.h"
+#include "hub/commit/commit_ndjson.h"
 
 #include "core/strings.h"
 
@@ -87,31 +87,36 @@ Result<repo::CommitOp> ParseCommitFile(const Json& value) {
   return op;
 }
 
-Result<repo::CommitRequest> ParseCommitNdjson(std::string_view body) {
-  repo::CommitRequest req;
-  bool have_header = false;
-  int line_no = 0;
-  for (const std::string& raw : Split(body, '\n')) {
-    ++line_no;
-    if (Trim(raw).empty()) continue;
-    std::string where = "line " + std::to_string(line_no);
-    Result<std::pair<std::string, Json>> line = ParseLine(raw);
-    if (!line.ok()) return line.status().WithContext(where);
-    const auto& [key, value] = *line;
-    if (key == "header") {
-      if (have_header) return Status::InvalidArgument(where + ": a second header");
-      RETURN_IF_ERROR(ParseHeader(value, &req).WithContext(where));
-      have_header = true;
-      continue;
-    }
-    if (!have_header) return Status::InvalidArgument(where + ": the first line must be the header");
-    Result<repo::CommitOp> op = ParseOp(key, value);
-    if (!op.ok()) return op.status().WithContext(where);
-    req.ops.push_back(std::move(*op));
+Status CommitLines::Add(std::string_view raw, int line_no) {
+  if (Trim(raw).empty()) return Status::Ok();
+  std::string where = "line " + std::to_string(line_no);
+  Result<std::pair<std::string, Json>> line = ParseLine(raw);
+  if (!line.ok()) return line.status().WithContext(where);
+  const auto& [key, value] = *line;
+  if (key == "header") {
+    if (have_header_) return Status::InvalidArgument(where + ": a second header");
+    RETURN_IF_ERROR(ParseHeader(value, &req_).WithContext(where));
+    have_header_ = true;
+    return Status::Ok();
   }
-  if (!have_header) return Status::InvalidArgument("the commit has no header line");
-  if (req.ops.empty()) return Status::InvalidArgument("the commit has no operations");
-  return req;
+  if (!have_header_) return Status::InvalidArgument(where + ": the first line must be the header");
+  Result<repo::CommitOp> op = ParseOp(key, value);
+  if (!op.ok()) return op.status().WithContext(where);
+  req_.ops.push_back(std::move(*op));
+  return Status::Ok();
+}
+
+Result<repo::CommitRequest> CommitLines::Finish() {
+  if (!have_header_) return Status::InvalidArgument("the commit has no header line");
+  if (req_.ops.empty()) return Status::InvalidArgument("the commit has no operations");
+  return std::move(req_);
+}
+
+Result<repo::CommitRequest> ParseCommitNdjson(std::string_view body) {
+  CommitLines lines;
+  int line_no = 0;
+  for (const std::string& raw : Split(body, '\n')) RETURN_IF_ERROR(lines.Add(raw, ++line_no));
+  return lines.Finish();
 }
 
 }  // namespace spaceport::hub

@@ -1,0 +1,51 @@
+// Reading the commit API's NDJSON body as it arrives, in bounded memory.
+//
+// Lines up to kWholeLineBytes are parsed whole (commit_ndjson.h). A longer
+// line can only be a "file" with big content: it is scanned as it streams,
+// the string under value.content goes (unescaped, and base64-decoded when
+// the line says so) to a file in the spill directory, and the rest of the
+// line is parsed as that line with "content": "". The operation then names
+// its bytes by file (repo::CommitOp::content_file). Contents of short lines
+// stay in memory up to kInMemoryBytes in all; later ones are spilled too.
+// So a commit costs about kWholeLineBytes + kInMemoryBytes of memory
+// whatever its size; its bytes wait on disk until the commit is made.
+//
+// Thread safety: a reader per request. Failure: as ParseCommitNdjson
+// (InvalidArgument naming the line), PayloadTooLarge past `max_body`,
+// Internal when a spill file cannot be written. Spill files are removed when
+// the SpillFiles holder goes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "http/handler.h"
+#include "repo/repo_commit.h"
+
+namespace spaceport::hub {
+
+constexpr size_t kWholeLineBytes = 1 << 20;
+constexpr size_t kInMemoryBytes = 16 << 20;
+
+// Temporary files of one commit; removed with the holder.
+class SpillFiles {
+ public:
+  explicit SpillFiles(std::string dir) : dir_(std::move(dir)) {}
+  ~SpillFiles();
+  SpillFiles(const SpillFiles&) = delete;
+  SpillFiles& operator=(const SpillFiles&) = delete;
+  // A new empty file's path.
+  Result<std::string> Create();
+  void Forget(const std::string& path);  // removes it now
+
+ private:
+  std::string dir_;
+  std::vector<std::string> paths_;
+};
+
+// `whole_line_bytes`: where a line becomes long (smaller for tests and the
+// fuzzer; the rest of a long line may still take kWholeLineBytes).
+Result<repo::CommitRequest> ReadCommitNdjson(http::BodyReader& body, uint64_t max_body, SpillFiles& spill,
+                                             size_t whole_line_bytes = kWholeLineBytes);
+
+}  // namespace spaceport::hub
