@@ -64,11 +64,11 @@ class RepoWriterTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   static CommitOp Add(std::string path, std::string content) {
-    return CommitOp{CommitOpKind::kAddFile, std::move(path), std::move(content), {}};
+    return CommitOp{CommitOpKind::kAddFile, std::move(path), std::move(content), {}, ""};
   }
   static CommitOp Lfs(std::string path, const std::string& content) {
     return CommitOp{CommitOpKind::kAddLfsFile, std::move(path), "",
-                    LfsPointer{Sha256Hex(content), static_cast<int64_t>(content.size())}};
+                    LfsPointer{Sha256Hex(content), static_cast<int64_t>(content.size())}, ""};
   }
   Result<std::string> Commit(std::vector<CommitOp> ops, std::string parent = "") {
     CommitRequest req;
@@ -111,11 +111,11 @@ TEST_F(RepoWriterTest, CommitsFilesOnAnEmptyRepoThenOnTopOfIt) {
   EXPECT_EQ((*commits)[0].message, "change\n\ndetails");
   EXPECT_EQ((*commits)[0].authors[0], "alice");
 
-  auto second = Commit({CommitOp{CommitOpKind::kDeleteFolder, "src", "", {}}, Add("README.md", "# v2\n")}, *first);
+  auto second = Commit({CommitOp{CommitOpKind::kDeleteFolder, "src", "", {}, ""}, Add("README.md", "# v2\n")}, *first);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(Read("README.md"), "# v2\n");
   EXPECT_FALSE(repos_.ReadFile("alice", "demo", "main", "src/a.py").ok());
-  auto third = Commit({CommitOp{CommitOpKind::kDeleteFile, "README.md", "", {}}, Add("x", "1")});
+  auto third = Commit({CommitOp{CommitOpKind::kDeleteFile, "README.md", "", {}, ""}, Add("x", "1")});
   ASSERT_TRUE(third.ok());
   EXPECT_FALSE(repos_.ReadFile("alice", "demo", "main", "README.md").ok());
   EXPECT_EQ(repos_.ListCommits("alice", "demo", "main", 10, 1)->size(), 2u);
@@ -158,8 +158,8 @@ TEST_F(RepoWriterTest, RefusalsLeaveTheBranchUnchanged) {
   EXPECT_EQ(both.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(both.status().message().find("'q'"), std::string::npos) << both.status().message();
   EXPECT_EQ(Commit({Add("ok.txt", "x"), Lfs("big.bin", big)}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(Commit({CommitOp{CommitOpKind::kDeleteFile, "nope.txt", "", {}}}).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(Commit({CommitOp{CommitOpKind::kDeleteFolder, "nope", "", {}}}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Commit({CommitOp{CommitOpKind::kDeleteFile, "nope.txt", "", {}, ""}}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Commit({CommitOp{CommitOpKind::kDeleteFolder, "nope", "", {}, ""}}).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(Commit({Add("ok.txt", "x")}, std::string(40, '1')).status().code(), StatusCode::kFailedPrecondition);
   CommitRequest no_summary;
   no_summary.ops = {Add("ok.txt", "x")};
@@ -170,7 +170,7 @@ TEST_F(RepoWriterTest, RefusalsLeaveTheBranchUnchanged) {
   EXPECT_EQ(repos_.ListCommits("alice", "demo", "main", 10)->size(), 1u);
   // A stored object whose size differs from the pointer's is refused too.
   ASSERT_TRUE(Upload(big, LfsPointer{Sha256Hex(big), 5000}).ok());
-  EXPECT_EQ(Commit({CommitOp{CommitOpKind::kAddLfsFile, "big.bin", "", LfsPointer{Sha256Hex(big), 4999}}})
+  EXPECT_EQ(Commit({CommitOp{CommitOpKind::kAddLfsFile, "big.bin", "", LfsPointer{Sha256Hex(big), 4999}, ""}})
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);
