@@ -4,8 +4,9 @@
 //   failure is InvalidArgument; a parsed commit has a summary and only paths
 //   that repo::ValidateRepoPath accepts.
 // - hub::ReadCommitNdjson (hub/commit/commit_stream.h) as the server reads it,
-//   in 1 to 3 pieces and with lines "long" past 32 bytes, so the streaming
-//   scan and its spill files run on small inputs: failure is InvalidArgument;
+//   in 1 to 3 pieces, with lines "long" past 32 bytes and contents past 16
+//   bytes spilled, so the streaming scan and its spill files run on small
+//   inputs: failure is InvalidArgument;
 //   whatever it accepts the whole-body parse accepts too, with the same
 //   operations and the same bytes (in memory or in the spill file).
 // RepoWriter::Commit, which writes to git, is not reached.
@@ -72,7 +73,8 @@ void FuzzCommitBody(std::string_view input) {
   }
   SpillFiles spill(SpillDir());
   PiecesReader reader(body, fuzz::PieceEnds(selector, body.size()));
-  Result<repo::CommitRequest> streamed = ReadCommitNdjson(reader, 1 << 20, spill, /*whole_line_bytes=*/32);
+  Result<repo::CommitRequest> streamed =
+      ReadCommitNdjson(reader, 1 << 20, spill, /*whole_line_bytes=*/32, /*in_memory_bytes=*/16);
   if (!streamed.ok()) {
     SP_FUZZ_CHECK(streamed.status().code() == StatusCode::kInvalidArgument);
     return;

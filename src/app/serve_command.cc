@@ -304,6 +304,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     return 1;
   }
   repo::RepoStore repos(dir.Path("repos"));
+  repos.ClearSpillDir();  // big commit contents a killed server left behind
   repo::GitHttpService git(&repos);
   auto logs = runtime::MakeFileLogStore(dir.Path("logs"), &clock);
   config->builder.cache_dir = dir.Path("cache");

@@ -109,6 +109,7 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   if (n < 0) return std::nullopt;
   size_t pad = 0;
   for (size_t i = clean.size(); i > 0 && clean[i - 1] == '='; --i) ++pad;
+  if (pad > 2 || pad > static_cast<size_t>(n)) return std::nullopt;  // "====...": padding, no data
   out.resize(static_cast<size_t>(n) - pad);
   return out;
 }

@@ -17,6 +17,9 @@ TEST(Strings, Base64RoundTrip) {
   }
   EXPECT_EQ(Base64Encode("hello"), "aGVsbG8=");
   EXPECT_FALSE(Base64Decode("a*b").has_value());
+  // Padding alone or too much of it: refused, not a huge string.
+  for (const char* bad : {"========", "AA======", "===", "A==="}) EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
+  EXPECT_EQ(Base64Decode("AA=="), std::string(1, '\0'));
 }
 
 TEST(Strings, QueryParams) {

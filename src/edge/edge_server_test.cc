@@ -565,7 +565,10 @@ TEST_F(EdgeServerTest, CapsConnectionsPerClientAddress) {
   EXPECT_TRUE(admitted);
   std::string metrics;
   server_->AppendMetrics(&metrics);
-  EXPECT_NE(metrics.find("spaceport_edge_refused_connections_total{reason=\"client_cap\"} "), std::string::npos);
+  const std::string counter = "spaceport_edge_refused_connections_total{reason=\"client_cap\"} ";
+  size_t at = metrics.find(counter);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stoi(metrics.substr(at + counter.size())), 1) << metrics;
 }
 
 // A hub request whose body comes slowly holds a connection, not a worker:

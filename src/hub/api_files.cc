@@ -162,6 +162,7 @@ Status HandleResolve(HubCore& hub, Call& call) {
       RETURN_IF_ERROR(f.reader->Read(f.info, static_cast<uint64_t>(range->first), static_cast<uint64_t>(length),
                                      [&call](std::string_view piece) { return call.out.Write(piece); }));
     } else {
+      f.reader.reset();  // its git process is not needed for the LFS object
       RETURN_IF_ERROR(StreamFileRange(call.out, f.lfs_path, range->first, range->last));
     }
   }

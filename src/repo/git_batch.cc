@@ -102,7 +102,9 @@ Result<std::string> GitBatch::ReadLine() {
       pos_ = nl + 1;
       return line;
     }
-    if (buf_.size() - pos_ > 4096) return Broken(Status::Internal("git cat-file answered out of protocol"));
+    // A "missing" answer echoes the object name: a commit id, ':' and a path
+    // of up to 4096 bytes.
+    if (buf_.size() - pos_ > 16384) return Broken(Status::Internal("git cat-file answered out of protocol"));
     RETURN_IF_ERROR(Fill());
   }
 }

@@ -401,6 +401,19 @@ Result<FileInfo> RepoStore::Stat(std::string_view owner, std::string_view name, 
   return FileInfo{sha, info.oid, info.size, one[0].lfs};
 }
 
+Result<std::string> RepoStore::SpillDir() const {
+  std::string dir = root_ + "/.commit-spill";  // no owner name starts with '.'
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::Internal("creating " + dir + ": " + ec.message());
+  return dir;
+}
+
+void RepoStore::ClearSpillDir() const {
+  std::error_code ec;
+  fs::remove_all(root_ + "/.commit-spill", ec);
+}
+
 Result<std::unique_ptr<RevisionReader>> RepoStore::OpenRevision(std::string_view owner, std::string_view name,
                                                                 std::string_view rev) const {
   RETURN_IF_ERROR(CheckNames(owner, name));

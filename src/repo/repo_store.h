@@ -80,6 +80,11 @@ class RepoStore {
   explicit RepoStore(std::string root);
 
   std::string PathOf(std::string_view owner, std::string_view name) const;
+  // Where commits in progress keep big contents (hub/commit/commit_stream.h):
+  // beside the repositories, not in one (a repo's size counts what it holds),
+  // made on first use; what a killed server left there is old news.
+  Result<std::string> SpillDir() const;
+  void ClearSpillDir() const;
   bool Exists(std::string_view owner, std::string_view name) const;
   // Bytes the repository takes on disk: git objects, refs and LFS objects.
   int64_t DiskBytes(std::string_view owner, std::string_view name) const;

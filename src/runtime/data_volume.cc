@@ -297,6 +297,13 @@ Status UnmountDataVolume(const std::string& dir) {
   return Status::Ok();
 }
 
+Status UnmountIdleDataVolume(const std::string& dir) {
+  if (!IsMountPoint(dir)) return Status::Ok();
+  if (umount2(dir.c_str(), 0) == 0) return Status::Ok();
+  if (errno == EBUSY) return Status::FailedPrecondition(dir + " stays mounted: something on the host still uses it");
+  return Status::Internal(ErrnoText("unmounting " + dir));
+}
+
 Status RemoveDataVolume(const std::string& dir) {
   RETURN_IF_ERROR(UnmountDataVolume(dir));
   std::error_code ec;

@@ -44,6 +44,12 @@ Status EnsureDataVolume(const std::string& dir, int64_t bytes, bool sole_user, c
 // Unmounts `dir` when it is a mount point (the image stays).
 Status UnmountDataVolume(const std::string& dir);
 
+// Unmounts `dir` only when nothing holds it (a plain unmount): a volume a
+// host process still uses stays mounted, and FailedPrecondition says so. A
+// detached but living file system would be mounted a second time, from a
+// second loop device, by the next start.
+Status UnmountIdleDataVolume(const std::string& dir);
+
 // Unmounts `dir` when mounted, then deletes the directory and its image.
 Status RemoveDataVolume(const std::string& dir);
 

@@ -111,8 +111,10 @@ test('a big commit is read as it streams: stored whole, nothing left beside the 
     const got = Buffer.from(await (await fetch(`${server.url}/spaces/ann/big/resolve/main/big.bin`)).arrayBuffer());
     assert.ok(got.equals(bytes), `big.bin came back with ${got.length} bytes`);
     assert.equal(await (await fetch(`${server.url}/spaces/ann/big/resolve/main/text.txt`)).text(), text);
-    const leftovers = fs.readdirSync(path.join(server.dataDir, 'repos', 'ann', 'big.git')).filter((f) => f.startsWith('spaceport-commit-'));
-    assert.deepEqual(leftovers, []);
+    const spill = path.join(server.dataDir, 'repos', '.commit-spill');
+    assert.ok(fs.existsSync(spill), 'the big contents did not go through the spill directory');
+    assert.deepEqual(fs.readdirSync(spill), []);
+    assert.deepEqual(fs.readdirSync(path.join(server.dataDir, 'repos', 'ann', 'big.git')).filter((f) => f.startsWith('spaceport-commit-')), []);
   } finally {
     await server.stop();
   }

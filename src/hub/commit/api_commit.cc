@@ -60,9 +60,10 @@ Status HandleCommit(HubCore& hub, Call& call) {
   if (call.Query("create_pr").value_or("0") != "0") {
     return Status::InvalidArgument("pull requests are not supported; commit to a branch");
   }
-  // Read as it arrives: big contents wait in files beside the repository
+  // Read as it arrives: big contents wait in files beside the repositories
   // (hub/commit/commit_stream.h), removed once the commit is made or refused.
-  SpillFiles spill(hub.deps().repos->PathOf(owned.space.owner, owned.space.name));
+  ASSIGN_OR_RETURN(std::string spill_dir, hub.deps().repos->SpillDir());
+  SpillFiles spill(spill_dir);
   ASSIGN_OR_RETURN(repo::CommitRequest req, ReadCommitNdjson(call.body, kMaxCommitBody, spill));
   int64_t incoming = 0;
   for (const repo::CommitOp& op : req.ops) {

@@ -136,7 +136,7 @@ class Unescaper {
 
 Status WriteAll(std::ofstream& out, std::string_view bytes, const std::string& path) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) return Status::Internal("writing " + path);
+  if (!out || !out.flush()) return Status::Internal("writing " + path);
   return Status::Ok();
 }
 
@@ -172,7 +172,6 @@ Result<bool> DecodeBase64File(const std::string& from, const std::string& to) {
   std::optional<std::string> rest = Base64Decode(pending);
   if (!rest) return false;
   RETURN_IF_ERROR(WriteAll(out, *rest, to));
-  if (!out.flush()) return Status::Internal("writing " + to);
   return true;
 }
 
@@ -342,14 +341,13 @@ class LongLine {
 
 // Moves a short line's content to a spill file once the commit holds more
 // than kInMemoryBytes in memory.
-Status SpillIfOverBudget(repo::CommitOp& op, size_t& in_memory, SpillFiles& spill) {
+Status SpillIfOverBudget(repo::CommitOp& op, size_t& in_memory, size_t budget, SpillFiles& spill) {
   if (op.kind != repo::CommitOpKind::kAddFile || !op.content_file.empty()) return Status::Ok();
   in_memory += op.content.size();
-  if (in_memory <= kInMemoryBytes || op.path == ".gitattributes") return Status::Ok();
+  if (in_memory <= budget || op.path == ".gitattributes") return Status::Ok();
   ASSIGN_OR_RETURN(std::string path, spill.Create());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   RETURN_IF_ERROR(WriteAll(out, op.content, path));
-  if (!out.flush()) return Status::Internal("writing " + path);
   in_memory -= op.content.size();
   op.content_file = path;
   std::string().swap(op.content);
@@ -377,7 +375,7 @@ void SpillFiles::Forget(const std::string& path) {
 }
 
 Result<repo::CommitRequest> ReadCommitNdjson(http::BodyReader& body, uint64_t max_body, SpillFiles& spill,
-                                             size_t whole_line_bytes) {
+                                             size_t whole_line_bytes, size_t in_memory_bytes) {
   CommitLines lines;
   std::string line;                      // the current line while it is short
   std::unique_ptr<LongLine> long_line;   // once it is not
@@ -393,7 +391,7 @@ Result<repo::CommitRequest> ReadCommitNdjson(http::BodyReader& body, uint64_t ma
       RETURN_IF_ERROR(lines.Add(line, line_no));
       line.clear();
       if (lines.request().ops.size() > ops_before) {
-        RETURN_IF_ERROR(SpillIfOverBudget(lines.request().ops.back(), in_memory, spill));
+        RETURN_IF_ERROR(SpillIfOverBudget(lines.request().ops.back(), in_memory, in_memory_bytes, spill));
       }
     }
     ++line_no;

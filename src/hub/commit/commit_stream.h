@@ -45,7 +45,9 @@ class SpillFiles {
 
 // `whole_line_bytes`: where a line becomes long (smaller for tests and the
 // fuzzer; the rest of a long line may still take kWholeLineBytes).
+// `in_memory_bytes`: the budget of short lines' contents (smaller likewise).
 Result<repo::CommitRequest> ReadCommitNdjson(http::BodyReader& body, uint64_t max_body, SpillFiles& spill,
-                                             size_t whole_line_bytes = kWholeLineBytes);
+                                             size_t whole_line_bytes = kWholeLineBytes,
+                                             size_t in_memory_bytes = kInMemoryBytes);
 
 }  // namespace spaceport::hub

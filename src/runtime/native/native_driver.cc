@@ -139,9 +139,12 @@ class NativeSandboxDriver : public RuntimeDriver {
   SpaceUsers users_;
   const std::string name_prefix_;  // keeps cgroup names unique across drivers
 
-  // Held while a Space's volume is mounted for a start or unmounted after
-  // its last sandbox ended, so that the two never cross.
-  std::mutex volumes_mu_;
+  // Per Space, held while its volume is mounted for a start or unmounted
+  // after its last sandbox ended, so that the two never cross (making or
+  // growing a volume takes seconds: other Spaces do not wait for it).
+  std::mutex& VolumeLock(const std::string& space_id);
+  std::mutex volume_locks_mu_;
+  std::map<std::string, std::unique_ptr<std::mutex>> volume_locks_;
   std::mutex mu_;
   std::condition_variable exited_cv_;
   std::map<InstanceId, std::shared_ptr<Instance>> instances_;
@@ -173,7 +176,7 @@ Status NativeSandboxDriver::Prepare(const InstanceSpec& spec, Instance& inst, La
   }
   RETURN_IF_ERROR(native::GiveTree(spec.cwd, inst.uid));
   if (!spec.data_dir.empty() && options_.data_volumes && spec.limits.data_bytes > 0) {
-    std::lock_guard lock(volumes_mu_);
+    std::lock_guard lock(VolumeLock(spec.space_id));
     // This instance holds the Space's uid: one holder means no other sandbox
     // of the Space runs (and so none has /data mounted).
     bool sole_user = users_.Holders(spec.space_id) == 1;
@@ -355,11 +358,19 @@ void NativeSandboxDriver::CleanUp(Instance& inst, ExitStatus& status) {
 // again, a few milliseconds): each sandbox's mount namespace begins as a copy
 // of the host's and bubblewrap reads the whole table for every bind it
 // makes, so a thousand sleeping Spaces' volumes would slow every start down.
-// A volume whose processes may still run (the cgroup did not empty) stays.
+// A volume whose processes may still run (the cgroup did not empty), or that
+// a host process holds, stays.
+std::mutex& NativeSandboxDriver::VolumeLock(const std::string& space_id) {
+  std::lock_guard lock(volume_locks_mu_);
+  std::unique_ptr<std::mutex>& m = volume_locks_[space_id];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
 void NativeSandboxDriver::ReleaseSpace(const Instance& inst, bool processes_gone) {
-  std::lock_guard lock(volumes_mu_);
+  std::lock_guard lock(VolumeLock(inst.space_id));
   if (processes_gone && !inst.data_volume.empty() && users_.Holders(inst.space_id) == 1) {
-    if (Status s = UnmountDataVolume(inst.data_volume); !s.ok()) {
+    if (Status s = UnmountIdleDataVolume(inst.data_volume); !s.ok()) {
       SP_LOG(kWarn) << s.message();
     }
   }
