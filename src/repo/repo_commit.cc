@@ -89,6 +89,17 @@ class IndexSession {
   std::string author_;
 };
 
+// git in the bare repository (no index, no work tree), stdin given.
+Result<CommandResult> BareGit(const std::string& git_dir, std::vector<std::string> args, std::string input) {
+  CommandOptions o;
+  o.argv = {"git", "--git-dir=" + git_dir};
+  for (std::string& a : args) o.argv.push_back(std::move(a));
+  o.env = {{"GIT_TERMINAL_PROMPT", "0"}, {"GIT_CONFIG_NOSYSTEM", "1"}};
+  o.stdin_data = std::move(input);
+  o.timeout = kGitTimeout;
+  return RunCommand(o);
+}
+
 // `git hash-object -w` of the files behind big uploads (path -> file), one
 // process for all; path -> blob id.
 Result<std::map<std::string, std::string>> StoreFiles(const std::string& git_dir,
@@ -97,12 +108,8 @@ Result<std::map<std::string, std::string>> StoreFiles(const std::string& git_dir
   if (files.empty()) return oids;
   std::string paths;
   for (const auto& [path, file] : files) paths += file + "\n";
-  CommandOptions o;
-  o.argv = {"git", "--git-dir=" + git_dir, "hash-object", "-w", "--no-filters", "--stdin-paths"};
-  o.env = {{"GIT_TERMINAL_PROMPT", "0"}, {"GIT_CONFIG_NOSYSTEM", "1"}};
-  o.stdin_data = std::move(paths);
-  o.timeout = kGitTimeout;
-  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  ASSIGN_OR_RETURN(CommandResult r,
+                   BareGit(git_dir, {"hash-object", "-w", "--no-filters", "--stdin-paths"}, std::move(paths)));
   if (!r.ok()) return Status::Internal("git hash-object failed: " + std::string(Trim(r.stderr_data)));
   std::vector<std::string> lines = Split(Trim(r.stdout_data), '\n');
   if (lines.size() != files.size()) {
@@ -310,12 +317,8 @@ Result<std::string> CommitInitial(const std::string& git_dir, const CommitReques
   for (const auto& [path, bytes] : contents) stream += "M 100644 :" + std::to_string(++mark) + " " + quoted(path) + "\n";
   for (const auto& [path, oid] : stored) stream += "M 100644 " + oid + " " + quoted(path) + "\n";
   stream += "\nget-mark :" + std::to_string(commit_mark) + "\ndone\n";
-  CommandOptions o;
-  o.argv = {"git", "--git-dir=" + git_dir, "fast-import", "--quiet", "--date-format=now", "--done"};
-  o.env = {{"GIT_TERMINAL_PROMPT", "0"}, {"GIT_CONFIG_NOSYSTEM", "1"}};
-  o.stdin_data = std::move(stream);
-  o.timeout = kGitTimeout;
-  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
+  ASSIGN_OR_RETURN(CommandResult r,
+                   BareGit(git_dir, {"fast-import", "--quiet", "--date-format=now", "--done"}, std::move(stream)));
   std::string sha(Trim(r.stdout_data));
   if (!r.ok() && r.stderr_data.find("Not updating") != std::string::npos) {
     return Status::FailedPrecondition(req.branch + " moved while committing; retry the commit");

@@ -390,15 +390,8 @@ Result<std::vector<TreeEntry>> RepoStore::ListTree(std::string_view owner, std::
 
 Result<FileInfo> RepoStore::Stat(std::string_view owner, std::string_view name, std::string_view rev,
                                  std::string_view path) const {
-  ASSIGN_OR_RETURN(std::string clean, CleanPath(path));
-  if (clean.empty()) return Status::NotFound("empty file path");
-  ASSIGN_OR_RETURN(std::string sha, Resolve(owner, name, rev));
-  std::string git_dir = PathOf(owner, name);
-  ASSIGN_OR_RETURN(ObjectInfo info, Describe(git_dir, sha + ":" + clean));
-  if (info.type != "blob") return Status::NotFound("file '" + clean + "' not found at " + std::string(rev));
-  std::vector<TreeEntry> one = {TreeEntry{clean, "file", info.oid, info.size, std::nullopt}};
-  RETURN_IF_ERROR(AnnotateLfs(git_dir, &one));
-  return FileInfo{sha, info.oid, info.size, one[0].lfs};
+  ASSIGN_OR_RETURN(std::unique_ptr<RevisionReader> reader, OpenRevision(owner, name, rev));
+  return reader->Stat(path);
 }
 
 Result<std::string> RepoStore::SpillDir() const {
