@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -178,5 +179,12 @@ Result<std::string> RunSimple(const std::vector<std::string>& argv, const std::s
   }
   return std::move(r.stdout_data);
 }
+
+namespace {
+std::atomic<uint64_t> child_open_files{0};
+}  // namespace
+
+void SetChildOpenFileLimit(uint64_t soft) { child_open_files.store(soft); }
+uint64_t ChildOpenFileLimit() { return child_open_files.load(); }
 
 }  // namespace spaceport

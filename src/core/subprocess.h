@@ -58,6 +58,13 @@ struct CommandResult {
 
 Result<CommandResult> RunCommand(const CommandOptions& options);
 
+// The RLIMIT_NOFILE soft limit that apps and builds get: the one the server
+// started with, recorded when the server raised its own (edge/admission.h),
+// since a program that uses select() breaks on descriptors past 1,024.
+// 0: nothing recorded, children keep the server's.
+void SetChildOpenFileLimit(uint64_t soft);
+uint64_t ChildOpenFileLimit();
+
 // Convenience: argv only, parent env, returns stdout when the exit is 0, else an
 // Internal error carrying stderr's tail.
 Result<std::string> RunSimple(const std::vector<std::string>& argv, const std::string& cwd = "");

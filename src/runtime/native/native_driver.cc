@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/subprocess.h"
 #include "runtime/native/cgroup.h"
 #include "runtime/native/forwarder.h"
 #include "runtime/native/sandbox.h"
@@ -310,6 +311,7 @@ void NativeSandboxDriver::Run(const std::shared_ptr<Instance>& inst, Launch* lau
                               const std::shared_ptr<std::promise<Status>>& forked) {
   ChildPlan plan{options_.bwrap_path.c_str(), launch->argv.data(), launch->envp.data(), &launch->cgroup_fds,
                  &launch->fds->fds(), launch->null_fd, launch->out_write, inst->uid};
+  plan.open_files = ChildOpenFileLimit();
   Result<pid_t> spawned = native::SpawnSandbox(plan);
   if (!spawned.ok()) {
     forked->set_value(spawned.status());

@@ -1,5 +1,6 @@
 // Runs real sandboxes: needs root, bubblewrap and writable cgroup v1
 // hierarchies. When one is missing every test fails saying which.
+#include "core/subprocess.h"
 #include "runtime/native/native_driver.h"
 
 #include <arpa/inet.h>
@@ -329,12 +330,16 @@ t = threading.Thread(target=print, args=("threads work",)); t.start(); t.join()
 print("mount", libc.mount(b"none", b"/tmp", b"tmpfs", 0, None), ctypes.get_errno())
 t = time.time(); attempt(lambda: socket.gethostbyaddr("127.0.0.1"))
 print("reverse_dns_fast", time.time() - t < 1)
+import resource
+print("open_files", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 )";
   InstanceSpec spec = Spec({"/usr/bin/python3", "-c", probe});
   spec.env = {{"NEIGHBOUR", neighbour.data_dir}, {"SERVER", dir_.path() + "/server"},
               {"HOST_PORT", std::to_string(ntohs(addr.sin_port))}, {"NEIGHBOUR_PORT", std::to_string(neighbour.port)}};
+  SetChildOpenFileLimit(512);  // as a server that raised its own limit records
   auto [id, exit] = Launch(spec);
   EXPECT_EQ(WaitExit(exit).exit_code, 0) << ::testing::PrintToString(RunLog());
+  SetChildOpenFileLimit(0);
   std::vector<std::string> log = RunLog();
   auto has = [&](const std::string& line) { return std::find(log.begin(), log.end(), line) != log.end(); };
   EXPECT_TRUE(has("capeff 0000000000000000")) << ::testing::PrintToString(log);
@@ -349,6 +354,7 @@ print("reverse_dns_fast", time.time() - t < 1)
   EXPECT_TRUE(has("mount -1 1"));
   EXPECT_TRUE(has("threads work"));  // clone3 -> ENOSYS falls back to clone
   EXPECT_TRUE(has("reverse_dns_fast True"));
+  EXPECT_TRUE(has("open_files 512")) << ::testing::PrintToString(log);  // not the server's raised limit
   EXPECT_FALSE(has("uid 0"));
   EXPECT_TRUE(fs::exists(spec.data_dir + "/mine.txt"));
   sockaddr_in peer{};

@@ -208,6 +208,13 @@ Result<std::vector<std::string>> BwrapArgs(const SandboxInputs& in, int info_wri
     struct rlimit fsize{static_cast<rlim_t>(p.file_size_limit), static_cast<rlim_t>(p.file_size_limit)};
     if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, &fsize, nullptr) != 0) _exit(125);
   }
+  if (p.open_files > 0) {
+    struct rlimit files{};
+    if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &files) == 0 && p.open_files < files.rlim_max) {
+      files.rlim_cur = static_cast<rlim_t>(p.open_files);
+      syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &files, nullptr);
+    }
+  }
   // bwrap then builds the namespaces as this unprivileged user. Raw
   // syscalls: glibc's wrappers would change the credentials of every thread
   // they know, which in a vfork child are the server's.

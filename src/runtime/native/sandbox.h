@@ -87,6 +87,7 @@ struct ChildPlan {
   int null_fd, out_fd;                 // stdin; stdout and stderr
   uid_t uid;                           // bwrap runs as this user
   int64_t file_size_limit = 0;         // RLIMIT_FSIZE in bytes; 0: unchanged
+  uint64_t open_files = 0;             // RLIMIT_NOFILE's soft limit (at most the hard); 0: unchanged
 };
 
 // In the child: joins the cgroups, starts a new session, installs the fds,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "core/subprocess.h"
 #include "runtime/instance_monitor.h"
 
 namespace spaceport::runtime {
@@ -72,6 +74,13 @@ ExitStatus FromWaitStatus(int wstatus) {
   dup2(out_fd, 1);
   dup2(out_fd, 2);
   if (cwd[0] != '\0' && chdir(cwd) != 0) _exit(126);
+  if (uint64_t files = ChildOpenFileLimit(); files > 0) {
+    struct rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && files < lim.rlim_max) {
+      lim.rlim_cur = static_cast<rlim_t>(files);
+      setrlimit(RLIMIT_NOFILE, &lim);
+    }
+  }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
