@@ -168,6 +168,7 @@ namespace {
 Result<BodyFraming> LengthFraming(const Headers& headers, bool* present) {
   *present = false;
   uint64_t length = 0;
+  int values = 0;
   for (const auto& f : headers.fields()) {
     if (!NameEquals(f.first, "Content-Length")) continue;
     for (const auto& part : Split(f.second, ',')) {
@@ -180,9 +181,10 @@ Result<BodyFraming> LengthFraming(const Headers& headers, bool* present) {
       if (*present && n != length) return Status::InvalidArgument("conflicting Content-Length values");
       *present = true;
       length = n;
+      ++values;
     }
   }
-  return BodyFraming{*present ? BodyFraming::kLength : BodyFraming::kNone, length};
+  return BodyFraming{*present ? BodyFraming::kLength : BodyFraming::kNone, length, values > 1};
 }
 
 }  // namespace
@@ -204,15 +206,10 @@ Result<BodyFraming> RequestFraming(const Request& request) {
   return framing;
 }
 
-void SingleContentLength(Headers& headers, uint64_t length) {
-  int fields = 0;
-  bool list = false;
-  for (const auto& f : headers.fields()) {
-    if (!NameEquals(f.first, "Content-Length")) continue;
-    ++fields;
-    list = list || f.second.find(',') != std::string::npos;
+void SingleContentLength(Headers& headers, const BodyFraming& framing) {
+  if (framing.kind == BodyFraming::kLength && framing.length_repeated) {
+    headers.Set("Content-Length", std::to_string(framing.length));
   }
-  if (fields > 1 || list) headers.Set("Content-Length", std::to_string(length));
 }
 
 Result<BodyFraming> ResponseFraming(std::string_view request_method, const ResponseHead& head) {

@@ -63,14 +63,16 @@ struct BodyFraming {
   enum Kind { kNone, kLength, kChunked, kUntilClose };
   Kind kind = kNone;
   uint64_t length = 0;  // for kLength
+  bool length_repeated = false;  // kLength given more than once ("5, 5" or two fields)
 };
 
 // Request body framing; InvalidArgument (-> 400) for smuggling-prone heads.
 Result<BodyFraming> RequestFraming(const Request& request);
 // After RequestFraming accepted a Content-Length repeated or given as a list
-// of equal values ("5, 5"): leaves one plain field of `length`, as RFC 9112
-// 6.3 allows, so nothing behind the edge reads the list its own way.
-void SingleContentLength(Headers& headers, uint64_t length);
+// of equal values ("5, 5"): leaves one plain field of the length, as RFC
+// 9112 6.3 allows, so nothing behind the edge reads the list its own way.
+// Does nothing (no scan) for a length given once.
+void SingleContentLength(Headers& headers, const BodyFraming& framing);
 // Response body framing given the request method (HEAD has no body).
 Result<BodyFraming> ResponseFraming(std::string_view request_method, const ResponseHead& head);
 

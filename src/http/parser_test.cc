@@ -111,7 +111,8 @@ TEST(FramingTest, RepeatedContentLengthBecomesOne) {
     Request r = ParseOk(head);
     auto framing = RequestFraming(r);
     ASSERT_TRUE(framing.ok()) << head;
-    SingleContentLength(r.headers, framing->length);
+    EXPECT_TRUE(framing->length_repeated) << head;
+    SingleContentLength(r.headers, *framing);
     std::vector<std::string> values;
     for (const auto& [name, value] : r.headers.fields()) {
       if (NameEquals(name, "Content-Length")) values.push_back(value);
@@ -119,7 +120,10 @@ TEST(FramingTest, RepeatedContentLengthBecomesOne) {
     EXPECT_EQ(values, std::vector<std::string>{"5"}) << head;
   }
   Request plain = ParseOk("POST / HTTP/1.1\r\nHost: h\r\ncontent-length: 7\r\n\r\n");
-  SingleContentLength(plain.headers, 7);
+  auto once = RequestFraming(plain);
+  ASSERT_TRUE(once.ok());
+  EXPECT_FALSE(once->length_repeated);
+  SingleContentLength(plain.headers, *once);
   EXPECT_EQ(plain.headers.fields()[1].first, "content-length");  // untouched
 }
 
