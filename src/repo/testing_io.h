@@ -22,6 +22,7 @@ class StringBodyReader : public http::BodyReader {
     pos_ += n;
     return n;
   }
+  size_t unread() const { return data_.size() - pos_; }
 
  private:
   std::string data_;

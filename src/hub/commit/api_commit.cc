@@ -60,10 +60,17 @@ Status HandleCommit(HubCore& hub, Call& call) {
   if (call.Query("create_pr").value_or("0") != "0") {
     return Status::InvalidArgument("pull requests are not supported; commit to a branch");
   }
+  ASSIGN_OR_RETURN(CommitSlots::Slot slot, hub.commit_slots().Take(owned.caller.user.name));
   // Read as it arrives: big contents wait in files beside the repositories
   // (hub/commit/commit_stream.h), removed once the commit is made or refused.
+  // They stop at what the repository has room for (as base64 text, up to a
+  // third more than the bytes it stands for); the exact check follows.
   ASSIGN_OR_RETURN(std::string spill_dir, hub.deps().repos->SpillDir());
-  SpillFiles spill(spill_dir);
+  int64_t room = hub.RepoRoomLeft(owned.space);
+  uint64_t spill_max = room >= INT64_MAX / 2 ? UINT64_MAX : static_cast<uint64_t>(room) / 3 * 4 + 4;
+  SpillFiles spill(spill_dir, spill_max,
+                   "the commit's contents pass the " + std::to_string(room >> 20) + " MB left in the repository of " +
+                       owned.space.full_id());
   ASSIGN_OR_RETURN(repo::CommitRequest req, ReadCommitNdjson(call.body, kMaxCommitBody, spill));
   int64_t incoming = 0;
   for (const repo::CommitOp& op : req.ops) {

@@ -310,6 +310,7 @@ class LongLine {
 
   Status FlushCaptured(bool close) {
     if (!captured_bytes_.empty()) {
+      RETURN_IF_ERROR(spill_.Charge(captured_bytes_.size()));
       RETURN_IF_ERROR(WriteAll(out_, captured_bytes_, raw_path_));
       captured_bytes_.clear();
     }
@@ -345,6 +346,7 @@ Status SpillIfOverBudget(repo::CommitOp& op, size_t& in_memory, size_t budget, S
   if (op.kind != repo::CommitOpKind::kAddFile || !op.content_file.empty()) return Status::Ok();
   in_memory += op.content.size();
   if (in_memory <= budget || op.path == ".gitattributes") return Status::Ok();
+  RETURN_IF_ERROR(spill.Charge(op.content.size()));
   ASSIGN_OR_RETURN(std::string path, spill.Create());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   RETURN_IF_ERROR(WriteAll(out, op.content, path));
@@ -367,6 +369,12 @@ Result<std::string> SpillFiles::Create() {
   close(fd);
   paths_.push_back(path);
   return path;
+}
+
+Status SpillFiles::Charge(size_t n) {
+  bytes_ += n;
+  if (bytes_ <= max_bytes_) return Status::Ok();
+  return Status::PayloadTooLarge(too_large_.empty() ? "the commit's contents are too large" : too_large_);
 }
 
 void SpillFiles::Forget(const std::string& path) {

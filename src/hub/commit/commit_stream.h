@@ -16,6 +16,7 @@
 // the SpillFiles holder goes.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,19 +28,29 @@ namespace spaceport::hub {
 constexpr size_t kWholeLineBytes = 1 << 20;
 constexpr size_t kInMemoryBytes = 16 << 20;
 
-// Temporary files of one commit; removed with the holder.
+// Temporary files of one commit; removed with the holder. `max_bytes`
+// bounds what the reader writes to them (as unescaped content, before any
+// base64 decoding): past it the commit is refused with PayloadTooLarge and
+// `too_large` as the message, so a commit that cannot fit stops filling the
+// disk as soon as that is known, not when its body ends.
 class SpillFiles {
  public:
-  explicit SpillFiles(std::string dir) : dir_(std::move(dir)) {}
+  explicit SpillFiles(std::string dir, uint64_t max_bytes = UINT64_MAX, std::string too_large = "")
+      : dir_(std::move(dir)), max_bytes_(max_bytes), too_large_(std::move(too_large)) {}
   ~SpillFiles();
   SpillFiles(const SpillFiles&) = delete;
   SpillFiles& operator=(const SpillFiles&) = delete;
   // A new empty file's path.
   Result<std::string> Create();
   void Forget(const std::string& path);  // removes it now
+  // Counts `n` more bytes written; PayloadTooLarge past max_bytes.
+  Status Charge(size_t n);
 
  private:
   std::string dir_;
+  uint64_t max_bytes_;
+  std::string too_large_;
+  uint64_t bytes_ = 0;
   std::vector<std::string> paths_;
 };
 

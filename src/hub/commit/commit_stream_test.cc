@@ -9,6 +9,7 @@
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
 #include "hub/commit/commit_ndjson.h"
+#include "hub/commit/commit_slots.h"
 #include "repo/testing_io.h"
 
 namespace spaceport::hub {
@@ -147,6 +148,49 @@ TEST_F(CommitStreamTest, RefusesWhatCannotStreamAndCleansUp) {
   }
   auto too_big = Read(Header() + Line({{"key", "file"}, {"value", {{"path", "p"}, {"content", big}}}}), 65536, 1 << 20);
   EXPECT_EQ(too_big.status().code(), StatusCode::kPayloadTooLarge);
+}
+
+// A commit whose contents cannot fit stops being read (and written to disk)
+// once they pass the spill limit, long before its body ends.
+TEST_F(CommitStreamTest, SpillLimitStopsABigCommitEarly) {
+  const std::string bytes = RandomBytes(4 << 20);
+  std::string body = Header() + Line({{"key", "file"},
+                                      {"value", {{"content", Base64Encode(bytes)}, {"path", "big.bin"}, {"encoding", "base64"}}}});
+  SpillFiles small(dir_.path(), 1 << 20, "no room for it");
+  StringBodyReader reader(body, 65536);
+  auto req = ReadCommitNdjson(reader, 256u << 20, small);
+  ASSERT_FALSE(req.ok());
+  EXPECT_EQ(req.status().code(), StatusCode::kPayloadTooLarge);
+  EXPECT_EQ(req.status().message(), "no room for it");
+  EXPECT_GT(reader.unread(), body.size() / 2);
+  // Many short lines that spill count as well.
+  std::string lines = Header();
+  for (int i = 0; i < 40; ++i) {
+    lines += Line({{"key", "file"}, {"value", {{"path", "f" + std::to_string(i)}, {"content", std::string(100000, 'x')}}}});
+  }
+  SpillFiles some(dir_.path(), 1 << 20, "no room");
+  StringBodyReader short_reader(lines, 65536);
+  EXPECT_EQ(ReadCommitNdjson(short_reader, 256u << 20, some, kWholeLineBytes, 500000).status().code(),
+            StatusCode::kPayloadTooLarge);
+  SpillFiles enough(dir_.path(), 8 << 20, "no room");
+  StringBodyReader again(lines, 65536);
+  EXPECT_TRUE(ReadCommitNdjson(again, 256u << 20, enough, kWholeLineBytes, 500000).ok());
+}
+
+TEST(CommitSlotsTest, FourCommitsPerUserAtOnce) {
+  CommitSlots slots;
+  std::vector<CommitSlots::Slot> held;
+  for (int i = 0; i < CommitSlots::kPerUser; ++i) {
+    auto slot = slots.Take("alice");
+    ASSERT_TRUE(slot.ok());
+    held.push_back(std::move(slot).value());
+  }
+  auto refused = slots.Take("alice");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(slots.Take("bob").ok());  // others are not held up
+  held.pop_back();
+  EXPECT_TRUE(slots.Take("alice").ok());
 }
 
 }  // namespace
