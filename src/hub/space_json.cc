@@ -95,11 +95,9 @@ constexpr std::array<std::string_view, 16> kExpandFields = {
 Json Siblings(HubCore& hub, const store::Space& space) {
   Json siblings = Json::array();
   if (space.sha.empty()) return siblings;
-  auto tree = hub.deps().repos->ListTree(space.owner, space.name, space.sha, "", true);
-  if (!tree.ok()) return siblings;
-  for (const repo::TreeEntry& e : *tree) {
-    if (e.type == "file") siblings.push_back({{"rfilename", e.path}});
-  }
+  auto files = hub.file_lists().Get(space.owner, space.name, space.sha);
+  if (!files.ok()) return siblings;
+  for (const std::string& path : **files) siblings.push_back({{"rfilename", path}});
   return siblings;
 }
 
