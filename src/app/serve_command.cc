@@ -99,6 +99,7 @@ struct ServeConfig {
   Millis wake_page_after{1000};
   int max_connections_per_ip = 1000;  // 0: no cap
   int max_worker_requests_per_ip = 16;  // hub and static requests on workers at once; 0: no cap
+  edge::TrustedProxies trusted_proxies;  // whose X-Forwarded-For is believed
 };
 
 Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
@@ -108,7 +109,7 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "memory-budget", "wake-page-after", "build-timeout", "build-concurrency",
                                         "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size",
                                         "ephemeral-disk", "max-connections-per-ip",
-                                        "max-worker-requests-per-ip"},
+                                        "max-worker-requests-per-ip", "trusted-proxies"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -175,6 +176,9 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
     return Status::InvalidArgument("--max-worker-requests-per-ip wants a number (0: no cap)");
   }
   c.max_worker_requests_per_ip = static_cast<int>(*worker_per_ip);
+  auto proxies = edge::TrustedProxies::Parse(f.Get("trusted-proxies", ""));
+  if (!proxies.ok()) return Status::InvalidArgument("--trusted-proxies: " + proxies.status().message());
+  c.trusted_proxies = std::move(proxies).value();
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -284,7 +288,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
                  "                       [--build-pids N] [--build-log-limit MB] [--data-size MB]\n"
                  "                       [--max-repo-size MB] [--ephemeral-disk MB] [--max-connections-per-ip N]\n"
-                 "                       [--max-worker-requests-per-ip N]\n";
+                 "                       [--max-worker-requests-per-ip N] [--trusted-proxies ADDR[/BITS],...]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -297,6 +301,10 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     SP_LOG(kWarn) << files.status().message();
   }
 
+  if (Status git = repo::CheckGitVersion(); !git.ok()) {
+    std::cerr << "error: " << git.message() << "\n";
+    return 1;
+  }
   DataDir dir(config->data_dir);
   auto store = dir.OpenStore();
   if (!store.ok()) {
@@ -340,6 +348,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge_options.threads = config->threads;
   edge_options.max_connections_per_client = config->max_connections_per_ip;
   edge_options.max_local_per_client = config->max_worker_requests_per_ip;
+  edge_options.trusted_proxies = config->trusted_proxies;
   edge_options.apps_domain = config->apps_domain;
   auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
                                       {.table = &access_table, .callers = &callers, .sessions = &app_sessions,

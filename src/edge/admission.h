@@ -10,6 +10,14 @@
 // - Per client address (ClientCounts): at most `max_per_client` connections
 //   from one IP at once; more are answered 429 and closed. 0: no cap.
 //
+// - Behind a reverse proxy (TrustedProxies, `serve --trusted-proxies`): a
+//   connection from a listed proxy stands for many clients, so it is not
+//   counted against the per-address connection cap, and each request's
+//   client address (for the per-address worker cap, sign-in throttling, logs
+//   and what the app is told) is read from X-Forwarded-For: the rightmost
+//   address that is not itself a trusted proxy, as nginx's real_ip module
+//   with recursion does. From anyone else X-Forwarded-For is never believed.
+//
 // The process's own descriptor limit is raised to its hard limit at start
 // (RaiseOpenFileLimit): the usual soft limit of 1,024 is reached by about a
 // thousand idle sockets.
@@ -21,9 +29,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/mutex.h"
 #include "core/status.h"
+#include "http/message.h"
 
 namespace spaceport::edge {
 
@@ -39,6 +49,28 @@ class ClientCounts {
   const int max_;
   Mutex mu_;
   std::unordered_map<std::string, int> counts_ SP_GUARDED_BY(mu_);
+};
+
+class TrustedProxies {
+ public:
+  // Comma-separated addresses and CIDR networks, IPv4 or IPv6
+  // ("10.0.0.0/8, 127.0.0.1, fd00::/8"); empty: none.
+  static Result<TrustedProxies> Parse(std::string_view list);
+  bool empty() const { return nets_.empty(); }
+  bool Contains(std::string_view ip) const;
+  // The client a request from `peer` stands for: `peer`, unless it is
+  // trusted; then X-Forwarded-For is walked from the right past trusted
+  // hops to the first address that is not (the leftmost if all are; the
+  // last good hop when an entry is no address).
+  std::string ClientOf(const std::string& peer, const http::Headers& headers) const;
+
+ private:
+  struct Net {
+    int family;  // AF_INET | AF_INET6
+    unsigned char addr[16];
+    int bits;
+  };
+  std::vector<Net> nets_;
 };
 
 class FdReserve {

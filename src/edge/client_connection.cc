@@ -25,6 +25,7 @@ class CspWriter : public http::ResponseWriter {
   }
   Status Write(std::string_view data) override { return inner_.Write(data); }
   Status Finish() override { return inner_.Finish(); }
+  Status SendBody(std::unique_ptr<http::BodySource> source) override { return inner_.SendBody(std::move(source)); }
   bool started() const override { return inner_.started(); }
   bool ClientGone() override { return inner_.ClientGone(); }
 
@@ -37,7 +38,7 @@ class CspWriter : public http::ResponseWriter {
 
 ClientConnection::ClientConnection(LoopContext* ctx, http::UniqueFd fd, std::string peer)
     : ctx_(ctx), fd_(std::move(fd)), id_(ctx->next_id++), peer_(std::move(peer)),
-      parser_(ctx->options->max_header_bytes) {}
+      peer_is_proxy_(ctx->options->trusted_proxies.Contains(peer_)), parser_(ctx->options->max_header_bytes) {}
 
 ClientConnection::~ClientConnection() = default;
 
@@ -66,6 +67,7 @@ void ClientConnection::Pump() {
       case State::kProxy: progress = StepProxy(); break;
       case State::kTunnel: progress = StepTunnel(); break;
       case State::kLocalBody: progress = StepLocalBody(); break;
+      case State::kLocalStream: progress = StepLocalStream(); break;
       default: break;
     }
     if (state_ == State::kClosed || state_ == State::kLocal) return;
@@ -155,6 +157,10 @@ void ClientConnection::BeginRequest(size_t head_size) {
   started_at_ = ctx_->clock->Now();
   http::Request& r = req_.request;
   r.remote_addr = peer_;
+  if (peer_is_proxy_) {
+    r.remote_addr = ctx_->options->trusted_proxies.ClientOf(peer_, r.headers);
+    req_.proxy_addr = peer_;
+  }
   keep_alive_ = r.version_minor >= 1 ? !r.headers.HasToken("Connection", "close")
                                      : r.headers.HasToken("Connection", "keep-alive");
   req_.callbacks = this;
@@ -165,7 +171,7 @@ void ClientConnection::BeginRequest(size_t head_size) {
     return SendLocalReply(http::ErrorResponse(Status::InvalidArgument(framing.status().message())));
   }
   req_framing_ = *framing;
-  if (framing->kind == http::BodyFraming::kLength) http::SingleContentLength(r.headers, framing->length);
+  http::SingleContentLength(r.headers, *framing);
   state_ = State::kFiltering;
   next_filter_ = 0;
   RunFilters();
@@ -268,19 +274,24 @@ void ClientConnection::Dispatch() {
 void ClientConnection::StartLocal() {
   // A client that waits for 100 Continue sends its body only once the
   // handler asks for it (then on the worker, within the per-address cap).
+  local_body_needed_ = 0;
   if (req_framing_.kind == http::BodyFraming::kLength && req_framing_.length <= kPrebufferBody &&
-      in_.size() < req_framing_.length && !req_.request.headers.HasToken("Expect", "100-continue")) {
-    state_ = State::kLocalBody;
-    deadline_ = ctx_->clock->Now() + kBodyGrace + Millis(1000 * req_framing_.length / kBodyMinRate);
-    return Pump();
+      !req_.request.headers.HasToken("Expect", "100-continue")) {
+    local_body_needed_ = req_framing_.length;
   }
-  RunLocal();
+  if (in_.size() >= local_body_needed_ && out_.empty()) return RunLocal();
+  // Wait for the body, and for the previous answer's tail to leave: the
+  // worker writes to the socket directly.
+  state_ = State::kLocalBody;
+  deadline_ = ctx_->clock->Now() + kBodyGrace + Millis(1000 * local_body_needed_ / kBodyMinRate);
+  Pump();
 }
 
 // The body arrives on the loop; the worker gets it whole.
 bool ClientConnection::StepLocalBody() {
-  bool progress = ReadClient();
-  if (in_.size() >= req_framing_.length) {
+  bool progress = in_.size() < local_body_needed_ && ReadClient();
+  if (in_.size() >= local_body_needed_) {
+    if (!out_.empty()) return progress;  // Pump flushes it
     RunLocal();
     return false;  // the worker owns the socket now
   }
@@ -292,7 +303,8 @@ void ClientConnection::RunLocal() {
   // A worker writes the answer at the client's pace: one address gets only
   // so many of them at once.
   if (ctx_->local_clients != nullptr) {
-    if (!ctx_->local_clients->Admit(peer_)) {
+    local_slot_addr_ = req_.request.remote_addr;
+    if (!ctx_->local_clients->Admit(local_slot_addr_)) {
       keep_alive_ = false;
       return SendLocalReply(http::ErrorResponse(
           Status::ResourceExhausted("too many requests in progress from this address; try again shortly")));
@@ -306,7 +318,7 @@ void ClientConnection::RunLocal() {
   LoopContext* ctx = ctx_;
   uint64_t id = id_;
   int fd = fd_.get();
-  Millis timeout = ctx_->options->idle_timeout;
+  SendPace pace{ctx_->options->idle_timeout, ctx_->options->send_grace, ctx_->options->min_send_rate};
   auto request = std::make_shared<http::Request>(std::move(req_.request));
   http::Handler* hub = req_.kind == RouteKind::kHub ? ctx_->hub : nullptr;
   std::string root = req_.route ? req_.route->static_root : std::string();
@@ -314,7 +326,7 @@ void ClientConnection::RunLocal() {
   http::BodyFraming framing = req_framing_;
   bool keep_alive = keep_alive_;
   bool ok = ctx_->workers->Submit([=, buffered = std::move(buffered)]() mutable {
-    LocalResult result = RunLocalExchange(fd, *request, framing, std::move(buffered), keep_alive, timeout,
+    LocalResult result = RunLocalExchange(fd, *request, framing, std::move(buffered), keep_alive, pace,
                                           [&](http::BodyReader& body, http::ResponseWriter& out) {
                                             if (hub != nullptr) {
                                               hub->Handle(*request, body, out);
@@ -326,7 +338,9 @@ void ClientConnection::RunLocal() {
     ctx->loop->Post([ctx, id, result = std::move(result)]() mutable {
       auto it = ctx->connections.find(id);
       if (it != ctx->connections.end()) {
-        it->second->OnLocalDone(result.keep_alive, result.status, std::move(result.leftover));
+        it->second->OnLocalDone(std::move(result));
+      } else if (result.body) {
+        ctx->workers->Submit([body = std::move(result.body)] {});  // its end may wait on a child process
       }
     });
   });
@@ -336,37 +350,107 @@ void ClientConnection::RunLocal() {
 void ClientConnection::ReleaseLocalSlot() {
   if (!holds_local_slot_) return;
   holds_local_slot_ = false;
-  ctx_->local_clients->Release(peer_);
+  ctx_->local_clients->Release(local_slot_addr_);
 }
 
-void ClientConnection::OnLocalDone(bool keep_alive, int status, std::string leftover) {
-  ReleaseLocalSlot();
-  keep_alive_ = keep_alive;
+void ClientConnection::OnLocalDone(LocalResult result) {
+  keep_alive_ = result.keep_alive;
   state_ = State::kFiltering;  // not kLocal: EndRequest/Close may run normally now
-  in_.Append(leftover);
-  EndRequest(status == 0 ? 500 : status);
-  if (close_after_flush_) return Close();
+  in_.Append(result.leftover);
+  out_.Append(result.unsent);  // the answer's tail, sent at the client's pace from here
   if (!ctx_->loop->Add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this).ok()) return Close();
   readable_ = true;
   writable_ = true;
+  if (result.body) {
+    // The rest of the body comes from the source, read here as the client
+    // takes it; the request (and its worker slot) ends when it is all out.
+    body_ = std::move(result.body);
+    body_status_ = result.status == 0 ? 500 : result.status;
+    state_ = State::kLocalStream;
+    stream_seen_ = client_io_ + body_io_ - 1;  // the sweep starts the clock
+    if (body_->wait_fd() >= 0 && !ctx_->loop->Add(body_->wait_fd(), EPOLLIN | EPOLLET, &body_watch_).ok()) {
+      return Close();
+    }
+    return Pump();
+  }
+  ReleaseLocalSlot();
+  EndRequest(result.status == 0 ? 500 : result.status);
+  if (close_after_flush_ && out_.empty()) return Close();
   Pump();
+}
+
+bool ClientConnection::StepLocalStream() {
+  bool progress = false;
+  char chunk[kReadChunk];
+  while (body_->remaining() > 0 && out_.size() < kMaxBuffered) {
+    bool would_block = false;
+    Result<size_t> n = body_->Read(chunk, static_cast<size_t>(std::min<uint64_t>(sizeof chunk, body_->remaining())),
+                                   &would_block);
+    if (!n.ok() || (*n == 0 && !would_block)) {
+      // Too late for an error status: the client sees the body cut short.
+      SP_LOG(kWarn) << "a response body ended early: "
+                    << (n.ok() ? std::string("the source ran dry") : n.status().message());
+      Close();
+      return false;
+    }
+    if (*n == 0) break;  // body_watch_ calls again when there is more
+    out_.Append(std::string_view(chunk, *n));
+    ++body_io_;
+    progress = true;
+  }
+  if (body_->remaining() == 0 && out_.empty()) {
+    FinishLocalStream();
+    return true;
+  }
+  return progress;
+}
+
+void ClientConnection::FinishLocalStream() {
+  DropBody();
+  ReleaseLocalSlot();
+  state_ = State::kFiltering;
+  EndRequest(body_status_);
+  if (close_after_flush_) Close();
+}
+
+void ClientConnection::DropBody() {
+  if (!body_) return;
+  if (body_->wait_fd() >= 0) ctx_->loop->Remove(body_->wait_fd());
+  // Ending a git blob's source ends its git process: not on the loop.
+  if (!ctx_->workers->Submit([body = std::move(body_)] {})) body_.reset();
 }
 
 void ClientConnection::CheckTimeout(SteadyTime now) {
   if (state_ == State::kProxy) return CheckProxyTimeout(now);
-  if (state_ == State::kLocalBody && now >= deadline_) {
-    keep_alive_ = false;
-    SendLocalReply(http::ProtocolErrorResponse(408, "the request body did not arrive in time"));
-    FlushClient();
-    if (state_ != State::kClosed) Close();
+  if (state_ == State::kLocalStream) {
+    uint64_t io = client_io_ + body_io_;
+    if (io != stream_seen_) {
+      stream_seen_ = io;
+      stream_since_ = now;
+    } else if (now - stream_since_ >= ctx_->options->client_stall_timeout) {
+      AbortClient();  // neither the client nor the source moved
+    }
     return;
   }
-  if (state_ != State::kReadHead || now < deadline_) return;
-  if (!in_.empty() && out_.empty()) {
-    // A head that never completed: tell the client why, then close.
-    out_.Append("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    FlushClient();
+  if (now < deadline_) return;
+  if (state_ == State::kLocalBody) {
+    if (in_.size() >= local_body_needed_) return Close();  // the previous answer never left
+    return RequestTimedOut("the request body did not arrive in time");
   }
+  if (state_ != State::kReadHead) return;
+  // A head that never completed: tell the client why, then close.
+  if (!in_.empty() && out_.empty()) return RequestTimedOut("the request head did not arrive in time");
+  Close();
+}
+
+void ClientConnection::RequestTimedOut(std::string_view why) {
+  keep_alive_ = false;
+  if (state_ == State::kReadHead) {  // no request yet
+    req_.kind = RouteKind::kEdge;
+    started_at_ = ctx_->clock->Now();
+  }
+  SendLocalReply(http::ProtocolErrorResponse(408, why));
+  FlushClient();
   if (state_ != State::kClosed) Close();
 }
 
@@ -381,12 +465,13 @@ void ClientConnection::Close() {
   if (px_ && px_->up) ctx_->pool->Close(px_->up);
   px_.reset();
   tunnel_activity_.Reset();
+  DropBody();
   req_.activity.Reset();  // the request is no longer in flight
   req_.pending.reset();   // a paused filter's late answer must not reach this connection
   if (!was_local) ctx_->loop->Remove(fd_.get());
   fd_.reset();
   ctx_->metrics->ConnectionClosed();
-  if (ctx_->clients != nullptr) ctx_->clients->Release(peer_);
+  if (ctx_->clients != nullptr && !peer_is_proxy_) ctx_->clients->Release(peer_);
   ReleaseLocalSlot();
   ctx_->connections.erase(id_);
   ctx_->loop->Defer([self = this] { delete self; });

@@ -9,6 +9,11 @@
 // local request's body of up to kPrebufferBody bytes is read here first
 // (kLocalBody), so a client that sends it slowly holds a connection, not a
 // worker; it has kBodyGrace plus a second per kBodyMinRate bytes, then 408.
+// The worker hands back the answer's unsent tail (at most 256 KiB) and a
+// body it left to the loop (a file or git blob; local_exchange.h), which the
+// loop sends at the client's pace (kLocalStream) while the client keeps its
+// per-address worker slot; a client that takes nothing for
+// client_stall_timeout is dropped.
 // Timeouts are checked by the loop's periodic sweep (CheckTimeout): the I/O
 // paths only bump progress counters, so they never read the clock; a side
 // of a proxy exchange times out when its counter has not moved for the
@@ -23,6 +28,7 @@
 
 #include "edge/buffer.h"
 #include "edge/filter.h"
+#include "edge/local_exchange.h"
 #include "edge/loop_context.h"
 #include "edge/upstream_pool.h"
 #include "http/parser.h"
@@ -54,7 +60,17 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   void Close();
 
  private:
-  enum class State { kReadHead, kFiltering, kProxy, kLocalBody, kLocal, kTunnel, kClosed };
+  enum class State { kReadHead, kFiltering, kProxy, kLocalBody, kLocal, kLocalStream, kTunnel, kClosed };
+
+  // Wakes the connection when its body source (a pipe) has more.
+  class BodyWatch : public http::IoHandler {
+   public:
+    explicit BodyWatch(ClientConnection* conn) : conn_(conn) {}
+    void OnIo(uint32_t) override { conn_->Pump(); }
+
+   private:
+    ClientConnection* conn_;
+  };
 
   void Pump();
   bool StepReadHead();
@@ -67,8 +83,12 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   bool StepLocalBody();
   void ReleaseLocalSlot();
   void RunLocal();
-  void OnLocalDone(bool keep_alive, int status, std::string leftover);
+  void OnLocalDone(LocalResult result);
+  bool StepLocalStream();
+  void FinishLocalStream();
+  void DropBody();
   void EndRequest(int status);
+  void RequestTimedOut(std::string_view why);  // 408, then close
   void ResetForNextRequest();
 
   // Proxy path (client_proxy.cc).
@@ -96,6 +116,8 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   http::UniqueFd fd_;
   uint64_t id_;
   std::string peer_;
+  const bool peer_is_proxy_;     // a trusted proxy (admission.h): not counted per address
+  std::string local_slot_addr_;  // the client address holding the worker slot
   State state_ = State::kReadHead;
   Buffer in_;
   Buffer out_;
@@ -114,6 +136,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   RequestContext req_;
   size_t next_filter_ = 0;
   http::BodyFraming req_framing_;
+  uint64_t local_body_needed_ = 0;  // kLocalBody: body bytes to read on the loop first
   bool keep_alive_ = true;
   SteadyTime started_at_{};
 
@@ -154,7 +177,15 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   // also what a retry on a fresh connection sends again.
   std::string up_head_;
   std::string resp_head_;
-  runtime::ActivityMark tunnel_activity_;  // the upgraded request, in flight while tunnelling
+  runtime::ActivityMark tunnel_activity_;
+  // kLocalStream: the rest of a local answer (local_exchange.h), sent from
+  // here at the client's pace; the request ends when it is all out.
+  std::shared_ptr<http::BodySource> body_;
+  BodyWatch body_watch_{this};
+  int body_status_ = 0;
+  uint64_t body_io_ = 0;  // bumped when bytes come from the source
+  uint64_t stream_seen_ = 0;
+  SteadyTime stream_since_{};  // the upgraded request, in flight while tunnelling
 };
 
 }  // namespace spaceport::edge

@@ -38,7 +38,8 @@ class Listener : public http::IoHandler {
         return;  // EAGAIN: all taken
       }
       std::string peer = http::PeerAddress(c);
-      if (!ctx_->clients->Admit(peer)) {
+      // A trusted proxy's connections carry many clients: not capped here.
+      if (!ctx_->options->trusted_proxies.Contains(peer) && !ctx_->clients->Admit(peer)) {
         ctx_->metrics->ConnectionRefused(/*out_of_fds=*/false);
         RefuseConnection(c, 429, "too many connections from this address");
         continue;

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "edge/access_filter.h"
+#include "edge/admission.h"
 #include "core/status.h"
 #include "http/handler.h"
 #include "runtime/routes.h"
@@ -52,6 +53,14 @@ struct EdgeOptions {
   // static files: a worker writes the answer at the client's pace); more are
   // answered 429. 0: no cap.
   int max_local_per_client = 16;
+  // A worker's answer is spooled up to 256 KiB without waiting on the client
+  // (local_exchange.h); past that the client must read at least
+  // min_send_rate bytes a second on average after send_grace, or is dropped.
+  Millis send_grace{30000};
+  uint64_t min_send_rate = 16 * 1024;
+  // Reverse proxies in front of the edge whose X-Forwarded-For is believed
+  // (admission.h); none by default.
+  TrustedProxies trusted_proxies;
   // Sleep: wakes apps that sleep (activation_filter.h); borrowed, must outlive
   // the server. Null: no activation filter (apps are never asleep).
   runtime::Waker* waker = nullptr;

@@ -1,6 +1,7 @@
 #include "edge/edge_server.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -18,7 +19,10 @@
 #include <semaphore>
 #include <thread>
 
+#include "core/subprocess.h"
+#include "core/testing/temp_dir.h"
 #include "edge/admission.h"
+#include "edge/local_exchange.h"
 #include "http/client.h"
 #include "http/parser.h"
 #include "http/socket.h"
@@ -27,6 +31,7 @@ namespace spaceport::edge {
 namespace {
 
 using http::UniqueFd;
+using spaceport::testing::TempDir;
 
 // A blocking upstream app: one thread per connection, keep-alive.
 class TestUpstream {
@@ -138,16 +143,94 @@ class TestUpstream {
   std::thread accept_thread_;
 };
 
+// A body from a socket that another thread fills (for SendBody).
+class SocketSource : public http::BodySource {
+ public:
+  SocketSource(int fd, uint64_t length) : fd_(fd), left_(length) { fcntl(fd, F_SETFL, O_NONBLOCK); }
+  ~SocketSource() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t cap, bool* would_block) override {
+    *would_block = false;
+    ssize_t n = ::recv(fd_, buf, std::min<uint64_t>(cap, left_), 0);
+    if (n < 0 && errno == EAGAIN) {
+      *would_block = true;
+      return size_t{0};
+    }
+    if (n < 0) return Status::Internal("recv failed");
+    left_ -= static_cast<uint64_t>(n);
+    return static_cast<size_t>(n);
+  }
+  int wait_fd() const override { return fd_; }
+  uint64_t remaining() const override { return left_; }
+
+ private:
+  int fd_;
+  uint64_t left_;
+};
+
 class HubStub : public http::Handler {
  public:
+  ~HubStub() override {
+    for (auto& t : feeders_) t.join();
+  }
+  std::string file_path;  // served by /file
+
   void Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) override {
+    if (request.path == "/file") {  // left to the event loop
+      int fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC);
+      struct stat st {};
+      ::fstat(fd, &st);
+      http::Headers h;
+      h.Set("Content-Length", std::to_string(st.st_size));
+      out.Start(200, h).ok();
+      out.SendBody(http::FileBodySource(fd, 0, static_cast<uint64_t>(st.st_size))).ok();
+      return;
+    }
+    if (request.path == "/trickle") {  // 2,000,000 bytes that come in 20 pieces
+      int sv[2];
+      ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+      {
+        std::lock_guard lock(feeders_mu_);
+        feeders_.emplace_back([w = sv[1]] {
+          std::string piece(100000, 't');
+          for (int i = 0; i < 20; ++i) {
+            std::string_view rest = piece;
+            while (!rest.empty()) {
+              ssize_t n = ::send(w, rest.data(), rest.size(), MSG_NOSIGNAL);
+              if (n <= 0) break;
+              rest.remove_prefix(static_cast<size_t>(n));
+            }
+            usleep(5000);
+          }
+          ::close(w);
+        });
+      }
+      http::Headers h;
+      h.Set("Content-Length", "2000000");
+      out.Start(200, h).ok();
+      out.SendBody(std::make_unique<SocketSource>(sv[0], 2000000)).ok();
+      return;
+    }
     auto data = body.ReadAll(1 << 20);
     if (request.path == "/big") {  // more than the sockets buffer: the worker waits on the client
       out.Send(http::Response::Text(200, std::string(64 << 20, 'b'))).ok();
       return;
     }
+    if (request.path == "/medium") {  // under the edge's spool: the worker need not wait
+      std::string body(200 * 1024, 'm');
+      for (size_t i = 0; i < body.size(); i += 1000) body[i] = static_cast<char>('a' + (i / 1000) % 26);
+      out.Send(http::Response::Text(200, body)).ok();
+      return;
+    }
+    if (request.path == "/whoami") {
+      out.Send(http::Response::Text(200, request.remote_addr)).ok();
+      return;
+    }
     out.Send(http::Response::Text(200, "hub:" + request.path + ":" + (data.ok() ? *data : "?"))).ok();
   }
+
+ private:
+  std::mutex feeders_mu_;
+  std::vector<std::thread> feeders_;
 };
 
 class EdgeServerTest : public ::testing::Test {
@@ -632,6 +715,258 @@ TEST_F(EdgeServerTest, CapsWorkerRequestsPerClientAddress) {
   EXPECT_TRUE(served);
 }
 
+// A connection whose client reads nothing (a tiny receive window).
+UniqueFd ConnectNotReading(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  return UniqueFd(fd);
+}
+
+// An answer that the socket's buffers and the spool take does not make the
+// worker wait for the client: with one worker, a client that reads nothing
+// does not hold up the next request, and gets its whole answer (and the
+// pipelined next one, in order) once it reads.
+TEST_F(EdgeServerTest, SmallAnswersFreeTheWorkerAtOnce) {
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  options.max_local_handler_threads = 1;
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  UniqueFd idle = ConnectNotReading(server_->port());
+  SendAll(idle.get(), "GET /medium HTTP/1.1\r\nHost: h\r\n\r\nGET /whoami HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  usleep(300 * 1000);
+  http::ClientRequest quick;
+  quick.url = Url("/healthz");
+  quick.timeout = Millis(3000);
+  auto r = http::Fetch(quick);
+  ASSERT_TRUE(r.ok()) << "the worker waited on a client that does not read: " << r.status().ToString();
+  EXPECT_EQ(r->body, "hub:/healthz:");
+  // The idle client reads at last: the whole answer, then the pipelined one.
+  std::string all = ReadUntilClosed(idle.get(), 5000);
+  size_t body_at = all.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos);
+  EXPECT_NE(all.substr(0, body_at).find("Content-Length: 204800"), std::string::npos) << all.substr(0, body_at);
+  std::string body = all.substr(body_at + 4, 200 * 1024);
+  ASSERT_EQ(body.size(), 200u * 1024);
+  EXPECT_EQ(body[0], 'a');
+  EXPECT_EQ(body[199 * 1000], static_cast<char>('a' + 199 % 26));
+  EXPECT_EQ(body[body.size() - 1], 'm');
+  std::string second = all.substr(body_at + 4 + 200 * 1024);
+  EXPECT_EQ(second.rfind("HTTP/1.1 200 ", 0), 0u) << second.substr(0, 200);
+  EXPECT_TRUE(second.ends_with("\r\n\r\n127.0.0.1")) << second.substr(0, 300);
+}
+
+// What the socket does not take at once is spooled and handed back for the
+// event loop to send, so the handler does not wait: on a socket with tiny
+// buffers, most of a 200 KB answer comes back unsent, and what was sent
+// plus what is left is the whole answer.
+TEST(LocalExchangeTest, SpoolsWhatTheSocketDoesNotTake) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd server(sv[0]), client(sv[1]);
+  int small = 4096;
+  ::setsockopt(server.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  ::setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  http::Request request;
+  request.method = "GET";
+  request.version_minor = 1;
+  const std::string body(200 * 1024, 's');
+  auto started = std::chrono::steady_clock::now();
+  LocalResult result = RunLocalExchange(server.get(), request, http::BodyFraming{}, "", true, SendPace{},
+                                        [&](http::BodyReader&, http::ResponseWriter& out) {
+                                          out.Send(http::Response::Text(200, body)).ok();
+                                        });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, Millis(2000));  // it did not wait on the client
+  EXPECT_TRUE(result.keep_alive);
+  EXPECT_EQ(result.status, 200);
+  EXPECT_GT(result.unsent.size(), 100u * 1024);
+  EXPECT_FALSE(result.body);
+  std::string sent;
+  char buf[65536];
+  while (true) {
+    pollfd p{client.get(), POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) break;
+    ssize_t n = ::recv(client.get(), buf, sizeof buf, 0);
+    if (n <= 0) break;
+    sent.append(buf, static_cast<size_t>(n));
+  }
+  std::string all = sent + result.unsent;
+  EXPECT_EQ(all.rfind("HTTP/1.1 200 ", 0), 0u);
+  EXPECT_TRUE(all.ends_with("\r\n\r\n" + body)) << all.size();
+}
+
+// A bigger answer makes the worker wait on the client, but only while the
+// client keeps up the minimum rate: one that reads nothing is dropped after
+// the grace, and the worker serves others again.
+TEST_F(EdgeServerTest, AClientThatStopsReadingLosesItsWorker) {
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  options.max_local_handler_threads = 1;
+  options.send_grace = Millis(1000);
+  options.min_send_rate = 1 << 30;  // no answer of this test comes close
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  UniqueFd idle = ConnectNotReading(server_->port());
+  SendAll(idle.get(), "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto started = std::chrono::steady_clock::now();
+  http::ClientRequest quick;
+  quick.url = Url("/healthz");
+  quick.timeout = Millis(10000);
+  auto r = http::Fetch(quick);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "hub:/healthz:");
+  EXPECT_GE(std::chrono::steady_clock::now() - started, Millis(900));  // it did wait for the grace
+  // The idle client's connection was closed short of the answer.
+  std::string got = ReadUntilClosed(idle.get(), 5000);
+  EXPECT_LT(got.size(), 64u << 20);
+}
+
+// A body handed to the event loop (SendBody): the worker is free at once,
+// whatever the client does, and the bytes arrive whole, from a file or from
+// a source that has to be waited on.
+TEST_F(EdgeServerTest, BodiesLeftToTheLoopDoNotHoldAWorker) {
+  TempDir dir;
+  std::string content(8 << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  hub_.file_path = dir.path() + "/big.bin";
+  std::ofstream(hub_.file_path, std::ios::binary) << content;
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  options.max_local_handler_threads = 1;
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  UniqueFd idle = ConnectNotReading(server_->port());
+  SendAll(idle.get(), "GET /file HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  usleep(300 * 1000);
+  http::ClientRequest quick;
+  quick.url = Url("/healthz");
+  quick.timeout = Millis(3000);
+  auto r = http::Fetch(quick);
+  ASSERT_TRUE(r.ok()) << "a worker waited on a client that does not read: " << r.status().ToString();
+  EXPECT_EQ(r->body, "hub:/healthz:");
+  std::string all = ReadUntilClosed(idle.get(), 5000);
+  size_t body_at = all.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos);
+  EXPECT_NE(all.substr(0, body_at).find("Content-Length: 8388608"), std::string::npos);
+  EXPECT_TRUE(all.substr(body_at + 4) == content) << "got " << all.size() - body_at - 4 << " bytes";
+  // A source that has to be waited on, twice on one keep-alive connection.
+  UniqueFd c = Connect();
+  for (int round = 0; round < 2; ++round) {
+    SendAll(c.get(), "GET /trickle HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string got = ReadResponse(c.get());
+    size_t at = got.find("\r\n\r\n");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_TRUE(got.substr(at + 4) == std::string(2000000, 't')) << "round " << round;
+  }
+}
+
+// While its body streams, the client keeps its per-address worker slot; a
+// client that takes nothing for client_stall_timeout is dropped, and the
+// slot comes free.
+TEST_F(EdgeServerTest, AStalledStreamIsDroppedAndItsSlotFreed) {
+  TempDir dir;
+  hub_.file_path = dir.path() + "/big.bin";
+  std::ofstream(hub_.file_path, std::ios::binary) << std::string(16 << 20, 'z');
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  options.max_local_per_client = 1;
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  UniqueFd idle = ConnectNotReading(server_->port());
+  SendAll(idle.get(), "GET /file HTTP/1.1\r\nHost: h\r\n\r\n");
+  usleep(300 * 1000);
+  auto held = Get("/healthz");
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(held->status, 429);  // the stream still holds the address's one slot
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    clock_.Advance(Millis(30000));
+    usleep(300 * 1000);  // a sweep or so
+    auto again = Get("/healthz");
+    served = again.ok() && again->status == 200;
+  }
+  EXPECT_TRUE(served);
+  EXPECT_LT(ReadUntilClosed(idle.get(), 5000).size(), 16u << 20);  // cut short
+}
+
+// Behind a trusted proxy, the client address comes from X-Forwarded-For
+// (the rightmost hop that is not a trusted proxy); from anyone else the
+// header is not believed. Caps per address count the forwarded clients.
+TEST_F(EdgeServerTest, TrustedProxiesNameTheClient) {
+  auto whoami = [&](std::string xff) {
+    http::Headers h;
+    if (!xff.empty()) h.Add("X-Forwarded-For", xff);
+    auto r = Get("/whoami", "", h);
+    return r.ok() ? r->body : r.status().ToString();
+  };
+  EXPECT_EQ(whoami("6.6.6.6"), "127.0.0.1");  // not a trusted proxy: ignored
+  server_.reset();
+  EdgeOptions options;
+  options.listen_port = 0;
+  options.threads = 1;
+  options.max_connections_per_client = 2;
+  options.trusted_proxies = TrustedProxies::Parse("127.0.0.0/8, 10.1.0.0/16").value();
+  auto server = EdgeServer::Start(options, &routes_, &hub_, &clock_, EdgeAccess::AllowAllForTests());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(server).value();
+  EXPECT_EQ(whoami("203.0.113.7"), "203.0.113.7");
+  EXPECT_EQ(whoami("6.6.6.6, 203.0.113.7, 10.1.2.3"), "203.0.113.7");  // past the trusted hop only
+  EXPECT_EQ(whoami("[2001:db8::1]:4711"), "2001:db8::1");
+  EXPECT_EQ(whoami("not-an-address"), "127.0.0.1");
+  EXPECT_EQ(whoami(""), "127.0.0.1");
+  // The proxy's connections are not capped per address (it carries many clients).
+  std::vector<UniqueFd> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(Connect());
+    SendAll(held.back().get(), "GET /whoami HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
+    EXPECT_NE(ReadResponse(held.back().get()).find("198.51.100.1"), std::string::npos);
+  }
+}
+
+TEST(TrustedProxiesTest, ParsesNetworksAndMatches) {
+  auto p = TrustedProxies::Parse(" 10.0.0.0/8,192.168.1.1, fd00::/8 ,::1");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(p->Contains("10.200.3.4"));
+  EXPECT_FALSE(p->Contains("11.0.0.1"));
+  EXPECT_TRUE(p->Contains("192.168.1.1"));
+  EXPECT_FALSE(p->Contains("192.168.1.2"));
+  EXPECT_TRUE(p->Contains("fd12:3456::1"));
+  EXPECT_FALSE(p->Contains("fe80::1"));
+  EXPECT_TRUE(p->Contains("::1"));
+  EXPECT_TRUE(p->Contains("::ffff:10.1.1.1"));  // IPv4 as the dual-stack socket writes it
+  EXPECT_FALSE(p->Contains("garbage"));
+  EXPECT_TRUE(TrustedProxies::Parse("").value().empty());
+  EXPECT_FALSE(TrustedProxies::Parse("10.0.0.0/33").ok());
+  EXPECT_FALSE(TrustedProxies::Parse("example.com").ok());
+  EXPECT_FALSE(TrustedProxies::Parse("10.0.0.0/x").ok());
+  http::Headers h;
+  h.Add("X-Forwarded-For", "1.1.1.1, 10.0.0.5");
+  h.Add("X-Forwarded-For", "192.168.1.1");
+  EXPECT_EQ(p->ClientOf("10.9.9.9", h), "1.1.1.1");
+  EXPECT_EQ(p->ClientOf("8.8.8.8", h), "8.8.8.8");  // an untrusted peer is the client
+  http::Headers all_trusted;
+  all_trusted.Add("X-Forwarded-For", "10.0.0.1, 10.0.0.2");
+  EXPECT_EQ(p->ClientOf("10.9.9.9", all_trusted), "10.0.0.1");
+}
+
 TEST(RaiseOpenFileLimitTest, SoftLimitReachesTheHardLimit) {
   rlimit saved{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
@@ -645,6 +980,10 @@ TEST(RaiseOpenFileLimitTest, SoftLimitReachesTheHardLimit) {
   ASSERT_TRUE(raised.ok()) << raised.status().ToString();
   EXPECT_EQ(now.rlim_cur, saved.rlim_max);
   EXPECT_EQ(static_cast<rlim_t>(*raised), saved.rlim_max);
+  if (low.rlim_cur < saved.rlim_max) {
+    EXPECT_EQ(ChildOpenFileLimit(), low.rlim_cur);  // apps get the old one back
+  }
+  SetChildOpenFileLimit(0);
 }
 
 }  // namespace

@@ -50,6 +50,9 @@ struct RequestContext {
   RouteKind kind = RouteKind::kHub;
   std::shared_ptr<const runtime::AppRoute> route;  // set for app requests
   bool tls = false;                                // X-Forwarded-Proto
+  // The connection's peer when it is a trusted proxy (request.remote_addr is
+  // then the client it forwarded for); empty otherwise.
+  std::string proxy_addr;
   // On the path-based app URL: "/spaces/{owner}/{name}/app", the part of the
   // path the app does not see (it gets it as X-Forwarded-Prefix). Empty on
   // an app's own host. Set by RouteFilter; filters read this, never the header.

@@ -253,7 +253,7 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
     }
   }
   if (have_prior) xff += ", ";
-  xff += ctx.request.remote_addr;
+  xff += ctx.proxy_addr.empty() ? ctx.request.remote_addr : ctx.proxy_addr;
   fields.emplace_back("X-Forwarded-For", std::move(xff));
   fields.emplace_back("X-Forwarded-Proto", ctx.tls ? "https" : "http");
   if (forwarded_host) fields.emplace_back("X-Forwarded-Host", std::move(*forwarded_host));

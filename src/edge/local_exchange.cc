@@ -4,7 +4,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstring>
 
@@ -15,37 +17,18 @@
 namespace spaceport::edge {
 namespace {
 
-Status SendAll(int fd, iovec* iov, int count) {
-  while (count > 0) {
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::Unavailable(std::string("client gone: ") + std::strerror(errno));
-    while (count > 0 && static_cast<size_t>(n) >= iov->iov_len) {
-      n -= iov->iov_len;
-      ++iov;
-      --count;
-    }
-    if (count > 0) {
-      iov->iov_base = static_cast<char*>(iov->iov_base) + n;
-      iov->iov_len -= n;
-    }
-  }
-  return Status::Ok();
-}
-
-Status SendAll(int fd, std::string_view data) {
-  iovec iov{const_cast<char*>(data.data()), data.size()};
-  return SendAll(fd, &iov, 1);
-}
-
+// Writes the answer without waiting on the client's pace where it can: the
+// socket is sent to without blocking and what it does not take yet is
+// spooled (at most kSpool bytes) for the worker to go on producing. Only a
+// response that outgrows the spool makes the worker wait, and then the
+// client must keep up a minimum rate (SendPace: a grace, then min_rate bytes
+// a second on average) and never stall for io_timeout, or it is dropped. What
+// is still spooled at the end goes back to the event loop (TakeUnsent).
 class SocketWriter : public http::ResponseWriter {
  public:
-  SocketWriter(int fd, const http::Request& request, bool keep_alive)
+  SocketWriter(int fd, const http::Request& request, bool keep_alive, SendPace pace)
       : fd_(fd), head_only_(request.method == "HEAD"), version_minor_(request.version_minor),
-        keep_alive_(keep_alive) {}
+        keep_alive_(keep_alive), pace_(pace), start_(std::chrono::steady_clock::now()) {}
 
   Status Start(int status, const http::Headers& headers) override {
     if (started_) return Status::FailedPrecondition("response already started");
@@ -73,13 +56,17 @@ class SocketWriter : public http::ResponseWriter {
     }
     std::string head;
     http::AppendResponseHead(status, h, &head);
-    return SendAll(fd_, head);
+    iovec iov{head.data(), head.size()};
+    return Emit(&iov, 1);
   }
 
   Status Write(std::string_view data) override {
     if (!started_) return Status::FailedPrecondition("Write before Start");
     if (data.empty() || head_only_ || mode_ == kNone) return Status::Ok();
-    if (mode_ != kChunked) return SendAll(fd_, data);
+    if (mode_ != kChunked) {
+      iovec iov{const_cast<char*>(data.data()), data.size()};
+      return Emit(&iov, 1);
+    }
     char size[24];
     auto [p, ec] = std::to_chars(size, size + 20, data.size(), 16);
     *p++ = '\r';
@@ -87,37 +74,150 @@ class SocketWriter : public http::ResponseWriter {
     iovec iov[3] = {{size, static_cast<size_t>(p - size)},
                     {const_cast<char*>(data.data()), data.size()},
                     {const_cast<char*>("\r\n"), 2}};
-    return SendAll(fd_, iov, 3);
+    return Emit(iov, 3);
   }
 
   Status Finish() override {
     if (finished_) return Status::Ok();
     finished_ = true;
-    if (mode_ == kChunked) return SendAll(fd_, http::kLastChunk);
-    return Status::Ok();
+    if (mode_ != kChunked) return failed_;
+    iovec iov{const_cast<char*>(http::kLastChunk.data()), http::kLastChunk.size()};
+    return Emit(&iov, 1);
   }
 
   bool started() const override { return started_; }
+
+  // With a Content-Length, the body is left to the event loop (TakeBody).
+  Status SendBody(std::unique_ptr<http::BodySource> source) override {
+    if (!started_) return Status::FailedPrecondition("SendBody before Start");
+    if (head_only_ || mode_ == kNone) return Finish();
+    if (mode_ != kLength) return ResponseWriter::SendBody(std::move(source));
+    RETURN_IF_ERROR(failed_);
+    finished_ = true;
+    body_ = std::move(source);
+    return Status::Ok();
+  }
+  std::unique_ptr<http::BodySource> TakeBody() { return std::move(body_); }
 
   bool ClientGone() override {
     pollfd p{fd_, POLLRDHUP, 0};
     return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
   }
 
+  // Sends a small interim answer (100 Continue) ahead of the response.
+  Status SendInterim(std::string_view line) {
+    iovec iov{const_cast<char*>(line.data()), line.size()};
+    RETURN_IF_ERROR(Emit(&iov, 1));
+    while (spool_off_ < spool_.size()) {  // the client waits for it before sending the body
+      RETURN_IF_ERROR(WaitWritable());
+      RETURN_IF_ERROR(FlushSpool());
+    }
+    return Status::Ok();
+  }
+
+  std::string TakeUnsent() {
+    spool_.erase(0, spool_off_);
+    spool_off_ = 0;
+    return std::move(spool_);
+  }
+  bool failed() const { return !failed_.ok(); }
   bool keep_alive() const { return keep_alive_; }
   bool finished() const { return finished_; }
   int status() const { return status_; }
 
  private:
   enum Mode { kNone, kLength, kChunked, kClose };
+  static constexpr size_t kSpool = 256 * 1024;
+
+  Status Emit(iovec* iov, int count) {
+    RETURN_IF_ERROR(failed_);
+    if (spool_off_ == spool_.size()) {
+      ASSIGN_OR_RETURN(size_t n, SendSome(iov, count));
+      for (int i = 0; i < count; ++i) {
+        size_t skip = std::min(n, iov[i].iov_len);
+        n -= skip;
+        spool_.append(static_cast<const char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip);
+      }
+    } else {
+      for (int i = 0; i < count; ++i) spool_.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+      RETURN_IF_ERROR(FlushSpool());
+    }
+    while (spool_.size() - spool_off_ > kSpool) {
+      RETURN_IF_ERROR(WaitWritable());
+      RETURN_IF_ERROR(FlushSpool());
+    }
+    return Status::Ok();
+  }
+
+  Status FlushSpool() {
+    if (spool_off_ == spool_.size()) return Status::Ok();
+    iovec iov{spool_.data() + spool_off_, spool_.size() - spool_off_};
+    ASSIGN_OR_RETURN(size_t n, SendSome(&iov, 1));
+    spool_off_ += n;
+    if (spool_off_ == spool_.size()) {
+      spool_.clear();
+      spool_off_ = 0;
+    } else if (spool_off_ > kSpool) {
+      spool_.erase(0, spool_off_);
+      spool_off_ = 0;
+    }
+    return Status::Ok();
+  }
+
+  // What the socket takes now without blocking.
+  Result<size_t> SendSome(iovec* iov, int count) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    while (true) {
+      ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) {
+        sent_ += static_cast<uint64_t>(n);
+        return static_cast<size_t>(n);
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t{0};
+      return Fail(Status::Unavailable(std::string("client gone: ") + std::strerror(errno)));
+    }
+  }
+
+  Status WaitWritable() {
+    auto now = std::chrono::steady_clock::now();
+    auto floor = start_ + pace_.grace + Millis(sent_ * 1000 / std::max<uint64_t>(1, pace_.min_rate));
+    auto until = std::min(floor, now + pace_.io_timeout);
+    while (true) {
+      auto left = std::chrono::duration_cast<Millis>(until - std::chrono::steady_clock::now()).count();
+      if (left <= 0) {
+        return Fail(Status::DeadlineExceeded(until == floor ? "the client reads the response too slowly"
+                                                            : "the client stopped reading the response"));
+      }
+      pollfd p{fd_, POLLOUT, 0};
+      int ready = ::poll(&p, 1, static_cast<int>(left));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready > 0) return Status::Ok();
+    }
+  }
+
+  Status Fail(Status why) {
+    if (failed_.ok()) failed_ = why;
+    return why;
+  }
+
   int fd_;
   bool head_only_;
   int version_minor_;
   bool keep_alive_;
+  SendPace pace_;
+  std::chrono::steady_clock::time_point start_;
   bool started_ = false;
   bool finished_ = false;
   int status_ = 0;
   Mode mode_ = kNone;
+  std::string spool_;  // accepted from the handler, not yet taken by the socket
+  size_t spool_off_ = 0;
+  uint64_t sent_ = 0;
+  Status failed_ = Status::Ok();
+  std::unique_ptr<http::BodySource> body_;  // the rest, for the event loop
 };
 
 class SocketReader : public http::BodyReader {
@@ -164,7 +264,7 @@ class SocketReader : public http::BodyReader {
   Status Fill() {
     if (expect_continue_ && !writer_->started()) {
       expect_continue_ = false;
-      RETURN_IF_ERROR(SendAll(fd_, "HTTP/1.1 100 Continue\r\n\r\n"));
+      RETURN_IF_ERROR(writer_->SendInterim("HTTP/1.1 100 Continue\r\n\r\n"));
     }
     char tmp[65536];
     while (true) {
@@ -188,23 +288,22 @@ class SocketReader : public http::BodyReader {
   SocketWriter* writer_;
 };
 
-void SetTimeouts(int fd, Millis timeout) {
+void SetReceiveTimeout(int fd, Millis timeout) {
   timeval tv{};
   tv.tv_sec = timeout.count() / 1000;
   tv.tv_usec = (timeout.count() % 1000) * 1000;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 }  // namespace
 
 LocalResult RunLocalExchange(int fd, const http::Request& request, http::BodyFraming framing, std::string buffered,
-                             bool keep_alive, Millis io_timeout,
+                             bool keep_alive, SendPace pace,
                              const std::function<void(http::BodyReader&, http::ResponseWriter&)>& serve) {
   http::SetNonBlocking(fd, false).ok();
-  SetTimeouts(fd, io_timeout);
+  SetReceiveTimeout(fd, pace.io_timeout);
   bool expect_continue = request.version_minor >= 1 && request.headers.HasToken("Expect", "100-continue");
-  SocketWriter writer(fd, request, keep_alive);
+  SocketWriter writer(fd, request, keep_alive, pace);
   SocketReader reader(fd, framing, std::move(buffered), expect_continue, &writer);
   serve(reader, writer);
   if (!writer.started()) {
@@ -226,7 +325,11 @@ LocalResult RunLocalExchange(int fd, const http::Request& request, http::BodyFra
     result.keep_alive = reader.done();
   }
   if (result.keep_alive) result.leftover = reader.TakeLeftover();
-  SetTimeouts(fd, Millis(0));
+  if (!writer.failed()) {
+    result.unsent = writer.TakeUnsent();
+    result.body = writer.TakeBody();
+  }
+  SetReceiveTimeout(fd, Millis(0));
   http::SetNonBlocking(fd, true).ok();
   return result;
 }

@@ -59,17 +59,6 @@ std::optional<std::string> RealPath(const std::string& path) {
   return std::string(buf);
 }
 
-void StreamFile(int fd, uint64_t offset, uint64_t length, http::ResponseWriter& out) {
-  std::string chunk(65536, '\0');
-  while (length > 0) {
-    ssize_t n = ::pread(fd, chunk.data(), std::min<uint64_t>(length, chunk.size()), offset);
-    if (n <= 0) return;
-    if (!out.Write(std::string_view(chunk.data(), n)).ok()) return;
-    offset += n;
-    length -= n;
-  }
-}
-
 }  // namespace
 
 std::string_view ContentTypeForPath(std::string_view path) {
@@ -166,8 +155,11 @@ void ServeStaticFile(const std::string& root, const http::Request& request, http
   }
   headers.Add("Content-Length", std::to_string(length));
   if (!out.Start(status, headers).ok()) return;
-  if (request.method == "GET") StreamFile(fd.get(), offset, length, out);
-  out.Finish().ok();
+  if (request.method != "GET" || length == 0) {
+    out.Finish().ok();
+    return;
+  }
+  out.SendBody(http::FileBodySource(fd.release(), offset, length)).ok();  // at the client's pace, off this thread
 }
 
 }  // namespace spaceport::edge

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,25 @@ class LimitedBodyReader : public BodyReader {
   bool exceeded_ = false;
 };
 
+// The rest of a response body that the server sends after the handler has
+// returned, at the client's pace, from its event loop (ResponseWriter::
+// SendBody): a file range or a pipe from a child process. Read never
+// blocks: with nothing there yet it returns 0 and sets *would_block, and
+// wait_fd() becomes readable once there is more. 0 without *would_block
+// while remaining() > 0 means the source ended early (the body is cut).
+// Thread safety: one thread at a time (made on a worker, then read and
+// destroyed on the loop or, when its end may wait, on a worker).
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  virtual Result<size_t> Read(char* buf, size_t cap, bool* would_block) = 0;
+  virtual int wait_fd() const = 0;  // -1: Read never has to wait
+  virtual uint64_t remaining() const = 0;
+};
+
+// Bytes [offset, offset + length) of the open file `fd` (taken).
+std::unique_ptr<BodySource> FileBodySource(int fd, uint64_t offset, uint64_t length);
+
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
@@ -58,6 +78,11 @@ class ResponseWriter {
   virtual bool started() const = 0;
   // True once the client has gone away (long-lived streams poll it).
   virtual bool ClientGone() = 0;
+  // The rest of the body, all of `source`, then the end of the response
+  // (after Start with a Content-Length that covers it). The server may send
+  // it after Handle returns, so the handler's thread does not wait on the
+  // client. This default reads and Writes it here, then Finishes.
+  virtual Status SendBody(std::unique_ptr<BodySource> source);
 
   // Start + Write + Finish with Content-Length set.
   Status Send(const Response& response);

@@ -15,7 +15,6 @@ namespace {
 
 constexpr int kDefaultCommitPage = 50;
 constexpr int kMaxCommitPage = 1000;
-constexpr size_t kChunk = 1 << 16;
 
 Json TreeEntryJson(const repo::TreeEntry& e) {
   Json j = {{"type", e.type}, {"oid", e.oid}, {"size", e.size}, {"path", e.path}};
@@ -73,24 +72,10 @@ std::optional<ByteRange> ParseRange(std::optional<std::string_view> header, int6
 
 }  // namespace
 
-Status StreamFileRange(http::ResponseWriter& out, const std::string& path, int64_t first, int64_t last) {
+Status SendFileRange(http::ResponseWriter& out, const std::string& path, uint64_t first, uint64_t length) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::Internal("opening LFS object failed");
-  std::string buf(kChunk, '\0');
-  int64_t pos = first;
-  Status st;
-  while (st.ok() && pos <= last) {
-    size_t want = static_cast<size_t>(std::min<int64_t>(kChunk, last - pos + 1));
-    ssize_t n = pread(fd, buf.data(), want, pos);
-    if (n <= 0) {
-      st = Status::Internal("reading LFS object failed");
-      break;
-    }
-    st = out.Write(std::string_view(buf.data(), static_cast<size_t>(n)));
-    pos += n;
-  }
-  close(fd);
-  return st;
+  return out.SendBody(http::FileBodySource(fd, first, length));
 }
 
 namespace {
@@ -156,17 +141,17 @@ Status HandleResolve(HubCore& hub, Call& call) {
   }
   h.Set("Content-Length", std::to_string(length));
   RETURN_IF_ERROR(call.out.Start(range->partial ? 206 : 200, h));
-  if (call.request.method != "HEAD" && length > 0) {
-    if (f.lfs_path.empty()) {
-      // Straight from git to the client, a chunk at a time.
-      RETURN_IF_ERROR(f.reader->Read(f.info, static_cast<uint64_t>(range->first), static_cast<uint64_t>(length),
-                                     [&call](std::string_view piece) { return call.out.Write(piece); }));
-    } else {
-      f.reader.reset();  // its git process is not needed for the LFS object
-      RETURN_IF_ERROR(StreamFileRange(call.out, f.lfs_path, range->first, range->last));
-    }
+  if (call.request.method == "HEAD" || length == 0) return call.out.Finish();
+  // Straight from git or the LFS object to the client, at the client's pace
+  // and without holding this thread (http::ResponseWriter::SendBody).
+  if (f.lfs_path.empty()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<http::BodySource> blob,
+                     repo::RevisionReader::Stream(std::move(f.reader), f.info, static_cast<uint64_t>(range->first),
+                                                  static_cast<uint64_t>(length)));
+    return call.out.SendBody(std::move(blob));
   }
-  return call.out.Finish();
+  f.reader.reset();  // its git process is not needed for the LFS object
+  return SendFileRange(call.out, f.lfs_path, static_cast<uint64_t>(range->first), static_cast<uint64_t>(length));
 }
 
 Status HandleCommits(HubCore& hub, Call& call) {

@@ -27,6 +27,7 @@ class StatusRecordingWriter : public http::ResponseWriter {
   }
   Status Write(std::string_view data) override { return inner_.Write(data); }
   Status Finish() override { return inner_.Finish(); }
+  Status SendBody(std::unique_ptr<http::BodySource> source) override { return inner_.SendBody(std::move(source)); }
   bool started() const override { return inner_.started(); }
   bool ClientGone() override { return inner_.ClientGone(); }
   int status() const { return status_; }
@@ -73,6 +74,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
       options_(std::move(options)),
       lfs_(deps.repos),
       writer_(deps.repos, &lfs_),
+      file_lists_(deps.repos),
       upload_key_(RandomHex(32)) {
   router_.Add("GET", "/healthz", [](Call& call) { return call.SendJson(200, {{"status", "ok"}}); });
   router_.Add("GET", "/metrics", [this](Call& call) {

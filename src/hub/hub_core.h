@@ -25,7 +25,9 @@
 #include <vector>
 
 #include "access/authorize.h"
+#include "hub/api/file_lists.h"
 #include "hub/call.h"
+#include "hub/commit/commit_slots.h"
 #include "hub/hub.h"
 #include "hub/router.h"
 #include "repo/lfs_store.h"
@@ -70,6 +72,8 @@ class HubCore {
   bool IsSameSiteRequest(const http::Request& request) const;
 
   const repo::LfsStore& lfs() const { return lfs_; }
+  FileLists& file_lists() { return file_lists_; }
+  CommitSlots& commit_slots() { return commit_slots_; }
   // Bytes the Space's repo may still grow by under HubOptions::max_repo_bytes
   // (INT64_MAX without a limit), and a PayloadTooLarge when `incoming` more
   // would not fit.
@@ -101,6 +105,8 @@ class HubCore {
   HubOptions options_;
   repo::LfsStore lfs_;
   repo::RepoWriter writer_;
+  FileLists file_lists_;
+  CommitSlots commit_slots_;
   std::string upload_key_;
   Router router_;
   std::mutex metrics_mu_;
@@ -116,8 +122,10 @@ struct IssuedApiToken {
 };
 Result<IssuedApiToken> IssueApiToken(HubCore& hub, int64_t user_id, const std::string& name, const std::string& role);
 
-// Sends bytes [first, last] of a file as body (after Start). api_files.cc.
-Status StreamFileRange(http::ResponseWriter& out, const std::string& path, int64_t first, int64_t last);
+// Sends `length` bytes of a file from `first` as the rest of the body and
+// ends it (after Start), at the client's pace (ResponseWriter::SendBody).
+// api_files.cc.
+Status SendFileRange(http::ResponseWriter& out, const std::string& path, uint64_t first, uint64_t length);
 
 // Route areas, each in its own file.
 void RegisterSpacesApi(Router& router, HubCore& hub);   // api_spaces.cc

@@ -159,8 +159,8 @@ Status HandleDownload(HubCore& hub, Call& call) {
   h.Set("Content-Length", std::to_string(size));
   h.Set("ETag", "\"" + oid + "\"");
   RETURN_IF_ERROR(call.out.Start(200, h));
-  if (size > 0) RETURN_IF_ERROR(StreamFileRange(call.out, hub.lfs().ObjectPath(space.owner, space.name, oid), 0, size - 1));
-  return call.out.Finish();
+  if (size == 0) return call.out.Finish();
+  return SendFileRange(call.out, hub.lfs().ObjectPath(space.owner, space.name, oid), 0, static_cast<uint64_t>(size));
 }
 
 // The LFS locking API is not offered. 501 is how the LFS spec says so: the

@@ -1,10 +1,12 @@
 #include "repo/git_batch.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -18,6 +20,33 @@ namespace {
 constexpr size_t kChunk = 64 << 10;
 
 }  // namespace
+
+Status CheckGitVersionText(std::string_view version_output) {
+  std::string_view text = Trim(version_output);
+  constexpr std::string_view kPrefix = "git version ";
+  std::vector<std::string> parts;
+  if (text.starts_with(kPrefix)) parts = Split(std::string(text.substr(kPrefix.size())), '.');
+  std::optional<int64_t> major = parts.size() >= 2 ? ParseInt(parts[0]) : std::nullopt;
+  std::optional<int64_t> minor = parts.size() >= 2 ? ParseInt(parts[1]) : std::nullopt;
+  if (!major || !minor) {
+    return Status::FailedPrecondition("cannot tell the git version from '" + std::string(text.substr(0, 80)) + "'");
+  }
+  if (*major < 2 || (*major == 2 && *minor < 36)) {
+    return Status::FailedPrecondition("git " + std::to_string(*major) + "." + std::to_string(*minor) +
+                                      " is too old: Spaceport needs git 2.36 or newer");
+  }
+  return Status::Ok();
+}
+
+Status CheckGitVersion() {
+  CommandOptions options;
+  options.argv = {"git", "--version"};
+  options.timeout = Millis(10000);
+  auto r = RunCommand(options);
+  if (!r.ok()) return Status::Unavailable("git is not installed or does not run: " + r.status().message());
+  if (!r->ok()) return Status::Unavailable("git --version failed: " + std::string(Trim(r->stderr_data)));
+  return CheckGitVersionText(r->stdout_data);
+}
 
 Result<std::unique_ptr<GitBatch>> GitBatch::Start(const std::string& git_dir, Millis timeout) {
   std::vector<std::string> env = {"GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "LANG=C"};
@@ -145,6 +174,12 @@ Status GitBatch::Contents(std::string_view oid, uint64_t skip, uint64_t take,
       if (!sent.ok()) return Broken(sent);
     }
     at += piece.size();
+    if (at >= skip + take && at < static_cast<uint64_t>(obj.size)) {
+      // The rest is not wanted: rather than read it all through, end the
+      // batch here (the destructor stops git mid-answer).
+      broken_ = Status::FailedPrecondition("git cat-file was left mid-object");
+      break;
+    }
   }
   return Status::Ok();
 }
@@ -159,6 +194,72 @@ Result<std::string> GitBatch::ReadSmall(std::string_view oid, size_t max) {
     return Status::Ok();
   }));
   return out;
+}
+
+// A blob's bytes straight from git's stdout, without blocking.
+class BlobSource : public http::BodySource {
+ public:
+  BlobSource(std::unique_ptr<GitBatch> batch, uint64_t take) : batch_(std::move(batch)), left_(take) {
+    // Whatever follows is not read through: the batch ends with the source.
+    batch_->broken_ = Status::FailedPrecondition("git cat-file was handed to a body source");
+    int flags = fcntl(batch_->out_, F_GETFL);
+    if (flags >= 0) fcntl(batch_->out_, F_SETFL, flags | O_NONBLOCK);
+  }
+
+  Result<size_t> Read(char* buf, size_t cap, bool* would_block) override {
+    *would_block = false;
+    GitBatch& b = *batch_;
+    if (left_ == 0 || cap == 0) return size_t{0};
+    if (b.pos_ == b.buf_.size()) {
+      b.buf_.resize(kChunk);
+      b.pos_ = 0;
+      while (true) {
+        ssize_t n = read(b.out_, b.buf_.data(), kChunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          b.buf_.clear();
+          *would_block = true;
+          return size_t{0};
+        }
+        if (n <= 0) {
+          b.buf_.clear();
+          return Status::Internal("git cat-file ended in the middle of a file");
+        }
+        b.buf_.resize(static_cast<size_t>(n));
+        break;
+      }
+    }
+    size_t n = static_cast<size_t>(std::min<uint64_t>({cap, left_, b.buf_.size() - b.pos_}));
+    std::memcpy(buf, b.buf_.data() + b.pos_, n);
+    b.pos_ += n;
+    left_ -= n;
+    return n;
+  }
+  int wait_fd() const override { return batch_->out_; }
+  uint64_t remaining() const override { return left_; }
+
+ private:
+  std::unique_ptr<GitBatch> batch_;
+  uint64_t left_;
+};
+
+Result<std::unique_ptr<http::BodySource>> GitBatch::StreamContents(std::unique_ptr<GitBatch> batch,
+                                                                   std::string_view oid, uint64_t skip,
+                                                                   uint64_t take) {
+  GitBatch& b = *batch;
+  RETURN_IF_ERROR(b.Send("contents " + std::string(oid)));
+  ASSIGN_OR_RETURN(GitObject obj, b.ParseHeader(oid));
+  if (obj.type.empty()) return Status::NotFound("object " + std::string(oid) + " missing");
+  const uint64_t size = static_cast<uint64_t>(obj.size);
+  skip = std::min(skip, size);
+  take = std::min(take, size - skip);
+  while (skip > 0) {  // read past here: git makes these bytes at its own pace, not the client's
+    if (b.pos_ == b.buf_.size()) RETURN_IF_ERROR(b.Fill());
+    size_t n = static_cast<size_t>(std::min<uint64_t>(skip, b.buf_.size() - b.pos_));
+    b.pos_ += n;
+    skip -= n;
+  }
+  return std::unique_ptr<http::BodySource>(new BlobSource(std::move(batch), take));
 }
 
 }  // namespace spaceport::repo

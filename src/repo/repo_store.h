@@ -54,9 +54,16 @@ class RevisionReader {
   // As RepoStore::Stat: NotFound when `path` is no file of this revision.
   Result<FileInfo> Stat(std::string_view path);
   // Bytes [first, first + length) of a file Stat found, to `sink` in chunks.
+  // A read that stops before the file's end is the reader's last.
   Status Read(const FileInfo& file, uint64_t first, uint64_t length,
               const std::function<Status(std::string_view)>& sink) {
     return batch_->Contents(file.oid, first, length, sink);
+  }
+  // The same bytes as a source for ResponseWriter::SendBody, which the event
+  // loop reads at the client's pace; the reader's git process goes with it.
+  static Result<std::unique_ptr<http::BodySource>> Stream(std::unique_ptr<RevisionReader> reader,
+                                                          const FileInfo& file, uint64_t first, uint64_t length) {
+    return GitBatch::StreamContents(std::move(reader->batch_), file.oid, first, length);
   }
 
  private:

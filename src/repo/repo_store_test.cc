@@ -1,5 +1,7 @@
 #include "repo/repo_store.h"
 
+#include <poll.h>
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -145,10 +147,10 @@ TEST_F(RepoStoreTest, RevisionReaderStreamsFilesInChunks) {
   ASSERT_TRUE((*reader)->Read(*stat, 0, 3000000, sink).ok());
   EXPECT_TRUE(got == big);
   EXPECT_LE(largest, 64u << 10);
-  // A range, then more reads through the same process.
+  // A range to the end, then more reads through the same process.
   got.clear();
-  ASSERT_TRUE((*reader)->Read(*stat, 1000000, 70000, sink).ok());
-  EXPECT_TRUE(got == big.substr(1000000, 70000));
+  ASSERT_TRUE((*reader)->Read(*stat, 2930000, 70000, sink).ok());
+  EXPECT_TRUE(got == big.substr(2930000));
   auto readme = (*reader)->Stat("README.md");
   ASSERT_TRUE(readme.ok());
   got.clear();
@@ -162,7 +164,38 @@ TEST_F(RepoStoreTest, RevisionReaderStreamsFilesInChunks) {
   EXPECT_EQ((*reader)->Stat("src").status().code(), StatusCode::kNotFound);
   EXPECT_EQ((*reader)->Stat("../x").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ((*reader)->Stat("a\nb").status().code(), StatusCode::kInvalidArgument);
+  // A range that ends before the file does is the reader's last read: git
+  // is stopped there rather than read through to the end.
+  got.clear();
+  ASSERT_TRUE((*reader)->Read(*stat, 1000000, 70000, sink).ok());
+  EXPECT_TRUE(got == big.substr(1000000, 70000));
+  EXPECT_EQ((*reader)->Stat("README.md").status().code(), StatusCode::kFailedPrecondition);
+  // As a body source the event loop reads without blocking: a range, and
+  // the reader's git process goes with the source.
+  reader = repos_.OpenRevision("alice", "demo", "main");
+  ASSERT_TRUE(reader.ok());
+  auto source = RevisionReader::Stream(std::move(reader).value(), *stat, 1234567, 1500000);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  ASSERT_GE((*source)->wait_fd(), 0);
+  got.clear();
+  while ((*source)->remaining() > 0) {
+    char buf[10000];
+    bool would_block = false;
+    auto n = (*source)->Read(buf, sizeof buf, &would_block);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    if (*n == 0) {
+      ASSERT_TRUE(would_block);
+      pollfd p{(*source)->wait_fd(), POLLIN, 0};
+      ASSERT_EQ(poll(&p, 1, 10000), 1);
+      continue;
+    }
+    got.append(buf, *n);
+  }
+  EXPECT_TRUE(got == big.substr(1234567, 1500000));
+  source->reset();  // ends git mid-blob, without hanging
   // A sink that fails stops the read and leaves the reader broken, not hung.
+  reader = repos_.OpenRevision("alice", "demo", "main");
+  ASSERT_TRUE(reader.ok());
   EXPECT_EQ((*reader)->Read(*stat, 0, 3000000, [](std::string_view) { return Status::Unavailable("client gone"); }).code(),
             StatusCode::kUnavailable);
   EXPECT_FALSE((*reader)->Stat("README.md").ok());
@@ -216,6 +249,19 @@ TEST_F(RepoStoreTest, ExportCopyMoveRemove) {
   ASSERT_TRUE(repos_.Remove("carol", "renamed").ok());
   EXPECT_FALSE(repos_.Exists("carol", "renamed"));
   EXPECT_EQ(repos_.Remove("carol", "renamed").code(), StatusCode::kNotFound);
+}
+
+TEST(GitVersionTest, NeedsGit236) {
+  EXPECT_TRUE(CheckGitVersionText("git version 2.39.5\n").ok());
+  EXPECT_TRUE(CheckGitVersionText("git version 2.36.0").ok());
+  EXPECT_TRUE(CheckGitVersionText("git version 3.0.1").ok());
+  Status old = CheckGitVersionText("git version 2.35.8\n");
+  EXPECT_EQ(old.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(old.message().find("2.35 is too old"), std::string::npos) << old.message();
+  EXPECT_EQ(CheckGitVersionText("git version 1.9.1").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckGitVersionText("hg 6.3").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckGitVersionText("").code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(CheckGitVersion().ok());  // the machine's own git
 }
 
 }  // namespace
