@@ -381,11 +381,13 @@ void ClientConnection::OnLocalDone(LocalResult result) {
 
 bool ClientConnection::StepLocalStream() {
   bool progress = false;
-  char chunk[kReadChunk];
-  while (body_->remaining() > 0 && out_.size() < kMaxBuffered) {
+  char chunk[kStreamBuffered];
+  // At most kStreamBuffered waits here per connection: the socket's own
+  // buffers hold the rest, so a slow download costs little memory.
+  while (body_->remaining() > 0 && out_.size() < kStreamBuffered) {
     bool would_block = false;
-    Result<size_t> n = body_->Read(chunk, static_cast<size_t>(std::min<uint64_t>(sizeof chunk, body_->remaining())),
-                                   &would_block);
+    size_t room = std::min<uint64_t>(kStreamBuffered - out_.size(), body_->remaining());
+    Result<size_t> n = body_->Read(chunk, room, &would_block);
     if (!n.ok() || (*n == 0 && !would_block)) {
       // Too late for an error status: the client sees the body cut short.
       SP_LOG(kWarn) << "a response body ended early: "

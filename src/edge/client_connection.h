@@ -39,6 +39,7 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
  public:
   static constexpr size_t kMaxBuffered = 256 * 1024;
   static constexpr size_t kReadChunk = 64 * 1024;
+  static constexpr size_t kStreamBuffered = 64 * 1024;  // kLocalStream: read ahead of the client
   static constexpr uint64_t kPrebufferBody = 256 * 1024;
   static constexpr Millis kBodyGrace{30000};
   static constexpr uint64_t kBodyMinRate = 16 * 1024;

@@ -210,30 +210,28 @@ class BlobSource : public http::BodySource {
     *would_block = false;
     GitBatch& b = *batch_;
     if (left_ == 0 || cap == 0) return size_t{0};
-    if (b.pos_ == b.buf_.size()) {
-      b.buf_.resize(kChunk);
-      b.pos_ = 0;
-      while (true) {
-        ssize_t n = read(b.out_, b.buf_.data(), kChunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          b.buf_.clear();
-          *would_block = true;
-          return size_t{0};
-        }
-        if (n <= 0) {
-          b.buf_.clear();
-          return Status::Internal("git cat-file ended in the middle of a file");
-        }
-        b.buf_.resize(static_cast<size_t>(n));
-        break;
+    if (b.pos_ < b.buf_.size()) {  // what the batch read ahead, first
+      size_t n = static_cast<size_t>(std::min<uint64_t>({cap, left_, b.buf_.size() - b.pos_}));
+      std::memcpy(buf, b.buf_.data() + b.pos_, n);
+      b.pos_ += n;
+      left_ -= n;
+      if (b.pos_ == b.buf_.size()) {
+        std::string().swap(b.buf_);  // then straight from the pipe, with no buffer of its own
+        b.pos_ = 0;
       }
+      return n;
     }
-    size_t n = static_cast<size_t>(std::min<uint64_t>({cap, left_, b.buf_.size() - b.pos_}));
-    std::memcpy(buf, b.buf_.data() + b.pos_, n);
-    b.pos_ += n;
-    left_ -= n;
-    return n;
+    while (true) {
+      ssize_t n = read(b.out_, buf, static_cast<size_t>(std::min<uint64_t>(cap, left_)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        *would_block = true;
+        return size_t{0};
+      }
+      if (n <= 0) return Status::Internal("git cat-file ended in the middle of a file");
+      left_ -= static_cast<uint64_t>(n);
+      return static_cast<size_t>(n);
+    }
   }
   int wait_fd() const override { return batch_->out_; }
   uint64_t remaining() const override { return left_; }
