@@ -13,5 +13,7 @@ namespace spaceport::app {
 int RunServeCommand(const std::vector<std::string>& args, const Clock& clock);
 // `spaceport user add ...`.
 int RunUserCommand(const std::vector<std::string>& args, const Clock& clock);
+// `spaceport credits grant ...` (credits_command.cc).
+int RunCreditsCommand(const std::vector<std::string>& args, const Clock& clock);
 
 }  // namespace spaceport::app

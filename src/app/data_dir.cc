@@ -50,4 +50,9 @@ Result<std::unique_ptr<store::Store>> DataDir::OpenStore() const {
   return store::Store::Open({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = key});
 }
 
+Result<std::unique_ptr<store::BillingStore>> DataDir::OpenBillingStore() const {
+  RETURN_IF_ERROR(EnsureLayout());
+  return store::OpenBillingStore({.url = "sqlite:" + Path("spaceport.db")});
+}
+
 }  // namespace spaceport::app

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "store/billing_store.h"
 #include "store/store.h"
 
 namespace spaceport::app {
@@ -33,6 +34,8 @@ class DataDir {
   Status AllowTraversal() const;
   // Opens (and migrates) the SQLite store with the secrets key.
   Result<std::unique_ptr<store::Store>> OpenStore() const;
+  // The ledger's side of the same database (store/billing_store.h).
+  Result<std::unique_ptr<store::BillingStore>> OpenBillingStore() const;
 
  private:
   std::string root_;

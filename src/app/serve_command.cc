@@ -4,14 +4,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "access/tokens.h"
 #include "app/commands.h"
 #include "app/data_dir.h"
 #include "app/flags.h"
+#include "billing/ledger.h"
 #include "build/builder.h"
 #include "build/step_runner.h"
 #include "core/log.h"
@@ -100,7 +103,35 @@ struct ServeConfig {
   int max_connections_per_ip = 1000;  // 0: no cap
   int max_worker_requests_per_ip = 16;  // hub and static requests on workers at once; 0: no cap
   edge::TrustedProxies trusted_proxies;  // whose X-Forwarded-For is believed
+  // Billing (docs/billing.md).
+  std::string currency = "usd";
+  int64_t minor_unit_micros = 10'000;
+  int platform_fee_percent = 10;
+  std::string stripe_webhook_secret;
+  std::string webhook_secret;
 };
+
+// A secret from a file (its first line, trimmed); "" when no file is named.
+Result<std::string> ReadSecretFile(const std::string& path, const char* flag) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return Status::InvalidArgument(std::string(flag) + ": cannot read " + path);
+  std::string secret(Trim(line));
+  if (secret.empty()) return Status::InvalidArgument(std::string(flag) + ": " + path + " is empty");
+  return secret;
+}
+
+// Micro-units per minor unit of an ISO 4217 currency, as payment providers
+// count amounts (cents for most; whole units for zero-decimal currencies).
+int64_t MinorUnitMicros(const std::string& currency) {
+  static const std::set<std::string> kZeroDecimal = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
+                                                     "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"};
+  static const std::set<std::string> kThreeDecimal = {"bhd", "jod", "kwd", "omr", "tnd"};
+  if (kZeroDecimal.count(currency)) return 1'000'000;
+  if (kThreeDecimal.count(currency)) return 1'000;
+  return 10'000;
+}
 
 Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(Flags f, ParseFlags(args,
@@ -109,7 +140,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "memory-budget", "wake-page-after", "build-timeout", "build-concurrency",
                                         "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size",
                                         "ephemeral-disk", "max-connections-per-ip",
-                                        "max-worker-requests-per-ip", "trusted-proxies"},
+                                        "max-worker-requests-per-ip", "trusted-proxies", "currency",
+                                        "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -179,6 +211,19 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   auto proxies = edge::TrustedProxies::Parse(f.Get("trusted-proxies", ""));
   if (!proxies.ok()) return Status::InvalidArgument("--trusted-proxies: " + proxies.status().message());
   c.trusted_proxies = std::move(proxies).value();
+  c.currency = ToLower(f.Get("currency", "usd"));
+  if (c.currency.size() != 3 || !std::all_of(c.currency.begin(), c.currency.end(), [](char ch) {
+        return ch >= 'a' && ch <= 'z';
+      })) {
+    return Status::InvalidArgument("--currency wants an ISO 4217 code such as usd or eur");
+  }
+  c.minor_unit_micros = MinorUnitMicros(c.currency);
+  auto fee = ParseInt(f.Get("platform-fee-percent", "10"));
+  if (!fee || *fee < 0 || *fee > 100) return Status::InvalidArgument("--platform-fee-percent wants 0 to 100");
+  c.platform_fee_percent = static_cast<int>(*fee);
+  ASSIGN_OR_RETURN(c.stripe_webhook_secret,
+                   ReadSecretFile(f.Get("stripe-webhook-secret-file", ""), "--stripe-webhook-secret-file"));
+  ASSIGN_OR_RETURN(c.webhook_secret, ReadSecretFile(f.Get("webhook-secret-file", ""), "--webhook-secret-file"));
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -288,7 +333,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
                  "                       [--build-pids N] [--build-log-limit MB] [--data-size MB]\n"
                  "                       [--max-repo-size MB] [--ephemeral-disk MB] [--max-connections-per-ip N]\n"
-                 "                       [--max-worker-requests-per-ip N] [--trusted-proxies ADDR[/BITS],...]\n";
+                 "                       [--max-worker-requests-per-ip N] [--trusted-proxies ADDR[/BITS],...]\n"
+                 "                       [--currency usd] [--platform-fee-percent 10]\n"
+                 "                       [--stripe-webhook-secret-file FILE] [--webhook-secret-file FILE]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -309,6 +356,14 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   auto store = dir.OpenStore();
   if (!store.ok()) {
     std::cerr << "error: " << store.status().message() << "\n";
+    return 1;
+  }
+  auto billing_store = dir.OpenBillingStore();
+  auto ledger = billing_store.ok() ? billing::Ledger::Open(billing_store->get(), &clock,
+                                                           {.fee_percent = config->platform_fee_percent})
+                                   : Result<std::unique_ptr<billing::Ledger>>(billing_store.status());
+  if (!ledger.ok()) {
+    std::cerr << "error: the ledger: " << ledger.status().message() << "\n";
     return 1;
   }
   repo::RepoStore repos(dir.Path("repos"));
@@ -393,6 +448,10 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.apps_domain = config->apps_domain;
   hub_options.app_port_suffix = port == 80 ? "" : ":" + std::to_string(port);
   hub_options.max_repo_bytes = config->max_repo_bytes;
+  hub_options.billing = {.currency = config->currency,
+                         .minor_unit_micros = config->minor_unit_micros,
+                         .stripe_webhook_secret = config->stripe_webhook_secret,
+                         .webhook_secret = config->webhook_secret};
   hub_options.enforced = {.app_sandbox = (*driver)->Capabilities().isolated,
                           .app_limits = (*driver)->Capabilities().limits,
                           .build_sandbox = build_runner.runner->sandboxed(),
@@ -404,7 +463,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
-                .callers = &callers, .oidc = &oidc},
+                .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get()},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });

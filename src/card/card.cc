@@ -110,6 +110,16 @@ Result<Card> ParseCard(std::string_view readme_md) {
   }
 }
 
+Result<std::optional<billing::Pricing>> PricingOfCardJson(const nlohmann::json& card_data) {
+  if (!card_data.is_object()) return std::optional<billing::Pricing>();
+  auto sp = card_data.find("spaceport");
+  if (sp == card_data.end() || !sp->is_object() || !sp->contains("pricing")) return std::optional<billing::Pricing>();
+  // JSON is YAML: the same checks as at build time, on the stored value.
+  nlohmann::json only = {{"spaceport", {{"pricing", (*sp)["pricing"]}}}};
+  ASSIGN_OR_RETURN(Card card, ParseCard("---\n" + only.dump() + "\n---\n"));
+  return card.pricing;
+}
+
 std::optional<int64_t> ParseDuration(std::string_view text) {
   text = Trim(text);
   if (text.empty() || text.size() > 32) return std::nullopt;

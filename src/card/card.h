@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "billing/pricing.h"
 #include "card/gate_form.h"
 #include "core/status.h"
 
@@ -76,6 +77,9 @@ struct Card {
   // "https://*.example.com", "http://localhost:8080") that may frame the app,
   // lower-cased; empty: no list (embeddable anywhere unless disable_embedding).
   std::vector<std::string> embed_allow;
+  // spaceport.pricing (docs/billing.md): what the app's requests cost;
+  // unset: free.
+  std::optional<billing::Pricing> pricing;
   // spaceport.gated (or HF's extra_gated_prompt / extra_gated_fields): the
   // access-request form of a gated Space (gate_form.h).
   GateForm gate;
@@ -97,6 +101,10 @@ struct Card {
 bool IsKnownSdk(std::string_view sdk);
 
 Result<Card> ParseCard(std::string_view readme_md);
+
+// The pricing of a stored card (Card::ToJson of a card that parsed): its
+// spaceport.pricing checked again as ParseCard does; nullopt when it has none.
+Result<std::optional<billing::Pricing>> PricingOfCardJson(const nlohmann::json& card_data);
 
 // "30m", "1h", "90s", "1h30m", "2d" -> seconds. nullopt when malformed or zero.
 std::optional<int64_t> ParseDuration(std::string_view text);

@@ -250,6 +250,7 @@ Status ReadSpecial(const std::string& key, const YAML::Node& v, Card& card) {
     card.spaceport = card.data[key];
     RETURN_IF_ERROR(ReadSpaceportSleep(v, card));
     RETURN_IF_ERROR(ReadSpaceportEmbed(v, card));
+    RETURN_IF_ERROR(ReadSpaceportPricing(v, card));
   }
   return Status::Ok();
 }

@@ -195,6 +195,78 @@ TEST(ParseCardTest, EmbedAllowListOfOrigins) {
   EXPECT_TRUE(MustParse("---\nsdk: static\n---\n").embed_allow.empty());
 }
 
+TEST(ParseCardTest, PricingBlock) {
+  Card c = MustParse(
+      "---\nsdk: gradio\nspaceport:\n  pricing:\n    per_request: 2000\n    free_requests: 10\n"
+      "    rate_limit: 60/min\n    routes:\n      - match: \"POST /run/**\"\n        price: 10000\n"
+      "        max: 50000\n      - match: \"GET /assets/**\"\n        price: 0\n"
+      "      - match: /premium/**\n        plan: pro\n    plans:\n      pro:\n        title: Pro\n"
+      "        price: 5000000\n        rate_limit: 600/min\n        included_requests: 10000\n---\n");
+  ASSERT_TRUE(c.pricing);
+  const billing::Pricing& p = *c.pricing;
+  EXPECT_EQ(p.per_request, 2000);
+  EXPECT_EQ(p.free_requests, 10);
+  EXPECT_EQ(p.rate_limit->count, 60);
+  ASSERT_EQ(p.routes.size(), 3u);
+  EXPECT_EQ(p.routes[0].method, "POST");
+  EXPECT_EQ(p.routes[0].glob, "/run/**");
+  EXPECT_EQ(*p.routes[0].max, 50000);
+  EXPECT_EQ(p.routes[2].method, "");
+  EXPECT_EQ(p.routes[2].plan, "pro");
+  ASSERT_EQ(p.plans.size(), 1u);
+  EXPECT_EQ(p.plans[0].id, "pro");
+  EXPECT_EQ(p.plans[0].price, 5000000);
+  EXPECT_EQ(p.plans[0].included_requests, 10000);
+  EXPECT_FALSE(MustParse("---\nsdk: static\n---\n").pricing);
+}
+
+// The stored card (its JSON) gives back the same pricing.
+TEST(ParseCardTest, PricingOfTheStoredCard) {
+  Card c = MustParse("---\nsdk: gradio\nspaceport:\n  pricing:\n    per_request: 2000\n    routes:\n"
+                     "      - match: \"POST /run/**\"\n        price: 10000\n---\n");
+  auto again = PricingOfCardJson(nlohmann::json::parse(c.ToJson()));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE(*again);
+  EXPECT_EQ((*again)->per_request, 2000);
+  ASSERT_EQ((*again)->routes.size(), 1u);
+  EXPECT_EQ((*again)->routes[0].method, "POST");
+  EXPECT_EQ(*(*again)->routes[0].price, 10000);
+  EXPECT_FALSE(*PricingOfCardJson(nlohmann::json::parse(R"({"sdk":"static"})")));
+  EXPECT_FALSE(*PricingOfCardJson(nlohmann::json()));
+  EXPECT_FALSE(PricingOfCardJson(nlohmann::json::parse(R"({"spaceport":{"pricing":{"per_request":-1}}})")).ok());
+}
+
+// A bad pricing block names the key and the README line; nothing is
+// guessed (a typo must not make a paid route free).
+TEST(ParseCardTest, PricingErrorsNameKeyAndLine) {
+  auto error = [](const std::string& pricing) {
+    return ErrorOf("---\nsdk: gradio\nspaceport:\n  pricing:\n" + pricing + "---\n");
+  };
+  EXPECT_THAT(error("    per_request: 1.5\n"), HasSubstr("README.md line 5: spaceport.pricing.per_request: expected an amount in micro-units"));
+  EXPECT_THAT(error("    per_request: -1\n"), HasSubstr("line 5: spaceport.pricing.per_request"));
+  EXPECT_THAT(error("    per_request: \"2000\"\n"), HasSubstr("line 5: spaceport.pricing.per_request"));
+  EXPECT_THAT(error("    per_request: 2000000000000000000\n"), HasSubstr("spaceport.pricing.per_request"));
+  EXPECT_THAT(error("    per_requests: 5\n"), HasSubstr("line 5: spaceport.pricing: unknown key 'per_requests'"));
+  EXPECT_THAT(error("    rate_limit: 60/week\n"), HasSubstr("line 5: spaceport.pricing.rate_limit: expected a rate like 60/min"));
+  EXPECT_THAT(error("    free_requests: many\n"), HasSubstr("line 5: spaceport.pricing.free_requests"));
+  EXPECT_THAT(error("    routes:\n      - match: \"FETCH /x\"\n        price: 1\n"),
+              HasSubstr("line 6: spaceport.pricing.routes[0].match: expected an HTTP method"));
+  EXPECT_THAT(error("    routes:\n      - match: run/**\n        price: 1\n"),
+              HasSubstr("line 6: spaceport.pricing.routes[0].match: expected a path glob"));
+  EXPECT_THAT(error("    routes:\n      - price: 1\n"), HasSubstr("spaceport.pricing.routes[0].match"));
+  EXPECT_THAT(error("    routes:\n      - match: /x\n        price: 10\n        max: 5\n"),
+              HasSubstr("line 8: spaceport.pricing.routes[0].max: expected at least the route's price"));
+  EXPECT_THAT(error("    routes:\n      - match: /x\n        plan: gold\n"),
+              HasSubstr("line 7: spaceport.pricing.routes[0].plan: expected the name of a plan"));
+  EXPECT_THAT(error("    routes:\n      - match: /x\n        cost: 1\n"),
+              HasSubstr("line 7: spaceport.pricing.routes[0]: unknown key 'cost'"));
+  EXPECT_THAT(error("    plans:\n      Pro!:\n        price: 1\n"), HasSubstr("line 6: spaceport.pricing.plans: expected plan names"));
+  EXPECT_THAT(error("    plans:\n      pro:\n        title: Pro\n"), HasSubstr("spaceport.pricing.plans.pro.price"));
+  EXPECT_THAT(error("    plans:\n      pro:\n        price: 0\n"), HasSubstr("line 7: spaceport.pricing.plans.pro.price"));
+  EXPECT_THAT(error("    plans: [pro]\n"), HasSubstr("line 5: spaceport.pricing.plans: expected a mapping"));
+  EXPECT_THAT(ErrorOf("---\nspaceport:\n  pricing: 5\n---\n"), HasSubstr("line 3: spaceport.pricing: expected a mapping"));
+}
+
 // Anything that is not scheme://host[:port] is refused, so nothing the card
 // says can add a directive or a source to the header.
 TEST(ParseCardTest, EmbedAllowRefusesWhatIsNotAnOrigin) {

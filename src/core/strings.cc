@@ -1,5 +1,6 @@
 #include "core/strings.h"
 
+#include <openssl/hmac.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -169,6 +170,14 @@ std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
   return HexEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+}
+
+std::string HmacSha256(std::string_view key, std::string_view message) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), mac, &len);
+  return std::string(reinterpret_cast<char*>(mac), len);
 }
 
 std::string RandomHex(size_t n_bytes) {

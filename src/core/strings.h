@@ -43,6 +43,8 @@ std::string HtmlEscape(std::string_view text);
 
 // SHA-256 of bytes as lower-case hex.
 std::string Sha256Hex(std::string_view bytes);
+// HMAC-SHA256 of `message` under `key`: the 32 raw bytes.
+std::string HmacSha256(std::string_view key, std::string_view message);
 // Cryptographically random bytes, hex-encoded (2*n characters).
 std::string RandomHex(size_t n_bytes);
 // True when every character is 0-9 or a-f (what RandomHex and Sha256Hex

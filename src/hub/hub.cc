@@ -100,6 +100,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterTokensApi(router_, *this);
   RegisterEmbedLinksApi(router_, *this);
   RegisterConnectedAppsWeb(router_, *this);
+  RegisterBillingApi(router_, *this);
 }
 
 void HubCore::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {

@@ -27,6 +27,8 @@
 #include "repo/repo_store.h"
 #include "runtime/control.h"
 #include "runtime/log_store.h"
+#include "billing/ledger.h"
+#include "store/billing_store.h"
 #include "store/store.h"
 
 namespace spaceport::hub {
@@ -48,6 +50,10 @@ struct HubDeps {
   access::AccessTable* access_table = nullptr;
   access::CallerCache* callers = nullptr;
   access::OidcProvider* oidc = nullptr;  // "Sign in with Spaceport" for hf_oauth apps
+  // Billing (docs/billing.md); null: wallets and webhooks answer that
+  // billing is not enabled. The ledger is the only writer of money.
+  billing::Ledger* ledger = nullptr;
+  store::BillingStore* billing = nullptr;  // reads: transactions, subscriptions
 };
 
 struct HubOptions {
@@ -66,6 +72,14 @@ struct HubOptions {
   // Bytes a Space's repo may take (git objects and LFS objects); pushes,
   // commits and LFS uploads past it get 413. 0: no limit.
   int64_t max_repo_bytes = 0;
+  struct Billing {
+    std::string currency = "usd";
+    // Micro-units per minor unit of the currency in provider amounts (cents:
+    // 10,000 for two-decimal currencies).
+    int64_t minor_unit_micros = 10'000;
+    std::string stripe_webhook_secret;  // whsec_...: Stripe-Signature
+    std::string webhook_secret;         // whsec_<base64>: Standard Webhooks
+  } billing;
 };
 
 class HubCore;  // internal (hub/hub_core.h)

@@ -129,6 +129,7 @@ Status SendFileRange(http::ResponseWriter& out, const std::string& path, uint64_
 
 // Route areas, each in its own file.
 void RegisterSpacesApi(Router& router, HubCore& hub);   // api_spaces.cc
+void RegisterBillingApi(Router& router, HubCore& hub);  // billing/api_billing.cc (pricing, wallet, webhooks)
 void RegisterRuntimeApi(Router& router, HubCore& hub);  // api_runtime.cc
 void RegisterLogsApi(Router& router, HubCore& hub);     // api_logs.cc
 void RegisterLikesApi(Router& router, HubCore& hub);    // api_likes.cc

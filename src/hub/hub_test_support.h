@@ -124,6 +124,12 @@ class HubTest : public ::testing::Test {
     sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
     throttle_ = std::make_unique<access::SignInThrottle>(&clock_);
     auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_, sessions_.get());
+    auto billing = store::OpenBillingStore({.url = "sqlite::memory:", .secrets_key = ""});
+    ASSERT_TRUE(billing.ok()) << billing.status().ToString();
+    billing_ = std::move(billing).value();
+    auto ledger = billing::Ledger::Open(billing_.get(), &clock_, {.fee_percent = 10});
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    ledger_ = std::move(ledger).value();
     alice_ = store_->CreateUser("alice", false, clock_.UnixMillis()).value();
     bob_ = store_->CreateUser("bob", false, clock_.UnixMillis()).value();
     alice_write_ = NewToken(alice_, store::TokenScope::kWrite);
@@ -134,6 +140,8 @@ class HubTest : public ::testing::Test {
   // A new hub on the same store and repos, with `changes` applied to the test options.
   void RemakeHub(const std::function<void(HubOptions&)>& changes) {
     HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(), throttle_.get()};
+    deps.ledger = ledger_.get();
+    deps.billing = billing_.get();
     HubOptions options{"http://hub.test:8080/", "apps.test", ":8080", {}};
     if (changes) changes(options);
     hub_ = std::make_unique<Hub>(deps, options);
@@ -176,6 +184,8 @@ class HubTest : public ::testing::Test {
   FakeClock clock_;
   std::string dir_ = MakeTempDir();
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::BillingStore> billing_;
+  std::unique_ptr<billing::Ledger> ledger_;
   std::unique_ptr<access::SessionManager> sessions_;
   std::unique_ptr<access::SignInThrottle> throttle_;
   std::unique_ptr<access::Authenticator> auth_;

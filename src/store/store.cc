@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include "core/strings.h"
+#include "store/billing_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace spaceport::store {
@@ -82,6 +83,17 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::string scheme = options.url.substr(0, options.url.find(':'));
   return Status::InvalidArgument("unsupported store url scheme '" + scheme +
                                  "' (expected sqlite:PATH or sqlite::memory:)");
+}
+
+Result<std::unique_ptr<BillingStore>> OpenBillingStore(const StoreOptions& options) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (StartsWith(options.url, kSqlite)) {
+    std::string path = options.url.substr(kSqlite.size());
+    if (path.empty()) return Status::InvalidArgument("store url 'sqlite:' needs a path or :memory:");
+    return OpenSqliteBillingStore(path);
+  }
+  std::string scheme = options.url.substr(0, options.url.find(':'));
+  return Status::InvalidArgument("unsupported store url scheme '" + scheme + "'");
 }
 
 std::string_view AccessRequestStatusName(AccessRequestStatus s) {

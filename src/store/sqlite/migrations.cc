@@ -187,6 +187,51 @@ constexpr char kSchemaV9Storage[] = R"sql(
 ALTER TABLE spaces ADD COLUMN storage TEXT NOT NULL DEFAULT '';
 )sql";
 
+// The ledger (store/billing_store.h). Transfers are immutable; balances is
+// a cache of their sums per account, written in the same transaction.
+constexpr char kSchemaV10Billing[] = R"sql(
+CREATE TABLE ledger_transfers (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  debit TEXT NOT NULL,
+  credit TEXT NOT NULL CHECK (credit <> debit),
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  kind TEXT NOT NULL,
+  space_id INTEGER NOT NULL DEFAULT 0,
+  ref TEXT NOT NULL DEFAULT '',
+  at INTEGER NOT NULL
+);
+CREATE INDEX ledger_transfers_by_debit ON ledger_transfers(debit, seq);
+CREATE INDEX ledger_transfers_by_credit ON ledger_transfers(credit, seq);
+CREATE INDEX ledger_transfers_by_space ON ledger_transfers(space_id, at);
+CREATE TABLE ledger_balances (
+  account TEXT PRIMARY KEY,
+  balance INTEGER NOT NULL,
+  CHECK (account NOT LIKE 'wallet:%' OR balance >= 0)
+) WITHOUT ROWID;
+CREATE TABLE ledger_holds (
+  id TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount >= 0),
+  state TEXT NOT NULL CHECK (state IN ('open', 'posted', 'voided')),
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX ledger_holds_open ON ledger_holds(state) WHERE state = 'open';
+CREATE TABLE subscriptions (
+  user_id INTEGER NOT NULL,
+  space_id INTEGER NOT NULL,
+  plan TEXT NOT NULL,
+  period_start INTEGER NOT NULL,
+  period_end INTEGER NOT NULL,
+  cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('active', 'lapsed', 'cancelled')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, space_id)
+);
+CREATE INDEX subscriptions_active ON subscriptions(state, period_end);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -199,6 +244,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {7, "embed links", kSchemaV7EmbedLinks},
       {8, "OAuth consent grants", kSchemaV8OAuthGrants},
       {9, "spaces.storage", kSchemaV9Storage},
+      {10, "billing: ledger transfers, balances, holds, subscriptions", kSchemaV10Billing},
   };
   return kMigrations;
 }

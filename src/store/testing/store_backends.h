@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "store/billing_store.h"
 #include "store/store.h"
 #include "core/testing/temp_dir.h"
 
@@ -27,6 +28,8 @@ class StoreBackend {
   virtual ~StoreBackend() = default;
   // Opens the backend's database; persistent backends reopen the same data.
   virtual Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) = 0;
+  // The billing area (store/billing_store.h) on the same database.
+  virtual Result<std::unique_ptr<BillingStore>> OpenBilling() = 0;
   // Does a second Open() see what the first one wrote?
   virtual bool persistent() const = 0;
 };
@@ -36,6 +39,7 @@ class SqliteMemoryBackend : public StoreBackend {
   Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) override {
     return Store::Open({.url = "sqlite::memory:", .secrets_key = secrets_key});
   }
+  Result<std::unique_ptr<BillingStore>> OpenBilling() override { return OpenBillingStore({.url = "sqlite::memory:"}); }
   bool persistent() const override { return false; }
 };
 
@@ -44,6 +48,7 @@ class SqliteFileBackend : public StoreBackend {
   Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) override {
     return Store::Open({.url = "sqlite:" + path(), .secrets_key = secrets_key});
   }
+  Result<std::unique_ptr<BillingStore>> OpenBilling() override { return OpenBillingStore({.url = "sqlite:" + path()}); }
   bool persistent() const override { return true; }
   std::string path() const { return dir_.path() + "/spaceport.db"; }
 

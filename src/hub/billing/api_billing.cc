@@ -1,0 +1,184 @@
+// Billing over the API (docs/billing.md): a Space's effective pricing, the
+// caller's wallet and its transactions, operators' grants, and the webhooks
+// through which payment providers fund wallets (Stripe's signature scheme,
+// and Standard Webhooks for any other). Every movement goes through the
+// ledger (billing/ledger.h): idempotent by id, durable before the answer.
+#include "billing/ledger.h"
+#include "billing/webhooks.h"
+#include "card/card.h"
+#include "core/strings.h"
+#include "hub/hub_core.h"
+
+namespace spaceport::hub {
+namespace {
+
+constexpr size_t kMaxWebhookBody = 1 << 20;
+constexpr int64_t kDefaultPage = 50;
+constexpr int64_t kMaxPage = 200;
+
+Result<billing::Ledger*> LedgerOf(HubCore& hub) {
+  if (hub.deps().ledger == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
+  return hub.deps().ledger;
+}
+
+Status HandlePricing(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(std::optional<billing::Pricing> pricing, card::PricingOfCardJson(ParseStoredJson(space.card_json)));
+  return call.SendJson(200, pricing.value_or(billing::Pricing{}).ToJson(hub.options().billing.currency));
+}
+
+Status HandleWallet(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(billing::Ledger * ledger, LedgerOf(hub));
+  billing::WalletView w = ledger->Wallet(who.user.id);
+  return call.SendJson(200, {{"balance", w.balance},
+                             {"held", w.held},
+                             {"available", w.available()},
+                             {"currency", hub.options().billing.currency}});
+}
+
+// The wallet's transfers, newest first: the amount as the wallet saw it
+// (positive in, negative out).
+Status HandleTransactions(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
+  int64_t limit = ParseInt(call.Query("limit").value_or("")).value_or(kDefaultPage);
+  int64_t before = ParseInt(call.Query("before").value_or("")).value_or(0);
+  if (limit < 1 || before < 0) return Status::InvalidArgument("'limit' and 'before' must be positive integers");
+  limit = std::min(limit, kMaxPage);
+  const std::string account = billing::WalletAccount(who.user.id);
+  ASSIGN_OR_RETURN(std::vector<store::LedgerTransfer> page, hub.deps().billing->ListTransfers(account, before, limit));
+  Json items = Json::array();
+  for (const store::LedgerTransfer& t : page) {
+    items.push_back({{"id", t.id},
+                     {"amount", t.credit == account ? t.amount : -t.amount},
+                     {"kind", t.kind},
+                     {"counterparty", t.credit == account ? t.debit : t.credit},
+                     {"spaceId", t.space_id == 0 ? Json(nullptr) : Json(std::to_string(t.space_id))},
+                     {"reference", t.ref},
+                     {"createdAt", FormatIsoTime(t.at)},
+                     {"seq", t.seq}});
+  }
+  if (static_cast<int64_t>(page.size()) == limit) {
+    std::string next = hub.PublicUrl() + "/api/billing/transactions?limit=" + std::to_string(limit) +
+                       "&before=" + std::to_string(page.back().seq);
+    http::Headers h;
+    h.Set("Link", "<" + next + ">; rel=\"next\"");
+    h.Set("Content-Type", "application/json");
+    h.Set("Cache-Control", "no-store");
+    http::Response r;
+    r.status = 200;
+    r.headers = h;
+    r.body = DumpJson(items);
+    return call.out.Send(r);
+  }
+  return call.SendJson(200, items);
+}
+
+// A user by name or numeric id (what a provider echoes back).
+Result<store::User> FindUser(HubCore& hub, const std::string& who) {
+  if (std::optional<int64_t> id = ParseInt(who); id && *id > 0) {
+    Result<store::User> by_id = hub.deps().store->GetUser(*id);
+    if (by_id.ok()) return by_id;
+  }
+  Result<store::User> by_name = hub.deps().store->GetUserByName(who);
+  if (!by_name.ok()) return Status::InvalidArgument("no user '" + who.substr(0, 64) + "'");
+  return by_name;
+}
+
+// Applies a verified event: credits once (by event id), or debits at most
+// what the wallet still has available (credits spent cannot come back).
+Result<Json> ApplyWalletEvent(HubCore& hub, const billing::WalletEvent& e, const std::string& id_prefix) {
+  if (e.kind == billing::WalletEvent::kNone) return Json{{"received", true}, {"applied", false}};
+  ASSIGN_OR_RETURN(billing::Ledger * ledger, LedgerOf(hub));
+  ASSIGN_OR_RETURN(store::User user, FindUser(hub, e.user));
+  store::LedgerTransfer t;
+  t.id = id_prefix + e.id;
+  t.amount = e.amount;
+  t.ref = e.what;
+  const std::string wallet = billing::WalletAccount(user.id);
+  if (e.kind == billing::WalletEvent::kCredit) {
+    t.debit = std::string(billing::kFundingAccount);
+    t.credit = wallet;
+    t.kind = "topup";
+  } else {
+    t.debit = wallet;
+    t.credit = std::string(billing::kFundingAccount);
+    t.kind = "refund";
+    billing::Micros available = ledger->Wallet(user.id).available();
+    if (t.amount > available) {
+      t.ref += " (" + billing::FormatMicros(t.amount - available) + " already spent)";
+      t.amount = available;
+    }
+    if (t.amount <= 0) return Json{{"received", true}, {"applied", false}};
+  }
+  ASSIGN_OR_RETURN(bool fresh, ledger->Transfer(t));
+  return Json{{"received", true}, {"applied", fresh}};
+}
+
+Status HandleStripeWebhook(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(std::string body, call.body.ReadAll(kMaxWebhookBody));
+  const auto& opts = hub.options().billing;
+  RETURN_IF_ERROR(billing::VerifyStripeSignature(call.request.headers.Get("Stripe-Signature").value_or(""), body,
+                                                 opts.stripe_webhook_secret, hub.deps().clock->UnixMillis() / 1000));
+  Json event = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (event.is_discarded()) return Status::InvalidArgument("the event is not JSON");
+  ASSIGN_OR_RETURN(billing::WalletEvent e, billing::ParseStripeEvent(event, opts.minor_unit_micros));
+  ASSIGN_OR_RETURN(Json out, ApplyWalletEvent(hub, e, "stripe:"));
+  return call.SendJson(200, out);
+}
+
+Status HandleStandardWebhook(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(std::string body, call.body.ReadAll(kMaxWebhookBody));
+  const auto& h = call.request.headers;
+  const std::string id(h.Get("webhook-id").value_or(""));
+  RETURN_IF_ERROR(billing::VerifyStandardSignature(id, h.Get("webhook-timestamp").value_or(""),
+                                                   h.Get("webhook-signature").value_or(""), body,
+                                                   hub.options().billing.webhook_secret,
+                                                   hub.deps().clock->UnixMillis() / 1000));
+  Json event = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (event.is_discarded()) return Status::InvalidArgument("the event is not JSON");
+  ASSIGN_OR_RETURN(billing::WalletEvent e, billing::ParseStandardEvent(id, event));
+  ASSIGN_OR_RETURN(Json out, ApplyWalletEvent(hub, e, "webhook:"));
+  return call.SendJson(200, out);
+}
+
+// POST /api/billing/grants {"user", "amount", "id"?, "note"?}: an admin
+// gives credits (from external:grants). `id` makes a retry harmless.
+Status HandleGrant(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  if (!who.user.is_admin || !who.can_write()) return Status::PermissionDenied("only an administrator may grant credits");
+  ASSIGN_OR_RETURN(billing::Ledger * ledger, LedgerOf(hub));
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(std::optional<std::string> user_name, OptString(body, "user"));
+  ASSIGN_OR_RETURN(std::optional<int64_t> amount, OptInt(body, "amount"));
+  ASSIGN_OR_RETURN(std::optional<std::string> id, OptString(body, "id"));
+  ASSIGN_OR_RETURN(std::optional<std::string> note, OptString(body, "note"));
+  if (!user_name || !amount) return Status::InvalidArgument("'user' and 'amount' are required");
+  if (*amount <= 0 || *amount > billing::kMaxPrice) return Status::InvalidArgument("'amount' must be a positive number of micro-units");
+  if (id && (id->empty() || id->size() > 100)) return Status::InvalidArgument("'id' must be 1-100 characters");
+  ASSIGN_OR_RETURN(store::User user, hub.deps().store->GetUserByName(*user_name));
+  store::LedgerTransfer t;
+  t.id = "grant:" + (id ? *id : RandomHex(12));
+  t.debit = std::string(billing::kGrantsAccount);
+  t.credit = billing::WalletAccount(user.id);
+  t.amount = *amount;
+  t.kind = "grant";
+  t.ref = note.value_or("granted by " + who.user.name).substr(0, 200);
+  ASSIGN_OR_RETURN(bool fresh, ledger->Transfer(t));
+  return call.SendJson(200, {{"id", t.id}, {"applied", fresh}, {"balance", ledger->Wallet(user.id).balance}});
+}
+
+}  // namespace
+
+void RegisterBillingApi(Router& router, HubCore& hub) {
+  HubCore* h = &hub;
+  router.Add("GET", "/api/spaces/:owner/:name/pricing", [h](Call& c) { return HandlePricing(*h, c); });
+  router.Add("GET", "/api/billing/wallet", [h](Call& c) { return HandleWallet(*h, c); });
+  router.Add("GET", "/api/billing/transactions", [h](Call& c) { return HandleTransactions(*h, c); });
+  router.Add("POST", "/api/billing/grants", [h](Call& c) { return HandleGrant(*h, c); });
+  router.Add("POST", "/api/billing/webhooks/stripe", [h](Call& c) { return HandleStripeWebhook(*h, c); });
+  router.Add("POST", "/api/billing/webhooks/standard", [h](Call& c) { return HandleStandardWebhook(*h, c); });
+}
+
+}  // namespace spaceport::hub

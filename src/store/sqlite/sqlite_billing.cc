@@ -1,0 +1,284 @@
+// The SQLite backend of store::BillingStore: a connection of its own on the
+// store's file, with synchronous=FULL so a committed ledger batch is on disk
+// (the main store's connection keeps NORMAL). One mutex serializes it.
+#include <mutex>
+#include <vector>
+
+#include "store/billing_store.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace spaceport::store::sqlite {
+namespace {
+
+constexpr size_t kMaxIdBytes = 200;
+constexpr size_t kMaxAccountBytes = 120;
+constexpr size_t kMaxRefBytes = 500;
+
+const char* StateName(SubscriptionState s) {
+  switch (s) {
+    case SubscriptionState::kActive: return "active";
+    case SubscriptionState::kLapsed: return "lapsed";
+    case SubscriptionState::kCancelled: return "cancelled";
+  }
+  return "active";
+}
+
+SubscriptionState StateOf(const std::string& s) {
+  if (s == "lapsed") return SubscriptionState::kLapsed;
+  if (s == "cancelled") return SubscriptionState::kCancelled;
+  return SubscriptionState::kActive;
+}
+
+Status CheckTransfer(const LedgerTransfer& t) {
+  if (t.id.empty() || t.id.size() > kMaxIdBytes) return Status::InvalidArgument("a transfer needs an id of 1-200 bytes");
+  if (t.debit.empty() || t.credit.empty() || t.debit.size() > kMaxAccountBytes || t.credit.size() > kMaxAccountBytes) {
+    return Status::InvalidArgument("transfer " + t.id + ": bad account names");
+  }
+  if (t.debit == t.credit) return Status::InvalidArgument("transfer " + t.id + " moves money from an account to itself");
+  if (t.amount <= 0) return Status::InvalidArgument("transfer " + t.id + ": the amount must be positive");
+  if (t.ref.size() > kMaxRefBytes || t.kind.empty() || t.kind.size() > 32) {
+    return Status::InvalidArgument("transfer " + t.id + ": bad kind or reference");
+  }
+  return Status::Ok();
+}
+
+LedgerTransfer TransferRow(const Stmt& st) {
+  return LedgerTransfer{st.Text(0), st.Text(1), st.Text(2), st.Int(3), st.Text(4),
+                        st.Int(5),  st.Text(6), st.Int(7),  st.Int(8)};
+}
+
+constexpr char kTransferColumns[] = "id, debit, credit, amount, kind, space_id, ref, at, seq";
+
+class SqliteBillingStore : public BillingStore {
+ public:
+  explicit SqliteBillingStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  Result<std::vector<std::string>> Apply(const LedgerBatch& batch, int64_t now) override {
+    for (const LedgerTransfer& t : batch.transfers) RETURN_IF_ERROR(CheckTransfer(t));
+    return InTxn(true, [&]() -> Result<std::vector<std::string>> {
+      for (const LedgerHold& h : batch.opened) {
+        ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO ledger_holds (id, account, amount, state, created_at) "
+                                               "VALUES (?, ?, ?, 'open', ?)"));
+        RETURN_IF_ERROR(st->Bind(1, h.id).Bind(2, h.account).Bind(3, h.amount).Bind(4, h.at).Run());
+      }
+      for (int pass = 0; pass < 2; ++pass) {
+        for (const LedgerHold& h : pass == 0 ? batch.posted : batch.voided) {
+          ASSIGN_OR_RETURN(auto st, db_->Prepare(
+                                        "INSERT INTO ledger_holds (id, account, amount, state, created_at, resolved_at) "
+                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
+                                        "state = excluded.state, resolved_at = excluded.resolved_at "
+                                        "WHERE ledger_holds.state = 'open'"));
+          RETURN_IF_ERROR(st->Bind(1, h.id).Bind(2, h.account).Bind(3, h.amount)
+                              .Bind(4, pass == 0 ? "posted" : "voided").Bind(5, h.at).Bind(6, now).Run());
+          if (st->Changes() != 1) return Status::Internal("hold " + h.id + " was resolved before: it resolves once");
+        }
+      }
+      std::vector<std::string> fresh;
+      for (const LedgerTransfer& t : batch.transfers) {
+        ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO ledger_transfers (id, debit, credit, amount, kind, "
+                                               "space_id, ref, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                                               "ON CONFLICT (id) DO NOTHING"));
+        RETURN_IF_ERROR(st->Bind(1, t.id).Bind(2, t.debit).Bind(3, t.credit).Bind(4, t.amount).Bind(5, t.kind)
+                            .Bind(6, t.space_id).Bind(7, t.ref).Bind(8, t.at == 0 ? now : t.at).Run());
+        if (st->Changes() == 0) continue;  // stored before: idempotent
+        RETURN_IF_ERROR(AddToBalance(t.debit, -t.amount, t.id));
+        RETURN_IF_ERROR(AddToBalance(t.credit, t.amount, t.id));
+        fresh.push_back(t.id);
+      }
+      return fresh;
+    });
+  }
+
+  Result<int64_t> VoidOpenHolds(int64_t now) override {
+    return InTxn(true, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("UPDATE ledger_holds SET state = 'voided', resolved_at = ? "
+                                             "WHERE state = 'open'"));
+      RETURN_IF_ERROR(st->Bind(1, now).Run());
+      return st->Changes();
+    });
+  }
+
+  Result<std::vector<std::pair<std::string, int64_t>>> Balances() override {
+    return Pairs("SELECT account, balance FROM ledger_balances ORDER BY account");
+  }
+
+  Result<int64_t> Balance(std::string_view account) override {
+    return InTxn(false, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT balance FROM ledger_balances WHERE account = ?"));
+      st->Bind(1, account);
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      return row ? st->Int(0) : 0;
+    });
+  }
+
+  Result<std::vector<std::pair<std::string, int64_t>>> SumsFromTransfers() override {
+    return Pairs(
+        "SELECT account, SUM(delta) FROM ("
+        " SELECT credit AS account, amount AS delta FROM ledger_transfers"
+        " UNION ALL SELECT debit, -amount FROM ledger_transfers) GROUP BY account ORDER BY account");
+  }
+
+  Result<std::vector<LedgerTransfer>> ListTransfers(std::string_view account, int64_t before_seq,
+                                                    int64_t limit) override {
+    return InTxn(false, [&]() -> Result<std::vector<LedgerTransfer>> {
+      // Two index range scans, merged newest first.
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kTransferColumns + " FROM ("
+                                             "SELECT * FROM ledger_transfers WHERE debit = ?1 AND seq < ?2 "
+                                             "UNION SELECT * FROM ledger_transfers WHERE credit = ?1 AND seq < ?2) "
+                                             "ORDER BY seq DESC LIMIT ?3"));
+      st->Bind(1, account).Bind(2, before_seq <= 0 ? INT64_MAX : before_seq).Bind(3, limit);
+      std::vector<LedgerTransfer> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) return out;
+        out.push_back(TransferRow(*st));
+      }
+    });
+  }
+
+  Result<std::vector<LedgerTransfer>> AllTransfers(int64_t after_seq, int64_t limit) override {
+    return InTxn(false, [&]() -> Result<std::vector<LedgerTransfer>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kTransferColumns +
+                                             " FROM ledger_transfers WHERE seq > ? ORDER BY seq LIMIT ?"));
+      st->Bind(1, after_seq).Bind(2, limit);
+      std::vector<LedgerTransfer> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) return out;
+        out.push_back(TransferRow(*st));
+      }
+    });
+  }
+
+  Result<LedgerTransfer> GetTransfer(std::string_view id) override {
+    return InTxn(false, [&]() -> Result<LedgerTransfer> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kTransferColumns +
+                                             " FROM ledger_transfers WHERE id = ?"));
+      st->Bind(1, id);
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) return Status::NotFound("no transfer " + std::string(id));
+      return TransferRow(*st);
+    });
+  }
+
+  Result<int64_t> CountOpenHolds() override {
+    return InTxn(false, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM ledger_holds WHERE state = 'open'"));
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      return row ? st->Int(0) : 0;
+    });
+  }
+
+  Status PutSubscription(const Subscription& s) override {
+    if (s.plan.empty() || s.plan.size() > 32 || s.period_end < s.period_start) {
+      return Status::InvalidArgument("a subscription needs a plan and a period");
+    }
+    return InTxn(true, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+                                    "INSERT INTO subscriptions (user_id, space_id, plan, period_start, period_end, "
+                                    "cancel_at_period_end, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                                    "ON CONFLICT (user_id, space_id) DO UPDATE SET plan = excluded.plan, "
+                                    "period_start = excluded.period_start, period_end = excluded.period_end, "
+                                    "cancel_at_period_end = excluded.cancel_at_period_end, state = excluded.state"));
+      return st->Bind(1, s.user_id).Bind(2, s.space_id).Bind(3, s.plan).Bind(4, s.period_start)
+          .Bind(5, s.period_end).Bind(6, int64_t{s.cancel_at_period_end ? 1 : 0}).Bind(7, StateName(s.state))
+          .Bind(8, s.created_at).Run();
+    });
+  }
+
+  Result<Subscription> GetSubscription(int64_t user_id, int64_t space_id) override {
+    ASSIGN_OR_RETURN(std::vector<Subscription> rows, Subscriptions("WHERE user_id = ? AND space_id = ?", {user_id, space_id}));
+    if (rows.empty()) return Status::NotFound("no subscription");
+    return rows.front();
+  }
+
+  Result<std::vector<Subscription>> ListSubscriptions(int64_t user_id) override {
+    return Subscriptions("WHERE user_id = ? ORDER BY space_id", {user_id});
+  }
+
+  Result<std::vector<Subscription>> ListActiveSubscriptions() override {
+    return Subscriptions("WHERE state = 'active' ORDER BY period_end", {});
+  }
+
+ private:
+  template <typename Fn>
+  auto InTxn(bool write, Fn&& fn) -> decltype(fn()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Status begin = db_->Exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!begin.ok()) return begin;
+    auto result = fn();
+    if (!result.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return result;
+    }
+    Status commit = db_->Exec("COMMIT");
+    if (!commit.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return commit;
+    }
+    return result;
+  }
+
+  // UPDATE first: SQLite checks an INSERT's CHECK constraints before an
+  // upsert's conflict, so a debit could not go through the upsert.
+  Status AddToBalance(const std::string& account, int64_t delta, const std::string& transfer) {
+    ASSIGN_OR_RETURN(auto update, db_->Prepare("UPDATE ledger_balances SET balance = balance + ? WHERE account = ?"));
+    Status s = update->Bind(1, delta).Bind(2, account).Run();
+    if (s.ok() && update->Changes() == 0) {
+      ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO ledger_balances (account, balance) VALUES (?, ?)"));
+      s = insert->Bind(1, account).Bind(2, delta).Run();
+    }
+    if (s.code() == StatusCode::kInvalidArgument) {
+      return Status::FailedPrecondition("transfer " + transfer + " would overdraw " + account);
+    }
+    return s;
+  }
+
+  Result<std::vector<std::pair<std::string, int64_t>>> Pairs(const std::string& sql) {
+    return InTxn(false, [&]() -> Result<std::vector<std::pair<std::string, int64_t>>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
+      std::vector<std::pair<std::string, int64_t>> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) return out;
+        out.emplace_back(st->Text(0), st->Int(1));
+      }
+    });
+  }
+
+  Result<std::vector<Subscription>> Subscriptions(const std::string& where, std::vector<int64_t> args) {
+    return InTxn(false, [&]() -> Result<std::vector<Subscription>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT user_id, space_id, plan, period_start, period_end, "
+                                             "cancel_at_period_end, state, created_at FROM subscriptions " +
+                                             where));
+      for (size_t i = 0; i < args.size(); ++i) st->Bind(static_cast<int>(i + 1), args[i]);
+      std::vector<Subscription> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) return out;
+        out.push_back(Subscription{st->Int(0), st->Int(1), st->Text(2), st->Int(3), st->Int(4), st->Int(5) != 0,
+                                   StateOf(st->Text(6)), st->Int(7)});
+      }
+    });
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+}  // namespace
+}  // namespace spaceport::store::sqlite
+
+namespace spaceport::store {
+
+Result<std::unique_ptr<BillingStore>> OpenSqliteBillingStore(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> db, sqlite::SqliteDb::Open(path));
+  // Money is durable at commit, not at the next checkpoint.
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = FULL;"));
+  Result<int> applied = sqlite::ApplyMigrations(*db, sqlite::SchemaMigrations());
+  if (!applied.ok()) return applied.status().WithContext("opening the ledger in " + path);
+  return std::unique_ptr<BillingStore>(new sqlite::SqliteBillingStore(std::move(db)));
+}
+
+}  // namespace spaceport::store
