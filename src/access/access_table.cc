@@ -13,7 +13,32 @@ bool SpaceAccess::EmbedLinkLive(std::string_view link_id, int64_t now_ms) const 
   return it != embed_links.end() && it->second.expires_at_ms > now_ms;
 }
 
-AccessTable::AccessTable() : map_(std::make_shared<const Map>()) {}
+AccessTable::AccessTable() : map_(std::make_shared<const Map>()), owners_(std::make_shared<const Owners>()) {}
+
+namespace {
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return out;
+}
+}  // namespace
+
+void AccessTable::PublishOwner(std::string_view owner, std::set<int64_t> members) {
+  std::lock_guard lock(write_mu_);
+  auto current = owners_.Load();
+  std::string key = Lower(owner);
+  if (auto it = current->find(key); it != current->end() && it->second == members) return;
+  auto next = std::make_shared<Owners>(*current);
+  (*next)[key] = std::move(members);
+  owners_.Store(std::move(next));
+}
+
+bool AccessTable::IsOwnerMember(std::string_view owner, int64_t user_id) const {
+  if (user_id == 0) return false;
+  auto owners = owners_.Load();
+  auto it = owners->find(Lower(owner));
+  return it != owners->end() && it->second.count(user_id) > 0;
+}
 
 void AccessTable::Publish(const std::string& space_id, SpaceAccess access) {
   std::lock_guard lock(write_mu_);

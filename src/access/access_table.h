@@ -61,10 +61,18 @@ class AccessTable {
   // Null for Spaces without restrictions.
   std::shared_ptr<const SpaceAccess> Find(std::string_view space_id) const;
 
+  // Who owns an owner's Spaces (the user, or every member of the
+  // organization), for billing: they are never charged on their own Spaces.
+  // Published for every owner with Spaces; names compare case-insensitively.
+  void PublishOwner(std::string_view owner, std::set<int64_t> members);
+  bool IsOwnerMember(std::string_view owner, int64_t user_id) const;
+
  private:
   using Map = std::map<std::string, std::shared_ptr<const SpaceAccess>, std::less<>>;
+  using Owners = std::map<std::string, std::set<int64_t>, std::less<>>;
   std::mutex write_mu_;
   SnapshotPtr<Map> map_;
+  SnapshotPtr<Owners> owners_;
 };
 
 }  // namespace spaceport::access

@@ -404,6 +404,12 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge_options.max_connections_per_client = config->max_connections_per_ip;
   edge_options.max_local_per_client = config->max_worker_requests_per_ip;
   edge_options.trusted_proxies = config->trusted_proxies;
+  // Billing at the edge: plans are not offered yet (no subscriptions), so
+  // plan routes answer 402 to all but the owners.
+  billing::Meter meter(ledger->get(), &clock, /*plans=*/nullptr);
+  std::string hub_url_for_edge;  // set below, before any route exists
+  edge_options.metering = {.meter = &meter, .owners = &access_table, .hub_url = &hub_url_for_edge,
+                           .currency = config->currency};
   edge_options.apps_domain = config->apps_domain;
   auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
                                       {.table = &access_table, .callers = &callers, .sessions = &app_sessions,
@@ -416,6 +422,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   std::string url = "http://" + config->host + ":" + std::to_string(port);
   std::string public_url = config->public_url.empty() ? url : config->public_url;
   app_sessions.SetIssuer(public_url);  // before any route exists
+  hub_url_for_edge = public_url;
+  while (!hub_url_for_edge.empty() && hub_url_for_edge.back() == '/') hub_url_for_edge.pop_back();
   oidc.SetIssuer(public_url);
   auto driver = MakeDriver(*config, dir, clock, port);
   if (!driver.ok()) {

@@ -16,12 +16,13 @@
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "billing/pricing.h"
 #include "core/clock.h"
 #include "core/status.h"
 
@@ -43,6 +44,9 @@ struct LaunchSpec {
   std::string title;
   bool disable_embedding = false;        // card: only the hub may frame the app
   std::vector<std::string> embed_allow;  // card spaceport.embed.allow: origins that may frame it too
+  // Card spaceport.pricing (billing/pricing.h); null: free. Derived from
+  // card_json (not stored apart in the launch file).
+  std::shared_ptr<const billing::Pricing> pricing;
 };
 
 struct BuildRequest {

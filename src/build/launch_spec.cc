@@ -75,6 +75,7 @@ Result<LaunchSpec> LaunchSpecFor(const card::Card& card, const std::string& app_
   spec.title = card.title;
   spec.disable_embedding = card.disable_embedding;
   spec.embed_allow = card.embed_allow;
+  if (card.pricing && card.pricing->metered()) spec.pricing = std::make_shared<const billing::Pricing>(*card.pricing);
   if (card.sdk == "static") {
     spec.is_static = true;
     spec.static_root = JoinPath(app_dir, DirOf(card.app_file));
@@ -159,6 +160,11 @@ Result<LaunchSpec> LaunchSpecFromJson(std::string_view text) {
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(std::string("launch file: ") + e.what());
   }
+  // The pricing of the card it was built from, checked again.
+  Result<std::optional<billing::Pricing>> pricing =
+      card::PricingOfCardJson(nlohmann::json::parse(spec.card_json, nullptr, /*allow_exceptions=*/false));
+  if (!pricing.ok()) return Status::InvalidArgument("launch file: " + pricing.status().message());
+  if (*pricing && (*pricing)->metered()) spec.pricing = std::make_shared<const billing::Pricing>(**pricing);
   return spec;
 }
 

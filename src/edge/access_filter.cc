@@ -148,6 +148,7 @@ FilterStatus AccessFilter::Decide(RequestContext& ctx, Rules rules, const std::o
   if (carried.app_cookie) RemoveCookie(headers, kAppSessionCookie);
   if (carried.token) headers.Remove("Authorization");  // the visitor's own Spaceport token
   if (!caller) return FilterStatus::kContinue;
+  ctx.caller_id = caller->user_id;
   headers.Add("X-Spaceport-User", caller->name);
   headers.Add("X-Spaceport-Identity", deps_.sessions->IdentityToken(*caller, ctx.route->space_id));
   return FilterStatus::kContinue;

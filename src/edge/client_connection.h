@@ -100,6 +100,10 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
   bool ReadUpstream();
   bool ProcessUpstreamIn();
   bool ProcessResponseHead();
+  // Billing (client_proxy.cc): settles ctx.meter before the head is passed on.
+  bool SettleCharge();
+  void OnCharged(Result<billing::Charge> charge);
+  void AddChargeHeaders(http::Headers& h);
   bool ForwardResponseBody();
   void HandleUpstreamEof();
   void UpstreamFailed(std::string_view why);
@@ -150,6 +154,9 @@ class ClientConnection : public http::IoHandler, public FilterCallbacks, public 
     bool req_done = false;
     bool upgrade = false;
     bool retried = false;
+    bool head_parsed = false;  // resp holds a head not yet passed on (waiting for its charge)
+    enum { kUncharged, kCharging, kCharged } charge_state = kUncharged;
+    std::optional<billing::Charge> charge;  // what X-Spaceport-Charged/-Balance say
     http::HeadParser resp_parser;
     http::ResponseHead resp;
     bool resp_head_done = false;

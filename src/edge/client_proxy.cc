@@ -79,7 +79,8 @@ bool ClientConnection::StepProxy() {
   progress |= ReadUpstream();
   progress |= ProcessUpstreamIn();
   if (state_ != State::kProxy) return true;
-  if (px_->upstream_eof && !px_->resp_done) {
+  // (A head waiting for its charge is passed on first.)
+  if (px_->upstream_eof && !px_->resp_done && !px_->head_parsed) {
     HandleUpstreamEof();
     return true;
   }
@@ -158,7 +159,10 @@ bool ClientConnection::WriteUpstream() {
 
 bool ClientConnection::ReadUpstream() {
   UpstreamConn* up = px_->up;
-  if (up == nullptr || !up->readable || px_->upstream_eof || out_.size() >= kMaxBuffered) return false;
+  if (up == nullptr || !up->readable || px_->upstream_eof || out_.size() >= kMaxBuffered ||
+      up->in.size() >= kMaxBuffered) {
+    return false;
+  }
   if (!up->connected) return false;
   bool drained = false;
   ssize_t n = up->in.ReadFrom(up->fd.get(), kReadChunk, &drained);
@@ -179,7 +183,7 @@ bool ClientConnection::ReadUpstream() {
 
 bool ClientConnection::ProcessUpstreamIn() {
   bool progress = false;
-  while (state_ == State::kProxy && !px_->resp_done && px_->up && !px_->up->in.empty()) {
+  while (state_ == State::kProxy && !px_->resp_done && px_->up && (!px_->up->in.empty() || px_->head_parsed)) {
     if (!px_->resp_head_done) {
       if (!ProcessResponseHead()) return progress;
       progress = true;
@@ -197,17 +201,25 @@ bool ClientConnection::ProcessUpstreamIn() {
 
 bool ClientConnection::ProcessResponseHead() {
   UpstreamConn* up = px_->up;
-  auto outcome = px_->resp_parser.ParseResponse(up->in.view(), &px_->resp);
-  if (outcome == http::ParseOutcome::kNeedMore) return false;
-  if (outcome == http::ParseOutcome::kError) {
-    UpstreamFailed("bad response head: " + px_->resp_parser.error());
-    return false;
+  if (!px_->head_parsed) {
+    auto outcome = px_->resp_parser.ParseResponse(up->in.view(), &px_->resp);
+    if (outcome == http::ParseOutcome::kNeedMore) return false;
+    if (outcome == http::ParseOutcome::kError) {
+      UpstreamFailed("bad response head: " + px_->resp_parser.error());
+      return false;
+    }
+    up->in.Consume(px_->resp_parser.head_size());
+    px_->resp_parser.Reset();
+    px_->head_parsed = true;
   }
-  up->in.Consume(px_->resp_parser.head_size());
-  px_->resp_parser.Reset();
   http::ResponseHead& resp = px_->resp;
   bool client11 = req_.request.version_minor >= 1;
+  // A charged request is settled before the client hears of the answer:
+  // the charge is on disk before the head leaves (SettleCharge).
+  if (req_.meter && (resp.status >= 200 || (resp.status == 101 && px_->upgrade)) && !SettleCharge()) return false;
+  px_->head_parsed = false;
   if (resp.status == 101 && px_->upgrade) {
+    AddChargeHeaders(resp.headers);
     std::string head;
     http::AppendResponseHead(101, resp.headers, &head);
     out_.Append(head);
@@ -240,6 +252,7 @@ bool ClientConnection::ProcessResponseHead() {
                                                  : resp.headers.HasToken("Connection", "close");
   http::Headers& h = resp.headers;
   http::StripHopByHop(h);
+  AddChargeHeaders(h);
   if (!req_.route->content_security_policy.empty()) {
     h.Add("Content-Security-Policy", req_.route->content_security_policy);  // besides the app's own
   }
@@ -268,6 +281,65 @@ bool ClientConnection::ProcessResponseHead() {
     px_->resp_done = true;
   }
   return true;
+}
+
+// True once the request's charge is settled: voided for a status >= 500,
+// else posted (the app's X-Spaceport-Cost, capped at the hold, or the
+// price) and on disk. Until then false: the ledger's answer comes back
+// through OnCharged, which pumps again.
+bool ClientConnection::SettleCharge() {
+  if (px_->charge_state == Proxy::kCharged) return true;
+  if (px_->charge_state == Proxy::kCharging) return false;
+  http::ResponseHead& resp = px_->resp;
+  std::optional<std::string> reported;
+  for (const auto& [name, value] : resp.headers.fields()) {
+    if (http::NameEquals(name, "X-Spaceport-Cost")) {
+      reported = value;
+      break;
+    }
+  }
+  resp.headers.RemoveAnySpelling("X-Spaceport-Cost");  // between the app and the edge
+  if (resp.status >= 500) {
+    req_.meter->Void();
+    px_->charge_state = Proxy::kCharged;
+    return true;
+  }
+  billing::Ticket& ticket = *req_.meter;
+  billing::Micros cost = ticket.CostFor(reported ? std::optional<std::string_view>(*reported) : std::nullopt);
+  px_->charge_state = Proxy::kCharging;
+  LoopContext* ctx = ctx_;
+  uint64_t id = id_;
+  ticket.Post(cost, [ctx, handle = ctx_->handle, id](Result<billing::Charge> charge) {
+    handle->Post([ctx, id, charge = std::move(charge)]() mutable {
+      auto it = ctx->connections.find(id);
+      if (it != ctx->connections.end()) it->second->OnCharged(std::move(charge));
+    });
+  });
+  return false;
+}
+
+void ClientConnection::OnCharged(Result<billing::Charge> charge) {
+  if (state_ != State::kProxy || !px_ || px_->charge_state != Proxy::kCharging) return;
+  if (!charge.ok()) {
+    // Not provably paid: the answer is not delivered, and nothing was charged.
+    ReleaseUpstream(false);
+    px_.reset();
+    up_out_.Clear();
+    keep_alive_ = false;
+    SendLocalReply(http::ErrorResponse(
+        Status::Unavailable("the charge for this request could not be recorded, so it was not charged; try again")));
+    Pump();
+    return;
+  }
+  px_->charge = *charge;
+  px_->charge_state = Proxy::kCharged;
+  Pump();
+}
+
+void ClientConnection::AddChargeHeaders(http::Headers& h) {
+  if (!px_->charge) return;
+  h.Set("X-Spaceport-Charged", std::to_string(px_->charge->cost));
+  h.Set("X-Spaceport-Balance", std::to_string(px_->charge->balance));
 }
 
 bool ClientConnection::ForwardResponseBody() {

@@ -138,6 +138,9 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
     impl->filters.push_back(std::make_unique<AccessFilter>(access, impl->workers.get()));
   }
   impl->filters.push_back(std::make_unique<AppStateFilter>());
+  if (impl->options.metering.meter != nullptr) {  // after access and the app's state, before a wake
+    impl->filters.push_back(std::make_unique<MeteringFilter>(impl->options.metering));
+  }
   if (impl->options.waker != nullptr) {
     impl->wake_timers = std::make_unique<runtime::ThreadScheduler>(clock);
     ActivationOptions activation;
@@ -156,6 +159,7 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
     if (port == 0) port = http::LocalPort(fd.get());
     LoopContext& ctx = lt->ctx;
     ctx.loop = lt->loop.get();
+    ctx.handle = std::make_shared<LoopHandle>(ctx.loop);
     ctx.options = &impl->options;
     ctx.clock = clock;
     ctx.metrics = &impl->metrics;
@@ -182,6 +186,7 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
 void EdgeServer::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
+  for (auto& lt : impl_->loops) lt->ctx.handle->Detach();  // late answers from the ledger are dropped
   // Unblock workers that hold client sockets, from each loop's own thread.
   for (auto& lt : impl_->loops) {
     LoopContext* ctx = &lt->ctx;

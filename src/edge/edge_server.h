@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "edge/access_filter.h"
 #include "edge/admission.h"
+#include "edge/metering_filter.h"
 #include "core/status.h"
 #include "http/handler.h"
 #include "runtime/routes.h"
@@ -64,6 +65,8 @@ struct EdgeOptions {
   // Sleep: wakes apps that sleep (activation_filter.h); borrowed, must outlive
   // the server. Null: no activation filter (apps are never asleep).
   runtime::Waker* waker = nullptr;
+  // Billing: meters priced apps (metering_filter.h); null meter: all free.
+  MeteringDeps metering;
   Millis wake_page_after{1000};
 };
 

@@ -18,6 +18,7 @@
 #include "edge/metrics.h"
 #include "http/error_response.h"
 #include "http/message.h"
+#include "billing/meter.h"
 #include "runtime/routes.h"
 
 namespace spaceport::edge {
@@ -61,6 +62,11 @@ struct RequestContext {
   // out of the request by SanitizeFilter so the app never sees it; the
   // AccessFilter may resolve it. Empty otherwise.
   std::string hub_session;
+  // The caller AccessFilter found (0: anonymous or an embed viewer).
+  int64_t caller_id = 0;
+  // A charged request's hold (MeteringFilter), settled when the app answers
+  // (client_proxy.cc); voided if it never does.
+  std::unique_ptr<billing::Ticket> meter;
   FilterCallbacks* callbacks = nullptr;
   // Marks the request in flight on its Space (activation_filter.h); ends
   // when the context is reset or destroyed.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "edge/edge_server.h"
 #include "edge/filter.h"
 #include "edge/admission.h"
@@ -21,8 +22,29 @@ namespace spaceport::edge {
 
 class ClientConnection;
 
+// Posts to a loop from threads that may outlive it (the ledger's writer
+// answering a charge): after Detach (the server stopping) posts are dropped.
+// Thread safety: any thread.
+class LoopHandle {
+ public:
+  explicit LoopHandle(http::EventLoop* loop) : loop_(loop) {}
+  void Post(std::function<void()> task) {
+    MutexLock lock(mu_);
+    if (loop_ != nullptr) loop_->Post(std::move(task));
+  }
+  void Detach() {
+    MutexLock lock(mu_);
+    loop_ = nullptr;
+  }
+
+ private:
+  Mutex mu_;
+  http::EventLoop* loop_ SP_GUARDED_BY(mu_);
+};
+
 struct LoopContext {
   http::EventLoop* loop = nullptr;
+  std::shared_ptr<LoopHandle> handle;  // `loop` for threads that may outlive it
   const EdgeOptions* options = nullptr;
   const Clock* clock = nullptr;
   EdgeMetrics* metrics = nullptr;

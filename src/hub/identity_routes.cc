@@ -56,6 +56,7 @@ void HubCore::PublishAccess(const store::Space& space) {
       for (const store::OrgMember& m : *members) rules.readers.insert(m.user.id);
     }
   }
+  deps_.access_table->PublishOwner(space.owner, rules.readers);  // billing passes them
   rules.gated = !GateOf(space).empty();
   if (rules.gated) {
     auto accepted = deps_.store->ListAccessRequests(space.id, store::AccessRequestStatus::kAccepted);

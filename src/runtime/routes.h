@@ -21,6 +21,10 @@
 #include "runtime/activity.h"
 #include "runtime/stage.h"
 
+namespace spaceport::billing {
+struct Pricing;
+}  // namespace spaceport::billing
+
 namespace spaceport::runtime {
 
 struct AppRoute {
@@ -45,6 +49,11 @@ struct AppRoute {
   std::shared_ptr<SpaceActivity> activity;
   bool wakeable = false;
   int64_t wake_timeout_ms = 0;
+  // Billing (billing/pricing.h): what the app's requests cost, as the
+  // deployed card says; null: free. space_key is the Space's id in the
+  // store (subscriptions, the ledger's references).
+  std::shared_ptr<const billing::Pricing> pricing;
+  int64_t space_key = 0;
 
   bool serving() const { return upstream_port > 0 || !static_root.empty(); }
 };

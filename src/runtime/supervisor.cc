@@ -356,6 +356,8 @@ void Supervisor::PublishRouteLocked(const SpaceState& st) {
     route.wake_timeout_ms = st.live->spec.startup_timeout.count();
   }
   if (st.live != nullptr) route.content_security_policy = FrameAncestorsPolicy(st.live->spec, options_.public_url);
+  if (st.live != nullptr) route.pricing = st.live->spec.pricing;
+  route.space_key = st.space.id;
   if (ServingLocked(st)) {
     if (st.live->spec.is_static) {
       route.static_root = st.live->spec.static_root;

@@ -169,6 +169,46 @@ Status HandleGrant(HubCore& hub, Call& call) {
   return call.SendJson(200, {{"id", t.id}, {"applied", fresh}, {"balance", ledger->Wallet(user.id).balance}});
 }
 
+// GET /api/billing/audit (administrators): the ledger checked whole. The
+// balances sum to zero, none of the wallets is negative, the cached balances
+// equal the sums of the transfers; transfers counted and summed by kind.
+Status HandleAudit(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  if (!who.user.is_admin) return Status::PermissionDenied("only an administrator may audit the ledger");
+  if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
+  store::BillingStore& b = *hub.deps().billing;
+  ASSIGN_OR_RETURN(auto cached, b.Balances());
+  ASSIGN_OR_RETURN(auto summed, b.SumsFromTransfers());
+  int64_t sum = 0;
+  Json negative = Json::array();
+  for (const auto& [account, balance] : cached) {
+    sum += balance;
+    if (StartsWith(account, "wallet:") && balance < 0) negative.push_back(account);
+  }
+  Json kinds = Json::object();
+  int64_t count = 0, after = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::LedgerTransfer> page, b.AllTransfers(after, 1000));
+    for (const store::LedgerTransfer& t : page) {
+      Json& k = kinds[t.kind];
+      if (!k.is_object()) k = {{"count", 0}, {"amount", 0}};
+      k["count"] = k["count"].get<int64_t>() + 1;
+      k["amount"] = k["amount"].get<int64_t>() + t.amount;
+      ++count;
+    }
+    if (page.size() < 1000) break;
+    after = page.back().seq;
+  }
+  ASSIGN_OR_RETURN(int64_t open_holds, b.CountOpenHolds());
+  return call.SendJson(200, {{"accounts", cached.size()},
+                             {"sum", sum},
+                             {"negativeWallets", negative},
+                             {"balancesMatchTransfers", cached == summed},
+                             {"transfers", count},
+                             {"byKind", kinds},
+                             {"openHolds", open_holds}});
+}
+
 }  // namespace
 
 void RegisterBillingApi(Router& router, HubCore& hub) {
@@ -177,6 +217,7 @@ void RegisterBillingApi(Router& router, HubCore& hub) {
   router.Add("GET", "/api/billing/wallet", [h](Call& c) { return HandleWallet(*h, c); });
   router.Add("GET", "/api/billing/transactions", [h](Call& c) { return HandleTransactions(*h, c); });
   router.Add("POST", "/api/billing/grants", [h](Call& c) { return HandleGrant(*h, c); });
+  router.Add("GET", "/api/billing/audit", [h](Call& c) { return HandleAudit(*h, c); });
   router.Add("POST", "/api/billing/webhooks/stripe", [h](Call& c) { return HandleStripeWebhook(*h, c); });
   router.Add("POST", "/api/billing/webhooks/standard", [h](Call& c) { return HandleStandardWebhook(*h, c); });
 }

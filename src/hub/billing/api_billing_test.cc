@@ -146,6 +146,14 @@ TEST_F(BillingApiTest, GrantsAreForAdmins) {
   EXPECT_EQ(Balance(bob_write_), 700'000);
   EXPECT_EQ(Do("POST", "/api/billing/grants", token, R"({"user":"bob","amount":0})").status, 400);
   EXPECT_EQ(Do("POST", "/api/billing/grants", token, R"({"user":"ghost","amount":5})").status, 404);
+  // The audit is for administrators; it finds the ledger whole.
+  EXPECT_EQ(Do("GET", "/api/billing/audit", alice_write_).status, 403);
+  Reply audit = Do("GET", "/api/billing/audit", token);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_EQ(audit.json()["sum"], 0);
+  EXPECT_EQ(audit.json()["balancesMatchTransfers"], true);
+  EXPECT_EQ(audit.json()["byKind"]["grant"]["count"], 1);
+  EXPECT_EQ(audit.json()["byKind"]["grant"]["amount"], 700000);
   // Every account still sums to zero.
   ASSERT_TRUE(ledger_->Flush().ok());
   int64_t total = 0;

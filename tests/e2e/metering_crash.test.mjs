@@ -1,0 +1,130 @@
+// Money under a crash (docs/billing.md): concurrent charged requests, the
+// server killed with SIGKILL in the middle, restarted. Then every account
+// still balances (the sum is zero, no wallet is negative, cached balances
+// equal the transfers' sums), every response a client received with
+// X-Spaceport-Charged is in the ledger, and the ledger never charged more
+// requests than the app answered.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, tempDir, sleep } from './lib.mjs';
+
+// Counts each request it starts to answer in /data/answered (a byte each),
+// before answering; /count (free, asked by the owner) reads it.
+const APP = `
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+COUNT = "/data/answered"
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if self.path == "/count":
+            body = str(os.path.getsize(COUNT) if os.path.exists(COUNT) else 0).encode()
+        else:
+            with open(COUNT, "ab") as f:
+                f.write(b".")
+            body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;
+
+const CARD = `---
+title: Crash
+sdk: process
+app_command: /usr/bin/python3 app.py
+spaceport:
+  pricing:
+    per_request: 1000
+    routes:
+      - match: "/count"
+        price: 0
+---
+`;
+
+const KEY = crypto.randomBytes(24);
+const PRICE = 1000;
+
+test('kill -9 during metered load loses no charge and invents none', async () => {
+  const secrets = tempDir('sp-secrets-');
+  fs.writeFileSync(`${secrets}/standard`, `whsec_${KEY.toString('base64')}\n`);
+  const args = ['--webhook-secret-file', `${secrets}/standard`];
+  let server = await startServer({ args });
+  try {
+    const owner = addUser(server.dataDir, 'crasher');
+    const payer = addUser(server.dataDir, 'spender');
+    const admin = addUser(server.dataDir, 'auditor', ['--admin']);
+    await createSpace(server, owner, 'crasher', 'meter', 'process');
+    assert.equal(gitPush(server, gitRepo({ 'README.md': CARD, 'app.py': APP }), 'crasher/meter', 'crasher', owner).code, 0);
+    await waitStage(server, 'crasher/meter', 'RUNNING', { token: owner });
+    const body = JSON.stringify({ type: 'wallet.credit', data: { user: 'spender', amount: 100000000 } });
+    const t = Math.floor(Date.now() / 1000);
+    const sig = crypto.createHmac('sha256', KEY).update(`m1.${t}.${body}`).digest('base64');
+    const funded = await fetch(`${server.url}/api/billing/webhooks/standard`, {
+      method: 'POST', body, headers: { 'webhook-id': 'm1', 'webhook-timestamp': String(t), 'webhook-signature': `v1,${sig}` },
+    });
+    assert.equal(funded.status, 200);
+
+    // Eight clients, one keep-alive connection each, as fast as they can.
+    let stop = false;
+    let received = 0;
+    let charged = 0;
+    const port = server.port;
+    const client = async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      while (!stop) {
+        const r = await new Promise((resolve) => {
+          const req = http.request({ host: '127.0.0.1', port, path: '/', agent,
+            headers: { Host: 'crasher-meter.localhost', Authorization: `Bearer ${payer}` } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res));
+            res.on('error', () => resolve(null));
+          });
+          req.on('error', () => resolve(null));
+          req.end();
+        });
+        if (r === null) break;  // the server is gone
+        received++;
+        if (r.headers['x-spaceport-charged'] !== undefined) {
+          assert.equal(r.headers['x-spaceport-charged'], String(PRICE));
+          charged++;
+        }
+      }
+      agent.destroy();
+    };
+    const clients = Array.from({ length: 8 }, client);
+    await sleep(1500);
+    server.child.kill('SIGKILL');
+    await new Promise((r) => server.child.once('exit', r));
+    stop = true;
+    await Promise.all(clients);
+    assert.ok(charged > 20, `only ${charged} charged responses before the kill`);
+
+    server = await startServer({ dataDir: server.dataDir, args });
+    await waitStage(server, 'crasher/meter', 'RUNNING', { token: owner });
+    const audit = await api(server, 'GET', '/api/billing/audit', { token: admin });
+    assert.equal(audit.status, 200, audit.text);
+    assert.equal(audit.json.sum, 0, JSON.stringify(audit.json));
+    assert.deepEqual(audit.json.negativeWallets, []);
+    assert.equal(audit.json.balancesMatchTransfers, true);
+    assert.equal(audit.json.openHolds, 0);
+    // Each charge is one net and one fee transfer (ids are unique by the table's key).
+    const charges = audit.json.byKind.charge?.count ?? 0;
+    assert.equal(audit.json.byKind.fee?.count ?? 0, charges);
+    assert.ok(charges >= charged, `${charged} responses said charged, the ledger holds ${charges}`);
+    const answered = Number((await hostRequest(server.port, 'crasher-meter.localhost', '/count',
+      { headers: { Authorization: `Bearer ${owner}` } })).text);
+    assert.ok(charges <= answered, `${charges} charges for ${answered} answers`);
+    const wallet = await api(server, 'GET', '/api/billing/wallet', { token: payer });
+    assert.equal(wallet.json.balance, 100000000 - charges * PRICE);
+    console.log(`# received ${received}, charged responses ${charged}, ledger charges ${charges}, app answered ${answered}`);
+  } finally {
+    await server.stop();
+  }
+});
