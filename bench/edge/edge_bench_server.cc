@@ -9,6 +9,11 @@
 //     made from a hub session as the hub's hand-off makes it, so each
 //     request checks the cookie, that its hub session lives, and hands the
 //     app an identity. (The session lives in an in-memory store.)
+//   http://bench-paid.localhost:P/     a priced app (1000 micro-units a
+//     request) whose signed-in visitor ("paid-cookie sp_app=...") has a
+//     funded wallet: each request is held, forwarded and charged, the charge
+//     durable (a SQLite ledger in --ledger-dir, fsync per group commit)
+//     before the answer leaves.
 // No token reaches it (wrk sends none), so the token cache has no store.
 #include <signal.h>
 #include <stdlib.h>
@@ -25,6 +30,9 @@
 #include "access/sessions.h"
 #include "access/signing_keys.h"
 #include "access/tokens.h"
+#include "billing/ledger.h"
+#include "billing/meter.h"
+#include "core/strings.h"
 #include "edge/edge_server.h"
 
 namespace {
@@ -45,9 +53,11 @@ spaceport::runtime::AppRoute BenchRoute(const std::string& space_id, const std::
 int main(int argc, char** argv) {
   spaceport::edge::EdgeOptions options;
   int upstream_port = 0;
+  std::string ledger_dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::atoi(argv[i + 1]);
+    if (flag == "--ledger-dir") ledger_dir = argv[i + 1];
     if (flag == "--port") options.listen_port = value;
     if (flag == "--upstream-port") upstream_port = value;
     if (flag == "--threads") options.threads = value;
@@ -66,6 +76,12 @@ int main(int argc, char** argv) {
   spaceport::runtime::RouteTable routes;
   routes.Publish(BenchRoute("bench/app", "bench-app", upstream_port));
   routes.Publish(BenchRoute("bench/private", "bench-private", upstream_port));
+  auto pricing = std::make_shared<spaceport::billing::Pricing>();
+  pricing->per_request = 1000;
+  spaceport::runtime::AppRoute paid = BenchRoute("bench/paid", "bench-paid", upstream_port);
+  paid.pricing = pricing;
+  paid.space_key = 3;
+  routes.Publish(paid);
 
   char keys_dir[] = "/tmp/spaceport-edge-bench-keys.XXXXXX";
   if (mkdtemp(keys_dir) == nullptr) {
@@ -110,6 +126,26 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cookie: %s\n", cookie.status().ToString().c_str());
     return 1;
   }
+  auto paid_cookie = sessions.Redeem(sessions.MintCode({.user_id = user->id, .name = "bench"}, "bench/paid",
+                                                       spaceport::access::HashSessionId(hub_session->id)),
+                                     "bench/paid");
+  auto ledger_store = spaceport::store::OpenSqliteBillingStore(ledger_dir + "/bench-ledger.db");
+  auto ledger = ledger_store.ok() ? spaceport::billing::Ledger::Open(ledger_store->get(), clock.get(), {})
+                                  : spaceport::Result<std::unique_ptr<spaceport::billing::Ledger>>(ledger_store.status());
+  if (!paid_cookie.ok() || !ledger.ok()) {
+    std::fprintf(stderr, "metered app: %s %s\n", paid_cookie.status().ToString().c_str(),
+                 ledger.status().ToString().c_str());
+    return 1;
+  }
+  auto funded = (*ledger)->Transfer({"bench-funds-" + spaceport::RandomHex(8), "external:funding",
+                                     spaceport::billing::WalletAccount(user->id), 1'000'000'000'000LL, "grant", 0, "", 0, 0});
+  if (!funded.ok()) {
+    std::fprintf(stderr, "funding: %s\n", funded.status().ToString().c_str());
+    return 1;
+  }
+  spaceport::billing::Meter meter(ledger->get(), clock.get(), nullptr);
+  std::string hub_url = "http://bench.localhost";
+  options.metering = {.meter = &meter, .owners = &table, .sessions = &sessions, .hub_url = &hub_url};
   spaceport::edge::EdgeAccess access{
       .table = &table, .callers = &callers, .sessions = &sessions, .hub_sessions = &hub_sessions};
   auto server = spaceport::edge::EdgeServer::Start(options, &routes, nullptr, clock.get(), access);
@@ -118,10 +154,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("cookie sp_app=%s\n", cookie->c_str());
+  std::printf("paid-cookie sp_app=%s\n", paid_cookie->c_str());
   std::printf("listening on %d\n", (*server)->port());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);
   (*server)->Stop();
+  (void)(*ledger)->Flush();
+  std::printf("charged %lld\n", static_cast<long long>((*ledger)->BalanceOf("earnings:bench") +
+                                                        (*ledger)->BalanceOf("platform:fees")));
   return 0;
 }

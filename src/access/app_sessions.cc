@@ -139,15 +139,17 @@ AppSessions::EmbedCookie AppSessions::EmbedSession(std::string_view space_id, co
   return {keys_->Sign(claims), Millis(std::max<int64_t>(until_ms - now_ms, 0))};
 }
 
-std::string AppSessions::IdentityToken(const Caller& caller, std::string_view space_id) const {
+std::string AppSessions::IdentityToken(const Caller& caller, std::string_view space_id, std::string_view plan) const {
   const int64_t now_s = clock_->UnixMillis() / 1000;
-  std::string key = std::to_string(caller.user_id) + "/" + std::string(space_id);
+  std::string key = std::to_string(caller.user_id) + "/" + std::string(space_id) + "/" + std::string(plan);
   {
     MutexLock lock(identities_mu_);
     auto it = identities_.find(key);
     if (it != identities_.end() && it->second.reuse_until > now_s) return it->second.token;
   }
-  std::string token = keys_->Sign(CallerClaims(caller, kIdentityType, space_id, issuer_, now_s, options_.identity_ttl));
+  nlohmann::json claims = CallerClaims(caller, kIdentityType, space_id, issuer_, now_s, options_.identity_ttl);
+  if (!plan.empty()) claims["plan"] = std::string(plan);
+  std::string token = keys_->Sign(claims);
   MutexLock lock(identities_mu_);
   if (identities_.size() >= 100000) identities_.clear();  // a crude bound; refilled on demand
   identities_[key] = {token, now_s + options_.identity_ttl.count() / 2000};

@@ -72,7 +72,9 @@ class AppSessions {
   // The identity handed to the app in X-Spaceport-Identity. Signed once per
   // (user, Space) and reused for the first half of its lifetime: the edge
   // asks on every request of a signed-in visitor.
-  std::string IdentityToken(const Caller& caller, std::string_view space_id) const;
+  // `plan`, when given, is the caller's plan on the Space (billing): the
+  // token then carries it as the claim "plan".
+  std::string IdentityToken(const Caller& caller, std::string_view space_id, std::string_view plan = "") const;
 
   // The app-host cookie of an embed viewer who opened a live link of this
   // Space, and how long it lasts: until the link expires, at most session_ttl.

@@ -52,7 +52,7 @@ Result<std::unique_ptr<store::Store>> DataDir::OpenStore() const {
 
 Result<std::unique_ptr<store::BillingStore>> DataDir::OpenBillingStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenBillingStore({.url = "sqlite:" + Path("spaceport.db")});
+  return store::OpenBillingStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
 }
 
 }  // namespace spaceport::app

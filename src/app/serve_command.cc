@@ -404,11 +404,17 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   edge_options.max_connections_per_client = config->max_connections_per_ip;
   edge_options.max_local_per_client = config->max_worker_requests_per_ip;
   edge_options.trusted_proxies = config->trusted_proxies;
-  // Billing at the edge: plans are not offered yet (no subscriptions), so
-  // plan routes answer 402 to all but the owners.
-  billing::Meter meter(ledger->get(), &clock, /*plans=*/nullptr);
+  // Billing at the edge: plans bought through the API (renewed below).
+  auto subscriptions = billing::Subscriptions::Open(billing_store->get(), ledger->get(), &clock,
+                                                    hub::StoreSpacePlans(store->get()));
+  if (!subscriptions.ok()) {
+    std::cerr << "error: subscriptions: " << subscriptions.status().message() << "\n";
+    return 1;
+  }
+  billing::Meter meter(ledger->get(), &clock, subscriptions->get());
   std::string hub_url_for_edge;  // set below, before any route exists
-  edge_options.metering = {.meter = &meter, .owners = &access_table, .hub_url = &hub_url_for_edge,
+  edge_options.metering = {.meter = &meter, .owners = &access_table, .sessions = &app_sessions,
+                           .hub_url = &hub_url_for_edge,
                            .currency = config->currency};
   edge_options.apps_domain = config->apps_domain;
   auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
@@ -471,13 +477,26 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
-                .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get()},
+                .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get(),
+                .subscriptions = subscriptions->get()},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
 
   // Identity keys rotate while the server runs (a new signing key every 30
   // days, the old one published 7 more): checked hourly, cheap when not due.
+  // Plans renew from the wallet (or lapse) when their period ends: checked
+  // every minute on the injected clock.
+  std::function<void()> renew_plans;
+  runtime::ThreadScheduler renew_timer(&clock);
+  renew_plans = [&] {
+    int renewed = (*subscriptions)->Renew();
+    if (renewed > 0) {
+      SP_LOG(kInfo) << "renewed " << renewed << " subscriptions";
+    }
+    renew_timer.RunAfter(Millis(60 * 1000), renew_plans);
+  };
+  renew_plans();
   std::function<void()> rotate_keys;  // outlives the timer that runs it
   runtime::ThreadScheduler key_timer(&clock);
   rotate_keys = [&] {

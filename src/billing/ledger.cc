@@ -121,25 +121,29 @@ void Ledger::Void(const std::string& hold_id) {
   Enqueue(std::move(p));  // a record for audits; nobody waits for it
 }
 
-Result<bool> Ledger::Transfer(store::LedgerTransfer t) {
-  if (t.amount <= 0) return Status::InvalidArgument("a transfer moves a positive amount");
-  if (t.debit == t.credit) return Status::InvalidArgument("a transfer moves money between two accounts");
-  if (t.at == 0) t.at = clock_->UnixMillis();
-  const bool wallet_debit = StartsWith(t.debit, "wallet:");
+Result<bool> Ledger::TransferAll(std::vector<store::LedgerTransfer> transfers) {
+  if (transfers.empty()) return Status::InvalidArgument("nothing to transfer");
+  std::unordered_map<std::string, Micros> wallet_debits;
+  for (store::LedgerTransfer& t : transfers) {
+    if (t.amount <= 0) return Status::InvalidArgument("a transfer moves a positive amount");
+    if (t.debit == t.credit) return Status::InvalidArgument("a transfer moves money between two accounts");
+    if (t.at == 0) t.at = clock_->UnixMillis();
+    if (StartsWith(t.debit, "wallet:")) wallet_debits[t.debit] += t.amount;
+  }
   auto result = std::make_shared<std::promise<Result<bool>>>();
   std::future<Result<bool>> future = result->get_future();
   {
     MutexLock lock(mu_);
-    if (wallet_debit) {
-      Micros available = balances_[t.debit] - held_[t.debit];
-      if (t.amount > available) {
-        return Status::FailedPrecondition("the wallet has " + FormatMicros(available) + " available, " +
-                                          FormatMicros(t.amount) + " is needed");
+    for (const auto& [wallet, amount] : wallet_debits) {
+      Micros available = balances_[wallet] - held_[wallet];
+      if (amount > available) {
+        return Status::PaymentRequired("the wallet has " + FormatMicros(available) + " available, " +
+                                       FormatMicros(amount) + " is needed");
       }
-      held_[t.debit] += t.amount;  // reserved until written
     }
+    for (const auto& [wallet, amount] : wallet_debits) held_[wallet] += amount;  // reserved until written
     Pending p;
-    p.batch.transfers.push_back(t);
+    p.batch.transfers = std::move(transfers);
     p.done = [result](Status s) {
       if (s.code() == StatusCode::kAlreadyExists) {
         result->set_value(false);  // stored before: idempotent
@@ -262,8 +266,8 @@ void Ledger::WriterLoop() {
         p.done(outcome[i]);
         continue;
       }
-      // Transfer(): whether its one transfer was new.
-      if (p.batch.posted.empty() && p.batch.transfers.size() == 1 && fresh.count(p.batch.transfers[0].id) == 0) {
+      // TransferAll(): whether its first transfer was new.
+      if (p.batch.posted.empty() && !p.batch.transfers.empty() && fresh.count(p.batch.transfers[0].id) == 0) {
         p.done(Status::AlreadyExists("stored before"));
         continue;
       }

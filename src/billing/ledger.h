@@ -89,8 +89,11 @@ class Ledger {
             std::function<void(Result<Charge>)> done);
   void Void(const std::string& hold_id);
   // Durable, idempotent by t.id: true when it was new. A debit of a wallet
-  // beyond what it has available is FailedPrecondition.
-  Result<bool> Transfer(store::LedgerTransfer t);
+  // beyond what it has available is PaymentRequired.
+  Result<bool> Transfer(store::LedgerTransfer t) { return TransferAll({std::move(t)}); }
+  // Several transfers as one: all or none are stored (a plan's payment: the
+  // owner's share and the fee). Whether they were new is told by the first.
+  Result<bool> TransferAll(std::vector<store::LedgerTransfer> transfers);
   // The fee of `amount` under the options (rounded down: the creator keeps
   // the odd micro-unit).
   Micros FeeOf(Micros amount) const { return amount * options_.fee_percent / 100; }

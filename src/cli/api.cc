@@ -14,6 +14,7 @@ StatusCode CodeForHttp(int status) {
     case 409: return StatusCode::kAlreadyExists;
     case 413: return StatusCode::kPayloadTooLarge;
     case 429: return StatusCode::kResourceExhausted;
+    case 402: return StatusCode::kPaymentRequired;
     case 503: return StatusCode::kUnavailable;
     case 504: return StatusCode::kDeadlineExceeded;
     default: return status < 500 ? StatusCode::kFailedPrecondition : StatusCode::kInternal;
@@ -29,6 +30,7 @@ Status MakeStatus(StatusCode code, std::string message) {
     case StatusCode::kAlreadyExists: return Status::AlreadyExists(std::move(message));
     case StatusCode::kPayloadTooLarge: return Status::PayloadTooLarge(std::move(message));
     case StatusCode::kResourceExhausted: return Status::ResourceExhausted(std::move(message));
+    case StatusCode::kPaymentRequired: return Status::PaymentRequired(std::move(message));
     case StatusCode::kUnavailable: return Status::Unavailable(std::move(message));
     case StatusCode::kDeadlineExceeded: return Status::DeadlineExceeded(std::move(message));
     case StatusCode::kFailedPrecondition: return Status::FailedPrecondition(std::move(message));

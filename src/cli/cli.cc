@@ -13,7 +13,8 @@ namespace {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group :
-       {AuthCommands, SpaceCommands, PushCommands, LogCommands, SettingsCommands, HubCommands, EmbedCommands}) {
+       {AuthCommands, SpaceCommands, PushCommands, LogCommands, SettingsCommands, HubCommands, EmbedCommands,
+        BillingCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -56,6 +56,7 @@ std::vector<Command> LogCommands();       // logs                        (log_co
 std::vector<Command> PushCommands();      // push                        (push_command.cc)
 std::vector<Command> HubCommands();       // duplicate, move, like...    (hub_commands.cc)
 std::vector<Command> EmbedCommands();     // embed-link create|list|revoke (embed_commands.cc)
+std::vector<Command> BillingCommands();   // wallet, earnings            (billing_commands.cc)
 
 // Prints "error: <message>" and returns kExitFailure.
 int Fail(CliContext& ctx, const Status& status);

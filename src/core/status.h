@@ -25,6 +25,7 @@ enum class StatusCode {
   kAlreadyExists,      // 409
   kFailedPrecondition, // 409/412: state does not allow it now
   kPayloadTooLarge,    // 413
+  kPaymentRequired,    // 402: the wallet cannot pay for it
   kResourceExhausted,  // 429
   kBadGateway,         // 502: what the edge stands in front of failed to answer
   kUnavailable,        // 503: try again later
@@ -44,6 +45,7 @@ class [[nodiscard]] Status {
   static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
   static Status PayloadTooLarge(std::string m) { return {StatusCode::kPayloadTooLarge, std::move(m)}; }
   static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status PaymentRequired(std::string m) { return {StatusCode::kPaymentRequired, std::move(m)}; }
   static Status BadGateway(std::string m) { return {StatusCode::kBadGateway, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }

@@ -149,6 +149,7 @@ FilterStatus AccessFilter::Decide(RequestContext& ctx, Rules rules, const std::o
   if (carried.token) headers.Remove("Authorization");  // the visitor's own Spaceport token
   if (!caller) return FilterStatus::kContinue;
   ctx.caller_id = caller->user_id;
+  ctx.caller_name = caller->name;
   headers.Add("X-Spaceport-User", caller->name);
   headers.Add("X-Spaceport-Identity", deps_.sessions->IdentityToken(*caller, ctx.route->space_id));
   return FilterStatus::kContinue;

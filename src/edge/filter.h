@@ -64,6 +64,7 @@ struct RequestContext {
   std::string hub_session;
   // The caller AccessFilter found (0: anonymous or an embed viewer).
   int64_t caller_id = 0;
+  std::string caller_name;
   // A charged request's hold (MeteringFilter), settled when the app answers
   // (client_proxy.cc); voided if it never does.
   std::unique_ptr<billing::Ticket> meter;

@@ -54,6 +54,11 @@ FilterStatus MeteringFilter::OnRequestHeaders(RequestContext& ctx) {
       break;
   }
   ctx.request.headers.Set("X-Spaceport-Plan", a.plan);
+  if (ctx.caller_id != 0 && deps_.sessions != nullptr) {
+    ctx.request.headers.Set("X-Spaceport-Identity", deps_.sessions->IdentityToken(
+                                                        access::Caller{ctx.caller_id, ctx.caller_name},
+                                                        ctx.route->space_id, a.plan));
+  }
   return FilterStatus::kContinue;
 }
 

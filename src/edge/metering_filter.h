@@ -14,7 +14,9 @@
 // anonymous visitor has used the free requests (with a sign-in link), or
 // {error, plans, subscribe_url} for a route of a plan the caller lacks.
 // Every request it passes gets X-Spaceport-Plan (the caller's plan on the
-// Space, "free", or "owner"); client-sent ones were stripped before.
+// Space, "free", or "owner"), also as the claim "plan" of the signed
+// X-Spaceport-Identity of a signed-in caller; client-sent ones were
+// stripped before.
 //
 // Static Spaces are not metered (served by workers; a price in their card
 // is shown but not charged). No store call: the meter and the ledger's
@@ -25,6 +27,7 @@
 #include <string>
 
 #include "access/access_table.h"
+#include "access/app_sessions.h"
 #include "billing/meter.h"
 #include "edge/filter.h"
 
@@ -33,6 +36,7 @@ namespace spaceport::edge {
 struct MeteringDeps {
   billing::Meter* meter = nullptr;
   const access::AccessTable* owners = nullptr;  // IsOwnerMember
+  const access::AppSessions* sessions = nullptr;  // re-signs the identity with the plan claim
   // The hub's public URL for the links in 402s (no trailing slash); may be
   // set after the edge starts, before any priced route is published.
   const std::string* hub_url = nullptr;

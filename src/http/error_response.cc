@@ -16,6 +16,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kFailedPrecondition: return 409;
     case StatusCode::kPayloadTooLarge: return 413;
     case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kPaymentRequired: return 402;
     case StatusCode::kBadGateway: return 502;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kDeadlineExceeded: return 504;

@@ -28,6 +28,7 @@
 #include "runtime/control.h"
 #include "runtime/log_store.h"
 #include "billing/ledger.h"
+#include "billing/subscriptions.h"
 #include "store/billing_store.h"
 #include "store/store.h"
 
@@ -54,7 +55,12 @@ struct HubDeps {
   // billing is not enabled. The ledger is the only writer of money.
   billing::Ledger* ledger = nullptr;
   store::BillingStore* billing = nullptr;  // reads: transactions, subscriptions
+  billing::Subscriptions* subscriptions = nullptr;  // null: plans cannot be bought
 };
+
+// Renewals' view of a Space from the store: its owner and the pricing of its
+// stored card (billing/subscriptions.h). billing/api_billing.cc.
+billing::SpacePlansLookup StoreSpacePlans(store::Store* store);
 
 struct HubOptions {
   std::string public_url = "http://127.0.0.1:8080";  // no trailing slash needed

@@ -130,6 +130,9 @@ class HubTest : public ::testing::Test {
     auto ledger = billing::Ledger::Open(billing_.get(), &clock_, {.fee_percent = 10});
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     ledger_ = std::move(ledger).value();
+    auto subs = billing::Subscriptions::Open(billing_.get(), ledger_.get(), &clock_, StoreSpacePlans(store_.get()));
+    ASSERT_TRUE(subs.ok()) << subs.status().ToString();
+    subscriptions_ = std::move(subs).value();
     alice_ = store_->CreateUser("alice", false, clock_.UnixMillis()).value();
     bob_ = store_->CreateUser("bob", false, clock_.UnixMillis()).value();
     alice_write_ = NewToken(alice_, store::TokenScope::kWrite);
@@ -142,6 +145,7 @@ class HubTest : public ::testing::Test {
     HubDeps deps{store_.get(), &repos_, &git_, &control_, &logs_, auth_.get(), &clock_, sessions_.get(), throttle_.get()};
     deps.ledger = ledger_.get();
     deps.billing = billing_.get();
+    deps.subscriptions = subscriptions_.get();
     HubOptions options{"http://hub.test:8080/", "apps.test", ":8080", {}};
     if (changes) changes(options);
     hub_ = std::make_unique<Hub>(deps, options);
@@ -186,6 +190,7 @@ class HubTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::BillingStore> billing_;
   std::unique_ptr<billing::Ledger> ledger_;
+  std::unique_ptr<billing::Subscriptions> subscriptions_;
   std::unique_ptr<access::SessionManager> sessions_;
   std::unique_ptr<access::SignInThrottle> throttle_;
   std::unique_ptr<access::Authenticator> auth_;

@@ -158,6 +158,31 @@ TEST_P(BillingConformanceTest, TransfersOfAnAccountPageNewestFirst) {
   EXPECT_LT(all->front().seq, all->back().seq);
 }
 
+TEST_P(BillingConformanceTest, SumsBySpaceAndBetweenAccounts) {
+  LedgerBatch batch;
+  auto t = [](std::string id, std::string debit, std::string credit, int64_t amount, std::string kind, int64_t space) {
+    LedgerTransfer x = T(std::move(id), std::move(debit), std::move(credit), amount, std::move(kind));
+    x.space_id = space;
+    return x;
+  };
+  batch.transfers = {t("f", "external:funding", "wallet:1", 1000, "topup", 0),
+                     t("c1", "wallet:1", "earnings:bob", 90, "charge", 7),
+                     t("x1", "wallet:1", "platform:fees", 10, "fee", 7),
+                     t("c2", "wallet:1", "earnings:bob", 45, "charge", 8),
+                     t("x2", "wallet:1", "platform:fees", 5, "fee", 8),
+                     t("c3", "wallet:1", "earnings:eve", 9, "charge", 9),
+                     t("p1", "earnings:bob", "external:payouts", 100, "payout", 0)};
+  ASSERT_TRUE(billing_->Apply(batch, kT0).ok());
+  auto charges = billing_->SumsBySpace("charge", "earnings:bob");
+  ASSERT_TRUE(charges.ok());
+  EXPECT_EQ(*charges, (std::vector<std::pair<int64_t, int64_t>>{{7, 90}, {8, 45}}));
+  auto fees = billing_->SumsBySpace("fee", "");
+  ASSERT_TRUE(fees.ok());
+  EXPECT_EQ(*fees, (std::vector<std::pair<int64_t, int64_t>>{{7, 10}, {8, 5}}));
+  EXPECT_EQ(*billing_->SumBetween("earnings:bob", "external:payouts"), 100);
+  EXPECT_EQ(*billing_->SumBetween("earnings:eve", "external:payouts"), 0);
+}
+
 TEST_P(BillingConformanceTest, Subscriptions) {
   Subscription s{.user_id = 1, .space_id = 7, .plan = "pro", .period_start = kT0, .period_end = kT0 + 1000,
                  .created_at = kT0};

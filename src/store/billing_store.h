@@ -100,6 +100,12 @@ class BillingStore {
   virtual Result<std::vector<LedgerTransfer>> AllTransfers(int64_t after_seq, int64_t limit) = 0;
   virtual Result<LedgerTransfer> GetTransfer(std::string_view id) = 0;  // NotFound
   virtual Result<int64_t> CountOpenHolds() = 0;
+  // Per Space (space_id; 0 for none), the sums of the transfers of `kind`
+  // that credit `credit` (any account when empty), by Space id.
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> SumsBySpace(std::string_view kind,
+                                                                       std::string_view credit) = 0;
+  // The sum of the transfers from `debit` to `credit`.
+  virtual Result<int64_t> SumBetween(std::string_view debit, std::string_view credit) = 0;
 
   // Subscriptions: one row per (user, Space), replaced by Put.
   virtual Status PutSubscription(const Subscription& subscription) = 0;

@@ -3,8 +3,8 @@
 // sign-in link; a visitor funded by a signed webhook is charged exactly the
 // price, the app's X-Spaceport-Cost capped at the route's max, nothing for a
 // 5xx; the creator's earnings plus the platform's fee equal what was paid;
-// the owner is never charged; a rate limit answers 429 with Retry-After and
-// RateLimit headers.
+// the owner is never charged; a plan's route opens to its subscribers; a
+// rate limit answers 429 with Retry-After and the RateLimit headers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -23,7 +23,8 @@ class H(BaseHTTPRequestHandler):
         if self.path == "/fail":
             status = 500
         body = json.dumps({"path": self.path, "plan": self.headers.get("X-Spaceport-Plan"),
-                           "user": self.headers.get("X-Spaceport-User")}).encode()
+                           "user": self.headers.get("X-Spaceport-User"),
+                           "identity": self.headers.get("X-Spaceport-Identity")}).encode()
         self.send_response(status)
         for k, v in extra.items():
             self.send_header(k, v)
@@ -152,6 +153,32 @@ test('a priced Space charges at the edge, exactly, and only for answers', async 
     const earned = tx.json.filter((t) => t.kind === 'charge').reduce((s, t) => s - t.amount, 0);
     assert.equal(fees + earned, spent);
     assert.equal(fees, [2000, 12345, 50000, 10000].reduce((s, c) => s + Math.floor(c / 10), 0));
+
+    // A plan bought from the wallet unlocks the plan's route; the app is told the plan.
+    await fund(server, 'payer', 10000000, 'msg_fund_2');
+    const bought = await api(server, 'POST', '/api/spaces/maker/paid/subscription', { token: payer, body: { plan: 'pro' } });
+    assert.equal(bought.status, 200, bought.text);
+    const unlocked = await get('/premium/x', auth(payer));
+    assert.equal(unlocked.status, 200, unlocked.text);
+    assert.equal(JSON.parse(unlocked.text).plan, 'pro');
+    const claims = JSON.parse(Buffer.from(JSON.parse(unlocked.text).identity.split('.')[1], 'base64url').toString());
+    assert.equal(claims.plan, 'pro');
+    assert.equal(claims.preferred_username, 'payer');
+    assert.equal(unlocked.headers['x-spaceport-charged'], '2000');  // the plan includes no requests here
+
+    // A rate limit: 429 with Retry-After and the RateLimit headers.
+    await createSpace(server, owner, 'maker', 'limited', 'process');
+    const limitedCard = '---\ntitle: Limited\nsdk: process\napp_command: /usr/bin/python3 app.py\nspaceport:\n' +
+      '  pricing:\n    rate_limit: 3/min\n---\n';
+    assert.equal(gitPush(server, gitRepo({ 'README.md': limitedCard, 'app.py': APP }), 'maker/limited', 'maker', owner).code, 0);
+    await waitStage(server, 'maker/limited', 'RUNNING', { token: owner });
+    const lim = () => hostRequest(server.port, 'maker-limited.localhost', '/');
+    for (let i = 0; i < 3; i++) assert.equal((await lim()).status, 200);
+    const limited = await lim();
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers['retry-after']) >= 1, JSON.stringify(limited.headers));
+    assert.equal(limited.headers['ratelimit-policy'], '3;w=60');
+    assert.match(limited.headers.ratelimit, /^limit=3, remaining=0, reset=\d+$/);
   } finally {
     await server.stop();
   }

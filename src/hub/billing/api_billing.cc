@@ -3,6 +3,8 @@
 // through which payment providers fund wallets (Stripe's signature scheme,
 // and Standard Webhooks for any other). Every movement goes through the
 // ledger (billing/ledger.h): idempotent by id, durable before the answer.
+#include <map>
+
 #include "billing/ledger.h"
 #include "billing/webhooks.h"
 #include "card/card.h"
@@ -169,6 +171,104 @@ Status HandleGrant(HubCore& hub, Call& call) {
   return call.SendJson(200, {{"id", t.id}, {"applied", fresh}, {"balance", ledger->Wallet(user.id).balance}});
 }
 
+Json SubscriptionJson(const store::Subscription& s, const std::string& space) {
+  const char* state = s.state == store::SubscriptionState::kActive   ? "active"
+                      : s.state == store::SubscriptionState::kLapsed ? "lapsed"
+                                                                     : "cancelled";
+  return {{"space", space},
+          {"plan", s.plan},
+          {"state", state},
+          {"periodStart", FormatIsoTime(s.period_start)},
+          {"periodEnd", FormatIsoTime(s.period_end)},
+          {"cancelAtPeriodEnd", s.cancel_at_period_end}};
+}
+
+Result<billing::Subscriptions*> SubscriptionsOf(HubCore& hub) {
+  if (hub.deps().subscriptions == nullptr) return Status::FailedPrecondition("plans are not offered on this server");
+  return hub.deps().subscriptions;
+}
+
+// POST/GET/DELETE /api/spaces/{id}/subscription: buy a plan (paid now from
+// the wallet for 30 days, renewed from it), see it, cancel at the period's end.
+Status HandleSubscription(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(billing::Subscriptions * subs, SubscriptionsOf(hub));
+  const std::string& method = call.request.method;
+  if (method == "GET") {
+    ASSIGN_OR_RETURN(store::Subscription s, subs->Get(who.user.id, space.id));
+    return call.SendJson(200, SubscriptionJson(s, space.full_id()));
+  }
+  if (!who.can_write()) return Status::PermissionDenied("this token is read-only; use a write token");
+  if (method == "DELETE") {
+    ASSIGN_OR_RETURN(store::Subscription s, subs->Cancel(who.user.id, space.id));
+    return call.SendJson(200, SubscriptionJson(s, space.full_id()));
+  }
+  if (HubCore::IsOwner(who, space) ||
+      (hub.deps().access_table != nullptr && hub.deps().access_table->IsOwnerMember(space.owner, who.user.id))) {
+    return Status::InvalidArgument("the owners of a Space use all of it without a plan");
+  }
+  ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  ASSIGN_OR_RETURN(std::optional<std::string> plan, OptString(body, "plan"));
+  if (!plan || plan->empty()) return Status::InvalidArgument("'plan' is required");
+  ASSIGN_OR_RETURN(store::Subscription s, subs->Subscribe(who.user.id, space.id, *plan));
+  return call.SendJson(200, SubscriptionJson(s, space.full_id()));
+}
+
+Status HandleMySubscriptions(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  ASSIGN_OR_RETURN(billing::Subscriptions * subs, SubscriptionsOf(hub));
+  Json list = Json::array();
+  for (const store::Subscription& s : subs->OfUser(who.user.id)) {
+    Result<store::Space> space = hub.deps().store->GetSpaceById(s.space_id);
+    list.push_back(SubscriptionJson(s, space.ok() ? space->full_id() : std::to_string(s.space_id)));
+  }
+  return call.SendJson(200, list);
+}
+
+// GET /api/billing/earnings[?owner=ORG]: what the caller's Spaces (or an
+// organization's, for its admins) earned: per Space and in total, gross (what
+// visitors paid), fee (the platform's), net (the owner's), and paid out.
+Status HandleEarnings(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
+  std::string owner = call.Query("owner").value_or(who.user.name);
+  if (ToLower(owner) != ToLower(who.user.name)) {
+    Result<store::OrgRole> role = hub.deps().store->GetOrgRole(owner, who.user.id);
+    if (!role.ok() || *role != store::OrgRole::kAdmin) {
+      return Status::PermissionDenied("only the admins of '" + owner + "' see its earnings");
+    }
+  }
+  store::BillingStore& b = *hub.deps().billing;
+  const std::string account = billing::EarningsAccount(owner);
+  std::map<int64_t, std::pair<int64_t, int64_t>> by_space;  // Space -> (net, fee)
+  for (const char* kind : {"charge", "subscription"}) {
+    ASSIGN_OR_RETURN(auto sums, b.SumsBySpace(kind, account));
+    for (const auto& [space, amount] : sums) by_space[space].first += amount;
+  }
+  ASSIGN_OR_RETURN(auto fees, b.SumsBySpace("fee", ""));
+  for (const auto& [space, amount] : fees) {
+    if (auto it = by_space.find(space); it != by_space.end()) it->second.second += amount;
+  }
+  Json spaces = Json::array();
+  int64_t net = 0, fee = 0;
+  for (const auto& [space_id, sums] : by_space) {
+    Result<store::Space> space = hub.deps().store->GetSpaceById(space_id);
+    spaces.push_back({{"id", space.ok() ? space->full_id() : std::to_string(space_id)},
+                      {"gross", sums.first + sums.second},
+                      {"fee", sums.second},
+                      {"net", sums.first}});
+    net += sums.first;
+    fee += sums.second;
+  }
+  ASSIGN_OR_RETURN(int64_t paid_out, b.SumBetween(account, billing::kPayoutsAccount));
+  return call.SendJson(200, {{"owner", owner},
+                             {"currency", hub.options().billing.currency},
+                             {"total", {{"gross", net + fee}, {"fee", fee}, {"net", net}, {"paidOut", paid_out}}},
+                             {"balance", hub.deps().ledger != nullptr ? hub.deps().ledger->BalanceOf(account) : 0},
+                             {"spaces", spaces}});
+}
+
 // GET /api/billing/audit (administrators): the ledger checked whole. The
 // balances sum to zero, none of the wallets is negative, the cached balances
 // equal the sums of the transfers; transfers counted and summed by kind.
@@ -211,6 +311,16 @@ Status HandleAudit(HubCore& hub, Call& call) {
 
 }  // namespace
 
+billing::SpacePlansLookup StoreSpacePlans(store::Store* store) {
+  return [store](int64_t space_key) -> Result<billing::SpacePlans> {
+    ASSIGN_OR_RETURN(store::Space space, store->GetSpaceById(space_key));
+    ASSIGN_OR_RETURN(std::optional<billing::Pricing> pricing, card::PricingOfCardJson(ParseStoredJson(space.card_json)));
+    billing::SpacePlans out{space.owner, nullptr};
+    if (pricing) out.pricing = std::make_shared<const billing::Pricing>(std::move(*pricing));
+    return out;
+  };
+}
+
 void RegisterBillingApi(Router& router, HubCore& hub) {
   HubCore* h = &hub;
   router.Add("GET", "/api/spaces/:owner/:name/pricing", [h](Call& c) { return HandlePricing(*h, c); });
@@ -218,6 +328,11 @@ void RegisterBillingApi(Router& router, HubCore& hub) {
   router.Add("GET", "/api/billing/transactions", [h](Call& c) { return HandleTransactions(*h, c); });
   router.Add("POST", "/api/billing/grants", [h](Call& c) { return HandleGrant(*h, c); });
   router.Add("GET", "/api/billing/audit", [h](Call& c) { return HandleAudit(*h, c); });
+  router.Add("GET", "/api/billing/subscriptions", [h](Call& c) { return HandleMySubscriptions(*h, c); });
+  router.Add("GET", "/api/billing/earnings", [h](Call& c) { return HandleEarnings(*h, c); });
+  for (const char* method : {"GET", "POST", "DELETE"}) {
+    router.Add(method, "/api/spaces/:owner/:name/subscription", [h](Call& c) { return HandleSubscription(*h, c); });
+  }
   router.Add("POST", "/api/billing/webhooks/stripe", [h](Call& c) { return HandleStripeWebhook(*h, c); });
   router.Add("POST", "/api/billing/webhooks/standard", [h](Call& c) { return HandleStandardWebhook(*h, c); });
 }

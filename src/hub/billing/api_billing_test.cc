@@ -163,5 +163,50 @@ TEST_F(BillingApiTest, GrantsAreForAdmins) {
   EXPECT_EQ(total, 0);
 }
 
+TEST_F(BillingApiTest, PlansAreBoughtRenewedAndCancelled) {
+  ASSERT_EQ(Create("plans", alice_write_).status, 200);
+  store::Space sp = store_->GetSpace("alice", "plans").value();
+  sp.card_json = R"({"spaceport":{"pricing":{"plans":{"pro":{"title":"Pro","price":5000000}}}}})";
+  ASSERT_TRUE(store_->UpdateSpace(sp).ok());
+  const std::string url = "/api/spaces/alice/plans/subscription";
+  EXPECT_EQ(Do("POST", url, "", R"({"plan":"pro"})").status, 401);
+  Reply broke = Do("POST", url, bob_write_, R"({"plan":"pro"})");
+  EXPECT_EQ(broke.status, 402) << broke.body;
+  ASSERT_EQ(Standard("msg_fund", R"({"type":"wallet.credit","data":{"user":"bob","amount":12000000}})").status, 200);
+  EXPECT_EQ(Do("POST", url, bob_write_, R"({"plan":"gold"})").status, 400);
+  EXPECT_EQ(Do("POST", url, alice_write_, R"({"plan":"pro"})").status, 400);  // the owner needs none
+  Reply bought = Do("POST", url, bob_write_, R"({"plan":"pro"})");
+  ASSERT_EQ(bought.status, 200) << bought.body;
+  EXPECT_EQ(bought.json()["state"], "active");
+  EXPECT_EQ(Balance(bob_write_), 7'000'000);
+  EXPECT_EQ(Do("POST", url, bob_write_, R"({"plan":"pro"})").status, 409);  // paid once
+  EXPECT_EQ(Do("GET", url, bob_write_).json()["plan"], "pro");
+  // The period ends: renewed from the wallet.
+  clock_.Advance(Millis(30LL * 86'400'000));
+  EXPECT_EQ(subscriptions_->Renew(), 1);
+  EXPECT_EQ(Balance(bob_write_), 2'000'000);
+  // Cancelled: it runs to the period's end, then stops without a charge.
+  Reply cancelled = Do("DELETE", url, bob_write_);
+  ASSERT_EQ(cancelled.status, 200);
+  EXPECT_TRUE(cancelled.json()["cancelAtPeriodEnd"]);
+  clock_.Advance(Millis(30LL * 86'400'000));
+  EXPECT_EQ(subscriptions_->Renew(), 0);
+  EXPECT_EQ(Balance(bob_write_), 2'000'000);
+  // Alice earned both periods, less the platform's 10%.
+  Reply earnings = Do("GET", "/api/billing/earnings", alice_write_);
+  ASSERT_EQ(earnings.status, 200) << earnings.body;
+  EXPECT_EQ(earnings.json()["total"]["gross"], 10'000'000);
+  EXPECT_EQ(earnings.json()["total"]["fee"], 1'000'000);
+  EXPECT_EQ(earnings.json()["total"]["net"], 9'000'000);
+  EXPECT_EQ(earnings.json()["total"]["paidOut"], 0);
+  EXPECT_EQ(earnings.json()["spaces"][0]["id"], "alice/plans");
+  EXPECT_EQ(Do("GET", "/api/billing/earnings?owner=alice", bob_write_).status, 403);
+  Reply mine = Do("GET", "/api/billing/subscriptions", bob_write_);
+  ASSERT_EQ(mine.status, 200);
+  ASSERT_EQ(mine.json().size(), 1u);
+  EXPECT_EQ(mine.json()[0]["space"], "alice/plans");
+  EXPECT_EQ(mine.json()[0]["state"], "cancelled");
+}
+
 }  // namespace
 }  // namespace spaceport::hub::testing

@@ -1,6 +1,7 @@
 // The SQLite backend of store::BillingStore: a connection of its own on the
 // store's file, with synchronous=FULL so a committed ledger batch is on disk
 // (the main store's connection keeps NORMAL). One mutex serializes it.
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -75,6 +76,9 @@ class SqliteBillingStore : public BillingStore {
         }
       }
       std::vector<std::string> fresh;
+      // Balances change once per account per batch (a group commit holds
+      // many charges of few accounts); a wallet must end it at zero or more.
+      std::map<std::string, std::pair<int64_t, std::string>> deltas;  // account -> (delta, a transfer)
       for (const LedgerTransfer& t : batch.transfers) {
         ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO ledger_transfers (id, debit, credit, amount, kind, "
                                                "space_id, ref, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -82,9 +86,14 @@ class SqliteBillingStore : public BillingStore {
         RETURN_IF_ERROR(st->Bind(1, t.id).Bind(2, t.debit).Bind(3, t.credit).Bind(4, t.amount).Bind(5, t.kind)
                             .Bind(6, t.space_id).Bind(7, t.ref).Bind(8, t.at == 0 ? now : t.at).Run());
         if (st->Changes() == 0) continue;  // stored before: idempotent
-        RETURN_IF_ERROR(AddToBalance(t.debit, -t.amount, t.id));
-        RETURN_IF_ERROR(AddToBalance(t.credit, t.amount, t.id));
+        auto& debit = deltas[t.debit];
+        debit.first -= t.amount;
+        debit.second = t.id;
+        deltas[t.credit].first += t.amount;
         fresh.push_back(t.id);
+      }
+      for (const auto& [account, delta] : deltas) {
+        if (delta.first != 0) RETURN_IF_ERROR(AddToBalance(account, delta.first, delta.second));
       }
       return fresh;
     });
@@ -165,6 +174,31 @@ class SqliteBillingStore : public BillingStore {
   Result<int64_t> CountOpenHolds() override {
     return InTxn(false, [&]() -> Result<int64_t> {
       ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM ledger_holds WHERE state = 'open'"));
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      return row ? st->Int(0) : 0;
+    });
+  }
+
+  Result<std::vector<std::pair<int64_t, int64_t>>> SumsBySpace(std::string_view kind, std::string_view credit) override {
+    return InTxn(false, [&]() -> Result<std::vector<std::pair<int64_t, int64_t>>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT space_id, SUM(amount) FROM ledger_transfers "
+                                             "WHERE kind = ?1 AND (?2 = '' OR credit = ?2) GROUP BY space_id "
+                                             "ORDER BY space_id"));
+      st->Bind(1, kind).Bind(2, credit);
+      std::vector<std::pair<int64_t, int64_t>> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) return out;
+        out.emplace_back(st->Int(0), st->Int(1));
+      }
+    });
+  }
+
+  Result<int64_t> SumBetween(std::string_view debit, std::string_view credit) override {
+    return InTxn(false, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COALESCE(SUM(amount), 0) FROM ledger_transfers "
+                                             "WHERE debit = ? AND credit = ?"));
+      st->Bind(1, debit).Bind(2, credit);
       ASSIGN_OR_RETURN(bool row, st->Step());
       return row ? st->Int(0) : 0;
     });
