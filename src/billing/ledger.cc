@@ -132,28 +132,37 @@ Result<bool> Ledger::TransferAll(std::vector<store::LedgerTransfer> transfers) {
   }
   auto result = std::make_shared<std::promise<Result<bool>>>();
   std::future<Result<bool>> future = result->get_future();
+  std::optional<Status> short_of;
   {
     MutexLock lock(mu_);
     for (const auto& [wallet, amount] : wallet_debits) {
       Micros available = balances_[wallet] - held_[wallet];
       if (amount > available) {
-        return Status::PaymentRequired("the wallet has " + FormatMicros(available) + " available, " +
-                                       FormatMicros(amount) + " is needed");
+        short_of = Status::PaymentRequired("the wallet has " + FormatMicros(available) + " available, " +
+                                           FormatMicros(amount) + " is needed");
+        break;
       }
     }
-    for (const auto& [wallet, amount] : wallet_debits) held_[wallet] += amount;  // reserved until written
-    Pending p;
-    p.batch.transfers = std::move(transfers);
-    p.done = [result](Status s) {
-      if (s.code() == StatusCode::kAlreadyExists) {
-        result->set_value(false);  // stored before: idempotent
-      } else if (s.ok()) {
-        result->set_value(true);
-      } else {
-        result->set_value(s);
-      }
-    };
-    Enqueue(std::move(p));
+    if (!short_of) {
+      for (const auto& [wallet, amount] : wallet_debits) held_[wallet] += amount;  // reserved until written
+      Pending p;
+      p.batch.transfers = std::move(transfers);
+      p.done = [result](Status s) {
+        if (s.code() == StatusCode::kAlreadyExists) {
+          result->set_value(false);  // stored before: idempotent
+        } else if (s.ok()) {
+          result->set_value(true);
+        } else {
+          result->set_value(s);
+        }
+      };
+      Enqueue(std::move(p));
+    }
+  }
+  if (short_of) {
+    // A retry of a movement stored before is not refused for what it spent then.
+    if (store_->GetTransfer(transfers[0].id).ok()) return false;
+    return *short_of;
   }
   return future.get();
 }
@@ -238,15 +247,21 @@ void Ledger::WriterLoop() {
       }
     }
     bool failed = std::any_of(outcome.begin(), outcome.end(), [](const Status& s) { return !s.ok(); });
+    // Whether each TransferAll() was new. An id counts for one caller only:
+    // the same event delivered twice in one batch is stored once, and so
+    // reaches memory once.
+    std::vector<bool> is_new(work.size(), false);
     {
       MutexLock lock(mu_);
       // Transfers (not charges) reach memory once written, if they were new.
       for (size_t i = 0; i < work.size(); ++i) {
         const Pending& p = work[i];
         if (!p.batch.posted.empty()) continue;
-        for (const auto& t : p.batch.transfers) {
+        for (size_t k = 0; k < p.batch.transfers.size(); ++k) {
+          const auto& t = p.batch.transfers[k];
           if (StartsWith(t.debit, "wallet:")) held_[t.debit] -= t.amount;
-          if (!outcome[i].ok() || fresh.count(t.id) == 0) continue;
+          if (!outcome[i].ok() || fresh.erase(t.id) == 0) continue;
+          if (k == 0) is_new[i] = true;
           balances_[t.debit] -= t.amount;
           balances_[t.credit] += t.amount;
         }
@@ -267,7 +282,7 @@ void Ledger::WriterLoop() {
         continue;
       }
       // TransferAll(): whether its first transfer was new.
-      if (p.batch.posted.empty() && !p.batch.transfers.empty() && fresh.count(p.batch.transfers[0].id) == 0) {
+      if (p.batch.posted.empty() && !p.batch.transfers.empty() && !is_new[i]) {
         p.done(Status::AlreadyExists("stored before"));
         continue;
       }

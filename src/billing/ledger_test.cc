@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <future>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -23,6 +26,10 @@ class FlakyBillingStore : public BillingStore {
  public:
   explicit FlakyBillingStore(std::unique_ptr<BillingStore> inner) : inner_(std::move(inner)) {}
   Result<std::vector<std::string>> Apply(const LedgerBatch& batch, int64_t now) override {
+    {
+      std::unique_lock lock(gate_mu);
+      gate_cv.wait(lock, [&] { return !gate_closed; });
+    }
     ++applies;
     if (fail_writes.load() > 0) {
       --fail_writes;
@@ -53,6 +60,17 @@ class FlakyBillingStore : public BillingStore {
 
   std::atomic<int> applies{0};
   std::atomic<int> fail_writes{0};
+  // Closed: writes wait (so that what is queued meanwhile forms one batch).
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool gate_closed = false;
+  void SetGate(bool closed) {
+    {
+      std::lock_guard lock(gate_mu);
+      gate_closed = closed;
+    }
+    gate_cv.notify_all();
+  }
 
  private:
   std::unique_ptr<BillingStore> inner_;
@@ -182,6 +200,37 @@ TEST_F(LedgerTest, AFailedWriteFailsItsChargesAndMemoryFollowsTheStore) {
   EXPECT_EQ(ledger_->Wallet(1).held, 0);
   EXPECT_TRUE(*ledger_->Transfer(TopUp("t2", 1, 5)));  // a retry goes through
   EXPECT_EQ(ledger_->Wallet(1).balance, 1005);
+}
+
+// The same event delivered twice while a write is under way lands in one
+// batch: stored once, and credited in memory once.
+TEST_F(LedgerTest, TheSameIdTwiceInOneBatchCountsOnce) {
+  store_->SetGate(true);
+  std::thread first([&] { EXPECT_TRUE(*ledger_->Transfer(TopUp("a", 1, 100))); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the writer took it and waits at the gate
+  std::atomic<int> fresh{0}, again{0};
+  std::thread b([&] { *ledger_->Transfer(TopUp("dup", 1, 7)) ? ++fresh : ++again; });
+  std::thread c([&] { *ledger_->Transfer(TopUp("dup", 1, 7)) ? ++fresh : ++again; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // both queued behind the gate
+  store_->SetGate(false);
+  first.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(fresh.load(), 1);
+  EXPECT_EQ(again.load(), 1);
+  EXPECT_EQ(ledger_->Wallet(1).balance, 107);
+  EXPECT_EQ(*store_->Balance("wallet:1"), 107);
+}
+
+// A retried debit that was stored before is not refused for what it spent.
+TEST_F(LedgerTest, ARetriedPaymentIsNotRefusedForItsOwnSpending) {
+  ASSERT_TRUE(ledger_->Transfer(TopUp("t", 1, 100)).ok());
+  LedgerTransfer pay{"plan:1", "wallet:1", "earnings:bob", 80, "subscription"};
+  EXPECT_TRUE(*ledger_->Transfer(pay));
+  auto again = ledger_->Transfer(pay);  // 20 left: short, but it was paid before
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(ledger_->Wallet(1).balance, 20);
 }
 
 // Acceptance 6: random top-ups, holds, posts, voids, expiries and restarts,

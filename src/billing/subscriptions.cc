@@ -124,17 +124,35 @@ int Subscriptions::Renew() {
       next.state = store::SubscriptionState::kCancelled;
     } else {
       Result<SpacePlans> space = spaces_(s.space_id);
+      if (!space.ok() && space.status().code() != StatusCode::kNotFound) {
+        SP_LOG(kWarn) << "renewing a subscription: " << space.status().message();  // tried again next time
+        continue;
+      }
       const Plan* plan = space.ok() && space->pricing ? space->pricing->FindPlan(s.plan) : nullptr;
-      next.period_start = s.period_end;
-      next.period_end = s.period_end + kPeriodMs;
+      // The next period follows the last one; after a long outage it starts
+      // now (periods that passed unserved are not billed).
+      next.period_start = s.period_end + kPeriodMs <= now ? now : s.period_end;
+      next.period_end = next.period_start + kPeriodMs;
       Result<bool> paid = plan != nullptr ? Pay(next, *space, *plan) : Result<bool>(Status::NotFound("the plan is gone"));
       if (paid.ok()) {
         ++renewed;
-      } else {
+      } else if (paid.status().code() == StatusCode::kPaymentRequired ||
+                 paid.status().code() == StatusCode::kNotFound) {
         SP_LOG(kInfo) << "subscription of user " << s.user_id << " to Space " << s.space_id
                       << " lapses: " << paid.status().message();
         next = s;
         next.state = store::SubscriptionState::kLapsed;
+      } else {
+        SP_LOG(kWarn) << "renewing a subscription: " << paid.status().message();  // tried again next time
+        continue;
+      }
+    }
+    {
+      // A cancel that came in meanwhile still holds (for the period just paid).
+      MutexLock lock(mu_);
+      auto it = subs_.find({s.user_id, s.space_id});
+      if (it != subs_.end() && it->second.cancel_at_period_end && next.state == store::SubscriptionState::kActive) {
+        next.cancel_at_period_end = true;
       }
     }
     if (Status st = store_->PutSubscription(next); !st.ok()) {

@@ -101,5 +101,19 @@ TEST_F(SubscriptionsTest, CancelEndsAtThePeriodsEnd) {
   EXPECT_EQ(subs_->OfUser(1).size(), 1u);
 }
 
+// After a long outage the next period starts now: periods that passed
+// unserved are not billed.
+TEST_F(SubscriptionsTest, AnOutageIsNotBackBilled) {
+  Fund(20'000'000);
+  ASSERT_TRUE(subs_->Subscribe(1, 7, "pro").ok());
+  clock_.Advance(Millis(100 * kDay));
+  EXPECT_EQ(subs_->Renew(), 1);
+  EXPECT_EQ(ledger_->Wallet(1).balance, 10'000'000);  // two periods paid, not four
+  auto s = subs_->Get(1, 7);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->period_start, clock_.UnixMillis());
+  EXPECT_EQ(subs_->Renew(), 0);
+}
+
 }  // namespace
 }  // namespace spaceport::billing

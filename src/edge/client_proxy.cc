@@ -336,7 +336,12 @@ void ClientConnection::OnCharged(Result<billing::Charge> charge) {
   Pump();
 }
 
+// The edge's word on money, never the app's: what the app sent under these
+// names (any spelling) is dropped from every answer, charged or not.
 void ClientConnection::AddChargeHeaders(http::Headers& h) {
+  h.RemoveAnySpelling("X-Spaceport-Charged");
+  h.RemoveAnySpelling("X-Spaceport-Balance");
+  h.RemoveAnySpelling("X-Spaceport-Cost");
   if (!px_->charge) return;
   h.Set("X-Spaceport-Charged", std::to_string(px_->charge->cost));
   h.Set("X-Spaceport-Balance", std::to_string(px_->charge->balance));

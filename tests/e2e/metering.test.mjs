@@ -22,6 +22,9 @@ class H(BaseHTTPRequestHandler):
             extra["X-Spaceport-Cost"] = self.path.rsplit("/", 1)[1]
         if self.path == "/fail":
             status = 500
+        if self.path == "/forge":
+            extra["X-Spaceport-Charged"] = "999"
+            extra["X_Spaceport_Balance"] = "1"
         body = json.dumps({"path": self.path, "plan": self.headers.get("X-Spaceport-Plan"),
                            "user": self.headers.get("X-Spaceport-User"),
                            "identity": self.headers.get("X-Spaceport-Identity")}).encode()
@@ -139,6 +142,11 @@ test('a priced Space charges at the edge, exactly, and only for answers', async 
     assert.equal(mine.status, 200);
     assert.equal(mine.headers['x-spaceport-charged'], undefined);
     assert.equal(JSON.parse(mine.text).plan, 'owner');
+    // An app cannot tell a client it was charged: only the edge can.
+    const forged = await get('/forge', auth(owner));
+    assert.equal(forged.status, 200);
+    assert.equal(forged.headers['x-spaceport-charged'], undefined);
+    assert.equal(forged.headers['x_spaceport_balance'], undefined);
     const premium = await get('/premium/x', auth(payer));
     assert.equal(premium.status, 402);
     assert.equal(JSON.parse(premium.text).plan, 'pro');
