@@ -24,9 +24,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::BillingStore* store, const C
     SP_LOG(kInfo) << "ledger: voided " << voided << " holds left open by the last run";
   }
   std::unique_ptr<Ledger> ledger(new Ledger(store, clock, options));
+  ASSIGN_OR_RETURN(auto stored, store->Balances());
   {
     MutexLock lock(ledger->mu_);
-    RETURN_IF_ERROR(ledger->ReloadLocked());
+    ledger->ReloadLocked(std::move(stored));
   }
   ledger->writer_ = std::thread([l = ledger.get()] { l->WriterLoop(); });
   return ledger;
@@ -186,8 +187,7 @@ void Ledger::Enqueue(Pending p) {
 // Balances from the store, plus what is queued and not yet written (charges
 // already taken in memory); held: the open holds plus the wallet debits of
 // queued transfers.
-Status Ledger::ReloadLocked() {
-  ASSIGN_OR_RETURN(auto stored, store_->Balances());
+void Ledger::ReloadLocked(std::vector<std::pair<std::string, Micros>> stored) {
   balances_.clear();
   held_.clear();
   for (auto& [account, balance] : stored) balances_[account] = balance;
@@ -205,7 +205,6 @@ Status Ledger::ReloadLocked() {
       balances_[t.credit] += t.amount;
     }
   }
-  return Status::Ok();
 }
 
 void Ledger::WriterLoop() {
@@ -247,6 +246,11 @@ void Ledger::WriterLoop() {
       }
     }
     bool failed = std::any_of(outcome.begin(), outcome.end(), [](const Status& s) { return !s.ok(); });
+    // After a failure memory follows the store: read it before taking the
+    // lock the edge's holds take too.
+    Result<std::vector<std::pair<std::string, Micros>>> stored =
+        failed ? store_->Balances() : Result<std::vector<std::pair<std::string, Micros>>>(
+                                          std::vector<std::pair<std::string, Micros>>{});
     // Whether each TransferAll() was new. An id counts for one caller only:
     // the same event delivered twice in one batch is stored once, and so
     // reaches memory once.
@@ -267,10 +271,11 @@ void Ledger::WriterLoop() {
         }
       }
       if (failed) {
-        SP_LOG(kError) << "ledger: a write failed; balances reloaded from the store";
-        Status reloaded = ReloadLocked();
-        if (!reloaded.ok()) {
-          SP_LOG(kError) << "ledger: reloading failed: " << reloaded.message();
+        if (stored.ok()) {
+          SP_LOG(kError) << "ledger: a write failed; balances reloaded from the store";
+          ReloadLocked(std::move(stored).value());
+        } else {
+          SP_LOG(kError) << "ledger: a write failed and reloading failed: " << stored.status().message();
         }
       }
     }

@@ -118,7 +118,9 @@ class Ledger {
                   std::function<void(Result<Charge>)>& done) SP_REQUIRES(mu_);
   void Enqueue(Pending p);
   void WriterLoop();
-  Status ReloadLocked() SP_REQUIRES(mu_);
+  // Memory from `stored` (the store's balances, read without the lock) plus
+  // what is queued and not yet written.
+  void ReloadLocked(std::vector<std::pair<std::string, Micros>> stored) SP_REQUIRES(mu_);
 
   store::BillingStore* const store_;
   const Clock* const clock_;

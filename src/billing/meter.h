@@ -103,7 +103,6 @@ class Meter {
   Admission Admit(const Pricing& pricing, int64_t space_key, const std::string& owner, const Visitor& visitor,
                   bool exempt, std::string_view method, std::string_view path);
 
-  Ledger* ledger() const { return ledger_; }
 
  private:
   struct Day {

@@ -123,7 +123,6 @@ class SocketWriter : public http::ResponseWriter {
   }
   bool failed() const { return !failed_.ok(); }
   bool keep_alive() const { return keep_alive_; }
-  bool finished() const { return finished_; }
   int status() const { return status_; }
 
  private:

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { BIN, startServer, addUser, api, tempDir } from './lib.mjs';
+import { BIN, startServer, addUser, api, tempDir, sendStandardWebhook } from './lib.mjs';
 
 const STANDARD_KEY = crypto.randomBytes(24);
 const STANDARD_SECRET = `whsec_${STANDARD_KEY.toString('base64')}`;
@@ -20,14 +20,7 @@ function secretFiles() {
   return ['--webhook-secret-file', `${dir}/standard`, '--stripe-webhook-secret-file', `${dir}/stripe`];
 }
 
-async function standard(server, id, body, { t = Math.floor(Date.now() / 1000), key = STANDARD_KEY } = {}) {
-  const sig = crypto.createHmac('sha256', key).update(`${id}.${t}.${body}`).digest('base64');
-  const res = await fetch(`${server.url}/api/billing/webhooks/standard`, {
-    method: 'POST', body,
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(t), 'webhook-signature': `v1,${sig}` },
-  });
-  return { status: res.status, json: await res.json().catch(() => undefined) };
-}
+const standard = (server, id, body, { t, key = STANDARD_KEY } = {}) => sendStandardWebhook(server, key, id, body, { t });
 
 async function stripe(server, body, { t = Math.floor(Date.now() / 1000), secret = STRIPE_SECRET } = {}) {
   const sig = crypto.createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');

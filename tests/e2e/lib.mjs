@@ -1,6 +1,7 @@
 // Shared helpers for the end-to-end tests: start the real `spaceport` binary
 // on a temp data dir, make users, git repos and pushes, and talk HTTP to it.
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -271,3 +272,30 @@ export const PY_REPLY_AND_SERVE = `        self.send_response(200)
         pass
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 `;
+
+// Billing: a Standard Webhooks key, the serve flag that hands its secret to
+// the server, and a signed delivery (as a payment provider signs it).
+export function standardWebhookKey() {
+  const key = crypto.randomBytes(24);
+  const dir = tempDir('sp-secrets-');
+  fs.writeFileSync(`${dir}/standard`, `whsec_${key.toString('base64')}\n`);
+  return { key, args: ['--webhook-secret-file', `${dir}/standard`] };
+}
+
+export async function sendStandardWebhook(server, key, id, body, { t = Math.floor(Date.now() / 1000) } = {}) {
+  const sig = crypto.createHmac('sha256', key).update(`${id}.${t}.${body}`).digest('base64');
+  const res = await fetch(`${server.url}/api/billing/webhooks/standard`, {
+    method: 'POST', body,
+    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(t), 'webhook-signature': `v1,${sig}` },
+  });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, text, json };
+}
+
+// Credits `amount` micro-units to `user` through a signed webhook, or fails the test.
+export async function fundWallet(server, key, user, amount, id) {
+  const r = await sendStandardWebhook(server, key, id, JSON.stringify({ type: 'wallet.credit', data: { user, amount } }));
+  if (r.status !== 200) throw new Error(`funding ${user}: ${r.status} ${r.text}`);
+}

@@ -7,9 +7,7 @@
 // rate limit answers 429 with Retry-After and the RateLimit headers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, tempDir } from './lib.mjs';
+import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, standardWebhookKey, fundWallet } from './lib.mjs';
 
 const APP = `
 import json, os
@@ -63,22 +61,10 @@ spaceport:
 ---
 `;
 
-const KEY = crypto.randomBytes(24);
-
-async function fund(server, user, amount, id) {
-  const body = JSON.stringify({ type: 'wallet.credit', data: { user, amount } });
-  const t = Math.floor(Date.now() / 1000);
-  const sig = crypto.createHmac('sha256', KEY).update(`${id}.${t}.${body}`).digest('base64');
-  const res = await fetch(`${server.url}/api/billing/webhooks/standard`, {
-    method: 'POST', body, headers: { 'webhook-id': id, 'webhook-timestamp': String(t), 'webhook-signature': `v1,${sig}` },
-  });
-  assert.equal(res.status, 200, await res.text());
-}
-
 test('a priced Space charges at the edge, exactly, and only for answers', async () => {
-  const secrets = tempDir('sp-secrets-');
-  fs.writeFileSync(`${secrets}/standard`, `whsec_${KEY.toString('base64')}\n`);
-  const server = await startServer({ args: ['--webhook-secret-file', `${secrets}/standard`, '--platform-fee-percent', '10'] });
+  const webhook = standardWebhookKey();
+  const server = await startServer({ args: [...webhook.args, '--platform-fee-percent', '10'] });
+  const fund = (user, amount, id) => fundWallet(server, webhook.key, user, amount, id);
   try {
     const owner = addUser(server.dataDir, 'maker');
     const payer = addUser(server.dataDir, 'payer');
@@ -115,7 +101,7 @@ test('a priced Space charges at the edge, exactly, and only for answers', async 
     assert.equal(JSON.parse(broke.text).balance, 0);
 
     // Funded: charged exactly the price, told so in headers.
-    await fund(server, 'payer', 1000000, 'msg_fund_1');
+    await fund('payer', 1000000, 'msg_fund_1');
     const paid = await get('/', auth(payer));
     assert.equal(paid.status, 200, paid.text);
     assert.equal(paid.headers['x-spaceport-charged'], '2000');
@@ -163,7 +149,7 @@ test('a priced Space charges at the edge, exactly, and only for answers', async 
     assert.equal(fees, [2000, 12345, 50000, 10000].reduce((s, c) => s + Math.floor(c / 10), 0));
 
     // A plan bought from the wallet unlocks the plan's route; the app is told the plan.
-    await fund(server, 'payer', 10000000, 'msg_fund_2');
+    await fund('payer', 10000000, 'msg_fund_2');
     const bought = await api(server, 'POST', '/api/spaces/maker/paid/subscription', { token: payer, body: { plan: 'pro' } });
     assert.equal(bought.status, 200, bought.text);
     const unlocked = await get('/premium/x', auth(payer));

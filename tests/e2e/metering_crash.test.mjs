@@ -6,10 +6,8 @@
 // requests than the app answered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, tempDir, sleep } from './lib.mjs';
+import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, sleep, standardWebhookKey, fundWallet } from './lib.mjs';
 
 // Counts each request it starts to answer in /data/answered (a byte each),
 // before answering; /count (free, asked by the owner) reads it.
@@ -48,13 +46,11 @@ spaceport:
 ---
 `;
 
-const KEY = crypto.randomBytes(24);
 const PRICE = 1000;
 
 test('kill -9 during metered load loses no charge and invents none', async () => {
-  const secrets = tempDir('sp-secrets-');
-  fs.writeFileSync(`${secrets}/standard`, `whsec_${KEY.toString('base64')}\n`);
-  const args = ['--webhook-secret-file', `${secrets}/standard`];
+  const webhook = standardWebhookKey();
+  const args = webhook.args;
   let server = await startServer({ args });
   try {
     const owner = addUser(server.dataDir, 'crasher');
@@ -63,13 +59,7 @@ test('kill -9 during metered load loses no charge and invents none', async () =>
     await createSpace(server, owner, 'crasher', 'meter', 'process');
     assert.equal(gitPush(server, gitRepo({ 'README.md': CARD, 'app.py': APP }), 'crasher/meter', 'crasher', owner).code, 0);
     await waitStage(server, 'crasher/meter', 'RUNNING', { token: owner });
-    const body = JSON.stringify({ type: 'wallet.credit', data: { user: 'spender', amount: 100000000 } });
-    const t = Math.floor(Date.now() / 1000);
-    const sig = crypto.createHmac('sha256', KEY).update(`m1.${t}.${body}`).digest('base64');
-    const funded = await fetch(`${server.url}/api/billing/webhooks/standard`, {
-      method: 'POST', body, headers: { 'webhook-id': 'm1', 'webhook-timestamp': String(t), 'webhook-signature': `v1,${sig}` },
-    });
-    assert.equal(funded.status, 200);
+    await fundWallet(server, webhook.key, 'spender', 100000000, 'm1');
 
     // Eight clients, one keep-alive connection each, as fast as they can.
     let stop = false;

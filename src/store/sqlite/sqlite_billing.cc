@@ -238,20 +238,7 @@ class SqliteBillingStore : public BillingStore {
  private:
   template <typename Fn>
   auto InTxn(bool write, Fn&& fn) -> decltype(fn()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    Status begin = db_->Exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (!begin.ok()) return begin;
-    auto result = fn();
-    if (!result.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      return result;
-    }
-    Status commit = db_->Exec("COMMIT");
-    if (!commit.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      return commit;
-    }
-    return result;
+    return InTransaction(*db_, mu_, write, std::forward<Fn>(fn));
   }
 
   // UPDATE first: SQLite checks an INSERT's CHECK constraints before an

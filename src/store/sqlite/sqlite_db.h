@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -77,5 +78,26 @@ class SqliteDb {
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
+
+// Runs `fn` (returning Status or Result<T>) under `mu` in one transaction
+// of `db` (BEGIN IMMEDIATE for writes, so writers are serialized without
+// deadlocking upgrades); commits on success, rolls back on any error.
+template <typename Fn>
+auto InTransaction(SqliteDb& db, std::mutex& mu, bool write, Fn&& fn) -> decltype(fn()) {
+  std::lock_guard<std::mutex> lock(mu);
+  Status begin = db.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+  if (!begin.ok()) return begin;
+  auto result = fn();
+  if (!result.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return result;
+  }
+  Status commit = db.Exec("COMMIT");
+  if (!commit.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return commit;
+  }
+  return result;
+}
 
 }  // namespace spaceport::store::sqlite

@@ -107,20 +107,7 @@ class SqliteStore : public Store {
   // transaction; commits on success, rolls back on any error.
   template <typename Fn>
   auto InTxn(TxnKind kind, Fn&& fn) -> decltype(fn()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    Status begin = db_->Exec(kind == TxnKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (!begin.ok()) return begin;
-    auto result = fn();
-    if (!result.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      return result;
-    }
-    Status commit = db_->Exec("COMMIT");
-    if (!commit.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      return commit;
-    }
-    return result;
+    return InTransaction(*db_, mu_, kind == TxnKind::kWrite, std::forward<Fn>(fn));
   }
 
   // Inside a transaction: one visitor's request, NotFound when none.
