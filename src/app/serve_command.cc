@@ -109,6 +109,9 @@ struct ServeConfig {
   int platform_fee_percent = 10;
   std::string stripe_webhook_secret;
   std::string webhook_secret;
+  std::string stripe_secret_key;
+  std::string stripe_api_base = "https://api.stripe.com";
+  std::string stripe_ca_file;
 };
 
 // A secret from a file (its first line, trimmed); "" when no file is named.
@@ -141,7 +144,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "build-memory", "build-pids", "build-log-limit", "data-size", "max-repo-size",
                                         "ephemeral-disk", "max-connections-per-ip",
                                         "max-worker-requests-per-ip", "trusted-proxies", "currency",
-                                        "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file"},
+                                        "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file",
+                                        "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -224,6 +228,14 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(c.stripe_webhook_secret,
                    ReadSecretFile(f.Get("stripe-webhook-secret-file", ""), "--stripe-webhook-secret-file"));
   ASSIGN_OR_RETURN(c.webhook_secret, ReadSecretFile(f.Get("webhook-secret-file", ""), "--webhook-secret-file"));
+  ASSIGN_OR_RETURN(c.stripe_secret_key,
+                   ReadSecretFile(f.Get("stripe-secret-key-file", ""), "--stripe-secret-key-file"));
+  c.stripe_api_base = f.Get("stripe-api-base", "https://api.stripe.com");
+  while (!c.stripe_api_base.empty() && c.stripe_api_base.back() == '/') c.stripe_api_base.pop_back();
+  if (!StartsWith(c.stripe_api_base, "https://") && !StartsWith(c.stripe_api_base, "http://")) {
+    return Status::InvalidArgument("--stripe-api-base wants an http:// or https:// URL");
+  }
+  c.stripe_ca_file = f.Get("stripe-ca-file", "");
   c.builder.python = f.Get("python", "/usr/bin/python3");
   c.builder.pip_index_url = f.Get("pip-index-url");
   c.builder.pip_find_links = f.Get("pip-find-links");
@@ -335,7 +347,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--max-repo-size MB] [--ephemeral-disk MB] [--max-connections-per-ip N]\n"
                  "                       [--max-worker-requests-per-ip N] [--trusted-proxies ADDR[/BITS],...]\n"
                  "                       [--currency usd] [--platform-fee-percent 10]\n"
-                 "                       [--stripe-webhook-secret-file FILE] [--webhook-secret-file FILE]\n";
+                 "                       [--stripe-webhook-secret-file FILE] [--webhook-secret-file FILE]\n"
+                 "                       [--stripe-secret-key-file FILE] [--stripe-api-base URL] [--stripe-ca-file FILE]\n";
     return 2;
   }
   sigset_t stop_signals;
@@ -465,7 +478,10 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   hub_options.billing = {.currency = config->currency,
                          .minor_unit_micros = config->minor_unit_micros,
                          .stripe_webhook_secret = config->stripe_webhook_secret,
-                         .webhook_secret = config->webhook_secret};
+                         .webhook_secret = config->webhook_secret,
+                         .stripe_secret_key = config->stripe_secret_key,
+                         .stripe_api_base = config->stripe_api_base,
+                         .stripe_ca_file = config->stripe_ca_file};
   hub_options.enforced = {.app_sandbox = (*driver)->Capabilities().isolated,
                           .app_limits = (*driver)->Capabilities().limits,
                           .build_sandbox = build_runner.runner->sandboxed(),
@@ -478,7 +494,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
                 .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get(),
-                .subscriptions = subscriptions->get()},
+                .subscriptions = subscriptions->get(), .meter = &meter},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
@@ -494,6 +510,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     if (renewed > 0) {
       SP_LOG(kInfo) << "renewed " << renewed << " subscriptions";
     }
+    if (Status s = meter.FlushUsage(**billing_store); !s.ok()) SP_LOG(kWarn) << "storing usage counts: " << s.message();
     renew_timer.RunAfter(Millis(60 * 1000), renew_plans);
   };
   renew_plans();
@@ -528,6 +545,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   SP_LOG(kInfo) << "signal " << sig << ": shutting down";
   (*edge)->Stop();
   supervisor.Shutdown();
+  if (Status s = meter.FlushUsage(**billing_store); !s.ok()) SP_LOG(kWarn) << "storing usage counts: " << s.message();
   return 0;
 }
 

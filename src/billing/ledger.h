@@ -97,6 +97,7 @@ class Ledger {
   // The fee of `amount` under the options (rounded down: the creator keeps
   // the odd micro-unit).
   Micros FeeOf(Micros amount) const { return amount * options_.fee_percent / 100; }
+  int fee_percent() const { return options_.fee_percent; }
   // Waits until everything queued before the call is written.
   Status Flush();
 

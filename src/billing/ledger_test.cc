@@ -51,6 +51,10 @@ class FlakyBillingStore : public BillingStore {
     return inner_->SumsBySpace(k, c);
   }
   Result<int64_t> SumBetween(std::string_view d, std::string_view c) override { return inner_->SumBetween(d, c); }
+  Status AddUsage(const std::vector<store::UsageCount>& c) override { return inner_->AddUsage(c); }
+  Result<std::vector<store::UsagePoint>> Usage(int64_t s, int64_t f, int64_t t, int64_t b, int64_t p) override {
+    return inner_->Usage(s, f, t, b, p);
+  }
   Status PutSubscription(const store::Subscription& s) override { return inner_->PutSubscription(s); }
   Result<store::Subscription> GetSubscription(int64_t u, int64_t s) override { return inner_->GetSubscription(u, s); }
   Result<std::vector<store::Subscription>> ListSubscriptions(int64_t u) override { return inner_->ListSubscriptions(u); }

@@ -41,6 +41,62 @@ void Ticket::Void() {
 
 Admission Meter::Admit(const Pricing& pricing, int64_t space_key, const std::string& owner, const Visitor& visitor,
                        bool exempt, std::string_view method, std::string_view path) {
+  Admission out = Evaluate(pricing, space_key, owner, visitor, exempt, method, path);
+  Count(space_key, out.verdict);
+  return out;
+}
+
+void Meter::Count(int64_t space_key, Admission::Verdict verdict) {
+  constexpr int64_t kHourMs = 3'600'000;
+  const int64_t hour = clock_->UnixMillis() / kHourMs * kHourMs;
+  MutexLock lock(usage_mu_);
+  store::UsageCount& c = usage_[{space_key, hour}];
+  c.space_id = space_key;
+  c.hour = hour;
+  ++c.requests;
+  switch (verdict) {
+    case Admission::kFree: ++c.free; break;
+    case Admission::kCharge: break;
+    case Admission::kRateLimited: ++c.limited; break;
+    case Admission::kSignIn:
+    case Admission::kNoCredits:
+    case Admission::kNeedsPlan: ++c.refused; break;
+  }
+}
+
+std::vector<store::UsageCount> Meter::TakeUsage() {
+  std::map<std::pair<int64_t, int64_t>, store::UsageCount> taken;
+  {
+    MutexLock lock(usage_mu_);
+    taken.swap(usage_);
+  }
+  std::vector<store::UsageCount> out;
+  out.reserve(taken.size());
+  for (auto& [key, count] : taken) out.push_back(count);
+  return out;
+}
+
+Status Meter::FlushUsage(store::BillingStore& store) {
+  MutexLock flush(flush_mu_);
+  std::vector<store::UsageCount> taken = TakeUsage();
+  Status s = store.AddUsage(taken);
+  if (!s.ok()) {
+    MutexLock lock(usage_mu_);
+    for (const store::UsageCount& c : taken) {
+      store::UsageCount& back = usage_[{c.space_id, c.hour}];
+      back.space_id = c.space_id;
+      back.hour = c.hour;
+      back.requests += c.requests;
+      back.free += c.free;
+      back.refused += c.refused;
+      back.limited += c.limited;
+    }
+  }
+  return s;
+}
+
+Admission Meter::Evaluate(const Pricing& pricing, int64_t space_key, const std::string& owner, const Visitor& visitor,
+                          bool exempt, std::string_view method, std::string_view path) {
   Admission out;
   out.decision = pricing.Decide(method, path);
   if (exempt) {

@@ -15,16 +15,20 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "billing/ledger.h"
 #include "billing/pricing.h"
 #include "core/clock.h"
 #include "core/mutex.h"
+#include "store/billing_store.h"
 
 namespace spaceport::billing {
 
@@ -103,6 +107,14 @@ class Meter {
   Admission Admit(const Pricing& pricing, int64_t space_key, const std::string& owner, const Visitor& visitor,
                   bool exempt, std::string_view method, std::string_view path);
 
+  // The requests counted per (Space, UTC hour) since the last call, for the
+  // store (store::BillingStore::AddUsage); the counters start again at zero.
+  // What a crash loses is the counts since the last take (docs/billing.md).
+  std::vector<store::UsageCount> TakeUsage();
+  // Takes the counters and adds them to the store; on failure they are kept
+  // for the next flush. Flushes run one at a time (a reader that flushes
+  // first sees every request counted before it).
+  Status FlushUsage(store::BillingStore& store);
 
  private:
   struct Day {
@@ -114,6 +126,9 @@ class Meter {
     int64_t tat = 0;
     int64_t period_ms = 0;
   };
+  Admission Evaluate(const Pricing& pricing, int64_t space_key, const std::string& owner, const Visitor& visitor,
+                     bool exempt, std::string_view method, std::string_view path);
+  void Count(int64_t space_key, Admission::Verdict verdict);
   bool TakeFree(const std::string& key, int64_t limit, int64_t now_ms) SP_REQUIRES(mu_);
   bool TakeRate(const std::string& key, const RateLimit& limit, int64_t now_ms, Admission& out) SP_REQUIRES(mu_);
   void SweepLocked(int64_t now_ms) SP_REQUIRES(mu_);
@@ -126,6 +141,9 @@ class Meter {
   std::unordered_map<std::string, Day> included_ SP_GUARDED_BY(mu_);
   std::unordered_map<std::string, Cell> rates_ SP_GUARDED_BY(mu_);
   int64_t next_sweep_ms_ SP_GUARDED_BY(mu_) = 0;
+  Mutex flush_mu_;  // held across the store write; never on the edge's path
+  Mutex usage_mu_;
+  std::map<std::pair<int64_t, int64_t>, store::UsageCount> usage_ SP_GUARDED_BY(usage_mu_);
 };
 
 }  // namespace spaceport::billing

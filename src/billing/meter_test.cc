@@ -142,5 +142,37 @@ TEST_F(MeterTest, RateLimitsWithRetryAfter) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Admit(pro).verdict, Admission::kFree) << i;
 }
 
+// Every admission is counted for its Space and hour; a take empties them.
+TEST_F(MeterTest, CountsRequestsPerSpaceAndHour) {
+  constexpr int64_t kHour = 3'600'000;
+  Fund(5, 1'000'000);
+  Visitor anon{0, "10.0.0.1"};
+  Admit(anon);
+  Admit(anon);
+  Admit(anon);  // past the free requests: refused
+  Visitor user{5, "10.0.0.5"};
+  Admit(user);
+  Admit(user);  // the free requests are per visitor
+  {
+    Admission paid = Admit(user, "POST", "/run/x");  // charged (voided here)
+    ASSERT_EQ(paid.verdict, Admission::kCharge);
+  }
+  const int64_t first_hour = clock_.UnixMillis() / kHour * kHour;
+  clock_.Advance(Millis(kHour));
+  meter_->Admit(pricing_, 8, "eve", anon, false, "GET", "/");
+  std::vector<store::UsageCount> taken = meter_->TakeUsage();
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].space_id, 7);
+  EXPECT_EQ(taken[0].hour, first_hour);
+  EXPECT_EQ(taken[0].requests, 6);
+  EXPECT_EQ(taken[0].free, 4);
+  EXPECT_EQ(taken[0].refused, 1);
+  EXPECT_EQ(taken[0].limited, 0);
+  EXPECT_EQ(taken[1].space_id, 8);
+  EXPECT_EQ(taken[1].hour, first_hour + kHour);
+  EXPECT_EQ(taken[1].requests, 1);
+  EXPECT_TRUE(meter_->TakeUsage().empty());
+}
+
 }  // namespace
 }  // namespace spaceport::billing

@@ -161,4 +161,26 @@ std::string FormatMicros(Micros amount) {
   return negative ? "-" + out : out;
 }
 
+std::optional<Micros> ParseUnits(std::string_view text) {
+  size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 7 || frac.size() > 6 || (dot != std::string_view::npos && frac.empty())) {
+    return std::nullopt;
+  }
+  Micros units = 0, micros = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    units = units * 10 + (c - '0');
+  }
+  for (size_t i = 0; i < 6; ++i) {
+    char c = i < frac.size() ? frac[i] : '0';
+    if (c < '0' || c > '9') return std::nullopt;
+    micros = micros * 10 + (c - '0');
+  }
+  Micros total = units * 1'000'000 + micros;
+  if (total > kMaxPrice) return std::nullopt;
+  return total;
+}
+
 }  // namespace spaceport::billing

@@ -85,5 +85,9 @@ bool GlobMatch(std::string_view glob, std::string_view path);
 
 // "1.5" (units) <- 1500000 (micros), without floating point: "0.002", "5".
 std::string FormatMicros(Micros amount);
+// The reverse, for amounts people type: "5", "12.50", "0.000001" -> micros;
+// nullopt for anything else (signs, exponents, more than six decimals,
+// more than kMaxPrice).
+std::optional<Micros> ParseUnits(std::string_view text);
 
 }  // namespace spaceport::billing

@@ -84,5 +84,16 @@ TEST(PricingTest, FormatsMicrosWithoutFloatingPoint) {
   EXPECT_EQ(FormatMicros(kMaxPrice), "1000000");
 }
 
+TEST(PricingTest, ParseUnitsIsExact) {
+  EXPECT_EQ(ParseUnits("5"), 5'000'000);
+  EXPECT_EQ(ParseUnits("12.50"), 12'500'000);
+  EXPECT_EQ(ParseUnits("0.000001"), 1);
+  EXPECT_EQ(ParseUnits("0.1"), 100'000);
+  for (const char* bad : {"", ".5", "5.", "-1", "+1", "1e3", "1.0000001", "12345678", "1,5", " 1", "0x10"}) {
+    EXPECT_EQ(ParseUnits(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(FormatMicros(*ParseUnits("1234.5")), "1234.5");
+}
+
 }  // namespace
 }  // namespace spaceport::billing

@@ -4,8 +4,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "core/strings.h"
 #include "http/parser.h"
@@ -15,6 +20,7 @@ namespace spaceport::http {
 namespace {
 
 struct ParsedUrl {
+  bool tls = false;
   std::string host;
   int port = 80;
   std::string target;
@@ -22,11 +28,19 @@ struct ParsedUrl {
 };
 
 Result<ParsedUrl> ParseUrl(std::string_view url) {
-  if (!StartsWith(url, "http://")) return Status::InvalidArgument("only http:// URLs are supported: " + std::string(url));
-  std::string_view rest = url.substr(7);
+  ParsedUrl out;
+  std::string_view rest;
+  if (StartsWith(url, "http://")) {
+    rest = url.substr(7);
+  } else if (StartsWith(url, "https://")) {
+    rest = url.substr(8);
+    out.tls = true;
+    out.port = 443;
+  } else {
+    return Status::InvalidArgument("only http:// and https:// URLs are supported: " + std::string(url));
+  }
   size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
-  ParsedUrl out;
   out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (out.target.front() == '?') out.target.insert(0, "/");
   out.host_header.assign(authority);
@@ -50,14 +64,82 @@ Result<ParsedUrl> ParseUrl(std::string_view url) {
   return out;
 }
 
-// A blocking connection whose reads and writes time out.
+std::string TlsErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    out += out.empty() ? "" : "; ";
+    out += buf;
+  }
+  return out.empty() ? "no detail" : out;
+}
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+struct SslFree {
+  void operator()(SSL* s) const { SSL_free(s); }
+};
+
+// A blocking connection whose reads and writes time out; TLS over it once
+// StartTls succeeds.
 class Conn {
  public:
   Conn(UniqueFd fd, const Clock* clock, Millis timeout, bool whole_exchange)
       : fd_(std::move(fd)), clock_(clock), timeout_(timeout), whole_(whole_exchange),
         deadline_(clock->Now() + timeout) {}
 
+  // The handshake: TLS 1.2 or later, the peer's chain checked against the
+  // CAs, its name against `host` (a DNS name or an IP literal).
+  Status StartTls(const std::string& host, const std::string& ca_file) {
+    ERR_clear_error();
+    ctx_.reset(SSL_CTX_new(TLS_client_method()));
+    if (!ctx_) return Status::Internal("TLS: " + TlsErrors());
+    SSL_CTX_set_min_proto_version(ctx_.get(), TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
+    // A peer that closes without close_notify ends the stream; the body's
+    // framing (Content-Length, chunked) still catches a truncated answer.
+    SSL_CTX_set_options(ctx_.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+    int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_.get())
+                                 : SSL_CTX_load_verify_locations(ctx_.get(), ca_file.c_str(), nullptr);
+    if (loaded != 1) return Status::Unavailable("TLS: cannot load the trusted CAs: " + TlsErrors());
+    ssl_.reset(SSL_new(ctx_.get()));
+    if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) return Status::Internal("TLS: " + TlsErrors());
+    const bool ip = host.find_first_not_of("0123456789.") == std::string::npos || host.find(':') != std::string::npos;
+    if (ip) {
+      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), host.c_str()) != 1) {
+        return Status::InvalidArgument("TLS: bad IP address " + host);
+      }
+    } else {
+      SSL_set_tlsext_host_name(ssl_.get(), host.c_str());
+      if (SSL_set1_host(ssl_.get(), host.c_str()) != 1) return Status::Internal("TLS: " + TlsErrors());
+    }
+    while (true) {
+      int rc = SSL_connect(ssl_.get());
+      if (rc == 1) return Status::Ok();
+      Status s = TlsWait(rc, "TLS handshake");
+      if (!s.ok()) {
+        long verify = SSL_get_verify_result(ssl_.get());
+        if (verify != X509_V_OK) {
+          return Status::Unavailable("TLS: the certificate of " + host +
+                                     " does not verify: " + X509_verify_cert_error_string(verify));
+        }
+        return s;
+      }
+    }
+  }
+
   Status WriteAll(std::string_view data) {
+    while (ssl_ && !data.empty()) {
+      ERR_clear_error();
+      int n = SSL_write(ssl_.get(), data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 20)));
+      if (n > 0) {
+        data.remove_prefix(n);
+        continue;
+      }
+      RETURN_IF_ERROR(TlsWait(n, "TLS write"));
+    }
     while (!data.empty()) {
       RETURN_IF_ERROR(Wait(POLLOUT));
       ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -70,8 +152,19 @@ class Conn {
 
   // Appends what arrives to *buf; 0 at EOF.
   Result<size_t> ReadSome(std::string* buf) {
-    RETURN_IF_ERROR(Wait(POLLIN));
     char tmp[65536];
+    while (ssl_) {
+      ERR_clear_error();
+      int n = SSL_read(ssl_.get(), tmp, sizeof(tmp));
+      if (n > 0) {
+        buf->append(tmp, n);
+        return static_cast<size_t>(n);
+      }
+      int err = SSL_get_error(ssl_.get(), n);
+      if (err == SSL_ERROR_ZERO_RETURN) return size_t{0};
+      RETURN_IF_ERROR(TlsWait(n, "TLS read"));
+    }
+    RETURN_IF_ERROR(Wait(POLLIN));
     while (true) {
       ssize_t n = ::recv(fd_.get(), tmp, sizeof(tmp), 0);
       if (n < 0 && errno == EINTR) continue;
@@ -94,11 +187,25 @@ class Conn {
     }
   }
 
+  // After an SSL call returned `rc` <= 0: waits for what it wants, or the error.
+  Status TlsWait(int rc, const char* what) {
+    switch (SSL_get_error(ssl_.get(), rc)) {
+      case SSL_ERROR_WANT_READ: return Wait(POLLIN);
+      case SSL_ERROR_WANT_WRITE: return Wait(POLLOUT);
+      case SSL_ERROR_ZERO_RETURN: return Status::Unavailable(std::string(what) + ": the peer closed the connection");
+      case SSL_ERROR_SYSCALL:
+        return Status::Unavailable(std::string(what) + ": " + (errno != 0 ? std::strerror(errno) : "connection closed"));
+      default: return Status::Unavailable(std::string(what) + ": " + TlsErrors());
+    }
+  }
+
   UniqueFd fd_;
   const Clock* clock_;
   Millis timeout_;
   bool whole_;
   SteadyTime deadline_;
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx_;
+  std::unique_ptr<SSL, SslFree> ssl_;  // declared after fd_: freed before the socket closes
 };
 
 std::string SerializeRequest(const ClientRequest& request, const ParsedUrl& url) {
@@ -172,6 +279,7 @@ Status Exchange(const ClientRequest& request, bool whole_exchange,
   auto clock = MakeRealClock();
   ASSIGN_OR_RETURN(UniqueFd fd, ConnectTcpNonBlocking(url.host, url.port));
   Conn conn(std::move(fd), clock.get(), request.timeout, whole_exchange);
+  if (url.tls) RETURN_IF_ERROR(conn.StartTls(url.host, request.ca_file));
   RETURN_IF_ERROR(conn.WriteAll(SerializeRequest(request, url)));
   std::string buf;
   ResponseHead head;

@@ -1,10 +1,13 @@
-// A small blocking HTTP/1.1 client (plain http:// only).
+// A small blocking HTTP/1.1 client, for http:// and https:// (TLS 1.2 or
+// later through OpenSSL; the server's certificate is checked against the
+// system's CAs, or `ca_file`, and the URL's host).
 //
 // Used by the CLI, by the supervisor's health checks, and by tests. Not used
 // on the edge's proxy path (that has its own pooled, non-blocking upstreams).
 // One request per call, its own connection ("Connection: close").
 // Thread safety: free functions, safe from any thread.
-// Failure: Unavailable when the connection fails, DeadlineExceeded on timeout,
+// Failure: Unavailable when the connection or the TLS handshake fails (a
+// certificate that does not verify included), DeadlineExceeded on timeout,
 // InvalidArgument for a malformed URL or response. HTTP error statuses are
 // not errors: they come back in ClientResponse.
 #pragma once
@@ -25,6 +28,7 @@ struct ClientRequest {
   Headers headers;
   std::string body;  // sent with Content-Length when non-empty or method is POST/PUT/PATCH
   Millis timeout{30000};  // whole exchange; for streams, the gap between chunks
+  std::string ca_file;    // https: trusted CA certificates (PEM); "": the system's
 };
 
 struct ClientResponse {

@@ -101,6 +101,8 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterEmbedLinksApi(router_, *this);
   RegisterConnectedAppsWeb(router_, *this);
   RegisterBillingApi(router_, *this);
+  RegisterPaymentsApi(router_, *this);
+  RegisterBillingWeb(router_, *this);
 }
 
 void HubCore::Handle(const http::Request& request, http::BodyReader& body, http::ResponseWriter& out) {

@@ -28,6 +28,7 @@
 #include "runtime/control.h"
 #include "runtime/log_store.h"
 #include "billing/ledger.h"
+#include "billing/meter.h"
 #include "billing/subscriptions.h"
 #include "store/billing_store.h"
 #include "store/store.h"
@@ -56,6 +57,7 @@ struct HubDeps {
   billing::Ledger* ledger = nullptr;
   store::BillingStore* billing = nullptr;  // reads: transactions, subscriptions
   billing::Subscriptions* subscriptions = nullptr;  // null: plans cannot be bought
+  billing::Meter* meter = nullptr;  // the edge's request counters (usage); null: ledger figures only
 };
 
 // Renewals' view of a Space from the store: its owner and the pricing of its
@@ -85,6 +87,13 @@ struct HubOptions {
     int64_t minor_unit_micros = 10'000;
     std::string stripe_webhook_secret;  // whsec_...: Stripe-Signature
     std::string webhook_secret;         // whsec_<base64>: Standard Webhooks
+    // Stripe Checkout for "Add credits" (POST /api/billing/checkout): the
+    // secret API key ("" : top-ups only through webhooks and grants) and
+    // the API's base URL (a stand-in in tests).
+    std::string stripe_secret_key;
+    std::string stripe_api_base = "https://api.stripe.com";
+    // Trusted CA certificates for the Stripe API ("": the system's).
+    std::string stripe_ca_file;
   } billing;
 };
 

@@ -130,6 +130,8 @@ Status SendFileRange(http::ResponseWriter& out, const std::string& path, uint64_
 // Route areas, each in its own file.
 void RegisterSpacesApi(Router& router, HubCore& hub);   // api_spaces.cc
 void RegisterBillingApi(Router& router, HubCore& hub);  // billing/api_billing.cc (pricing, wallet, webhooks)
+void RegisterPaymentsApi(Router& router, HubCore& hub);  // billing/api_payments.cc (checkout, payouts)
+void RegisterBillingWeb(Router& router, HubCore& hub);   // billing/web_billing.cc (wallet, plans, monetization)
 void RegisterRuntimeApi(Router& router, HubCore& hub);  // api_runtime.cc
 void RegisterLogsApi(Router& router, HubCore& hub);     // api_logs.cc
 void RegisterLikesApi(Router& router, HubCore& hub);    // api_likes.cc

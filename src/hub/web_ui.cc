@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "hub/billing/billing_views.h"
 #include "hub/hub_core.h"
 #include "hub/html.h"
 #include "hub/space_json.h"
@@ -200,7 +201,7 @@ std::string EmbedPanel(HubCore& hub, const store::Space& s, const Json& card, bo
 // `gate`: a gated Space's panel for this visitor, shown instead of the app
 // until the visitor is let in.
 std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& rt, bool source, bool can_manage,
-                      const GatePanel& gate) {
+                      const GatePanel& gate, const std::string& pricing_html) {
   Json card = ParseStoredJson(s.card_json);
   std::string stage = rt.value("stage", s.stage);
   using ::spaceport::runtime::Stage;
@@ -240,6 +241,7 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& rt, bool 
   } else if (gate.show_app) {
     html += StatusPanel(stage, error);
   }
+  html += pricing_html;
   html += EmbedPanel(hub, s, card, restricted, can_manage);
   if (!source) return html + "</main>";
   bool building = known == Stage::kBuilding || known == Stage::kBuildError || known == Stage::kConfigError;
@@ -258,7 +260,7 @@ Status HandleSpacePage(HubCore& hub, Call& call) {
   access::AccessLevel level = hub.LevelOn(who, space);
   bool source = access::CanRead(level, space);
   std::string body = SpaceBody(hub, space, runtime, source, level >= access::AccessLevel::kWrite,
-                               GatePanelFor(hub, space, who));
+                               GatePanelFor(hub, space, who), PricingPanel(hub, space, who));
   if (source) body += kSpaceScript;
   std::string page = RenderPage(space.full_id(), body, AccountNav(who));
   // The stage and the runtime URL for the refresh script, as body attributes.

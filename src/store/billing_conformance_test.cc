@@ -208,6 +208,68 @@ TEST_P(BillingConformanceTest, Subscriptions) {
   EXPECT_EQ(billing_->PutSubscription(bad).code(), StatusCode::kInvalidArgument);
 }
 
+// Usage: the edge's counters added up per hour, the ledger's charges and plan
+// payments per bucket, subscribers for as long as their period runs.
+TEST_P(BillingConformanceTest, UsageBucketsCountersAndLedger) {
+  constexpr int64_t kHour = 3'600'000, kDay = 24 * kHour;
+  const int64_t day0 = kT0 / kDay * kDay;
+  ASSERT_TRUE(billing_->AddUsage({{7, day0, 10, 4, 1, 2}, {7, day0 + kHour, 5, 0, 0, 0}, {8, day0, 99, 0, 0, 0}}).ok());
+  ASSERT_TRUE(billing_->AddUsage({{7, day0, 1, 1, 0, 0}, {7, day0 + kDay, 3, 0, 0, 0}}).ok());
+  EXPECT_EQ(billing_->AddUsage({{7, day0, -1, 0, 0, 0}}).code(), StatusCode::kInvalidArgument);
+  auto at = [](std::string id, std::string debit, std::string credit, int64_t amount, std::string kind, int64_t when) {
+    LedgerTransfer x = T(std::move(id), std::move(debit), std::move(credit), amount, std::move(kind));
+    x.space_id = 7;
+    x.at = when;
+    return x;
+  };
+  LedgerBatch batch;
+  batch.transfers = {T("f", "external:funding", "wallet:1", 100'000),
+                     T("g", "external:funding", "wallet:2", 100'000),
+                     at("charge:h1", "wallet:1", "earnings:bob", 90, "charge", day0 + 5),
+                     at("fee:h1", "wallet:1", "platform:fees", 10, "fee", day0 + 5),
+                     at("fee:h2", "wallet:1", "platform:fees", 3, "fee", day0 + kHour),  // all fee
+                     at("charge:h3", "wallet:2", "earnings:bob", 50, "charge", day0 + kDay + 1),
+                     // A plan bought before the range still counts its subscriber.
+                     at("sub:2:7:1", "wallet:2", "earnings:bob", 900, "subscription", day0 - 2 * kDay),
+                     at("sub:2:7:1:fee", "wallet:2", "platform:fees", 100, "fee", day0 - 2 * kDay),
+                     at("sub:1:7:2", "wallet:1", "earnings:bob", 450, "subscription", day0 + kDay + 7),
+                     at("p1", "earnings:bob", "external:payouts", 40, "payout", day0 + 9)};
+  ASSERT_TRUE(billing_->Apply(batch, day0).ok());
+
+  auto days = billing_->Usage(7, day0 + 3, day0 + 2 * kDay + 1, kDay, 4 * kDay);
+  ASSERT_TRUE(days.ok()) << days.status().ToString();
+  ASSERT_EQ(days->size(), 3u);
+  const UsagePoint& d0 = (*days)[0];
+  EXPECT_EQ(d0.start, day0);
+  EXPECT_EQ(d0.requests, 16);
+  EXPECT_EQ(d0.free, 5);
+  EXPECT_EQ(d0.refused, 1);
+  EXPECT_EQ(d0.limited, 2);
+  EXPECT_EQ(d0.charged, 2);
+  EXPECT_EQ(d0.request_revenue, 103);
+  EXPECT_EQ(d0.subscription_revenue, 0);
+  EXPECT_EQ(d0.subscribers, 1);  // user 2, from two days before
+  const UsagePoint& d1 = (*days)[1];
+  EXPECT_EQ(d1.requests, 3);
+  EXPECT_EQ(d1.charged, 1);
+  EXPECT_EQ(d1.request_revenue, 50);
+  EXPECT_EQ(d1.subscription_revenue, 450);
+  EXPECT_EQ(d1.subscribers, 2);
+  const UsagePoint& d2 = (*days)[2];
+  EXPECT_EQ(d2.requests, 0);
+  EXPECT_EQ(d2.subscribers, 1);  // user 2's period (4 days) ended
+
+  auto hours = billing_->Usage(7, day0, day0 + 2 * kHour, kHour, 3 * kDay);
+  ASSERT_TRUE(hours.ok());
+  ASSERT_EQ(hours->size(), 2u);
+  EXPECT_EQ((*hours)[0].requests, 11);
+  EXPECT_EQ((*hours)[1].requests, 5);
+  EXPECT_EQ((*hours)[1].charged, 1);
+  EXPECT_EQ((*hours)[1].request_revenue, 3);
+  EXPECT_EQ(billing_->Usage(7, day0 + kDay, day0, kDay, kDay).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(billing_->Usage(7, 0, 20'000 * kHour, kHour, kDay).status().code(), StatusCode::kInvalidArgument);
+}
+
 // A file database keeps the ledger across a reopen (the server's restart).
 TEST_P(BillingConformanceTest, PersistsAcrossReopen) {
   if (!backend_->persistent()) GTEST_SKIP() << "in-memory backend: nothing outlives it";

@@ -66,6 +66,35 @@ struct LedgerBatch {
   bool empty() const { return opened.empty() && posted.empty() && voided.empty() && transfers.empty(); }
 };
 
+// Requests the edge counted for a Space in one UTC hour (`hour`: its start,
+// unix millis): all metered requests, those let through free (free
+// requests, plans' included ones, free routes, owners), those refused for
+// money (402) and those rate limited (429). AddUsage adds to what is stored.
+struct UsageCount {
+  int64_t space_id = 0;
+  int64_t hour = 0;
+  int64_t requests = 0;
+  int64_t free = 0;
+  int64_t refused = 0;
+  int64_t limited = 0;
+};
+
+// One bucket of a Space's usage (BillingStore::Usage): the counts above
+// summed over the bucket, and from the ledger the requests charged (holds
+// posted with a cost), what visitors paid for requests and for plans, and
+// the subscribers: users with a paid plan period that overlaps the bucket.
+struct UsagePoint {
+  int64_t start = 0;  // unix millis
+  int64_t requests = 0;
+  int64_t free = 0;
+  int64_t refused = 0;
+  int64_t limited = 0;
+  int64_t charged = 0;
+  int64_t request_revenue = 0;       // micro-units, gross (fee included)
+  int64_t subscription_revenue = 0;  // micro-units, gross
+  int64_t subscribers = 0;
+};
+
 enum class SubscriptionState { kActive, kLapsed, kCancelled };
 
 struct Subscription {
@@ -106,6 +135,15 @@ class BillingStore {
                                                                        std::string_view credit) = 0;
   // The sum of the transfers from `debit` to `credit`.
   virtual Result<int64_t> SumBetween(std::string_view debit, std::string_view credit) = 0;
+
+  // Usage counters, added to the stored ones (one transaction).
+  virtual Status AddUsage(const std::vector<UsageCount>& counts) = 0;
+  // Every bucket of `bucket_ms` (an hour or a day; buckets start at
+  // multiples of it since the epoch, UTC) from the one holding `from` to
+  // the one before `to`, empty ones included, oldest first. A plan payment
+  // counts its subscriber for `period_ms` from when it was made.
+  virtual Result<std::vector<UsagePoint>> Usage(int64_t space_id, int64_t from, int64_t to, int64_t bucket_ms,
+                                                int64_t period_ms) = 0;
 
   // Subscriptions: one row per (user, Space), replaced by Put.
   virtual Status PutSubscription(const Subscription& subscription) = 0;

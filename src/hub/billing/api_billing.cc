@@ -3,13 +3,15 @@
 // through which payment providers fund wallets (Stripe's signature scheme,
 // and Standard Webhooks for any other). Every movement goes through the
 // ledger (billing/ledger.h): idempotent by id, durable before the answer.
+#include <cstdio>
+#include <ctime>
 #include <map>
 
 #include "billing/ledger.h"
 #include "billing/webhooks.h"
 #include "card/card.h"
 #include "core/strings.h"
-#include "hub/hub_core.h"
+#include "hub/billing/billing_views.h"
 
 namespace spaceport::hub {
 namespace {
@@ -233,12 +235,7 @@ Status HandleEarnings(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
   std::string owner = call.Query("owner").value_or(who.user.name);
-  if (ToLower(owner) != ToLower(who.user.name)) {
-    Result<store::OrgRole> role = hub.deps().store->GetOrgRole(owner, who.user.id);
-    if (!role.ok() || *role != store::OrgRole::kAdmin) {
-      return Status::PermissionDenied("only the admins of '" + owner + "' see its earnings");
-    }
-  }
+  RETURN_IF_ERROR(CheckMoneyViewer(hub, who, owner));
   store::BillingStore& b = *hub.deps().billing;
   const std::string account = billing::EarningsAccount(owner);
   std::map<int64_t, std::pair<int64_t, int64_t>> by_space;  // Space -> (net, fee)
@@ -309,7 +306,100 @@ Status HandleAudit(HubCore& hub, Call& call) {
                              {"openHolds", open_holds}});
 }
 
+// "2026-12-07", "2026-12-07T10:00:00Z" (seconds and a fraction optional) or
+// unix millis; nullopt otherwise.
+std::optional<int64_t> ParseTimeParam(const std::string& text) {
+  if (std::optional<int64_t> ms = ParseInt(text); ms && *ms >= 0) return ms;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  char tail[8] = {0};
+  int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &y, &mo, &d, &h, &mi, &sec, tail);
+  if (text.size() == 10) {
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3) return std::nullopt;
+  } else if (n < 5) {
+    return std::nullopt;
+  }
+  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+Json UsagePointJson(const store::UsagePoint& p) {
+  return {{"start", FormatIsoTime(p.start)},
+          {"requests", p.requests},
+          {"free", p.free},
+          {"charged", p.charged},
+          {"refused", p.refused},
+          {"rateLimited", p.limited},
+          {"revenue", p.request_revenue + p.subscription_revenue},
+          {"requestRevenue", p.request_revenue},
+          {"subscriptionRevenue", p.subscription_revenue},
+          {"subscribers", p.subscribers}};
+}
+
+// GET /api/spaces/{id}/usage?from=&to=&bucket=day|hour: for the owner (or
+// the organization's admins), every bucket in [from, to): the edge's request
+// counts and the ledger's charges, revenue (gross) and subscribers. Defaults:
+// the last 30 days by day, the last 48 hours by hour.
+Status HandleUsage(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
+  ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
+  RETURN_IF_ERROR(CheckMoneyViewer(hub, who, space.owner));
+  const std::string bucket = call.Query("bucket").value_or("day");
+  if (bucket != "day" && bucket != "hour") return Status::InvalidArgument("'bucket' is day or hour");
+  const int64_t width = bucket == "day" ? kDayMs : kHourMs;
+  int64_t to = hub.deps().clock->UnixMillis() + 1;
+  if (auto text = call.Query("to")) {
+    std::optional<int64_t> t = ParseTimeParam(*text);
+    if (!t) return Status::InvalidArgument("'to' is a date (2026-12-07), a UTC time (2026-12-07T10:00:00Z) or unix millis");
+    to = *t;
+  }
+  int64_t from = std::max<int64_t>(0, to - (bucket == "day" ? 30 * kDayMs : 48 * kHourMs));
+  if (auto text = call.Query("from")) {
+    std::optional<int64_t> f = ParseTimeParam(*text);
+    if (!f) return Status::InvalidArgument("'from' is a date (2026-12-07), a UTC time (2026-12-07T10:00:00Z) or unix millis");
+    from = *f;
+  }
+  if (to < from) return Status::InvalidArgument("'from' must not be after 'to'");
+  if ((to - from) / width > 1000) return Status::InvalidArgument("at most 1000 buckets at once: narrow the range");
+  ASSIGN_OR_RETURN(std::vector<store::UsagePoint> points, SpaceUsage(hub, space, from, to, width));
+  Json list = Json::array();
+  store::UsagePoint total;
+  for (const store::UsagePoint& p : points) {
+    list.push_back(UsagePointJson(p));
+    total.requests += p.requests;
+    total.free += p.free;
+    total.charged += p.charged;
+    total.refused += p.refused;
+    total.limited += p.limited;
+    total.request_revenue += p.request_revenue;
+    total.subscription_revenue += p.subscription_revenue;
+  }
+  Json sum = UsagePointJson(total);
+  sum.erase("start");
+  sum.erase("subscribers");
+  return call.SendJson(200, {{"space", space.full_id()},
+                             {"bucket", bucket},
+                             {"from", FormatIsoTime(from)},
+                             {"to", FormatIsoTime(to)},
+                             {"currency", hub.options().billing.currency},
+                             {"points", list},
+                             {"total", sum}});
+}
+
 }  // namespace
+
+Result<std::vector<store::UsagePoint>> SpaceUsage(HubCore& hub, const store::Space& space, int64_t from, int64_t to,
+                                                  int64_t bucket_ms) {
+  if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
+  if (hub.deps().meter != nullptr) RETURN_IF_ERROR(hub.deps().meter->FlushUsage(*hub.deps().billing));
+  return hub.deps().billing->Usage(space.id, from, to, bucket_ms, billing::kPlanPeriodSeconds * 1000);
+}
 
 billing::SpacePlansLookup StoreSpacePlans(store::Store* store) {
   return [store](int64_t space_key) -> Result<billing::SpacePlans> {
@@ -330,6 +420,7 @@ void RegisterBillingApi(Router& router, HubCore& hub) {
   router.Add("GET", "/api/billing/audit", [h](Call& c) { return HandleAudit(*h, c); });
   router.Add("GET", "/api/billing/subscriptions", [h](Call& c) { return HandleMySubscriptions(*h, c); });
   router.Add("GET", "/api/billing/earnings", [h](Call& c) { return HandleEarnings(*h, c); });
+  router.Add("GET", "/api/spaces/:owner/:name/usage", [h](Call& c) { return HandleUsage(*h, c); });
   for (const char* method : {"GET", "POST", "DELETE"}) {
     router.Add(method, "/api/spaces/:owner/:name/subscription", [h](Call& c) { return HandleSubscription(*h, c); });
   }

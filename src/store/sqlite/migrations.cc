@@ -232,6 +232,20 @@ CREATE TABLE subscriptions (
 CREATE INDEX subscriptions_active ON subscriptions(state, period_end);
 )sql";
 
+// Requests counted by the edge per Space and UTC hour (the ledger has the
+// money; these are the counts it does not).
+constexpr char kSchemaV11Usage[] = R"sql(
+CREATE TABLE space_usage (
+  space_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0,
+  free INTEGER NOT NULL DEFAULT 0,
+  refused INTEGER NOT NULL DEFAULT 0,
+  limited INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (space_id, hour)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -245,6 +259,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {8, "OAuth consent grants", kSchemaV8OAuthGrants},
       {9, "spaces.storage", kSchemaV9Storage},
       {10, "billing: ledger transfers, balances, holds, subscriptions", kSchemaV10Billing},
+      {11, "usage counters per Space and hour", kSchemaV11Usage},
   };
   return kMigrations;
 }

@@ -3,6 +3,7 @@
 // (the main store's connection keeps NORMAL). One mutex serializes it.
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "store/billing_store.h"
@@ -202,6 +203,90 @@ class SqliteBillingStore : public BillingStore {
       ASSIGN_OR_RETURN(bool row, st->Step());
       return row ? st->Int(0) : 0;
     });
+  }
+
+  Status AddUsage(const std::vector<UsageCount>& counts) override {
+    if (counts.empty()) return Status::Ok();
+    return InTxn(true, [&]() -> Status {
+      for (const UsageCount& c : counts) {
+        if (c.requests < 0 || c.free < 0 || c.refused < 0 || c.limited < 0) {
+          return Status::InvalidArgument("usage counts are never negative");
+        }
+        ASSIGN_OR_RETURN(auto st, db_->Prepare(
+                                      "INSERT INTO space_usage (space_id, hour, requests, free, refused, limited) "
+                                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (space_id, hour) DO UPDATE SET "
+                                      "requests = requests + excluded.requests, free = free + excluded.free, "
+                                      "refused = refused + excluded.refused, limited = limited + excluded.limited"));
+        RETURN_IF_ERROR(st->Bind(1, c.space_id).Bind(2, c.hour).Bind(3, c.requests).Bind(4, c.free)
+                            .Bind(5, c.refused).Bind(6, c.limited).Run());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<UsagePoint>> Usage(int64_t space_id, int64_t from, int64_t to, int64_t bucket_ms,
+                                        int64_t period_ms) override {
+    if (bucket_ms <= 0 || period_ms <= 0 || from < 0 || to < from) {
+      return Status::InvalidArgument("a usage range needs 0 <= from <= to and a positive bucket");
+    }
+    const int64_t first = from / bucket_ms * bucket_ms;
+    const int64_t buckets = (to - first + bucket_ms - 1) / bucket_ms;
+    if (buckets > 10'000) return Status::InvalidArgument("a usage range has at most 10000 buckets");
+    std::vector<UsagePoint> out(static_cast<size_t>(buckets));
+    for (int64_t i = 0; i < buckets; ++i) out[i].start = first + i * bucket_ms;
+    const int64_t end = first + buckets * bucket_ms;
+    auto slot = [&](int64_t at) -> UsagePoint* {
+      if (at < first || at >= end) return nullptr;
+      return &out[static_cast<size_t>((at - first) / bucket_ms)];
+    };
+    RETURN_IF_ERROR(InTxn(false, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto counts, db_->Prepare("SELECT hour, requests, free, refused, limited FROM space_usage "
+                                                 "WHERE space_id = ? AND hour >= ? AND hour < ?"));
+      counts->Bind(1, space_id).Bind(2, first).Bind(3, end);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, counts->Step());
+        if (!row) break;
+        if (UsagePoint* p = slot(counts->Int(0))) {
+          p->requests += counts->Int(1);
+          p->free += counts->Int(2);
+          p->refused += counts->Int(3);
+          p->limited += counts->Int(4);
+        }
+      }
+      // What visitors paid (debits of wallets): a request's charge and fee
+      // share its hold's id after the first ':'; a plan's payment and fee
+      // start "sub:". Plan payments from a period before `first` still
+      // count their subscribers.
+      ASSIGN_OR_RETURN(auto paid, db_->Prepare("SELECT id, debit, amount, kind, at FROM ledger_transfers "
+                                               "WHERE space_id = ? AND at >= ? AND at < ? AND debit LIKE 'wallet:%' "
+                                               "ORDER BY at"));
+      paid->Bind(1, space_id).Bind(2, first - period_ms).Bind(3, end);
+      std::vector<std::set<std::string>> holds(out.size()), subscribers(out.size());
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, paid->Step());
+        if (!row) break;
+        const std::string id = paid->Text(0), debit = paid->Text(1), kind = paid->Text(3);
+        const int64_t amount = paid->Int(2), at = paid->Int(4);
+        if (id.starts_with("sub:")) {
+          // Subscribed from `at` for a period: every bucket it overlaps.
+          for (int64_t b = std::max(first, at / bucket_ms * bucket_ms); b < std::min(end, at + period_ms); b += bucket_ms) {
+            subscribers[(b - first) / bucket_ms].insert(debit);
+          }
+          if (UsagePoint* p = slot(at)) p->subscription_revenue += amount;
+        } else if (kind == "charge" || kind == "fee") {
+          if (UsagePoint* p = slot(at)) {
+            p->request_revenue += amount;
+            holds[(at - first) / bucket_ms].insert(id.substr(id.find(':') + 1));
+          }
+        }
+      }
+      for (size_t i = 0; i < out.size(); ++i) {
+        out[i].charged = static_cast<int64_t>(holds[i].size());
+        out[i].subscribers = static_cast<int64_t>(subscribers[i].size());
+      }
+      return Status::Ok();
+    }));
+    return out;
   }
 
   Status PutSubscription(const Subscription& s) override {
