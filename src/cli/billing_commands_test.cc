@@ -39,5 +39,32 @@ TEST_F(BillingCommandsTest, EarningsPerSpaceAndForAnOrganization) {
   EXPECT_NE(denied.err.find("only the admins"), std::string::npos) << denied.err;
 }
 
+TEST_F(BillingCommandsTest, UsagePerDay) {
+  hub_.Route("GET", "/api/spaces/alice/plans/usage?from=2026-12-01&bucket=day", 200,
+             R"({"space":"alice/plans","bucket":"day","currency":"usd","points":[)"
+             R"({"start":"2026-12-01T00:00:00.000Z","requests":12,"charged":3,"free":9,"refused":0,"rateLimited":0,)"
+             R"("subscribers":1,"revenue":2500000}],"total":{"requests":12,"charged":3,"revenue":2500000}})");
+  auto r = RunCli({"usage", "alice/plans", "--from", "2026-12-01", "--bucket", "day"}, Env());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("2026-12-01        12        3        9        0        0            1  2.5 usd\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("total: 12 requests, 3 charged, 2.5 usd paid by visitors"), std::string::npos) << r.out;
+}
+
+TEST_F(BillingCommandsTest, PayoutsRecordSendsTheReferenceAndRefusesWithoutOne) {
+  hub_.Route("POST", "/api/billing/payouts", 200,
+             R"({"applied":true,"payout":{"id":"payout:p1","owner":"alice","amount":9000000,"reference":"SEPA 42"}})");
+  auto r = RunCli({"payouts", "record", "alice", "9000000", "--reference", "SEPA 42", "--id", "p1"}, Env());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Paid out 9 to alice (payout:p1, SEPA 42)\n");
+  json sent = json::parse(hub_.RequestsTo("POST", "/api/billing/payouts").back().body);
+  EXPECT_EQ(sent, json::parse(R"({"owner":"alice","amount":9000000,"reference":"SEPA 42","id":"p1"})"));
+  auto bare = RunCli({"payouts", "record", "alice", "9000000"}, Env());
+  EXPECT_NE(bare.code, 0);
+  EXPECT_EQ(hub_.RequestsTo("POST", "/api/billing/payouts").size(), 1u);
+  auto bad = RunCli({"payouts", "record", "alice", "9.5", "--reference", "x"}, Env());
+  EXPECT_NE(bad.code, 0);
+}
+
 }  // namespace
 }  // namespace spaceport::cli

@@ -199,9 +199,10 @@ std::string EmbedPanel(HubCore& hub, const store::Space& s, const Json& card, bo
 // `source`: the visitor may read the source (logs, clone URL); false for
 // non-members of a protected Space. `can_manage`: write level (embed links).
 // `gate`: a gated Space's panel for this visitor, shown instead of the app
-// until the visitor is let in.
+// until the visitor is let in. `pricing_html`: the Prices panel (priced
+// Spaces). `frame_signs_in`: the frame goes through the sign-in hand-off.
 std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& rt, bool source, bool can_manage,
-                      const GatePanel& gate, const std::string& pricing_html) {
+                      const GatePanel& gate, const std::string& pricing_html, bool frame_signs_in) {
   Json card = ParseStoredJson(s.card_json);
   std::string stage = rt.value("stage", s.stage);
   using ::spaceport::runtime::Stage;
@@ -233,9 +234,12 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& rt, bool 
     // The app runs on its own origin (its app host), never the hub's: a
     // same-origin frame could act as the signed-in visitor on the hub. Apps
     // with restricted access sign the visitor in there first (the hand-off).
+    // A priced app signs a signed-in visitor in too, so their requests are
+    // charged to their wallet rather than counted as anonymous.
     std::string app = HtmlEscape(hub.AppUrl(s)) + "/";
-    std::string frame = restricted ? "/.spaceport/handoff?space=" + HtmlEscape(UrlEncode(s.full_id())) : app;
-    html += "<p><a href=\"" + (restricted ? frame : app) + "\" target=\"_blank\" rel=\"noopener\">Open the app in "
+    const bool hand_off = restricted || frame_signs_in;
+    std::string frame = hand_off ? "/.spaceport/handoff?space=" + HtmlEscape(UrlEncode(s.full_id())) : app;
+    html += "<p><a href=\"" + frame + "\" target=\"_blank\" rel=\"noopener\">Open the app in "
             "its own tab</a></p><iframe class=\"app\" src=\"" + frame + "\" title=\"" +
             HtmlEscape(s.full_id()) + "\" allow=\"clipboard-write; microphone; camera\"></iframe>";
   } else if (gate.show_app) {
@@ -259,8 +263,9 @@ Status HandleSpacePage(HubCore& hub, Call& call) {
   std::optional<access::Principal> who = PageViewer(call);
   access::AccessLevel level = hub.LevelOn(who, space);
   bool source = access::CanRead(level, space);
+  std::string pricing = PricingPanel(hub, space, who);
   std::string body = SpaceBody(hub, space, runtime, source, level >= access::AccessLevel::kWrite,
-                               GatePanelFor(hub, space, who), PricingPanel(hub, space, who));
+                               GatePanelFor(hub, space, who), pricing, !pricing.empty() && who && who->via_session);
   if (source) body += kSpaceScript;
   std::string page = RenderPage(space.full_id(), body, AccountNav(who));
   // The stage and the runtime URL for the refresh script, as body attributes.

@@ -345,7 +345,7 @@ Json UsagePointJson(const store::UsagePoint& p) {
 // GET /api/spaces/{id}/usage?from=&to=&bucket=day|hour: for the owner (or
 // the organization's admins), every bucket in [from, to): the edge's request
 // counts and the ledger's charges, revenue (gross) and subscribers. Defaults:
-// the last 30 days by day, the last 48 hours by hour.
+// up to now, the last 30 days by day (today's included), 48 hours by hour.
 Status HandleUsage(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(store::Space space, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
@@ -359,7 +359,8 @@ Status HandleUsage(HubCore& hub, Call& call) {
     if (!t) return Status::InvalidArgument("'to' is a date (2026-12-07), a UTC time (2026-12-07T10:00:00Z) or unix millis");
     to = *t;
   }
-  int64_t from = std::max<int64_t>(0, to - (bucket == "day" ? 30 * kDayMs : 48 * kHourMs));
+  // By default the last 30 days (48 hours), the current one included.
+  int64_t from = std::max<int64_t>(0, (to - 1) / width * width - ((bucket == "day" ? 30 : 48) - 1) * width);
   if (auto text = call.Query("from")) {
     std::optional<int64_t> f = ParseTimeParam(*text);
     if (!f) return Status::InvalidArgument("'from' is a date (2026-12-07), a UTC time (2026-12-07T10:00:00Z) or unix millis");
