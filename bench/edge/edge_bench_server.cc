@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
                                                        spaceport::access::HashSessionId(hub_session->id)),
                                      "bench/paid");
   auto ledger_store = spaceport::store::OpenSqliteBillingStore(ledger_dir + "/bench-ledger.db");
-  auto ledger = ledger_store.ok() ? spaceport::billing::Ledger::Open(ledger_store->get(), clock.get(), {})
+  auto ledger = ledger_store.ok() ? spaceport::billing::Ledger::Open(ledger_store->get(), clock.get(),
+                                                                   {.journal_dir = ledger_dir + "/journal"})
                                   : spaceport::Result<std::unique_ptr<spaceport::billing::Ledger>>(ledger_store.status());
   if (!paid_cookie.ok() || !ledger.ok()) {
     std::fprintf(stderr, "metered app: %s %s\n", paid_cookie.status().ToString().c_str(),

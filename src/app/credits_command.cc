@@ -31,7 +31,8 @@ int RunCreditsCommand(const std::vector<std::string>& args, const Clock& clock) 
     return 1;
   }
   auto user = (*store)->GetUserByName(flags->positional[1]);
-  auto ledger = user.ok() ? billing::Ledger::Open(billing_store->get(), &clock, {})
+  auto ledger = user.ok() ? billing::Ledger::Open(billing_store->get(), &clock,
+                                                  {.journal_dir = dir.Path("ledger-journal")})
                           : Result<std::unique_ptr<billing::Ledger>>(user.status());
   if (!ledger.ok()) {
     std::cerr << "error: " << ledger.status().message() << "\n";

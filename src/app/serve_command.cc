@@ -373,7 +373,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   }
   auto billing_store = dir.OpenBillingStore();
   auto ledger = billing_store.ok() ? billing::Ledger::Open(billing_store->get(), &clock,
-                                                           {.fee_percent = config->platform_fee_percent})
+                                                           {.fee_percent = config->platform_fee_percent,
+                                                            .journal_dir = dir.Path("ledger-journal")})
                                    : Result<std::unique_ptr<billing::Ledger>>(billing_store.status());
   if (!ledger.ok()) {
     std::cerr << "error: the ledger: " << ledger.status().message() << "\n";

@@ -15,15 +15,21 @@
 //   payouts): idempotent by id, durable before it returns, refused when it
 //   would take a wallet below what it has available.
 //
-// Group commit: one writer thread takes everything queued, writes it as one
-// store transaction (one fsync for many requests) and then runs the
-// callbacks. A failed write fails every callback of that batch (the caller
-// answers 503 rather than deliver an answer it cannot prove was paid) and
-// reloads the balances from the store, so memory never claims money the
-// ledger does not hold.
+// Group commit: one writer thread takes everything queued, writes it (one
+// fsync for many requests) and then runs the callbacks. Charges (posted and
+// voided holds) go to the journal (billing/journal.h) when the options name
+// one: one append and one fdatasync; a folder thread moves the journal into
+// the store in large transactions, at low priority, when the writer has
+// been idle a moment, when a segment grows large, and when Flush asks (the
+// readers of the store call it first). Everything else (top-ups, grants,
+// plans, payouts) is written to the store directly. A failed write fails
+// every callback of that batch (the caller answers 503 rather than deliver
+// an answer it cannot prove was paid) and memory is put back as the disk
+// has it, so memory never claims money the ledger does not hold.
 //
-// At Open, holds a crash left open in the store are voided and balances are
-// loaded. Thread safety: every method may be called from any thread;
+// At Open, the journal left by the last run is folded into the store (a
+// replay: what was folded before is skipped), holds a crash left open in the
+// store are voided and balances are loaded. Thread safety: every method may be called from any thread;
 // callbacks run on the writer thread and must not block.
 #pragma once
 
@@ -33,11 +39,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "billing/journal.h"
 #include "billing/pricing.h"
 #include "core/clock.h"
 #include "core/mutex.h"
@@ -56,6 +64,11 @@ inline constexpr std::string_view kPayoutsAccount = "external:payouts";
 
 struct LedgerOptions {
   int fee_percent = 10;  // of each charge and plan payment, to platform:fees
+  // Where charges are journaled first; "": written to the store directly.
+  std::string journal_dir;
+  // Fold the journal when the ledger is destroyed (false: as after a crash,
+  // the next Open replays it; for tests).
+  bool fold_at_shutdown = true;
 };
 
 struct WalletView {
@@ -98,13 +111,16 @@ class Ledger {
   // the odd micro-unit).
   Micros FeeOf(Micros amount) const { return amount * options_.fee_percent / 100; }
   int fee_percent() const { return options_.fee_percent; }
-  // Waits until everything queued before the call is written.
+  // Waits until everything queued before the call is written and in the
+  // store (the journal folded), so a read of the store sees it. The error of
+  // a fold that failed.
   Status Flush();
 
  private:
   struct Pending {
     store::LedgerBatch batch;
     std::function<void(Status)> done;  // may be empty
+    bool charge = false;  // a posted or voided hold: journaled when there is a journal
   };
   struct OpenHold {
     std::string account;
@@ -117,8 +133,19 @@ class Ledger {
   // Post's work under mu_; false when the hold is not open.
   bool PostLocked(const std::string& hold_id, Micros cost, const std::string& owner, int64_t space_id,
                   std::function<void(Result<Charge>)>& done) SP_REQUIRES(mu_);
+  // Journals charges; on success their effects count as unfolded, on
+  // failure they leave memory. The append's status. Under commit_mu_.
+  Status JournalCharges(const std::vector<Pending*>& charges);
   void Enqueue(Pending p);
   void WriterLoop();
+  // Writes `work` (charges to the journal, the rest to the store); the
+  // outcome of each, and the transfer ids that were new.
+  void WriteBatches(std::deque<Pending>& work, std::vector<Status>& outcome, std::set<std::string>& fresh);
+  void FolderLoop();
+  // Folds every sealed segment (after sealing the current one) into the store.
+  Status FoldAll();
+  // The balance changes of charges' transfers (to undo a failed journal write).
+  static void AddEffects(const store::LedgerBatch& b, int sign, std::unordered_map<std::string, Micros>& into);
   // Memory from `stored` (the store's balances, read without the lock) plus
   // what is queued and not yet written.
   void ReloadLocked(std::vector<std::pair<std::string, Micros>> stored) SP_REQUIRES(mu_);
@@ -141,7 +168,25 @@ class Ledger {
   uint64_t enqueued_ SP_GUARDED_BY(queue_mu_) = 0;
   uint64_t written_ SP_GUARDED_BY(queue_mu_) = 0;
   bool stopping_ SP_GUARDED_BY(queue_mu_) = false;
+  int64_t last_append_ms_ SP_GUARDED_BY(queue_mu_) = 0;  // steady clock: when the journal last grew
   std::thread writer_;
+
+  // The journal and its folder (null without a journal).
+  std::unique_ptr<Journal> journal_;
+  // Effects of charges on the journal and not yet in the store, by account:
+  // what a reload from the store adds back.
+  std::unordered_map<std::string, Micros> unfolded_ SP_GUARDED_BY(mu_);
+  // Held while charges are journaled and counted as unfolded, and by a
+  // reload (which must see each charge in exactly one place).
+  Mutex commit_mu_;
+  Mutex fold_mu_;  // held across a fold's store write
+  Mutex folder_mu_;
+  std::condition_variable folder_cv_;
+  uint64_t fold_requests_ SP_GUARDED_BY(folder_mu_) = 0;
+  uint64_t folds_done_ SP_GUARDED_BY(folder_mu_) = 0;
+  Status last_fold_ SP_GUARDED_BY(folder_mu_);
+  bool folder_stopping_ SP_GUARDED_BY(folder_mu_) = false;
+  std::thread folder_;
 };
 
 }  // namespace spaceport::billing

@@ -124,13 +124,23 @@ TEST_P(BillingConformanceTest, HoldsResolveOnceAndCrashedOnesAreVoided) {
   direct.posted = {{"h5", "wallet:1", 20, kT0}};
   EXPECT_TRUE(billing_->Apply(direct, kT0 + 6).ok());
   EXPECT_FALSE(billing_->Apply(direct, kT0 + 7).ok());
+  // A replay (the journal after a crash) skips what was stored before and
+  // stores the rest, moving each amount once.
+  LedgerBatch replay = settle;
+  replay.replay = true;
+  replay.posted.push_back({"h6", "wallet:1", 5, kT0});
+  replay.transfers.push_back(T("charge:h6", "wallet:1", "earnings:bob", 5, "charge"));
+  auto replayed = billing_->Apply(replay, kT0 + 8);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_EQ(*replayed, std::vector<std::string>{"charge:h6"});
+  EXPECT_EQ(*billing_->Balance("wallet:1"), 495);
   // At start, what a crash left open is voided.
   auto voided = billing_->VoidOpenHolds(kT0 + 10);
   ASSERT_TRUE(voided.ok());
   EXPECT_EQ(*voided, 1);
   EXPECT_EQ(*billing_->CountOpenHolds(), 0);
-  EXPECT_EQ(*billing_->Balance("wallet:1"), 500);
-  EXPECT_EQ(*billing_->Balance("earnings:bob"), 450);
+  EXPECT_EQ(*billing_->Balance("wallet:1"), 495);
+  EXPECT_EQ(*billing_->Balance("earnings:bob"), 455);
   EXPECT_EQ(*billing_->Balance("platform:fees"), 50);
   ExpectBalanced();
 }

@@ -63,6 +63,10 @@ struct LedgerBatch {
   std::vector<LedgerHold> posted;  // their charges are in `transfers`
   std::vector<LedgerHold> voided;
   std::vector<LedgerTransfer> transfers;
+  // Replaying the ledger's journal (billing/journal.h): part of it may be
+  // stored already (a crash between storing and removing the journal), so a
+  // hold resolved before is skipped instead of failing the batch.
+  bool replay = false;
   bool empty() const { return opened.empty() && posted.empty() && voided.empty() && transfers.empty(); }
 };
 

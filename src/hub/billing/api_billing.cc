@@ -50,6 +50,7 @@ Status HandleTransactions(HubCore& hub, Call& call) {
   int64_t before = ParseInt(call.Query("before").value_or("")).value_or(0);
   if (limit < 1 || before < 0) return Status::InvalidArgument("'limit' and 'before' must be positive integers");
   limit = std::min(limit, kMaxPage);
+  RETURN_IF_ERROR(SyncLedger(hub));
   const std::string account = billing::WalletAccount(who.user.id);
   ASSIGN_OR_RETURN(std::vector<store::LedgerTransfer> page, hub.deps().billing->ListTransfers(account, before, limit));
   Json items = Json::array();
@@ -236,6 +237,7 @@ Status HandleEarnings(HubCore& hub, Call& call) {
   if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
   std::string owner = call.Query("owner").value_or(who.user.name);
   RETURN_IF_ERROR(CheckMoneyViewer(hub, who, owner));
+  RETURN_IF_ERROR(SyncLedger(hub));
   store::BillingStore& b = *hub.deps().billing;
   const std::string account = billing::EarningsAccount(owner);
   std::map<int64_t, std::pair<int64_t, int64_t>> by_space;  // Space -> (net, fee)
@@ -273,6 +275,7 @@ Status HandleAudit(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   if (!who.user.is_admin) return Status::PermissionDenied("only an administrator may audit the ledger");
   if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
+  RETURN_IF_ERROR(SyncLedger(hub));
   store::BillingStore& b = *hub.deps().billing;
   ASSIGN_OR_RETURN(auto cached, b.Balances());
   ASSIGN_OR_RETURN(auto summed, b.SumsFromTransfers());
@@ -399,6 +402,7 @@ Result<std::vector<store::UsagePoint>> SpaceUsage(HubCore& hub, const store::Spa
                                                   int64_t bucket_ms) {
   if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
   if (hub.deps().meter != nullptr) RETURN_IF_ERROR(hub.deps().meter->FlushUsage(*hub.deps().billing));
+  RETURN_IF_ERROR(SyncLedger(hub));
   return hub.deps().billing->Usage(space.id, from, to, bucket_ms, billing::kPlanPeriodSeconds * 1000);
 }
 

@@ -19,6 +19,10 @@ billing::StripeOptions StripeOptionsOf(const HubOptions& options) {
           .minor_unit_micros = options.billing.minor_unit_micros};
 }
 
+Status SyncLedger(HubCore& hub) {
+  return hub.deps().ledger != nullptr ? hub.deps().ledger->Flush() : Status::Ok();
+}
+
 Result<billing::CheckoutSession> StartCheckout(HubCore& hub, const access::Principal& who, billing::Micros amount) {
   if (hub.deps().ledger == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
   // At most 10,000 units at once: a typo should not become a huge charge.
@@ -76,6 +80,7 @@ Status HandleListPayouts(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, call.RequireCaller());
   RETURN_IF_ERROR(RequireAdmin(who, false));
   if (hub.deps().billing == nullptr) return Status::FailedPrecondition("billing is not enabled on this server");
+  RETURN_IF_ERROR(SyncLedger(hub));
   store::BillingStore& b = *hub.deps().billing;
   ASSIGN_OR_RETURN(auto balances, b.Balances());
   Json owners = Json::array();

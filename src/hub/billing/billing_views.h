@@ -16,6 +16,10 @@ inline constexpr int64_t kDayMs = 24 * kHourMs;
 
 billing::StripeOptions StripeOptionsOf(const HubOptions& options);
 
+// Before reading the ledger's tables: the charges journaled and not yet
+// folded into the store are folded (billing/ledger.h).
+Status SyncLedger(HubCore& hub);
+
 // A Checkout Session that tops up `who`'s wallet by `amount`; the visitor
 // comes back to /settings/billing.
 Result<billing::CheckoutSession> StartCheckout(HubCore& hub, const access::Principal& who, billing::Micros amount);

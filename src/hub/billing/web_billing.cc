@@ -48,8 +48,10 @@ std::string TransactionsPanel(HubCore& hub, Call& call, const access::Principal&
   int64_t before = ParseInt(call.Query("before").value_or("")).value_or(0);
   if (before < 0) before = 0;
   const std::string account = billing::WalletAccount(who.user.id);
+  Status synced = SyncLedger(hub);
   Result<std::vector<store::LedgerTransfer>> page =
-      hub.deps().billing->ListTransfers(account, before, kTransactionsPerPage);
+      synced.ok() ? hub.deps().billing->ListTransfers(account, before, kTransactionsPerPage)
+                  : Result<std::vector<store::LedgerTransfer>>(synced);
   std::string html = "<section class=\"panel\"><h2>Transactions</h2>";
   if (!page.ok()) return html + "<p class=\"muted\">" + HtmlEscape(page.status().message()) + "</p></section>";
   if (page->empty()) return html + "<p class=\"muted\" id=\"no-transactions\">No transactions yet.</p></section>";
