@@ -7,6 +7,7 @@
 // rate limit answers 429 with Retry-After and the RateLimit headers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, standardWebhookKey, fundWallet } from './lib.mjs';
 
 const APP = `
@@ -15,6 +16,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def answer(self):
+        if self.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            import base64, hashlib
+            key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+            self.end_headers()
+            for _ in range(3):
+                self.wfile.write(b"\\x81\\x02hi")  # three text frames on one charged upgrade
+            self.wfile.flush()
+            self.close_connection = True
+            return
         status, extra = 200, {}
         if self.path.startswith("/run/cost/"):
             extra["X-Spaceport-Cost"] = self.path.rsplit("/", 1)[1]
@@ -60,6 +74,23 @@ spaceport:
         price: 5000000
 ---
 `;
+
+// A WebSocket upgrade through the edge: the 101's headers and what the app
+// sent on the socket until it closed.
+function upgrade(port, host, p, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, headers: { Host: host, Connection: 'Upgrade',
+      Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers } });
+    req.on('upgrade', (res, socket, head) => {
+      let data = head.toString('latin1');
+      socket.on('data', (d) => { data += d.toString('latin1'); });
+      socket.on('close', () => resolve({ status: res.statusCode, headers: res.headers, data }));
+    });
+    req.on('response', (res) => resolve({ status: res.statusCode, headers: res.headers, data: '' }));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 test('a priced Space charges at the edge, exactly, and only for answers', async () => {
   const webhook = standardWebhookKey();
@@ -118,8 +149,14 @@ test('a priced Space charges at the edge, exactly, and only for answers', async 
     const failed = await get('/fail', auth(payer));
     assert.equal(failed.status, 500);
     assert.equal(failed.headers['x-spaceport-charged'], undefined);
+    // A WebSocket is charged once, when the upgrade is answered, whatever flows after.
+    const ws = await upgrade(server.port, host, '/ws', auth(payer));
+    assert.equal(ws.status, 101);
+    assert.equal(ws.headers['x-spaceport-charged'], '2000');
+    assert.equal(ws.headers['x-spaceport-balance'], String(1000000 - 2000 - 12345 - 50000 - 10000 - 2000));
+    assert.equal(ws.data, '\x81\x02hi'.repeat(3));
     const wallet = await api(server, 'GET', '/api/billing/wallet', { token: payer });
-    const spent = 2000 + 12345 + 50000 + 10000;
+    const spent = 2000 + 12345 + 50000 + 10000 + 2000;
     assert.equal(wallet.json.balance, 1000000 - spent);
     assert.equal(wallet.json.held, 0);
 
@@ -146,7 +183,7 @@ test('a priced Space charges at the edge, exactly, and only for answers', async 
     const fees = tx.json.filter((t) => t.kind === 'fee').reduce((s, t) => s - t.amount, 0);
     const earned = tx.json.filter((t) => t.kind === 'charge').reduce((s, t) => s - t.amount, 0);
     assert.equal(fees + earned, spent);
-    assert.equal(fees, [2000, 12345, 50000, 10000].reduce((s, c) => s + Math.floor(c / 10), 0));
+    assert.equal(fees, [2000, 12345, 50000, 10000, 2000].reduce((s, c) => s + Math.floor(c / 10), 0));
 
     // A plan bought from the wallet unlocks the plan's route; the app is told the plan.
     await fund('payer', 10000000, 'msg_fund_2');
