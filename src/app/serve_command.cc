@@ -511,7 +511,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     if (renewed > 0) {
       SP_LOG(kInfo) << "renewed " << renewed << " subscriptions";
     }
-    if (Status s = meter.FlushUsage(**billing_store); !s.ok()) SP_LOG(kWarn) << "storing usage counts: " << s.message();
+    if (Status s = meter.FlushUsage(**billing_store); !s.ok()) {
+      SP_LOG(kWarn) << "storing usage counts: " << s.message();
+    }
     renew_timer.RunAfter(Millis(60 * 1000), renew_plans);
   };
   renew_plans();
@@ -546,7 +548,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   SP_LOG(kInfo) << "signal " << sig << ": shutting down";
   (*edge)->Stop();
   supervisor.Shutdown();
-  if (Status s = meter.FlushUsage(**billing_store); !s.ok()) SP_LOG(kWarn) << "storing usage counts: " << s.message();
+  if (Status s = meter.FlushUsage(**billing_store); !s.ok()) {
+    SP_LOG(kWarn) << "storing usage counts: " << s.message();
+  }
   return 0;
 }
 

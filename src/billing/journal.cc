@@ -1,16 +1,19 @@
 #include "billing/journal.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "core/log.h"
 #include "core/strings.h"
 
 namespace spaceport::billing {
@@ -155,6 +158,15 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   fs::create_directories(dir, ec);
   if (ec) return Status::Unavailable("creating " + dir + ": " + ec.message());
   std::unique_ptr<Journal> j(new Journal(dir));
+  // One process at a time: another one folding and removing segments this
+  // one still appends to would lose acknowledged charges.
+  const std::string lock_path = dir + "/lock";
+  j->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (j->lock_fd_ < 0) return Errno("opening", lock_path);
+  if (::flock(j->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::FailedPrecondition("the ledger's journal in " + dir +
+                                      " is in use by another process (is the server running? stop it first)");
+  }
   MutexLock lock(j->mu_);
   std::vector<std::pair<uint64_t, std::string>> found;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
@@ -190,6 +202,7 @@ Journal::~Journal() {
     ::close(fd_);
     if (current_bytes_ == 0) ::unlink(current_.c_str());
   }
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
 Status Journal::StartSegment() {
@@ -211,32 +224,40 @@ Status Journal::Append(const std::vector<const store::LedgerBatch*>& batches) {
   MutexLock lock(mu_);
   if (fd_ < 0) RETURN_IF_ERROR(StartSegment());
   std::string_view rest = record;
+  Status failed;
   while (!rest.empty()) {
     ssize_t n = ::write(fd_, rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      Status s = Errno("appending to", current_);
-      // The segment may end in a torn record now: seal it (reading stops
-      // there) and start another.
-      ::close(fd_);
-      fd_ = -1;
-      sealed_.push_back(current_);
-      sealed_bytes_.push_back(current_bytes_);
-      return s;
+      failed = Errno("appending to", current_);
+      break;
     }
     rest.remove_prefix(static_cast<size_t>(n));
   }
-  current_bytes_ += static_cast<int64_t>(record.size());
-  unfolded_bytes_ += static_cast<int64_t>(record.size());
-  if (::fdatasync(fd_) != 0) {
-    Status s = Errno("syncing", current_);
-    ::close(fd_);
-    fd_ = -1;
+  if (failed.ok() && ::fdatasync(fd_) != 0) failed = Errno("syncing", current_);
+  if (failed.ok()) {
+    current_bytes_ += static_cast<int64_t>(record.size());
+    unfolded_bytes_ += static_cast<int64_t>(record.size());
+    return Status::Ok();
+  }
+  // The caller reports these charges as not made, so the record must not
+  // survive: cut the segment back to where it was, on disk, and start
+  // another. If even that fails the record might be folded later although
+  // its requests were refused; stopping is the only safe answer.
+  if (::ftruncate(fd_, current_bytes_) != 0 || ::fdatasync(fd_) != 0) {
+    SP_LOG(kError) << "ledger journal: " << failed.message() << ", and it cannot be cut back: "
+                   << std::strerror(errno) << "; stopping";
+    std::abort();
+  }
+  ::close(fd_);
+  fd_ = -1;
+  if (current_bytes_ > 0) {
     sealed_.push_back(current_);
     sealed_bytes_.push_back(current_bytes_);
-    return s;
+  } else {
+    ::unlink(current_.c_str());
   }
-  return Status::Ok();
+  return failed;
 }
 
 Result<std::vector<std::string>> Journal::Seal() {
@@ -265,18 +286,43 @@ Status Journal::ReadSegment(const std::string& path, const std::function<Status(
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Unavailable("reading " + path + ": " + std::strerror(errno));
   std::string line, payload;
+  // A bad record at the end is a torn append (never acknowledged); one with
+  // more after it is damage, and what follows is not read: said loudly.
+  auto stop = [&](const char* why) {
+    in.clear();
+    std::streampos at = in.tellg();
+    in.seekg(0, std::ios::end);
+    if (in.tellg() != at) {
+      SP_LOG(kError) << "ledger journal " << path << ": " << why << " before its end; "
+                     << static_cast<int64_t>(in.tellg() - at) << " bytes after it are not read";
+    }
+    return Status::Ok();
+  };
   while (std::getline(in, line)) {
     size_t size = 0;
     unsigned long long sum = 0;
-    if (std::sscanf(line.c_str(), "R %zu %llx", &size, &sum) != 2 || size > (1u << 30)) return Status::Ok();
+    if (std::sscanf(line.c_str(), "R %zu %llx", &size, &sum) != 2 || size > (1u << 30)) return stop("a bad header");
     payload.resize(size);
-    if (!in.read(payload.data(), static_cast<std::streamsize>(size))) return Status::Ok();  // cut short
-    if (Fnv1a(payload) != sum) return Status::Ok();
+    if (!in.read(payload.data(), static_cast<std::streamsize>(size))) return stop("a record cut short");
+    if (Fnv1a(payload) != sum) return stop("a record that fails its checksum");
     std::vector<store::LedgerBatch> batches;
-    if (!DecodePayload(payload, &batches)) return Status::Ok();
+    if (!DecodePayload(payload, &batches)) return stop("a record that does not parse");
     for (store::LedgerBatch& b : batches) RETURN_IF_ERROR(each(std::move(b)));
   }
   return Status::Ok();
+}
+
+Status Journal::Quarantine(const store::LedgerBatch& batch, const std::string& why) {
+  const std::string path = dir_ + "/quarantine.journal";
+  SP_LOG(kError) << "ledger journal: a batch the store refuses (" << why << ") is set aside in " << path
+                 << " for an operator; the rest is folded";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("opening", path);
+  const std::string record = EncodeRecord({&batch});
+  bool ok = ::write(fd, record.data(), record.size()) == static_cast<ssize_t>(record.size()) && ::fdatasync(fd) == 0;
+  Status s = ok ? Status::Ok() : Errno("writing", path);
+  ::close(fd);
+  return s;
 }
 
 Status Journal::Remove(const std::string& path) {

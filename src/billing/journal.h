@@ -12,6 +12,10 @@
 // batch). A record cut short by a crash, or whose checksum does not match,
 // ends the segment: it was never acknowledged.
 //
+// One process at a time (a lock file; Open fails while another holds it).
+// A record whose append or sync fails is cut off again before Append
+// returns the error (the process stops if that fails too), so a charge
+// reported as not made never reaches the store.
 // Thread safety: Append and Seal may be called from different threads (a
 // mutex); ReadSegment and Remove touch sealed segments only.
 // Failure: Internal/Unavailable with the file and errno for I/O errors.
@@ -50,6 +54,9 @@ class Journal {
   // The batches of a sealed segment, in order, whole records only.
   static Status ReadSegment(const std::string& path, const std::function<Status(store::LedgerBatch)>& each);
   Status Remove(const std::string& path);
+  // Sets a batch the store refuses for good aside (<dir>/quarantine.journal,
+  // in the journal's format) and logs it, so it does not block the rest.
+  Status Quarantine(const store::LedgerBatch& batch, const std::string& why);
 
   // Encoding, for tests.
   static std::string EncodeRecord(const std::vector<const store::LedgerBatch*>& batches);
@@ -59,6 +66,7 @@ class Journal {
   Status StartSegment() SP_REQUIRES(mu_);
 
   const std::string dir_;
+  int lock_fd_ = -1;  // flock held while open: one process per journal
   mutable Mutex mu_;
   int fd_ SP_GUARDED_BY(mu_) = -1;
   std::string current_ SP_GUARDED_BY(mu_);

@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "billing/ledger.h"
+#include "core/clock.h"
 #include "core/testing/temp_dir.h"
 
 namespace spaceport::billing {
@@ -88,6 +90,47 @@ TEST(JournalTest, ATornOrDamagedTailIsDropped) {
     out << damaged;
   }
   EXPECT_EQ(ReadAll(path).size(), 1u);
+}
+
+TEST(JournalTest, OneProcessAtATime) {
+  testing::TempDir dir;
+  auto first = Journal::Open(dir.path());
+  ASSERT_TRUE(first.ok());
+  // Another open of the same journal (the offline CLI while the server runs) is refused.
+  auto second = Journal::Open(dir.path());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  first->reset();
+  EXPECT_TRUE(Journal::Open(dir.path()).ok());
+}
+
+// A journal the last run left is folded at Open; a batch the store refuses
+// for good is set aside (and logged) instead of keeping the server down.
+TEST(JournalTest, TheLedgerReplaysItAtOpenAndSetsARefusedBatchAside) {
+  testing::TempDir dir;
+  auto store = store::OpenSqliteBillingStore(dir.path() + "/ledger.db");
+  ASSERT_TRUE(store.ok());
+  {
+    store::LedgerBatch fund;
+    fund.transfers.push_back({"fund", "external:funding", "wallet:1", 100, "topup", 0, "", 1});
+    ASSERT_TRUE((*store)->Apply(fund, 1).ok());
+  }
+  {
+    auto j = Journal::Open(dir.path() + "/journal");
+    ASSERT_TRUE(j.ok());
+    store::LedgerBatch good = Charge("h1", 30), bad;
+    bad.transfers.push_back({"charge:h2", "wallet:1", "wallet:1", 5, "charge", 7, "", 2});  // to itself
+    ASSERT_TRUE((*j)->Append({&good, &bad}).ok());
+  }
+  FakeClock clock;
+  auto ledger = Ledger::Open(store->get(), &clock, {.journal_dir = dir.path() + "/journal"});
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  EXPECT_EQ((*ledger)->Wallet(1).balance, 70);
+  EXPECT_EQ(*(*store)->Balance("wallet:1"), 70);
+  EXPECT_TRUE((*store)->GetTransfer("charge:h1").ok());
+  EXPECT_FALSE((*store)->GetTransfer("charge:h2").ok());
+  std::vector<store::LedgerBatch> aside = ReadAll(dir.path() + "/journal/quarantine.journal");
+  ASSERT_EQ(aside.size(), 1u);
+  EXPECT_EQ(aside[0].transfers[0].id, "charge:h2");
 }
 
 }  // namespace

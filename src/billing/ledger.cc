@@ -55,7 +55,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(store::BillingStore* store, const C
     // The last run's charges first: they resolve holds it wrote.
     const int64_t before = ledger->journal_->unfolded_bytes();
     if (Status s = ledger->FoldAll(); !s.ok()) return s.WithContext("folding the ledger's journal");
-    if (before > 0) SP_LOG(kInfo) << "ledger: folded " << before << " bytes of journal left by the last run";
+    if (before > 0) {
+      SP_LOG(kInfo) << "ledger: folded " << before << " bytes of journal left by the last run";
+    }
     MutexLock lock(ledger->mu_);
     ledger->unfolded_.clear();  // those were never counted as unfolded
   }
@@ -90,7 +92,9 @@ Ledger::~Ledger() {
   }
   // What is journaled goes into the store now (else at the next Open).
   if (journal_ && options_.fold_at_shutdown) {
-    if (Status s = FoldAll(); !s.ok()) SP_LOG(kWarn) << "ledger: folding the journal at shutdown: " << s.message();
+    if (Status s = FoldAll(); !s.ok()) {
+      SP_LOG(kWarn) << "ledger: folding the journal at shutdown: " << s.message();
+    }
   }
 }
 
@@ -150,7 +154,9 @@ Status Ledger::JournalCharges(const std::vector<Pending*>& charges) {
       AddEffects(*b, s.ok() ? +1 : -1, s.ok() ? unfolded_ : balances_);
     }
   }
-  if (!s.ok()) SP_LOG(kError) << "ledger: a journal write failed; those charges were not made: " << s.message();
+  if (!s.ok()) {
+    SP_LOG(kError) << "ledger: a journal write failed; those charges were not made: " << s.message();
+  }
   {
     MutexLock lock(queue_mu_);
     last_append_ms_ = SteadyMillis();
@@ -433,16 +439,43 @@ Status Ledger::FoldAll() {
       store::LedgerBatch merged = Merge(ptrs);
       merged.replay = true;  // part of it may be stored (a fold cut short)
       MutexLock fold_lock(fold_mu_);
-      ASSIGN_OR_RETURN(std::vector<std::string> fresh_ids, store_->Apply(merged, clock_->UnixMillis()));
-      std::set<std::string> fresh(fresh_ids.begin(), fresh_ids.end());
-      {
+      auto settled = [&](const store::LedgerBatch& b, const std::set<std::string>& fresh) {
         MutexLock lock(mu_);
-        for (const store::LedgerTransfer& t : merged.transfers) {
+        for (const store::LedgerTransfer& t : b.transfers) {
           if (fresh.count(t.id) == 0) continue;  // stored before: subtracted then
           unfolded_[t.debit] += t.amount;
           unfolded_[t.credit] -= t.amount;
         }
         std::erase_if(unfolded_, [](const auto& e) { return e.second == 0; });
+      };
+      Result<std::vector<std::string>> all = store_->Apply(merged, clock_->UnixMillis());
+      if (all.ok()) {
+        settled(merged, std::set<std::string>(all->begin(), all->end()));
+        chunk.clear();
+        return Status::Ok();
+      }
+      const StatusCode code = all.status().code();
+      if (code != StatusCode::kInvalidArgument && code != StatusCode::kFailedPrecondition &&
+          code != StatusCode::kInternal) {
+        return all.status();  // the database is unwell: tried again later
+      }
+      // Refused for what is in it: batch by batch, and what the store
+      // refuses for good is set aside rather than block every later charge.
+      for (store::LedgerBatch& b : chunk) {
+        b.replay = true;
+        Result<std::vector<std::string>> one = store_->Apply(b, clock_->UnixMillis());
+        if (one.ok()) {
+          settled(b, std::set<std::string>(one->begin(), one->end()));
+          continue;
+        }
+        const StatusCode c = one.status().code();
+        if (c != StatusCode::kInvalidArgument && c != StatusCode::kFailedPrecondition && c != StatusCode::kInternal) {
+          return one.status();
+        }
+        RETURN_IF_ERROR(journal_->Quarantine(b, one.status().message()));
+        std::set<std::string> all_ids;
+        for (const store::LedgerTransfer& t : b.transfers) all_ids.insert(t.id);
+        settled(b, all_ids);  // no longer waiting to be folded
       }
       chunk.clear();
       return Status::Ok();
@@ -473,6 +506,7 @@ void Ledger::FolderLoop() {
       asked = fold_requests_ > folds_done_;
     }
     if (!asked) {
+      if (!options_.fold_in_background) continue;
       int64_t last = 0;
       {
         MutexLock lock(queue_mu_);
@@ -483,7 +517,9 @@ void Ledger::FolderLoop() {
       if (journal_->unfolded_bytes() == 0 || !(idle || big)) continue;
     }
     Status s = FoldAll();
-    if (!s.ok()) SP_LOG(kError) << "ledger: folding the journal into the store: " << s.message();
+    if (!s.ok()) {
+      SP_LOG(kError) << "ledger: folding the journal into the store: " << s.message();
+    }
     {
       MutexLock lock(folder_mu_);
       folds_done_ = std::max(folds_done_, target);

@@ -69,6 +69,8 @@ struct LedgerOptions {
   // Fold the journal when the ledger is destroyed (false: as after a crash,
   // the next Open replays it; for tests).
   bool fold_at_shutdown = true;
+  // Fold when idle or large (false: only when Flush asks; for tests).
+  bool fold_in_background = true;
 };
 
 struct WalletView {

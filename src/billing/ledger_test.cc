@@ -106,7 +106,8 @@ class LedgerTest : public ::testing::TestWithParam<bool> {
     auto ledger = Ledger::Open(store_.get(), &clock_,
                                {.fee_percent = 10,
                                 .journal_dir = GetParam() ? dir_.path() + "/journal" : "",
-                                .fold_at_shutdown = false});
+                                .fold_at_shutdown = false,
+                                .fold_in_background = false});
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     ledger_ = std::move(*ledger);
   }

@@ -70,6 +70,8 @@ Result<CheckoutSession> CreateCheckoutSession(const StripeOptions& options, cons
                          {"line_items[0][price_data][unit_amount]", std::to_string(minor)},
                          {"line_items[0][price_data][product_data][name]", "Spaceport credits"},
                          {"metadata[spaceport_user]", request.user_name},
+                         // On the payment too, where a refund's charge.refunded finds the wallet.
+                         {"payment_intent_data[metadata][spaceport_user]", std::to_string(request.user_id)},
                          {"metadata[amount_micros]", std::to_string(request.amount)},
                          {"success_url", request.success_url},
                          {"cancel_url", request.cancel_url}},

@@ -130,6 +130,9 @@ int PayoutsRecord(CliContext& ctx, const ParsedArgs& args) {
   if (!body.contains("reference") && !body.contains("destination")) {
     return UsageFailure(ctx, "say how it was paid (--reference TEXT) or where to send it (--destination acct_...)");
   }
+  if (body.contains("destination") && !body.contains("id")) {
+    return UsageFailure(ctx, "--destination sends money: give it an --id, and the same --id again on a retry");
+  }
   if (Status s = RequireToken(ctx); !s.ok()) return Fail(ctx, s);
   Result<ApiResponse> resp = ctx.Api().Call("POST", "/api/billing/payouts", body);
   if (!resp.ok()) return Fail(ctx, resp.status());
@@ -163,6 +166,7 @@ std::vector<Command> BillingCommands() {
        "  AMOUNT            micro-units (1000000 = 1 unit of the currency), at most what is due\n"
        "  --reference TEXT  how it was paid (a bank transfer's reference)\n"
        "  --destination A   send it with a Stripe Connect transfer to the connected account A\n"
+       "                    (needs --id)\n"
        "  --id ID           makes a retry harmless: the same ID is recorded (and paid) once\n",
        {{"reference", true}, {"destination", true}, {"id", true}}, 2, 2, PayoutsRecord},
   };

@@ -263,9 +263,12 @@ Status HandleSpacePage(HubCore& hub, Call& call) {
   std::optional<access::Principal> who = PageViewer(call);
   access::AccessLevel level = hub.LevelOn(who, space);
   bool source = access::CanRead(level, space);
-  std::string pricing = PricingPanel(hub, space, who);
+  // A priced app is opened signed in (charged to the visitor's wallet) only
+  // when the visitor asked for it; else it is anonymous (free requests).
+  const bool with_wallet = who && who->via_session && call.Query("use").value_or("") == "wallet";
+  std::string pricing = PricingPanel(hub, space, who, with_wallet);
   std::string body = SpaceBody(hub, space, runtime, source, level >= access::AccessLevel::kWrite,
-                               GatePanelFor(hub, space, who), pricing, !pricing.empty() && who && who->via_session);
+                               GatePanelFor(hub, space, who), pricing, !pricing.empty() && with_wallet);
   if (source) body += kSpaceScript;
   std::string page = RenderPage(space.full_id(), body, AccountNav(who));
   // The stage and the runtime URL for the refresh script, as body attributes.

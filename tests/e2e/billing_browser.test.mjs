@@ -207,6 +207,10 @@ test('a visitor adds credits through Checkout, pays per request in the frame, su
   await page.goto(`${server.url}/spaces/maker/paid`);
   assert.match(await page.textContent('#pricing'), /1 USD/);
   assert.ok(await page.isVisible('#subscribe-pro'));
+  // The frame is anonymous until the visitor chooses to use the wallet.
+  assert.doesNotMatch(await page.getAttribute('iframe.app', 'src'), /handoff/);
+  await Promise.all([page.waitForURL(/use=wallet/), page.click('#use-wallet')]);
+  assert.ok(await page.isVisible('#using-wallet'));
   const frame = page.frameLocator('iframe.app');
   await frame.locator('#run').click();
   await frame.getByText(/^run 1 /).waitFor({ timeout: 15000 });

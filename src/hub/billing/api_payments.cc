@@ -120,6 +120,10 @@ Status HandleRecordPayout(HubCore& hub, Call& call) {
   if (destination && !StartsWith(*destination, "acct_")) {
     return Status::InvalidArgument("'destination' must be a Stripe connected account (acct_...)");
   }
+  if (destination && !id) {
+    // Without a stable id a retry after a lost answer would send money twice.
+    return Status::InvalidArgument("'id' is required with 'destination': retry with the same id to pay once");
+  }
   if (!destination && (!reference || reference->empty())) {
     return Status::InvalidArgument("'reference' (how the money was paid) or 'destination' is required");
   }

@@ -34,8 +34,11 @@ Result<std::vector<store::UsagePoint>> SpaceUsage(HubCore& hub, const store::Spa
                                                   int64_t bucket_ms);
 
 // The Space page's "Prices" panel (prices, plans with Subscribe, the
-// visitor's wallet, the owner's way to the Monetization panel); "" for a
-// Space without pricing. web_billing.cc.
-std::string PricingPanel(HubCore& hub, const store::Space& space, const std::optional<access::Principal>& who);
+// visitor's wallet and the choice to use the app with it, the owner's way
+// to the Monetization panel); "" for a Space without pricing.
+// `with_wallet`: the page's frame is signed in (the visitor chose so).
+// web_billing.cc.
+std::string PricingPanel(HubCore& hub, const store::Space& space, const std::optional<access::Principal>& who,
+                         bool with_wallet);
 
 }  // namespace spaceport::hub

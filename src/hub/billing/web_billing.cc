@@ -271,7 +271,8 @@ Status HandleMonetizationPage(HubCore& hub, Call& call) {
 
 }  // namespace
 
-std::string PricingPanel(HubCore& hub, const store::Space& space, const std::optional<access::Principal>& who) {
+std::string PricingPanel(HubCore& hub, const store::Space& space, const std::optional<access::Principal>& who,
+                         bool with_wallet) {
   Result<std::optional<billing::Pricing>> parsed = card::PricingOfCardJson(ParseStoredJson(space.card_json));
   if (!parsed.ok() || !*parsed || !(*parsed)->metered()) return "";
   const billing::Pricing& p = **parsed;
@@ -327,6 +328,14 @@ std::string PricingPanel(HubCore& hub, const store::Space& space, const std::opt
   if (who && hub.deps().ledger != nullptr) {
     html += "<p class=\"muted\">Your wallet: <a href=\"/settings/billing\" id=\"wallet-link\">" +
             Money(hub.deps().ledger->Wallet(who->user.id).available(), currency) + "</a></p>";
+    if (who->via_session && with_wallet) {
+      html += "<p id=\"using-wallet\">The app below is signed in as you: its priced requests are paid from your "
+              "wallet. <a href=\"/spaces/" + id + "\">Use it without signing in</a></p>";
+    } else if (who->via_session) {
+      html += "<p><a class=\"button\" id=\"use-wallet\" href=\"/spaces/" + id + "?use=wallet\">Use the app with "
+              "my wallet</a> <span class=\"muted\">Until then it opens without your account: the free requests "
+              "only.</span></p>";
+    }
   }
   if (who && CheckMoneyViewer(hub, *who, space.owner).ok()) {
     html += "<p><a href=\"/spaces/" + id + "/settings/monetization\" id=\"monetization-link\">Monetization</a></p>";
