@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <future>
 
 #include "core/log.h"
 #include "edge/filters.h"
@@ -32,6 +33,49 @@ class CspWriter : public http::ResponseWriter {
  private:
   http::ResponseWriter& inner_;
   const std::string& policy_;
+};
+
+// A static Space's answer, charged (billing/meter.h) before its head is
+// sent: a status below 500 posts the route's price and waits (on this
+// worker thread) until the charge is on disk, then says so in
+// X-Spaceport-Charged/-Balance; 500 and above voids the hold. A charge that
+// cannot be recorded answers 503 instead, and the file is not sent.
+class ChargingWriter : public http::ResponseWriter {
+ public:
+  ChargingWriter(http::ResponseWriter& inner, billing::Ticket& ticket) : inner_(inner), ticket_(ticket) {}
+  Status Start(int status, const http::Headers& headers) override {
+    if (status >= 500) {
+      ticket_.Void();
+      return inner_.Start(status, headers);
+    }
+    std::promise<Result<billing::Charge>> done;
+    ticket_.Post(ticket_.price(), [&done](Result<billing::Charge> c) { done.set_value(std::move(c)); });
+    Result<billing::Charge> charge = done.get_future().get();
+    if (!charge.ok()) {
+      refused_ = true;
+      (void)inner_.Send(http::ErrorResponse(
+          Status::Unavailable("the charge for this request could not be recorded, so it was not charged; try again")));
+      return Status::Unavailable("not charged: not sent");
+    }
+    http::Headers h = headers;
+    h.Set("X-Spaceport-Charged", std::to_string(charge->cost));
+    h.Set("X-Spaceport-Balance", std::to_string(charge->balance));
+    return inner_.Start(status, h);
+  }
+  Status Write(std::string_view data) override {
+    return refused_ ? Status::Unavailable("not charged: not sent") : inner_.Write(data);
+  }
+  Status Finish() override { return refused_ ? Status::Ok() : inner_.Finish(); }
+  Status SendBody(std::unique_ptr<http::BodySource> source) override {
+    return refused_ ? Status::Unavailable("not charged: not sent") : inner_.SendBody(std::move(source));
+  }
+  bool started() const override { return refused_ || inner_.started(); }
+  bool ClientGone() override { return inner_.ClientGone(); }
+
+ private:
+  http::ResponseWriter& inner_;
+  billing::Ticket& ticket_;
+  bool refused_ = false;
 };
 
 }  // namespace
@@ -325,16 +369,22 @@ void ClientConnection::RunLocal() {
   std::string csp = req_.route ? req_.route->content_security_policy : std::string();
   http::BodyFraming framing = req_framing_;
   bool keep_alive = keep_alive_;
+  std::shared_ptr<billing::Ticket> ticket(std::move(req_.meter));  // a priced static Space; voided unless charged
   bool ok = ctx_->workers->Submit([=, buffered = std::move(buffered)]() mutable {
     LocalResult result = RunLocalExchange(fd, *request, framing, std::move(buffered), keep_alive, pace,
                                           [&](http::BodyReader& body, http::ResponseWriter& out) {
                                             if (hub != nullptr) {
                                               hub->Handle(*request, body, out);
+                                            } else if (ticket != nullptr) {
+                                              CspWriter framed(out, csp);
+                                              ChargingWriter charged(framed, *ticket);
+                                              ServeStaticFile(root, *request, charged);
                                             } else {
                                               CspWriter framed(out, csp);
                                               ServeStaticFile(root, *request, framed);
                                             }
                                           });
+    ticket.reset();  // here, not wherever the closure ends
     ctx->loop->Post([ctx, id, result = std::move(result)]() mutable {
       auto it = ctx->connections.find(id);
       if (it != ctx->connections.end()) {

@@ -30,7 +30,8 @@ void AddRateLimitHeaders(http::Headers& h, const billing::Admission& a) {
 }
 
 FilterStatus MeteringFilter::OnRequestHeaders(RequestContext& ctx) {
-  if (ctx.kind != RouteKind::kAppProxy || !ctx.route || !ctx.route->pricing || deps_.meter == nullptr) {
+  const bool app = ctx.kind == RouteKind::kAppProxy || ctx.kind == RouteKind::kAppStatic;
+  if (!app || !ctx.route || !ctx.route->pricing || deps_.meter == nullptr) {
     return FilterStatus::kContinue;
   }
   const std::string owner = OwnerOf(ctx.route->space_id);

@@ -210,6 +210,30 @@ test('a priced Space charges at the edge, exactly, and only for answers', async 
     assert.ok(Number(limited.headers['retry-after']) >= 1, JSON.stringify(limited.headers));
     assert.equal(limited.headers['ratelimit-policy'], '3;w=60');
     assert.match(limited.headers.ratelimit, /^limit=3, remaining=0, reset=\d+$/);
+
+    // A static Space is metered the same way: its files are charged before they are sent.
+    await createSpace(server, owner, 'maker', 'pages', 'static');
+    const staticCard = '---\ntitle: Pages\nsdk: static\nspaceport:\n  pricing:\n    per_request: 3000\n' +
+      '    free_requests: 1\n---\n';
+    assert.equal(gitPush(server, gitRepo({ 'README.md': staticCard, 'index.html': 'paid page' }), 'maker/pages', 'maker', owner).code, 0);
+    await waitStage(server, 'maker/pages', 'RUNNING', { token: owner });
+    const page = (headers = {}, p = '/') => hostRequest(server.port, 'maker-pages.localhost', p, { headers });
+    const free = await page();
+    assert.equal(free.status, 200);
+    assert.equal(free.text, 'paid page');
+    assert.equal(free.headers['x-spaceport-charged'], undefined);
+    assert.equal((await page()).status, 402);  // anonymous, past the free request
+    const before = (await api(server, 'GET', '/api/billing/wallet', { token: payer })).json.balance;
+    await page(auth(payer));  // the payer's own free request
+    const charged = await page(auth(payer));
+    assert.equal(charged.status, 200);
+    assert.equal(charged.text, 'paid page');
+    assert.equal(charged.headers['x-spaceport-charged'], '3000');
+    assert.equal(charged.headers['x-spaceport-balance'], String(before - 3000));
+    const missing = await page(auth(payer), '/nope.html');  // a 404 is an answer too: charged
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers['x-spaceport-charged'], '3000');
+    assert.equal((await api(server, 'GET', '/api/billing/wallet', { token: payer })).json.balance, before - 6000);
   } finally {
     await server.stop();
   }
