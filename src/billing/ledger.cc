@@ -137,10 +137,7 @@ Status Ledger::JournalCharges(const std::vector<Pending*>& charges) {
   if (journal_->unfolded_bytes() > kMaxUnfoldedBytes) {
     SP_LOG(kWarn) << "ledger: the journal is " << (journal_->unfolded_bytes() >> 20)
                   << " MB ahead of the store; waiting for the fold";
-    MutexLock lock(folder_mu_);
-    const uint64_t want = ++fold_requests_;
-    folder_cv_.notify_all();
-    lock.Wait(folder_cv_, [&]() SP_REQUIRES(folder_mu_) { return folds_done_ >= want || folder_stopping_; });
+    (void)FoldAndWait();  // a failed fold: appended anyway, the cap is not a correctness limit
   }
   std::vector<const store::LedgerBatch*> batches;
   for (const Pending* p : charges) batches.push_back(&p->batch);
@@ -264,7 +261,10 @@ Status Ledger::Flush() {
     const uint64_t target = enqueued_;
     lock.Wait(queue_cv_, [&]() SP_REQUIRES(queue_mu_) { return written_ >= target; });
   }
-  if (!journal_) return Status::Ok();
+  return journal_ ? FoldAndWait() : Status::Ok();
+}
+
+Status Ledger::FoldAndWait() {
   MutexLock lock(folder_mu_);
   const uint64_t want = ++fold_requests_;
   folder_cv_.notify_all();

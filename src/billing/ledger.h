@@ -146,6 +146,9 @@ class Ledger {
   void FolderLoop();
   // Folds every sealed segment (after sealing the current one) into the store.
   Status FoldAll();
+  // Asks the folder for a pass over everything journaled so far and waits
+  // for it: its outcome.
+  Status FoldAndWait();
   // The balance changes of charges' transfers (to undo a failed journal write).
   static void AddEffects(const store::LedgerBatch& b, int sign, std::unordered_map<std::string, Micros>& into);
   // Memory from `stored` (the store's balances, read without the lock) plus

@@ -18,8 +18,8 @@
 // X-Spaceport-Identity of a signed-in caller; client-sent ones were
 // stripped before.
 //
-// Static Spaces are not metered (served by workers; a price in their card
-// is shown but not charged). No store call: the meter and the ledger's
+// Static Spaces are metered too: their charge is posted by the worker that
+// serves the file (client_connection.cc, ChargingWriter). No store call: the meter and the ledger's
 // holds are in memory.
 // Thread safety: shared by all connections; the meter is thread safe.
 #pragma once
