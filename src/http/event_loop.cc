@@ -67,6 +67,9 @@ void EventLoop::Post(std::function<void()> fn) {
   {
     std::lock_guard lock(post_mu_);
     posted_.push_back(std::move(fn));
+    // One wake per batch: a queue that was not empty has a wake pending
+    // (RunPosted drains the eventfd before it takes the queue).
+    if (posted_.size() > 1) return;
   }
   uint64_t one = 1;
   ssize_t rc = ::write(wake_fd_.get(), &one, sizeof(one));

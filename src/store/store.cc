@@ -4,6 +4,7 @@
 
 #include "core/strings.h"
 #include "store/billing_store.h"
+#include "store/directory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace spaceport::store {
@@ -91,6 +92,19 @@ Result<std::unique_ptr<BillingStore>> OpenBillingStore(const StoreOptions& optio
     std::string path = options.url.substr(kSqlite.size());
     if (path.empty()) return Status::InvalidArgument("store url 'sqlite:' needs a path or :memory:");
     return OpenSqliteBillingStore(path);
+  }
+  std::string scheme = options.url.substr(0, options.url.find(':'));
+  return Status::InvalidArgument("unsupported store url scheme '" + scheme + "'");
+}
+
+Result<std::unique_ptr<DirectoryStore>> OpenDirectoryStore(const StoreOptions& options) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (StartsWith(options.url, kSqlite)) {
+    std::string path = options.url.substr(kSqlite.size());
+    if (path.empty() || path == ":memory:") {
+      return Status::InvalidArgument("the directory needs the store's database file, not 'sqlite:" + path + "'");
+    }
+    return OpenSqliteDirectoryStore(path);
   }
   std::string scheme = options.url.substr(0, options.url.find(':'));
   return Status::InvalidArgument("unsupported store url scheme '" + scheme + "'");

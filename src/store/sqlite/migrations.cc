@@ -246,6 +246,42 @@ CREATE TABLE space_usage (
 ) WITHOUT ROWID;
 )sql";
 
+// The directory (store/directory_store.h): likes as a counter kept by
+// triggers, the full-text index (rowid = docid, static rank order; columns
+// only, no positions: no phrase queries, a smaller index) and the
+// directory's signals per Space. Deleting a Space deletes its document;
+// renaming it renames the document's owner and name.
+constexpr char kSchemaV12Directory[] = R"sql(
+ALTER TABLE spaces ADD COLUMN likes_count INTEGER NOT NULL DEFAULT 0;
+UPDATE spaces SET likes_count = (SELECT COUNT(*) FROM likes l WHERE l.space_id = spaces.id);
+CREATE INDEX spaces_by_likes ON spaces(likes_count, created_at, id);
+CREATE TRIGGER likes_count_up AFTER INSERT ON likes BEGIN
+  UPDATE spaces SET likes_count = likes_count + 1 WHERE id = new.space_id;
+END;
+CREATE TRIGGER likes_count_down AFTER DELETE ON likes BEGIN
+  UPDATE spaces SET likes_count = likes_count - 1 WHERE id = old.space_id;
+END;
+CREATE TABLE directory_docs (
+  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,
+  docid INTEGER NOT NULL UNIQUE,
+  verified INTEGER NOT NULL DEFAULT 0,
+  abandoned INTEGER NOT NULL DEFAULT 0,
+  duplicate_of INTEGER NOT NULL DEFAULT 0,
+  hidden INTEGER NOT NULL DEFAULT 0,
+  trending_milli INTEGER NOT NULL DEFAULT 0
+);
+CREATE VIRTUAL TABLE directory_fts USING fts5(
+  owner, name, title, description, tags, refs, readme,
+  prefix = '2 3', detail = column, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER directory_docs_gone AFTER DELETE ON directory_docs BEGIN
+  DELETE FROM directory_fts WHERE rowid = old.docid;
+END;
+CREATE TRIGGER directory_space_renamed AFTER UPDATE OF owner, name ON spaces BEGIN
+  UPDATE directory_fts SET owner = new.owner, name = new.name
+   WHERE rowid = (SELECT docid FROM directory_docs WHERE space_id = new.id);
+END;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -260,6 +296,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {9, "spaces.storage", kSchemaV9Storage},
       {10, "billing: ledger transfers, balances, holds, subscriptions", kSchemaV10Billing},
       {11, "usage counters per Space and hour", kSchemaV11Usage},
+      {12, "directory: likes counter, full-text index, signals", kSchemaV12Directory},
   };
   return kMigrations;
 }

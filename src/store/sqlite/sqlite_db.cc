@@ -90,6 +90,8 @@ int64_t Stmt::Changes() const { return sqlite3_changes64(db_); }
 
 int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
+double Stmt::Double(int column) const { return sqlite3_column_double(stmt_, column); }
+
 std::string Stmt::Text(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
   if (text == nullptr) return {};

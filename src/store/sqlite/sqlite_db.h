@@ -48,6 +48,7 @@ class Stmt {
   int64_t Changes() const;
 
   int64_t Int(int column) const;
+  double Double(int column) const;
   std::string Text(int column) const;
   std::string Blob(int column) const;
 

@@ -12,7 +12,7 @@ namespace spaceport::store::sqlite {
 const char kSpaceColumns[] =
     "s.id, s.owner, s.name, s.subdomain, s.sdk, s.is_private, s.hardware, s.sleep_time_seconds,"
     " s.sha, s.card_json, s.stage, s.error_message, s.created_at, s.last_modified,"
-    " (SELECT COUNT(*) FROM likes l WHERE l.space_id = s.id), COALESCE(s.duplicated_from, 0),"
+    " s.likes_count, COALESCE(s.duplicated_from, 0),"
     " s.visibility, s.storage";
 
 Space ReadSpace(const Stmt& st) {
@@ -41,7 +41,6 @@ Space ReadSpace(const Stmt& st) {
 
 namespace {
 
-constexpr int kLikesColumn = 15;  // 1-based, for ORDER BY
 constexpr char kBuildColumns[] = "id, space_id, commit_sha, status, error, created_at, finished_at";
 
 using Binding = std::variant<int64_t, std::string>;
@@ -216,7 +215,7 @@ Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
   std::string direction = q.descending ? " DESC" : " ASC";
   std::string column = q.sort == "createdAt"      ? "s.created_at"
                        : q.sort == "lastModified" ? "s.last_modified"
-                                                  : std::to_string(kLikesColumn);
+                                                  : "s.likes_count";
   // Ties (equal like counts) fall back to newest first, so pages are stable.
   std::string tie = q.sort == "likes" ? ", s.created_at" + direction : "";
   std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings) +

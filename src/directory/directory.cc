@@ -1,0 +1,178 @@
+#include "directory/directory.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+
+#include "directory/document.h"
+#include "directory/query.h"
+
+namespace spaceport::directory {
+namespace {
+
+bool AnyOf(const std::vector<std::string>& allowed, const std::string& value) {
+  return allowed.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+}
+
+// The words of a tag as the index's tokenizer splits them, as a column
+// filter on the tags column ("text-generation" -> both words in the tags).
+Result<std::string> TagFilter(const std::string& tag) {
+  ASSIGN_OR_RETURN(SearchQuery q, ParseSearchQuery(tag + " "));  // trailing space: no prefix
+  std::string all;
+  for (const std::string& w : q.words) all += (all.empty() ? "" : " AND ") + ("\"" + w + "\"");
+  return "{tags} : (" + all + ")";
+}
+
+struct Scored {
+  store::DirectoryCandidate c;
+  double score = 0;
+};
+
+double TextScore(double bm25) { return std::max(0.0, -bm25); }
+
+int64_t SortKey(const store::DirectoryCandidate& c, const std::string& sort) {
+  if (sort == "likes") return c.likes;
+  if (sort == "createdAt") return c.created_at;
+  if (sort == "lastModified") return c.last_modified;
+  if (sort == "trendingScore") return c.signals.trending_milli;
+  return 0;
+}
+
+Status CheckQuery(const DirectoryQuery& q) {
+  static const std::set<std::string> kSorts = {"relevance", "likes", "createdAt", "lastModified", "trendingScore"};
+  if (!kSorts.count(q.sort)) {
+    return Status::InvalidArgument("unsupported sort '" + q.sort +
+                                   "' (relevance, trendingScore, likes, createdAt or lastModified)");
+  }
+  if (q.limit < 1 || q.offset < 0) return Status::InvalidArgument("limit must be positive and offset not negative");
+  return Status::Ok();
+}
+
+}  // namespace
+
+double QualityOf(const store::DirectorySignals& s, int64_t likes) {
+  double q = (s.verified ? 0.45 : 0.0) +
+             0.35 * std::min(1.0, std::log10(1.0 + static_cast<double>(std::max<int64_t>(0, likes))) / 3.0) +
+             0.20 * std::min(1.0, std::log10(1.0 + static_cast<double>(std::max<int64_t>(0, s.trending_milli)) / 1000.0) / 3.0);
+  if (s.abandoned) q *= 0.25;
+  if (s.duplicate_of != 0) q *= 0.5;
+  return std::clamp(q, 0.0, 1.0);
+}
+
+int BucketOf(double quality) {
+  return std::clamp(static_cast<int>(std::lround(quality * (store::kDirectoryBuckets - 1))), 0,
+                    store::kDirectoryBuckets - 1);
+}
+
+Status Directory::IndexSpace(const store::Space& space, std::string_view readme_md) {
+  store::DirectorySignals signals;
+  if (Result<store::DirectorySignals> s = store_->Signals(space.id); s.ok()) {
+    signals = *s;
+  } else if (s.status().code() != StatusCode::kNotFound) {
+    return s.status();
+  }
+  return store_->Index(space.id, DocumentOf(space, readme_md), BucketOf(QualityOf(signals, space.likes)));
+}
+
+Status Directory::Refresh(int64_t space_id, int64_t likes) {
+  Result<store::DirectorySignals> s = store_->Signals(space_id);
+  if (s.status().code() == StatusCode::kNotFound) return Status::Ok();
+  if (!s.ok()) return s.status();
+  return store_->Rekey(space_id, BucketOf(QualityOf(*s, likes)));
+}
+
+Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
+  RETURN_IF_ERROR(CheckQuery(query));
+  ASSIGN_OR_RETURN(SearchQuery parsed, ParseSearchQuery(query.search));
+  std::string expression = parsed.expression, title_expression = parsed.title_expression;
+  for (const std::string& tag : query.tags) {
+    ASSIGN_OR_RETURN(std::string filter, TagFilter(tag));
+    expression = "(" + expression + ") AND " + filter;
+    title_expression = "(" + title_expression + ") AND " + filter;
+  }
+  const std::vector<double>& weights = ColumnWeights();
+
+  // Walk the index from the top; the first step also takes the best title
+  // matches wherever they are in the static order.
+  std::unordered_map<int64_t, double> bm25;
+  std::vector<Scored> kept;
+  SearchPage page;
+  int64_t below = 0, walked = 0;
+  bool exhausted = false;
+  const int64_t wanted = query.offset + query.limit;
+  for (bool first = true; !exhausted && walked < kMaxScanned; first = false) {
+    ASSIGN_OR_RETURN(std::vector<store::DirectoryHit> hits, store_->Match(expression, below, kWalkStep, weights));
+    exhausted = static_cast<int64_t>(hits.size()) < kWalkStep;
+    walked += static_cast<int64_t>(hits.size());
+    if (!hits.empty()) below = hits.back().docid;
+    std::vector<int64_t> fresh;
+    for (const store::DirectoryHit& h : hits) {
+      if (bm25.emplace(h.docid, h.bm25).second) fresh.push_back(h.docid);
+    }
+    if (first) {
+      ASSIGN_OR_RETURN(std::vector<store::DirectoryHit> titles,
+                       store_->Match(title_expression, 0, kTitleCandidates, weights));
+      for (const store::DirectoryHit& h : titles) {
+        // The whole-document score: the title match is part of it.
+        if (!bm25.count(h.docid)) fresh.push_back(h.docid);
+        bm25[h.docid] = std::min(bm25[h.docid], h.bm25);
+      }
+    }
+    ASSIGN_OR_RETURN(std::vector<store::DirectoryCandidate> candidates, store_->Candidates(fresh));
+    for (store::DirectoryCandidate& c : candidates) {
+      if (c.is_private && !(query.may_see_private && query.may_see_private(c))) continue;
+      if (c.signals.hidden) continue;
+      if (!query.author.empty() && c.owner != query.author) continue;
+      if (c.signals.abandoned && !query.include_abandoned) continue;
+      if (c.signals.duplicate_of != 0 && !query.include_duplicates) {
+        ++page.similar[c.signals.duplicate_of];
+        continue;
+      }
+      // Facets count every dimension but their own.
+      const bool sdk_ok = AnyOf(query.sdks, c.sdk), stage_ok = AnyOf(query.stages, c.stage),
+                 hw_ok = AnyOf(query.hardware, c.hardware), verified_ok = !query.verified_only || c.signals.verified;
+      if (stage_ok && hw_ok && verified_ok) ++page.facets.sdk[c.sdk];
+      if (sdk_ok && hw_ok && verified_ok) ++page.facets.stage[c.stage];
+      if (sdk_ok && stage_ok && verified_ok) ++page.facets.hardware[c.hardware];
+      if (sdk_ok && stage_ok && hw_ok && c.signals.verified) ++page.facets.verified;
+      if (!(sdk_ok && stage_ok && hw_ok && verified_ok)) continue;
+      double quality = QualityOf(c.signals, c.likes);
+      double score = TextScore(bm25[c.docid]) * (0.5 + quality);
+      kept.push_back({std::move(c), score});
+    }
+    // Enough to fill the page from the best part of the index: stop.
+    if (static_cast<int64_t>(kept.size()) >= wanted) break;
+  }
+  // Near-copies are counted for the Space they copy only if it is shown.
+  for (auto it = page.similar.begin(); it != page.similar.end();) {
+    bool shown = std::any_of(kept.begin(), kept.end(), [&](const Scored& s) { return s.c.space_id == it->first; });
+    it = shown ? std::next(it) : page.similar.erase(it);
+  }
+  page.exact = exhausted;
+  page.total = static_cast<int64_t>(kept.size());
+  if (!exhausted && walked > 0) {
+    // An estimate: the share of the walked matches that were kept, times
+    // all the matches (counted up to a cap).
+    ASSIGN_OR_RETURN(int64_t matches, store_->CountMatches(expression, 100000));
+    page.total = std::max<int64_t>(page.total, matches * static_cast<int64_t>(kept.size()) / walked);
+  }
+
+  const std::string& sort = query.sort;
+  const bool desc = query.descending;
+  std::stable_sort(kept.begin(), kept.end(), [&](const Scored& a, const Scored& b) {
+    if (sort != "relevance") {
+      int64_t ka = SortKey(a.c, sort), kb = SortKey(b.c, sort);
+      if (ka != kb) return desc ? ka > kb : ka < kb;
+    }
+    if (a.score != b.score) return a.score > b.score;
+    return a.c.docid > b.c.docid;
+  });
+  for (int64_t i = query.offset; i < static_cast<int64_t>(kept.size()) && i < wanted; ++i) {
+    page.space_ids.push_back(kept[i].c.space_id);
+  }
+  return page;
+}
+
+}  // namespace spaceport::directory

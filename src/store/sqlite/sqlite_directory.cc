@@ -1,0 +1,265 @@
+// The SQLite backend of store::DirectoryStore: an FTS5 table whose rowid is
+// the docid (schema v12, migrations.cc), read and written through a
+// connection of its own on the store's file, so that searches do not wait
+// behind the main store's writes (WAL: readers and one writer at a time).
+#include <cstdio>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "store/directory_store.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace spaceport::store::sqlite {
+namespace {
+
+constexpr size_t kMaxExpressionBytes = 2000;
+constexpr size_t kMaxCandidates = 20000;
+
+Status CheckBucket(int bucket) {
+  if (bucket < 0 || bucket >= kDirectoryBuckets) {
+    return Status::InvalidArgument("directory bucket " + std::to_string(bucket) + " is outside 0-1023");
+  }
+  return Status::Ok();
+}
+
+std::string WeightsSql(const std::vector<double>& weights) {
+  std::string sql;
+  for (double w : weights) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, ", %.3f", w);
+    sql += buf;
+  }
+  return sql;
+}
+
+class SqliteDirectoryStore : public DirectoryStore {
+ public:
+  explicit SqliteDirectoryStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  Status Index(int64_t space_id, const DirectoryText& text, int bucket) override {
+    RETURN_IF_ERROR(CheckBucket(bucket));
+    return InTransaction(*db_, mu_, true, [&]() -> Status { return IndexLocked(space_id, text, bucket); });
+  }
+
+  Status IndexMany(const std::vector<std::pair<int64_t, DirectoryText>>& docs, int bucket) override {
+    RETURN_IF_ERROR(CheckBucket(bucket));
+    return InTransaction(*db_, mu_, true, [&]() -> Status {
+      for (const auto& [space_id, text] : docs) RETURN_IF_ERROR(IndexLocked(space_id, text, bucket));
+      return Status::Ok();
+    });
+  }
+
+  Status Rekey(int64_t space_id, int bucket) override {
+    RETURN_IF_ERROR(CheckBucket(bucket));
+    return InTransaction(*db_, mu_, true, [&]() -> Status {
+      ASSIGN_OR_RETURN(int64_t old, DocidLocked(space_id));
+      const int64_t docid = DirectoryDocid(bucket, space_id);
+      if (old == docid) return Status::Ok();
+      // FTS5 moves a row to another rowid as a delete and an insert.
+      ASSIGN_OR_RETURN(auto move, db_->Prepare(
+          "INSERT INTO directory_fts (rowid, owner, name, title, description, tags, refs, readme)"
+          " SELECT ?, owner, name, title, description, tags, refs, readme FROM directory_fts WHERE rowid = ?"));
+      RETURN_IF_ERROR(move->Bind(1, docid).Bind(2, old).Run());
+      ASSIGN_OR_RETURN(auto drop, db_->Prepare("DELETE FROM directory_fts WHERE rowid = ?"));
+      RETURN_IF_ERROR(drop->Bind(1, old).Run());
+      ASSIGN_OR_RETURN(auto set, db_->Prepare("UPDATE directory_docs SET docid = ? WHERE space_id = ?"));
+      return set->Bind(1, docid).Bind(2, space_id).Run();
+    });
+  }
+
+  Status SetSignals(int64_t space_id, const DirectorySignals& s) override {
+    return InTransaction(*db_, mu_, true, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+          "UPDATE directory_docs SET verified = ?, abandoned = ?, duplicate_of = ?, hidden = ?, trending_milli = ?"
+          " WHERE space_id = ?"));
+      RETURN_IF_ERROR(st->Bind(1, int64_t{s.verified}).Bind(2, int64_t{s.abandoned}).Bind(3, s.duplicate_of)
+                          .Bind(4, int64_t{s.hidden}).Bind(5, s.trending_milli).Bind(6, space_id).Run());
+      if (st->Changes() == 0) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
+      return Status::Ok();
+    });
+  }
+
+  Result<DirectorySignals> Signals(int64_t space_id) override {
+    return InTransaction(*db_, mu_, false, [&]() -> Result<DirectorySignals> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+          "SELECT verified, abandoned, duplicate_of, hidden, trending_milli FROM directory_docs WHERE space_id = ?"));
+      st->Bind(1, space_id);
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
+      return DirectorySignals{st->Int(0) != 0, st->Int(1) != 0, st->Int(2), st->Int(3) != 0, st->Int(4)};
+    });
+  }
+
+  Result<int64_t> DocidOf(int64_t space_id) override {
+    return InTransaction(*db_, mu_, false, [&]() -> Result<int64_t> { return DocidLocked(space_id); });
+  }
+
+  Result<std::vector<DirectoryHit>> Match(const std::string& expression, int64_t below, int64_t limit,
+                                          const std::vector<double>& weights) override {
+    RETURN_IF_ERROR(CheckExpression(expression));
+    if (!weights.empty() && weights.size() != kDirectoryColumns) {
+      return Status::InvalidArgument("bm25 needs one weight per column");
+    }
+    // ORDER BY rowid DESC is the index's own order: FTS5 walks the doclists
+    // from the top and the LIMIT stops it; bm25 is computed for those rows only.
+    std::string sql = "SELECT rowid" +
+                      (weights.empty() ? std::string(", 0") : ", bm25(directory_fts" + WeightsSql(weights) + ")") +
+                      " FROM directory_fts WHERE directory_fts MATCH ?" + (below > 0 ? " AND rowid < ?" : "") +
+                      " ORDER BY rowid DESC LIMIT ?";
+    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<DirectoryHit>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
+      int i = 1;
+      st->Bind(i++, expression);
+      if (below > 0) st->Bind(i++, below);
+      st->Bind(i, limit);
+      std::vector<DirectoryHit> hits;
+      while (true) {
+        Result<bool> row = st->Step();
+        if (!row.ok()) return QueryError(row.status());
+        if (!*row) break;
+        hits.push_back({st->Int(0), st->Double(1)});
+      }
+      return hits;
+    });
+  }
+
+  Result<int64_t> CountMatches(const std::string& expression, int64_t cap) override {
+    RETURN_IF_ERROR(CheckExpression(expression));
+    return InTransaction(*db_, mu_, false, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+          "SELECT COUNT(*) FROM (SELECT rowid FROM directory_fts WHERE directory_fts MATCH ?"
+          " ORDER BY rowid DESC LIMIT ?)"));
+      st->Bind(1, expression).Bind(2, cap);
+      Result<bool> row = st->Step();
+      if (!row.ok()) return QueryError(row.status());
+      return *row ? st->Int(0) : 0;
+    });
+  }
+
+  Result<std::vector<DirectoryCandidate>> Candidates(const std::vector<int64_t>& docids) override {
+    if (docids.size() > kMaxCandidates) return Status::InvalidArgument("too many candidates at once");
+    nlohmann::json ids = docids;
+    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<DirectoryCandidate>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+          "SELECT d.docid, s.id, s.owner, s.name, s.sdk, s.stage, s.hardware, s.is_private, s.likes_count,"
+          " s.created_at, s.last_modified, d.verified, d.abandoned, d.duplicate_of, d.hidden, d.trending_milli"
+          " FROM json_each(?) j JOIN directory_docs d ON d.docid = j.value JOIN spaces s ON s.id = d.space_id"));
+      st->Bind(1, ids.dump());
+      std::vector<DirectoryCandidate> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) break;
+        DirectoryCandidate c;
+        c.docid = st->Int(0);
+        c.space_id = st->Int(1);
+        c.owner = st->Text(2);
+        c.name = st->Text(3);
+        c.sdk = st->Text(4);
+        c.stage = st->Text(5);
+        c.hardware = st->Text(6);
+        c.is_private = st->Int(7) != 0;
+        c.likes = st->Int(8);
+        c.created_at = st->Int(9);
+        c.last_modified = st->Int(10);
+        c.signals = {st->Int(11) != 0, st->Int(12) != 0, st->Int(13), st->Int(14) != 0, st->Int(15)};
+        out.push_back(std::move(c));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<std::pair<int64_t, int64_t>>> Docids(int64_t after_space_id, int64_t limit) override {
+    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<std::pair<int64_t, int64_t>>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+          "SELECT space_id, docid FROM directory_docs WHERE space_id > ? ORDER BY space_id LIMIT ?"));
+      st->Bind(1, after_space_id).Bind(2, limit);
+      std::vector<std::pair<int64_t, int64_t>> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) break;
+        out.emplace_back(st->Int(0), st->Int(1));
+      }
+      return out;
+    });
+  }
+
+  Result<int64_t> CountDocuments() override {
+    return InTransaction(*db_, mu_, false, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM directory_docs"));
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      return row ? st->Int(0) : 0;
+    });
+  }
+
+  Status Optimize() override {
+    std::lock_guard lock(mu_);
+    return db_->Exec("INSERT INTO directory_fts (directory_fts) VALUES ('optimize')");
+  }
+
+ private:
+  static Status CheckExpression(const std::string& expression) {
+    if (expression.empty() || expression.size() > kMaxExpressionBytes) {
+      return Status::InvalidArgument("a search needs 1-2000 bytes of query");
+    }
+    return Status::Ok();
+  }
+
+  // FTS5 reports a query it cannot parse as a generic SQL error.
+  static Status QueryError(const Status& s) {
+    if (s.message().find("fts5") != std::string::npos || s.message().find("syntax") != std::string::npos) {
+      return Status::InvalidArgument("malformed search query: " + s.message());
+    }
+    return s;
+  }
+
+  Result<int64_t> DocidLocked(int64_t space_id) {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT docid FROM directory_docs WHERE space_id = ?"));
+    st->Bind(1, space_id);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
+    return st->Int(0);
+  }
+
+  Status IndexLocked(int64_t space_id, const DirectoryText& t, int bucket) {
+    if (space_id <= 0 || space_id > 0xffffffffLL) return Status::InvalidArgument("space id outside the docid range");
+    const int64_t docid = DirectoryDocid(bucket, space_id);
+    Result<int64_t> old = DocidLocked(space_id);
+    if (old.ok()) {
+      ASSIGN_OR_RETURN(auto drop, db_->Prepare("DELETE FROM directory_fts WHERE rowid = ?"));
+      RETURN_IF_ERROR(drop->Bind(1, *old).Run());
+      ASSIGN_OR_RETURN(auto set, db_->Prepare("UPDATE directory_docs SET docid = ? WHERE space_id = ?"));
+      RETURN_IF_ERROR(set->Bind(1, docid).Bind(2, space_id).Run());
+    } else if (old.status().code() == StatusCode::kNotFound) {
+      ASSIGN_OR_RETURN(auto add, db_->Prepare("INSERT INTO directory_docs (space_id, docid) VALUES (?, ?)"));
+      Status s = add->Bind(1, space_id).Bind(2, docid).Run();
+      if (s.code() == StatusCode::kNotFound) return Status::NotFound("space " + std::to_string(space_id) + " not found");
+      RETURN_IF_ERROR(s);
+    } else {
+      return old.status();
+    }
+    ASSIGN_OR_RETURN(auto ins, db_->Prepare(
+        "INSERT INTO directory_fts (rowid, owner, name, title, description, tags, refs, readme)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    ins->Bind(1, docid).Bind(2, t.owner).Bind(3, t.name).Bind(4, t.title).Bind(5, t.description);
+    return ins->Bind(6, t.tags).Bind(7, t.refs).Bind(8, t.readme).Run();
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+}  // namespace
+}  // namespace spaceport::store::sqlite
+
+namespace spaceport::store {
+
+Result<std::unique_ptr<DirectoryStore>> OpenSqliteDirectoryStore(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> db, sqlite::SqliteDb::Open(path));
+  Result<int> applied = sqlite::ApplyMigrations(*db, sqlite::SchemaMigrations());
+  if (!applied.ok()) return applied.status().WithContext("opening the directory in " + path);
+  return std::unique_ptr<DirectoryStore>(new sqlite::SqliteDirectoryStore(std::move(db)));
+}
+
+}  // namespace spaceport::store
