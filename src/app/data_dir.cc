@@ -55,4 +55,9 @@ Result<std::unique_ptr<store::BillingStore>> DataDir::OpenBillingStore() const {
   return store::OpenBillingStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
 }
 
+Result<std::unique_ptr<store::DirectoryStore>> DataDir::OpenDirectoryStore() const {
+  RETURN_IF_ERROR(EnsureLayout());
+  return store::OpenDirectoryStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
+}
+
 }  // namespace spaceport::app

@@ -18,6 +18,7 @@
 
 #include "core/status.h"
 #include "store/billing_store.h"
+#include "store/directory_store.h"
 #include "store/store.h"
 
 namespace spaceport::app {
@@ -36,6 +37,7 @@ class DataDir {
   Result<std::unique_ptr<store::Store>> OpenStore() const;
   // The ledger's side of the same database (store/billing_store.h).
   Result<std::unique_ptr<store::BillingStore>> OpenBillingStore() const;
+  Result<std::unique_ptr<store::DirectoryStore>> OpenDirectoryStore() const;
 
  private:
   std::string root_;

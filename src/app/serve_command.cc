@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "directory/directory.h"
 #include "edge/admission.h"
 #include "edge/edge_server.h"
 #include "hub/hub.h"
@@ -371,6 +372,12 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     std::cerr << "error: " << store.status().message() << "\n";
     return 1;
   }
+  auto directory_store = dir.OpenDirectoryStore();
+  if (!directory_store.ok()) {
+    std::cerr << "error: the directory: " << directory_store.status().message() << "\n";
+    return 1;
+  }
+  directory::Directory directory(directory_store->get());
   auto billing_store = dir.OpenBillingStore();
   auto ledger = billing_store.ok() ? billing::Ledger::Open(billing_store->get(), &clock,
                                                            {.fee_percent = config->platform_fee_percent,
@@ -495,7 +502,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
                 .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get(),
-                .subscriptions = subscriptions->get(), .meter = &meter},
+                .subscriptions = subscriptions->get(), .meter = &meter, .directory = &directory},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });

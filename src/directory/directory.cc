@@ -30,7 +30,6 @@ struct Scored {
   double score = 0;
 };
 
-double TextScore(double bm25) { return std::max(0.0, -bm25); }
 
 int64_t SortKey(const store::DirectoryCandidate& c, const std::string& sort) {
   if (sort == "likes") return c.likes;
@@ -96,7 +95,7 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
 
   // Walk the index from the top; the first step also takes the best title
   // matches wherever they are in the static order.
-  std::unordered_map<int64_t, double> bm25;
+  std::unordered_map<int64_t, double> relevance;
   std::vector<Scored> kept;
   SearchPage page;
   int64_t below = 0, walked = 0;
@@ -109,15 +108,15 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
     if (!hits.empty()) below = hits.back().docid;
     std::vector<int64_t> fresh;
     for (const store::DirectoryHit& h : hits) {
-      if (bm25.emplace(h.docid, h.bm25).second) fresh.push_back(h.docid);
+      if (relevance.emplace(h.docid, h.relevance).second) fresh.push_back(h.docid);
     }
     if (first) {
       ASSIGN_OR_RETURN(std::vector<store::DirectoryHit> titles,
                        store_->Match(title_expression, 0, kTitleCandidates, weights));
       for (const store::DirectoryHit& h : titles) {
-        // The whole-document score: the title match is part of it.
-        if (!bm25.count(h.docid)) fresh.push_back(h.docid);
-        bm25[h.docid] = std::min(bm25[h.docid], h.bm25);
+        // The whole-document relevance: the title match is part of it.
+        if (!relevance.count(h.docid)) fresh.push_back(h.docid);
+        relevance[h.docid] = std::max(relevance[h.docid], h.relevance);
       }
     }
     ASSIGN_OR_RETURN(std::vector<store::DirectoryCandidate> candidates, store_->Candidates(fresh));
@@ -139,7 +138,7 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
       if (sdk_ok && stage_ok && hw_ok && c.signals.verified) ++page.facets.verified;
       if (!(sdk_ok && stage_ok && hw_ok && verified_ok)) continue;
       double quality = QualityOf(c.signals, c.likes);
-      double score = TextScore(bm25[c.docid]) * (0.5 + quality);
+      double score = relevance[c.docid] * (0.5 + quality);
       kept.push_back({std::move(c), score});
     }
     // Enough to fill the page from the best part of the index: stop.

@@ -2,6 +2,7 @@
 // Liking needs a signed-in user who can read the Space; the lists show only
 // the Spaces the caller may read.
 #include "core/clock.h"
+#include "core/log.h"
 #include "hub/hub_core.h"
 
 namespace spaceport::hub {
@@ -17,6 +18,12 @@ Status HandleLike(HubCore& hub, Call& call, bool like) {
     RETURN_IF_ERROR(store->Unlike(who.user.id, space.id));
   }
   ASSIGN_OR_RETURN(int64_t likes, store->CountLikes(space.id));
+  if (directory::Directory* directory = hub.deps().directory) {
+    // Likes are a quality signal: the Space's place in the index follows.
+    if (Status s = directory->Refresh(space.id, likes); !s.ok()) {
+      SP_LOG(kWarn) << "directory: re-ranking " << space.full_id() << ": " << s.message();
+    }
+  }
   return call.SendJson(200, {{"likes", likes}});
 }
 

@@ -9,14 +9,13 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "hub/commit/commit_ndjson.h"
+#include "hub/api/space_search.h"
 #include "hub/hub_core.h"
 #include "hub/space_json.h"
 
 namespace spaceport::hub {
 namespace {
 
-constexpr int64_t kDefaultListLimit = 100;
-constexpr int64_t kMaxListLimit = 1000;
 constexpr size_t kMaxEnvValue = 64 * 1024;
 
 struct RepoRef {
@@ -134,6 +133,7 @@ Result<store::Space> CreateSpace(HubCore& hub, const store::Space& wanted, const
     }
   }
   hub.PublishAccess(*created);  // before the route exists: never public by accident
+  IndexForDirectory(hub, *created, "");  // found by its name at once; its words come with the first push
   d.control->OnCreated(*created);
   return created;
 }
@@ -327,34 +327,6 @@ Status HandleDelete(HubCore& hub, Call& call) {
   return call.SendJson(200, Json::object());
 }
 
-Result<store::SpaceQuery> ParseListQuery(Call& call) {
-  ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
-  store::SpaceQuery q;
-  q.search = call.Query("search").value_or("");
-  q.author = call.Query("author").value_or("");
-  if (who) {
-    q.include_private_of_user = true;
-    q.viewer_user_id = who->user.id;
-  }
-  std::string sort = call.Query("sort").value_or("createdAt");
-  // trendingScore is not tracked yet: it lists as createdAt.
-  q.sort = sort == "lastModified" || sort == "likes" ? sort : "createdAt";
-  q.descending = call.Query("direction").value_or("-1") != "1";
-  if (auto limit = call.Query("limit")) {
-    auto n = ParseInt(*limit);
-    if (!n || *n < 1) return Status::InvalidArgument("'limit' must be a positive integer");
-    q.limit = std::min(*n, kMaxListLimit);
-  } else {
-    q.limit = kDefaultListLimit;
-  }
-  if (auto offset = call.Query("offset")) {
-    auto n = ParseInt(*offset);
-    if (!n || *n < 0) return Status::InvalidArgument("'offset' must be a non-negative integer");
-    q.offset = *n;
-  }
-  return q;
-}
-
 // The request's query without `offset`, for the next page's link: every
 // filter, sort and expand field carries over as sent.
 std::string QueryWithoutOffset(std::string_view query) {
@@ -366,31 +338,51 @@ std::string QueryWithoutOffset(std::string_view query) {
   return kept;
 }
 
-Status HandleList(HubCore& hub, Call& call) {
-  ASSIGN_OR_RETURN(store::SpaceQuery q, ParseListQuery(call));
-  q.tags = QueryParams(call.request.query, "filter");
+Json ListEntry(HubCore& hub, const std::optional<access::Principal>& who, const store::Space& s,
+               const std::vector<std::string>& expand, bool full) {
+  const bool source = access::CanRead(hub.LevelOn(who, s), s);
+  Json entry = !expand.empty() ? ExpandedSpaceJson(hub, s, expand)
+               : full          ? SpaceInfoJson(hub, s)
+                               : SpaceSummaryJson(hub, s);
+  if (!source && entry.contains("siblings")) entry["siblings"] = Json::array();  // protected: the file list is source
+  return entry;
+}
+
+// GET /api/spaces (HF's shape: an array, Link to the next page) and GET
+// /api/spaces/search (an object with the count and the facets as well).
+Status HandleList(HubCore& hub, Call& call, bool with_counts) {
+  ASSIGN_OR_RETURN(ListRequest r, ParseListRequest(call));
   ASSIGN_OR_RETURN(std::vector<std::string> expand, ParseExpandFields(call.request.query));
   bool full = call.Query("full").value_or("") == "true";
   if (full && !expand.empty()) return Status::InvalidArgument("'expand' cannot be used together with 'full'");
-  ASSIGN_OR_RETURN(std::vector<store::Space> spaces, hub.deps().store->ListSpaces(q));
-  Json list = Json::array();
   ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
-  for (const store::Space& s : spaces) {
-    const bool source = access::CanRead(hub.LevelOn(who, s), s);
-    Json entry = !expand.empty() ? ExpandedSpaceJson(hub, s, expand)
-                 : full          ? SpaceInfoJson(hub, s)
-                                 : SpaceSummaryJson(hub, s);
-    if (!source && entry.contains("siblings")) entry["siblings"] = Json::array();  // protected: the file list is source
+  ASSIGN_OR_RETURN(SpaceListing listing, ListOrSearch(hub, who, r, with_counts));
+  Json list = Json::array();
+  for (const store::Space& s : listing.spaces) {
+    Json entry = ListEntry(hub, who, s, expand, full);
+    if (auto it = listing.similar.find(s.id); it != listing.similar.end()) entry["similar"] = it->second;
     list.push_back(std::move(entry));
   }
-  http::Response r = http::Response::Json(200, DumpJson(list));
-  if (static_cast<int64_t>(spaces.size()) == q.limit) {
+  const store::SpaceQuery& q = r.query;
+  std::string next;
+  if (static_cast<int64_t>(listing.spaces.size()) == q.limit) {
     std::string rest = QueryWithoutOffset(call.request.query);
-    std::string next = hub.PublicUrl() + "/api/spaces?" + rest + (rest.empty() ? "" : "&") +
-                       "offset=" + std::to_string(q.offset + q.limit);
-    r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
+    next = hub.PublicUrl() + call.request.path + "?" + rest + (rest.empty() ? "" : "&") +
+           "offset=" + std::to_string(q.offset + q.limit);
   }
-  return call.out.Send(r);
+  if (with_counts) {
+    Json facets = {{"sdk", listing.facets.sdk},
+                   {"stage", listing.facets.stage},
+                   {"hardware", listing.facets.hardware},
+                   {"verified", listing.facets.verified}};
+    Json body = {{"spaces", std::move(list)}, {"total", listing.total}, {"exact", listing.exact}};
+    if (!q.search.empty()) body["facets"] = std::move(facets);
+    if (!next.empty()) body["next"] = next;
+    return call.SendJson(200, body);
+  }
+  http::Response resp = http::Response::Json(200, DumpJson(list));
+  if (!next.empty()) resp.headers.Set("Link", "<" + next + ">; rel=\"next\"");
+  return call.out.Send(resp);
 }
 
 Status HandleInfo(HubCore& hub, Call& call) {
@@ -419,7 +411,8 @@ void RegisterSpacesApi(Router& router, HubCore& hub) {
   router.Add("POST", "/api/spaces/:owner/:name/duplicate", [h](Call& c) { return HandleDuplicate(*h, c); });
   router.Add("GET", "/api/spaces/:owner/:name/forks", [h](Call& c) { return HandleForks(*h, c); });
   router.Add("DELETE", "/api/repos/delete", [h](Call& c) { return HandleDelete(*h, c); });
-  router.Add("GET", "/api/spaces", [h](Call& c) { return HandleList(*h, c); });
+  router.Add("GET", "/api/spaces", [h](Call& c) { return HandleList(*h, c, false); });
+  router.Add("GET", "/api/spaces/search", [h](Call& c) { return HandleList(*h, c, true); });
   router.Add("GET", "/api/spaces/:owner/:name", [h](Call& c) { return HandleInfo(*h, c); });
   router.Add("GET", "/api/spaces/:owner/:name/revision/:rev", [h](Call& c) { return HandleInfo(*h, c); });
 }

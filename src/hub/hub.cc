@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "hub/api/space_search.h"
 #include "hub/hub_core.h"
 
 namespace spaceport::hub {
@@ -199,6 +200,7 @@ void HubCore::RecordPush(int64_t space_id, const std::string& sha) {
   if (!st.ok()) {
     SP_LOG(kWarn) << "recording push of " << fresh->full_id() << ": " << st.message();
   }
+  IndexForDirectory(*this, *fresh, sha);
   deps_.control->OnPush(*fresh, sha);
 }
 

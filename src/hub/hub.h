@@ -30,6 +30,7 @@
 #include "billing/ledger.h"
 #include "billing/meter.h"
 #include "billing/subscriptions.h"
+#include "directory/directory.h"
 #include "store/billing_store.h"
 #include "store/store.h"
 
@@ -58,6 +59,9 @@ struct HubDeps {
   store::BillingStore* billing = nullptr;  // reads: transactions, subscriptions
   billing::Subscriptions* subscriptions = nullptr;  // null: plans cannot be bought
   billing::Meter* meter = nullptr;  // the edge's request counters (usage); null: ledger figures only
+  // The directory (docs/directory.md); null: a search is a substring match
+  // on owner/name and nothing is indexed.
+  directory::Directory* directory = nullptr;
 };
 
 // Renewals' view of a Space from the store: its owner and the pricing of its

@@ -233,5 +233,61 @@ TEST_F(MoveListTest, SleepTimeIsReportedAsStoredNotAsTheControlPlanesOldCopy) {
   EXPECT_EQ(Do("GET", "/api/spaces/alice/demo/runtime").json()["gcTimeout"], 60);
 }
 
+
+// The directory behind GET /api/spaces?search= and /api/spaces/search.
+TEST_F(MoveListTest, SearchFindsPushedWordsWithPrefixesCountsAndFacets) {
+  CreateWithCommit("asr", "---\ntitle: Whisper large\nsdk: gradio\ntags: [audio]\n---\nTranscribes speech.");
+  CreateWithCommit("paint", "---\ntitle: Painter\nsdk: gradio\n---\nMentions whisper once, deep down.");
+  CreateWithCommit("other", "---\ntitle: Other\nsdk: gradio\n---\nNothing here.");
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?search=whisp")), (std::vector<std::string>{"alice/asr", "alice/paint"}));
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?search=transcribes%20")), std::vector<std::string>{"alice/asr"});
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?search=whisper&filter=audio")), std::vector<std::string>{"alice/asr"});
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?search=whisper%20-painter")), std::vector<std::string>{"alice/asr"});
+
+  Reply r = Do("GET", "/api/spaces/search?search=whisper&limit=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = r.json();
+  EXPECT_EQ(j["total"], 2);
+  EXPECT_EQ(j["exact"], true);
+  EXPECT_EQ(j["spaces"].size(), 1u);
+  EXPECT_EQ(j["spaces"][0]["id"], "alice/asr");
+  EXPECT_EQ(j["facets"]["sdk"]["gradio"], 2);
+  EXPECT_NE(j["next"].get<std::string>().find("offset=1"), std::string::npos);
+
+  // A new push re-indexes the words.
+  Reply commit = Do("POST", "/api/spaces/alice/other/commit/main", alice_write_,
+                    R"({"key":"header","value":{"summary":"words"}})" "\n"
+                    R"({"key":"file","value":{"path":"README.md","content":"---\ntitle: Whisper tiny\n---\n"}})");
+  ASSERT_EQ(commit.status, 200) << commit.body;
+  EXPECT_EQ(Do("GET", "/api/spaces/search?search=whisper").json()["total"], 3);
+}
+
+TEST_F(MoveListTest, SearchHidesPrivateSpacesFromStrangersInResultsCountsAndFacets) {
+  CreateWithCommit("open", "---\ntitle: Secret sauce\n---\n");
+  ASSERT_EQ(Create("closed", alice_write_, R"(,"private":true)").status, 200);
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?search=closed", bob_write_)), std::vector<std::string>{});
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?search=closed", alice_read_)), std::vector<std::string>{"alice/closed"});
+  json stranger = Do("GET", "/api/spaces/search?search=alice", bob_write_).json();
+  EXPECT_EQ(stranger["total"], 1);
+  json owner = Do("GET", "/api/spaces/search?search=alice", alice_read_).json();
+  EXPECT_EQ(owner["total"], 2);
+}
+
+TEST_F(MoveListTest, ListFiltersBySdkStageAndRefusesBadParameters) {
+  CreateWithCommit("g1");
+  CreateWithCommit("s1");
+  SetCard("s1", "{}", "streamlit");
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?sdk=streamlit")), std::vector<std::string>{"alice/s1"});
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?sdk=streamlit,gradio&direction=1")),
+            (std::vector<std::string>{"alice/g1", "alice/s1"}));
+  EXPECT_EQ(Ids(Do("GET", "/api/spaces?stage=RUNNING")), std::vector<std::string>{});
+  EXPECT_EQ(Do("GET", "/api/spaces?sort=random").status, 400);
+  EXPECT_EQ(Do("GET", "/api/spaces?include=everything").status, 400);
+  EXPECT_EQ(Do("GET", "/api/spaces?verified=yes").status, 400);
+  EXPECT_EQ(Do("GET", "/api/spaces?direction=up").status, 400);
+  EXPECT_EQ(Do("GET", "/api/spaces?search=%21%21%21").status, 400);  // nothing to look for
+  EXPECT_EQ(Do("GET", "/api/spaces/search").json()["total"], 2);     // a plain listing counts too
+}
+
 }  // namespace
 }  // namespace spaceport::hub::testing

@@ -118,9 +118,14 @@ class HubTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    auto opened = store::Store::Open({"sqlite::memory:", std::string(32, 'k')});
+    // A file, so that the directory's own connection sees the same database.
+    auto opened = store::Store::Open({"sqlite:" + dir_ + "/spaceport.db", std::string(32, 'k')});
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
+    auto directory_store = store::OpenDirectoryStore({.url = "sqlite:" + dir_ + "/spaceport.db", .secrets_key = ""});
+    ASSERT_TRUE(directory_store.ok()) << directory_store.status().ToString();
+    directory_store_ = std::move(directory_store).value();
+    directory_ = std::make_unique<directory::Directory>(directory_store_.get());
     sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
     throttle_ = std::make_unique<access::SignInThrottle>(&clock_);
     auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_, sessions_.get());
@@ -146,6 +151,7 @@ class HubTest : public ::testing::Test {
     deps.ledger = ledger_.get();
     deps.billing = billing_.get();
     deps.subscriptions = subscriptions_.get();
+    deps.directory = directory_.get();
     HubOptions options{"http://hub.test:8080/", "apps.test", ":8080", {}};
     if (changes) changes(options);
     hub_ = std::make_unique<Hub>(deps, options);
@@ -191,6 +197,8 @@ class HubTest : public ::testing::Test {
   std::unique_ptr<store::BillingStore> billing_;
   std::unique_ptr<billing::Ledger> ledger_;
   std::unique_ptr<billing::Subscriptions> subscriptions_;
+  std::unique_ptr<store::DirectoryStore> directory_store_;
+  std::unique_ptr<directory::Directory> directory_;
   std::unique_ptr<access::SessionManager> sessions_;
   std::unique_ptr<access::SignInThrottle> throttle_;
   std::unique_ptr<access::Authenticator> auth_;

@@ -7,6 +7,7 @@
 
 #include "core/strings.h"
 #include "hub/billing/billing_views.h"
+#include "hub/api/space_search.h"
 #include "hub/hub_core.h"
 #include "hub/html.h"
 #include "hub/space_json.h"
@@ -67,14 +68,15 @@ std::string SpaceCard(const store::Space& s) {
 
 Status HandleIndex(HubCore& hub, Call& call) {
   Result<std::optional<access::Principal>> who = call.Caller();  // a bad token just browses anonymously
-  store::SpaceQuery q;
+  ListRequest r;
+  store::SpaceQuery& q = r.query;
   q.search = call.Query("search").value_or("");
   q.limit = kIndexLimit;
-  if (who.ok() && who->has_value()) {
-    q.include_private_of_user = true;
-    q.viewer_user_id = (*who)->user.id;
-  }
-  ASSIGN_OR_RETURN(std::vector<store::Space> spaces, hub.deps().store->ListSpaces(q));
+  q.directory_view = true;
+  if (!q.search.empty()) q.sort = "relevance";
+  Result<SpaceListing> listing = ListOrSearch(hub, who.ok() ? *who : std::nullopt, r, false);
+  if (!listing.ok() && listing.status().code() != StatusCode::kInvalidArgument) return listing.status();
+  std::vector<store::Space> spaces = listing.ok() ? std::move(listing->spaces) : std::vector<store::Space>{};
   std::string body = "<main><form class=\"search\" method=\"get\" action=\"/\">"
                      "<input type=\"search\" name=\"search\" placeholder=\"Search Spaces\" value=\"" +
                      HtmlEscape(q.search) + "\"><button type=\"submit\">Search</button></form>";

@@ -64,7 +64,7 @@ struct DirectorySignals {
 // One match, in docid order (best static rank first).
 struct DirectoryHit {
   int64_t docid = 0;
-  double bm25 = 0;  // FTS5's bm25 with the caller's column weights: lower (more negative) is better
+  double relevance = 0;  // text relevance with the caller's column weights, higher is better (0: not asked)
 };
 
 // A candidate's attributes, for filtering and ranking.
@@ -99,8 +99,10 @@ class DirectoryStore {
 
   // Documents matching `expression` (FTS5 query syntax: the directory's
   // query parser writes it) with docid below `below` (0: from the top),
-  // best docid first, at most `limit`; `weights` (one per column) weigh
-  // bm25, which is only computed when `weights` is not empty.
+  // best docid first, at most `limit`; `weights` (one per column) weigh the
+  // relevance (the heaviest column each word is in, summed over the words;
+  // README matches count less in long READMEs), computed only when
+  // `weights` is not empty.
   virtual Result<std::vector<DirectoryHit>> Match(const std::string& expression, int64_t below, int64_t limit,
                                                   const std::vector<double>& weights) = 0;
   // How many documents match, counting no further than `cap`.

@@ -94,9 +94,19 @@ struct SpaceQuery {
                                // (both fields set, viewer's name == owner) and to
                                // members of the owning organization
   bool include_all_private = false;  // system listings (recovery): every Space
-  std::string sort = "createdAt";  // createdAt | lastModified | likes
+  std::string sort = "createdAt";  // createdAt | lastModified | likes | trendingScore
   int64_t duplicated_from = 0;     // non-zero: only the Spaces duplicated from this id
   std::vector<std::string> tags;   // each must be the sdk or one of the card's `tags` (exact)
+  std::vector<std::string> sdks;      // any of; empty: any
+  std::vector<std::string> stages;    // any of; empty: any
+  std::vector<std::string> hardware;  // any of; empty: any
+  // The directory's view (store/directory_store.h signals): leave out
+  // Spaces hidden by moderators, and unless asked, abandoned ones and
+  // near-copies; verified_only keeps verified ones only.
+  bool directory_view = false;
+  bool include_abandoned = false;
+  bool include_duplicates = false;
+  bool verified_only = false;
   bool descending = true;
   int64_t limit = 100;
   int64_t offset = 0;

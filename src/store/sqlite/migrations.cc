@@ -272,7 +272,7 @@ CREATE TABLE directory_docs (
 );
 CREATE VIRTUAL TABLE directory_fts USING fts5(
   owner, name, title, description, tags, refs, readme,
-  prefix = '2 3', detail = column, tokenize = 'unicode61 remove_diacritics 2');
+  prefix = '2 3 4', detail = column, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TRIGGER directory_docs_gone AFTER DELETE ON directory_docs BEGIN
   DELETE FROM directory_fts WHERE rowid = old.docid;
 END;

@@ -2,6 +2,9 @@
 // the docid (schema v12, migrations.cc), read and written through a
 // connection of its own on the store's file, so that searches do not wait
 // behind the main store's writes (WAL: readers and one writer at a time).
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 
@@ -32,6 +35,57 @@ std::string WeightsSql(const std::vector<double>& weights) {
     sql += buf;
   }
   return sql;
+}
+
+// sp_rank(directory_fts, w0, ..., w6): the text relevance of a match,
+// higher is better. For each searched word, the heaviest column it appears
+// in (README matches weigh less in long READMEs, as in BM25 with b = 0.5);
+// summed over the words. Unlike FTS5's bm25() it needs no document
+// frequencies, which FTS5 computes by reading every match of every word:
+// tens of milliseconds for a word in most of 1.5M documents, however few
+// rows are scored. Every word counts alike (no IDF); term frequencies are
+// not kept (detail=column).
+void RankFunction(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int n_args,
+                  sqlite3_value** args) {
+  const int columns = api->xColumnCount(fts);
+  const int readme = columns - 1;
+  double readme_norm = 1.0;
+  sqlite3_int64 total = 0, rows = 0;
+  int size = 0;
+  if (api->xColumnTotalSize(fts, readme, &total) == SQLITE_OK && api->xRowCount(fts, &rows) == SQLITE_OK &&
+      rows > 0 && total > 0 && api->xColumnSize(fts, readme, &size) == SQLITE_OK) {
+    const double average = static_cast<double>(total) / static_cast<double>(rows);
+    readme_norm = 1.0 / (0.5 + 0.5 * static_cast<double>(size) / average);
+  }
+  double score = 0;
+  for (int phrase = 0; phrase < api->xPhraseCount(fts); ++phrase) {
+    Fts5PhraseIter iter;
+    int column = -1;
+    double best = 0;
+    for (api->xPhraseFirstColumn(fts, phrase, &iter, &column); column >= 0;
+         api->xPhraseNextColumn(fts, &iter, &column)) {
+      double w = column < n_args ? sqlite3_value_double(args[column]) : 1.0;
+      if (column == readme) w *= readme_norm;
+      best = std::max(best, w);
+    }
+    score += best;
+  }
+  sqlite3_result_double(ctx, score);
+}
+
+Status RegisterRank(sqlite3* db) {
+  fts5_api* api = nullptr;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) == SQLITE_OK) {
+    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+    sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  if (api == nullptr || api->iVersion < 2) return Status::Internal("this SQLite has no FTS5 API");
+  if (api->xCreateFunction(api, "sp_rank", nullptr, &RankFunction, nullptr) != SQLITE_OK) {
+    return Status::Internal("registering the directory's rank function failed");
+  }
+  return Status::Ok();
 }
 
 class SqliteDirectoryStore : public DirectoryStore {
@@ -100,12 +154,12 @@ class SqliteDirectoryStore : public DirectoryStore {
                                           const std::vector<double>& weights) override {
     RETURN_IF_ERROR(CheckExpression(expression));
     if (!weights.empty() && weights.size() != kDirectoryColumns) {
-      return Status::InvalidArgument("bm25 needs one weight per column");
+      return Status::InvalidArgument("the relevance needs one weight per column");
     }
     // ORDER BY rowid DESC is the index's own order: FTS5 walks the doclists
-    // from the top and the LIMIT stops it; bm25 is computed for those rows only.
+    // from the top and the LIMIT stops it; sp_rank scores those rows only.
     std::string sql = "SELECT rowid" +
-                      (weights.empty() ? std::string(", 0") : ", bm25(directory_fts" + WeightsSql(weights) + ")") +
+                      (weights.empty() ? std::string(", 0") : ", sp_rank(directory_fts" + WeightsSql(weights) + ")") +
                       " FROM directory_fts WHERE directory_fts MATCH ?" + (below > 0 ? " AND rowid < ?" : "") +
                       " ORDER BY rowid DESC LIMIT ?";
     return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<DirectoryHit>> {
@@ -259,6 +313,7 @@ Result<std::unique_ptr<DirectoryStore>> OpenSqliteDirectoryStore(const std::stri
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> db, sqlite::SqliteDb::Open(path));
   Result<int> applied = sqlite::ApplyMigrations(*db, sqlite::SchemaMigrations());
   if (!applied.ok()) return applied.status().WithContext("opening the directory in " + path);
+  RETURN_IF_ERROR(sqlite::RegisterRank(db->raw()));
   return std::unique_ptr<DirectoryStore>(new sqlite::SqliteDirectoryStore(std::move(db)));
 }
 

@@ -3,6 +3,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/validation.h"
@@ -109,6 +111,24 @@ std::string SpaceFilter(const SpaceQuery& q, std::vector<Binding>& bindings) {
     bindings.emplace_back(tag);
     bindings.emplace_back(tag);
   }
+  auto any_of = [&](const char* column, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    where += std::string(" AND ") + column + " IN (SELECT value FROM json_each(?))";
+    nlohmann::json list = values;
+    bindings.emplace_back(list.dump());
+  };
+  any_of("s.sdk", q.sdks);
+  any_of("s.stage", q.stages);
+  any_of("s.hardware", q.hardware);
+  if (q.directory_view) {
+    where += " AND NOT EXISTS (SELECT 1 FROM directory_docs d WHERE d.space_id = s.id AND (d.hidden";
+    if (!q.include_abandoned) where += " OR d.abandoned";
+    if (!q.include_duplicates) where += " OR d.duplicate_of != 0";
+    where += "))";
+  }
+  if (q.verified_only) {
+    where += " AND EXISTS (SELECT 1 FROM directory_docs d WHERE d.space_id = s.id AND d.verified)";
+  }
   if (q.include_all_private) {
     // no visibility filter: a system listing
   } else if (q.include_private_of_user && q.viewer_user_id != 0) {
@@ -207,17 +227,19 @@ Result<Space> SqliteStore::GetSpaceBySubdomain(std::string_view subdomain) {
 
 Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
   RETURN_IF_ERROR(ValidateSearch(q.search));
-  if (q.sort != "createdAt" && q.sort != "lastModified" && q.sort != "likes") {
-    return Status::InvalidArgument("unsupported sort '" + q.sort + "' (createdAt, lastModified or likes)");
+  if (q.sort != "createdAt" && q.sort != "lastModified" && q.sort != "likes" && q.sort != "trendingScore") {
+    return Status::InvalidArgument("unsupported sort '" + q.sort + "' (createdAt, lastModified, likes or trendingScore)");
   }
   if (q.limit < 0 || q.offset < 0) return Status::InvalidArgument("limit and offset must not be negative");
   std::vector<Binding> bindings;
   std::string direction = q.descending ? " DESC" : " ASC";
   std::string column = q.sort == "createdAt"      ? "s.created_at"
                        : q.sort == "lastModified" ? "s.last_modified"
-                                                  : "s.likes_count";
-  // Ties (equal like counts) fall back to newest first, so pages are stable.
-  std::string tie = q.sort == "likes" ? ", s.created_at" + direction : "";
+                       : q.sort == "likes"        ? "s.likes_count"
+                                                  : "COALESCE((SELECT d.trending_milli FROM directory_docs d"
+                                                    " WHERE d.space_id = s.id), 0)";
+  // Ties (equal counts) fall back to newest first, so pages are stable.
+  std::string tie = q.sort == "likes" || q.sort == "trendingScore" ? ", s.created_at" + direction : "";
   std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings) +
                     " ORDER BY " + column + direction + tie + ", s.id" + direction + " LIMIT ? OFFSET ?";
   bindings.emplace_back(q.limit);
