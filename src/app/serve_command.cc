@@ -547,6 +547,16 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   }
   late_hub.Set(&hub);
   late_waker.Set(&supervisor);
+  // Spaces from before the directory get their documents in the background.
+  runtime::ThreadScheduler index_timer(&clock);
+  index_timer.RunAfter(Millis(0), [&hub] {
+    Result<int64_t> indexed = hub.IndexUnindexed();
+    if (!indexed.ok()) {
+      SP_LOG(kWarn) << "directory: indexing existing Spaces: " << indexed.status().message();
+    } else if (*indexed > 0) {
+      SP_LOG(kInfo) << "directory: indexed " << *indexed << " existing Spaces";
+    }
+  });
   std::cout << "spaceport: listening on " << url << " (hub " << public_url << ", apps at http://{owner}-{name}."
             << config->apps_domain << ":" << port << "/), data in " << dir.root() << std::endl;
 

@@ -91,6 +91,7 @@ class Directory {
   Status Refresh(int64_t space_id, int64_t likes);
 
   Result<SearchPage> Search(const DirectoryQuery& query);
+  store::DirectoryStore* store() const { return store_; }
 
  private:
   store::DirectoryStore* store_;

@@ -70,6 +70,23 @@ void Hub::AddMetricsSource(std::function<void(std::string*)> source) { core_->Ad
 
 Status Hub::PublishAllAccess() { return core_->PublishAllAccess(); }
 
+Result<int64_t> Hub::IndexUnindexed() {
+  const HubDeps& d = core_->deps();
+  if (d.directory == nullptr) return 0;
+  int64_t done = 0, after = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> ids, d.directory->store()->Unindexed(after, 200));
+    if (ids.empty()) return done;
+    for (int64_t id : ids) {
+      after = id;
+      Result<store::Space> space = d.store->GetSpaceById(id);
+      if (!space.ok()) continue;  // deleted meanwhile
+      IndexForDirectory(*core_, *space, space->sha);
+      ++done;
+    }
+  }
+}
+
 HubCore::HubCore(HubDeps deps, HubOptions options)
     : deps_(deps),
       options_(std::move(options)),

@@ -118,6 +118,9 @@ class Hub : public http::Handler {
   // Fills deps.access_table from the store; call before the control plane
   // publishes routes.
   Status PublishAllAccess();
+  // Indexes every Space the directory has no document of (installations
+  // from before it); how many.
+  Result<int64_t> IndexUnindexed();
 
  private:
   std::unique_ptr<HubCore> core_;

@@ -113,6 +113,9 @@ class DirectoryStore {
   // (space id, docid) of every document, by space id, from above
   // `after_space_id`, at most `limit` (the directory's rekeying pass).
   virtual Result<std::vector<std::pair<int64_t, int64_t>>> Docids(int64_t after_space_id, int64_t limit) = 0;
+  // Spaces without a document (an installation from before the directory),
+  // by id, from above `after_space_id`, at most `limit`.
+  virtual Result<std::vector<int64_t>> Unindexed(int64_t after_space_id, int64_t limit) = 0;
   // How many documents there are.
   virtual Result<int64_t> CountDocuments() = 0;
   // Merges the index's segments (after a bulk load).

@@ -239,6 +239,22 @@ class SqliteDirectoryStore : public DirectoryStore {
     });
   }
 
+  Result<std::vector<int64_t>> Unindexed(int64_t after_space_id, int64_t limit) override {
+    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<int64_t>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+          "SELECT s.id FROM spaces s WHERE s.id > ?"
+          " AND NOT EXISTS (SELECT 1 FROM directory_docs d WHERE d.space_id = s.id) ORDER BY s.id LIMIT ?"));
+      st->Bind(1, after_space_id).Bind(2, limit);
+      std::vector<int64_t> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) break;
+        out.push_back(st->Int(0));
+      }
+      return out;
+    });
+  }
+
   Result<int64_t> CountDocuments() override {
     return InTransaction(*db_, mu_, false, [&]() -> Result<int64_t> {
       ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM directory_docs"));
@@ -260,11 +276,10 @@ class SqliteDirectoryStore : public DirectoryStore {
     return Status::Ok();
   }
 
-  // FTS5 reports a query it cannot parse as a generic SQL error.
+  // FTS5 reports an expression it cannot parse as a generic SQL error
+  // (Internal here); the database's own troubles are Unavailable.
   static Status QueryError(const Status& s) {
-    if (s.message().find("fts5") != std::string::npos || s.message().find("syntax") != std::string::npos) {
-      return Status::InvalidArgument("malformed search query: " + s.message());
-    }
+    if (s.code() == StatusCode::kInternal) return Status::InvalidArgument("malformed search query: " + s.message());
     return s;
   }
 

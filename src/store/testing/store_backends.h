@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "store/billing_store.h"
+#include "store/directory_store.h"
 #include "store/store.h"
 #include "core/testing/temp_dir.h"
 
@@ -30,6 +31,8 @@ class StoreBackend {
   virtual Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) = 0;
   // The billing area (store/billing_store.h) on the same database.
   virtual Result<std::unique_ptr<BillingStore>> OpenBilling() = 0;
+  // The directory area (store/directory_store.h) on the same database.
+  virtual Result<std::unique_ptr<DirectoryStore>> OpenDirectory() = 0;
   // Does a second Open() see what the first one wrote?
   virtual bool persistent() const = 0;
 };
@@ -40,6 +43,10 @@ class SqliteMemoryBackend : public StoreBackend {
     return Store::Open({.url = "sqlite::memory:", .secrets_key = secrets_key});
   }
   Result<std::unique_ptr<BillingStore>> OpenBilling() override { return OpenBillingStore({.url = "sqlite::memory:"}); }
+  // A separate in-memory database would not see the Spaces: refused.
+  Result<std::unique_ptr<DirectoryStore>> OpenDirectory() override {
+    return OpenDirectoryStore({.url = "sqlite::memory:"});
+  }
   bool persistent() const override { return false; }
 };
 
@@ -49,6 +56,9 @@ class SqliteFileBackend : public StoreBackend {
     return Store::Open({.url = "sqlite:" + path(), .secrets_key = secrets_key});
   }
   Result<std::unique_ptr<BillingStore>> OpenBilling() override { return OpenBillingStore({.url = "sqlite:" + path()}); }
+  Result<std::unique_ptr<DirectoryStore>> OpenDirectory() override {
+    return OpenDirectoryStore({.url = "sqlite:" + path()});
+  }
   bool persistent() const override { return true; }
   std::string path() const { return dir_.path() + "/spaceport.db"; }
 
@@ -65,6 +75,14 @@ struct BackendCase {
 inline std::vector<BackendCase> AllBackends() {
   return {
       {"SqliteMemory", [] { return std::make_unique<SqliteMemoryBackend>(); }},
+      {"SqliteFile", [] { return std::make_unique<SqliteFileBackend>(); }},
+  };
+}
+
+// The backends whose areas open on one shared database (the directory
+// reads the Spaces): every backend but SQLite's in-memory one.
+inline std::vector<BackendCase> SharedDatabaseBackends() {
+  return {
       {"SqliteFile", [] { return std::make_unique<SqliteFileBackend>(); }},
   };
 }

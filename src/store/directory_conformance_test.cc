@@ -1,0 +1,161 @@
+// The directory area of the store (store/directory_store.h) on every backend
+// that shares one database between areas: documents indexed, matched in
+// docid order from the top, moved between buckets, renamed and deleted with
+// their Space; signals; the likes counter.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "store/directory_store.h"
+#include "store/testing/conformance.h"
+
+namespace spaceport::store {
+namespace {
+
+using testing::BackendCase;
+using testing::ConformanceTest;
+using testing::kT0;
+
+const std::vector<double> kWeights = {1, 1, 10, 1, 1, 1, 1};
+
+class DirectoryConformanceTest : public ConformanceTest {
+ protected:
+  void SetUp() override {
+    ConformanceTest::SetUp();
+    auto directory = backend_->OpenDirectory();
+    ASSERT_TRUE(directory.ok()) << directory.status().ToString();
+    directory_ = std::move(*directory);
+  }
+  std::vector<int64_t> Spaces(const std::string& expression, int64_t below = 0, int64_t limit = 100) {
+    auto hits = directory_->Match(expression, below, limit, {});
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<int64_t> out;
+    if (hits.ok()) {
+      for (const DirectoryHit& h : *hits) out.push_back(SpaceOfDocid(h.docid));
+    }
+    return out;
+  }
+
+  std::unique_ptr<DirectoryStore> directory_;
+};
+
+TEST_P(DirectoryConformanceTest, MatchesWalkDownTheDocidsFromTheTop) {
+  Space a = MakeSpace("alice", "a"), b = MakeSpace("alice", "b"), c = MakeSpace("alice", "c");
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "red apple"}, 5).ok());
+  ASSERT_TRUE(directory_->Index(b.id, {.readme = "red bus"}, 9).ok());
+  ASSERT_TRUE(directory_->Index(c.id, {.title = "green apple"}, 0).ok());
+  EXPECT_EQ(Spaces("\"red\""), (std::vector<int64_t>{b.id, a.id}));  // bucket 9 before bucket 5
+  EXPECT_EQ(Spaces("\"apple\""), (std::vector<int64_t>{a.id, c.id}));
+  EXPECT_EQ(Spaces("\"apple\"", 0, 1), std::vector<int64_t>{a.id});
+  EXPECT_EQ(Spaces("\"apple\"", DirectoryDocid(5, a.id)), std::vector<int64_t>{c.id});  // below a cursor
+  EXPECT_EQ(Spaces("\"ap\"*"), (std::vector<int64_t>{a.id, c.id}));
+  EXPECT_EQ(Spaces("{title} : \"red\""), std::vector<int64_t>{a.id});
+  EXPECT_EQ(Spaces("\"red\" NOT \"bus\""), std::vector<int64_t>{a.id});
+  EXPECT_EQ(directory_->CountMatches("\"red\" OR \"green\"", 100).value(), 3);
+  EXPECT_EQ(directory_->CountMatches("\"red\" OR \"green\"", 2).value(), 2);
+  EXPECT_EQ(directory_->CountDocuments().value(), 3);
+}
+
+TEST_P(DirectoryConformanceTest, RelevanceWeighsTheColumnsAWordIsIn) {
+  Space a = MakeSpace("alice", "a"), b = MakeSpace("alice", "b");
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "whisper"}, 0).ok());
+  ASSERT_TRUE(directory_->Index(b.id, {.readme = "whisper"}, 0).ok());
+  auto hits = directory_->Match("\"whisper\"", 0, 10, kWeights);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 2u);
+  double title = 0, readme = 0;
+  for (const DirectoryHit& h : *hits) (SpaceOfDocid(h.docid) == a.id ? title : readme) = h.relevance;
+  EXPECT_GT(title, 5 * readme);
+  EXPECT_GT(readme, 0);
+}
+
+TEST_P(DirectoryConformanceTest, ReindexRekeyAndSignals) {
+  Space a = MakeSpace("alice", "a");
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "first"}, 1).ok());
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "second"}, 2).ok());
+  EXPECT_EQ(Spaces("\"first\""), std::vector<int64_t>{});
+  EXPECT_EQ(Spaces("\"second\""), std::vector<int64_t>{a.id});
+  EXPECT_EQ(directory_->DocidOf(a.id).value(), DirectoryDocid(2, a.id));
+  ASSERT_TRUE(directory_->Rekey(a.id, 700).ok());
+  EXPECT_EQ(directory_->DocidOf(a.id).value(), DirectoryDocid(700, a.id));
+  EXPECT_EQ(Spaces("\"second\""), std::vector<int64_t>{a.id});  // the words moved along
+  EXPECT_EQ(directory_->CountMatches("\"second\"", 10).value(), 1);
+
+  EXPECT_FALSE(directory_->Signals(a.id)->verified);
+  ASSERT_TRUE(directory_->SetSignals(a.id, {.verified = true, .duplicate_of = 42, .trending_milli = 1500}).ok());
+  DirectorySignals s = directory_->Signals(a.id).value();
+  EXPECT_TRUE(s.verified);
+  EXPECT_EQ(s.duplicate_of, 42);
+  EXPECT_EQ(s.trending_milli, 1500);
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "third"}, 3).ok());
+  EXPECT_TRUE(directory_->Signals(a.id)->verified);  // re-indexing keeps the signals
+
+  EXPECT_EQ(directory_->Rekey(999, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(directory_->SetSignals(999, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(directory_->Index(999, {.title = "x"}, 1).code(), StatusCode::kNotFound);  // no such Space
+  EXPECT_EQ(directory_->Index(a.id, {}, kDirectoryBuckets).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(DirectoryConformanceTest, CandidatesCarryTheSpacesAttributes) {
+  Space a = MakeSpace("alice", "a", Visibility::kPrivate);
+  User bob = MakeUser("bob");
+  ASSERT_TRUE(store_->Like(bob.id, a.id, kT0).ok());
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "x"}, 4).ok());
+  ASSERT_TRUE(directory_->SetSignals(a.id, {.abandoned = true, .hidden = true}).ok());
+  auto c = directory_->Candidates({DirectoryDocid(4, a.id), DirectoryDocid(1, 12345)});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ((*c)[0].space_id, a.id);
+  EXPECT_EQ((*c)[0].owner, "alice");
+  EXPECT_EQ((*c)[0].sdk, "static");
+  EXPECT_TRUE((*c)[0].is_private);
+  EXPECT_EQ((*c)[0].likes, 1);
+  EXPECT_TRUE((*c)[0].signals.abandoned);
+  EXPECT_TRUE((*c)[0].signals.hidden);
+}
+
+TEST_P(DirectoryConformanceTest, DocumentsFollowTheirSpaceThroughRenameAndDelete) {
+  Space a = MakeSpace("alice", "before");
+  ASSERT_TRUE(directory_->Index(a.id, {.owner = "alice", .name = "before"}, 0).ok());
+  ASSERT_TRUE(store_->RenameSpace(a.id, "alice", "after", "alice-after").ok());
+  EXPECT_EQ(Spaces("\"after\""), std::vector<int64_t>{a.id});
+  EXPECT_EQ(Spaces("\"before\""), std::vector<int64_t>{});
+  Space b = MakeSpace("alice", "b");
+  EXPECT_EQ(directory_->Unindexed(0, 10).value(), std::vector<int64_t>{b.id});
+  ASSERT_TRUE(store_->DeleteSpace(a.id).ok());
+  EXPECT_EQ(Spaces("\"after\""), std::vector<int64_t>{});
+  EXPECT_EQ(directory_->CountDocuments().value(), 0);
+  EXPECT_EQ(directory_->DocidOf(a.id).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(DirectoryConformanceTest, LikesAreACounter) {
+  Space a = MakeSpace("alice", "a");
+  User bob = MakeUser("bob"), carol = MakeUser("carol");
+  ASSERT_TRUE(store_->Like(bob.id, a.id, kT0).ok());
+  ASSERT_TRUE(store_->Like(bob.id, a.id, kT0).ok());  // twice: once
+  ASSERT_TRUE(store_->Like(carol.id, a.id, kT0).ok());
+  EXPECT_EQ(store_->GetSpaceById(a.id)->likes, 2);
+  ASSERT_TRUE(store_->Unlike(bob.id, a.id).ok());
+  ASSERT_TRUE(store_->Unlike(bob.id, a.id).ok());  // twice: once
+  EXPECT_EQ(store_->GetSpaceById(a.id)->likes, 1);
+  EXPECT_EQ(store_->CountLikes(a.id).value(), 1);
+}
+
+TEST_P(DirectoryConformanceTest, MalformedExpressionsAreInvalidArgument) {
+  Space a = MakeSpace("alice", "a");
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "x"}, 0).ok());
+  EXPECT_EQ(directory_->Match("\"unclosed", 0, 10, {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(directory_->Match("", 0, 10, {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(directory_->Match("\"x\"", 0, 10, {1.0}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(directory_->CountMatches("AND AND", 10).status().code(), StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DirectoryConformanceTest, ::testing::ValuesIn(testing::SharedDatabaseBackends()),
+                         [](const ::testing::TestParamInfo<BackendCase>& info) { return info.param.name; });
+
+TEST(DirectoryStoreOpen, RefusesASeparateInMemoryDatabase) {
+  EXPECT_EQ(OpenDirectoryStore({.url = "sqlite::memory:"}).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace spaceport::store
