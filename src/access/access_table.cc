@@ -13,7 +13,7 @@ bool SpaceAccess::EmbedLinkLive(std::string_view link_id, int64_t now_ms) const 
   return it != embed_links.end() && it->second.expires_at_ms > now_ms;
 }
 
-AccessTable::AccessTable() : map_(std::make_shared<const Map>()), owners_(std::make_shared<const Owners>()) {}
+AccessTable::AccessTable() = default;
 
 namespace {
 std::string Lower(std::string_view s) {
@@ -24,45 +24,31 @@ std::string Lower(std::string_view s) {
 }  // namespace
 
 void AccessTable::PublishOwner(std::string_view owner, std::set<int64_t> members) {
-  std::lock_guard lock(write_mu_);
-  auto current = owners_.Load();
-  std::string key = Lower(owner);
-  if (auto it = current->find(key); it != current->end() && it->second == members) return;
-  auto next = std::make_shared<Owners>(*current);
-  (*next)[key] = std::move(members);
-  owners_.Store(std::move(next));
+  const std::string key = Lower(owner);
+  std::shared_ptr<const std::set<int64_t>> current;
+  if (owners_.Find(key, &current) && *current == members) return;  // the common case: unchanged
+  owners_.Set(key, std::make_shared<const std::set<int64_t>>(std::move(members)));
 }
 
 bool AccessTable::IsOwnerMember(std::string_view owner, int64_t user_id) const {
   if (user_id == 0) return false;
-  auto owners = owners_.Load();
-  auto it = owners->find(Lower(owner));
-  return it != owners->end() && it->second.count(user_id) > 0;
+  std::shared_ptr<const std::set<int64_t>> members;
+  return owners_.Find(Lower(owner), &members) && members->count(user_id) > 0;
 }
 
 void AccessTable::Publish(const std::string& space_id, SpaceAccess access) {
-  std::lock_guard lock(write_mu_);
-  auto next = std::make_shared<Map>(*map_.Load());
   if (access.Unrestricted() && access.embed_links.empty()) {
-    next->erase(space_id);
+    map_.Erase(space_id);
   } else {
-    (*next)[space_id] = std::make_shared<const SpaceAccess>(std::move(access));
+    map_.Set(space_id, std::make_shared<const SpaceAccess>(std::move(access)));
   }
-  map_.Store(std::move(next));
 }
 
-void AccessTable::Remove(std::string_view space_id) {
-  std::lock_guard lock(write_mu_);
-  auto next = std::make_shared<Map>(*map_.Load());
-  if (auto it = next->find(space_id); it != next->end()) next->erase(it);
-  map_.Store(std::move(next));
-}
+void AccessTable::Remove(std::string_view space_id) { map_.Erase(space_id); }
 
 std::shared_ptr<const SpaceAccess> AccessTable::Find(std::string_view space_id) const {
-  auto map = map_.Load();
-  if (map->empty()) return nullptr;
-  auto it = map->find(space_id);
-  return it == map->end() ? nullptr : it->second;
+  std::shared_ptr<const SpaceAccess> access;
+  return map_.Find(space_id, &access) ? access : nullptr;
 }
 
 }  // namespace spaceport::access

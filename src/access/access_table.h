@@ -4,9 +4,8 @@
 // The hub computes each Space's access (visibility, the users who may read
 // it: owner, organization members, granted visitors) from the store and
 // publishes it here whenever one of those changes, so a decision takes effect
-// at the edge on the next request. The edge reads immutable snapshots (a
-// SnapshotPtr, as the RouteTable) and never touches the
-// database. A Space without an entry is public and has no embed links.
+// at the edge on the next request. The edge reads immutable snapshots
+// (ShardedSnapshotMap, as the RouteTable) and never touches the database. A Space without an entry is public and has no embed links.
 //
 // Thread safety: all methods are safe from any thread; writers are
 // serialized by a mutex and copy the map (entries exist only for private,
@@ -22,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/snapshot_ptr.h"
+#include "core/sharded_snapshot_map.h"
 #include "store/store.h"
 
 namespace spaceport::access {
@@ -68,11 +67,8 @@ class AccessTable {
   bool IsOwnerMember(std::string_view owner, int64_t user_id) const;
 
  private:
-  using Map = std::map<std::string, std::shared_ptr<const SpaceAccess>, std::less<>>;
-  using Owners = std::map<std::string, std::set<int64_t>, std::less<>>;
-  std::mutex write_mu_;
-  SnapshotPtr<Map> map_;
-  SnapshotPtr<Owners> owners_;
+  ShardedSnapshotMap<std::shared_ptr<const SpaceAccess>> map_;
+  ShardedSnapshotMap<std::shared_ptr<const std::set<int64_t>>> owners_;
 };
 
 }  // namespace spaceport::access

@@ -208,7 +208,7 @@ TEST_F(DirectoryTest, HiddenAbandonedAndDuplicates) {
 }
 
 TEST_F(DirectoryTest, WalksDeeperForSelectiveFiltersAndEstimatesBeyondTheCap) {
-  std::vector<std::pair<int64_t, store::DirectoryText>> docs;
+  std::vector<store::DirectoryEntry> docs;
   for (int i = 0; i < 1200; ++i) {
     store::Space s;
     s.owner = "alice";
@@ -217,9 +217,9 @@ TEST_F(DirectoryTest, WalksDeeperForSelectiveFiltersAndEstimatesBeyondTheCap) {
     s.stage = "RUNNING";
     auto created = store_->CreateSpace(s, kT0 + i);
     ASSERT_TRUE(created.ok());
-    docs.push_back({created->id, {.owner = "alice", .name = s.name, .readme = "common words here"}});
+    docs.push_back({.space_id = created->id, .text = {.owner = "alice", .name = s.name, .readme = "common words here"}});
   }
-  ASSERT_TRUE(directory_store_->IndexMany(docs, 0).ok());
+  ASSERT_TRUE(directory_store_->IndexMany(docs).ok());
   Result<SearchPage> page = directory_->Search({.search = "common ", .sdks = {"docker"}});
   ASSERT_TRUE(page.ok()) << page.status().message();
   EXPECT_EQ(page->space_ids.size(), 1u);

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/snapshot_ptr.h"
+#include "core/sharded_snapshot_map.h"
 #include "runtime/activity.h"
 #include "runtime/stage.h"
 
@@ -69,14 +69,9 @@ class RouteTable {
   std::shared_ptr<const AppRoute> FindBySubdomain(std::string_view subdomain) const;
 
  private:
-  struct Snapshot {
-    std::map<std::string, std::shared_ptr<const AppRoute>, std::less<>> by_id;
-    std::map<std::string, std::shared_ptr<const AppRoute>, std::less<>> by_subdomain;
-  };
-  std::shared_ptr<const Snapshot> Load() const;
-
-  std::mutex write_mu_;
-  SnapshotPtr<Snapshot> snapshot_;
+  std::mutex write_mu_;  // Publish and Remove change both maps together
+  ShardedSnapshotMap<std::shared_ptr<const AppRoute>> by_id_;
+  ShardedSnapshotMap<std::shared_ptr<const AppRoute>> by_subdomain_;
 };
 
 }  // namespace spaceport::runtime

@@ -61,6 +61,14 @@ struct DirectorySignals {
   int64_t trending_milli = 0; // the trending score x 1000
 };
 
+// One document with its bucket and signals (IndexMany).
+struct DirectoryEntry {
+  int64_t space_id = 0;
+  int bucket = 0;
+  DirectoryText text;
+  DirectorySignals signals;
+};
+
 // One match, in docid order (best static rank first).
 struct DirectoryHit {
   int64_t docid = 0;
@@ -90,8 +98,8 @@ class DirectoryStore {
   // Indexes (or re-indexes) the Space's words under `bucket`; the Space must
   // exist. Signals stay as they were (defaults for a new document).
   virtual Status Index(int64_t space_id, const DirectoryText& text, int bucket) = 0;
-  // Many at once, in one transaction (bulk loads): space ids and texts pair up.
-  virtual Status IndexMany(const std::vector<std::pair<int64_t, DirectoryText>>& docs, int bucket) = 0;
+  // Many at once, in one transaction (bulk loads), with their signals.
+  virtual Status IndexMany(const std::vector<DirectoryEntry>& entries) = 0;
   virtual Status Rekey(int64_t space_id, int bucket) = 0;
   virtual Status SetSignals(int64_t space_id, const DirectorySignals& signals) = 0;
   virtual Result<DirectorySignals> Signals(int64_t space_id) = 0;

@@ -94,7 +94,7 @@ struct SpaceQuery {
                                // (both fields set, viewer's name == owner) and to
                                // members of the owning organization
   bool include_all_private = false;  // system listings (recovery): every Space
-  std::string sort = "createdAt";  // createdAt | lastModified | likes | trendingScore
+  std::string sort = "createdAt";  // createdAt | lastModified | likes | trendingScore | id
   int64_t duplicated_from = 0;     // non-zero: only the Spaces duplicated from this id
   std::vector<std::string> tags;   // each must be the sdk or one of the card's `tags` (exact)
   std::vector<std::string> sdks;      // any of; empty: any
@@ -110,6 +110,7 @@ struct SpaceQuery {
   bool descending = true;
   int64_t limit = 100;
   int64_t offset = 0;
+  int64_t after_id = 0;  // with sort "id": the ids above this one (keyset paging of system listings)
 };
 
 enum class BuildStatus { kQueued, kRunning, kSucceeded, kFailed, kCancelled };

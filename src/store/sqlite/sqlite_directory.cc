@@ -97,10 +97,13 @@ class SqliteDirectoryStore : public DirectoryStore {
     return InTransaction(*db_, mu_, true, [&]() -> Status { return IndexLocked(space_id, text, bucket); });
   }
 
-  Status IndexMany(const std::vector<std::pair<int64_t, DirectoryText>>& docs, int bucket) override {
-    RETURN_IF_ERROR(CheckBucket(bucket));
+  Status IndexMany(const std::vector<DirectoryEntry>& entries) override {
+    for (const DirectoryEntry& e : entries) RETURN_IF_ERROR(CheckBucket(e.bucket));
     return InTransaction(*db_, mu_, true, [&]() -> Status {
-      for (const auto& [space_id, text] : docs) RETURN_IF_ERROR(IndexLocked(space_id, text, bucket));
+      for (const DirectoryEntry& e : entries) {
+        RETURN_IF_ERROR(IndexLocked(e.space_id, e.text, e.bucket));
+        RETURN_IF_ERROR(SetSignalsLocked(e.space_id, e.signals));
+      }
       return Status::Ok();
     });
   }
@@ -124,15 +127,7 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
   Status SetSignals(int64_t space_id, const DirectorySignals& s) override {
-    return InTransaction(*db_, mu_, true, [&]() -> Status {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(
-          "UPDATE directory_docs SET verified = ?, abandoned = ?, duplicate_of = ?, hidden = ?, trending_milli = ?"
-          " WHERE space_id = ?"));
-      RETURN_IF_ERROR(st->Bind(1, int64_t{s.verified}).Bind(2, int64_t{s.abandoned}).Bind(3, s.duplicate_of)
-                          .Bind(4, int64_t{s.hidden}).Bind(5, s.trending_milli).Bind(6, space_id).Run());
-      if (st->Changes() == 0) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
-      return Status::Ok();
-    });
+    return InTransaction(*db_, mu_, true, [&]() -> Status { return SetSignalsLocked(space_id, s); });
   }
 
   Result<DirectorySignals> Signals(int64_t space_id) override {
@@ -281,6 +276,16 @@ class SqliteDirectoryStore : public DirectoryStore {
   static Status QueryError(const Status& s) {
     if (s.code() == StatusCode::kInternal) return Status::InvalidArgument("malformed search query: " + s.message());
     return s;
+  }
+
+  Status SetSignalsLocked(int64_t space_id, const DirectorySignals& s) {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare(
+        "UPDATE directory_docs SET verified = ?, abandoned = ?, duplicate_of = ?, hidden = ?, trending_milli = ?"
+        " WHERE space_id = ?"));
+    RETURN_IF_ERROR(st->Bind(1, int64_t{s.verified}).Bind(2, int64_t{s.abandoned}).Bind(3, s.duplicate_of)
+                        .Bind(4, int64_t{s.hidden}).Bind(5, s.trending_milli).Bind(6, space_id).Run());
+    if (st->Changes() == 0) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
+    return Status::Ok();
   }
 
   Result<int64_t> DocidLocked(int64_t space_id) {

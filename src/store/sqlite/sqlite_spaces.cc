@@ -227,11 +227,23 @@ Result<Space> SqliteStore::GetSpaceBySubdomain(std::string_view subdomain) {
 
 Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
   RETURN_IF_ERROR(ValidateSearch(q.search));
-  if (q.sort != "createdAt" && q.sort != "lastModified" && q.sort != "likes" && q.sort != "trendingScore") {
+  if (q.sort != "createdAt" && q.sort != "lastModified" && q.sort != "likes" && q.sort != "trendingScore" &&
+      q.sort != "id") {
     return Status::InvalidArgument("unsupported sort '" + q.sort + "' (createdAt, lastModified, likes or trendingScore)");
   }
   if (q.limit < 0 || q.offset < 0) return Status::InvalidArgument("limit and offset must not be negative");
   std::vector<Binding> bindings;
+  if (q.sort == "id") {
+    std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings) +
+                      " AND s.id > ? ORDER BY s.id" + (q.descending ? " DESC" : "") + " LIMIT ?";
+    bindings.emplace_back(q.after_id);
+    bindings.emplace_back(q.limit);
+    return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<Space>> {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
+      BindAll(*st, bindings);
+      return ReadRows<Space>(*st, [&] { return ReadSpace(*st); });
+    });
+  }
   std::string direction = q.descending ? " DESC" : " ASC";
   std::string column = q.sort == "createdAt"      ? "s.created_at"
                        : q.sort == "lastModified" ? "s.last_modified"
