@@ -1,12 +1,14 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/snapshot_ptr.h"
 
@@ -14,26 +16,27 @@ namespace spaceport {
 
 // A string-keyed map read on a hot path and written rarely, as copy-on-write
 // snapshots (SnapshotPtr) in kShards shards by key hash: a write copies one
-// shard, not the whole map, so a change costs the same with 1.5 million
-// keys as with a thousand, and a server that publishes every key at start
-// does not copy the map once per key. Readers see each key's latest value;
-// two keys changed together may be seen one before the other.
+// shard (about 100 entries with 1.5 million keys), not the whole map, so a
+// server that publishes every key at start does not copy the map once per
+// key. Shards are made on first write (an empty map costs 128 KB of
+// pointers). Readers see each key's latest value; two keys changed together
+// may be seen one before the other.
 // Thread safety: any thread; writes to one shard are serialized.
 template <typename V>
 class ShardedSnapshotMap {
  public:
   using Map = std::map<std::string, V, std::less<>>;
-  static constexpr size_t kShards = 256;
+  static constexpr size_t kShards = 16384;
 
-  ShardedSnapshotMap() {
-    for (auto& s : shards_) s = std::make_unique<Shard>();
-  }
+  ShardedSnapshotMap() = default;
   ShardedSnapshotMap(const ShardedSnapshotMap&) = delete;
   ShardedSnapshotMap& operator=(const ShardedSnapshotMap&) = delete;
 
-  // The value of `key`, or nullopt-like: `found` tells.
+  // Whether `key` is there; its value into *out.
   bool Find(std::string_view key, V* out) const {
-    auto map = ShardOf(key).map.Load();
+    const Shard* shard = shards_[IndexOf(key)].load(std::memory_order_acquire);
+    if (shard == nullptr) return false;
+    auto map = shard->map.Load();
     auto it = map->find(key);
     if (it == map->end()) return false;
     *out = it->second;
@@ -43,7 +46,7 @@ class ShardedSnapshotMap {
   // Applies `change` to a copy of the key's shard (it may insert, replace or
   // erase `key`) and publishes the copy.
   void Update(std::string_view key, const std::function<void(Map&)>& change) {
-    Shard& shard = ShardOf(key);
+    Shard& shard = MakeShard(IndexOf(key));
     std::lock_guard lock(shard.write_mu);
     auto next = std::make_shared<Map>(*shard.map.Load());
     change(*next);
@@ -64,9 +67,23 @@ class ShardedSnapshotMap {
     std::mutex write_mu;
     SnapshotPtr<Map> map{std::make_shared<const Map>()};
   };
-  Shard& ShardOf(std::string_view key) const { return *shards_[std::hash<std::string_view>{}(key) % kShards]; }
+  static size_t IndexOf(std::string_view key) { return std::hash<std::string_view>{}(key) % kShards; }
+  Shard& MakeShard(size_t i) {
+    Shard* shard = shards_[i].load(std::memory_order_acquire);
+    if (shard != nullptr) return *shard;
+    std::lock_guard lock(make_mu_);
+    shard = shards_[i].load(std::memory_order_relaxed);
+    if (shard == nullptr) {
+      owned_.push_back(std::make_unique<Shard>());
+      shard = owned_.back().get();
+      shards_[i].store(shard, std::memory_order_release);
+    }
+    return *shard;
+  }
 
-  std::array<std::unique_ptr<Shard>, kShards> shards_;
+  std::array<std::atomic<Shard*>, kShards> shards_{};
+  std::mutex make_mu_;
+  std::vector<std::unique_ptr<Shard>> owned_;  // the shards, made on first write
 };
 
 }  // namespace spaceport

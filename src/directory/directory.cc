@@ -85,11 +85,11 @@ Status Directory::Refresh(int64_t space_id, int64_t likes) {
 Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
   RETURN_IF_ERROR(CheckQuery(query));
   ASSIGN_OR_RETURN(SearchQuery parsed, ParseSearchQuery(query.search));
-  std::string expression = parsed.expression, title_expression = parsed.title_expression;
+  std::string expression = parsed.expression;
+  const std::string title_expression = parsed.expression;
   for (const std::string& tag : query.tags) {
     ASSIGN_OR_RETURN(std::string filter, TagFilter(tag));
     expression = "(" + expression + ") AND " + filter;
-    title_expression = "(" + title_expression + ") AND " + filter;
   }
   const std::vector<double>& weights = ColumnWeights();
 
@@ -110,9 +110,11 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
     for (const store::DirectoryHit& h : hits) {
       if (relevance.emplace(h.docid, h.relevance).second) fresh.push_back(h.docid);
     }
-    if (first) {
+    // (The title index has no tags: with a tag filter the walk alone.)
+    if (first && query.tags.empty()) {
       ASSIGN_OR_RETURN(std::vector<store::DirectoryHit> titles,
-                       store_->Match(title_expression, 0, kTitleCandidates, weights));
+                       store_->Match(title_expression, 0, kTitleCandidates, TitleColumnWeights(),
+                                     store::DirectoryScope::kTitles));
       for (const store::DirectoryHit& h : titles) {
         // The whole-document relevance: the title match is part of it.
         if (!relevance.count(h.docid)) fresh.push_back(h.docid);
@@ -151,11 +153,12 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
   }
   page.exact = exhausted;
   page.total = static_cast<int64_t>(kept.size());
-  if (!exhausted && walked > 0) {
+  if (!exhausted && walked > 0 && query.count) {
     // An estimate: the share of the walked matches that were kept, times
     // all the matches (counted up to a cap).
-    ASSIGN_OR_RETURN(int64_t matches, store_->CountMatches(expression, 100000));
-    page.total = std::max<int64_t>(page.total, matches * static_cast<int64_t>(kept.size()) / walked);
+    ASSIGN_OR_RETURN(int64_t matches, store_->CountMatches(expression, kMaxCounted));
+    const int64_t estimate = std::min<int64_t>(matches, matches * static_cast<int64_t>(kept.size()) / walked);
+    page.total = std::max<int64_t>(page.total, estimate);
   }
 
   const std::string& sort = query.sort;

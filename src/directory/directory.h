@@ -10,7 +10,7 @@
 // weights: a word in the title beats one deep in the README) times quality
 // (verified working, likes, trending), filtered, and paged. Counts and
 // facets are exact when the walk reaches the end of the matches, otherwise
-// they describe the first kMaxScanned matches and say so.
+// they describe the matches read and say so.
 //
 // Thread safety: every method may be called from any thread (the store is
 // thread safe; the Directory keeps no mutable state).
@@ -37,9 +37,16 @@ inline const std::vector<double>& ColumnWeights() {
   return kWeights;
 }
 
+// The same weights for the title index's columns (owner, name, title).
+inline const std::vector<double>& TitleColumnWeights() {
+  static const std::vector<double> kWeights = {3.0, 6.0, 10.0};
+  return kWeights;
+}
+
 inline constexpr int64_t kWalkStep = 400;        // documents read from the index per step
 inline constexpr int64_t kTitleCandidates = 200;  // best title matches added to the first step
 inline constexpr int64_t kMaxScanned = 4000;      // documents a search reads at most
+inline constexpr int64_t kMaxCounted = 10000;     // matches counted for an estimated total
 
 // Quality in [0, 1] from the directory's signals (the formula is in
 // docs/directory.md), and the index bucket it puts a document in.
@@ -60,6 +67,7 @@ struct DirectoryQuery {
   bool descending = true;
   int64_t limit = 20;
   int64_t offset = 0;
+  bool count = false;  // an estimated total when the walk stops early (costs a count of the matches)
   // Whether the caller may see a private Space (public ones are seen by all).
   std::function<bool(const store::DirectoryCandidate&)> may_see_private;
 };
@@ -74,7 +82,8 @@ struct FacetCounts {
 struct SearchPage {
   std::vector<int64_t> space_ids;  // this page, best first
   int64_t total = 0;               // matching Spaces the caller may see (see exact)
-  bool exact = true;               // false: total and facets cover the first kMaxScanned matches only
+  bool exact = true;               // false: facets cover the matches read; total is an estimate
+                                   // (with DirectoryQuery::count; else the number read and kept)
   FacetCounts facets;
   std::map<int64_t, int64_t> similar;  // space id -> near-copies collapsed into it
 };

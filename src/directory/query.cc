@@ -87,7 +87,6 @@ Result<SearchQuery> ParseSearchQuery(std::string_view text) {
   SearchQuery q;
   for (const Term& t : terms) q.words.push_back(t.word);
   q.expression = Expression(terms);
-  q.title_expression = "{owner name title} : (" + q.expression + ")";
   return q;
 }
 

@@ -29,8 +29,7 @@ inline constexpr size_t kMaxQueryWords = 12;
 
 struct SearchQuery {
   std::vector<std::string> words;  // lower-cased, in order (excluded ones too)
-  std::string expression;          // the FTS5 match expression, every column
-  std::string title_expression;    // the same, restricted to owner, name and title
+  std::string expression;          // the FTS5 match expression
 };
 
 Result<SearchQuery> ParseSearchQuery(std::string_view text);

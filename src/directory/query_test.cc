@@ -33,12 +33,6 @@ TEST(SearchQuery, PunctuationCannotEscapeTheQuotes) {
   EXPECT_EQ(Expr("{title}: x "), "\"title\" AND \"x\"");
 }
 
-TEST(SearchQuery, TitleExpressionRestrictsColumns) {
-  Result<SearchQuery> q = ParseSearchQuery("whisper");
-  ASSERT_TRUE(q.ok());
-  EXPECT_EQ(q->title_expression, "{owner name title} : (\"whisper\"*)");
-}
-
 TEST(SearchQuery, RefusesQueriesWithNothingToFind) {
   for (std::string_view bad : {"", "   ", "!!! ---", "-spam", "OR"}) {
     Result<SearchQuery> q = ParseSearchQuery(bad);

@@ -50,6 +50,13 @@ TEST_P(DirectoryConformanceTest, MatchesWalkDownTheDocidsFromTheTop) {
   EXPECT_EQ(Spaces("\"apple\"", DirectoryDocid(5, a.id)), std::vector<int64_t>{c.id});  // below a cursor
   EXPECT_EQ(Spaces("\"ap\"*"), (std::vector<int64_t>{a.id, c.id}));
   EXPECT_EQ(Spaces("{title} : \"red\""), std::vector<int64_t>{a.id});
+  auto titles = directory_->Match("\"red\"", 0, 10, {1, 1, 1}, DirectoryScope::kTitles);  // the title index
+  ASSERT_TRUE(titles.ok()) << titles.status().ToString();
+  ASSERT_EQ(titles->size(), 1u);
+  EXPECT_EQ(SpaceOfDocid((*titles)[0].docid), a.id);
+  EXPECT_GT((*titles)[0].relevance, 0);
+  EXPECT_EQ(directory_->Match("\"red\"", 0, 10, kWeights, DirectoryScope::kTitles).status().code(),
+            StatusCode::kInvalidArgument);  // seven weights for three columns
   EXPECT_EQ(Spaces("\"red\" NOT \"bus\""), std::vector<int64_t>{a.id});
   EXPECT_EQ(directory_->CountMatches("\"red\" OR \"green\"", 100).value(), 3);
   EXPECT_EQ(directory_->CountMatches("\"red\" OR \"green\"", 2).value(), 2);
@@ -79,6 +86,9 @@ TEST_P(DirectoryConformanceTest, ReindexRekeyAndSignals) {
   ASSERT_TRUE(directory_->Rekey(a.id, 700).ok());
   EXPECT_EQ(directory_->DocidOf(a.id).value(), DirectoryDocid(700, a.id));
   EXPECT_EQ(Spaces("\"second\""), std::vector<int64_t>{a.id});  // the words moved along
+  auto moved = directory_->Match("\"second\"", 0, 10, {}, DirectoryScope::kTitles);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, (std::vector<DirectoryHit>{{DirectoryDocid(700, a.id), 0}}));
   EXPECT_EQ(directory_->CountMatches("\"second\"", 10).value(), 1);
 
   EXPECT_FALSE(directory_->Signals(a.id)->verified);
@@ -120,6 +130,8 @@ TEST_P(DirectoryConformanceTest, DocumentsFollowTheirSpaceThroughRenameAndDelete
   ASSERT_TRUE(store_->RenameSpace(a.id, "alice", "after", "alice-after").ok());
   EXPECT_EQ(Spaces("\"after\""), std::vector<int64_t>{a.id});
   EXPECT_EQ(Spaces("\"before\""), std::vector<int64_t>{});
+  EXPECT_EQ(directory_->Match("\"after\"", 0, 10, {}, DirectoryScope::kTitles)->size(), 1u);
+  EXPECT_EQ(directory_->Match("\"before\"", 0, 10, {}, DirectoryScope::kTitles)->size(), 0u);
   Space b = MakeSpace("alice", "b");
   EXPECT_EQ(directory_->Unindexed(0, 10).value(), std::vector<int64_t>{b.id});
   ASSERT_TRUE(store_->DeleteSpace(a.id).ok());

@@ -50,6 +50,9 @@ struct DirectoryText {
   std::string readme;       // the README without its front matter, capped
 };
 inline constexpr int kDirectoryColumns = 7;
+inline constexpr int kDirectoryTitleColumns = 3;  // owner, name, title
+
+enum class DirectoryScope { kAll, kTitles };
 
 // What the directory knows of a Space besides its words (set by the
 // directory's signals: probes, duplicates, moderation).
@@ -73,6 +76,7 @@ struct DirectoryEntry {
 struct DirectoryHit {
   int64_t docid = 0;
   double relevance = 0;  // text relevance with the caller's column weights, higher is better (0: not asked)
+  bool operator==(const DirectoryHit&) const = default;
 };
 
 // A candidate's attributes, for filtering and ranking.
@@ -111,8 +115,11 @@ class DirectoryStore {
   // relevance (the heaviest column each word is in, summed over the words;
   // README matches count less in long READMEs), computed only when
   // `weights` is not empty.
+  // kTitles matches in owner, name and title only (weights: three), from an
+  // index of their own: cheap for words common elsewhere and rare there.
   virtual Result<std::vector<DirectoryHit>> Match(const std::string& expression, int64_t below, int64_t limit,
-                                                  const std::vector<double>& weights) = 0;
+                                                  const std::vector<double>& weights,
+                                                  DirectoryScope scope = DirectoryScope::kAll) = 0;
   // How many documents match, counting no further than `cap`.
   virtual Result<int64_t> CountMatches(const std::string& expression, int64_t cap) = 0;
   // The attributes of these documents (those whose Space still exists), in

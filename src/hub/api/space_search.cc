@@ -122,6 +122,7 @@ Result<SpaceListing> ListOrSearch(HubCore& hub, const std::optional<access::Prin
                                .descending = q.descending,
                                .limit = q.limit,
                                .offset = q.offset,
+                               .count = with_counts,
                                .may_see_private = may_see_private};
   ASSIGN_OR_RETURN(directory::SearchPage page, directory->Search(dq));
   for (int64_t id : page.space_ids) {

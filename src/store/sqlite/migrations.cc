@@ -282,6 +282,28 @@ CREATE TRIGGER directory_space_renamed AFTER UPDATE OF owner, name ON spaces BEG
 END;
 )sql";
 
+// Owners, names and titles again, in an index of their own: "the best
+// title matches" of a word found in most READMEs but few titles is then a
+// walk of its few title entries, not of all its matches.
+constexpr char kSchemaV13DirectoryTitles[] = R"sql(
+CREATE VIRTUAL TABLE directory_titles USING fts5(
+  owner, name, title,
+  prefix = '2 3 4', detail = column, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO directory_titles (rowid, owner, name, title) SELECT rowid, owner, name, title FROM directory_fts;
+DROP TRIGGER directory_docs_gone;
+CREATE TRIGGER directory_docs_gone AFTER DELETE ON directory_docs BEGIN
+  DELETE FROM directory_fts WHERE rowid = old.docid;
+  DELETE FROM directory_titles WHERE rowid = old.docid;
+END;
+DROP TRIGGER directory_space_renamed;
+CREATE TRIGGER directory_space_renamed AFTER UPDATE OF owner, name ON spaces BEGIN
+  UPDATE directory_fts SET owner = new.owner, name = new.name
+   WHERE rowid = (SELECT docid FROM directory_docs WHERE space_id = new.id);
+  UPDATE directory_titles SET owner = new.owner, name = new.name
+   WHERE rowid = (SELECT docid FROM directory_docs WHERE space_id = new.id);
+END;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -297,6 +319,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {10, "billing: ledger transfers, balances, holds, subscriptions", kSchemaV10Billing},
       {11, "usage counters per Space and hour", kSchemaV11Usage},
       {12, "directory: likes counter, full-text index, signals", kSchemaV12Directory},
+      {13, "directory: title index", kSchemaV13DirectoryTitles},
   };
   return kMigrations;
 }

@@ -48,11 +48,11 @@ std::string WeightsSql(const std::vector<double>& weights) {
 void RankFunction(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int n_args,
                   sqlite3_value** args) {
   const int columns = api->xColumnCount(fts);
-  const int readme = columns - 1;
+  const int readme = columns == kDirectoryColumns ? columns - 1 : -1;  // the title index has none
   double readme_norm = 1.0;
   sqlite3_int64 total = 0, rows = 0;
   int size = 0;
-  if (api->xColumnTotalSize(fts, readme, &total) == SQLITE_OK && api->xRowCount(fts, &rows) == SQLITE_OK &&
+  if (readme >= 0 && api->xColumnTotalSize(fts, readme, &total) == SQLITE_OK && api->xRowCount(fts, &rows) == SQLITE_OK &&
       rows > 0 && total > 0 && api->xColumnSize(fts, readme, &size) == SQLITE_OK) {
     const double average = static_cast<double>(total) / static_cast<double>(rows);
     readme_norm = 1.0 / (0.5 + 0.5 * static_cast<double>(size) / average);
@@ -119,8 +119,11 @@ class SqliteDirectoryStore : public DirectoryStore {
           "INSERT INTO directory_fts (rowid, owner, name, title, description, tags, refs, readme)"
           " SELECT ?, owner, name, title, description, tags, refs, readme FROM directory_fts WHERE rowid = ?"));
       RETURN_IF_ERROR(move->Bind(1, docid).Bind(2, old).Run());
-      ASSIGN_OR_RETURN(auto drop, db_->Prepare("DELETE FROM directory_fts WHERE rowid = ?"));
-      RETURN_IF_ERROR(drop->Bind(1, old).Run());
+      ASSIGN_OR_RETURN(auto move_title, db_->Prepare(
+          "INSERT INTO directory_titles (rowid, owner, name, title)"
+          " SELECT ?, owner, name, title FROM directory_titles WHERE rowid = ?"));
+      RETURN_IF_ERROR(move_title->Bind(1, docid).Bind(2, old).Run());
+      RETURN_IF_ERROR(DropLocked(old));
       ASSIGN_OR_RETURN(auto set, db_->Prepare("UPDATE directory_docs SET docid = ? WHERE space_id = ?"));
       return set->Bind(1, docid).Bind(2, space_id).Run();
     });
@@ -146,16 +149,19 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
   Result<std::vector<DirectoryHit>> Match(const std::string& expression, int64_t below, int64_t limit,
-                                          const std::vector<double>& weights) override {
+                                          const std::vector<double>& weights, DirectoryScope scope) override {
     RETURN_IF_ERROR(CheckExpression(expression));
-    if (!weights.empty() && weights.size() != kDirectoryColumns) {
+    const bool titles = scope == DirectoryScope::kTitles;
+    const size_t columns = titles ? kDirectoryTitleColumns : kDirectoryColumns;
+    if (!weights.empty() && weights.size() != columns) {
       return Status::InvalidArgument("the relevance needs one weight per column");
     }
+    const std::string table = titles ? "directory_titles" : "directory_fts";
     // ORDER BY rowid DESC is the index's own order: FTS5 walks the doclists
     // from the top and the LIMIT stops it; sp_rank scores those rows only.
     std::string sql = "SELECT rowid" +
-                      (weights.empty() ? std::string(", 0") : ", sp_rank(directory_fts" + WeightsSql(weights) + ")") +
-                      " FROM directory_fts WHERE directory_fts MATCH ?" + (below > 0 ? " AND rowid < ?" : "") +
+                      (weights.empty() ? std::string(", 0") : ", sp_rank(" + table + WeightsSql(weights) + ")") +
+                      " FROM " + table + " WHERE " + table + " MATCH ?" + (below > 0 ? " AND rowid < ?" : "") +
                       " ORDER BY rowid DESC LIMIT ?";
     return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<DirectoryHit>> {
       ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
@@ -194,7 +200,9 @@ class SqliteDirectoryStore : public DirectoryStore {
       ASSIGN_OR_RETURN(auto st, db_->Prepare(
           "SELECT d.docid, s.id, s.owner, s.name, s.sdk, s.stage, s.hardware, s.is_private, s.likes_count,"
           " s.created_at, s.last_modified, d.verified, d.abandoned, d.duplicate_of, d.hidden, d.trending_milli"
-          " FROM json_each(?) j JOIN directory_docs d ON d.docid = j.value JOIN spaces s ON s.id = d.space_id"));
+          // By the space id inside each docid: two primary-key lookups per candidate.
+          " FROM json_each(?) j JOIN directory_docs d ON d.space_id = (j.value & 4294967295)"
+          " JOIN spaces s ON s.id = d.space_id WHERE d.docid = j.value"));
       st->Bind(1, ids.dump());
       std::vector<DirectoryCandidate> out;
       while (true) {
@@ -260,7 +268,8 @@ class SqliteDirectoryStore : public DirectoryStore {
 
   Status Optimize() override {
     std::lock_guard lock(mu_);
-    return db_->Exec("INSERT INTO directory_fts (directory_fts) VALUES ('optimize')");
+    RETURN_IF_ERROR(db_->Exec("INSERT INTO directory_fts (directory_fts) VALUES ('optimize')"));
+    return db_->Exec("INSERT INTO directory_titles (directory_titles) VALUES ('optimize')");
   }
 
  private:
@@ -301,8 +310,7 @@ class SqliteDirectoryStore : public DirectoryStore {
     const int64_t docid = DirectoryDocid(bucket, space_id);
     Result<int64_t> old = DocidLocked(space_id);
     if (old.ok()) {
-      ASSIGN_OR_RETURN(auto drop, db_->Prepare("DELETE FROM directory_fts WHERE rowid = ?"));
-      RETURN_IF_ERROR(drop->Bind(1, *old).Run());
+      RETURN_IF_ERROR(DropLocked(*old));
       ASSIGN_OR_RETURN(auto set, db_->Prepare("UPDATE directory_docs SET docid = ? WHERE space_id = ?"));
       RETURN_IF_ERROR(set->Bind(1, docid).Bind(2, space_id).Run());
     } else if (old.status().code() == StatusCode::kNotFound) {
@@ -317,7 +325,18 @@ class SqliteDirectoryStore : public DirectoryStore {
         "INSERT INTO directory_fts (rowid, owner, name, title, description, tags, refs, readme)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     ins->Bind(1, docid).Bind(2, t.owner).Bind(3, t.name).Bind(4, t.title).Bind(5, t.description);
-    return ins->Bind(6, t.tags).Bind(7, t.refs).Bind(8, t.readme).Run();
+    RETURN_IF_ERROR(ins->Bind(6, t.tags).Bind(7, t.refs).Bind(8, t.readme).Run());
+    ASSIGN_OR_RETURN(auto title, db_->Prepare(
+        "INSERT INTO directory_titles (rowid, owner, name, title) VALUES (?, ?, ?, ?)"));
+    return title->Bind(1, docid).Bind(2, t.owner).Bind(3, t.name).Bind(4, t.title).Run();
+  }
+
+  // A document's rows in both indexes.
+  Status DropLocked(int64_t docid) {
+    ASSIGN_OR_RETURN(auto drop, db_->Prepare("DELETE FROM directory_fts WHERE rowid = ?"));
+    RETURN_IF_ERROR(drop->Bind(1, docid).Run());
+    ASSIGN_OR_RETURN(auto drop_title, db_->Prepare("DELETE FROM directory_titles WHERE rowid = ?"));
+    return drop_title->Bind(1, docid).Run();
   }
 
   std::mutex mu_;
