@@ -1,7 +1,8 @@
-// The SQLite backend of store::DirectoryStore: an FTS5 table whose rowid is
-// the docid (schema v12, migrations.cc), read and written through a
-// connection of its own on the store's file, so that searches do not wait
-// behind the main store's writes (WAL: readers and one writer at a time).
+// The SQLite backend of store::DirectoryStore: FTS5 tables whose rowid is
+// the docid (schema v12 and v13, migrations.cc), written through one
+// connection of its own on the store's file and searched through another,
+// so that searches wait neither for the main store's writes nor for the
+// directory's own (WAL: readers beside one writer).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -90,7 +91,8 @@ Status RegisterRank(sqlite3* db) {
 
 class SqliteDirectoryStore : public DirectoryStore {
  public:
-  explicit SqliteDirectoryStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  SqliteDirectoryStore(std::unique_ptr<SqliteDb> db, std::unique_ptr<SqliteDb> read_db)
+      : db_(std::move(db)), read_db_(std::move(read_db)) {}
 
   Status Index(int64_t space_id, const DirectoryText& text, int bucket) override {
     RETURN_IF_ERROR(CheckBucket(bucket));
@@ -111,7 +113,7 @@ class SqliteDirectoryStore : public DirectoryStore {
   Status Rekey(int64_t space_id, int bucket) override {
     RETURN_IF_ERROR(CheckBucket(bucket));
     return InTransaction(*db_, mu_, true, [&]() -> Status {
-      ASSIGN_OR_RETURN(int64_t old, DocidLocked(space_id));
+      ASSIGN_OR_RETURN(int64_t old, DocidLocked(*db_, space_id));
       const int64_t docid = DirectoryDocid(bucket, space_id);
       if (old == docid) return Status::Ok();
       // FTS5 moves a row to another rowid as a delete and an insert.
@@ -134,8 +136,8 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
   Result<DirectorySignals> Signals(int64_t space_id) override {
-    return InTransaction(*db_, mu_, false, [&]() -> Result<DirectorySignals> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<DirectorySignals> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
           "SELECT verified, abandoned, duplicate_of, hidden, trending_milli FROM directory_docs WHERE space_id = ?"));
       st->Bind(1, space_id);
       ASSIGN_OR_RETURN(bool row, st->Step());
@@ -145,7 +147,7 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
   Result<int64_t> DocidOf(int64_t space_id) override {
-    return InTransaction(*db_, mu_, false, [&]() -> Result<int64_t> { return DocidLocked(space_id); });
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<int64_t> { return DocidLocked(*read_db_, space_id); });
   }
 
   Result<std::vector<DirectoryHit>> Match(const std::string& expression, int64_t below, int64_t limit,
@@ -163,8 +165,8 @@ class SqliteDirectoryStore : public DirectoryStore {
                       (weights.empty() ? std::string(", 0") : ", sp_rank(" + table + WeightsSql(weights) + ")") +
                       " FROM " + table + " WHERE " + table + " MATCH ?" + (below > 0 ? " AND rowid < ?" : "") +
                       " ORDER BY rowid DESC LIMIT ?";
-    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<DirectoryHit>> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<DirectoryHit>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(sql));
       int i = 1;
       st->Bind(i++, expression);
       if (below > 0) st->Bind(i++, below);
@@ -182,8 +184,8 @@ class SqliteDirectoryStore : public DirectoryStore {
 
   Result<int64_t> CountMatches(const std::string& expression, int64_t cap) override {
     RETURN_IF_ERROR(CheckExpression(expression));
-    return InTransaction(*db_, mu_, false, [&]() -> Result<int64_t> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
           "SELECT COUNT(*) FROM (SELECT rowid FROM directory_fts WHERE directory_fts MATCH ?"
           " ORDER BY rowid DESC LIMIT ?)"));
       st->Bind(1, expression).Bind(2, cap);
@@ -196,8 +198,8 @@ class SqliteDirectoryStore : public DirectoryStore {
   Result<std::vector<DirectoryCandidate>> Candidates(const std::vector<int64_t>& docids) override {
     if (docids.size() > kMaxCandidates) return Status::InvalidArgument("too many candidates at once");
     nlohmann::json ids = docids;
-    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<DirectoryCandidate>> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<DirectoryCandidate>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
           "SELECT d.docid, s.id, s.owner, s.name, s.sdk, s.stage, s.hardware, s.is_private, s.likes_count,"
           " s.created_at, s.last_modified, d.verified, d.abandoned, d.duplicate_of, d.hidden, d.trending_milli"
           // By the space id inside each docid: two primary-key lookups per candidate.
@@ -228,8 +230,8 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
   Result<std::vector<std::pair<int64_t, int64_t>>> Docids(int64_t after_space_id, int64_t limit) override {
-    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<std::pair<int64_t, int64_t>>> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<std::pair<int64_t, int64_t>>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
           "SELECT space_id, docid FROM directory_docs WHERE space_id > ? ORDER BY space_id LIMIT ?"));
       st->Bind(1, after_space_id).Bind(2, limit);
       std::vector<std::pair<int64_t, int64_t>> out;
@@ -243,8 +245,8 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
   Result<std::vector<int64_t>> Unindexed(int64_t after_space_id, int64_t limit) override {
-    return InTransaction(*db_, mu_, false, [&]() -> Result<std::vector<int64_t>> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<int64_t>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
           "SELECT s.id FROM spaces s WHERE s.id > ?"
           " AND NOT EXISTS (SELECT 1 FROM directory_docs d WHERE d.space_id = s.id) ORDER BY s.id LIMIT ?"));
       st->Bind(1, after_space_id).Bind(2, limit);
@@ -259,8 +261,8 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
   Result<int64_t> CountDocuments() override {
-    return InTransaction(*db_, mu_, false, [&]() -> Result<int64_t> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM directory_docs"));
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare("SELECT COUNT(*) FROM directory_docs"));
       ASSIGN_OR_RETURN(bool row, st->Step());
       return row ? st->Int(0) : 0;
     });
@@ -297,8 +299,8 @@ class SqliteDirectoryStore : public DirectoryStore {
     return Status::Ok();
   }
 
-  Result<int64_t> DocidLocked(int64_t space_id) {
-    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT docid FROM directory_docs WHERE space_id = ?"));
+  static Result<int64_t> DocidLocked(SqliteDb& db, int64_t space_id) {
+    ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT docid FROM directory_docs WHERE space_id = ?"));
     st->Bind(1, space_id);
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
@@ -308,7 +310,7 @@ class SqliteDirectoryStore : public DirectoryStore {
   Status IndexLocked(int64_t space_id, const DirectoryText& t, int bucket) {
     if (space_id <= 0 || space_id > 0xffffffffLL) return Status::InvalidArgument("space id outside the docid range");
     const int64_t docid = DirectoryDocid(bucket, space_id);
-    Result<int64_t> old = DocidLocked(space_id);
+    Result<int64_t> old = DocidLocked(*db_, space_id);
     if (old.ok()) {
       RETURN_IF_ERROR(DropLocked(*old));
       ASSIGN_OR_RETURN(auto set, db_->Prepare("UPDATE directory_docs SET docid = ? WHERE space_id = ?"));
@@ -339,8 +341,12 @@ class SqliteDirectoryStore : public DirectoryStore {
     return drop_title->Bind(1, docid).Run();
   }
 
+  // Writes on one connection, searches on another: a search never waits
+  // behind a write (WAL), nor a write behind a search.
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;
+  std::mutex read_mu_;
+  std::unique_ptr<SqliteDb> read_db_;
 };
 
 }  // namespace
@@ -352,8 +358,10 @@ Result<std::unique_ptr<DirectoryStore>> OpenSqliteDirectoryStore(const std::stri
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> db, sqlite::SqliteDb::Open(path));
   Result<int> applied = sqlite::ApplyMigrations(*db, sqlite::SchemaMigrations());
   if (!applied.ok()) return applied.status().WithContext("opening the directory in " + path);
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> read_db, sqlite::SqliteDb::Open(path));
   RETURN_IF_ERROR(sqlite::RegisterRank(db->raw()));
-  return std::unique_ptr<DirectoryStore>(new sqlite::SqliteDirectoryStore(std::move(db)));
+  RETURN_IF_ERROR(sqlite::RegisterRank(read_db->raw()));
+  return std::unique_ptr<DirectoryStore>(new sqlite::SqliteDirectoryStore(std::move(db), std::move(read_db)));
 }
 
 }  // namespace spaceport::store
