@@ -110,8 +110,9 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
     for (const store::DirectoryHit& h : hits) {
       if (relevance.emplace(h.docid, h.relevance).second) fresh.push_back(h.docid);
     }
-    // (The title index has no tags: with a tag filter the walk alone.)
-    if (first && query.tags.empty()) {
+    // The title index has neither tags nor READMEs: with a tag filter or an
+    // excluded word its matches might not be matches; the walk alone then.
+    if (first && query.tags.empty() && !parsed.excludes) {
       ASSIGN_OR_RETURN(std::vector<store::DirectoryHit> titles,
                        store_->Match(title_expression, 0, kTitleCandidates, TitleColumnWeights(),
                                      store::DirectoryScope::kTitles));

@@ -89,6 +89,12 @@ TEST_F(DirectoryTest, VerifiedBeatsAnOtherwiseEqualBrokenSpace) {
   (void)working;
 }
 
+TEST_F(DirectoryTest, AnExcludedWordInTheReadmeExcludesATitleMatch) {
+  Add("alice", "keep", R"({"title":"Whisper"})", "Speech.");
+  Add("alice", "drop", R"({"title":"Whisper"})", "Uses llama underneath.");
+  EXPECT_EQ(Names("whisper -llama "), std::vector<std::string>{"keep"});
+}
+
 TEST_F(DirectoryTest, PrefixFindsByTheFirstLetters) {
   Add("alice", "asr", R"({"title":"Whisper large"})", "");
   Add("alice", "other", R"({"title":"Diffusion"})", "");

@@ -85,7 +85,10 @@ Result<SearchQuery> ParseSearchQuery(std::string_view text) {
   for (const Term& t : terms) any = any || !t.excluded;
   if (!any) return Status::InvalidArgument("a search needs at least one word to look for");
   SearchQuery q;
-  for (const Term& t : terms) q.words.push_back(t.word);
+  for (const Term& t : terms) {
+    q.words.push_back(t.word);
+    q.excludes = q.excludes || t.excluded;
+  }
   q.expression = Expression(terms);
   return q;
 }

@@ -30,6 +30,7 @@ inline constexpr size_t kMaxQueryWords = 12;
 struct SearchQuery {
   std::vector<std::string> words;  // lower-cased, in order (excluded ones too)
   std::string expression;          // the FTS5 match expression
+  bool excludes = false;           // some word is excluded (-word)
 };
 
 Result<SearchQuery> ParseSearchQuery(std::string_view text);

@@ -225,6 +225,18 @@ Result<Space> SqliteStore::GetSpaceBySubdomain(std::string_view subdomain) {
   });
 }
 
+// ORDER BY of a listing (not by id).
+static std::string ListOrder(const SpaceQuery& q, const std::string& direction) {
+  std::string column = q.sort == "createdAt"      ? "s.created_at"
+                       : q.sort == "lastModified" ? "s.last_modified"
+                       : q.sort == "likes"        ? "s.likes_count"
+                                                  : "COALESCE((SELECT d.trending_milli FROM directory_docs d"
+                                                    " WHERE d.space_id = s.id), 0)";
+  // Ties (equal counts) fall back to newest first, so pages are stable.
+  std::string tie = q.sort == "likes" || q.sort == "trendingScore" ? ", s.created_at" + direction : "";
+  return " ORDER BY " + column + direction + tie + ", s.id" + direction;
+}
+
 Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
   RETURN_IF_ERROR(ValidateSearch(q.search));
   if (q.sort != "createdAt" && q.sort != "lastModified" && q.sort != "likes" && q.sort != "trendingScore" &&
@@ -233,35 +245,24 @@ Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
   }
   if (q.limit < 0 || q.offset < 0) return Status::InvalidArgument("limit and offset must not be negative");
   std::vector<Binding> bindings;
+  std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings);
+  const std::string direction = q.descending ? " DESC" : " ASC";
   if (q.sort == "id") {
-    std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings) +
-                      " AND s.id > ? ORDER BY s.id" + (q.descending ? " DESC" : "") + " LIMIT ?";
+    sql += " AND s.id > ? ORDER BY s.id" + direction + " LIMIT ?";
     bindings.emplace_back(q.after_id);
     bindings.emplace_back(q.limit);
-    return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<Space>> {
-      ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
-      BindAll(*st, bindings);
-      return ReadRows<Space>(*st, [&] { return ReadSpace(*st); });
-    });
+  } else {
+    sql += ListOrder(q, direction) + " LIMIT ? OFFSET ?";
+    bindings.emplace_back(q.limit);
+    bindings.emplace_back(q.offset);
   }
-  std::string direction = q.descending ? " DESC" : " ASC";
-  std::string column = q.sort == "createdAt"      ? "s.created_at"
-                       : q.sort == "lastModified" ? "s.last_modified"
-                       : q.sort == "likes"        ? "s.likes_count"
-                                                  : "COALESCE((SELECT d.trending_milli FROM directory_docs d"
-                                                    " WHERE d.space_id = s.id), 0)";
-  // Ties (equal counts) fall back to newest first, so pages are stable.
-  std::string tie = q.sort == "likes" || q.sort == "trendingScore" ? ", s.created_at" + direction : "";
-  std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings) +
-                    " ORDER BY " + column + direction + tie + ", s.id" + direction + " LIMIT ? OFFSET ?";
-  bindings.emplace_back(q.limit);
-  bindings.emplace_back(q.offset);
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<Space>> {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
     BindAll(*st, bindings);
     return ReadRows<Space>(*st, [&] { return ReadSpace(*st); });
   });
 }
+
 
 Result<int64_t> SqliteStore::CountSpaces(const SpaceQuery& q) {
   RETURN_IF_ERROR(ValidateSearch(q.search));
