@@ -1,6 +1,7 @@
 #include "directory/query.h"
 
 #include <cctype>
+#include <cstdint>
 
 namespace spaceport::directory {
 namespace {
@@ -13,8 +14,53 @@ struct Term {
 };
 
 // Bytes of multi-byte UTF-8 characters are word characters: the index's
-// tokenizer decides about them (letters stay, accents fold).
+// tokenizer decides about them (letters stay, accents fold). Common
+// punctuation and symbols outside ASCII were made spaces first (Clean).
 bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+// Non-ASCII code points that separate words: Latin-1 punctuation and
+// symbols, general punctuation, currency, arrows, mathematical and other
+// symbols, CJK punctuation, full-width ASCII punctuation, emoji. (The index
+// splits on every non-letter; one it splits inside a quoted word makes a
+// phrase, which the index cannot answer: the search is then a 400.)
+bool IsSeparator(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 || (cp >= 0x2000 && cp <= 0x2BFF) ||
+         (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
+         (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65) ||
+         (cp >= 0x1F000 && cp <= 0x1FAFF);
+}
+
+// The text with every byte of an invalid UTF-8 sequence, and every
+// separating code point, made a space.
+std::string Clean(std::string_view text) {
+  std::string out(text);
+  size_t i = 0;
+  while (i < out.size()) {
+    const unsigned char c = static_cast<unsigned char>(out[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    uint32_t cp = n == 4 ? c & 0x07 : n == 3 ? c & 0x0F : c & 0x1F;
+    bool valid = n > 0 && i + n <= out.size();
+    for (size_t k = 1; valid && k < n; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(out[i + k]);
+      valid = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong, surrogate or beyond Unicode: invalid too.
+    valid = valid && !(n == 3 && cp < 0x800) && !(n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) &&
+            !(cp >= 0xD800 && cp <= 0xDFFF);
+    if (!valid) {
+      out[i++] = ' ';
+      continue;
+    }
+    if (IsSeparator(cp)) out.replace(i, n, n, ' ');
+    i += n;
+  }
+  return out;
+}
 
 std::string Quoted(const Term& t) { return "\"" + t.word + "\"" + (t.prefix ? "*" : ""); }
 
@@ -47,10 +93,12 @@ std::string Expression(const std::vector<Term>& terms) {
 
 }  // namespace
 
-Result<SearchQuery> ParseSearchQuery(std::string_view text) {
-  if (text.size() > kMaxQueryBytes) {
+Result<SearchQuery> ParseSearchQuery(std::string_view raw) {
+  if (raw.size() > kMaxQueryBytes) {
     return Status::InvalidArgument("a search is at most " + std::to_string(kMaxQueryBytes) + " bytes");
   }
+  const std::string cleaned = Clean(raw);
+  const std::string_view text = cleaned;
   std::vector<Term> terms;
   bool pending_or = false;
   size_t i = 0;

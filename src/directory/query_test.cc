@@ -44,5 +44,13 @@ TEST(SearchQuery, RefusesQueriesWithNothingToFind) {
 
 TEST(SearchQuery, KeepsUtf8Words) { EXPECT_EQ(Expr("café "), "\"café\""); }
 
+TEST(SearchQuery, InvalidUtf8AndSymbolsSeparateWords) {
+  EXPECT_EQ(Expr("caf\xc3\xa9\xd9" "body "), "\"café\" AND \"body\"");  // a lone lead byte
+  EXPECT_EQ(Expr("foo\xe2\x80\x94" "bar "), "\"foo\" AND \"bar\"");    // an em dash
+  EXPECT_EQ(Expr("x\xe2\x82\xac" "y "), "\"x\" AND \"y\"");            // a euro sign
+  EXPECT_EQ(Expr("\xed\xa0\x80" "a "), "\"a\"");                      // a surrogate
+  EXPECT_EQ(Expr("\xe6\x97\xa5\xe6\x9c\xac "), "\"\xe6\x97\xa5\xe6\x9c\xac\"");  // CJK letters stay a word
+}
+
 }  // namespace
 }  // namespace spaceport::directory
