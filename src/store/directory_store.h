@@ -125,9 +125,6 @@ class DirectoryStore {
   // The attributes of these documents (those whose Space still exists), in
   // no particular order.
   virtual Result<std::vector<DirectoryCandidate>> Candidates(const std::vector<int64_t>& docids) = 0;
-  // (space id, docid) of every document, by space id, from above
-  // `after_space_id`, at most `limit` (the directory's rekeying pass).
-  virtual Result<std::vector<std::pair<int64_t, int64_t>>> Docids(int64_t after_space_id, int64_t limit) = 0;
   // Spaces without a document (an installation from before the directory),
   // by id, from above `after_space_id`, at most `limit`.
   virtual Result<std::vector<int64_t>> Unindexed(int64_t after_space_id, int64_t limit) = 0;

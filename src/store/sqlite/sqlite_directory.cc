@@ -229,21 +229,6 @@ class SqliteDirectoryStore : public DirectoryStore {
     });
   }
 
-  Result<std::vector<std::pair<int64_t, int64_t>>> Docids(int64_t after_space_id, int64_t limit) override {
-    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<std::pair<int64_t, int64_t>>> {
-      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
-          "SELECT space_id, docid FROM directory_docs WHERE space_id > ? ORDER BY space_id LIMIT ?"));
-      st->Bind(1, after_space_id).Bind(2, limit);
-      std::vector<std::pair<int64_t, int64_t>> out;
-      while (true) {
-        ASSIGN_OR_RETURN(bool row, st->Step());
-        if (!row) break;
-        out.emplace_back(st->Int(0), st->Int(1));
-      }
-      return out;
-    });
-  }
-
   Result<std::vector<int64_t>> Unindexed(int64_t after_space_id, int64_t limit) override {
     return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<int64_t>> {
       ASSIGN_OR_RETURN(auto st, read_db_->Prepare(

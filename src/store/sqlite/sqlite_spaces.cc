@@ -469,7 +469,8 @@ Result<std::vector<LikedSpace>> SqliteStore::ListLikedSpaces(int64_t user_id) {
 
 Result<int64_t> SqliteStore::CountLikes(int64_t space_id) {
   return InTxn(TxnKind::kRead, [&]() -> Result<int64_t> {
-    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT COUNT(*) FROM likes WHERE space_id = ?"));
+    // The counter the likes triggers keep (schema v12), not a count of rows.
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT likes_count FROM spaces WHERE id = ?"));
     st->Bind(1, space_id);
     ASSIGN_OR_RETURN(bool row, st->Step());
     return row ? st->Int(0) : 0;
