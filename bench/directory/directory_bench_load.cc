@@ -30,6 +30,7 @@
 #include "access/tokens.h"
 #include "app/data_dir.h"
 #include "directory/directory.h"
+#include "directory/trending.h"
 #include "store/directory_store.h"
 #include "store/store.h"
 
@@ -40,6 +41,9 @@ using spaceport::Status;
 namespace store = spaceport::store;
 
 constexpr int kVocabulary = 50000;
+// Trending keys are relative to the time of the load (the scores decay from there).
+const int64_t kLoadedAt = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
 const char* const kCommon[] = {"model", "demo",  "app",   "gradio", "image",  "text",  "generation", "chat",
                                "llm",   "audio", "the",   "and",    "for",    "with",  "stable",     "diffusion",
                                "space", "test",  "whisper", "speech", "translation", "vision", "detection", "video"};
@@ -174,8 +178,9 @@ int Run(const std::string& data_dir, int64_t n, uint64_t seed) {
     e.signals.verified = u(rng) < 0.3;
     e.signals.abandoned = u(rng) < 0.02;
     e.signals.duplicate_of = u(rng) < 0.03 && i > 0 ? base_id + static_cast<int64_t>(rng() % i) : 0;
-    e.signals.trending_milli = static_cast<int64_t>(likes * 100 * u(rng));
-    e.bucket = spaceport::directory::BucketOf(spaceport::directory::QualityOf(e.signals, likes));
+    const double trending = static_cast<double>(likes) * 0.1 * u(rng);
+    e.signals.trending_key = spaceport::directory::TrendingKey(trending, kLoadedAt);
+    e.bucket = spaceport::directory::BucketOf(spaceport::directory::QualityOf(e.signals, likes, trending));
     const bool is_private = u(rng) < 0.005;
     nlohmann::json card = {{"title", e.text.title}, {"short_description", e.text.description}, {"sdk", sdk}};
     const int64_t created = 1'600'000'000'000 + i * 20'000;

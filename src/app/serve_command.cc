@@ -21,6 +21,10 @@
 #include "core/strings.h"
 #include "core/subprocess.h"
 #include "directory/directory.h"
+#include "directory/health.h"
+#include "directory/signals.h"
+#include "directory/traffic.h"
+#include "http/client.h"
 #include "edge/admission.h"
 #include "edge/edge_server.h"
 #include "hub/hub.h"
@@ -99,6 +103,7 @@ struct ServeConfig {
   int64_t ephemeral_cap_bytes = 0;  // caps the hardware's ephemeral disk (a build's files); 0: no cap
   // Sleep ladder (docs/runtime.md).
   Millis freeze_after{60000};
+  Millis probe_interval{6 * 3600 * 1000};
   int64_t memory_budget_bytes = 0;  // 0: half of physical memory
   Millis wake_page_after{1000};
   int max_connections_per_ip = 1000;  // 0: no cap
@@ -146,7 +151,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "ephemeral-disk", "max-connections-per-ip",
                                         "max-worker-requests-per-ip", "trusted-proxies", "currency",
                                         "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file",
-                                        "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file"},
+                                        "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file",
+                                        "probe-interval"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -169,6 +175,9 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   auto freeze_after = ParseInt(f.Get("freeze-after", "60"));
   if (!freeze_after || *freeze_after < 1) return Status::InvalidArgument("--freeze-after wants seconds >= 1");
   c.freeze_after = Millis(*freeze_after * 1000);
+  auto probe_interval = ParseInt(f.Get("probe-interval", "21600"));
+  if (!probe_interval || *probe_interval < 10) return Status::InvalidArgument("--probe-interval wants seconds >= 10");
+  c.probe_interval = Millis(*probe_interval * 1000);
   auto budget = ParseInt(f.Get("memory-budget", "0"));
   if (!budget || *budget < 0) return Status::InvalidArgument("--memory-budget wants megabytes (0: half of RAM)");
   c.memory_budget_bytes = *budget > 0 ? *budget << 20 : HalfOfPhysicalMemory();
@@ -343,6 +352,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
               << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
                  "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
+                 "                       [--probe-interval SECONDS]\n"
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
                  "                       [--build-pids N] [--build-log-limit MB] [--data-size MB]\n"
                  "                       [--max-repo-size MB] [--ephemeral-disk MB] [--max-connections-per-ip N]\n"
@@ -377,7 +387,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     std::cerr << "error: the directory: " << directory_store.status().message() << "\n";
     return 1;
   }
-  directory::Directory directory(directory_store->get());
+  directory::Directory directory(directory_store->get(), &clock);
+  directory::Signals signals(&directory, store->get(), &clock);
+  directory::TrafficCounter traffic;  // the edge's visitor and answer counts, drained below
   auto billing_store = dir.OpenBillingStore();
   auto ledger = billing_store.ok() ? billing::Ledger::Open(billing_store->get(), &clock,
                                                            {.fee_percent = config->platform_fee_percent,
@@ -438,6 +450,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                            .hub_url = &hub_url_for_edge,
                            .currency = config->currency};
   edge_options.apps_domain = config->apps_domain;
+  edge_options.traffic = &traffic;
+  edge_options.probe_token = RandomHex(24);  // this process's probes only
   auto edge = edge::EdgeServer::Start(edge_options, &routes, &late_hub, &clock,
                                       {.table = &access_table, .callers = &callers, .sessions = &app_sessions,
                                        .hub_sessions = &sessions});
@@ -498,11 +512,41 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     SP_LOG(kInfo) << "Space /data: " << (config->data_bytes >> 20)
                   << " MB each (storage tiers: small 20 GB, medium 150 GB, large 1 TB), a volume per Space";
   }
+  // Health probes go through the edge like a visitor's request (waking the
+  // app if need be), marked with the edge's probe token.
+  directory::ProberDeps probe_deps;
+  probe_deps.target = [&supervisor](const store::Space& space) -> Result<directory::ProbeTarget> {
+    ASSIGN_OR_RETURN(runtime::RuntimeInfo info, supervisor.Info(space.full_id()));
+    return directory::ProbeTarget{.stage = std::string(runtime::StageName(info.stage)),
+                                  .sha = info.sha,
+                                  .serving = info.serving,
+                                  .asleep = info.rung != "running"};
+  };
+  probe_deps.send = [port, &config, token = edge_options.probe_token](const store::Space& space,
+                                                                     const card::ProbeSpec& spec) {
+    http::ClientRequest req;
+    req.method = spec.method;
+    req.url = "http://127.0.0.1:" + std::to_string(port) + spec.path;
+    req.headers.Set("Host", space.subdomain + "." + config->apps_domain);
+    req.headers.Set("X-Spaceport-Probe", token);
+    req.headers.Set("User-Agent", "spaceport-probe");
+    if (!spec.body.empty()) {
+      req.body = spec.body;
+      req.headers.Set("Content-Type", spec.body.front() == '{' ? "application/json" : "text/plain");
+    }
+    req.timeout = Millis(60000);  // a wake and a slow first answer
+    Result<http::ClientResponse> resp = http::Fetch(req);
+    if (!resp.ok()) return directory::ProbeAnswer{.status = 0, .body = "", .error = resp.status().message()};
+    return directory::ProbeAnswer{.status = resp->status, .body = resp->body.substr(0, 1 << 20), .error = ""};
+  };
+  directory::Prober prober(&signals, store->get(), std::move(probe_deps), &clock,
+                           {.interval = config->probe_interval});
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
                 .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get(),
-                .subscriptions = subscriptions->get(), .meter = &meter, .directory = &directory},
+                .subscriptions = subscriptions->get(), .meter = &meter, .directory = &directory,
+                .signals = &signals, .prober = &prober},
                hub_options);
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
@@ -557,6 +601,28 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
       SP_LOG(kInfo) << "directory: indexed " << *indexed << " existing Spaces";
     }
   });
+  // The directory's signals: the edge's counts every 10 s (trending and the
+  // apps' error rates), due health probes, and the abandoned rule hourly.
+  runtime::ThreadScheduler signals_timer(&clock);
+  std::function<void()> signals_tick;
+  int64_t next_abandoned_review = 0;
+  signals_tick = [&] {
+    if (Status s = signals.AddTraffic(traffic.Drain(clock.UnixMillis())); !s.ok()) {
+      SP_LOG(kWarn) << "directory: storing traffic: " << s.message();
+    }
+    prober.Tick();
+    if (clock.UnixMillis() >= next_abandoned_review) {
+      next_abandoned_review = clock.UnixMillis() + 3600 * 1000;
+      Result<int64_t> changed = signals.ReviewAllAbandoned();
+      if (!changed.ok()) {
+        SP_LOG(kWarn) << "directory: reviewing abandoned Spaces: " << changed.status().message();
+      } else if (*changed > 0) {
+        SP_LOG(kInfo) << "directory: " << *changed << " Spaces became or stopped being abandoned";
+      }
+    }
+    signals_timer.RunAfter(Millis(std::min<int64_t>(10000, config->probe_interval.count())), signals_tick);
+  };
+  signals_timer.RunAfter(Millis(2000), signals_tick);
   std::cout << "spaceport: listening on " << url << " (hub " << public_url << ", apps at http://{owner}-{name}."
             << config->apps_domain << ":" << port << "/), data in " << dir.root() << std::endl;
 

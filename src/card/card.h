@@ -34,6 +34,19 @@ inline constexpr int kMaxDepth = 32;
 inline constexpr int kDefaultAppPort = 7860;
 inline constexpr int64_t kDefaultStartupTimeoutSeconds = 30 * 60;
 
+// The health probe's request and what its answer must hold.
+struct ProbeSpec {
+  std::string path = "/";
+  std::string method = "GET";
+  std::string body;
+  int expect_status = 0;    // 0: any 2xx or 3xx
+  std::string expect_text;  // "": any body; else the body must contain it
+};
+
+// spaceport.probe of a stored card's JSON (a path string or a mapping);
+// defaults for null. InvalidArgument says what is wrong. card_probe.cc.
+Result<ProbeSpec> ProbeSpecFromJson(const nlohmann::json& probe);
+
 struct Card {
   // HF Spaces keys. Strings are empty and optionals unset when the key is absent.
   std::string title;
@@ -77,6 +90,9 @@ struct Card {
   // "https://*.example.com", "http://localhost:8080") that may frame the app,
   // lower-cased; empty: no list (embeddable anywhere unless disable_embedding).
   std::vector<std::string> embed_allow;
+  // spaceport.probe (docs/directory.md): the health probe's request; unset:
+  // GET / expecting a 2xx or 3xx.
+  std::optional<ProbeSpec> probe;
   // spaceport.pricing (docs/billing.md): what the app's requests cost;
   // unset: free.
   std::optional<billing::Pricing> pricing;

@@ -251,6 +251,7 @@ Status ReadSpecial(const std::string& key, const YAML::Node& v, Card& card) {
     RETURN_IF_ERROR(ReadSpaceportSleep(v, card));
     RETURN_IF_ERROR(ReadSpaceportEmbed(v, card));
     RETURN_IF_ERROR(ReadSpaceportPricing(v, card));
+    RETURN_IF_ERROR(ReadSpaceportProbe(v, card));
   }
   return Status::Ok();
 }

@@ -30,6 +30,7 @@ Status ApplyGateKeys(const YAML::Node& root, Card& card);
 // `spaceport.pricing` into card.pricing (card_pricing.cc); `spaceport` is
 // the card's spaceport: mapping.
 Status ReadSpaceportPricing(const YAML::Node& spaceport, Card& card);
+Status ReadSpaceportProbe(const YAML::Node& spaceport, Card& card);
 
 // InvalidArgument "README.md line N: KEY: expected EXPECTED, got VALUE".
 Status Fail(const YAML::Node& node, std::string_view key, std::string_view expected);

@@ -8,6 +8,7 @@
 
 #include "directory/document.h"
 #include "directory/query.h"
+#include "directory/trending.h"
 
 namespace spaceport::directory {
 namespace {
@@ -35,7 +36,7 @@ int64_t SortKey(const store::DirectoryCandidate& c, const std::string& sort) {
   if (sort == "likes") return c.likes;
   if (sort == "createdAt") return c.created_at;
   if (sort == "lastModified") return c.last_modified;
-  if (sort == "trendingScore") return c.signals.trending_milli;
+  if (sort == "trendingScore") return c.signals.trending_key;
   return 0;
 }
 
@@ -51,10 +52,10 @@ Status CheckQuery(const DirectoryQuery& q) {
 
 }  // namespace
 
-double QualityOf(const store::DirectorySignals& s, int64_t likes) {
+double QualityOf(const store::DirectorySignals& s, int64_t likes, double trending) {
   double q = (s.verified ? 0.45 : 0.0) +
              0.35 * std::min(1.0, std::log10(1.0 + static_cast<double>(std::max<int64_t>(0, likes))) / 3.0) +
-             0.20 * std::min(1.0, std::log10(1.0 + static_cast<double>(std::max<int64_t>(0, s.trending_milli)) / 1000.0) / 3.0);
+             0.20 * std::min(1.0, std::log10(1.0 + std::max(0.0, trending)) / 3.0);
   if (s.abandoned) q *= 0.25;
   if (s.duplicate_of != 0) q *= 0.5;
   return std::clamp(q, 0.0, 1.0);
@@ -72,14 +73,25 @@ Status Directory::IndexSpace(const store::Space& space, std::string_view readme_
   } else if (s.status().code() != StatusCode::kNotFound) {
     return s.status();
   }
-  return store_->Index(space.id, DocumentOf(space, readme_md), BucketOf(QualityOf(signals, space.likes)));
+  return store_->Index(space.id, DocumentOf(space, readme_md), BucketOf(Quality(signals, space.likes)));
+}
+
+double Directory::Quality(const store::DirectorySignals& signals, int64_t likes) const {
+  return QualityOf(signals, likes, ScoreAt(signals.trending_key, clock_->UnixMillis()));
 }
 
 Status Directory::Refresh(int64_t space_id, int64_t likes) {
   Result<store::DirectorySignals> s = store_->Signals(space_id);
   if (s.status().code() == StatusCode::kNotFound) return Status::Ok();
   if (!s.ok()) return s.status();
-  return store_->Rekey(space_id, BucketOf(QualityOf(*s, likes)));
+  return store_->Rekey(space_id, BucketOf(Quality(*s, likes)));
+}
+
+Result<store::DirectorySignals> Directory::UpdateSignals(int64_t space_id, int64_t likes,
+                                                         const std::function<void(store::DirectorySignals&)>& change) {
+  ASSIGN_OR_RETURN(store::DirectorySignals s, store_->UpdateSignals(space_id, change));
+  RETURN_IF_ERROR(store_->Rekey(space_id, BucketOf(Quality(s, likes))));
+  return s;
 }
 
 Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
@@ -92,6 +104,7 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
     expression = "(" + expression + ") AND " + filter;
   }
   const std::vector<double>& weights = ColumnWeights();
+  const int64_t now = clock_->UnixMillis();
 
   // Walk the index from the top; the first step also takes the best title
   // matches wherever they are in the static order.
@@ -140,7 +153,7 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
       if (sdk_ok && stage_ok && verified_ok) ++page.facets.hardware[c.hardware];
       if (sdk_ok && stage_ok && hw_ok && c.signals.verified) ++page.facets.verified;
       if (!(sdk_ok && stage_ok && hw_ok && verified_ok)) continue;
-      double quality = QualityOf(c.signals, c.likes);
+      double quality = QualityOf(c.signals, c.likes, ScoreAt(c.signals.trending_key, now));
       double score = relevance[c.docid] * (0.5 + quality);
       kept.push_back({std::move(c), score});
     }

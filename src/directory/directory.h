@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "store/directory_store.h"
 #include "store/store.h"
@@ -48,9 +49,10 @@ inline constexpr int64_t kTitleCandidates = 200;  // best title matches added to
 inline constexpr int64_t kMaxScanned = 4000;      // documents a search reads at most
 inline constexpr int64_t kMaxCounted = 10000;     // matches counted for an estimated total
 
-// Quality in [0, 1] from the directory's signals (the formula is in
-// docs/directory.md), and the index bucket it puts a document in.
-double QualityOf(const store::DirectorySignals& signals, int64_t likes);
+// Quality in [0, 1] from the directory's signals, the likes and the
+// current trending score (the formula is in docs/directory.md), and the
+// index bucket it puts a document in.
+double QualityOf(const store::DirectorySignals& signals, int64_t likes, double trending);
 int BucketOf(double quality);
 
 struct DirectoryQuery {
@@ -90,7 +92,7 @@ struct SearchPage {
 
 class Directory {
  public:
-  explicit Directory(store::DirectoryStore* store) : store_(store) {}
+  Directory(store::DirectoryStore* store, const Clock* clock) : store_(store), clock_(clock) {}
 
   // (Re)indexes a Space's words (after a push or a card change) in the
   // bucket its current signals give.
@@ -98,12 +100,19 @@ class Directory {
   // Moves a Space's document to the bucket its signals and likes now give
   // (after a like, a probe, ...); a Space without a document is left alone.
   Status Refresh(int64_t space_id, int64_t likes);
+  // Changes a Space's signals and moves its document to the bucket they
+  // give; the new signals (NotFound without a document).
+  Result<store::DirectorySignals> UpdateSignals(int64_t space_id, int64_t likes,
+                                                const std::function<void(store::DirectorySignals&)>& change);
+  double Quality(const store::DirectorySignals& signals, int64_t likes) const;
 
   Result<SearchPage> Search(const DirectoryQuery& query);
   store::DirectoryStore* store() const { return store_; }
+  const Clock* clock() const { return clock_; }
 
  private:
   store::DirectoryStore* store_;
+  const Clock* clock_;
 };
 
 }  // namespace spaceport::directory

@@ -23,7 +23,7 @@ bool FromSameOrigin(const http::Request& req) {
 }  // namespace
 
 FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
-  if (!ctx.route) return FilterStatus::kContinue;
+  if (!ctx.route || ctx.probe) return FilterStatus::kContinue;
   const http::Request& req = ctx.request;
   std::shared_ptr<const access::SpaceAccess> entry = deps_.table->Find(ctx.route->space_id);
   Rules rules = entry.get();

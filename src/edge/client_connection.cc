@@ -293,6 +293,9 @@ void ClientConnection::SendLocalReply(http::Response response) {
 void ClientConnection::EndRequest(int status) {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(ctx_->clock->Now() - started_at_).count();
   ctx_->metrics->RecordRequest(req_.kind, status, micros);
+  if (req_.reached_app && !req_.probe && ctx_->options->traffic != nullptr && req_.route) {
+    ctx_->options->traffic->Answer(req_.route->space_key, status, ctx_->clock->UnixMillis());
+  }
   if (!keep_alive_) close_after_flush_ = true;
   ResetForNextRequest();
 }

@@ -21,6 +21,7 @@ bool Idempotent(std::string_view method) {
 
 void ClientConnection::StartProxy(bool fresh) {
   state_ = State::kProxy;
+  req_.reached_app = true;
   if (!px_) {
     px_.emplace();
     http::Request& r = req_.request;

@@ -130,12 +130,15 @@ Result<std::unique_ptr<EdgeServer>> EdgeServer::Start(EdgeOptions options, runti
   impl->clock = clock;
   impl->filters.push_back(std::make_unique<PathGuardFilter>());
   impl->filters.push_back(std::make_unique<RouteFilter>(routes, impl->options.apps_domain));
-  impl->filters.push_back(std::make_unique<SanitizeFilter>());
+  impl->filters.push_back(std::make_unique<SanitizeFilter>(impl->options.probe_token));
   impl->workers = std::make_unique<WorkerPool>(impl->options.max_local_handler_threads);
   // DESIGN.md's order: route, authenticate/authorize, then activate.
   if (!access.allow_all) {
     impl->filters.push_back(std::make_unique<AppSignInFilter>(access));
     impl->filters.push_back(std::make_unique<AccessFilter>(access, impl->workers.get()));
+  }
+  if (impl->options.traffic != nullptr) {
+    impl->filters.push_back(std::make_unique<TrafficFilter>(impl->options.traffic, clock));
   }
   impl->filters.push_back(std::make_unique<AppStateFilter>());
   if (impl->options.metering.meter != nullptr) {  // after access and the app's state, before a wake

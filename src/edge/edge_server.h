@@ -17,6 +17,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "directory/traffic.h"
 #include "edge/access_filter.h"
 #include "edge/admission.h"
 #include "edge/metering_filter.h"
@@ -68,6 +69,11 @@ struct EdgeOptions {
   // Billing: meters priced apps (metering_filter.h); null meter: all free.
   MeteringDeps metering;
   Millis wake_page_after{1000};
+  // The directory (directory/traffic.h, health.h): counts visitors and the
+  // apps' answers when set; a request carrying X-Spaceport-Probe with this
+  // token (non-empty) is the health probe.
+  directory::TrafficCounter* traffic = nullptr;
+  std::string probe_token;
 };
 
 class EdgeServer {

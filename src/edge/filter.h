@@ -62,6 +62,11 @@ struct RequestContext {
   // out of the request by SanitizeFilter so the app never sees it; the
   // AccessFilter may resolve it. Empty otherwise.
   std::string hub_session;
+  // The directory's health probe (SanitizeFilter checked its token): access
+  // rules, prices and visitor counts leave it alone (directory/health.h).
+  bool probe = false;
+  // The request was sent to the app: its answer counts for the app's record.
+  bool reached_app = false;
   // The caller AccessFilter found (0: anonymous or an embed viewer).
   int64_t caller_id = 0;
   std::string caller_name;

@@ -228,6 +228,10 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
     // Any spelling: a WSGI app reads X_Spaceport_User as X-Spaceport-User.
     if (name.size() >= 12 && http::SpellsName(name.substr(0, 12), "X-Spaceport-")) {
       drop = true;
+      if (!probe_token_.empty() && http::NameEquals(name, "X-Spaceport-Probe") &&
+          ConstantTimeEquals(f.second, probe_token_)) {
+        ctx.probe = true;
+      }
     } else if (http::NameEquals(name, "X-Forwarded-For")) {
       drop = true;
       if (!have_prior) {
@@ -257,6 +261,14 @@ FilterStatus SanitizeFilter::OnRequestHeaders(RequestContext& ctx) {
   fields.emplace_back("X-Forwarded-For", std::move(xff));
   fields.emplace_back("X-Forwarded-Proto", ctx.tls ? "https" : "http");
   if (forwarded_host) fields.emplace_back("X-Forwarded-Host", std::move(*forwarded_host));
+  return FilterStatus::kContinue;
+}
+
+FilterStatus TrafficFilter::OnRequestHeaders(RequestContext& ctx) {
+  const bool app = ctx.kind == RouteKind::kAppProxy || ctx.kind == RouteKind::kAppStatic;
+  if (app && ctx.route && ctx.route->space_key != 0 && !ctx.probe) {
+    counter_->Visit(ctx.route->space_key, ctx.caller_id, ctx.request.remote_addr, clock_->UnixMillis());
+  }
   return FilterStatus::kContinue;
 }
 

@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.h"
+#include "directory/traffic.h"
 #include "edge/filter.h"
 #include "runtime/routes.h"
 
@@ -49,9 +51,28 @@ class AppStateFilter : public Filter {
   FilterStatus OnRequestHeaders(RequestContext& ctx) override;
 };
 
+// Drops the X-Spaceport-* and X-Forwarded-* headers a client sent; an
+// X-Spaceport-Probe carrying `probe_token` (non-empty) marks the request as
+// the directory's health probe.
 class SanitizeFilter : public Filter {
  public:
+  explicit SanitizeFilter(std::string probe_token = "") : probe_token_(std::move(probe_token)) {}
   FilterStatus OnRequestHeaders(RequestContext& ctx) override;
+
+ private:
+  std::string probe_token_;
+};
+
+// Counts each app request's visitor for the directory (traffic.h): after
+// access, so a signed-in caller counts once wherever they come from.
+class TrafficFilter : public Filter {
+ public:
+  TrafficFilter(directory::TrafficCounter* counter, const Clock* clock) : counter_(counter), clock_(clock) {}
+  FilterStatus OnRequestHeaders(RequestContext& ctx) override;
+
+ private:
+  directory::TrafficCounter* counter_;
+  const Clock* clock_;
 };
 
 // Cookies. CookieValue: the value of cookie `name` (a view into `headers`).

@@ -31,7 +31,7 @@ void AddRateLimitHeaders(http::Headers& h, const billing::Admission& a) {
 
 FilterStatus MeteringFilter::OnRequestHeaders(RequestContext& ctx) {
   const bool app = ctx.kind == RouteKind::kAppProxy || ctx.kind == RouteKind::kAppStatic;
-  if (!app || !ctx.route || !ctx.route->pricing || deps_.meter == nullptr) {
+  if (!app || !ctx.route || !ctx.route->pricing || deps_.meter == nullptr || ctx.probe) {
     return FilterStatus::kContinue;
   }
   const std::string owner = OwnerOf(ctx.route->space_id);

@@ -18,11 +18,16 @@ Status HandleLike(HubCore& hub, Call& call, bool like) {
     RETURN_IF_ERROR(store->Unlike(who.user.id, space.id));
   }
   ASSIGN_OR_RETURN(int64_t likes, store->CountLikes(space.id));
-  if (directory::Directory* directory = hub.deps().directory) {
-    // Likes are a quality signal: the Space's place in the index follows.
-    if (Status s = directory->Refresh(space.id, likes); !s.ok()) {
-      SP_LOG(kWarn) << "directory: re-ranking " << space.full_id() << ": " << s.message();
-    }
+  // Likes are a quality signal and make trending: the Space's place in the
+  // index follows.
+  Status ranked = Status::Ok();
+  if (directory::Signals* signals = hub.deps().signals) {
+    ranked = signals->OnLikesChanged(space.id);
+  } else if (directory::Directory* directory = hub.deps().directory) {
+    ranked = directory->Refresh(space.id, likes);
+  }
+  if (!ranked.ok() && ranked.code() != StatusCode::kNotFound) {
+    SP_LOG(kWarn) << "directory: re-ranking " << space.full_id() << ": " << ranked.message();
   }
   return call.SendJson(200, {{"likes", likes}});
 }

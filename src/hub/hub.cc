@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "hub/api/space_search.h"
+#include "hub/api/space_signals.h"
 #include "hub/hub_core.h"
 
 namespace spaceport::hub {
@@ -103,6 +104,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterRuntimeApi(router_, *this);
   RegisterLogsApi(router_, *this);
   RegisterLikesApi(router_, *this);
+  RegisterSignalsApi(router_, *this);
   RegisterGitRoutes(router_, *this);
   RegisterFilesApi(router_, *this);
   RegisterIdentityRoutes(router_, *this);
@@ -219,6 +221,7 @@ void HubCore::RecordPush(int64_t space_id, const std::string& sha) {
   }
   IndexForDirectory(*this, *fresh, sha);
   deps_.control->OnPush(*fresh, sha);
+  SignalsAfterPush(*this, *fresh, sha);
 }
 
 std::string HubCore::SignLfsUpload(const store::Space& space, const repo::LfsPointer& object,

@@ -31,6 +31,8 @@
 #include "billing/meter.h"
 #include "billing/subscriptions.h"
 #include "directory/directory.h"
+#include "directory/health.h"
+#include "directory/signals.h"
 #include "store/billing_store.h"
 #include "store/store.h"
 
@@ -62,6 +64,10 @@ struct HubDeps {
   // The directory (docs/directory.md); null: a search is a substring match
   // on owner/name and nothing is indexed.
   directory::Directory* directory = nullptr;
+  // Its signals (trending, health, abandoned, duplicates) and health probes;
+  // null: none are kept (the JSON shows the defaults).
+  directory::Signals* signals = nullptr;
+  directory::Prober* prober = nullptr;
 };
 
 // Renewals' view of a Space from the store: its owner and the pricing of its

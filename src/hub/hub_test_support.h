@@ -125,7 +125,7 @@ class HubTest : public ::testing::Test {
     auto directory_store = store::OpenDirectoryStore({.url = "sqlite:" + dir_ + "/spaceport.db", .secrets_key = ""});
     ASSERT_TRUE(directory_store.ok()) << directory_store.status().ToString();
     directory_store_ = std::move(directory_store).value();
-    directory_ = std::make_unique<directory::Directory>(directory_store_.get());
+    directory_ = std::make_unique<directory::Directory>(directory_store_.get(), &clock_);
     sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
     throttle_ = std::make_unique<access::SignInThrottle>(&clock_);
     auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_, sessions_.get());

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/strings.h"
+#include "hub/api/space_signals.h"
 #include "runtime/stage.h"
 
 namespace spaceport::hub {
@@ -67,7 +68,7 @@ Json SpaceTags(const store::Space& space, const Json& card) {
 
 Json SpaceSummaryJson(const HubCore& hub, const store::Space& space) {
   Json card = ParseStoredJson(space.card_json);
-  return {
+  Json j = {
       {"_id", std::to_string(space.id)},
       {"id", space.full_id()},
       {"author", space.owner},
@@ -82,6 +83,9 @@ Json SpaceSummaryJson(const HubCore& hub, const store::Space& space) {
       {"tags", SpaceTags(space, card)},
       {"subdomain", space.subdomain},
   };
+  // trendingScore and the directory's signals (Spaceport additions).
+  AddSignalsJson(hub, space, false, &j);
+  return j;
 }
 
 namespace {
@@ -163,6 +167,7 @@ Json SpaceInfoJson(HubCore& hub, const store::Space& space) {
   j["siblings"] = Siblings(hub, space);
   j["models"] = CardList(card, "models");
   j["datasets"] = CardList(card, "datasets");
+  AddSignalsJson(hub, space, true, &j);  // with health
   return j;
 }
 

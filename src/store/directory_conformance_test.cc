@@ -92,11 +92,25 @@ TEST_P(DirectoryConformanceTest, ReindexRekeyAndSignals) {
   EXPECT_EQ(directory_->CountMatches("\"second\"", 10).value(), 1);
 
   EXPECT_FALSE(directory_->Signals(a.id)->verified);
-  ASSERT_TRUE(directory_->SetSignals(a.id, {.verified = true, .duplicate_of = 42, .trending_milli = 1500}).ok());
+  DirectorySignals set;
+  set.verified = true;
+  set.duplicate_of = 42;
+  set.trending_key = 1500;
+  set.archived = true;
+  set.like_burst_at = 77;
+  ASSERT_TRUE(directory_->SetSignals(a.id, set).ok());
   DirectorySignals s = directory_->Signals(a.id).value();
   EXPECT_TRUE(s.verified);
   EXPECT_EQ(s.duplicate_of, 42);
-  EXPECT_EQ(s.trending_milli, 1500);
+  EXPECT_EQ(s.trending_key, 1500);
+  EXPECT_TRUE(s.archived);
+  EXPECT_EQ(s.like_burst_at, 77);
+  auto updated = directory_->UpdateSignals(a.id, [](DirectorySignals& x) { x.trending_key += 1; });
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->trending_key, 1501);
+  EXPECT_TRUE(updated->verified);  // the rest as it was
+  EXPECT_EQ(directory_->Signals(a.id)->trending_key, 1501);
+  EXPECT_EQ(directory_->UpdateSignals(999, [](DirectorySignals&) {}).status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(directory_->Index(a.id, {.title = "third"}, 3).ok());
   EXPECT_TRUE(directory_->Signals(a.id)->verified);  // re-indexing keeps the signals
 
@@ -160,6 +174,113 @@ TEST_P(DirectoryConformanceTest, MalformedExpressionsAreInvalidArgument) {
   EXPECT_EQ(directory_->Match("", 0, 10, {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(directory_->Match("\"x\"", 0, 10, {1.0}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(directory_->CountMatches("AND AND", 10).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(DirectoryConformanceTest, ProbesMakeAHealthSummaryAndASchedule) {
+  Space a = MakeSpace("alice", "a"), b = MakeSpace("alice", "b");
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "a"}, 0).ok());
+  ASSERT_TRUE(directory_->Index(b.id, {.title = "b"}, 0).ok());
+  const int64_t day = 86400LL * 1000;
+  HealthSummary none = directory_->Health(a.id, 0).value();
+  EXPECT_EQ(none.last_at, 0);
+  EXPECT_EQ(none.probes, 0);
+  // Two new documents are due at once; a schedule moves them.
+  EXPECT_EQ(directory_->DueForProbe(kT0, 10).value().size(), 2u);
+  ASSERT_TRUE(directory_->ScheduleProbe(b.id, kT0 + 5 * day).ok());
+  EXPECT_EQ(directory_->DueForProbe(kT0, 10).value(), std::vector<int64_t>{a.id});
+  EXPECT_EQ(directory_->ScheduleProbe(999, kT0).code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(directory_->RecordProbe({a.id, kT0, true, 200, true, ""}, kT0 + day).ok());
+  ASSERT_TRUE(directory_->RecordProbe({a.id, kT0 + 1000, false, 500, false, "status 500"}, kT0 + day).ok());
+  ASSERT_TRUE(directory_->RecordProbe({a.id, kT0 + 2000, false, 0, false, "no answer"}, kT0 + day).ok());
+  HealthSummary h = directory_->Health(a.id, kT0).value();
+  EXPECT_EQ(h.probes, 3);
+  EXPECT_EQ(h.passed, 1);
+  EXPECT_EQ(h.last_at, kT0 + 2000);
+  EXPECT_FALSE(h.last_ok);
+  EXPECT_EQ(h.last_detail, "no answer");
+  EXPECT_EQ(h.failing_since, kT0 + 1000);  // the first failure after the last pass
+  EXPECT_EQ(h.last_woke_at, kT0);
+  EXPECT_EQ(directory_->Health(a.id, kT0 + 1500).value().probes, 1);  // since
+  EXPECT_TRUE(directory_->DueForProbe(kT0, 10).value().empty());
+  EXPECT_EQ(directory_->DueForProbe(kT0 + day, 10).value(), std::vector<int64_t>{a.id});
+
+  // Probes older than a month go, except the last that woke the Space.
+  ASSERT_TRUE(directory_->RecordProbe({a.id, kT0 + 40 * day, true, 200, false, ""}, kT0 + 41 * day).ok());
+  h = directory_->Health(a.id, 0).value();
+  EXPECT_EQ(h.probes, 2);
+  EXPECT_EQ(h.last_woke_at, kT0);
+  EXPECT_TRUE(h.last_ok);
+  EXPECT_EQ(h.failing_since, 0);
+  EXPECT_EQ(directory_->RecordProbe({999, kT0, true, 200, false, ""}, kT0).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteSpace(a.id).ok());
+  EXPECT_EQ(directory_->Health(a.id, 0).value().probes, 0);  // gone with its Space
+}
+
+TEST_P(DirectoryConformanceTest, TrafficAddsAnswersAndKeepsTheLargerVisitorEstimate) {
+  Space a = MakeSpace("alice", "a");
+  ASSERT_TRUE(directory_->AddTraffic({{a.id, 100, 5, 10, 1}, {a.id, 101, 2, 3, 0}}).ok());
+  ASSERT_TRUE(directory_->AddTraffic({{a.id, 100, 4, 6, 2}, {999, 100, 1, 1, 0}}).ok());  // a gone Space: skipped
+  auto t = directory_->Traffic(a.id, 0).value();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].day, 100);
+  EXPECT_EQ(t[0].visitors, 5);
+  EXPECT_EQ(t[0].answers, 16);
+  EXPECT_EQ(t[0].errors, 3);
+  EXPECT_EQ(t[1].day, 101);
+  EXPECT_EQ(directory_->Traffic(a.id, 101).value().size(), 1u);
+  EXPECT_EQ(directory_->AddTraffic({{a.id, 102, -1, 0, 0}}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(DirectoryConformanceTest, LikesSinceCarryTheLikersAccountAge) {
+  Space a = MakeSpace("alice", "a");
+  User bob = MakeUser("bob"), carol = MakeUser("carol");
+  ASSERT_TRUE(store_->Like(bob.id, a.id, kT0 + 5000).ok());
+  ASSERT_TRUE(store_->Like(carol.id, a.id, kT0 + 9000).ok());
+  auto likes = directory_->LikesSince(a.id, kT0 + 6000).value();
+  ASSERT_EQ(likes.size(), 1u);
+  EXPECT_EQ(likes[0].liked_at, kT0 + 9000);
+  EXPECT_EQ(likes[0].liker_created_at, carol.created_at);
+  EXPECT_EQ(directory_->LikesSince(a.id, 0).value().size(), 2u);
+}
+
+TEST_P(DirectoryConformanceTest, AbandonReviewListsStaleAndAbandonedDocuments) {
+  Space a = MakeSpace("alice", "a"), b = MakeSpace("alice", "b"), c = MakeSpace("alice", "c");
+  for (const Space& s : {a, b, c}) ASSERT_TRUE(directory_->Index(s.id, {.title = "x"}, 0).ok());
+  ASSERT_TRUE(directory_->UpdateSignals(c.id, [](DirectorySignals& s) { s.abandoned = true; }).ok());
+  // Modified at kT0 (MakeSpace): stale for a cutoff after it.
+  EXPECT_EQ(directory_->AbandonReview(kT0, 0, 10).value(), std::vector<int64_t>{c.id});
+  EXPECT_EQ(directory_->AbandonReview(kT0 + 1, 0, 10).value(), (std::vector<int64_t>{a.id, b.id, c.id}));
+  EXPECT_EQ(directory_->AbandonReview(kT0 + 1, a.id, 1).value(), std::vector<int64_t>{b.id});
+}
+
+TEST_P(DirectoryConformanceTest, FingerprintsFindExactAndBandSharingCopies) {
+  Space a = MakeSpace("alice", "a"), b = MakeSpace("bob", "b"), c = MakeSpace("carol", "c");
+  for (const Space& s : {a, b, c}) ASSERT_TRUE(directory_->Index(s.id, {.title = "x"}, 0).ok());
+  ASSERT_TRUE(directory_->SetFingerprint(a.id, {"k1", {1, 2, 3, 4}, {10, 11}}).ok());
+  ASSERT_TRUE(directory_->SetFingerprint(b.id, {"k2", {1, 2, 3, 5}, {11, 12}}).ok());
+  ASSERT_TRUE(directory_->SetFingerprint(c.id, {"k1", {9, 9, 9, 9}, {13}}).ok());
+  auto like_a = directory_->SimilarTo(a.id, {"k1", {1, 2, 3, 4}, {10, 11}}, 10).value();
+  ASSERT_EQ(like_a.size(), 2u);  // b by a band, c by its files; a itself left out
+  std::vector<int64_t> ids = {like_a[0].space_id, like_a[1].space_id};
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<int64_t>{b.id, c.id}));
+  for (const FingerprintMatch& m : like_a) {
+    if (m.space_id == b.id) {
+      EXPECT_EQ(m.minhash, (std::vector<uint32_t>{1, 2, 3, 5}));
+      EXPECT_EQ(m.files_key, "k2");
+    }
+  }
+  // A new fingerprint replaces the old bands.
+  ASSERT_TRUE(directory_->SetFingerprint(b.id, {"k3", {7}, {99}}).ok());
+  auto now = directory_->SimilarTo(a.id, {"k1", {1, 2, 3, 4}, {10, 11}}, 10).value();
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].space_id, c.id);
+  EXPECT_EQ(directory_->SetFingerprint(999, {"k", {1}, {1}}).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(directory_->UpdateSignals(c.id, [&](DirectorySignals& s) { s.duplicate_of = a.id; }).ok());
+  EXPECT_EQ(directory_->DuplicatesOf(a.id).value(), std::vector<int64_t>{c.id});
+  ASSERT_TRUE(store_->DeleteSpace(c.id).ok());
+  EXPECT_TRUE(directory_->SimilarTo(a.id, {"k1", {1, 2, 3, 4}, {10, 11}}, 10).value().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DirectoryConformanceTest, ::testing::ValuesIn(testing::SharedDatabaseBackends()),

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,13 +56,69 @@ inline constexpr int kDirectoryTitleColumns = 3;  // owner, name, title
 enum class DirectoryScope { kAll, kTitles };
 
 // What the directory knows of a Space besides its words (set by the
-// directory's signals: probes, duplicates, moderation).
+// directory's signals: probes, trending, duplicates, moderation).
 struct DirectorySignals {
   bool verified = false;      // its probes pass
-  bool abandoned = false;
+  bool abandoned = false;     // by the abandoned rule, or archived
   int64_t duplicate_of = 0;   // the Space it near-copies; 0: none
   bool hidden = false;        // hidden from the directory by a moderator
-  int64_t trending_milli = 0; // the trending score x 1000
+  int64_t trending_key = 0;   // directory/trending.h: orders by the current score; 0: none
+  bool archived = false;      // archived by its owner
+  int64_t like_burst_at = 0;  // a flagged burst of likes from fresh accounts; 0: none
+};
+
+// One health probe of a Space (directory/health.h).
+struct ProbeRecord {
+  int64_t space_id = 0;
+  int64_t at = 0;        // unix millis
+  bool ok = false;
+  int status = 0;        // the HTTP status; 0: no answer
+  bool woke = false;     // the Space was asleep and the probe woke it
+  std::string detail;    // why it failed ("" when ok)
+};
+
+// A Space's probes since some time.
+struct HealthSummary {
+  int64_t probes = 0;
+  int64_t passed = 0;
+  int64_t last_at = 0;  // 0: never probed
+  bool last_ok = false;
+  int last_status = 0;
+  std::string last_detail;
+  int64_t failing_since = 0;  // the first failed probe after the last passed one; 0: last passed
+  int64_t last_woke_at = 0;   // the last probe that woke it (of all time kept)
+};
+
+// Requests the edge saw for one Space on one day (directory/traffic.h).
+struct TrafficCount {
+  int64_t space_id = 0;
+  int64_t day = 0;       // days since the epoch (UTC)
+  int64_t visitors = 0;  // distinct visitors, an estimate (stored: the larger of old and new)
+  int64_t answers = 0;   // the app's answers (added)
+  int64_t errors = 0;    // of which 5xx (added)
+};
+
+// One like, with its liker's account creation time (trending).
+struct LikeAge {
+  int64_t liked_at = 0;
+  int64_t liker_created_at = 0;
+};
+
+// What a Space's files look like, for near-duplicates
+// (directory/fingerprint.h): a key of its exact file set and a MinHash
+// signature with its LSH band hashes.
+struct Fingerprint {
+  std::string files_key;
+  std::vector<uint32_t> minhash;
+  std::vector<int64_t> bands;
+};
+
+struct FingerprintMatch {
+  int64_t space_id = 0;
+  int64_t created_at = 0;
+  int64_t duplicated_from = 0;  // a declared fork's source (store::Space::duplicated_from)
+  std::string files_key;
+  std::vector<uint32_t> minhash;
 };
 
 // One document with its bucket and signals (IndexMany).
@@ -132,6 +189,41 @@ class DirectoryStore {
   virtual Result<int64_t> CountDocuments() = 0;
   // Merges the index's segments (after a bulk load).
   virtual Status Optimize() = 0;
+
+  // Signals. Reads the document's signals, lets `change` edit them and
+  // stores the result, in one transaction (so two writers of different
+  // signals lose neither); the result. NotFound without a document.
+  virtual Result<DirectorySignals> UpdateSignals(int64_t space_id,
+                                                 const std::function<void(DirectorySignals&)>& change) = 0;
+
+  // Health probes: records one (probes older than 31 days are dropped) and
+  // when the Space is due next.
+  virtual Status RecordProbe(const ProbeRecord& probe, int64_t next_probe_at) = 0;
+  virtual Status ScheduleProbe(int64_t space_id, int64_t at) = 0;
+  // Documents due for a probe at `now`, soonest first.
+  virtual Result<std::vector<int64_t>> DueForProbe(int64_t now, int64_t limit) = 0;
+  // Probes since `since` (unix millis); last_woke_at of all those kept.
+  virtual Result<HealthSummary> Health(int64_t space_id, int64_t since) = 0;
+
+  // Traffic per Space and day (from the edge, in batches).
+  virtual Status AddTraffic(const std::vector<TrafficCount>& counts) = 0;
+  virtual Result<std::vector<TrafficCount>> Traffic(int64_t space_id, int64_t since_day) = 0;
+  // Likes of a Space since `since`, with their likers' ages.
+  virtual Result<std::vector<LikeAge>> LikesSince(int64_t space_id, int64_t since) = 0;
+  // Documents whose Space was last modified before `modified_before` or
+  // that are marked abandoned now (the abandoned rule's review), by space
+  // id from above `after_space_id`.
+  virtual Result<std::vector<int64_t>> AbandonReview(int64_t modified_before, int64_t after_space_id,
+                                                     int64_t limit) = 0;
+
+  // Near-duplicates: stores the Space's fingerprint (replacing the old);
+  // other Spaces with the same files_key or sharing an LSH band, oldest
+  // first, at most `limit`.
+  virtual Status SetFingerprint(int64_t space_id, const Fingerprint& fingerprint) = 0;
+  virtual Result<std::vector<FingerprintMatch>> SimilarTo(int64_t space_id, const Fingerprint& fingerprint,
+                                                          int64_t limit) = 0;
+  // Spaces marked as near-copies of `space_id`.
+  virtual Result<std::vector<int64_t>> DuplicatesOf(int64_t space_id) = 0;
 };
 
 struct StoreOptions;

@@ -304,6 +304,48 @@ CREATE TRIGGER directory_space_renamed AFTER UPDATE OF owner, name ON spaces BEG
 END;
 )sql";
 
+// The directory's signals: health probes, traffic per day (trending,
+// abandoned), fingerprints for near-duplicates, archiving and flagged like
+// bursts. trending_milli becomes a key that orders by the current score
+// (directory/trending.h); the old values were never set.
+constexpr char kSchemaV14DirectorySignals[] = R"sql(
+ALTER TABLE directory_docs RENAME COLUMN trending_milli TO trending_key;
+UPDATE directory_docs SET trending_key = 0;
+ALTER TABLE directory_docs ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE directory_docs ADD COLUMN like_burst_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE directory_docs ADD COLUMN next_probe_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX directory_docs_by_probe ON directory_docs(next_probe_at);
+CREATE TABLE directory_probes (
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  ok INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  woke INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (space_id, at)
+) WITHOUT ROWID;
+CREATE TABLE directory_traffic (
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  day INTEGER NOT NULL,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  answers INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (space_id, day)
+) WITHOUT ROWID;
+CREATE TABLE directory_fingerprints (
+  space_id INTEGER PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,
+  files_key TEXT NOT NULL,
+  minhash BLOB NOT NULL
+);
+CREATE INDEX directory_fingerprints_by_files ON directory_fingerprints(files_key);
+CREATE TABLE directory_lsh (
+  band INTEGER NOT NULL,
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  PRIMARY KEY (band, space_id)
+) WITHOUT ROWID;
+CREATE INDEX directory_lsh_by_space ON directory_lsh(space_id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -320,6 +362,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {11, "usage counters per Space and hour", kSchemaV11Usage},
       {12, "directory: likes counter, full-text index, signals", kSchemaV12Directory},
       {13, "directory: title index", kSchemaV13DirectoryTitles},
+      {14, "directory: probes, traffic, fingerprints, archiving", kSchemaV14DirectorySignals},
   };
   return kMigrations;
 }

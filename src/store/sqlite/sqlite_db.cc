@@ -86,6 +86,12 @@ Status Stmt::Run() {
   }
 }
 
+Stmt& Stmt::Reset() {
+  sqlite3_reset(stmt_);
+  bind_rc_ = SQLITE_OK;
+  return *this;
+}
+
 int64_t Stmt::Changes() const { return sqlite3_changes64(db_); }
 
 int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, column); }

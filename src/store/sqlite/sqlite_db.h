@@ -44,6 +44,8 @@ class Stmt {
   Result<bool> Step();
   // Steps to completion, ignoring rows.
   Status Run();
+  // Ready to run again with new parameters (bindings are kept until rebound).
+  Stmt& Reset();
   // Rows changed by the last completed INSERT/UPDATE/DELETE.
   int64_t Changes() const;
 

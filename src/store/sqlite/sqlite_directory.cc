@@ -20,6 +20,29 @@ namespace {
 
 constexpr size_t kMaxExpressionBytes = 2000;
 constexpr size_t kMaxCandidates = 20000;
+constexpr int64_t kProbesKeptMs = 31LL * 86400 * 1000;
+
+// DirectorySignals' columns of directory_docs d, in SignalsAt's order.
+#define kSignalColumns \
+  "d.verified, d.abandoned, d.duplicate_of, d.hidden, d.trending_key, d.archived, d.like_burst_at"
+
+std::string PackMinhash(const std::vector<uint32_t>& v) {
+  std::string out(v.size() * 4, '\0');
+  for (size_t i = 0; i < v.size(); ++i) {
+    for (int b = 0; b < 4; ++b) out[i * 4 + b] = static_cast<char>((v[i] >> (8 * b)) & 0xff);
+  }
+  return out;
+}
+
+std::vector<uint32_t> UnpackMinhash(const std::string& bytes) {
+  std::vector<uint32_t> out(bytes.size() / 4);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint32_t x = 0;
+    for (int b = 0; b < 4; ++b) x |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i * 4 + b])) << (8 * b);
+    out[i] = x;
+  }
+  return out;
+}
 
 Status CheckBucket(int bucket) {
   if (bucket < 0 || bucket >= kDirectoryBuckets) {
@@ -137,12 +160,7 @@ class SqliteDirectoryStore : public DirectoryStore {
 
   Result<DirectorySignals> Signals(int64_t space_id) override {
     return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<DirectorySignals> {
-      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
-          "SELECT verified, abandoned, duplicate_of, hidden, trending_milli FROM directory_docs WHERE space_id = ?"));
-      st->Bind(1, space_id);
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
-      return DirectorySignals{st->Int(0) != 0, st->Int(1) != 0, st->Int(2), st->Int(3) != 0, st->Int(4)};
+      return SignalsLocked(*read_db_, space_id);
     });
   }
 
@@ -201,7 +219,7 @@ class SqliteDirectoryStore : public DirectoryStore {
     return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<DirectoryCandidate>> {
       ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
           "SELECT d.docid, s.id, s.owner, s.name, s.sdk, s.stage, s.hardware, s.is_private, s.likes_count,"
-          " s.created_at, s.last_modified, d.verified, d.abandoned, d.duplicate_of, d.hidden, d.trending_milli"
+          " s.created_at, s.last_modified, " kSignalColumns
           // By the space id inside each docid: two primary-key lookups per candidate.
           " FROM json_each(?) j JOIN directory_docs d ON d.space_id = (j.value & 4294967295)"
           " JOIN spaces s ON s.id = d.space_id WHERE d.docid = j.value"));
@@ -222,7 +240,7 @@ class SqliteDirectoryStore : public DirectoryStore {
         c.likes = st->Int(8);
         c.created_at = st->Int(9);
         c.last_modified = st->Int(10);
-        c.signals = {st->Int(11) != 0, st->Int(12) != 0, st->Int(13), st->Int(14) != 0, st->Int(15)};
+        c.signals = SignalsAt(*st, 11);
         out.push_back(std::move(c));
       }
       return out;
@@ -259,6 +277,192 @@ class SqliteDirectoryStore : public DirectoryStore {
     return db_->Exec("INSERT INTO directory_titles (directory_titles) VALUES ('optimize')");
   }
 
+  Result<DirectorySignals> UpdateSignals(int64_t space_id,
+                                         const std::function<void(DirectorySignals&)>& change) override {
+    return InTransaction(*db_, mu_, true, [&]() -> Result<DirectorySignals> {
+      ASSIGN_OR_RETURN(DirectorySignals s, SignalsLocked(*db_, space_id));
+      change(s);
+      RETURN_IF_ERROR(SetSignalsLocked(space_id, s));
+      return s;
+    });
+  }
+
+  Status RecordProbe(const ProbeRecord& p, int64_t next_probe_at) override {
+    return InTransaction(*db_, mu_, true, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto ins, db_->Prepare(
+          "INSERT OR REPLACE INTO directory_probes (space_id, at, ok, status, woke, detail) VALUES (?, ?, ?, ?, ?, ?)"));
+      ins->Bind(1, p.space_id).Bind(2, p.at).Bind(3, int64_t{p.ok}).Bind(4, int64_t{p.status});
+      Status s = ins->Bind(5, int64_t{p.woke}).Bind(6, p.detail.substr(0, 500)).Run();
+      if (s.code() == StatusCode::kNotFound) return Status::NotFound("space " + std::to_string(p.space_id) + " not found");
+      RETURN_IF_ERROR(s);
+      // Old probes go, except the last that woke the Space (the weekly wake limit).
+      ASSIGN_OR_RETURN(auto prune, db_->Prepare(
+          "DELETE FROM directory_probes WHERE space_id = ?1 AND at < ?2 AND at != "
+          "COALESCE((SELECT MAX(at) FROM directory_probes WHERE space_id = ?1 AND woke), 0)"));
+      RETURN_IF_ERROR(prune->Bind(1, p.space_id).Bind(2, p.at - kProbesKeptMs).Run());
+      return ScheduleLocked(p.space_id, next_probe_at);
+    });
+  }
+
+  Status ScheduleProbe(int64_t space_id, int64_t at) override {
+    return InTransaction(*db_, mu_, true, [&]() -> Status { return ScheduleLocked(space_id, at); });
+  }
+
+  Result<std::vector<int64_t>> DueForProbe(int64_t now, int64_t limit) override {
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<int64_t>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
+          "SELECT space_id FROM directory_docs WHERE next_probe_at <= ? ORDER BY next_probe_at LIMIT ?"));
+      st->Bind(1, now).Bind(2, limit);
+      return Ids(*st);
+    });
+  }
+
+  Result<HealthSummary> Health(int64_t space_id, int64_t since) override {
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<HealthSummary> {
+      HealthSummary h;
+      ASSIGN_OR_RETURN(auto count, read_db_->Prepare(
+          "SELECT COUNT(*), COALESCE(SUM(ok), 0) FROM directory_probes WHERE space_id = ? AND at >= ?"));
+      count->Bind(1, space_id).Bind(2, since);
+      ASSIGN_OR_RETURN(bool row, count->Step());
+      if (row) {
+        h.probes = count->Int(0);
+        h.passed = count->Int(1);
+      }
+      ASSIGN_OR_RETURN(auto last, read_db_->Prepare(
+          "SELECT at, ok, status, detail FROM directory_probes WHERE space_id = ? ORDER BY at DESC LIMIT 1"));
+      last->Bind(1, space_id);
+      ASSIGN_OR_RETURN(row, last->Step());
+      if (row) {
+        h.last_at = last->Int(0);
+        h.last_ok = last->Int(1) != 0;
+        h.last_status = static_cast<int>(last->Int(2));
+        h.last_detail = last->Text(3);
+      }
+      if (h.last_at != 0 && !h.last_ok) {
+        ASSIGN_OR_RETURN(auto failing, read_db_->Prepare(
+            "SELECT MIN(at) FROM directory_probes WHERE space_id = ?1 AND at > "
+            "COALESCE((SELECT MAX(at) FROM directory_probes WHERE space_id = ?1 AND ok), 0)"));
+        failing->Bind(1, space_id);
+        ASSIGN_OR_RETURN(row, failing->Step());
+        if (row) h.failing_since = failing->Int(0);
+      }
+      ASSIGN_OR_RETURN(auto woke, read_db_->Prepare(
+          "SELECT COALESCE(MAX(at), 0) FROM directory_probes WHERE space_id = ? AND woke"));
+      woke->Bind(1, space_id);
+      ASSIGN_OR_RETURN(row, woke->Step());
+      if (row) h.last_woke_at = woke->Int(0);
+      return h;
+    });
+  }
+
+  Status AddTraffic(const std::vector<TrafficCount>& counts) override {
+    return InTransaction(*db_, mu_, true, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto st, db_->Prepare(
+          "INSERT INTO directory_traffic (space_id, day, visitors, answers, errors) VALUES (?, ?, ?, ?, ?)"
+          " ON CONFLICT (space_id, day) DO UPDATE SET visitors = MAX(visitors, excluded.visitors),"
+          " answers = answers + excluded.answers, errors = errors + excluded.errors"));
+      for (const TrafficCount& c : counts) {
+        if (c.visitors < 0 || c.answers < 0 || c.errors < 0) return Status::InvalidArgument("negative traffic count");
+        st->Reset();
+        st->Bind(1, c.space_id).Bind(2, c.day).Bind(3, c.visitors).Bind(4, c.answers).Bind(5, c.errors);
+        Status s = st->Run();
+        if (s.code() == StatusCode::kNotFound) continue;  // the Space is gone: its counts with it
+        RETURN_IF_ERROR(s);
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<TrafficCount>> Traffic(int64_t space_id, int64_t since_day) override {
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<TrafficCount>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
+          "SELECT day, visitors, answers, errors FROM directory_traffic WHERE space_id = ? AND day >= ? ORDER BY day"));
+      st->Bind(1, space_id).Bind(2, since_day);
+      std::vector<TrafficCount> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) break;
+        out.push_back({space_id, st->Int(0), st->Int(1), st->Int(2), st->Int(3)});
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<LikeAge>> LikesSince(int64_t space_id, int64_t since) override {
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<LikeAge>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
+          "SELECT l.created_at, u.created_at FROM likes l JOIN users u ON u.id = l.user_id"
+          " WHERE l.space_id = ? AND l.created_at >= ? ORDER BY l.created_at"));
+      st->Bind(1, space_id).Bind(2, since);
+      std::vector<LikeAge> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) break;
+        out.push_back({st->Int(0), st->Int(1)});
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<int64_t>> AbandonReview(int64_t modified_before, int64_t after_space_id,
+                                             int64_t limit) override {
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<int64_t>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
+          "SELECT d.space_id FROM directory_docs d JOIN spaces s ON s.id = d.space_id"
+          " WHERE d.space_id > ? AND (d.abandoned OR s.last_modified < ?) ORDER BY d.space_id LIMIT ?"));
+      st->Bind(1, after_space_id).Bind(2, modified_before).Bind(3, limit);
+      return Ids(*st);
+    });
+  }
+
+  Status SetFingerprint(int64_t space_id, const Fingerprint& f) override {
+    return InTransaction(*db_, mu_, true, [&]() -> Status {
+      ASSIGN_OR_RETURN(auto put, db_->Prepare(
+          "INSERT OR REPLACE INTO directory_fingerprints (space_id, files_key, minhash) VALUES (?, ?, ?)"));
+      put->Bind(1, space_id).Bind(2, f.files_key).BindBlob(3, PackMinhash(f.minhash));
+      Status s = put->Run();
+      if (s.code() == StatusCode::kNotFound) return Status::NotFound("space " + std::to_string(space_id) + " not found");
+      RETURN_IF_ERROR(s);
+      ASSIGN_OR_RETURN(auto drop, db_->Prepare("DELETE FROM directory_lsh WHERE space_id = ?"));
+      RETURN_IF_ERROR(drop->Bind(1, space_id).Run());
+      ASSIGN_OR_RETURN(auto band, db_->Prepare("INSERT OR IGNORE INTO directory_lsh (band, space_id) VALUES (?, ?)"));
+      for (int64_t b : f.bands) {
+        band->Reset();
+        RETURN_IF_ERROR(band->Bind(1, b).Bind(2, space_id).Run());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<FingerprintMatch>> SimilarTo(int64_t space_id, const Fingerprint& f, int64_t limit) override {
+    nlohmann::json bands = f.bands;
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<FingerprintMatch>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
+          "SELECT s.id, s.created_at, COALESCE(s.duplicated_from, 0), f.files_key, f.minhash"
+          " FROM directory_fingerprints f JOIN spaces s ON s.id = f.space_id"
+          " WHERE f.space_id != ?1 AND (f.files_key = ?2 OR f.space_id IN"
+          "   (SELECT l.space_id FROM json_each(?3) j JOIN directory_lsh l ON l.band = j.value))"
+          " ORDER BY s.created_at, s.id LIMIT ?4"));
+      st->Bind(1, space_id).Bind(2, f.files_key).Bind(3, bands.dump()).Bind(4, limit);
+      std::vector<FingerprintMatch> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) break;
+        out.push_back({st->Int(0), st->Int(1), st->Int(2), st->Text(3), UnpackMinhash(st->Blob(4))});
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<int64_t>> DuplicatesOf(int64_t space_id) override {
+    return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<int64_t>> {
+      ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
+          "SELECT space_id FROM directory_docs WHERE duplicate_of = ? ORDER BY space_id LIMIT 1000"));
+      st->Bind(1, space_id);
+      return Ids(*st);
+    });
+  }
+
  private:
   static Status CheckExpression(const std::string& expression) {
     if (expression.empty() || expression.size() > kMaxExpressionBytes) {
@@ -274,12 +478,48 @@ class SqliteDirectoryStore : public DirectoryStore {
     return s;
   }
 
+  static DirectorySignals SignalsAt(const Stmt& st, int i) {
+    return {.verified = st.Int(i) != 0,
+            .abandoned = st.Int(i + 1) != 0,
+            .duplicate_of = st.Int(i + 2),
+            .hidden = st.Int(i + 3) != 0,
+            .trending_key = st.Int(i + 4),
+            .archived = st.Int(i + 5) != 0,
+            .like_burst_at = st.Int(i + 6)};
+  }
+
+  static Result<DirectorySignals> SignalsLocked(SqliteDb& db, int64_t space_id) {
+    ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT " kSignalColumns " FROM directory_docs d WHERE space_id = ?"));
+    st->Bind(1, space_id);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
+    return SignalsAt(*st, 0);
+  }
+
   Status SetSignalsLocked(int64_t space_id, const DirectorySignals& s) {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
-        "UPDATE directory_docs SET verified = ?, abandoned = ?, duplicate_of = ?, hidden = ?, trending_milli = ?"
-        " WHERE space_id = ?"));
+        "UPDATE directory_docs SET verified = ?, abandoned = ?, duplicate_of = ?, hidden = ?, trending_key = ?,"
+        " archived = ?, like_burst_at = ? WHERE space_id = ?"));
     RETURN_IF_ERROR(st->Bind(1, int64_t{s.verified}).Bind(2, int64_t{s.abandoned}).Bind(3, s.duplicate_of)
-                        .Bind(4, int64_t{s.hidden}).Bind(5, s.trending_milli).Bind(6, space_id).Run());
+                        .Bind(4, int64_t{s.hidden}).Bind(5, s.trending_key).Bind(6, int64_t{s.archived})
+                        .Bind(7, s.like_burst_at).Bind(8, space_id).Run());
+    if (st->Changes() == 0) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
+    return Status::Ok();
+  }
+
+  static Result<std::vector<int64_t>> Ids(Stmt& st) {
+    std::vector<int64_t> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(st.Int(0));
+    }
+    return out;
+  }
+
+  Status ScheduleLocked(int64_t space_id, int64_t at) {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("UPDATE directory_docs SET next_probe_at = ? WHERE space_id = ?"));
+    RETURN_IF_ERROR(st->Bind(1, at).Bind(2, space_id).Run());
     if (st->Changes() == 0) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
     return Status::Ok();
   }

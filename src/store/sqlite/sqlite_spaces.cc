@@ -230,7 +230,7 @@ static std::string ListOrder(const SpaceQuery& q, const std::string& direction) 
   std::string column = q.sort == "createdAt"      ? "s.created_at"
                        : q.sort == "lastModified" ? "s.last_modified"
                        : q.sort == "likes"        ? "s.likes_count"
-                                                  : "COALESCE((SELECT d.trending_milli FROM directory_docs d"
+                                                  : "COALESCE((SELECT d.trending_key FROM directory_docs d"
                                                     " WHERE d.space_id = s.id), 0)";
   // Ties (equal counts) fall back to newest first, so pages are stable.
   std::string tie = q.sort == "likes" || q.sort == "trendingScore" ? ", s.created_at" + direction : "";
