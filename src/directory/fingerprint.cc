@@ -29,7 +29,6 @@ uint64_t HashText(std::string_view s) {  // FNV-1a, then mixed
 
 // Word shingles of one file: lower-cased runs of letters, digits and '_'.
 void AddShingles(const SpaceFile& f, std::set<uint64_t>* out) {
-  out->insert(HashText("path:" + f.path));
   std::vector<std::string> words;
   std::string word;
   for (char ch : f.content) {
@@ -65,12 +64,17 @@ store::Fingerprint FingerprintOf(const std::vector<SpaceFile>& files) {
   store::Fingerprint fp;
   std::vector<std::string> pairs;
   std::set<uint64_t> shingles;
+  bool big = false;
   for (const SpaceFile& f : files) {
     if (!FingerprintCounts(f.path)) continue;
+    big = big || !f.read;
     pairs.push_back(f.path + " " + f.blob_id);
     AddShingles(f, &shingles);
   }
-  if (pairs.empty()) return fp;
+  if (pairs.empty() || (!big && shingles.size() < kMinShingles)) return fp;
+  for (const SpaceFile& f : files) {
+    if (FingerprintCounts(f.path)) shingles.insert(HashText("path:" + f.path));
+  }
   std::sort(pairs.begin(), pairs.end());
   std::string joined;
   for (const std::string& p : pairs) joined += p + "\n";

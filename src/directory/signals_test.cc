@@ -112,6 +112,8 @@ TEST(FingerprintTest, NearCopiesAreAlikeAndOtherAppsAreNot) {
   EXPECT_GE(Similarity(a.minhash, copy.minhash), kNearCopySimilarity);
   EXPECT_LT(Similarity(a.minhash, other.minhash), 0.3);
   EXPECT_TRUE(FingerprintOf({{"README.md", "r", "only a readme"}}).files_key.empty());
+  EXPECT_TRUE(FingerprintOf({{"app.py", "b", "print(1)"}}).files_key.empty());  // too small to call a copy
+  EXPECT_FALSE(FingerprintOf({{"model.bin", "b", "", false}}).files_key.empty());  // big: by its id
 }
 
 class SignalsTest : public DirectoryFixture {
@@ -296,7 +298,7 @@ TEST_F(SignalsTest, ANearCopyIsMarkedAndCollapsedButADeclaredForkIsNot) {
   store::Space copy = Add("bob", "my-reverser", R"({"title":"Reverser"})", "");
   EXPECT_EQ(signals_->OnFiles(copy, {{"app.py", "b2", AppSource(1)}}).value(), original.id);
   store::Space exact = Add("carol", "reverser2", R"({"title":"Reverser"})", "");
-  EXPECT_EQ(signals_->OnFiles(exact, {{"app.py", "b1", ""}}).value(), original.id);  // same blob id
+  EXPECT_EQ(signals_->OnFiles(exact, {{"app.py", "b1", "", false}}).value(), original.id);  // same blob id, not read
   store::Space fork = Fork(original, "dave", "reverser-fork");
   EXPECT_EQ(signals_->OnFiles(fork, {{"app.py", "b1", AppSource(0)}}).value(), 0);  // lineage, not a copy
   store::Space other = Add("erin", "weather", R"({"title":"Reverser weather"})", "");

@@ -126,6 +126,7 @@ class HubTest : public ::testing::Test {
     ASSERT_TRUE(directory_store.ok()) << directory_store.status().ToString();
     directory_store_ = std::move(directory_store).value();
     directory_ = std::make_unique<directory::Directory>(directory_store_.get(), &clock_);
+    signals_ = std::make_unique<directory::Signals>(directory_.get(), store_.get(), &clock_);
     sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
     throttle_ = std::make_unique<access::SignInThrottle>(&clock_);
     auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_, sessions_.get());
@@ -152,6 +153,8 @@ class HubTest : public ::testing::Test {
     deps.billing = billing_.get();
     deps.subscriptions = subscriptions_.get();
     deps.directory = directory_.get();
+    deps.signals = signals_.get();
+    deps.prober = prober_.get();
     HubOptions options{"http://hub.test:8080/", "apps.test", ":8080", {}};
     if (changes) changes(options);
     hub_ = std::make_unique<Hub>(deps, options);
@@ -199,6 +202,8 @@ class HubTest : public ::testing::Test {
   std::unique_ptr<billing::Subscriptions> subscriptions_;
   std::unique_ptr<store::DirectoryStore> directory_store_;
   std::unique_ptr<directory::Directory> directory_;
+  std::unique_ptr<directory::Signals> signals_;
+  std::unique_ptr<directory::Prober> prober_;  // set by tests that probe, then RemakeHub
   std::unique_ptr<access::SessionManager> sessions_;
   std::unique_ptr<access::SignInThrottle> throttle_;
   std::unique_ptr<access::Authenticator> auth_;

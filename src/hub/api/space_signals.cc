@@ -85,12 +85,13 @@ Result<std::vector<directory::SpaceFile>> FilesAt(HubCore& hub, const store::Spa
   for (const repo::TreeEntry& e : tree) {
     if (e.type != "file" || !directory::FingerprintCounts(e.path)) continue;
     if (files.size() >= kMaxFingerprintFiles) break;
-    directory::SpaceFile f{e.path, e.lfs ? e.lfs->oid : e.oid, ""};
+    directory::SpaceFile f{e.path, e.lfs ? e.lfs->oid : e.oid, "", false};
     if (!e.lfs && e.size <= kMaxFingerprintFileBytes && read + e.size <= kMaxFingerprintBytes) {
       Result<std::string> content = repos->ReadFile(space.owner, space.name, sha, e.path);
       if (content.ok() && content->find('\0') == std::string::npos) {
         read += e.size;
         f.content = std::move(content).value();
+        f.read = true;
       }
     }
     files.push_back(std::move(f));
