@@ -38,6 +38,8 @@ struct SpaceAccess {
   Visibility visibility = Visibility::kPublic;
   std::set<int64_t> readers;  // user ids who may use the app (owner, members, granted visitors)
   bool gated = false;         // the app needs a granted access request (readers holds the granted)
+  // Disabled by a moderator: every request gets 451 with this notice ("": not).
+  std::string disabled;
   // Unrevoked embed links by id (the edge still checks their expiry).
   std::map<std::string, LiveEmbedLink, std::less<>> embed_links;
 
@@ -47,7 +49,7 @@ struct SpaceAccess {
   // Whether an embed viewer's link is still live: published and not expired.
   bool EmbedLinkLive(std::string_view link_id, int64_t now_ms) const;
   // No restriction and no embed link: the table keeps no entry.
-  bool Unrestricted() const { return visibility == Visibility::kPublic && !gated; }
+  bool Unrestricted() const { return visibility == Visibility::kPublic && !gated && disabled.empty(); }
 };
 
 class AccessTable {

@@ -59,7 +59,8 @@ Result<std::optional<Principal>> Authenticator::FromSession(const http::Headers&
   std::optional<std::string> id = SessionIdFromCookies(headers);
   if (!id) return std::optional<Principal>();
   ASSIGN_OR_RETURN(std::optional<SessionIdentity> session, sessions_->Lookup(*id));
-  if (!session) return std::optional<Principal>();
+  // A suspended account browses as if signed out (docs/directory.md, "Moderation").
+  if (!session || session->user.suspended) return std::optional<Principal>();
   Principal p{std::move(session->user),        store::TokenScope::kWrite,  true, "", 0,
               std::move(session->csrf_secret), std::move(session->id_hash)};
   return std::optional<Principal>(std::move(p));
@@ -78,6 +79,7 @@ Result<std::optional<Principal>> Authenticator::Authenticate(const http::Headers
   // The lookup was by hash; re-check it in constant time so no store
   // backend's comparison timing can matter.
   if (!ConstantTimeEquals(used->first.token_hash, HashToken(token))) return InvalidToken();
+  if (used->second.suspended) return Status::Unauthenticated("this account is suspended");
   Principal p{std::move(used->second), used->first.scope, false, used->first.name, used->first.id, "", ""};
   return std::optional<Principal>(std::move(p));
 }

@@ -60,4 +60,9 @@ Result<std::unique_ptr<store::DirectoryStore>> DataDir::OpenDirectoryStore() con
   return store::OpenDirectoryStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
 }
 
+Result<std::unique_ptr<store::ModerationStore>> DataDir::OpenModerationStore() const {
+  RETURN_IF_ERROR(EnsureLayout());
+  return store::OpenModerationStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
+}
+
 }  // namespace spaceport::app

@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "store/billing_store.h"
 #include "store/directory_store.h"
+#include "store/moderation_store.h"
 #include "store/store.h"
 
 namespace spaceport::app {
@@ -38,6 +39,7 @@ class DataDir {
   // The ledger's side of the same database (store/billing_store.h).
   Result<std::unique_ptr<store::BillingStore>> OpenBillingStore() const;
   Result<std::unique_ptr<store::DirectoryStore>> OpenDirectoryStore() const;
+  Result<std::unique_ptr<store::ModerationStore>> OpenModerationStore() const;
 
  private:
   std::string root_;

@@ -22,6 +22,7 @@
 #include "core/subprocess.h"
 #include "directory/directory.h"
 #include "directory/health.h"
+#include "directory/moderation.h"
 #include "directory/signals.h"
 #include "directory/traffic.h"
 #include "http/client.h"
@@ -390,6 +391,16 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   directory::Directory directory(directory_store->get(), &clock);
   directory::Signals signals(&directory, store->get(), &clock);
   directory::TrafficCounter traffic;  // the edge's visitor and answer counts, drained below
+  auto moderation_store = dir.OpenModerationStore();
+  if (!moderation_store.ok()) {
+    std::cerr << "error: moderation: " << moderation_store.status().message() << "\n";
+    return 1;
+  }
+  hub::Hub* hub_ptr = nullptr;  // set once the hub exists; moderation acts only on requests to it
+  directory::Moderation moderation(moderation_store->get(), store->get(), &signals, &clock,
+                                   [&hub_ptr](const store::Space& space) {
+                                     if (hub_ptr != nullptr) hub_ptr->PublishAccess(space);
+                                   });
   auto billing_store = dir.OpenBillingStore();
   auto ledger = billing_store.ok() ? billing::Ledger::Open(billing_store->get(), &clock,
                                                            {.fee_percent = config->platform_fee_percent,
@@ -546,8 +557,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
                 .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get(),
                 .subscriptions = subscriptions->get(), .meter = &meter, .directory = &directory,
-                .signals = &signals, .prober = &prober},
+                .signals = &signals, .prober = &prober, .moderation = &moderation},
                hub_options);
+  hub_ptr = &hub;
   edge::EdgeServer* edge_ptr = edge->get();
   hub.AddMetricsSource([edge_ptr](std::string* out) { edge_ptr->AppendMetrics(out); });
 

@@ -58,6 +58,7 @@ double QualityOf(const store::DirectorySignals& s, int64_t likes, double trendin
              0.20 * std::min(1.0, std::log10(1.0 + std::max(0.0, trending)) / 3.0);
   if (s.abandoned) q *= 0.25;
   if (s.duplicate_of != 0) q *= 0.5;
+  if (s.reports >= kConfirmedReporters) q *= 0.4;  // confirmed reports, before a moderator acts
   return std::clamp(q, 0.0, 1.0);
 }
 

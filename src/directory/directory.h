@@ -48,6 +48,9 @@ inline constexpr int64_t kWalkStep = 400;        // documents read from the inde
 inline constexpr int64_t kTitleCandidates = 200;  // best title matches added to the first step
 inline constexpr int64_t kMaxScanned = 4000;      // documents a search reads at most
 inline constexpr int64_t kMaxCounted = 10000;     // matches counted for an estimated total
+// Open reports from this many distinct established accounts lower a
+// Space's quality (moderation.h).
+inline constexpr int64_t kConfirmedReporters = 3;
 
 // Quality in [0, 1] from the directory's signals, the likes and the
 // current trending score (the formula is in docs/directory.md), and the

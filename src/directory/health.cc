@@ -97,6 +97,14 @@ Result<bool> Prober::Probe(const store::Space& space, bool after_deploy) {
 
 Result<bool> Prober::ProbeNow(int64_t space_id) {
   ASSIGN_OR_RETURN(store::Space space, store_->GetSpaceById(space_id));
+  {
+    const int64_t now = clock_->UnixMillis();
+    std::lock_guard lock(mu_);
+    std::erase_if(asked_, [&](const auto& e) { return now - e.second >= kProbeNowEveryMs; });
+    if (!asked_.try_emplace(space_id, now).second) {
+      return Status::ResourceExhausted("a probe of this Space ran less than a minute ago");
+    }
+  }
   return Probe(space, true);
 }
 

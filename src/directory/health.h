@@ -42,6 +42,8 @@ struct ProbeTarget {
   bool asleep = false;  // a request would wake it
 };
 
+inline constexpr int64_t kProbeNowEveryMs = 60 * 1000;
+
 struct ProberDeps {
   std::function<Result<ProbeTarget>(const store::Space&)> target;
   std::function<ProbeAnswer(const store::Space&, const card::ProbeSpec&)> send;
@@ -63,6 +65,7 @@ class Prober {
   // Runs the probes due (finished deploys first); how many were recorded.
   int Tick();
   // Probes the Space now (whatever its schedule); whether one was recorded.
+  // At most once per kProbeNowEveryMs per Space: ResourceExhausted sooner.
   Result<bool> ProbeNow(int64_t space_id);
 
   // Whether an answer passes the probe.
@@ -79,6 +82,7 @@ class Prober {
   ProberOptions options_;
   std::mutex mu_;
   std::map<int64_t, std::pair<std::string, int64_t>> deploys_;  // space -> (sha, since)
+  std::map<int64_t, int64_t> asked_;  // space -> when ProbeNow last ran
 };
 
 }  // namespace spaceport::directory

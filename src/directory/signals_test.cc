@@ -223,6 +223,8 @@ TEST_F(SignalsTest, ProbesSetTheVerifiedBadgeAndACrashLosesIt) {
   EXPECT_FALSE(directory_store_->Signals(app.id)->verified);
   EXPECT_EQ(signals_->HealthOf(app.id)->last_detail, "status 500");
   status = 200;
+  EXPECT_EQ(prober.ProbeNow(app.id).status().code(), StatusCode::kResourceExhausted);  // once a minute
+  fake_clock_.Advance(Millis(directory::kProbeNowEveryMs));
   ASSERT_TRUE(prober.ProbeNow(app.id).ok());
   EXPECT_TRUE(directory_store_->Signals(app.id)->verified);
   // The edge's record counts too: mostly 5xx answers take the badge away.

@@ -23,10 +23,18 @@ bool FromSameOrigin(const http::Request& req) {
 }  // namespace
 
 FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
-  if (!ctx.route || ctx.probe) return FilterStatus::kContinue;
+  if (!ctx.route) return FilterStatus::kContinue;
   const http::Request& req = ctx.request;
   std::shared_ptr<const access::SpaceAccess> entry = deps_.table->Find(ctx.route->space_id);
   Rules rules = entry.get();
+  if (entry && !entry->disabled.empty()) {
+    // A private Space stays unknown, disabled or not: the notice is for public and gated ones.
+    ctx.callbacks->SendLocalReply(entry->visibility == access::Visibility::kPrivate
+                                      ? NotFoundLikeUnknown(ctx)
+                                      : DisabledResponse(ctx, entry->disabled));
+    return FilterStatus::kStop;
+  }
+  if (ctx.probe) return FilterStatus::kContinue;  // the directory's health probe (filter.h)
 
   Credentials carried;
   std::optional<std::string> embed_link;

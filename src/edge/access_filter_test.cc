@@ -166,6 +166,44 @@ TEST_F(AccessFilterTest, PrivateSpaceLooksUnknownToAnonymousAndNonMembers) {
   EXPECT_EQ(other.reply->body, anon.reply->body);
 }
 
+TEST_F(AccessFilterTest, ADisabledSpaceAnswers451WithTheNoticeToEveryoneAndPrivateOnesStayUnknown) {
+  access::SpaceAccess rules;
+  rules.disabled = "Taken down after a copyright claim.";
+  table_.Publish(kSpace, rules);
+  for (const std::string& token : {std::string(), alice_token_}) {
+    Callbacks cb;
+    RequestContext ctx = Request("/run", &cb);
+    if (!token.empty()) ctx.request.headers.Add("Authorization", "Bearer " + token);
+    ctx.probe = true;  // not even the directory's probe passes
+    EXPECT_EQ(Run(ctx, cb), FilterStatus::kStop);
+    ASSERT_TRUE(cb.reply);
+    EXPECT_EQ(cb.reply->status, 451);
+    EXPECT_NE(cb.reply->body.find("Taken down after a copyright claim."), std::string::npos) << cb.reply->body;
+  }
+  Callbacks browser;
+  RequestContext page = Request("/", &browser);
+  page.request.headers.Add("Accept", "text/html");
+  Run(page, browser);
+  ASSERT_TRUE(browser.reply);
+  EXPECT_EQ(browser.reply->status, 451);
+  EXPECT_NE(browser.reply->body.find("<h1>alice/secret is disabled</h1>"), std::string::npos) << browser.reply->body;
+
+  rules.visibility = access::Visibility::kPrivate;
+  rules.readers = {alice_.id};
+  table_.Publish(kSpace, rules);
+  Callbacks anon;
+  RequestContext a = Request("/", &anon);
+  Run(a, anon);
+  ASSERT_TRUE(anon.reply);
+  EXPECT_EQ(anon.reply->status, 404);
+
+  table_.Publish(kSpace, access::SpaceAccess{});  // enabled again: no entry, the app is reached
+  EXPECT_EQ(table_.Find(kSpace), nullptr);
+  Callbacks open;
+  RequestContext o = Request("/", &open);
+  EXPECT_EQ(Run(o, open), FilterStatus::kContinue);
+}
+
 TEST_F(AccessFilterTest, OwnerTokenIsResolvedOnceThenFromMemoryAndNeverReachesTheApp) {
   MakePrivate();
   Callbacks first;

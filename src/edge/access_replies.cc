@@ -1,5 +1,7 @@
 #include "edge/access_replies.h"
 
+#include <nlohmann/json.hpp>
+
 #include "core/strings.h"
 #include "edge/filters.h"
 #include "http/error_response.h"
@@ -40,6 +42,24 @@ http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_u
                                 "text/html; charset=utf-8");
   }
   return http::ErrorResponse(Status::PermissionDenied(message));
+}
+
+http::Response DisabledResponse(const RequestContext& ctx, const std::string& notice) {
+  constexpr int kUnavailableForLegalReasons = 451;
+  auto accept = ctx.request.headers.Get("Accept");
+  http::Response r;
+  if (accept && accept->find("text/html") != std::string_view::npos) {
+    r = http::Response::Text(kUnavailableForLegalReasons,
+                             "<!doctype html><html><head><title>Space disabled</title></head><body><h1>" +
+                                 HtmlEscape(ctx.route->space_id) + " is disabled</h1><p>" + HtmlEscape(notice) +
+                                 "</p></body></html>",
+                             "text/html; charset=utf-8");
+  } else {
+    nlohmann::json body = {{"error", "Space " + ctx.route->space_id + " is disabled: " + notice}, {"disabled", true}};
+    r = http::Response::Json(kUnavailableForLegalReasons, body.dump());
+  }
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
 }
 
 }  // namespace spaceport::edge

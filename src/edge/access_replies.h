@@ -18,6 +18,8 @@ http::Response NotFoundLikeUnknown(const RequestContext& ctx);
 // A gated Space is public knowledge; its app waits for a granted request.
 // `hub_url` is where its request form lives.
 http::Response GatedResponse(const RequestContext& ctx, const std::string& hub_url);
+// 451 for a Space a moderator disabled, with the notice.
+http::Response DisabledResponse(const RequestContext& ctx, const std::string& notice);
 // The app host's session cookie (kAppSessionCookie) holding `value`.
 std::string SessionCookie(const std::string& value, bool secure_context, Millis ttl);
 // Browsers treat localhost names as secure contexts, as they do TLS.

@@ -71,6 +71,8 @@ void Hub::AddMetricsSource(std::function<void(std::string*)> source) { core_->Ad
 
 Status Hub::PublishAllAccess() { return core_->PublishAllAccess(); }
 
+void Hub::PublishAccess(const store::Space& space) { core_->PublishAccess(space); }
+
 Result<int64_t> Hub::IndexUnindexed() {
   const HubDeps& d = core_->deps();
   if (d.directory == nullptr) return 0;
@@ -105,6 +107,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterLogsApi(router_, *this);
   RegisterLikesApi(router_, *this);
   RegisterSignalsApi(router_, *this);
+  RegisterModerationApi(router_, *this);
   RegisterGitRoutes(router_, *this);
   RegisterFilesApi(router_, *this);
   RegisterIdentityRoutes(router_, *this);

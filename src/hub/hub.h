@@ -32,6 +32,7 @@
 #include "billing/subscriptions.h"
 #include "directory/directory.h"
 #include "directory/health.h"
+#include "directory/moderation.h"
 #include "directory/signals.h"
 #include "store/billing_store.h"
 #include "store/store.h"
@@ -68,6 +69,8 @@ struct HubDeps {
   // null: none are kept (the JSON shows the defaults).
   directory::Signals* signals = nullptr;
   directory::Prober* prober = nullptr;
+  // Reports and the moderators' actions; null: reports are refused.
+  directory::Moderation* moderation = nullptr;
 };
 
 // Renewals' view of a Space from the store: its owner and the pricing of its
@@ -124,6 +127,9 @@ class Hub : public http::Handler {
   // Fills deps.access_table from the store; call before the control plane
   // publishes routes.
   Status PublishAllAccess();
+  // Publishes one Space's access rules again (after a moderator changed
+  // them outside the hub's own routes).
+  void PublishAccess(const store::Space& space);
   // Indexes every Space the directory has no document of (installations
   // from before it); how many.
   Result<int64_t> IndexUnindexed();

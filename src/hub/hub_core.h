@@ -136,6 +136,7 @@ void RegisterRuntimeApi(Router& router, HubCore& hub);  // api_runtime.cc
 void RegisterLogsApi(Router& router, HubCore& hub);     // api_logs.cc
 void RegisterLikesApi(Router& router, HubCore& hub);    // api_likes.cc
 void RegisterSignalsApi(Router& router, HubCore& hub);  // api/space_signals.cc (health, archiving)
+void RegisterModerationApi(Router& router, HubCore& hub);  // api/moderation_api.cc (reports, queue, audit log)
 void RegisterGitRoutes(Router& router, HubCore& hub);   // git_routes.cc
 void RegisterFilesApi(Router& router, HubCore& hub);    // api_files.cc (tree, resolve, commits)
 void RegisterCommitApi(Router& router, HubCore& hub);   // api_commit.cc (preupload, commit)

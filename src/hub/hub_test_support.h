@@ -127,6 +127,11 @@ class HubTest : public ::testing::Test {
     directory_store_ = std::move(directory_store).value();
     directory_ = std::make_unique<directory::Directory>(directory_store_.get(), &clock_);
     signals_ = std::make_unique<directory::Signals>(directory_.get(), store_.get(), &clock_);
+    auto moderation_store = store::OpenModerationStore({.url = "sqlite:" + dir_ + "/spaceport.db", .secrets_key = ""});
+    ASSERT_TRUE(moderation_store.ok()) << moderation_store.status().ToString();
+    moderation_store_ = std::move(moderation_store).value();
+    moderation_ = std::make_unique<directory::Moderation>(moderation_store_.get(), store_.get(), signals_.get(), &clock_,
+                                                          [this](const store::Space& s) { hub_->PublishAccess(s); });
     sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
     throttle_ = std::make_unique<access::SignInThrottle>(&clock_);
     auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_, sessions_.get());
@@ -155,6 +160,8 @@ class HubTest : public ::testing::Test {
     deps.directory = directory_.get();
     deps.signals = signals_.get();
     deps.prober = prober_.get();
+    deps.moderation = moderation_.get();
+    deps.access_table = access_table_;
     HubOptions options{"http://hub.test:8080/", "apps.test", ":8080", {}};
     if (changes) changes(options);
     hub_ = std::make_unique<Hub>(deps, options);
@@ -204,6 +211,9 @@ class HubTest : public ::testing::Test {
   std::unique_ptr<directory::Directory> directory_;
   std::unique_ptr<directory::Signals> signals_;
   std::unique_ptr<directory::Prober> prober_;  // set by tests that probe, then RemakeHub
+  std::unique_ptr<store::ModerationStore> moderation_store_;
+  std::unique_ptr<directory::Moderation> moderation_;
+  access::AccessTable* access_table_ = nullptr;  // set by tests that watch the edge's rules, then RemakeHub
   std::unique_ptr<access::SessionManager> sessions_;
   std::unique_ptr<access::SignInThrottle> throttle_;
   std::unique_ptr<access::Authenticator> auth_;

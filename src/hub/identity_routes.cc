@@ -47,6 +47,7 @@ void HubCore::PublishAccess(const store::Space& space) {
   if (deps_.access_table == nullptr) return;
   access::SpaceAccess rules;
   rules.visibility = space.effective_visibility();
+  rules.disabled = space.disabled;
   // Readers of the app: the owning user, or every member of the owning
   // organization (any role reads); admins are let in by the edge itself.
   if (Result<store::User> owner = deps_.store->GetUserByName(space.owner); owner.ok()) {

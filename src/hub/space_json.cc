@@ -143,7 +143,7 @@ Json ExpandedSpaceJson(HubCore& hub, const store::Space& space, const std::vecto
     } else if (f == "datasets" || f == "models") {
       j[f] = CardList(card, f.c_str());
     } else if (f == "disabled") {
-      j[f] = false;
+      j[f] = !space.disabled.empty();
     } else if (f == "runtime") {
       j[f] = CurrentRuntimeJson(hub, space);
     } else if (f == "siblings") {
@@ -161,7 +161,8 @@ Json SpaceInfoJson(HubCore& hub, const store::Space& space) {
   j["cardData"] = card;
   std::string gate = hub.GateOf(space);  // as on HF: false, "auto" or "manual"
   j["gated"] = gate.empty() ? Json(false) : Json(gate);
-  j["disabled"] = false;
+  j["disabled"] = !space.disabled.empty();
+  if (!space.disabled.empty()) j["disabledNotice"] = space.disabled;
   j["host"] = hub.AppUrl(space);
   j["runtime"] = CurrentRuntimeJson(hub, space);
   j["siblings"] = Siblings(hub, space);

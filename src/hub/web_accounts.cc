@@ -97,6 +97,9 @@ Status HandleLoginPost(HubCore& hub, Call& call) {
     return SendCredentialsPage(call, 401, "/login", next, name, "Wrong username or password.");
   }
   throttle.RecordSuccess(name);
+  if (user->suspended) {
+    return SendCredentialsPage(call, 403, "/login", next, name, "This account is suspended by the moderators.");
+  }
   return StartSession(hub, call, *user, next);
 }
 

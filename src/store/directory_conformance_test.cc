@@ -98,6 +98,7 @@ TEST_P(DirectoryConformanceTest, ReindexRekeyAndSignals) {
   set.trending_key = 1500;
   set.archived = true;
   set.like_burst_at = 77;
+  set.reports = 3;
   ASSERT_TRUE(directory_->SetSignals(a.id, set).ok());
   DirectorySignals s = directory_->Signals(a.id).value();
   EXPECT_TRUE(s.verified);
@@ -105,6 +106,7 @@ TEST_P(DirectoryConformanceTest, ReindexRekeyAndSignals) {
   EXPECT_EQ(s.trending_key, 1500);
   EXPECT_TRUE(s.archived);
   EXPECT_EQ(s.like_burst_at, 77);
+  EXPECT_EQ(s.reports, 3);
   auto updated = directory_->UpdateSignals(a.id, [](DirectorySignals& x) { x.trending_key += 1; });
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   EXPECT_EQ(updated->trending_key, 1501);

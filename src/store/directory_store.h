@@ -65,6 +65,7 @@ struct DirectorySignals {
   int64_t trending_key = 0;   // directory/trending.h: orders by the current score; 0: none
   bool archived = false;      // archived by its owner
   int64_t like_burst_at = 0;  // a flagged burst of likes from fresh accounts; 0: none
+  int64_t reports = 0;        // distinct established accounts with an open report on it
 };
 
 // One health probe of a Space (directory/health.h).

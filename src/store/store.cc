@@ -5,6 +5,7 @@
 #include "core/strings.h"
 #include "store/billing_store.h"
 #include "store/directory_store.h"
+#include "store/moderation_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace spaceport::store {
@@ -97,17 +98,32 @@ Result<std::unique_ptr<BillingStore>> OpenBillingStore(const StoreOptions& optio
   return Status::InvalidArgument("unsupported store url scheme '" + scheme + "'");
 }
 
-Result<std::unique_ptr<DirectoryStore>> OpenDirectoryStore(const StoreOptions& options) {
+namespace {
+
+// The database file of an area that shares the store's database.
+Result<std::string> SharedSqliteFile(const StoreOptions& options, const std::string& area) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (StartsWith(options.url, kSqlite)) {
     std::string path = options.url.substr(kSqlite.size());
     if (path.empty() || path == ":memory:") {
-      return Status::InvalidArgument("the directory needs the store's database file, not 'sqlite:" + path + "'");
+      return Status::InvalidArgument(area + " needs the store's database file, not 'sqlite:" + path + "'");
     }
-    return OpenSqliteDirectoryStore(path);
+    return path;
   }
   std::string scheme = options.url.substr(0, options.url.find(':'));
   return Status::InvalidArgument("unsupported store url scheme '" + scheme + "'");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DirectoryStore>> OpenDirectoryStore(const StoreOptions& options) {
+  ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "the directory"));
+  return OpenSqliteDirectoryStore(path);
+}
+
+Result<std::unique_ptr<ModerationStore>> OpenModerationStore(const StoreOptions& options) {
+  ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "moderation"));
+  return OpenSqliteModerationStore(path);
 }
 
 std::string_view AccessRequestStatusName(AccessRequestStatus s) {

@@ -30,6 +30,7 @@ struct User {
   std::string name;  // [a-zA-Z0-9][a-zA-Z0-9-_.]{0,38}; unique, case-insensitive
   bool is_admin = false;
   int64_t created_at = 0;  // unix millis
+  bool suspended = false;  // by a moderator: signs in nowhere (read-only here: the moderation area sets it)
 };
 
 enum class TokenScope { kRead, kWrite };
@@ -71,6 +72,9 @@ struct Space {
   int64_t created_at = 0;
   int64_t last_modified = 0;
   int64_t likes = 0;  // read-only: how many users like it (Like/Unlike change it)
+  // Disabled by a moderator: the notice its app answers with (451); "": not
+  // disabled. Read-only here (the moderation area sets it).
+  std::string disabled;
   int64_t duplicated_from = 0;  // id of the Space this one was duplicated from; 0: none
                                 // (set by CreateSpace only; 0 again once that Space is deleted)
 

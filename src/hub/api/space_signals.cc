@@ -1,8 +1,6 @@
 #include "hub/api/space_signals.h"
 
 #include <cmath>
-#include <mutex>
-#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -17,7 +15,6 @@ namespace {
 constexpr size_t kMaxFingerprintFiles = 500;
 constexpr int64_t kMaxFingerprintFileBytes = 256 * 1024;
 constexpr int64_t kMaxFingerprintBytes = 4 * 1024 * 1024;
-constexpr int64_t kProbeNowEveryMs = 60 * 1000;
 
 Json HealthJson(const directory::Health& h) {
   return {{"verified", h.verified},
@@ -48,17 +45,6 @@ Status HandleProbeNow(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
   ASSIGN_OR_RETURN(directory::Signals * signals, RequireSignals(hub));
   if (hub.deps().prober == nullptr) return Status::FailedPrecondition("this server runs no health probes");
-  static std::mutex mu;
-  static std::unordered_map<int64_t, int64_t> last;
-  const int64_t now = hub.deps().clock->UnixMillis();
-  {
-    std::lock_guard lock(mu);
-    auto it = last.find(owned.space.id);
-    if (it != last.end() && now - it->second < kProbeNowEveryMs) {
-      return Status::ResourceExhausted("a probe of this Space ran less than a minute ago");
-    }
-    last[owned.space.id] = now;
-  }
   ASSIGN_OR_RETURN(bool probed, hub.deps().prober->ProbeNow(owned.space.id));
   ASSIGN_OR_RETURN(directory::Health h, signals->HealthOf(owned.space.id));
   Json j = HealthJson(h);

@@ -346,6 +346,39 @@ CREATE TABLE directory_lsh (
 CREATE INDEX directory_lsh_by_space ON directory_lsh(space_id);
 )sql";
 
+// Moderation: reports of Spaces, the moderators' audit log, disabled Spaces
+// (the notice their app answers with), suspended users, and the count of
+// reports the directory ranks by.
+constexpr char kSchemaV15Moderation[] = R"sql(
+ALTER TABLE spaces ADD COLUMN disabled TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE directory_docs ADD COLUMN reports INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE space_reports (
+  id INTEGER PRIMARY KEY,
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  reporter_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  reason TEXT NOT NULL,
+  details TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'open',
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER NOT NULL DEFAULT 0,
+  resolution TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX space_reports_by_status ON space_reports(status, id);
+CREATE INDEX space_reports_by_space ON space_reports(space_id, status);
+CREATE INDEX space_reports_by_reporter ON space_reports(reporter_id, created_at);
+CREATE TABLE moderation_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  space TEXT NOT NULL,
+  user TEXT NOT NULL,
+  report_id INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -363,6 +396,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {12, "directory: likes counter, full-text index, signals", kSchemaV12Directory},
       {13, "directory: title index", kSchemaV13DirectoryTitles},
       {14, "directory: probes, traffic, fingerprints, archiving", kSchemaV14DirectorySignals},
+      {15, "moderation: reports, audit log, disabled Spaces, suspended users", kSchemaV15Moderation},
   };
   return kMigrations;
 }
@@ -393,6 +427,13 @@ Result<int> ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migratio
     if (ran) ++applied;
   }
   return applied;
+}
+
+Result<std::unique_ptr<SqliteDb>> OpenMigrated(const std::string& path, const std::string& what) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path));
+  Result<int> applied = ApplyMigrations(*db, SchemaMigrations());
+  if (!applied.ok()) return applied.status().WithContext("opening " + what + " in " + path);
+  return db;
 }
 
 }  // namespace spaceport::store::sqlite

@@ -12,6 +12,7 @@
 // A database newer than this binary (higher version) is FailedPrecondition.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,9 @@ Result<int> SchemaVersion(SqliteDb& db);
 
 // Applies the steps above SchemaVersion(); returns how many ran.
 Result<int> ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migrations);
+
+// A connection of a store area (`what`, for errors) to the store's file,
+// with the schema migrated.
+Result<std::unique_ptr<SqliteDb>> OpenMigrated(const std::string& path, const std::string& what);
 
 }  // namespace spaceport::store::sqlite

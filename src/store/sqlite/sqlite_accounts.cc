@@ -11,11 +11,7 @@ namespace {
 
 constexpr char kSessionColumns[] =
     "se.id_hash, se.user_id, se.csrf_secret, se.created_at, se.expires_at, se.last_seen_at,"
-    " u.id, u.name, u.is_admin, u.created_at";
-
-User ReadUserAt(const Stmt& st, int first) {
-  return User{st.Int(first), st.Text(first + 1), st.Int(first + 2) != 0, st.Int(first + 3)};
-}
+    " u.id, u.name, u.is_admin, u.created_at, u.suspended";
 
 OrgRole ReadRole(const Stmt& st, int column) {
   return ParseOrgRole(st.Text(column)).value_or(OrgRole::kRead);  // unknown rows: least power
@@ -93,7 +89,7 @@ Result<std::pair<Session, User>> SqliteStore::GetSession(std::string_view id_has
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) return Status::NotFound("session not found");
     Session s{st->Text(0), st->Int(1), st->Text(2), st->Int(3), st->Int(4), st->Int(5)};
-    return std::make_pair(std::move(s), ReadUserAt(*st, 6));
+    return std::make_pair(std::move(s), ReadUser(*st, 6));
   });
 }
 
@@ -191,11 +187,11 @@ Status SqliteStore::RemoveOrgMember(int64_t org_id, int64_t user_id) {
 
 Result<std::vector<OrgMember>> SqliteStore::ListOrgMembers(int64_t org_id) {
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<OrgMember>> {
-    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT u.id, u.name, u.is_admin, u.created_at, m.role"
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT u.id, u.name, u.is_admin, u.created_at, u.suspended, m.role"
                                            " FROM org_members m JOIN users u ON u.id = m.user_id"
                                            " WHERE m.org_id = ? ORDER BY u.name"));
     st->Bind(1, org_id);
-    return ReadRows<OrgMember>(*st, [&] { return OrgMember{ReadUserAt(*st, 0), ReadRole(*st, 4)}; });
+    return ReadRows<OrgMember>(*st, [&] { return OrgMember{ReadUser(*st, 0), ReadRole(*st, kUserColumnCount)}; });
   });
 }
 

@@ -24,7 +24,7 @@ constexpr int64_t kProbesKeptMs = 31LL * 86400 * 1000;
 
 // DirectorySignals' columns of directory_docs d, in SignalsAt's order.
 #define kSignalColumns \
-  "d.verified, d.abandoned, d.duplicate_of, d.hidden, d.trending_key, d.archived, d.like_burst_at"
+  "d.verified, d.abandoned, d.duplicate_of, d.hidden, d.trending_key, d.archived, d.like_burst_at, d.reports"
 
 std::string PackMinhash(const std::vector<uint32_t>& v) {
   std::string out(v.size() * 4, '\0');
@@ -485,7 +485,8 @@ class SqliteDirectoryStore : public DirectoryStore {
             .hidden = st.Int(i + 3) != 0,
             .trending_key = st.Int(i + 4),
             .archived = st.Int(i + 5) != 0,
-            .like_burst_at = st.Int(i + 6)};
+            .like_burst_at = st.Int(i + 6),
+            .reports = st.Int(i + 7)};
   }
 
   static Result<DirectorySignals> SignalsLocked(SqliteDb& db, int64_t space_id) {
@@ -499,10 +500,10 @@ class SqliteDirectoryStore : public DirectoryStore {
   Status SetSignalsLocked(int64_t space_id, const DirectorySignals& s) {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
         "UPDATE directory_docs SET verified = ?, abandoned = ?, duplicate_of = ?, hidden = ?, trending_key = ?,"
-        " archived = ?, like_burst_at = ? WHERE space_id = ?"));
+        " archived = ?, like_burst_at = ?, reports = ? WHERE space_id = ?"));
     RETURN_IF_ERROR(st->Bind(1, int64_t{s.verified}).Bind(2, int64_t{s.abandoned}).Bind(3, s.duplicate_of)
                         .Bind(4, int64_t{s.hidden}).Bind(5, s.trending_key).Bind(6, int64_t{s.archived})
-                        .Bind(7, s.like_burst_at).Bind(8, space_id).Run());
+                        .Bind(7, s.like_burst_at).Bind(8, s.reports).Bind(9, space_id).Run());
     if (st->Changes() == 0) return Status::NotFound("space " + std::to_string(space_id) + " has no directory entry");
     return Status::Ok();
   }
@@ -580,9 +581,7 @@ class SqliteDirectoryStore : public DirectoryStore {
 namespace spaceport::store {
 
 Result<std::unique_ptr<DirectoryStore>> OpenSqliteDirectoryStore(const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> db, sqlite::SqliteDb::Open(path));
-  Result<int> applied = sqlite::ApplyMigrations(*db, sqlite::SchemaMigrations());
-  if (!applied.ok()) return applied.status().WithContext("opening the directory in " + path);
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> db, sqlite::OpenMigrated(path, "the directory"));
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::SqliteDb> read_db, sqlite::SqliteDb::Open(path));
   RETURN_IF_ERROR(sqlite::RegisterRank(db->raw()));
   RETURN_IF_ERROR(sqlite::RegisterRank(read_db->raw()));

@@ -15,7 +15,7 @@ const char kSpaceColumns[] =
     "s.id, s.owner, s.name, s.subdomain, s.sdk, s.is_private, s.hardware, s.sleep_time_seconds,"
     " s.sha, s.card_json, s.stage, s.error_message, s.created_at, s.last_modified,"
     " s.likes_count, COALESCE(s.duplicated_from, 0),"
-    " s.visibility, s.storage";
+    " s.visibility, s.storage, s.disabled";
 
 Space ReadSpace(const Stmt& st) {
   Space s;
@@ -38,6 +38,7 @@ Space ReadSpace(const Stmt& st) {
   s.visibility = ParseVisibility(st.Text(16)).value_or(Visibility::kPrivate);  // unknown: fail closed
   s.is_private = s.visibility == Visibility::kPrivate;
   s.storage = st.Text(17);
+  s.disabled = st.Text(18);
   return s;
 }
 
@@ -449,11 +450,11 @@ Status SqliteStore::Unlike(int64_t user_id, int64_t space_id) {
 Result<std::vector<User>> SqliteStore::ListLikers(int64_t space_id) {
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<User>> {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
-                                  "SELECT u.id, u.name, u.is_admin, u.created_at FROM likes l"
+                                  "SELECT u.id, u.name, u.is_admin, u.created_at, u.suspended FROM likes l"
                                   " JOIN users u ON u.id = l.user_id WHERE l.space_id = ?"
                                   " ORDER BY l.created_at, u.id"));
     st->Bind(1, space_id);
-    return ReadRows<User>(*st, [&] { return User{st->Int(0), st->Text(1), st->Int(2) != 0, st->Int(3)}; });
+    return ReadRows<User>(*st, [&] { return ReadUser(*st, 0); });
   });
 }
 

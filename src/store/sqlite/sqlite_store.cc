@@ -11,18 +11,8 @@
 namespace spaceport::store::sqlite {
 namespace {
 
-constexpr char kUserColumns[] = "u.id, u.name, u.is_admin, u.created_at";
 constexpr char kTokenColumns[] = "t.id, t.user_id, t.name, t.scope, t.created_at, t.last_used_at, t.token_hash";
 constexpr int kTokenColumnCount = 7;
-
-User ReadUser(const Stmt& st, int first) {
-  User u;
-  u.id = st.Int(first);
-  u.name = st.Text(first + 1);
-  u.is_admin = st.Int(first + 2) != 0;
-  u.created_at = st.Int(first + 3);
-  return u;
-}
 
 Token ReadToken(const Stmt& st) {
   Token t;

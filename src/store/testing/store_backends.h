@@ -17,6 +17,7 @@
 
 #include "store/billing_store.h"
 #include "store/directory_store.h"
+#include "store/moderation_store.h"
 #include "store/store.h"
 #include "core/testing/temp_dir.h"
 
@@ -33,6 +34,8 @@ class StoreBackend {
   virtual Result<std::unique_ptr<BillingStore>> OpenBilling() = 0;
   // The directory area (store/directory_store.h) on the same database.
   virtual Result<std::unique_ptr<DirectoryStore>> OpenDirectory() = 0;
+  // The moderation area (store/moderation_store.h) on the same database.
+  virtual Result<std::unique_ptr<ModerationStore>> OpenModeration() = 0;
   // Does a second Open() see what the first one wrote?
   virtual bool persistent() const = 0;
 };
@@ -47,6 +50,9 @@ class SqliteMemoryBackend : public StoreBackend {
   Result<std::unique_ptr<DirectoryStore>> OpenDirectory() override {
     return OpenDirectoryStore({.url = "sqlite::memory:"});
   }
+  Result<std::unique_ptr<ModerationStore>> OpenModeration() override {
+    return OpenModerationStore({.url = "sqlite::memory:"});
+  }
   bool persistent() const override { return false; }
 };
 
@@ -58,6 +64,9 @@ class SqliteFileBackend : public StoreBackend {
   Result<std::unique_ptr<BillingStore>> OpenBilling() override { return OpenBillingStore({.url = "sqlite:" + path()}); }
   Result<std::unique_ptr<DirectoryStore>> OpenDirectory() override {
     return OpenDirectoryStore({.url = "sqlite:" + path()});
+  }
+  Result<std::unique_ptr<ModerationStore>> OpenModeration() override {
+    return OpenModerationStore({.url = "sqlite:" + path()});
   }
   bool persistent() const override { return true; }
   std::string path() const { return dir_.path() + "/spaceport.db"; }
