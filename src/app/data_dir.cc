@@ -65,4 +65,9 @@ Result<std::unique_ptr<store::ModerationStore>> DataDir::OpenModerationStore() c
   return store::OpenModerationStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
 }
 
+Result<std::unique_ptr<store::CollectionStore>> DataDir::OpenCollectionStore() const {
+  RETURN_IF_ERROR(EnsureLayout());
+  return store::OpenCollectionStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
+}
+
 }  // namespace spaceport::app

@@ -18,6 +18,7 @@
 
 #include "core/status.h"
 #include "store/billing_store.h"
+#include "store/collection_store.h"
 #include "store/directory_store.h"
 #include "store/moderation_store.h"
 #include "store/store.h"
@@ -40,6 +41,7 @@ class DataDir {
   Result<std::unique_ptr<store::BillingStore>> OpenBillingStore() const;
   Result<std::unique_ptr<store::DirectoryStore>> OpenDirectoryStore() const;
   Result<std::unique_ptr<store::ModerationStore>> OpenModerationStore() const;
+  Result<std::unique_ptr<store::CollectionStore>> OpenCollectionStore() const;
 
  private:
   std::string root_;

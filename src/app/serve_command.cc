@@ -22,6 +22,7 @@
 #include "core/subprocess.h"
 #include "directory/directory.h"
 #include "directory/health.h"
+#include "directory/collections.h"
 #include "directory/moderation.h"
 #include "directory/signals.h"
 #include "directory/traffic.h"
@@ -396,6 +397,12 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     std::cerr << "error: moderation: " << moderation_store.status().message() << "\n";
     return 1;
   }
+  auto collection_store = dir.OpenCollectionStore();
+  if (!collection_store.ok()) {
+    std::cerr << "error: collections: " << collection_store.status().message() << "\n";
+    return 1;
+  }
+  directory::Collections collections(collection_store->get(), &clock);
   hub::Hub* hub_ptr = nullptr;  // set once the hub exists; moderation acts only on requests to it
   directory::Moderation moderation(moderation_store->get(), store->get(), &signals, &clock,
                                    [&hub_ptr](const store::Space& space) {
@@ -557,7 +564,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
                 .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get(),
                 .subscriptions = subscriptions->get(), .meter = &meter, .directory = &directory,
-                .signals = &signals, .prober = &prober, .moderation = &moderation},
+                .signals = &signals, .prober = &prober, .moderation = &moderation,
+                .collections = &collections},
                hub_options);
   hub_ptr = &hub;
   edge::EdgeServer* edge_ptr = edge->get();

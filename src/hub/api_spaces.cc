@@ -327,17 +327,6 @@ Status HandleDelete(HubCore& hub, Call& call) {
   return call.SendJson(200, Json::object());
 }
 
-// The request's query without `offset`, for the next page's link: every
-// filter, sort and expand field carries over as sent.
-std::string QueryWithoutOffset(std::string_view query) {
-  std::string kept;
-  for (const std::string& pair : Split(query, '&')) {
-    if (pair.empty() || UrlDecode(pair.substr(0, pair.find('='))) == "offset") continue;
-    kept += (kept.empty() ? "" : "&") + pair;
-  }
-  return kept;
-}
-
 Json ListEntry(HubCore& hub, const std::optional<access::Principal>& who, const store::Space& s,
                const std::vector<std::string>& expand, bool full) {
   const bool source = access::CanRead(hub.LevelOn(who, s), s);
@@ -403,6 +392,15 @@ Status HandleInfo(HubCore& hub, Call& call) {
 }
 
 }  // namespace
+
+std::string QueryWithoutOffset(std::string_view query) {
+  std::string kept;
+  for (const std::string& pair : Split(query, '&')) {
+    if (pair.empty() || UrlDecode(pair.substr(0, pair.find('='))) == "offset") continue;
+    kept += (kept.empty() ? "" : "&") + pair;
+  }
+  return kept;
+}
 
 void RegisterSpacesApi(Router& router, HubCore& hub) {
   HubCore* h = &hub;

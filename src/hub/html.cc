@@ -49,6 +49,24 @@ table.list{width:100%;border-collapse:collapse}table.list td,table.list th{text-
 .notice{background:#fff9db;border:1px solid #ffe066;padding:10px 14px;border-radius:8px;word-break:break-all}
 .error-box{background:#fff5f5;border:1px solid #ffc9c9;color:#c92a2a;padding:10px 14px;border-radius:8px}
 .muted{color:#6b7280}.empty{padding:40px;text-align:center;color:#6b7280}
+.trust-row{margin-top:8px;display:flex;gap:6px;flex-wrap:wrap}
+.badge.trust{position:static}
+.badge.verified{background:#d3f9d8;color:#2b8a3e}.badge.abandoned{background:#f1f3f5;color:#868e96}
+.badge.copy,.badge.similar{background:#fff3bf;color:#8f6a00}
+.card .trust-row .badge{background:rgba(255,255,255,.9)}
+.typeahead{flex:1;position:relative;display:flex}.typeahead input{flex:1}
+#suggest{position:absolute;top:100%;left:0;right:0;z-index:5;list-style:none;margin:4px 0 0;padding:4px 0;background:#fff;
+  border:1px solid #cfd4df;border-radius:8px;box-shadow:0 4px 12px rgba(0,0,0,.12)}
+#suggest li a{display:block;padding:6px 12px;color:#1f2430}#suggest li a:hover{background:#f1f3f5;text-decoration:none}
+.home-section h2{font-size:18px;margin:24px 0 12px}.home-section h2 .more{font-size:13px;font-weight:400;margin-left:8px}
+.search-layout{display:grid;grid-template-columns:200px 1fr;gap:24px}
+.facets h3{font-size:13px;text-transform:uppercase;color:#6b7280;margin:16px 0 6px}.facets ul{list-style:none;margin:0;padding:0}
+.facets a.facet{display:block;padding:2px 0}.facets a.facet.on{font-weight:700}.facets .count{color:#6b7280;font-size:12px}
+.sorts{display:flex;gap:12px;margin-bottom:8px}.sorts a.on{font-weight:700;color:#1f2430}
+.pager{margin-top:16px;display:flex;gap:16px}
+ul.collections{padding-left:18px}ul.tree{padding-left:18px}ul.tree ul{padding-left:18px}
+.item .note{margin:6px 2px 0;font-size:13px;color:#495057}
+form.inline-actions{display:inline-flex;gap:4px;margin:2px 0}form.inline-actions input{padding:3px 6px}
 )css";
 
 }  // namespace
@@ -60,7 +78,7 @@ std::string RenderPage(std::string_view title, std::string_view body_html, std::
   page += " · Spaceport</title><style>";
   page += kStyle;
   page += "</style></head><body><header class=\"top\"><a class=\"brand\" href=\"/\">🚀 Spaceport</a>"
-          "<a href=\"/\">Spaces</a>";
+          "<a href=\"/spaces\">Spaces</a><a href=\"/collections\">Collections</a>";
   page += nav_html;
   page += "</header>\n";
   page += body_html;

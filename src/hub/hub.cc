@@ -10,6 +10,7 @@
 #include "hub/api/space_search.h"
 #include "hub/api/space_signals.h"
 #include "hub/hub_core.h"
+#include "hub/web/directory_pages.h"
 
 namespace spaceport::hub {
 namespace {
@@ -108,6 +109,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterLikesApi(router_, *this);
   RegisterSignalsApi(router_, *this);
   RegisterModerationApi(router_, *this);
+  RegisterCollectionsApi(router_, *this);
   RegisterGitRoutes(router_, *this);
   RegisterFilesApi(router_, *this);
   RegisterIdentityRoutes(router_, *this);
@@ -116,6 +118,7 @@ HubCore::HubCore(HubDeps deps, HubOptions options)
   RegisterCommitApi(router_, *this);
   RegisterLfsRoutes(router_, *this);
   RegisterWebUi(router_, *this);
+  RegisterDirectoryPages(router_, *this);
   RegisterMoveApi(router_, *this);
   RegisterAccountsWeb(router_, *this);
   RegisterSettingsWeb(router_, *this);
@@ -273,6 +276,16 @@ access::AccessLevel HubCore::LevelOn(const std::optional<access::Principal>& who
     if (r.ok()) role = *r;
   }
   return access::LevelFor(who, space, role);
+}
+
+std::vector<std::string> HubCore::NamespacesOf(const std::optional<access::Principal>& who) {
+  std::vector<std::string> out;
+  if (!who) return out;
+  out.push_back(who->user.name);
+  if (auto memberships = deps_.store->ListMemberships(who->user.id); memberships.ok()) {
+    for (const store::Membership& m : *memberships) out.push_back(m.org.name);
+  }
+  return out;
 }
 
 Result<store::Space> HubCore::VisibleSpace(Call& call, std::string_view owner, std::string_view name) {

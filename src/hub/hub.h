@@ -30,6 +30,7 @@
 #include "billing/ledger.h"
 #include "billing/meter.h"
 #include "billing/subscriptions.h"
+#include "directory/collections.h"
 #include "directory/directory.h"
 #include "directory/health.h"
 #include "directory/moderation.h"
@@ -71,6 +72,8 @@ struct HubDeps {
   directory::Prober* prober = nullptr;
   // Reports and the moderators' actions; null: reports are refused.
   directory::Moderation* moderation = nullptr;
+  // Curated lists of Spaces; null: the collections API answers 400.
+  directory::Collections* collections = nullptr;
 };
 
 // Renewals' view of a Space from the store: its owner and the pricing of its

@@ -66,6 +66,9 @@ class HubCore {
   // The caller's level on a Space (owner, organization role); store errors
   // read as no access.
   access::AccessLevel LevelOn(const std::optional<access::Principal>& who, const store::Space& space);
+  // The caller's own name and their organizations' (none when anonymous; a
+  // store error leaves the organizations out).
+  std::vector<std::string> NamespacesOf(const std::optional<access::Principal>& who);
   // Origin of the public URL ("scheme://host[:port]"), and whether a browser
   // request comes from this site (Origin / Sec-Fetch-Site), for forms.
   std::string PublicOrigin() const;
@@ -122,6 +125,10 @@ struct IssuedApiToken {
 };
 Result<IssuedApiToken> IssueApiToken(HubCore& hub, int64_t user_id, const std::string& name, const std::string& role);
 
+// The request's query without `offset`, for the next page's link: every
+// filter, sort and expand field carries over as sent. api_spaces.cc.
+std::string QueryWithoutOffset(std::string_view query);
+
 // Sends `length` bytes of a file from `first` as the rest of the body and
 // ends it (after Start), at the client's pace (ResponseWriter::SendBody).
 // api_files.cc.
@@ -137,6 +144,7 @@ void RegisterLogsApi(Router& router, HubCore& hub);     // api_logs.cc
 void RegisterLikesApi(Router& router, HubCore& hub);    // api_likes.cc
 void RegisterSignalsApi(Router& router, HubCore& hub);  // api/space_signals.cc (health, archiving)
 void RegisterModerationApi(Router& router, HubCore& hub);  // api/moderation_api.cc (reports, queue, audit log)
+void RegisterCollectionsApi(Router& router, HubCore& hub);  // api/collections_api.cc
 void RegisterGitRoutes(Router& router, HubCore& hub);   // git_routes.cc
 void RegisterFilesApi(Router& router, HubCore& hub);    // api_files.cc (tree, resolve, commits)
 void RegisterCommitApi(Router& router, HubCore& hub);   // api_commit.cc (preupload, commit)

@@ -44,7 +44,9 @@ TEST_F(SignalsApiTest, ANearCopyIsMarkedAndCollapsedWhileADeclaredForkIsNot) {
   const json body = r.json();
   for (const json& s : body["spaces"]) {
     ids.push_back(s["id"]);
-    if (s["id"] == "alice/counter") EXPECT_EQ(s["similar"], 1);
+    if (s["id"] == "alice/counter") {
+      EXPECT_EQ(s["similar"], 1);
+    }
   }
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids, (std::vector<std::string>{"alice/counter", "bob/counter-fork"}));

@@ -132,6 +132,10 @@ class HubTest : public ::testing::Test {
     moderation_store_ = std::move(moderation_store).value();
     moderation_ = std::make_unique<directory::Moderation>(moderation_store_.get(), store_.get(), signals_.get(), &clock_,
                                                           [this](const store::Space& s) { hub_->PublishAccess(s); });
+    auto collection_store = store::OpenCollectionStore({.url = "sqlite:" + dir_ + "/spaceport.db", .secrets_key = ""});
+    ASSERT_TRUE(collection_store.ok()) << collection_store.status().ToString();
+    collection_store_ = std::move(collection_store).value();
+    collections_ = std::make_unique<directory::Collections>(collection_store_.get(), &clock_);
     sessions_ = std::make_unique<access::SessionManager>(store_.get(), &clock_);
     throttle_ = std::make_unique<access::SignInThrottle>(&clock_);
     auth_ = std::make_unique<access::Authenticator>(store_.get(), &clock_, sessions_.get());
@@ -162,6 +166,7 @@ class HubTest : public ::testing::Test {
     deps.prober = prober_.get();
     deps.moderation = moderation_.get();
     deps.access_table = access_table_;
+    deps.collections = collections_.get();
     HubOptions options{"http://hub.test:8080/", "apps.test", ":8080", {}};
     if (changes) changes(options);
     hub_ = std::make_unique<Hub>(deps, options);
@@ -213,6 +218,8 @@ class HubTest : public ::testing::Test {
   std::unique_ptr<directory::Prober> prober_;  // set by tests that probe, then RemakeHub
   std::unique_ptr<store::ModerationStore> moderation_store_;
   std::unique_ptr<directory::Moderation> moderation_;
+  std::unique_ptr<store::CollectionStore> collection_store_;
+  std::unique_ptr<directory::Collections> collections_;
   access::AccessTable* access_table_ = nullptr;  // set by tests that watch the edge's rules, then RemakeHub
   std::unique_ptr<access::SessionManager> sessions_;
   std::unique_ptr<access::SignInThrottle> throttle_;

@@ -65,6 +65,7 @@ std::string AccountNav(const std::optional<access::Principal>& who) {
                      "</span><a href=\"/settings/tokens\">Access tokens</a>"
                      "<a href=\"/settings/connected-apps\">Connected apps</a>"
                      "<a href=\"/organizations/new\">New organization</a>";
+  if (who->user.is_admin) html += "<a href=\"/moderation\" id=\"nav-moderation\">Moderation</a>";
   if (who->via_session) {
     html += "<form method=\"post\" action=\"/logout\" class=\"inline\">" + CsrfField(*who) +
             "<button type=\"submit\" id=\"nav-logout\">Sign out</button></form>";

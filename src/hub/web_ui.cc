@@ -1,98 +1,22 @@
-// The web UI: the directory of Spaces (GET /) and a page per Space
-// (GET /spaces/{owner}/{name}). Server-rendered; every user-supplied string
-// goes through HtmlEscape.
-#include <map>
+// The web UI's page per Space (GET /spaces/{owner}/{name}); the directory's
+// pages are in web/directory_pages.cc. Server-rendered; every user-supplied
+// string goes through HtmlEscape.
 #include <string_view>
 #include <vector>
 
 #include "core/strings.h"
 #include "hub/billing/billing_views.h"
-#include "hub/api/space_search.h"
 #include "hub/hub_core.h"
 #include "hub/html.h"
 #include "hub/space_json.h"
+#include "hub/web/cards.h"
+#include "hub/web/directory_pages.h"
 #include "hub/web_forms.h"
 #include "hub/web_gate.h"
 #include "runtime/stage.h"
 
 namespace spaceport::hub {
 namespace {
-
-constexpr int64_t kIndexLimit = 60;
-
-// The card's colorFrom/colorTo keywords (HF's palette); anything else is ignored.
-std::string CardColor(const Json& card, const char* key, const char* fallback) {
-  static const std::map<std::string, std::string, std::less<>> kPalette = {
-      {"red", "#f87171"},    {"yellow", "#facc15"}, {"green", "#4ade80"}, {"blue", "#60a5fa"},
-      {"indigo", "#818cf8"}, {"purple", "#c084fc"}, {"pink", "#f472b6"},  {"gray", "#9ca3af"},
-  };
-  auto it = card.find(key);
-  if (it != card.end() && it->is_string()) {
-    auto color = kPalette.find(it->get_ref<const std::string&>());
-    if (color != kPalette.end()) return color->second;
-  }
-  return fallback;
-}
-
-std::string CardString(const Json& card, const char* key, std::string fallback = "") {
-  auto it = card.find(key);
-  if (it != card.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
-    return it->get<std::string>();
-  }
-  return fallback;
-}
-
-std::string Badge(const std::string& stage) {
-  std::string cls;
-  for (char c : stage) {
-    if ((c >= 'A' && c <= 'Z') || c == '_') cls.push_back(c);
-  }
-  return "<span class=\"badge " + cls + "\">" + HtmlEscape(stage) + "</span>";
-}
-
-std::string SpaceCard(const store::Space& s) {
-  Json card = ParseStoredJson(s.card_json);
-  std::string html = "<a class=\"card\" href=\"/spaces/" + HtmlEscape(s.owner) + "/" + HtmlEscape(s.name) +
-                     "\" style=\"--from:" + CardColor(card, "colorFrom", "#6366f1") +
-                     ";--to:" + CardColor(card, "colorTo", "#a855f7") + "\">";
-  html += Badge(s.stage);
-  html += "<div class=\"emoji\">" + HtmlEscape(CardString(card, "emoji", "🚀").substr(0, 16)) + "</div>";
-  html += "<div class=\"title\">" + HtmlEscape(CardString(card, "title", s.name)) + "</div>";
-  std::string badge = s.is_private ? " · private"
-                      : s.effective_visibility() == store::Visibility::kProtected ? " · protected" : "";
-  html += "<div class=\"id\">" + HtmlEscape(s.full_id()) + badge + "</div>";
-  std::string desc = CardString(card, "short_description");
-  if (!desc.empty()) html += "<div class=\"desc\">" + HtmlEscape(desc.substr(0, 200)) + "</div>";
-  return html + "</a>";
-}
-
-Status HandleIndex(HubCore& hub, Call& call) {
-  Result<std::optional<access::Principal>> who = call.Caller();  // a bad token just browses anonymously
-  ListRequest r;
-  store::SpaceQuery& q = r.query;
-  q.search = call.Query("search").value_or("");
-  q.limit = kIndexLimit;
-  q.directory_view = true;
-  if (!q.search.empty()) q.sort = "relevance";
-  Result<SpaceListing> listing = ListOrSearch(hub, who.ok() ? *who : std::nullopt, r, false);
-  if (!listing.ok() && listing.status().code() != StatusCode::kInvalidArgument) return listing.status();
-  std::vector<store::Space> spaces = listing.ok() ? std::move(listing->spaces) : std::vector<store::Space>{};
-  std::string body = "<main><form class=\"search\" method=\"get\" action=\"/\">"
-                     "<input type=\"search\" name=\"search\" placeholder=\"Search Spaces\" value=\"" +
-                     HtmlEscape(q.search) + "\"><button type=\"submit\">Search</button></form>";
-  if (spaces.empty()) {
-    body += "<div class=\"empty\">" +
-            std::string(q.search.empty() ? "No Spaces yet. Create one with <code>spaceport create</code>."
-                                         : "No Space matches this search.") +
-            "</div>";
-  } else {
-    body += "<div class=\"grid\">";
-    for (const store::Space& s : spaces) body += SpaceCard(s);
-    body += "</div>";
-  }
-  body += "</main>";
-  return call.SendHtml(200, RenderAccountPage(call, "Spaces", body));
-}
 
 constexpr std::string_view kSpaceScript = R"js(
 <script>
@@ -119,7 +43,7 @@ constexpr std::string_view kSpaceScript = R"js(
 </script>)js";
 
 std::string StatusPanel(const std::string& stage, const std::string& error, bool serving = false) {
-  std::string html = "<section class=\"panel\"><h2>Status: " + Badge(stage) + "</h2>";
+  std::string html = "<section class=\"panel\"><h2>Status: " + StageBadge(stage) + "</h2>";
   if (serving) {
     html += "<p class=\"muted\">The newest version did not build; the previous one keeps serving.</p>";
   } else if (runtime::ParseStage(stage) == runtime::Stage::kNoAppFile) {
@@ -216,7 +140,7 @@ std::string SpaceBody(HubCore& hub, const store::Space& s, const Json& rt, bool 
   std::string html = "<main><div class=\"space-head\"><span style=\"font-size:32px\">" +
                      HtmlEscape(CardString(card, "emoji", "🚀").substr(0, 16)) + "</span><h1>" +
                      HtmlEscape(CardString(card, "title", s.name)) + "</h1><span class=\"muted\">" +
-                     HtmlEscape(s.full_id()) + "</span>" + Badge(stage);
+                     HtmlEscape(s.full_id()) + "</span>" + StageBadge(stage);
   if (s.effective_visibility() != store::Visibility::kPublic) {
     html += "<span class=\"badge\" id=\"visibility\">" +
             std::string(store::VisibilityName(s.effective_visibility())) + "</span>";
@@ -271,6 +195,8 @@ Status HandleSpacePage(HubCore& hub, Call& call) {
   std::string pricing = PricingPanel(hub, space, who, with_wallet);
   std::string body = SpaceBody(hub, space, runtime, source, level >= access::AccessLevel::kWrite,
                                GatePanelFor(hub, space, who), pricing, !pricing.empty() && with_wallet);
+  // The directory's panels (health, lineage, collections, report) before the page's end.
+  body.insert(body.rfind("</main>"), DirectoryPanels(hub, call, space, who));
   if (source) body += kSpaceScript;
   std::string page = RenderPage(space.full_id(), body, AccountNav(who));
   // The stage and the runtime URL for the refresh script, as body attributes.
@@ -285,8 +211,6 @@ Status HandleSpacePage(HubCore& hub, Call& call) {
 
 void RegisterWebUi(Router& router, HubCore& hub) {
   HubCore* h = &hub;
-  router.Add("GET", "/", [h](Call& c) { return HandleIndex(*h, c); }, ErrorFormat::kHtml);
-  router.Add("GET", "/spaces", [h](Call& c) { return HandleIndex(*h, c); }, ErrorFormat::kHtml);
   router.Add("GET", "/spaces/:owner/:name", [h](Call& c) { return HandleSpacePage(*h, c); }, ErrorFormat::kHtml);
 }
 

@@ -169,6 +169,31 @@ TEST_P(DirectoryConformanceTest, LikesAreACounter) {
   EXPECT_EQ(store_->CountLikes(a.id).value(), 1);
 }
 
+TEST_P(DirectoryConformanceTest, ListingByTrendingFollowsTheKeysThenTheNewest) {
+  Space a = MakeSpace("alice", "a"), b = MakeSpace("alice", "b"), c = MakeSpace("alice", "c");
+  Space hidden = MakeSpace("alice", "hidden");
+  for (const Space& s : {a, b, c, hidden}) ASSERT_TRUE(directory_->Index(s.id, {.name = s.name}, 0).ok());
+  ASSERT_TRUE(directory_->UpdateSignals(a.id, [](DirectorySignals& s) { s.trending_key = 500; }).ok());
+  ASSERT_TRUE(directory_->UpdateSignals(c.id, [](DirectorySignals& s) { s.trending_key = 900; }).ok());
+  ASSERT_TRUE(directory_->UpdateSignals(hidden.id, [](DirectorySignals& s) {
+    s.trending_key = 2000;
+    s.hidden = true;
+  }).ok());
+  SpaceQuery q;
+  q.sort = "trendingScore";
+  q.directory_view = true;
+  std::vector<int64_t> ids;
+  const std::vector<Space> listed = store_->ListSpaces(q).value();  // kept: the loop must not outlive it
+  for (const Space& s : listed) ids.push_back(s.id);
+  EXPECT_EQ(ids, (std::vector<int64_t>{c.id, a.id, b.id}));
+  q.limit = 1;
+  q.offset = 1;
+  EXPECT_EQ(store_->ListSpaces(q).value().front().id, a.id);
+  q.directory_view = false;
+  q.offset = 0;
+  EXPECT_EQ(store_->ListSpaces(q).value().front().id, hidden.id);
+}
+
 TEST_P(DirectoryConformanceTest, MalformedExpressionsAreInvalidArgument) {
   Space a = MakeSpace("alice", "a");
   ASSERT_TRUE(directory_->Index(a.id, {.title = "x"}, 0).ok());

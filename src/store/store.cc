@@ -4,6 +4,7 @@
 
 #include "core/strings.h"
 #include "store/billing_store.h"
+#include "store/collection_store.h"
 #include "store/directory_store.h"
 #include "store/moderation_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -124,6 +125,11 @@ Result<std::unique_ptr<DirectoryStore>> OpenDirectoryStore(const StoreOptions& o
 Result<std::unique_ptr<ModerationStore>> OpenModerationStore(const StoreOptions& options) {
   ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "moderation"));
   return OpenSqliteModerationStore(path);
+}
+
+Result<std::unique_ptr<CollectionStore>> OpenCollectionStore(const StoreOptions& options) {
+  ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "collections"));
+  return OpenSqliteCollectionStore(path);
 }
 
 std::string_view AccessRequestStatusName(AccessRequestStatus s) {

@@ -197,3 +197,37 @@ test('listSpaces with search, owner, tags and sort; spaceInfo and listSpaces wit
   }
   assert.deepEqual(pages.sort(), ['alice/vision-one', 'alice/vision-two', 'bob/vision-bob']);
 });
+
+test('collections: create, add Spaces, list with the owner and item filters across pages, delete', async () => {
+  const opts = { accessToken: hfToken, hubUrl: server.url };
+  const { slug } = await hub.createCollection({ ...opts, collection: { title: 'Vision picks', namespace: 'alice', description: 'Two demos' } });
+  assert.match(slug, /^alice\/vision-picks-[0-9a-f]{24}$/);
+  const second = await hub.createCollection({ ...opts, collection: { title: 'Drafts', namespace: 'alice', private: true } });
+  await assert.rejects(hub.createCollection({ ...opts, collection: { title: 'vision PICKS', namespace: 'alice' } }), /already/);
+
+  // Items through the API (this client version has no item calls).
+  for (const id of ['alice/vision-one', 'alice/vision-two']) {
+    const r = await api(server, 'POST', `/api/collections/${slug}/items`, { token, body: { item: { type: 'space', id }, note: `see ${id}` } });
+    assert.equal(r.status, 200, r.text);
+  }
+  const mine = [];
+  for await (const c of hub.listCollections({ ...opts, search: { owner: ['alice'] }, limit: 10 })) mine.push(c);
+  assert.deepEqual(mine.map((c) => c.title).sort(), ['Drafts', 'Vision picks']);
+  const picks = mine.find((c) => c.slug === slug);
+  assert.equal(picks.owner.name, 'alice');
+  assert.deepEqual(picks.items.map((i) => [i.type, i.id, i.position, i.note.text]),
+    [['space', 'alice/vision-one', 0, 'see alice/vision-one'], ['space', 'alice/vision-two', 1, 'see alice/vision-two']]);
+
+  // Anonymous callers see the public one only, following Link pages of one.
+  const publicOnes = [];
+  const onePerPage = (url, init) => fetch(url.replace('limit=100', 'limit=1'), init);
+  for await (const c of hub.listCollections({ hubUrl: server.url, search: { owner: ['alice'] }, fetch: onePerPage })) publicOnes.push(c.slug);
+  assert.deepEqual(publicOnes, [slug]);
+  const holding = [];
+  for await (const c of hub.listCollections({ hubUrl: server.url, search: { item: ['spaces/alice/vision-two'] } })) holding.push(c.slug);
+  assert.deepEqual(holding, [slug]);
+
+  await hub.deleteCollection({ ...opts, slug: second.slug });
+  assert.equal((await api(server, 'GET', `/api/collections/${second.slug}`, { token })).status, 404);
+  await assert.rejects(hub.deleteCollection({ ...opts, slug: second.slug }));
+});

@@ -117,7 +117,9 @@ void SignalsAfterPush(HubCore& hub, const store::Space& space, const std::string
   Result<std::vector<directory::SpaceFile>> files = FilesAt(hub, space, sha);
   Status s = files.ok() ? signals->OnFiles(space, *files).status() : files.status();
   if (s.ok()) s = signals->ReviewAbandoned(space.id);
-  if (!s.ok()) SP_LOG(kWarn) << "directory: signals of " << space.full_id() << " after a push: " << s.message();
+  if (!s.ok()) {
+    SP_LOG(kWarn) << "directory: signals of " << space.full_id() << " after a push: " << s.message();
+  }
 }
 
 void RegisterSignalsApi(Router& router, HubCore& hub) {

@@ -379,6 +379,41 @@ CREATE TABLE moderation_log (
 );
 )sql";
 
+// Collections: curated lists of Spaces (HF's shape), titles unique per
+// owner, items in order with a note.
+constexpr char kSchemaV16Collections[] = R"sql(
+CREATE TABLE collections (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  owner TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  private INTEGER NOT NULL DEFAULT 0,
+  theme TEXT NOT NULL DEFAULT '',
+  position INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (owner COLLATE NOCASE, title COLLATE NOCASE)
+);
+CREATE INDEX collections_by_updated ON collections(updated_at);
+CREATE TABLE collection_items (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+  space_id INTEGER NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  note TEXT NOT NULL DEFAULT '',
+  added_at INTEGER NOT NULL,
+  UNIQUE (collection_id, space_id)
+);
+CREATE INDEX collection_items_by_space ON collection_items(space_id);
+)sql";
+
+// Listing by trending walks this index instead of sorting every Space.
+constexpr char kSchemaV17TrendingIndex[] = R"sql(
+CREATE INDEX directory_docs_by_trending ON directory_docs(trending_key);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -397,6 +432,8 @@ const std::vector<Migration>& SchemaMigrations() {
       {13, "directory: title index", kSchemaV13DirectoryTitles},
       {14, "directory: probes, traffic, fingerprints, archiving", kSchemaV14DirectorySignals},
       {15, "moderation: reports, audit log, disabled Spaces, suspended users", kSchemaV15Moderation},
+      {16, "collections", kSchemaV16Collections},
+      {17, "directory: trending index", kSchemaV17TrendingIndex},
   };
   return kMigrations;
 }

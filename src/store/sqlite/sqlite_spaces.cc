@@ -228,13 +228,14 @@ Result<Space> SqliteStore::GetSpaceBySubdomain(std::string_view subdomain) {
 
 // ORDER BY of a listing (not by id).
 static std::string ListOrder(const SpaceQuery& q, const std::string& direction) {
+  // Trending walks the directory's index of keys (the listing joins
+  // directory_docs, see ListSpaces); ties fall back to the newest id.
+  if (q.sort == "trendingScore") return " ORDER BY d.trending_key" + direction + ", d.space_id" + direction;
   std::string column = q.sort == "createdAt"      ? "s.created_at"
                        : q.sort == "lastModified" ? "s.last_modified"
-                       : q.sort == "likes"        ? "s.likes_count"
-                                                  : "COALESCE((SELECT d.trending_key FROM directory_docs d"
-                                                    " WHERE d.space_id = s.id), 0)";
+                                                  : "s.likes_count";
   // Ties (equal counts) fall back to newest first, so pages are stable.
-  std::string tie = q.sort == "likes" || q.sort == "trendingScore" ? ", s.created_at" + direction : "";
+  std::string tie = q.sort == "likes" ? ", s.created_at" + direction : "";
   return " ORDER BY " + column + direction + tie + ", s.id" + direction;
 }
 
@@ -246,7 +247,11 @@ Result<std::vector<Space>> SqliteStore::ListSpaces(const SpaceQuery& q) {
   }
   if (q.limit < 0 || q.offset < 0) return Status::InvalidArgument("limit and offset must not be negative");
   std::vector<Binding> bindings;
-  std::string sql = std::string("SELECT ") + kSpaceColumns + " FROM spaces s" + SpaceFilter(q, bindings);
+  // By trending: from the directory's documents in key order (a Space the
+  // directory has not indexed yet is not listed).
+  const std::string from = q.sort == "trendingScore" ? " FROM directory_docs d JOIN spaces s ON s.id = d.space_id"
+                                                     : " FROM spaces s";
+  std::string sql = std::string("SELECT ") + kSpaceColumns + from + SpaceFilter(q, bindings);
   const std::string direction = q.descending ? " DESC" : " ASC";
   if (q.sort == "id") {
     sql += " AND s.id > ? ORDER BY s.id" + direction + " LIMIT ?";

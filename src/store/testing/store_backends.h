@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "store/billing_store.h"
+#include "store/collection_store.h"
 #include "store/directory_store.h"
 #include "store/moderation_store.h"
 #include "store/store.h"
@@ -36,6 +37,8 @@ class StoreBackend {
   virtual Result<std::unique_ptr<DirectoryStore>> OpenDirectory() = 0;
   // The moderation area (store/moderation_store.h) on the same database.
   virtual Result<std::unique_ptr<ModerationStore>> OpenModeration() = 0;
+  // The collections area (store/collection_store.h) on the same database.
+  virtual Result<std::unique_ptr<CollectionStore>> OpenCollections() = 0;
   // Does a second Open() see what the first one wrote?
   virtual bool persistent() const = 0;
 };
@@ -53,6 +56,9 @@ class SqliteMemoryBackend : public StoreBackend {
   Result<std::unique_ptr<ModerationStore>> OpenModeration() override {
     return OpenModerationStore({.url = "sqlite::memory:"});
   }
+  Result<std::unique_ptr<CollectionStore>> OpenCollections() override {
+    return OpenCollectionStore({.url = "sqlite::memory:"});
+  }
   bool persistent() const override { return false; }
 };
 
@@ -67,6 +73,9 @@ class SqliteFileBackend : public StoreBackend {
   }
   Result<std::unique_ptr<ModerationStore>> OpenModeration() override {
     return OpenModerationStore({.url = "sqlite:" + path()});
+  }
+  Result<std::unique_ptr<CollectionStore>> OpenCollections() override {
+    return OpenCollectionStore({.url = "sqlite:" + path()});
   }
   bool persistent() const override { return true; }
   std::string path() const { return dir_.path() + "/spaceport.db"; }
