@@ -84,6 +84,15 @@ def make_classes(rng, n):
     add("browse sort=likes sdk", lambda: ("/api/spaces?limit=20&sort=likes&sdk=" + rng.choice(["streamlit", "docker", "static"]),
                                           "SELECT id FROM spaces WHERE sdk = ? AND is_private = 0"
                                           " ORDER BY likes_count DESC LIMIT 20", [rng.choice(["streamlit", "docker", "static"])]))
+    # Listing by trending walks an index of the keys; the plain query is the
+    # listing before that index (a key looked up per Space, then a sort).
+    by_trending = ("SELECT s.id FROM spaces s WHERE s.is_private = 0 ORDER BY COALESCE((SELECT d.trending_key"
+                   " FROM directory_docs d WHERE d.space_id = s.id), 0) DESC LIMIT 20")
+    add("browse sort=trendingScore", lambda: ("/api/spaces?limit=20&sort=trendingScore", by_trending, []))
+    # The web UI's pages (HTML): the home page lists trending, verified and
+    # new Spaces; the search page searches with the count and facets.
+    add("home page (HTML)", lambda: ("/", by_trending, []))
+    add("search page (HTML)", lambda: (lambda w: ("/spaces?search=" + q(w + " "), facets, [fts_expression([w])]))(mid()))
     return classes
 
 

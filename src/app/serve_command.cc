@@ -625,20 +625,25 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   // apps' error rates), due health probes, and the abandoned rule hourly.
   runtime::ThreadScheduler signals_timer(&clock);
   std::function<void()> signals_tick;
-  int64_t next_abandoned_review = 0;
+  int64_t next_abandoned_review = 0, abandoned_cursor = 0;
+  constexpr int64_t kAbandonedReviewStep = 200;
   signals_tick = [&] {
     if (Status s = signals.AddTraffic(traffic.Drain(clock.UnixMillis())); !s.ok()) {
       SP_LOG(kWarn) << "directory: storing traffic: " << s.message();
     }
     prober.Tick();
+    // The abandoned rule over the stale Spaces: a sweep an hour, in steps of
+    // kAbandonedReviewStep per tick (a large installation's first sweep
+    // spreads over hours instead of holding the store).
     if (clock.UnixMillis() >= next_abandoned_review) {
-      next_abandoned_review = clock.UnixMillis() + 3600 * 1000;
-      Result<int64_t> changed = signals.ReviewAllAbandoned();
+      Result<int64_t> changed = signals.ReviewAbandonedBatch(&abandoned_cursor, kAbandonedReviewStep);
       if (!changed.ok()) {
         SP_LOG(kWarn) << "directory: reviewing abandoned Spaces: " << changed.status().message();
+        abandoned_cursor = 0;
       } else if (*changed > 0) {
         SP_LOG(kInfo) << "directory: " << *changed << " Spaces became or stopped being abandoned";
       }
+      if (abandoned_cursor == 0) next_abandoned_review = clock.UnixMillis() + 3600 * 1000;
     }
     signals_timer.RunAfter(Millis(std::min<int64_t>(10000, config->probe_interval.count())), signals_tick);
   };

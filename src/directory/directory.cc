@@ -154,6 +154,8 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
       if (sdk_ok && stage_ok && verified_ok) ++page.facets.hardware[c.hardware];
       if (sdk_ok && stage_ok && hw_ok && c.signals.verified) ++page.facets.verified;
       if (!(sdk_ok && stage_ok && hw_ok && verified_ok)) continue;
+      // Tags among the kept (the tag filters are in the expression already).
+      for (const std::string& tag : c.tags) ++page.facets.tags[tag];
       double quality = QualityOf(c.signals, c.likes, ScoreAt(c.signals.trending_key, now));
       double score = relevance[c.docid] * (0.5 + quality);
       kept.push_back({std::move(c), score});
@@ -165,6 +167,12 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
   for (auto it = page.similar.begin(); it != page.similar.end();) {
     bool shown = std::any_of(kept.begin(), kept.end(), [&](const Scored& s) { return s.c.space_id == it->first; });
     it = shown ? std::next(it) : page.similar.erase(it);
+  }
+  if (page.facets.tags.size() > kFacetTags) {  // the most common, ties by name
+    std::vector<std::pair<std::string, int64_t>> all(page.facets.tags.begin(), page.facets.tags.end());
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    all.resize(kFacetTags);
+    page.facets.tags = std::map<std::string, int64_t>(all.begin(), all.end());
   }
   page.exact = exhausted;
   page.total = static_cast<int64_t>(kept.size());

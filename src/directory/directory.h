@@ -82,7 +82,11 @@ struct FacetCounts {
   std::map<std::string, int64_t> stage;
   std::map<std::string, int64_t> hardware;
   int64_t verified = 0;
+  // The card tags of the matches (as their last build read the card), the
+  // kFacetTags most common.
+  std::map<std::string, int64_t> tags;
 };
+inline constexpr size_t kFacetTags = 10;
 
 struct SearchPage {
   std::vector<int64_t> space_ids;  // this page, best first

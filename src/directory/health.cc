@@ -50,7 +50,9 @@ Status Prober::Schedule(int64_t space_id, int64_t at) {
 Result<bool> Prober::Probe(const store::Space& space, bool after_deploy) {
   const int64_t now = clock_->UnixMillis();
   const int64_t next = now + options_.interval.count();
-  if (space.is_private || space.effective_visibility() != store::Visibility::kPublic) {
+  // Private and protected Spaces are not probed; nor are disabled ones (their
+  // app answers only the moderators' notice).
+  if (space.is_private || space.effective_visibility() != store::Visibility::kPublic || !space.disabled.empty()) {
     RETURN_IF_ERROR(Schedule(space.id, next));
     return false;
   }

@@ -4,7 +4,7 @@
 // checks the answer; Signals records it, which sets the verified badge and
 // may mark the Space abandoned. A sleeping Space is woken by a probe at
 // most once per `wake_interval` (waking is not free): in between its last
-// result stands. Private and protected Spaces are not probed (the
+// result stands. Private, protected and disabled Spaces are not probed (the
 // directory shows them to no stranger).
 //
 // The Prober owns no thread: the server calls Tick on a timer. How a probe

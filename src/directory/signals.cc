@@ -1,5 +1,6 @@
 #include "directory/signals.h"
 
+#include <algorithm>
 #include <set>
 
 #include "directory/traffic.h"
@@ -106,23 +107,30 @@ Status Signals::ReviewAbandoned(int64_t space_id) {
   return Update(space_id, [&](store::DirectorySignals& s) { s.abandoned = s.archived || stale || failing; }).status();
 }
 
-Result<int64_t> Signals::ReviewAllAbandoned() {
+Result<int64_t> Signals::ReviewAbandonedBatch(int64_t* cursor, int64_t budget) {
   const int64_t now = clock_->UnixMillis();
   store::DirectoryStore* ds = directory_->store();
-  int64_t after = 0, changed = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(std::vector<int64_t> ids, ds->AbandonReview(now - kAbandonedNoPushDays * kDayMs, after, 1000));
-    if (ids.empty()) break;
-    for (int64_t id : ids) {
-      Result<store::DirectorySignals> before = ds->Signals(id);
-      Status s = ReviewAbandoned(id);
-      if (s.code() == StatusCode::kNotFound) continue;  // deleted meanwhile
-      RETURN_IF_ERROR(s);
-      Result<store::DirectorySignals> after_review = ds->Signals(id);
-      if (before.ok() && after_review.ok() && before->abandoned != after_review->abandoned) ++changed;
-    }
-    after = ids.back();
+  ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                   ds->AbandonReview(now - kAbandonedNoPushDays * kDayMs, *cursor, std::max<int64_t>(1, budget)));
+  int64_t changed = 0;
+  for (int64_t id : ids) {
+    Result<store::DirectorySignals> before = ds->Signals(id);
+    Status s = ReviewAbandoned(id);
+    if (s.code() == StatusCode::kNotFound) continue;  // deleted meanwhile
+    RETURN_IF_ERROR(s);
+    Result<store::DirectorySignals> after_review = ds->Signals(id);
+    if (before.ok() && after_review.ok() && before->abandoned != after_review->abandoned) ++changed;
   }
+  *cursor = static_cast<int64_t>(ids.size()) < budget ? 0 : ids.back();
+  return changed;
+}
+
+Result<int64_t> Signals::ReviewAllAbandoned() {
+  int64_t cursor = 0, changed = 0;
+  do {
+    ASSIGN_OR_RETURN(int64_t n, ReviewAbandonedBatch(&cursor, 1000));
+    changed += n;
+  } while (cursor != 0);
   return changed;
 }
 

@@ -61,9 +61,14 @@ class Signals {
   Status RecordProbe(const store::ProbeRecord& probe, int64_t next_probe_at);
   Result<Health> HealthOf(int64_t space_id);
 
-  // Abandoned: the rule applied to one Space, and to every Space that may
-  // have become (or stopped being) abandoned; how many changed.
+  // Abandoned: the rule applied to one Space. ReviewAbandonedBatch applies
+  // it to at most `budget` of the Spaces that may have become (or stopped
+  // being) abandoned, from *cursor on (a Space id; 0: the first), and moves
+  // the cursor (0 again after the last): a sweep in bounded steps, so that
+  // a million stale Spaces never hold the server up. ReviewAllAbandoned is
+  // a whole sweep. Both answer how many changed.
   Status ReviewAbandoned(int64_t space_id);
+  Result<int64_t> ReviewAbandonedBatch(int64_t* cursor, int64_t budget);
   Result<int64_t> ReviewAllAbandoned();
   Status SetArchived(int64_t space_id, bool archived);
 

@@ -14,6 +14,7 @@
 #include "directory/health.h"
 #include "directory/traffic.h"
 #include "directory/trending.h"
+#include "store/moderation_store.h"
 
 namespace spaceport::directory {
 namespace {
@@ -235,6 +236,10 @@ TEST_F(SignalsTest, ProbesSetTheVerifiedBadgeAndACrashLosesIt) {
 TEST_F(SignalsTest, ASleepingSpaceIsWokenByAProbeAtMostOnceAWeekAndPrivateOnesAreNotProbed) {
   store::Space app = Add("alice", "sleepy", R"({"spaceport":{"probe":{"path":"/run","expect_text":"ready"}}})", "");
   store::Space hidden = Add("alice", "hidden", "{}", "", "gradio", true);
+  store::Space disabled = Add("alice", "disabled", "{}", "");
+  auto moderation = store::OpenModerationStore({.url = "sqlite:" + dir_.path() + "/spaceport.db"});
+  ASSERT_TRUE(moderation.ok()) << moderation.status().ToString();
+  ASSERT_TRUE((*moderation)->SetDisabled(disabled.id, "Removed.").ok());
   std::vector<std::string> probed;
   Prober prober(signals_.get(), store_.get(),
                 {.target = [&](const store::Space&) -> Result<ProbeTarget> {
@@ -245,8 +250,9 @@ TEST_F(SignalsTest, ASleepingSpaceIsWokenByAProbeAtMostOnceAWeekAndPrivateOnesAr
                    return ProbeAnswer{.status = 200, .body = "not yet", .error = ""};
                  }},
                 &fake_clock_, {.interval = Millis(3600 * 1000)});
-  EXPECT_EQ(prober.Tick(), 1);  // both due; the private one only rescheduled
+  EXPECT_EQ(prober.Tick(), 1);  // all due; the private and the disabled one only rescheduled
   EXPECT_EQ(probed, std::vector<std::string>{"sleepy/run"});
+  EXPECT_EQ(signals_->HealthOf(disabled.id)->last_probe_at, 0);
   EXPECT_EQ(signals_->HealthOf(app.id)->last_detail, "the answer does not contain \"ready\"");
   EXPECT_EQ(signals_->HealthOf(hidden.id)->last_probe_at, 0);
   for (int hour = 0; hour < 24 * 6; ++hour) {  // six days of hourly checks: no wake
@@ -257,6 +263,26 @@ TEST_F(SignalsTest, ASleepingSpaceIsWokenByAProbeAtMostOnceAWeekAndPrivateOnesAr
   fake_clock_.Advance(Millis(kDay + 1000));
   prober.Tick();
   EXPECT_EQ(probed.size(), 2u);  // a week on: woken again
+}
+
+TEST_F(SignalsTest, TheAbandonedSweepGoesInBoundedStepsAndStartsOverAfterTheLast) {
+  std::vector<store::Space> stale;
+  for (const char* name : {"one", "two", "three"}) stale.push_back(Add("alice", name, "{}", ""));
+  fake_clock_.Advance(Millis(200 * kDay));
+  int64_t cursor = 0;
+  Result<int64_t> changed = signals_->ReviewAbandonedBatch(&cursor, 2);
+  ASSERT_TRUE(changed.ok()) << changed.status().message();
+  EXPECT_EQ(*changed, 2);
+  EXPECT_EQ(cursor, stale[1].id);  // where the next step starts
+  EXPECT_FALSE(directory_store_->Signals(stale[2].id)->abandoned);
+  changed = signals_->ReviewAbandonedBatch(&cursor, 2);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(*changed, 1);
+  EXPECT_EQ(cursor, 0);  // the sweep is done
+  EXPECT_TRUE(directory_store_->Signals(stale[2].id)->abandoned);
+  changed = signals_->ReviewAbandonedBatch(&cursor, 2);  // a new sweep: nothing changes
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(*changed, 0);
 }
 
 TEST_F(SignalsTest, AbandonedByTheRuleOrByArchivingLeavesDefaultResults) {

@@ -285,7 +285,10 @@ TEST_F(AccessFilterTest, HandOffCodeSetsAHostCookieOnceAndTheCookieAdmits) {
 
   // The same cookie is worthless on another Space.
   route_->space_id = "alice/other";
-  table_.Publish("alice/other", access::SpaceAccess{access::Visibility::kPrivate, {alice_.id}, false, {}});
+  access::SpaceAccess other;
+  other.visibility = access::Visibility::kPrivate;
+  other.readers = {alice_.id};
+  table_.Publish("alice/other", other);
   Callbacks foreign;
   RequestContext f = Request("/", &foreign);
   f.request.headers.Add("Cookie", "sp_app=" + value);

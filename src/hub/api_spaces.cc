@@ -363,7 +363,8 @@ Status HandleList(HubCore& hub, Call& call, bool with_counts) {
     Json facets = {{"sdk", listing.facets.sdk},
                    {"stage", listing.facets.stage},
                    {"hardware", listing.facets.hardware},
-                   {"verified", listing.facets.verified}};
+                   {"verified", listing.facets.verified},
+                   {"tags", listing.facets.tags}};
     Json body = {{"spaces", std::move(list)}, {"total", listing.total}, {"exact", listing.exact}};
     if (!q.search.empty()) body["facets"] = std::move(facets);
     if (!next.empty()) body["next"] = next;

@@ -126,6 +126,8 @@ TEST_P(DirectoryConformanceTest, CandidatesCarryTheSpacesAttributes) {
   Space a = MakeSpace("alice", "a", Visibility::kPrivate);
   User bob = MakeUser("bob");
   ASSERT_TRUE(store_->Like(bob.id, a.id, kT0).ok());
+  a.card_json = R"({"tags":["vision","text generation",3]})";
+  ASSERT_TRUE(store_->UpdateSpace(a).ok());
   ASSERT_TRUE(directory_->Index(a.id, {.title = "x"}, 4).ok());
   ASSERT_TRUE(directory_->SetSignals(a.id, {.abandoned = true, .hidden = true}).ok());
   auto c = directory_->Candidates({DirectoryDocid(4, a.id), DirectoryDocid(1, 12345)});
@@ -136,6 +138,7 @@ TEST_P(DirectoryConformanceTest, CandidatesCarryTheSpacesAttributes) {
   EXPECT_EQ((*c)[0].sdk, "static");
   EXPECT_TRUE((*c)[0].is_private);
   EXPECT_EQ((*c)[0].likes, 1);
+  EXPECT_EQ((*c)[0].tags, (std::vector<std::string>{"vision", "text generation"}));  // strings only
   EXPECT_TRUE((*c)[0].signals.abandoned);
   EXPECT_TRUE((*c)[0].signals.hidden);
 }

@@ -150,6 +150,7 @@ struct DirectoryCandidate {
   int64_t likes = 0;
   int64_t created_at = 0;
   int64_t last_modified = 0;
+  std::vector<std::string> tags;  // the card's tags (as the last build read it)
   DirectorySignals signals;
 };
 

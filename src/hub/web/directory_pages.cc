@@ -198,6 +198,7 @@ Status HandleSearch(HubCore& hub, Call& call) {
   if (!f.sdk.empty()) body += "<h3>SDK</h3>" + FacetList(query, "sdk", f.sdk, q.sdks);
   if (!f.stage.empty()) body += "<h3>Status</h3>" + FacetList(query, "stage", f.stage, q.stages);
   if (!f.hardware.empty()) body += "<h3>Hardware</h3>" + FacetList(query, "hardware", f.hardware, q.hardware);
+  if (!f.tags.empty()) body += "<h3>Tags</h3>" + FacetList(query, "filter", f.tags, q.tags);
   body += "<h3>Trust</h3><ul><li><a class=\"facet" + std::string(q.verified_only ? " on" : "") +
           "\" data-facet=\"verified\" href=\"" + HtmlEscape(WithParam(query, "verified", q.verified_only ? "" : "true")) +
           "\">verified working" + (q.search.empty() ? "" : " <span class=\"count\">" + std::to_string(f.verified) + "</span>") +

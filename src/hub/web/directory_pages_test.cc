@@ -37,13 +37,24 @@ class DirectoryPagesTest : public HubTest {
 
 TEST_F(DirectoryPagesTest, TheSearchPageShowsFacetsAndSortsAndEscapesTheQuery) {
   ASSERT_EQ(Create("whisper", alice_write_,
-                   R"(,"files":[{"path":"README.md","content":"---\ntitle: Whisper\nsdk: gradio\n---\n","encoding":"utf-8"}])")
+                   R"(,"files":[{"path":"README.md","content":"---\ntitle: Whisper\nsdk: gradio\ntags: [audio, asr]\n---\n","encoding":"utf-8"}])")
                 .status,
             200);
+  store::Space built = store_->GetSpace("alice", "whisper").value();  // as a build would store the card
+  built.card_json = R"({"title":"Whisper","sdk":"gradio","tags":["audio","asr"]})";
+  ASSERT_TRUE(store_->UpdateSpace(built).ok());
   Reply r = Page("/spaces?search=whisper", {});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("data-id=\"alice/whisper\""), std::string::npos);
   EXPECT_NE(r.body.find("data-facet=\"sdk:gradio\""), std::string::npos);
+  EXPECT_NE(r.body.find("data-facet=\"filter:audio\" href=\"/spaces?search=whisper&amp;filter=audio\""),
+            std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("data-facet=\"filter:gradio\""), std::string::npos);  // the sdk is not a tag facet
+  r = Page("/spaces?search=whisper&filter=asr", {});
+  EXPECT_NE(r.body.find("data-id=\"alice/whisper\""), std::string::npos);
+  r = Page("/spaces?search=whisper&filter=video", {});
+  EXPECT_EQ(r.body.find("data-id=\"alice/whisper\""), std::string::npos);
+  r = Page("/spaces?search=whisper", {});
   EXPECT_NE(r.body.find("data-sort=\"likes\" href=\"/spaces?search=whisper&amp;sort=likes\""), std::string::npos)
       << r.body;
   r = Page("/spaces?search=%22%3E%3Cimg%20x", {});

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/strings.h"
 #include "store/directory_store.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_db.h"
@@ -219,7 +220,11 @@ class SqliteDirectoryStore : public DirectoryStore {
     return InTransaction(*read_db_, read_mu_, false, [&]() -> Result<std::vector<DirectoryCandidate>> {
       ASSIGN_OR_RETURN(auto st, read_db_->Prepare(
           "SELECT d.docid, s.id, s.owner, s.name, s.sdk, s.stage, s.hardware, s.is_private, s.likes_count,"
-          " s.created_at, s.last_modified, " kSignalColumns
+          " s.created_at, s.last_modified, " kSignalColumns ","
+          // The card's tags joined by a unit separator (the index's own row
+          // would be read whole, README and all: measured 2x the cost).
+          " COALESCE((SELECT group_concat(t.value, char(31)) FROM json_each(CASE WHEN json_valid(s.card_json)"
+          " THEN s.card_json ELSE '{}' END, '$.tags') t WHERE t.type = 'text'), '')"
           // By the space id inside each docid: two primary-key lookups per candidate.
           " FROM json_each(?) j JOIN directory_docs d ON d.space_id = (j.value & 4294967295)"
           " JOIN spaces s ON s.id = d.space_id WHERE d.docid = j.value"));
@@ -241,6 +246,9 @@ class SqliteDirectoryStore : public DirectoryStore {
         c.created_at = st->Int(9);
         c.last_modified = st->Int(10);
         c.signals = SignalsAt(*st, 11);
+        for (const std::string& tag : Split(st->Text(19), '\x1f')) {  // after the 8 signal columns
+          if (!tag.empty()) c.tags.push_back(tag);
+        }
         out.push_back(std::move(c));
       }
       return out;
