@@ -20,10 +20,7 @@ const std::vector<std::string>& ReportReasons() {
 Status Moderation::Recount(int64_t space_id) {
   const int64_t now = clock_->UnixMillis();
   ASSIGN_OR_RETURN(int64_t reporters, store_->CountReporters(space_id, now - kEstablishedAccountMs));
-  ASSIGN_OR_RETURN(int64_t likes, spaces_->CountLikes(space_id));
-  return AllowNotFound(
-      signals_->directory()->UpdateSignals(space_id, likes, [&](store::DirectorySignals& s) { s.reports = reporters; })
-          .status());
+  return AllowNotFound(signals_->Update(space_id, [&](store::DirectorySignals& s) { s.reports = reporters; }).status());
 }
 
 Result<store::SpaceReport> Moderation::Report(const store::Space& space, const store::User& reporter,
@@ -42,14 +39,13 @@ Result<store::SpaceReport> Moderation::Report(const store::Space& space, const s
   return report;
 }
 
+Status Moderation::SetHidden(int64_t space_id, bool hidden) {
+  return AllowNotFound(signals_->Update(space_id, [&](store::DirectorySignals& s) { s.hidden = hidden; }).status());
+}
+
 Status Moderation::SetDisabled(const store::Space& space, const std::string& notice) {
   RETURN_IF_ERROR(store_->SetDisabled(space.id, notice));
-  ASSIGN_OR_RETURN(int64_t likes, spaces_->CountLikes(space.id));
-  // A disabled Space leaves the directory; enabling brings it back.
-  RETURN_IF_ERROR(AllowNotFound(
-      signals_->directory()
-          ->UpdateSignals(space.id, likes, [&](store::DirectorySignals& s) { s.hidden = !notice.empty(); })
-          .status()));
+  RETURN_IF_ERROR(SetHidden(space.id, !notice.empty()));  // a disabled Space leaves the directory
   store::Space changed = space;
   changed.disabled = notice;
   if (republish_) republish_(changed);
@@ -61,19 +57,13 @@ Result<store::ModerationEntry> Moderation::ActOnSpace(const store::User& admin, 
                                                       int64_t report_id) {
   if (!admin.is_admin) return Status::PermissionDenied("moderation is for the server's admins");
   const int64_t now = clock_->UnixMillis();
-  ASSIGN_OR_RETURN(int64_t likes, spaces_->CountLikes(space.id));
-  auto set_hidden = [&](bool hidden) {
-    return AllowNotFound(
-        signals_->directory()->UpdateSignals(space.id, likes, [&](store::DirectorySignals& s) { s.hidden = hidden; })
-            .status());
-  };
   std::string resolution = "actioned";
   if (action == "dismiss") {
     resolution = "dismissed";
   } else if (action == "hide") {
-    RETURN_IF_ERROR(set_hidden(true));
+    RETURN_IF_ERROR(SetHidden(space.id, true));
   } else if (action == "unhide") {
-    RETURN_IF_ERROR(set_hidden(false));
+    RETURN_IF_ERROR(SetHidden(space.id, false));
   } else if (action == "disable") {
     RETURN_IF_ERROR(SetDisabled(space, note.empty() ? "This Space has been disabled by the moderators." : note));
   } else if (action == "enable") {

@@ -61,6 +61,7 @@ class Moderation {
  private:
   Status Recount(int64_t space_id);
   Status SetDisabled(const store::Space& space, const std::string& notice);
+  Status SetHidden(int64_t space_id, bool hidden);
 
   store::ModerationStore* store_;
   store::Store* spaces_;

@@ -80,9 +80,11 @@ class Signals {
   Result<int64_t> OnFiles(const store::Space& space, const std::vector<SpaceFile>& files);
 
   Directory* directory() const { return directory_; }
+  // Changes a Space's signals and moves its document to the bucket of its
+  // new quality (with its likes counted now).
+  Result<store::DirectorySignals> Update(int64_t space_id, const std::function<void(store::DirectorySignals&)>& change);
 
  private:
-  Result<store::DirectorySignals> Update(int64_t space_id, const std::function<void(store::DirectorySignals&)>& change);
   bool SameLineage(const store::Space& space, int64_t other_id);
   Status ReviewVerified(int64_t space_id);
 

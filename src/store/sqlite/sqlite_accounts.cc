@@ -9,9 +9,8 @@
 namespace spaceport::store::sqlite {
 namespace {
 
-constexpr char kSessionColumns[] =
-    "se.id_hash, se.user_id, se.csrf_secret, se.created_at, se.expires_at, se.last_seen_at,"
-    " u.id, u.name, u.is_admin, u.created_at, u.suspended";
+const std::string kSessionColumns =
+    std::string("se.id_hash, se.user_id, se.csrf_secret, se.created_at, se.expires_at, se.last_seen_at, ") + kUserColumns;
 
 OrgRole ReadRole(const Stmt& st, int column) {
   return ParseOrgRole(st.Text(column)).value_or(OrgRole::kRead);  // unknown rows: least power
@@ -187,7 +186,7 @@ Status SqliteStore::RemoveOrgMember(int64_t org_id, int64_t user_id) {
 
 Result<std::vector<OrgMember>> SqliteStore::ListOrgMembers(int64_t org_id) {
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<OrgMember>> {
-    ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT u.id, u.name, u.is_admin, u.created_at, u.suspended, m.role"
+    ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kUserColumns + ", m.role"
                                            " FROM org_members m JOIN users u ON u.id = m.user_id"
                                            " WHERE m.org_id = ? ORDER BY u.name"));
     st->Bind(1, org_id);

@@ -455,7 +455,7 @@ Status SqliteStore::Unlike(int64_t user_id, int64_t space_id) {
 Result<std::vector<User>> SqliteStore::ListLikers(int64_t space_id) {
   return InTxn(TxnKind::kRead, [&]() -> Result<std::vector<User>> {
     ASSIGN_OR_RETURN(auto st, db_->Prepare(
-                                  "SELECT u.id, u.name, u.is_admin, u.created_at, u.suspended FROM likes l"
+                                  std::string("SELECT ") + kUserColumns + " FROM likes l"
                                   " JOIN users u ON u.id = l.user_id WHERE l.space_id = ?"
                                   " ORDER BY l.created_at, u.id"));
     st->Bind(1, space_id);
