@@ -32,7 +32,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "http/message.h"
-#include "store/store.h"
+#include "store/account_store.h"
 
 namespace spaceport::access {
 
@@ -80,7 +80,7 @@ class SessionDirectory {
 
 class SessionManager : public SessionDirectory {
  public:
-  SessionManager(store::Store* store, const Clock* clock, SessionOptions options = {})
+  SessionManager(store::AccountStore* store, const Clock* clock, SessionOptions options = {})
       : store_(store), clock_(clock), options_(options) {}
 
   Result<IssuedSession> Issue(int64_t user_id);
@@ -100,7 +100,7 @@ class SessionManager : public SessionDirectory {
   // The cached, unexpired session with this id hash, or null.
   const SessionIdentity* LiveLocked(std::string_view id_hash) const SP_REQUIRES(mu_);
 
-  store::Store* store_;
+  store::AccountStore* store_;
   const Clock* clock_;
   const SessionOptions options_;
   mutable Mutex mu_;

@@ -22,7 +22,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "http/message.h"
-#include "store/store.h"
+#include "store/account_store.h"
 
 namespace spaceport::access {
 
@@ -43,7 +43,7 @@ struct Principal {
 
 class Authenticator {
  public:
-  Authenticator(store::Store* store, const Clock* clock, SessionManager* sessions = nullptr)
+  Authenticator(store::AccountStore* store, const Clock* clock, SessionManager* sessions = nullptr)
       : store_(store), clock_(clock), sessions_(sessions) {}
   // nullopt: anonymous. Error: credentials present but invalid.
   Result<std::optional<Principal>> Authenticate(const http::Headers& headers) const;
@@ -51,7 +51,7 @@ class Authenticator {
  private:
   Result<std::optional<Principal>> FromSession(const http::Headers& headers) const;
 
-  store::Store* store_;
+  store::AccountStore* store_;
   const Clock* clock_;
   SessionManager* sessions_;
 };

@@ -24,7 +24,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "directory/signals.h"
-#include "store/store.h"
+#include "store/space_store.h"
 
 namespace spaceport::directory {
 
@@ -57,7 +57,7 @@ struct ProberOptions {
 
 class Prober {
  public:
-  Prober(Signals* signals, store::Store* store, ProberDeps deps, const Clock* clock, ProberOptions options = {})
+  Prober(Signals* signals, store::SpaceStore* store, ProberDeps deps, const Clock* clock, ProberOptions options = {})
       : signals_(signals), store_(store), deps_(std::move(deps)), clock_(clock), options_(options) {}
 
   // A push of `sha` will deploy: probe once it serves (or fails).
@@ -76,7 +76,7 @@ class Prober {
   Status Schedule(int64_t space_id, int64_t at);
 
   Signals* signals_;
-  store::Store* store_;
+  store::SpaceStore* store_;
   ProberDeps deps_;
   const Clock* clock_;
   ProberOptions options_;

@@ -27,7 +27,7 @@
 #include "core/status.h"
 #include "directory/signals.h"
 #include "store/moderation_store.h"
-#include "store/store.h"
+#include "store/space_store.h"
 
 namespace spaceport::directory {
 
@@ -42,7 +42,7 @@ class Moderation {
  public:
   // `republish` is called with a Space whose disabled notice changed (the
   // edge's access table must follow at once).
-  Moderation(store::ModerationStore* store, store::Store* spaces, Signals* signals, const Clock* clock,
+  Moderation(store::ModerationStore* store, store::SpaceStore* spaces, Signals* signals, const Clock* clock,
              std::function<void(const store::Space&)> republish)
       : store_(store), spaces_(spaces), signals_(signals), clock_(clock), republish_(std::move(republish)) {}
 
@@ -64,7 +64,7 @@ class Moderation {
   Status SetHidden(int64_t space_id, bool hidden);
 
   store::ModerationStore* store_;
-  store::Store* spaces_;
+  store::SpaceStore* spaces_;
   Signals* signals_;
   const Clock* clock_;
   std::function<void(const store::Space&)> republish_;

@@ -21,7 +21,7 @@
 #include "directory/directory.h"
 #include "directory/fingerprint.h"
 #include "store/directory_store.h"
-#include "store/store.h"
+#include "store/space_store.h"
 
 namespace spaceport::directory {
 
@@ -47,7 +47,7 @@ struct Health {
 
 class Signals {
  public:
-  Signals(Directory* directory, store::Store* store, const Clock* clock)
+  Signals(Directory* directory, store::SpaceStore* store, const Clock* clock)
       : directory_(directory), store_(store), clock_(clock) {}
 
   // Trending: recomputed from the Space's likes and visitors (trending.h).
@@ -89,7 +89,7 @@ class Signals {
   Status ReviewVerified(int64_t space_id);
 
   Directory* directory_;
-  store::Store* store_;
+  store::SpaceStore* store_;
   const Clock* clock_;
 };
 

@@ -149,7 +149,7 @@ std::optional<AccessRequestStatus> ParseAccessRequestStatus(std::string_view s) 
   return std::nullopt;
 }
 
-Status ForEachSpace(Store& store, SpaceQuery query, const std::function<Status(const Space&)>& fn) {
+Status ForEachSpace(SpaceStore& store, SpaceQuery query, const std::function<Status(const Space&)>& fn) {
   // By id from the last one seen: each page costs the same however deep
   // (an OFFSET would re-read every row before it).
   query.sort = "id";
