@@ -5,12 +5,14 @@
 // transactions in the background, and replays what is left at the next
 // start. A charge is durable once Append returns.
 //
-// Files: <dir>/ledger-<n>.journal, appended to until sealed; sealed segments
+// Files: <dir>/ledger-<n>.journal, appended to until sealed (zero-filled a
+// few MB ahead of the last record, the zeros trimmed when sealed); sealed segments
 // are folded oldest first and removed once the store has them. Each Append is
 // one record: a header line "R <payload bytes> <FNV-1a 64 hex>" and the
 // payload (one line per posted hold, voided hold and transfer, "E" after each
 // batch). A record cut short by a crash, or whose checksum does not match,
-// ends the segment: it was never acknowledged.
+// ends the segment: it was never acknowledged. So do zeros where a header
+// should be (the filled space ahead, in a segment left by a crash).
 //
 // One process at a time (a lock file; Open fails while another holds it).
 // A record whose append or sync fails is cut off again before Append
@@ -64,6 +66,7 @@ class Journal {
  private:
   explicit Journal(std::string dir) : dir_(std::move(dir)) {}
   Status StartSegment() SP_REQUIRES(mu_);
+  Status WriteAt(std::string_view data, int64_t offset) SP_REQUIRES(mu_);
 
   const std::string dir_;
   int lock_fd_ = -1;  // flock held while open: one process per journal
@@ -71,6 +74,7 @@ class Journal {
   int fd_ SP_GUARDED_BY(mu_) = -1;
   std::string current_ SP_GUARDED_BY(mu_);
   int64_t current_bytes_ SP_GUARDED_BY(mu_) = 0;
+  int64_t allocated_bytes_ SP_GUARDED_BY(mu_) = 0;  // zero-filled so far
   uint64_t next_segment_ SP_GUARDED_BY(mu_) = 1;
   std::vector<std::string> sealed_ SP_GUARDED_BY(mu_);
   std::vector<int64_t> sealed_bytes_ SP_GUARDED_BY(mu_);

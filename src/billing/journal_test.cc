@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "billing/ledger.h"
@@ -90,6 +91,48 @@ TEST(JournalTest, ATornOrDamagedTailIsDropped) {
     out << damaged;
   }
   EXPECT_EQ(ReadAll(path).size(), 1u);
+}
+
+// The segment being appended to is zero-filled ahead of its records. A
+// crash leaves it so: reading stops at the zeros, a record torn over them
+// is dropped, and a sealed segment holds its records only.
+TEST(JournalTest, ZerosAheadOfTheRecordsAreItsEnd) {
+  testing::TempDir dir;
+  const std::string crashed = dir.path() + "/crashed/ledger-1.journal";
+  std::string records;
+  {
+    auto j = Journal::Open(dir.path() + "/live");
+    ASSERT_TRUE(j.ok());
+    store::LedgerBatch a = Charge("h1", 5), b = Charge("h2", 6);
+    ASSERT_TRUE((*j)->Append({&a}).ok());
+    ASSERT_TRUE((*j)->Append({&b}).ok());
+    records = Journal::EncodeRecord({&a}) + Journal::EncodeRecord({&b});
+    const std::string live = dir.path() + "/live/ledger-1.journal";
+    ASSERT_GT(std::filesystem::file_size(live), records.size());  // the zeros ahead, on disk
+    std::filesystem::create_directories(dir.path() + "/crashed");
+    std::filesystem::copy_file(live, crashed);  // as a crash leaves it
+    auto sealed = (*j)->Seal();
+    ASSERT_TRUE(sealed.ok());
+    ASSERT_EQ(sealed->size(), 1u);
+    EXPECT_EQ(std::filesystem::file_size(sealed->front()), records.size());  // trimmed
+    EXPECT_EQ(ReadAll(sealed->front()).size(), 2u);
+  }
+  auto reopened = Journal::Open(dir.path() + "/crashed");
+  ASSERT_TRUE(reopened.ok());
+  auto sealed = (*reopened)->Seal();
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_EQ(sealed->size(), 1u);
+  std::vector<store::LedgerBatch> read = ReadAll(sealed->front());
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[1].posted[0].id, "h2");
+  {  // the second record torn: its last bytes still zeros
+    std::fstream f(crashed, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(records.size() - 8));
+    f.write("\0\0\0\0\0\0\0\0", 8);
+  }
+  read = ReadAll(crashed);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].posted[0].id, "h1");
 }
 
 TEST(JournalTest, OneProcessAtATime) {
