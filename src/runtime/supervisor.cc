@@ -275,7 +275,7 @@ void Supervisor::RecoverSpace(const store::Space& space, RecoveryCounts& counts)
   d->build_dir = builds_dir + "/" + keep;
   d->spec = std::move(spec);
   d->exited = true;  // nothing runs it yet
-  st.live = d;
+  SetLiveLocked(st, d);
   SetRungLocked(st, Rung::kStopped);
   if (stored == Stage::kSleeping && !d->spec.is_static) {
     SetStageLocked(st, IdleStageLocked(st), "");  // SLEEPING, wakeable
@@ -312,6 +312,11 @@ Supervisor::SpaceState& Supervisor::EnsureLocked(const store::Space& space) {
 Supervisor::SpaceState* Supervisor::FindLocked(const std::string& space_id) {
   auto it = spaces_.find(space_id);
   return it == spaces_.end() ? nullptr : it->second.get();
+}
+
+void Supervisor::SetLiveLocked(SpaceState& st, std::shared_ptr<Deployment> d) {
+  deployed_.insert(d->space_id);
+  st.live = std::move(d);
 }
 
 bool Supervisor::ServingLocked(const SpaceState& st) const {
@@ -445,6 +450,7 @@ std::vector<std::shared_ptr<Supervisor::Deployment>> Supervisor::ForgetLocked(co
     *builds_dir = BuildsDir(st->space);
     *was_paused = st->paused;
     spaces_.erase(space_id);  // a build still running finds no state and is dropped
+    deployed_.erase(space_id);
   }
   routes_->Remove(space_id);
   return to_stop;

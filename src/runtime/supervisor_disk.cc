@@ -44,7 +44,9 @@ void Supervisor::DiskTick() {
     MutexLock lock(mu_);
     disk_task_ = 0;
     if (shutting_down_) return;
-    for (auto& [id, st] : spaces_) {
+    for (const std::string& id : deployed_) {
+      SpaceState* st = FindLocked(id);
+      if (st == nullptr) continue;
       const auto& d = st->live;
       if (d == nullptr || d->spec.is_static || d->instance == 0 || d->exited || d->stopping) continue;
       trees.push_back({id, d, EphemeralBytesFor(st->space.hardware, options_.ephemeral_disk_cap_bytes)});

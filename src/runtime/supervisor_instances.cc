@@ -149,7 +149,7 @@ void Supervisor::SleepIfUnrequestedLocked(SpaceState& st) {
 
 void Supervisor::SwitchLocked(SpaceState& st, const std::shared_ptr<Deployment>& d) {
   std::shared_ptr<Deployment> old = st.live;
-  st.live = d;
+  SetLiveLocked(st, d);
   st.generation++;
   if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
   st.retry_task = 0;
@@ -198,7 +198,7 @@ void Supervisor::StartFailedLocked(SpaceState& st, const std::shared_ptr<Deploym
   }
   // Nothing serves: this version becomes the current one (Restart retries it).
   std::shared_ptr<Deployment> old = st.live;
-  st.live = d;
+  SetLiveLocked(st, d);
   if (old != nullptr && old != d && (old->instance == 0 || old->exited)) RemoveBuildDirLaterLocked(st, old);
   if (st.retry_task != 0) scheduler_->Cancel(st.retry_task);
   st.retry_task = 0;

@@ -269,7 +269,9 @@ void Supervisor::MemoryTick() {
     MutexLock lock(mu_);
     memory_task_ = 0;
     if (shutting_down_) return;
-    for (auto& [id, st] : spaces_) {
+    for (const std::string& id : deployed_) {
+      SpaceState* st = FindLocked(id);
+      if (st == nullptr) continue;
       const auto& d = st->live;
       if (!ServingLocked(*st) || d->spec.is_static || d->instance == 0 || d->stopping) continue;
       Measured m;
