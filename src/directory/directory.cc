@@ -116,8 +116,9 @@ Result<SearchPage> Directory::Search(const DirectoryQuery& query) {
   bool exhausted = false;
   const int64_t wanted = query.offset + query.limit;
   for (bool first = true; !exhausted && walked < kMaxScanned; first = false) {
-    ASSIGN_OR_RETURN(std::vector<store::DirectoryHit> hits, store_->Match(expression, below, kWalkStep, weights));
-    exhausted = static_cast<int64_t>(hits.size()) < kWalkStep;
+    const int64_t step = first ? kFirstStep : kWalkStep;
+    ASSIGN_OR_RETURN(std::vector<store::DirectoryHit> hits, store_->Match(expression, below, step, weights));
+    exhausted = static_cast<int64_t>(hits.size()) < step;
     walked += static_cast<int64_t>(hits.size());
     if (!hits.empty()) below = hits.back().docid;
     std::vector<int64_t> fresh;

@@ -177,7 +177,7 @@ TEST_F(DirectoryTest, WalksDeeperForSelectiveFiltersAndEstimatesBeyondTheCap) {
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->space_ids.size(), 10u);
   EXPECT_FALSE(page->exact);  // one step filled the page
-  EXPECT_EQ(page->total, kWalkStep);  // not counted: what was read
+  EXPECT_EQ(page->total, kFirstStep);  // not counted: what the first step read
   page = directory_->Search({.search = "common ", .limit = 10, .count = true});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->total, 1200);  // estimated from the full count: every match was kept
