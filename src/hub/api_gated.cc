@@ -1,5 +1,6 @@
 // Gated Spaces, in HF's shape: the owner turns gating on (PUT .../settings
-// {gated: "auto"|"manual"|false}); a signed-in visitor asks for access
+// {gated: "auto"|"manual"|false}, and changes the visibility there too:
+// {private: bool} or {visibility: "public"|"protected"|"private"}); a signed-in visitor asks for access
 // (POST .../ask-access with answers to the card's custom fields); the owner
 // lists requests by status and handles or grants them. The work is shared
 // with the web pages (hub/gate.h): every change reaches the edge's
@@ -12,21 +13,57 @@
 namespace spaceport::hub {
 namespace {
 
+// The visibility asked for: "visibility" (public, protected or private)
+// and/or "private" (true: private; false: public if private now, else as
+// it is); nullopt when neither is given.
+Result<std::optional<store::Visibility>> RequestedVisibility(const Json& body, const store::Space& space) {
+  std::optional<store::Visibility> out;
+  if (body.contains("visibility")) {
+    const Json& v = body["visibility"];
+    std::optional<store::Visibility> parsed =
+        v.is_string() ? store::ParseVisibility(v.get<std::string>()) : std::nullopt;
+    if (!parsed) return Status::InvalidArgument("visibility must be \"public\", \"protected\" or \"private\"");
+    out = parsed;
+  }
+  if (body.contains("private")) {
+    const Json& p = body["private"];
+    if (!p.is_boolean()) return Status::InvalidArgument("private must be true or false");
+    const bool make_private = p.get<bool>();
+    if (out && (*out == store::Visibility::kPrivate) != make_private) {
+      return Status::InvalidArgument("private and visibility disagree");
+    }
+    if (!out) {
+      const store::Visibility now = space.effective_visibility();
+      out = make_private ? store::Visibility::kPrivate
+                         : (now == store::Visibility::kPrivate ? store::Visibility::kPublic : now);
+    }
+  }
+  return out;
+}
+
 Status HandleSettings(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(OwnedSpace owned, hub.OwnedSpaceFor(call, call.Param("owner"), call.Param("name"), true));
   ASSIGN_OR_RETURN(Json body, call.ReadJsonObject());
+  // Everything checked before anything changes.
+  ASSIGN_OR_RETURN(std::optional<store::Visibility> visibility, RequestedVisibility(body, owned.space));
+  std::optional<std::string> gate;
   if (body.contains("gated")) {
     const Json& g = body["gated"];
-    std::string mode;
-    if (g.is_string()) {
-      mode = g.get<std::string>();
-    } else if (!(g.is_boolean() && !g.get<bool>())) {
+    if (g.is_boolean() && !g.get<bool>()) {
+      gate = "";
+    } else if (g.is_string() && (g.get<std::string>() == "auto" || g.get<std::string>() == "manual")) {
+      gate = g.get<std::string>();
+    } else {
       return Status::InvalidArgument("gated must be false, \"auto\" or \"manual\"");
     }
-    RETURN_IF_ERROR(SetGateMode(hub, owned.space, mode));
   }
+  if (visibility) RETURN_IF_ERROR(SetSpaceVisibility(hub, owned.space, *visibility));
+  if (gate) RETURN_IF_ERROR(SetGateMode(hub, owned.space, *gate));
   ASSIGN_OR_RETURN(std::string mode, hub.deps().store->GetGate(owned.space.id));
-  return call.SendJson(200, {{"gated", mode.empty() ? Json(false) : Json(mode)}});
+  ASSIGN_OR_RETURN(store::Space now, hub.deps().store->GetSpaceById(owned.space.id));
+  return call.SendJson(200, {{"gated", mode.empty() ? Json(false) : Json(mode)},
+                             {"private", now.effective_visibility() == store::Visibility::kPrivate},
+                             {"visibility", std::string(store::VisibilityName(now.effective_visibility()))}});
 }
 
 // The visitor's answers: a JSON object of strings (booleans count as

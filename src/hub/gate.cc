@@ -26,6 +26,15 @@ Status SetGateMode(HubCore& hub, const store::Space& space, std::string_view mod
   return Status::Ok();
 }
 
+Status SetSpaceVisibility(HubCore& hub, const store::Space& space, store::Visibility visibility) {
+  ASSIGN_OR_RETURN(store::Space fresh, hub.deps().store->GetSpaceById(space.id));
+  if (fresh.effective_visibility() == visibility) return Status::Ok();
+  fresh.SetVisibility(visibility);
+  RETURN_IF_ERROR(hub.deps().store->UpdateSpace(fresh));
+  hub.PublishAccess(fresh);
+  return Status::Ok();
+}
+
 Result<store::AccessRequest> AskAccess(HubCore& hub, const store::Space& space, const access::Principal& who,
                                        const Json& answers) {
   ASSIGN_OR_RETURN(std::string mode, hub.deps().store->GetGate(space.id));

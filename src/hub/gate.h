@@ -31,6 +31,12 @@ Json FormAnswers(std::string_view form_body);
 // mode: "" (not gated), "auto" or "manual".
 Status SetGateMode(HubCore& hub, const store::Space& space, std::string_view mode);
 
+// Makes the Space public, protected or private (HF's settings "private" and
+// "visibility"): the store, then the edge's access rules at once (a Space
+// made private answers strangers 404 from the next request). The directory
+// reads privacy from the store at each search.
+Status SetSpaceVisibility(HubCore& hub, const store::Space& space, store::Visibility visibility);
+
 // A signed-in visitor asks for access with answers to the card's fields
 // (card::CheckGateAnswers): accepted at once under "auto", pending under
 // "manual". InvalidArgument when the Space is not gated or an answer is bad;

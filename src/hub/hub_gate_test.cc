@@ -281,3 +281,72 @@ TEST_F(HubGateTest, TheGateModeIsSetOnTheReviewPage) {
 
 }  // namespace
 }  // namespace spaceport::hub
+
+namespace spaceport::hub {
+namespace {
+
+// Visibility after creation, as on HF: PUT .../settings {private} or
+// {visibility}; the store, the API's answers and the edge's rules follow
+// at once; bad values change nothing.
+TEST_F(HubGateTest, SettingsChangeTheVisibilityEverywhereAtOnce) {
+  const std::string settings = "/api/spaces/alice/demo/settings";
+  ASSERT_EQ(Do("GET", "/api/spaces/alice/demo", bob_write_).status, 200);
+  Reply r = Do("PUT", settings, alice_write_, R"({"private":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["private"], true);
+  EXPECT_EQ(r.json()["visibility"], "private");
+  EXPECT_TRUE(store_->GetSpace("alice", "demo")->is_private);
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/demo", bob_write_).status, 404) << "a stranger no longer sees it";
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/demo", alice_read_).status, 200);
+  auto entry = table_.Find("alice/demo");
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->visibility, store::Visibility::kPrivate);
+  EXPECT_FALSE(entry->AllowsApp(bob_.id)) << "the edge shuts the stranger out";
+  EXPECT_TRUE(entry->AllowsApp(alice_.id));
+  Reply listing = Do("GET", "/api/spaces?author=alice", bob_write_);
+  EXPECT_EQ(listing.body.find("alice/demo"), std::string::npos) << listing.body;
+
+  // Refused: nothing changes.
+  for (const char* bad : {R"({"private":"yes"})", R"({"visibility":"secret"})",
+                          R"({"private":false,"visibility":"private"})", R"({"private":false,"gated":"maybe"})"}) {
+    Reply refused = Do("PUT", settings, alice_write_, bad);
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_TRUE(store_->GetSpace("alice", "demo")->is_private) << bad;
+  }
+  EXPECT_EQ(Do("PUT", settings, bob_write_, R"({"private":false})").status, 404) << "a stranger cannot find it";
+
+  r = Do("PUT", settings, alice_write_, R"({"visibility":"protected"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["visibility"], "protected");
+  EXPECT_EQ(Do("GET", "/api/spaces/alice/demo", bob_write_).status, 200);
+  EXPECT_TRUE(table_.Find("alice/demo")->AllowsApp(bob_.id));
+  // private:false keeps a protected Space protected.
+  r = Do("PUT", settings, alice_write_, R"({"private":false})");
+  EXPECT_EQ(r.json()["visibility"], "protected");
+  r = Do("PUT", settings, alice_write_, R"({"private":true})");
+  r = Do("PUT", settings, alice_write_, R"({"private":false})");
+  EXPECT_EQ(r.json()["visibility"], "public");
+  EXPECT_EQ(store_->GetSpace("alice", "demo")->visibility, store::Visibility::kPublic);
+}
+
+TEST_F(HubGateTest, TheOwnersAccessPageChangesTheVisibility) {
+  Session alice = SessionOf(alice_), bob = SessionOf(bob_);
+  Reply space_page = Page("/spaces/alice/demo", alice);
+  EXPECT_NE(space_page.body.find("id=\"access-settings\""), std::string::npos) << "the owner finds the settings";
+  EXPECT_EQ(Page("/spaces/alice/demo", bob).body.find("id=\"access-settings\""), std::string::npos);
+  Reply page = Page("/spaces/alice/demo/settings/access", alice);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("id=\"visibility\""), std::string::npos);
+  const std::string action = "/spaces/alice/demo/settings/access/visibility";
+  EXPECT_EQ(Post(action, alice, "visibility=private", false).status, 403) << "no CSRF field";
+  EXPECT_EQ(Post(action, bob, "visibility=private").status, 403) << "not a writer";
+  EXPECT_EQ(Post(action, alice, "visibility=hidden").status, 400);
+  EXPECT_FALSE(store_->GetSpace("alice", "demo")->is_private);
+  Reply done = Post(action, alice, "visibility=private");
+  EXPECT_EQ(done.status, 303) << done.body;
+  EXPECT_TRUE(store_->GetSpace("alice", "demo")->is_private);
+  EXPECT_EQ(table_.Find("alice/demo")->visibility, store::Visibility::kPrivate);
+}
+
+}  // namespace
+}  // namespace spaceport::hub

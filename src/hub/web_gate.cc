@@ -171,6 +171,23 @@ std::string GateModeForm(const store::Space& s, const access::Principal& who, co
          "</select></label><button class=\"button\" type=\"submit\" id=\"save-gate\">Save</button></form></section>";
 }
 
+std::string VisibilityForm(const store::Space& s, const access::Principal& who) {
+  const store::Visibility now = s.effective_visibility();
+  std::string html =
+      "<section class=\"panel\"><h2>Visibility</h2><p id=\"visibility-now\">" +
+      std::string(now == store::Visibility::kPrivate     ? "Private: only you and the owning organization's members see it."
+                  : now == store::Visibility::kProtected ? "Protected: the page and the app are public, the files are not."
+                                                         : "Public: anyone sees the page, the app and the files.") +
+      "</p><form class=\"stack\" method=\"post\" action=\"" + HtmlEscape(ReviewPath(s)) + "/visibility\">" +
+      CsrfField(who) + "<label>Visibility <select name=\"visibility\" id=\"visibility\">";
+  for (store::Visibility v : {store::Visibility::kPublic, store::Visibility::kProtected, store::Visibility::kPrivate}) {
+    const std::string name(store::VisibilityName(v));
+    html += "<option value=\"" + name + "\"" + (v == now ? " selected" : "") + ">" + name + "</option>";
+  }
+  return html + "</select></label><button class=\"button\" type=\"submit\" id=\"save-visibility\">Save</button>"
+                "</form></section>";
+}
+
 Status HandleReviewPage(HubCore& hub, Call& call) {
   std::optional<access::Principal> who = PageViewer(call);
   if (!who) return RedirectTo(call, "/login?next=" + UrlEncode(call.request.path));
@@ -179,7 +196,7 @@ Status HandleReviewPage(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(std::string mode, hub.deps().store->GetGate(s.id));
   card::GateForm form = GateFormOf(s);
   std::string body = "<main><h1>Access requests</h1><p><a href=\"" + HtmlEscape(SpacePath(s)) + "\">" +
-                     HtmlEscape(s.full_id()) + "</a></p>" + GateModeForm(s, *who, mode);
+                     HtmlEscape(s.full_id()) + "</a></p>" + VisibilityForm(s, *who) + GateModeForm(s, *who, mode);
   for (AccessRequestStatus status :
        {AccessRequestStatus::kPending, AccessRequestStatus::kAccepted, AccessRequestStatus::kRejected}) {
     ASSIGN_OR_RETURN(std::vector<store::AccessRequest> list, hub.deps().store->ListAccessRequests(s.id, status));
@@ -201,6 +218,15 @@ Status HandleDecide(HubCore& hub, Call& call) {
   if (!status) return Status::InvalidArgument("status must be pending, accepted or rejected");
   if (form.Get("user").empty()) return Status::InvalidArgument("user is required");
   RETURN_IF_ERROR(DecideAccess(hub, owned.space, form.Get("user"), *status, form.Get("reason")));
+  return RedirectTo(call, ReviewPath(owned.space));
+}
+
+Status HandleVisibility(HubCore& hub, Call& call) {
+  ASSIGN_OR_RETURN(Form form, ReadForm(call));
+  ASSIGN_OR_RETURN(OwnedSpace owned, OwnerForm(hub, call, form));
+  std::optional<store::Visibility> v = store::ParseVisibility(form.Get("visibility"));
+  if (!v) return Status::InvalidArgument("visibility must be public, protected or private");
+  RETURN_IF_ERROR(SetSpaceVisibility(hub, owned.space, *v));
   return RedirectTo(call, ReviewPath(owned.space));
 }
 
@@ -229,8 +255,14 @@ Status HandleAskAccessForm(HubCore& hub, Call& call) {
 
 GatePanel GatePanelFor(HubCore& hub, const store::Space& space, const std::optional<access::Principal>& who) {
   GatePanel panel{hub.GateOf(space), true, ""};
-  if (panel.mode.empty()) return panel;
   access::AccessLevel level = hub.LevelOn(who, space);
+  if (panel.mode.empty()) {
+    if (level >= access::AccessLevel::kWrite) {
+      panel.html = "<p id=\"access-settings\"><a href=\"" + HtmlEscape(ReviewPath(space)) +
+                   "\">Visibility and gating</a></p>";
+    }
+    return panel;
+  }
   if (level >= access::AccessLevel::kWrite) {
     // What waits for the owner's decision, counted where they will see it.
     auto pending = hub.deps().store->ListAccessRequests(space.id, AccessRequestStatus::kPending);
@@ -272,6 +304,7 @@ void RegisterGateWeb(Router& router, HubCore& hub) {
   add("GET", base + "/settings/access", HandleReviewPage);
   add("POST", base + "/settings/access/decide", HandleDecide);
   add("POST", base + "/settings/access/gate", HandleGateMode);
+  add("POST", base + "/settings/access/visibility", HandleVisibility);
 }
 
 }  // namespace spaceport::hub
