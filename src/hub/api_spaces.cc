@@ -295,14 +295,7 @@ Status HandleDuplicate(HubCore& hub, Call& call) {
 Status HandleForks(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(store::Space from, hub.VisibleSpace(call, call.Param("owner"), call.Param("name")));
   ASSIGN_OR_RETURN(std::optional<access::Principal> who, call.Caller());
-  store::SpaceQuery q;
-  q.duplicated_from = from.id;
-  q.limit = kMaxListLimit;
-  if (who) {
-    q.include_private_of_user = true;
-    q.viewer_user_id = who->user.id;
-  }
-  ASSIGN_OR_RETURN(std::vector<store::Space> forks, hub.deps().store->ListSpaces(q));
+  ASSIGN_OR_RETURN(std::vector<store::Space> forks, hub.ForksOf(from, who, kMaxListLimit));
   Json list = Json::array();
   for (const store::Space& s : forks) list.push_back(SpaceSummaryJson(hub, s));
   return call.SendJson(200, list);

@@ -13,6 +13,19 @@ const std::string& Call::Param(std::string_view name) const {
 
 std::optional<std::string> Call::Query(std::string_view key) const { return QueryParam(request.query, key); }
 
+Result<int64_t> Call::IntQuery(std::string_view key, int64_t fallback, int64_t min, int64_t max) const {
+  std::optional<std::string> text = Query(key);
+  if (!text) return fallback;
+  std::optional<int64_t> n = ParseInt(*text);
+  if (!n || *n < min || *n > max) {
+    return Status::InvalidArgument("'" + std::string(key) + "' must be an integer " +
+                                   (max == std::numeric_limits<int64_t>::max()
+                                        ? "of at least " + std::to_string(min)
+                                        : "from " + std::to_string(min) + " to " + std::to_string(max)));
+  }
+  return *n;
+}
+
 Result<std::optional<access::Principal>> Call::Caller() {
   if (!caller_resolved_) {
     caller_resolved_ = true;

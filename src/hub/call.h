@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,10 @@ class Call {
   // A captured route parameter ("" when absent).
   const std::string& Param(std::string_view name) const;
   std::optional<std::string> Query(std::string_view key) const;
+  // An integer query parameter in [min, max]; `fallback` when absent;
+  // InvalidArgument naming the key and the range otherwise.
+  Result<int64_t> IntQuery(std::string_view key, int64_t fallback, int64_t min,
+                           int64_t max = std::numeric_limits<int64_t>::max()) const;
 
   // nullopt: anonymous. Unauthenticated: credentials present but bad.
   // A session cookie without its CSRF header on an unsafe API request is

@@ -269,6 +269,18 @@ Result<store::Space> HubCore::FindSpace(std::string_view owner, std::string_view
   return space;
 }
 
+Result<std::vector<store::Space>> HubCore::ForksOf(const store::Space& space,
+                                                   const std::optional<access::Principal>& who, int64_t limit) {
+  store::SpaceQuery q;
+  q.duplicated_from = space.id;
+  q.limit = limit;
+  if (who) {
+    q.include_private_of_user = true;
+    q.viewer_user_id = who->user.id;
+  }
+  return deps_.store->ListSpaces(q);
+}
+
 access::AccessLevel HubCore::LevelOn(const std::optional<access::Principal>& who, const store::Space& space) {
   std::optional<store::OrgRole> role;
   if (who && !EqualsIgnoreCase(who->user.name, space.owner)) {

@@ -190,6 +190,9 @@ TEST_F(CollectionsApiTest, ARetitledCollectionAnswersUnderBothSlugsAndListsFilte
   EXPECT_EQ(ListedTitles("?owner=bob&owner=alice", "").size(), 3u);
   EXPECT_EQ(ListedTitles("?owner=bob", ""), (std::vector<std::string>{"Bob's"}));
   EXPECT_EQ(Do("GET", "/api/collections?limit=1000").status, 400);
+  Reply bad_offset = Do("GET", "/api/collections?offset=-1");
+  EXPECT_EQ(bad_offset.status, 400);
+  EXPECT_NE(bad_offset.body.find("'offset' must be an integer of at least 0"), std::string::npos) << bad_offset.body;
   EXPECT_EQ(Do("GET", "/api/collections?sort=upvotes").status, 400);
   EXPECT_EQ(Do("GET", "/api/collections?item=models/x/y").status, 400);
 }

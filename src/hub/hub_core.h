@@ -66,6 +66,10 @@ class HubCore {
   // The caller's level on a Space (owner, organization role); store errors
   // read as no access.
   access::AccessLevel LevelOn(const std::optional<access::Principal>& who, const store::Space& space);
+  // The declared forks of `space` the caller may see (duplicated from it),
+  // newest first, at most `limit`.
+  Result<std::vector<store::Space>> ForksOf(const store::Space& space, const std::optional<access::Principal>& who,
+                                            int64_t limit);
   // The caller's own name and their organizations' (none when anonymous; a
   // store error leaves the organizations out).
   std::vector<std::string> NamespacesOf(const std::optional<access::Principal>& who);

@@ -4,7 +4,6 @@
 // organization's write members change them, with a write token. Items are
 // Spaces; one the caller may not see is left out of what they get.
 #include <optional>
-#include <tuple>
 
 #include "core/clock.h"
 #include "core/strings.h"
@@ -215,13 +214,8 @@ Status HandleList(HubCore& hub, Call& call) {
   if (sort != "lastModified") {
     return Status::InvalidArgument("sort: lastModified (collections have no upvotes or trending here)");
   }
-  for (auto [name, out, max] : {std::tuple{"limit", &q.limit, kMaxListLimit}, std::tuple{"offset", &q.offset, INT64_MAX}}) {
-    if (std::optional<std::string> raw = call.Query(name)) {
-      std::optional<int64_t> v = ParseInt(*raw);
-      if (!v || *v < 0 || *v > max) return Status::InvalidArgument(std::string(name) + ": 0-" + std::to_string(max));
-      *out = *v;
-    }
-  }
+  ASSIGN_OR_RETURN(q.limit, call.IntQuery("limit", q.limit, 0, kMaxListLimit));
+  ASSIGN_OR_RETURN(q.offset, call.IntQuery("offset", q.offset, 0));
   const std::vector<std::string> items = QueryParams(query, "item");
   for (const std::string& item : items) {
     // HF's form: "spaces/owner/name"; a Space the caller cannot see is in no collection.

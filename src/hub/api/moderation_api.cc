@@ -24,14 +24,6 @@ Result<access::Principal> RequireAdmin(Call& call) {
   return who;
 }
 
-Result<int64_t> PageParam(Call& call, const char* name, int64_t fallback, int64_t max) {
-  std::optional<std::string> raw = call.Query(name);
-  if (!raw) return fallback;
-  std::optional<int64_t> v = ParseInt(*raw);
-  if (!v || *v < 0 || *v > max) return Status::InvalidArgument(std::string(name) + ": 0-" + std::to_string(max));
-  return *v;
-}
-
 std::string TextField(const Json& body, const char* key) {
   auto it = body.find(key);
   return it != body.end() && it->is_string() ? it->get<std::string>() : "";
@@ -78,8 +70,8 @@ Status HandleListReports(HubCore& hub, Call& call) {
   if (status != "" && status != "open" && status != "dismissed" && status != "actioned") {
     return Status::InvalidArgument("status: open, dismissed, actioned or all");
   }
-  ASSIGN_OR_RETURN(int64_t before, PageParam(call, "before", 0, INT64_MAX));
-  ASSIGN_OR_RETURN(int64_t limit, PageParam(call, "limit", 50, kMaxPage));
+  ASSIGN_OR_RETURN(int64_t before, call.IntQuery("before", 0, 0));
+  ASSIGN_OR_RETURN(int64_t limit, call.IntQuery("limit", 50, 0, kMaxPage));
   ASSIGN_OR_RETURN(std::vector<store::SpaceReport> reports, moderation->store()->ListReports(status, before, limit));
   Json list = Json::array();
   for (const store::SpaceReport& r : reports) list.push_back(ReportJson(r));
@@ -113,8 +105,8 @@ Status HandleActOnUser(HubCore& hub, Call& call) {
 Status HandleLog(HubCore& hub, Call& call) {
   RETURN_IF_ERROR(RequireAdmin(call).status());
   ASSIGN_OR_RETURN(directory::Moderation * moderation, RequireModeration(hub));
-  ASSIGN_OR_RETURN(int64_t before, PageParam(call, "before", 0, INT64_MAX));
-  ASSIGN_OR_RETURN(int64_t limit, PageParam(call, "limit", 50, kMaxPage));
+  ASSIGN_OR_RETURN(int64_t before, call.IntQuery("before", 0, 0));
+  ASSIGN_OR_RETURN(int64_t limit, call.IntQuery("limit", 50, 0, kMaxPage));
   ASSIGN_OR_RETURN(std::vector<store::ModerationEntry> log, moderation->store()->ListLog(before, limit));
   Json list = Json::array();
   for (const store::ModerationEntry& e : log) list.push_back(EntryJson(e));

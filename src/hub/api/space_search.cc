@@ -21,16 +21,6 @@ std::vector<std::string> ListParam(const Call& call, std::string_view key) {
   return out;
 }
 
-Result<int64_t> IntParam(const Call& call, std::string_view key, int64_t fallback, int64_t min) {
-  std::optional<std::string> text = call.Query(key);
-  if (!text) return fallback;
-  std::optional<int64_t> n = ParseInt(*text);
-  if (!n || *n < min) {
-    return Status::InvalidArgument("'" + std::string(key) + "' must be an integer of at least " + std::to_string(min));
-  }
-  return *n;
-}
-
 // The organizations whose private Spaces the viewer may see.
 std::set<std::string> OrgsOf(HubCore& hub, const std::optional<access::Principal>& who) {
   std::set<std::string> orgs;
@@ -77,9 +67,9 @@ Result<ListRequest> ParseListRequest(Call& call) {
   const std::string direction = call.Query("direction").value_or("-1");
   if (direction != "-1" && direction != "1") return Status::InvalidArgument("'direction' must be -1 or 1");
   q.descending = direction == "-1";
-  ASSIGN_OR_RETURN(int64_t limit, IntParam(call, "limit", kDefaultListLimit, 1));
+  ASSIGN_OR_RETURN(int64_t limit, call.IntQuery("limit", kDefaultListLimit, 1));
   q.limit = std::min(limit, kMaxListLimit);
-  ASSIGN_OR_RETURN(q.offset, IntParam(call, "offset", 0, 0));
+  ASSIGN_OR_RETURN(q.offset, call.IntQuery("offset", 0, 0));
   return r;
 }
 

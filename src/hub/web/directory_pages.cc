@@ -342,14 +342,7 @@ std::string LineagePanel(HubCore& hub, const store::Space& space, const std::opt
     ancestors.push_back(*parent);
     up = parent->duplicated_from;
   }
-  store::SpaceQuery q;
-  q.duplicated_from = space.id;
-  q.limit = kMaxForksShown;
-  if (who) {
-    q.include_private_of_user = true;
-    q.viewer_user_id = who->user.id;
-  }
-  Result<std::vector<store::Space>> forks = hub.deps().store->ListSpaces(q);
+  Result<std::vector<store::Space>> forks = hub.ForksOf(space, who, kMaxForksShown);
   if (ancestors.empty() && (!forks.ok() || forks->empty())) return "";
   std::string html = "<section class=\"panel\" id=\"lineage\"><h2>Family tree</h2><ul class=\"tree\">";
   std::string close;
