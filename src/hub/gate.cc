@@ -27,10 +27,8 @@ Status SetGateMode(HubCore& hub, const store::Space& space, std::string_view mod
 }
 
 Status SetSpaceVisibility(HubCore& hub, const store::Space& space, store::Visibility visibility) {
+  RETURN_IF_ERROR(hub.deps().store->SetSpaceVisibility(space.id, visibility));
   ASSIGN_OR_RETURN(store::Space fresh, hub.deps().store->GetSpaceById(space.id));
-  if (fresh.effective_visibility() == visibility) return Status::Ok();
-  fresh.SetVisibility(visibility);
-  RETURN_IF_ERROR(hub.deps().store->UpdateSpace(fresh));
   hub.PublishAccess(fresh);
   return Status::Ok();
 }

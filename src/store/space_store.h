@@ -91,6 +91,9 @@ class SpaceStore {
   // sleep_time_seconds, sha, card_json, last_modified. NotFound if gone.
   virtual Status UpdateSpace(const Space& space) = 0;
   virtual Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) = 0;
+  // Sets is_private and the visibility together, nothing else (a push
+  // landing meanwhile keeps its sha and card). NotFound for a missing Space.
+  virtual Status SetSpaceVisibility(int64_t space_id, Visibility visibility) = 0;
   virtual Status DeleteSpace(int64_t space_id) = 0;  // cascades to builds and env
   // Gives a Space a new owner, name and subdomain (its id, builds, env, likes
   // and forks stay with it). AlreadyExists when the name or subdomain is

@@ -263,9 +263,22 @@ TEST_P(StoreConformanceTest, UpdatesMutableFieldsAndStage) {
   EXPECT_EQ(got->stage, "BUILD_ERROR");
   EXPECT_EQ(got->error_message, "pip failed");
 
+  // The visibility alone: the rest of the row stays.
+  ASSERT_TRUE(store_->SetSpaceVisibility(s.id, Visibility::kProtected).ok());
+  got = store_->GetSpaceById(s.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->is_private);
+  EXPECT_EQ(got->visibility, Visibility::kProtected);
+  EXPECT_EQ(got->sha, "abc123");
+  EXPECT_EQ(got->stage, "BUILD_ERROR");
+  ASSERT_TRUE(store_->SetSpaceVisibility(s.id, Visibility::kPrivate).ok());
+  EXPECT_TRUE(store_->GetSpaceById(s.id)->is_private);
+  EXPECT_EQ(store_->GetSpaceById(s.id)->effective_visibility(), Visibility::kPrivate);
+
   s.id = 9999;
   EXPECT_EQ(store_->UpdateSpace(s).code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->SetSpaceStage(9999, "RUNNING", "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->SetSpaceVisibility(9999, Visibility::kPublic).code(), StatusCode::kNotFound);
 }
 
 TEST_P(StoreConformanceTest, ListsByAuthorAndSearch) {

@@ -305,6 +305,17 @@ Status SqliteStore::SetSpaceStage(int64_t space_id, std::string_view stage, std:
   });
 }
 
+Status SqliteStore::SetSpaceVisibility(int64_t space_id, Visibility visibility) {
+  return InTxn(TxnKind::kWrite, [&]() -> Status {
+    ASSIGN_OR_RETURN(auto st, db_->Prepare("UPDATE spaces SET is_private = ?, visibility = ? WHERE id = ?"));
+    RETURN_IF_ERROR(st->Bind(1, int64_t{visibility == Visibility::kPrivate ? 1 : 0})
+                        .Bind(2, VisibilityName(visibility))
+                        .Bind(3, space_id)
+                        .Run());
+    return RequireChanged(*st, "space " + std::to_string(space_id));
+  });
+}
+
 Status SqliteStore::DeleteSpace(int64_t space_id) {
   return InTxn(TxnKind::kWrite, [&]() -> Status {
     ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM spaces WHERE id = ?"));

@@ -45,6 +45,7 @@ class SqliteStore : public Store {
   Result<int64_t> CountSpaces(const SpaceQuery& query) override;
   Status UpdateSpace(const Space& space) override;
   Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) override;
+  Status SetSpaceVisibility(int64_t space_id, Visibility visibility) override;
   Status DeleteSpace(int64_t space_id) override;
   Status RenameSpace(int64_t space_id, std::string_view owner, std::string_view name,
                      std::string_view subdomain) override;

@@ -47,6 +47,9 @@ class StoreWrapper : public Store {
   Status SetSpaceStage(int64_t space_id, std::string_view stage, std::string_view error_message) override {
     return target_->SetSpaceStage(space_id, stage, error_message);
   }
+  Status SetSpaceVisibility(int64_t space_id, store::Visibility visibility) override {
+    return target_->SetSpaceVisibility(space_id, visibility);
+  }
   Status DeleteSpace(int64_t space_id) override { return target_->DeleteSpace(space_id); }
 
   Result<Build> CreateBuild(int64_t space_id, const std::string& commit_sha, int64_t now) override {
