@@ -125,15 +125,6 @@ Result<int64_t> Signals::ReviewAbandonedBatch(int64_t* cursor, int64_t budget) {
   return changed;
 }
 
-Result<int64_t> Signals::ReviewAllAbandoned() {
-  int64_t cursor = 0, changed = 0;
-  do {
-    ASSIGN_OR_RETURN(int64_t n, ReviewAbandonedBatch(&cursor, 1000));
-    changed += n;
-  } while (cursor != 0);
-  return changed;
-}
-
 Status Signals::SetArchived(int64_t space_id, bool archived) {
   RETURN_IF_ERROR(Update(space_id, [&](store::DirectorySignals& s) { s.archived = archived; }).status());
   return ReviewAbandoned(space_id);

@@ -65,11 +65,10 @@ class Signals {
   // it to at most `budget` of the Spaces that may have become (or stopped
   // being) abandoned, from *cursor on (a Space id; 0: the first), and moves
   // the cursor (0 again after the last): a sweep in bounded steps, so that
-  // a million stale Spaces never hold the server up. ReviewAllAbandoned is
-  // a whole sweep. Both answer how many changed.
+  // a million stale Spaces never hold the server up. It answers how many
+  // changed.
   Status ReviewAbandoned(int64_t space_id);
   Result<int64_t> ReviewAbandonedBatch(int64_t* cursor, int64_t budget);
-  Result<int64_t> ReviewAllAbandoned();
   Status SetArchived(int64_t space_id, bool archived);
 
   // Near-duplicates: stores the fingerprint of the Space's files at its

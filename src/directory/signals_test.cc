@@ -294,9 +294,11 @@ TEST_F(SignalsTest, AbandonedByTheRuleOrByArchivingLeavesDefaultResults) {
   // 200 days without a push; one of them had a visitor 10 days ago.
   fake_clock_.Advance(Millis(200 * kDay));
   ASSERT_TRUE(signals_->AddTraffic({{kept.id, TrafficCounter::DayOf(fake_clock_.UnixMillis()) - 10, 1, 1, 0}}).ok());
-  Result<int64_t> changed = signals_->ReviewAllAbandoned();
+  int64_t cursor = 0;
+  Result<int64_t> changed = signals_->ReviewAbandonedBatch(&cursor, 100);
   ASSERT_TRUE(changed.ok()) << changed.status().message();
   EXPECT_EQ(*changed, 2);
+  EXPECT_EQ(cursor, 0);  // one step was the whole sweep
   EXPECT_TRUE(directory_store_->Signals(old.id)->abandoned);
   EXPECT_FALSE(directory_store_->Signals(kept.id)->abandoned);
   // A push brings one back; failing probes for 14 days take it out again.
