@@ -7,6 +7,7 @@
 #include "store/collection_store.h"
 #include "store/directory_store.h"
 #include "store/moderation_store.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace spaceport::store {
@@ -75,6 +76,10 @@ std::optional<OrgRole> ParseOrgRole(std::string_view name) {
   return std::nullopt;
 }
 
+bool IsPostgresUrl(std::string_view url) {
+  return StartsWith(url, "postgres://") || StartsWith(url, "postgresql://");
+}
+
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (StartsWith(options.url, kSqlite)) {
@@ -82,10 +87,11 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     if (path.empty()) return Status::InvalidArgument("store url 'sqlite:' needs a path or :memory:");
     return sqlite::OpenSqliteStore(path, options.secrets_key);
   }
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresStore(options.url, options.secrets_key);
   // Only the scheme is echoed: a database URL may carry a password.
   std::string scheme = options.url.substr(0, options.url.find(':'));
   return Status::InvalidArgument("unsupported store url scheme '" + scheme +
-                                 "' (expected sqlite:PATH or sqlite::memory:)");
+                                 "' (expected sqlite:PATH, sqlite::memory: or postgres://...)");
 }
 
 Result<std::unique_ptr<BillingStore>> OpenBillingStore(const StoreOptions& options) {

@@ -4,7 +4,7 @@
 // DirectoryStore, ModerationStore and CollectionStore. A consumer takes the
 // area it uses; Store is all of the first three, as a backend opens them.
 //
-// Several backends (store/sqlite/ now, store/postgres/ later); every backend
+// Two backends, store/sqlite/ (the default) and store/postgres/; every backend
 // passes the same conformance suites (store/*_conformance_test.cc).
 // Open with Store::Open({.url = "sqlite:/path/spaceport.db"}).
 //
@@ -28,12 +28,17 @@
 namespace spaceport::store {
 
 struct StoreOptions {
-  std::string url;  // "sqlite:/abs/path.db" or "sqlite::memory:"
+  // "sqlite:/abs/path.db", "sqlite::memory:" or "postgres://user@host:port/db"
+  // (store/postgres/: any libpq connection URL).
+  std::string url;
   // 32-byte key for secret values (libsodium secretbox); kept outside the
   // database (a file in the data dir). Secret values are encrypted at rest
   // with it; callers of the Store see plaintext.
   std::string secrets_key;
 };
+
+// Is `url` a PostgreSQL store URL (postgres:// or postgresql://)?
+bool IsPostgresUrl(std::string_view url);
 
 class Store : public AccountStore, public SpaceStore, public GateStore {
  public:

@@ -1,0 +1,28 @@
+// The PostgreSQL backend's schema, as versioned migration steps. Applying
+// them is idempotent and safe from several processes at once (nodes
+// starting together): each step runs in its own transaction under one
+// advisory lock, re-checking schema_version first.
+// Failure: a step that fails rolls back whole and names itself; a database
+// newer than this binary is FailedPrecondition.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/postgres/pg_db.h"
+
+namespace spaceport::store::postgres {
+
+struct PgMigration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+
+const std::vector<PgMigration>& PgSchemaMigrations();
+
+// Applies every step not yet recorded; returns how many ran.
+Result<int> ApplyPgMigrations(PgConn& conn);
+
+}  // namespace spaceport::store::postgres
