@@ -294,7 +294,7 @@ TEST_P(BillingConformanceTest, PersistsAcrossReopen) {
   EXPECT_EQ(*(*reopened)->VoidOpenHolds(kT0 + 1), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BillingConformanceTest, ::testing::ValuesIn(testing::BillingBackends()),
+INSTANTIATE_TEST_SUITE_P(Backends, BillingConformanceTest, ::testing::ValuesIn(testing::AllBackends()),
                          [](const ::testing::TestParamInfo<BackendCase>& info) { return info.param.name; });
 
 }  // namespace

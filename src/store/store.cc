@@ -101,6 +101,7 @@ Result<std::unique_ptr<BillingStore>> OpenBillingStore(const StoreOptions& optio
     if (path.empty()) return Status::InvalidArgument("store url 'sqlite:' needs a path or :memory:");
     return OpenSqliteBillingStore(path);
   }
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresBillingStore(options.url);
   std::string scheme = options.url.substr(0, options.url.find(':'));
   return Status::InvalidArgument("unsupported store url scheme '" + scheme + "'");
 }

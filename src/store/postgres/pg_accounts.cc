@@ -57,12 +57,7 @@ Status MissingGrant(int64_t user_id, int64_t space_id) {
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const std::string& secrets_key) {
   ASSIGN_OR_RETURN(SecretBox box, SecretBox::Create(secrets_key));
-  auto pool = std::make_unique<PgPool>(url, kPoolSize);
-  {
-    ASSIGN_OR_RETURN(PgPool::Lease conn, pool->Acquire());
-    Result<int> applied = ApplyPgMigrations(*conn);
-    if (!applied.ok()) return applied.status().WithContext("opening the PostgreSQL store");
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the store"));
   return std::unique_ptr<Store>(new PostgresStore(std::move(pool), std::move(box)));
 }
 

@@ -187,6 +187,61 @@ CREATE INDEX directory_docs_by_probe ON directory_docs(next_probe_at);
 CREATE INDEX directory_docs_by_trending ON directory_docs(trending_key);
 )sql";
 
+// The ledger (store/billing_store.h), subscriptions and usage counters, as
+// the SQLite schema's steps 10 and 11. seq orders transfers as they were
+// stored; the balance cache is written in the same transaction.
+constexpr char kSchemaV2Billing[] = R"sql(
+CREATE TABLE ledger_transfers (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  debit TEXT NOT NULL,
+  credit TEXT NOT NULL CHECK (credit <> debit),
+  amount BIGINT NOT NULL CHECK (amount > 0),
+  kind TEXT NOT NULL,
+  space_id BIGINT NOT NULL DEFAULT 0,
+  ref TEXT NOT NULL DEFAULT '',
+  at BIGINT NOT NULL
+);
+CREATE INDEX ledger_transfers_by_debit ON ledger_transfers(debit, seq);
+CREATE INDEX ledger_transfers_by_credit ON ledger_transfers(credit, seq);
+CREATE INDEX ledger_transfers_by_space ON ledger_transfers(space_id, at);
+CREATE TABLE ledger_balances (
+  account TEXT PRIMARY KEY,
+  balance BIGINT NOT NULL,
+  CONSTRAINT ledger_balances_wallet_not_negative CHECK (account NOT LIKE 'wallet:%' OR balance >= 0)
+);
+CREATE TABLE ledger_holds (
+  id TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  amount BIGINT NOT NULL CHECK (amount >= 0),
+  state TEXT NOT NULL CHECK (state IN ('open', 'posted', 'voided')),
+  created_at BIGINT NOT NULL,
+  resolved_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX ledger_holds_open ON ledger_holds(state) WHERE state = 'open';
+CREATE TABLE subscriptions (
+  user_id BIGINT NOT NULL,
+  space_id BIGINT NOT NULL,
+  plan TEXT NOT NULL,
+  period_start BIGINT NOT NULL,
+  period_end BIGINT NOT NULL,
+  cancel_at_period_end BOOLEAN NOT NULL DEFAULT false,
+  state TEXT NOT NULL CHECK (state IN ('active', 'lapsed', 'cancelled')),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (user_id, space_id)
+);
+CREATE INDEX subscriptions_active ON subscriptions(state, period_end);
+CREATE TABLE space_usage (
+  space_id BIGINT NOT NULL,
+  hour BIGINT NOT NULL,
+  requests BIGINT NOT NULL DEFAULT 0,
+  free BIGINT NOT NULL DEFAULT 0,
+  refused BIGINT NOT NULL DEFAULT 0,
+  limited BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (space_id, hour)
+);
+)sql";
+
 Result<bool> IsApplied(PgConn& conn, int version) {
   ASSIGN_OR_RETURN(PgResult r, conn.Exec("SELECT 1 FROM schema_version WHERE version = $1", PgParams().Add(version)));
   return r.rows() > 0;
@@ -220,6 +275,7 @@ Result<bool> ApplyOne(PgConn& conn, const PgMigration& m) {
 const std::vector<PgMigration>& PgSchemaMigrations() {
   static const std::vector<PgMigration> kMigrations = {
       {1, "accounts, spaces, builds, env, likes, gates, embed links, OAuth grants", kSchemaV1},
+      {2, "billing: ledger transfers, balances, holds, subscriptions, usage", kSchemaV2Billing},
   };
   return kMigrations;
 }
@@ -254,6 +310,14 @@ Result<int> ApplyPgMigrations(PgConn& conn) {
     if (applied) ++ran;
   }
   return ran;
+}
+
+Result<std::unique_ptr<PgPool>> OpenMigratedPool(const std::string& url, int size, const std::string& what) {
+  auto pool = std::make_unique<PgPool>(url, size);
+  ASSIGN_OR_RETURN(PgPool::Lease conn, pool->Acquire());
+  Result<int> applied = ApplyPgMigrations(*conn);
+  if (!applied.ok()) return applied.status().WithContext("opening " + what + " in PostgreSQL");
+  return pool;
 }
 
 }  // namespace spaceport::store::postgres

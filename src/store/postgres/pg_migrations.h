@@ -6,6 +6,7 @@
 // newer than this binary is FailedPrecondition.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,9 @@ const std::vector<PgMigration>& PgSchemaMigrations();
 
 // Applies every step not yet recorded; returns how many ran.
 Result<int> ApplyPgMigrations(PgConn& conn);
+
+// A pool of `size` connections to `url` whose database is migrated
+// (every area of the store opens its own; `what` names it in errors).
+Result<std::unique_ptr<PgPool>> OpenMigratedPool(const std::string& url, int size, const std::string& what);
 
 }  // namespace spaceport::store::postgres

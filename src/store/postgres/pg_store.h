@@ -14,6 +14,7 @@
 #include <string>
 
 #include "store/postgres/pg_db.h"
+#include "store/billing_store.h"
 #include "store/secret_box.h"
 #include "store/store.h"
 
@@ -22,6 +23,10 @@ namespace spaceport::store::postgres {
 // `url`: postgres://user@host:port/db (any libpq connection string);
 // `secrets_key` is empty or 32 bytes.
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const std::string& secrets_key);
+
+// The other areas on the same database, each with a pool of its own
+// (pg_billing.cc, ...).
+Result<std::unique_ptr<BillingStore>> OpenPostgresBillingStore(const std::string& url);
 
 class PostgresStore : public Store {
  public:

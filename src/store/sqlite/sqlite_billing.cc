@@ -6,44 +6,13 @@
 #include <set>
 #include <vector>
 
+#include "store/billing_rows.h"
 #include "store/billing_store.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace spaceport::store::sqlite {
 namespace {
-
-constexpr size_t kMaxIdBytes = 200;
-constexpr size_t kMaxAccountBytes = 120;
-constexpr size_t kMaxRefBytes = 500;
-
-const char* StateName(SubscriptionState s) {
-  switch (s) {
-    case SubscriptionState::kActive: return "active";
-    case SubscriptionState::kLapsed: return "lapsed";
-    case SubscriptionState::kCancelled: return "cancelled";
-  }
-  return "active";
-}
-
-SubscriptionState StateOf(const std::string& s) {
-  if (s == "lapsed") return SubscriptionState::kLapsed;
-  if (s == "cancelled") return SubscriptionState::kCancelled;
-  return SubscriptionState::kActive;
-}
-
-Status CheckTransfer(const LedgerTransfer& t) {
-  if (t.id.empty() || t.id.size() > kMaxIdBytes) return Status::InvalidArgument("a transfer needs an id of 1-200 bytes");
-  if (t.debit.empty() || t.credit.empty() || t.debit.size() > kMaxAccountBytes || t.credit.size() > kMaxAccountBytes) {
-    return Status::InvalidArgument("transfer " + t.id + ": bad account names");
-  }
-  if (t.debit == t.credit) return Status::InvalidArgument("transfer " + t.id + " moves money from an account to itself");
-  if (t.amount <= 0) return Status::InvalidArgument("transfer " + t.id + ": the amount must be positive");
-  if (t.ref.size() > kMaxRefBytes || t.kind.empty() || t.kind.size() > 32) {
-    return Status::InvalidArgument("transfer " + t.id + ": bad kind or reference");
-  }
-  return Status::Ok();
-}
 
 LedgerTransfer TransferRow(const Stmt& st) {
   return LedgerTransfer{st.Text(0), st.Text(1), st.Text(2), st.Int(3), st.Text(4),
@@ -228,67 +197,29 @@ class SqliteBillingStore : public BillingStore {
 
   Result<std::vector<UsagePoint>> Usage(int64_t space_id, int64_t from, int64_t to, int64_t bucket_ms,
                                         int64_t period_ms) override {
-    if (bucket_ms <= 0 || period_ms <= 0 || from < 0 || to < from) {
-      return Status::InvalidArgument("a usage range needs 0 <= from <= to and a positive bucket");
-    }
-    const int64_t first = from / bucket_ms * bucket_ms;
-    const int64_t buckets = (to - first + bucket_ms - 1) / bucket_ms;
-    if (buckets > 10'000) return Status::InvalidArgument("a usage range has at most 10000 buckets");
-    std::vector<UsagePoint> out(static_cast<size_t>(buckets));
-    for (int64_t i = 0; i < buckets; ++i) out[i].start = first + i * bucket_ms;
-    const int64_t end = first + buckets * bucket_ms;
-    auto slot = [&](int64_t at) -> UsagePoint* {
-      if (at < first || at >= end) return nullptr;
-      return &out[static_cast<size_t>((at - first) / bucket_ms)];
-    };
+    ASSIGN_OR_RETURN(UsageBuckets buckets, UsageBuckets::Make(from, to, bucket_ms, period_ms));
     RETURN_IF_ERROR(InTxn(false, [&]() -> Status {
       ASSIGN_OR_RETURN(auto counts, db_->Prepare("SELECT hour, requests, free, refused, limited FROM space_usage "
                                                  "WHERE space_id = ? AND hour >= ? AND hour < ?"));
-      counts->Bind(1, space_id).Bind(2, first).Bind(3, end);
+      counts->Bind(1, space_id).Bind(2, buckets.first()).Bind(3, buckets.end());
       while (true) {
         ASSIGN_OR_RETURN(bool row, counts->Step());
         if (!row) break;
-        if (UsagePoint* p = slot(counts->Int(0))) {
-          p->requests += counts->Int(1);
-          p->free += counts->Int(2);
-          p->refused += counts->Int(3);
-          p->limited += counts->Int(4);
-        }
+        buckets.AddCounts(counts->Int(0), counts->Int(1), counts->Int(2), counts->Int(3), counts->Int(4));
       }
-      // What visitors paid (debits of wallets): a request's charge and fee
-      // share its hold's id after the first ':'; a plan's payment and fee
-      // start "sub:". Plan payments from a period before `first` still
-      // count their subscribers.
+      // What visitors paid: the debits of wallets.
       ASSIGN_OR_RETURN(auto paid, db_->Prepare("SELECT id, debit, amount, kind, at FROM ledger_transfers "
                                                "WHERE space_id = ? AND at >= ? AND at < ? AND debit LIKE 'wallet:%' "
                                                "ORDER BY at"));
-      paid->Bind(1, space_id).Bind(2, first - period_ms).Bind(3, end);
-      std::vector<std::set<std::string>> holds(out.size()), subscribers(out.size());
+      paid->Bind(1, space_id).Bind(2, buckets.paid_since()).Bind(3, buckets.end());
       while (true) {
         ASSIGN_OR_RETURN(bool row, paid->Step());
         if (!row) break;
-        const std::string id = paid->Text(0), debit = paid->Text(1), kind = paid->Text(3);
-        const int64_t amount = paid->Int(2), at = paid->Int(4);
-        if (id.starts_with("sub:")) {
-          // Subscribed from `at` for a period: every bucket it overlaps.
-          for (int64_t b = std::max(first, at / bucket_ms * bucket_ms); b < std::min(end, at + period_ms); b += bucket_ms) {
-            subscribers[(b - first) / bucket_ms].insert(debit);
-          }
-          if (UsagePoint* p = slot(at)) p->subscription_revenue += amount;
-        } else if (kind == "charge" || kind == "fee") {
-          if (UsagePoint* p = slot(at)) {
-            p->request_revenue += amount;
-            holds[(at - first) / bucket_ms].insert(id.substr(id.find(':') + 1));
-          }
-        }
-      }
-      for (size_t i = 0; i < out.size(); ++i) {
-        out[i].charged = static_cast<int64_t>(holds[i].size());
-        out[i].subscribers = static_cast<int64_t>(subscribers[i].size());
+        buckets.AddPaid(paid->Text(0), paid->Text(1), paid->Int(2), paid->Text(3), paid->Int(4));
       }
       return Status::Ok();
     }));
-    return out;
+    return buckets.Finish();
   }
 
   Status PutSubscription(const Subscription& s) override {
@@ -303,7 +234,7 @@ class SqliteBillingStore : public BillingStore {
                                     "period_start = excluded.period_start, period_end = excluded.period_end, "
                                     "cancel_at_period_end = excluded.cancel_at_period_end, state = excluded.state"));
       return st->Bind(1, s.user_id).Bind(2, s.space_id).Bind(3, s.plan).Bind(4, s.period_start)
-          .Bind(5, s.period_end).Bind(6, int64_t{s.cancel_at_period_end ? 1 : 0}).Bind(7, StateName(s.state))
+          .Bind(5, s.period_end).Bind(6, int64_t{s.cancel_at_period_end ? 1 : 0}).Bind(7, SubscriptionStateName(s.state))
           .Bind(8, s.created_at).Run();
     });
   }
@@ -366,7 +297,7 @@ class SqliteBillingStore : public BillingStore {
         ASSIGN_OR_RETURN(bool row, st->Step());
         if (!row) return out;
         out.push_back(Subscription{st->Int(0), st->Int(1), st->Text(2), st->Int(3), st->Int(4), st->Int(5) != 0,
-                                   StateOf(st->Text(6)), st->Int(7)});
+                                   ParseSubscriptionState(st->Text(6)), st->Int(7)});
       }
     });
   }

@@ -87,7 +87,7 @@ class SqliteFileBackend : public StoreBackend {
 
 // PostgreSQL: a database of its own per backend object, cloned from the
 // migrated template on the test server (pg_test_database.h). The areas not
-// yet on PostgreSQL (billing, directory, moderation, collections) are
+// yet on PostgreSQL (directory, moderation, collections) are
 // refused, and their suites run on the SQLite backends only.
 class PostgresBackend : public StoreBackend {
  public:
@@ -95,7 +95,10 @@ class PostgresBackend : public StoreBackend {
     ASSIGN_OR_RETURN(std::string url, db_.Url());
     return Store::Open({.url = url, .secrets_key = secrets_key});
   }
-  Result<std::unique_ptr<BillingStore>> OpenBilling() override { return NotYet("billing"); }
+  Result<std::unique_ptr<BillingStore>> OpenBilling() override {
+    ASSIGN_OR_RETURN(std::string url, db_.Url());
+    return OpenBillingStore({.url = url});
+  }
   Result<std::unique_ptr<DirectoryStore>> OpenDirectory() override { return NotYet("the directory"); }
   Result<std::unique_ptr<ModerationStore>> OpenModeration() override { return NotYet("moderation"); }
   Result<std::unique_ptr<CollectionStore>> OpenCollections() override { return NotYet("collections"); }
@@ -120,14 +123,6 @@ inline std::vector<BackendCase> AllBackends() {
       {"SqliteMemory", [] { return std::make_unique<SqliteMemoryBackend>(); }},
       {"SqliteFile", [] { return std::make_unique<SqliteFileBackend>(); }},
       {"Postgres", [] { return std::make_unique<PostgresBackend>(); }},
-  };
-}
-
-// The backends with a billing area (store/billing_store.h).
-inline std::vector<BackendCase> BillingBackends() {
-  return {
-      {"SqliteMemory", [] { return std::make_unique<SqliteMemoryBackend>(); }},
-      {"SqliteFile", [] { return std::make_unique<SqliteFileBackend>(); }},
   };
 }
 
