@@ -63,6 +63,24 @@ TEST_P(DirectoryConformanceTest, MatchesWalkDownTheDocidsFromTheTop) {
   EXPECT_EQ(directory_->CountDocuments().value(), 3);
 }
 
+TEST_P(DirectoryConformanceTest, ColumnFiltersNegationAndDiacritics) {
+  Space a = MakeSpace("alice", "a"), b = MakeSpace("alice", "b"), c = MakeSpace("alice", "c");
+  ASSERT_TRUE(directory_->Index(a.id, {.title = "Café demo", .tags = "gradio text-generation"}, 3).ok());
+  ASSERT_TRUE(directory_->Index(b.id, {.title = "text tools", .tags = "generation", .readme = "demo"}, 2).ok());
+  ASSERT_TRUE(directory_->Index(c.id, {.title = "cafe", .readme = "text generation demo"}, 1).ok());
+  // Words match without their diacritics, either way round.
+  EXPECT_EQ(Spaces("\"cafe\""), (std::vector<int64_t>{a.id, c.id}));
+  EXPECT_EQ(Spaces("\"café\""), (std::vector<int64_t>{a.id, c.id}));
+  // A filter holds for every word inside it; the rest match anywhere.
+  EXPECT_EQ(Spaces("{tags} : (\"text\" AND \"generation\")"), std::vector<int64_t>{a.id});
+  EXPECT_EQ(Spaces("{tags} : \"generation\" \"demo\""), (std::vector<int64_t>{a.id, b.id}));
+  EXPECT_EQ(Spaces("{title tags} : \"text\""), (std::vector<int64_t>{a.id, b.id}));
+  EXPECT_EQ(Spaces("\"demo\" NOT {title} : \"cafe\""), std::vector<int64_t>{b.id});
+  EXPECT_EQ(Spaces("(\"tools\" OR \"cafe\") NOT \"gradio\""), (std::vector<int64_t>{b.id, c.id}));
+  EXPECT_EQ(directory_->CountMatches("{readme} : \"demo\"", 10).value(), 2);
+  EXPECT_EQ(directory_->Match("{nosuch} : \"x\"", 0, 10, {}).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(DirectoryConformanceTest, RelevanceWeighsTheColumnsAWordIsIn) {
   Space a = MakeSpace("alice", "a"), b = MakeSpace("alice", "b");
   ASSERT_TRUE(directory_->Index(a.id, {.title = "whisper"}, 0).ok());

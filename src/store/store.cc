@@ -125,16 +125,19 @@ Result<std::string> SharedSqliteFile(const StoreOptions& options, const std::str
 }  // namespace
 
 Result<std::unique_ptr<DirectoryStore>> OpenDirectoryStore(const StoreOptions& options) {
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresDirectoryStore(options.url);
   ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "the directory"));
   return OpenSqliteDirectoryStore(path);
 }
 
 Result<std::unique_ptr<ModerationStore>> OpenModerationStore(const StoreOptions& options) {
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresModerationStore(options.url);
   ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "moderation"));
   return OpenSqliteModerationStore(path);
 }
 
 Result<std::unique_ptr<CollectionStore>> OpenCollectionStore(const StoreOptions& options) {
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresCollectionStore(options.url);
   ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "collections"));
   return OpenSqliteCollectionStore(path);
 }

@@ -15,6 +15,9 @@
 
 #include "store/postgres/pg_db.h"
 #include "store/billing_store.h"
+#include "store/collection_store.h"
+#include "store/directory_store.h"
+#include "store/moderation_store.h"
 #include "store/secret_box.h"
 #include "store/store.h"
 
@@ -27,6 +30,9 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const s
 // The other areas on the same database, each with a pool of its own
 // (pg_billing.cc, ...).
 Result<std::unique_ptr<BillingStore>> OpenPostgresBillingStore(const std::string& url);
+Result<std::unique_ptr<DirectoryStore>> OpenPostgresDirectoryStore(const std::string& url);
+Result<std::unique_ptr<ModerationStore>> OpenPostgresModerationStore(const std::string& url);
+Result<std::unique_ptr<CollectionStore>> OpenPostgresCollectionStore(const std::string& url);
 
 class PostgresStore : public Store {
  public:

@@ -86,9 +86,7 @@ class SqliteFileBackend : public StoreBackend {
 };
 
 // PostgreSQL: a database of its own per backend object, cloned from the
-// migrated template on the test server (pg_test_database.h). The areas not
-// yet on PostgreSQL (directory, moderation, collections) are
-// refused, and their suites run on the SQLite backends only.
+// migrated template on the test server (pg_test_database.h); every area.
 class PostgresBackend : public StoreBackend {
  public:
   Result<std::unique_ptr<Store>> Open(const std::string& secrets_key) override {
@@ -99,15 +97,21 @@ class PostgresBackend : public StoreBackend {
     ASSIGN_OR_RETURN(std::string url, db_.Url());
     return OpenBillingStore({.url = url});
   }
-  Result<std::unique_ptr<DirectoryStore>> OpenDirectory() override { return NotYet("the directory"); }
-  Result<std::unique_ptr<ModerationStore>> OpenModeration() override { return NotYet("moderation"); }
-  Result<std::unique_ptr<CollectionStore>> OpenCollections() override { return NotYet("collections"); }
+  Result<std::unique_ptr<DirectoryStore>> OpenDirectory() override {
+    ASSIGN_OR_RETURN(std::string url, db_.Url());
+    return OpenDirectoryStore({.url = url});
+  }
+  Result<std::unique_ptr<ModerationStore>> OpenModeration() override {
+    ASSIGN_OR_RETURN(std::string url, db_.Url());
+    return OpenModerationStore({.url = url});
+  }
+  Result<std::unique_ptr<CollectionStore>> OpenCollections() override {
+    ASSIGN_OR_RETURN(std::string url, db_.Url());
+    return OpenCollectionStore({.url = url});
+  }
   bool persistent() const override { return true; }
 
  private:
-  static Status NotYet(const std::string& area) {
-    return Status::FailedPrecondition(area + " has no PostgreSQL backend yet");
-  }
   PgTestDatabase db_;
 };
 
@@ -131,6 +135,7 @@ inline std::vector<BackendCase> AllBackends() {
 inline std::vector<BackendCase> SharedDatabaseBackends() {
   return {
       {"SqliteFile", [] { return std::make_unique<SqliteFileBackend>(); }},
+      {"Postgres", [] { return std::make_unique<PostgresBackend>(); }},
   };
 }
 
