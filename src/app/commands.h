@@ -15,5 +15,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock);
 int RunUserCommand(const std::vector<std::string>& args, const Clock& clock);
 // `spaceport credits grant ...` (credits_command.cc).
 int RunCreditsCommand(const std::vector<std::string>& args, const Clock& clock);
+// `spaceport store migrate ...` (store_command.cc).
+int RunStoreCommand(const std::vector<std::string>& args, const Clock& clock);
 
 }  // namespace spaceport::app

@@ -14,16 +14,16 @@
 namespace spaceport::app {
 
 int RunCreditsCommand(const std::vector<std::string>& args, const Clock& clock) {
-  auto flags = ParseFlags(args, {"data-dir", "note", "id"}, {});
+  auto flags = ParseFlags(args, {"data-dir", "note", "id", "store"}, {});
   bool grant = flags.ok() && flags->positional.size() == 3 && flags->positional[0] == "grant";
   std::optional<int64_t> amount = grant ? ParseInt(flags->positional[2]) : std::nullopt;
   if (!grant || !amount || *amount <= 0 || *amount > billing::kMaxPrice) {
-    std::cerr << "usage: spaceport credits grant USER AMOUNT [--note TEXT] [--id ID] --data-dir DIR\n"
+    std::cerr << "usage: spaceport credits grant USER AMOUNT [--note TEXT] [--id ID] --data-dir DIR [--store URL]\n"
                  "  AMOUNT in micro-units (1000000 = 1 unit of the currency); run while the server is stopped\n";
     if (!flags.ok()) std::cerr << "error: " << flags.status().message() << "\n";
     return 2;
   }
-  DataDir dir(flags->Get("data-dir", ".data"));
+  DataDir dir(flags->Get("data-dir", ".data"), flags->Get("store"));
   auto store = dir.OpenStore();
   auto billing_store = store.ok() ? dir.OpenBillingStore() : Result<std::unique_ptr<store::BillingStore>>(store.status());
   if (!billing_store.ok()) {

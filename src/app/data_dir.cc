@@ -7,11 +7,12 @@
 
 namespace spaceport::app {
 
-DataDir::DataDir(std::string root) {
+DataDir::DataDir(std::string root, std::string store_url) {
   std::error_code ec;
   auto abs = std::filesystem::absolute(root, ec);
   root_ = ec ? root : abs.lexically_normal().string();
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+  store_url_ = store_url.empty() ? "sqlite:" + Path("spaceport.db") : std::move(store_url);
 }
 
 Status DataDir::EnsureLayout() const {
@@ -47,27 +48,27 @@ Status DataDir::AllowTraversal() const {
 Result<std::unique_ptr<store::Store>> DataDir::OpenStore() const {
   RETURN_IF_ERROR(EnsureLayout());
   ASSIGN_OR_RETURN(std::string key, store::LoadOrCreateSecretsKey(Path("secrets.key")));
-  return store::Store::Open({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = key});
+  return store::Store::Open({.url = store_url_, .secrets_key = key});
 }
 
 Result<std::unique_ptr<store::BillingStore>> DataDir::OpenBillingStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenBillingStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
+  return store::OpenBillingStore({.url = store_url_, .secrets_key = ""});
 }
 
 Result<std::unique_ptr<store::DirectoryStore>> DataDir::OpenDirectoryStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenDirectoryStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
+  return store::OpenDirectoryStore({.url = store_url_, .secrets_key = ""});
 }
 
 Result<std::unique_ptr<store::ModerationStore>> DataDir::OpenModerationStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenModerationStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
+  return store::OpenModerationStore({.url = store_url_, .secrets_key = ""});
 }
 
 Result<std::unique_ptr<store::CollectionStore>> DataDir::OpenCollectionStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenCollectionStore({.url = "sqlite:" + Path("spaceport.db"), .secrets_key = ""});
+  return store::OpenCollectionStore({.url = store_url_, .secrets_key = ""});
 }
 
 }  // namespace spaceport::app

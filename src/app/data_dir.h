@@ -1,6 +1,7 @@
 // DataDir: the layout of a Spaceport data directory.
 //
-//   spaceport.db   SQLite database (WAL)
+//   spaceport.db   SQLite database (WAL), unless the store is elsewhere
+//                  (--store postgres://...: store/postgres/)
 //   secrets.key    32-byte key for secret values, outside the database (0600)
 //   identity-keys.json  Ed25519 keys signing identities for apps (0600)
 //   oauth-clients.key   32-byte key deriving hf_oauth client ids and secrets (0600)
@@ -27,7 +28,8 @@ namespace spaceport::app {
 
 class DataDir {
  public:
-  explicit DataDir(std::string root);
+  // `store_url`: where the store is ("" : sqlite:<root>/spaceport.db).
+  explicit DataDir(std::string root, std::string store_url = "");
   const std::string& root() const { return root_; }
   std::string Path(const std::string& sub) const { return root_ + "/" + sub; }
   Status EnsureLayout() const;
@@ -35,7 +37,9 @@ class DataDir {
   // lead to app trees, venvs and /data dirs become 0711 (traverse, no
   // listing); the database and the secrets key stay private to the server.
   Status AllowTraversal() const;
-  // Opens (and migrates) the SQLite store with the secrets key.
+  // The store's URL (store::StoreOptions::url).
+  const std::string& store_url() const { return store_url_; }
+  // Opens (and migrates) the store with the secrets key.
   Result<std::unique_ptr<store::Store>> OpenStore() const;
   // The ledger's side of the same database (store/billing_store.h).
   Result<std::unique_ptr<store::BillingStore>> OpenBillingStore() const;
@@ -45,6 +49,7 @@ class DataDir {
 
  private:
   std::string root_;
+  std::string store_url_;
 };
 
 }  // namespace spaceport::app

@@ -20,6 +20,8 @@ void PrintUsage() {
   std::cout << "usage: spaceport COMMAND [ARGS]\n\n"
                "Server:\n"
                "  serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
+               "        [--store sqlite:PATH|postgres://USER@HOST:PORT/DB]\n"
+               "  store migrate --from sqlite:PATH --to postgres://USER@HOST:PORT/DB   (server stopped)\n"
                "  user add NAME [--admin] [--read-only] --data-dir DIR   (prints an API token)\n"
                "  credits grant USER AMOUNT [--note TEXT] [--id ID] --data-dir DIR   (micro-units; server stopped)\n\n"
                "Client (SPACEPORT_URL, SPACEPORT_TOKEN or `spaceport login`):\n";
@@ -51,5 +53,6 @@ int main(int argc, char** argv) {
   if (command == "serve") return spaceport::app::RunServeCommand(rest, *clock);
   if (command == "user") return spaceport::app::RunUserCommand(rest, *clock);
   if (command == "credits") return spaceport::app::RunCreditsCommand(rest, *clock);
+  if (command == "store") return spaceport::app::RunStoreCommand(rest, *clock);
   return spaceport::cli::RunClientCommand(args, std::cin, std::cout, std::cerr, Environment());
 }

@@ -90,6 +90,7 @@ int64_t HalfOfPhysicalMemory() {
 
 struct ServeConfig {
   std::string data_dir;
+  std::string store_url;  // --store; "": the data dir's SQLite file
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string apps_domain;
@@ -154,11 +155,15 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "max-worker-requests-per-ip", "trusted-proxies", "currency",
                                         "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file",
                                         "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file",
-                                        "probe-interval"},
+                                        "probe-interval", "store"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
   c.data_dir = f.Get("data-dir", ".data");
+  c.store_url = f.Get("store");
+  if (!c.store_url.empty() && !StartsWith(c.store_url, "sqlite:") && !store::IsPostgresUrl(c.store_url)) {
+    return Status::InvalidArgument("--store wants sqlite:PATH or postgres://USER@HOST:PORT/DB");
+  }
   std::string listen = f.Get("listen", "127.0.0.1:8080");
   size_t colon = listen.rfind(':');
   auto port = colon == std::string::npos ? std::nullopt : ParseInt(listen.substr(colon + 1));
@@ -352,6 +357,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   if (!config.ok()) {
     std::cerr << "error: " << config.status().message() << "\n"
               << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
+                 "                       [--store sqlite:PATH|postgres://USER@HOST:PORT/DB]\n"
                  "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--probe-interval SECONDS]\n"
@@ -378,7 +384,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     std::cerr << "error: " << git.message() << "\n";
     return 1;
   }
-  DataDir dir(config->data_dir);
+  DataDir dir(config->data_dir, config->store_url);
   auto store = dir.OpenStore();
   if (!store.ok()) {
     std::cerr << "error: " << store.status().message() << "\n";

@@ -44,17 +44,17 @@ int SetPassword(store::Store& store, const std::string& name) {
 }  // namespace
 
 int RunUserCommand(const std::vector<std::string>& args, const Clock& clock) {
-  auto flags = ParseFlags(args, {"data-dir", "token-name"}, {"admin", "read-only", "password"});
+  auto flags = ParseFlags(args, {"data-dir", "token-name", "store"}, {"admin", "read-only", "password"});
   bool add = flags.ok() && flags->positional.size() == 2 && flags->positional[0] == "add";
   bool password = flags.ok() && flags->positional.size() == 2 && flags->positional[0] == "password";
   if (!add && !password) {
-    std::cerr << "usage: spaceport user add NAME [--admin] [--read-only] [--password] --data-dir DIR\n"
+    std::cerr << "usage: spaceport user add NAME [--admin] [--read-only] [--password] --data-dir DIR [--store URL]\n"
                  "       spaceport user password NAME --data-dir DIR\n"
                  "  the password is read from the first line of stdin\n";
     if (!flags.ok()) std::cerr << "error: " << flags.status().message() << "\n";
     return 2;
   }
-  DataDir dir(flags->Get("data-dir", ".data"));
+  DataDir dir(flags->Get("data-dir", ".data"), flags->Get("store"));
   auto store = dir.OpenStore();
   if (!store.ok()) {
     std::cerr << "error: " << store.status().message() << "\n";

@@ -50,6 +50,18 @@ export async function startServer({ dataDir = tempDir('sp-data-'), args = [], en
   };
 }
 
+// A fresh database on the PostgreSQL test server scripts/test starts
+// (scripts/pg-test-server); its URL. Without the server the test fails and says why.
+export function pgDatabase(prefix = 'e2e') {
+  const server = process.env.SPACEPORT_TEST_PG;
+  if (!server) {
+    throw new Error('no PostgreSQL test server: SPACEPORT_TEST_PG is unset (scripts/test starts one: scripts/pg-test-server start)');
+  }
+  const name = `${prefix}_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  execFileSync('psql', [`${server}/postgres`, '-q', '-c', `CREATE DATABASE ${name}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return `${server}/${name}`;
+}
+
 // `spaceport user add NAME`: the token is the last line of its output.
 export function addUser(dataDir, name, extra = []) {
   const out = execFileSync(BIN, ['user', 'add', name, '--data-dir', dataDir, ...extra]).toString().trim();

@@ -161,6 +161,41 @@ Status PgConn::ExecScript(std::string_view sql) {
   return Status::Ok();
 }
 
+Result<int64_t> PgConn::CopyIn(std::string_view copy_sql,
+                               const std::function<Result<bool>(std::string* chunk)>& next) {
+  std::string text(copy_sql);
+  pg_result* r = PQexec(conn_, text.c_str());
+  if (r == nullptr || PQresultStatus(r) != PGRES_COPY_IN) return Failed(r, copy_sql);
+  PQclear(r);
+  std::string chunk;
+  Status producer;
+  while (true) {
+    chunk.clear();
+    Result<bool> more = next(&chunk);
+    if (!more.ok()) {
+      producer = more.status();
+      break;
+    }
+    if (!chunk.empty() && PQputCopyData(conn_, chunk.data(), static_cast<int>(chunk.size())) != 1) break;
+    if (!*more) break;
+  }
+  PQputCopyEnd(conn_, producer.ok() ? nullptr : "the source failed");
+  int64_t rows = 0;
+  Status status;
+  while (pg_result* res = PQgetResult(conn_)) {
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+      rows = PgResult(res).affected();
+    } else if (status.ok()) {
+      status = Failed(res, copy_sql);
+    } else {
+      PQclear(res);
+    }
+  }
+  RETURN_IF_ERROR(producer);
+  RETURN_IF_ERROR(status);
+  return rows;
+}
+
 Result<std::vector<PgConn::Notice>> PgConn::Notifications() {
   if (PQconsumeInput(conn_) == 0) {
     return Status::Unavailable("PostgreSQL connection lost: " + FirstLine(PQerrorMessage(conn_)));

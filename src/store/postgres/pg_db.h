@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -92,6 +93,9 @@ class PgConn {
   Result<PgResult> Exec(std::string_view sql, const PgParams& params = {});
   // Several statements, no parameters (migrations, BEGIN/COMMIT).
   Status ExecScript(std::string_view sql);
+  // COPY ... FROM STDIN (text format): `next` fills the next chunk of rows
+  // and returns false when there are no more. The rows copied.
+  Result<int64_t> CopyIn(std::string_view copy_sql, const std::function<Result<bool>(std::string* chunk)>& next);
   bool healthy() const;
   // Connected and outside any transaction: fit to hand to the next caller.
   bool reusable() const;
