@@ -391,6 +391,25 @@ CREATE TABLE collection_items (
 CREATE INDEX collection_items_by_space ON collection_items(space_id);
 )sql";
 
+// Several nodes (store/cluster.h): the change feed and the leases.
+constexpr char kSchemaV5Cluster[] = R"sql(
+CREATE TABLE cluster_changes (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  node TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX cluster_changes_by_at ON cluster_changes(at);
+CREATE TABLE cluster_leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  address TEXT NOT NULL DEFAULT '',
+  epoch BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+)sql";
+
 Result<bool> IsApplied(PgConn& conn, int version) {
   ASSIGN_OR_RETURN(PgResult r, conn.Exec("SELECT 1 FROM schema_version WHERE version = $1", PgParams().Add(version)));
   return r.rows() > 0;
@@ -427,6 +446,7 @@ const std::vector<PgMigration>& PgSchemaMigrations() {
       {2, "billing: ledger transfers, balances, holds, subscriptions, usage", kSchemaV2Billing},
       {3, "directory: full-text vectors, probes, traffic, fingerprints", kSchemaV3Directory},
       {4, "moderation: reports, audit log; collections", kSchemaV4ModerationCollections},
+      {5, "cluster: change feed, leases", kSchemaV5Cluster},
   };
   return kMigrations;
 }
