@@ -88,6 +88,11 @@ Status SessionManager::Revoke(std::string_view session_id) {
   return store_->DeleteSession(hash);
 }
 
+void SessionManager::ForgetCached(std::string_view id_hash) {
+  MutexLock lock(mu_);
+  cache_.erase(std::string(id_hash));
+}
+
 Status SessionManager::RevokeAll(int64_t user_id) {
   {
     MutexLock lock(mu_);

@@ -90,6 +90,9 @@ class SessionManager : public SessionDirectory {
   Result<std::optional<SessionIdentity>> LookupByHash(std::string_view id_hash) override;
   Status Revoke(std::string_view session_id);  // idempotent
   Status RevokeAll(int64_t user_id);           // every session of the user
+  // Another node revoked the session with this id hash: drop it from memory
+  // (the store row is gone already).
+  void ForgetCached(std::string_view id_hash);
 
   std::optional<SessionIdentity> FindCachedByHash(std::string_view id_hash) const override;
   std::optional<int64_t> CachedUserOf(std::string_view id_hash) const override;

@@ -33,6 +33,7 @@
 #include "http/handler.h"
 #include "repo/git_http.h"
 #include "repo/repo_store.h"
+#include "store/cluster.h"
 #include "store/secrets_key.h"
 #include "runtime/checkpoint.h"
 #include "runtime/data_volume.h"
@@ -91,6 +92,7 @@ int64_t HalfOfPhysicalMemory() {
 struct ServeConfig {
   std::string data_dir;
   std::string store_url;  // --store; "": the data dir's SQLite file
+  std::string node_id;    // --node-id: this node among several on one PostgreSQL store
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string apps_domain;
@@ -155,7 +157,7 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "max-worker-requests-per-ip", "trusted-proxies", "currency",
                                         "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file",
                                         "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file",
-                                        "probe-interval", "store"},
+                                        "probe-interval", "store", "node-id"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -164,6 +166,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   if (!c.store_url.empty() && !StartsWith(c.store_url, "sqlite:") && !store::IsPostgresUrl(c.store_url)) {
     return Status::InvalidArgument("--store wants sqlite:PATH or postgres://USER@HOST:PORT/DB");
   }
+  c.node_id = f.Get("node-id", "node-" + RandomHex(4));
+  if (c.node_id.empty() || c.node_id.size() > 64) return Status::InvalidArgument("--node-id wants 1-64 characters");
   std::string listen = f.Get("listen", "127.0.0.1:8080");
   size_t colon = listen.rfind(':');
   auto port = colon == std::string::npos ? std::nullopt : ParseInt(listen.substr(colon + 1));
@@ -357,7 +361,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   if (!config.ok()) {
     std::cerr << "error: " << config.status().message() << "\n"
               << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
-                 "                       [--store sqlite:PATH|postgres://USER@HOST:PORT/DB]\n"
+                 "                       [--store sqlite:PATH|postgres://USER@HOST:PORT/DB] [--node-id ID]\n"
                  "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--probe-interval SECONDS]\n"
@@ -565,10 +569,22 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   };
   directory::Prober prober(&signals, store->get(), std::move(probe_deps), &clock,
                            {.interval = config->probe_interval});
+  // Several nodes on one PostgreSQL store: changes to the edge's state reach
+  // the other nodes through the store's change feed (store/cluster.h).
+  std::unique_ptr<store::ChangeFeed> changes;
+  if (store::IsPostgresUrl(dir.store_url())) {
+    auto feed = store::OpenChangeFeed({.url = dir.store_url()}, config->node_id, &clock);
+    if (!feed.ok()) {
+      std::cerr << "error: the change feed: " << feed.status().message() << "\n";
+      return 1;
+    }
+    changes = std::move(*feed);
+  }
   hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
-                .callers = &callers, .oidc = &oidc, .ledger = ledger->get(), .billing = billing_store->get(),
+                .callers = &callers, .changes = changes.get(), .oidc = &oidc, .ledger = ledger->get(),
+                .billing = billing_store->get(),
                 .subscriptions = subscriptions->get(), .meter = &meter, .directory = &directory,
                 .signals = &signals, .prober = &prober, .moderation = &moderation,
                 .collections = &collections},
@@ -609,6 +625,15 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   if (Status s = hub.PublishAllAccess(); !s.ok()) {
     std::cerr << "error: loading access rules: " << s.message() << "\n";
     return 1;
+  }
+  if (changes != nullptr) {
+    Status watching = changes->Watch([&hub](const store::Change& c) { hub.ApplyChange(c); },
+                                     [&hub] {
+                                       if (Status s = hub.ResyncEdge(); !s.ok()) {
+                                         SP_LOG(kWarn) << "re-reading the edge's state: " << s.message();
+                                       }
+                                     });
+    if (!watching.ok()) SP_LOG(kWarn) << "the change feed: " << watching.message();
   }
   // Recover before the hub and wakes are reachable (until then the edge
   // answers 503 "starting"): a push or delete must not race the recovery.

@@ -56,7 +56,7 @@ Status HandleDelete(HubCore& hub, Call& call) {
   std::optional<int64_t> id = ParseInt(call.Param("id"));
   if (!id) return Status::NotFound("token not found");
   RETURN_IF_ERROR(hub.deps().store->DeleteToken(who.user.id, *id));
-  if (hub.deps().callers != nullptr) hub.deps().callers->ForgetAll();  // revoked at the edge at once
+  hub.ForgetCallers();  // revoked at every node's edge at once
   return call.SendJson(200, Json::object());
 }
 

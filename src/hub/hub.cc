@@ -71,6 +71,11 @@ void Hub::Handle(const http::Request& request, http::BodyReader& body, http::Res
 void Hub::AddMetricsSource(std::function<void(std::string*)> source) { core_->AddMetricsSource(std::move(source)); }
 
 Status Hub::PublishAllAccess() { return core_->PublishAllAccess(); }
+void Hub::ApplyChange(const store::Change& change) { core_->ApplyChange(change); }
+Status Hub::ResyncEdge() {
+  if (core_->deps().callers != nullptr) core_->deps().callers->ForgetAll();
+  return core_->PublishAllAccess();
+}
 
 void Hub::PublishAccess(const store::Space& space) { core_->PublishAccess(space); }
 

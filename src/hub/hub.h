@@ -36,6 +36,7 @@
 #include "directory/moderation.h"
 #include "directory/signals.h"
 #include "store/billing_store.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 namespace spaceport::hub {
@@ -56,6 +57,9 @@ struct HubDeps {
   access::AppSessions* app_sessions = nullptr;
   access::AccessTable* access_table = nullptr;
   access::CallerCache* callers = nullptr;
+  // Several nodes on one PostgreSQL store (store/cluster.h): changes to the
+  // edge's state are announced to the other nodes; null: one node.
+  store::ChangeFeed* changes = nullptr;
   access::OidcProvider* oidc = nullptr;  // "Sign in with Spaceport" for hf_oauth apps
   // Billing (docs/billing.md); null: wallets and webhooks answer that
   // billing is not enabled. The ledger is the only writer of money.
@@ -133,6 +137,10 @@ class Hub : public http::Handler {
   // Publishes one Space's access rules again (after a moderator changed
   // them outside the hub's own routes).
   void PublishAccess(const store::Space& space);
+  // Applies another node's change (store/cluster.h) to this node's edge;
+  // ResyncEdge re-reads all of it (after the feed lost its connection).
+  void ApplyChange(const store::Change& change);
+  Status ResyncEdge();
   // Indexes every Space the directory has no document of (installations
   // from before it); how many.
   Result<int64_t> IndexUnindexed();

@@ -93,11 +93,22 @@ class HubCore {
   // Copies who may use the Space's app into the edge's AccessTable
   // (identity_routes.cc); call before its route is published and after every
   // change of visibility or readers. PublishAllAccess does it for every Space.
+  // With several nodes (deps.changes) each of these is announced, and the
+  // other nodes' edges apply it too (ApplyChange).
   void PublishAccess(const store::Space& space);
   void ForgetAccess(const std::string& space_id);
   Status PublishAllAccess();
   Status PublishOwnerAccess(const std::string& owner);  // every Space of one user or organization
+  // A token or session was revoked: every node's edge forgets the callers it
+  // remembers.
+  void ForgetCallers();
+  // Another node's change (store/cluster.h), applied to this node's edge.
+  void ApplyChange(const store::Change& change);
   std::string GateOf(const store::Space& space);        // "", "auto" or "manual"
+  // This node's edge only (no announcement).
+  void ApplyAccess(const store::Space& space);
+  Status ApplyOwnerAccess(const std::string& owner);
+  void Announce(std::string_view kind, std::string_view key);
   void AddLiveEmbedLinks(const store::Space& space, access::SpaceAccess& rules);
   // HMAC over (space, oid, size, expiry) for LFS upload links, which the
   // HF clients call without an Authorization header.

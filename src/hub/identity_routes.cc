@@ -44,6 +44,11 @@ Status HandleHandoff(HubCore& hub, Call& call) {
 }  // namespace
 
 void HubCore::PublishAccess(const store::Space& space) {
+  ApplyAccess(space);
+  Announce("space", std::to_string(space.id));
+}
+
+void HubCore::ApplyAccess(const store::Space& space) {
   if (deps_.access_table == nullptr) return;
   access::SpaceAccess rules;
   rules.visibility = space.effective_visibility();
@@ -90,18 +95,58 @@ std::string HubCore::GateOf(const store::Space& space) {
 
 void HubCore::ForgetAccess(const std::string& space_id) {
   if (deps_.access_table != nullptr) deps_.access_table->Remove(space_id);
+  Announce("forget", space_id);
 }
 
-Status HubCore::PublishAllAccess() { return PublishOwnerAccess(""); }
+// Every node reads every Space's rules at its own start: nothing to announce.
+Status HubCore::PublishAllAccess() { return ApplyOwnerAccess(""); }
 
 Status HubCore::PublishOwnerAccess(const std::string& owner) {
+  Status s = ApplyOwnerAccess(owner);
+  Announce("owner", owner);
+  return s;
+}
+
+void HubCore::ForgetCallers() {
+  if (deps_.callers != nullptr) deps_.callers->ForgetAll();
+  Announce("callers", "");
+}
+
+void HubCore::Announce(std::string_view kind, std::string_view key) {
+  if (deps_.changes == nullptr) return;
+  // The change is made here already; another node that misses it catches
+  // up at its next resync (a reconnect), so a failure is logged, not returned.
+  if (Result<int64_t> seq = deps_.changes->Publish(kind, key); !seq.ok()) {
+    SP_LOG(kWarn) << "announcing " << kind << " " << key << " to the other nodes: " << seq.status().message();
+  }
+}
+
+void HubCore::ApplyChange(const store::Change& change) {
+  if (change.kind == "space") {
+    std::optional<int64_t> id = ParseInt(change.key);
+    Result<store::Space> space = id ? deps_.store->GetSpaceById(*id) : Result<store::Space>(Status::NotFound(""));
+    if (space.ok()) ApplyAccess(*space);  // a deleted Space comes with a "forget"
+  } else if (change.kind == "forget") {
+    if (deps_.access_table != nullptr) deps_.access_table->Remove(change.key);
+  } else if (change.kind == "owner") {
+    if (Status s = ApplyOwnerAccess(change.key); !s.ok()) {
+      SP_LOG(kWarn) << "access rules of " << change.key << ": " << s.message();
+    }
+  } else if (change.kind == "callers") {
+    if (deps_.callers != nullptr) deps_.callers->ForgetAll();
+  } else if (change.kind == "session") {
+    if (deps_.sessions != nullptr) deps_.sessions->ForgetCached(change.key);
+  }
+}
+
+Status HubCore::ApplyOwnerAccess(const std::string& owner) {
   if (deps_.access_table == nullptr) return Status::Ok();
   store::SpaceQuery q;  // a system listing: private Spaces included
   q.author = owner;
   q.include_all_private = true;
   q.limit = 1000;
   return store::ForEachSpace(*deps_.store, q, [this](const store::Space& space) {
-    PublishAccess(space);
+    ApplyAccess(space);
     return Status::Ok();
   });
 }

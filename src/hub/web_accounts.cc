@@ -135,6 +135,7 @@ Status HandleLogout(HubCore& hub, Call& call) {
   ASSIGN_OR_RETURN(access::Principal who, CheckSessionForm(hub, call, form));
   std::string id = access::SessionIdFromCookies(call.request.headers).value_or("");
   RETURN_IF_ERROR(hub.deps().sessions->Revoke(id));
+  hub.Announce("session", access::HashSessionId(id));  // signed out at every node's edge
   return RedirectTo(call, "/", access::ClearedSessionCookie(SecureCookies(hub)));
 }
 
