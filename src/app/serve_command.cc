@@ -36,6 +36,8 @@
 #include "store/cluster.h"
 #include "store/secrets_key.h"
 #include "runtime/checkpoint.h"
+#include "runtime/cluster/cluster_control.h"
+#include "runtime/cluster/runtime_lease.h"
 #include "runtime/data_volume.h"
 #include "runtime/log_store.h"
 #include "runtime/scheduler.h"
@@ -93,6 +95,7 @@ struct ServeConfig {
   std::string data_dir;
   std::string store_url;  // --store; "": the data dir's SQLite file
   std::string node_id;    // --node-id: this node among several on one PostgreSQL store
+  std::string advertise;  // --advertise HOST:PORT: where other nodes reach this edge ("": the listen address)
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string apps_domain;
@@ -157,7 +160,7 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "max-worker-requests-per-ip", "trusted-proxies", "currency",
                                         "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file",
                                         "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file",
-                                        "probe-interval", "store", "node-id"},
+                                        "probe-interval", "store", "node-id", "advertise"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -168,6 +171,10 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   }
   c.node_id = f.Get("node-id", "node-" + RandomHex(4));
   if (c.node_id.empty() || c.node_id.size() > 64) return Status::InvalidArgument("--node-id wants 1-64 characters");
+  c.advertise = f.Get("advertise");
+  if (!c.advertise.empty() && c.advertise.rfind(':') == std::string::npos) {
+    return Status::InvalidArgument("--advertise wants HOST:PORT");
+  }
   std::string listen = f.Get("listen", "127.0.0.1:8080");
   size_t colon = listen.rfind(':');
   auto port = colon == std::string::npos ? std::nullopt : ParseInt(listen.substr(colon + 1));
@@ -280,6 +287,9 @@ Result<std::unique_ptr<runtime::RuntimeDriver>> MakeDriver(const ServeConfig& co
   runtime::NativeSandboxOptions options;
   options.clock = &clock;
   options.egress_port = edge_port;
+  // Several nodes: sandboxes left running may be the runtime node's own; the
+  // node that takes the apps over sweeps them then.
+  options.sweep_leftovers = !store::IsPostgresUrl(config.store_url);
   if (config.data_bytes > 0) {
     Status volumes = runtime::ProbeDataVolumes();
     options.data_volumes = volumes.ok();
@@ -336,6 +346,7 @@ BuildRunner MakeBuildRunner(const ServeConfig& config, const runtime::RuntimeDri
     out.proxy = std::move(*proxy);
     runtime::BuildSandboxOptions options;
     options.clock = &clock;
+    options.sweep_leftovers = !store::IsPostgresUrl(config.store_url);
     options.limits = {config.build_memory_bytes, 2000, config.build_pids};
     options.proxy = out.proxy.get();
     auto sandbox = runtime::MakeBuildSandbox(options);
@@ -356,12 +367,19 @@ BuildRunner MakeBuildRunner(const ServeConfig& config, const runtime::RuntimeDri
 
 }  // namespace
 
+// The ledger's journal: one per node when several share a data dir.
+std::string JournalDir(const ServeConfig& config, const DataDir& dir) {
+  if (!store::IsPostgresUrl(dir.store_url())) return dir.Path("ledger-journal");
+  return dir.Path("ledger-journal-" + config.node_id);
+}
+
 int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   auto config = ParseServeFlags(args);
   if (!config.ok()) {
     std::cerr << "error: " << config.status().message() << "\n"
               << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
                  "                       [--store sqlite:PATH|postgres://USER@HOST:PORT/DB] [--node-id ID]\n"
+                 "                       [--advertise HOST:PORT]\n"
                  "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--probe-interval SECONDS]\n"
@@ -421,7 +439,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   auto billing_store = dir.OpenBillingStore();
   auto ledger = billing_store.ok() ? billing::Ledger::Open(billing_store->get(), &clock,
                                                            {.fee_percent = config->platform_fee_percent,
-                                                            .journal_dir = dir.Path("ledger-journal")})
+                                                            .journal_dir = JournalDir(*config, dir)})
                                    : Result<std::unique_ptr<billing::Ledger>>(billing_store.status());
   if (!ledger.ok()) {
     std::cerr << "error: the ledger: " << ledger.status().message() << "\n";
@@ -520,6 +538,32 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   SP_LOG(kInfo) << runtime::DescribeCheckpointProbe(runtime::ProbeCheckpoint());
   runtime::Supervisor supervisor(store->get(), builder.get(), driver->get(), &routes, logs.get(), &clock, sup_options);
 
+  // Several nodes: the runtime lease decides which node runs the apps; the
+  // others forward app requests to it and hand it their control calls.
+  std::unique_ptr<store::LeaseStore> lease_store;
+  std::unique_ptr<store::ChangeFeed> changes;
+  if (store::IsPostgresUrl(dir.store_url())) {
+    auto feed = store::OpenChangeFeed({.url = dir.store_url()}, config->node_id, &clock);
+    auto leases = feed.ok() ? store::OpenLeaseStore({.url = dir.store_url()})
+                            : Result<std::unique_ptr<store::LeaseStore>>(feed.status());
+    if (!leases.ok()) {
+      std::cerr << "error: several nodes: " << leases.status().message() << "\n";
+      return 1;
+    }
+    changes = std::move(*feed);
+    lease_store = std::move(*leases);
+  }
+  const bool cluster = changes != nullptr;
+  std::string advertise = config->advertise;
+  if (advertise.empty()) {
+    advertise = (config->host == "0.0.0.0" || config->host.empty() ? "127.0.0.1" : config->host) + ":" +
+                std::to_string(port);
+  }
+  runtime::RuntimeLease lease(lease_store.get(), &clock, {.node = config->node_id, .address = advertise});
+  runtime::FrontRoutes front_routes(&routes, store->get());
+  runtime::ClusterControl cluster_control(&supervisor, &lease, changes.get(), store->get(), &front_routes);
+  auto runs_apps = [&] { return !cluster || lease.held(); };
+
   hub::HubOptions hub_options;
   hub_options.public_url = public_url;
   hub_options.apps_domain = config->apps_domain;
@@ -569,18 +613,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   };
   directory::Prober prober(&signals, store->get(), std::move(probe_deps), &clock,
                            {.interval = config->probe_interval});
-  // Several nodes on one PostgreSQL store: changes to the edge's state reach
-  // the other nodes through the store's change feed (store/cluster.h).
-  std::unique_ptr<store::ChangeFeed> changes;
-  if (store::IsPostgresUrl(dir.store_url())) {
-    auto feed = store::OpenChangeFeed({.url = dir.store_url()}, config->node_id, &clock);
-    if (!feed.ok()) {
-      std::cerr << "error: the change feed: " << feed.status().message() << "\n";
-      return 1;
-    }
-    changes = std::move(*feed);
-  }
-  hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git, .control = &supervisor, .logs = logs.get(),
+  hub::Hub hub({.store = store->get(), .repos = &repos, .git = &git,
+                .control = cluster ? static_cast<runtime::SpaceControl*>(&cluster_control) : &supervisor, .logs = logs.get(),
                 .auth = &auth, .clock = &clock, .sessions = &sessions, .throttle = &sign_in_throttle,
                 .signing_keys = signing_keys->get(), .app_sessions = &app_sessions, .access_table = &access_table,
                 .callers = &callers, .changes = changes.get(), .oidc = &oidc, .ledger = ledger->get(),
@@ -600,7 +634,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   std::function<void()> renew_plans;
   runtime::ThreadScheduler renew_timer(&clock);
   renew_plans = [&] {
-    int renewed = (*subscriptions)->Renew();
+    int renewed = runs_apps() ? (*subscriptions)->Renew() : 0;  // singleton work: the runtime node's
     if (renewed > 0) {
       SP_LOG(kInfo) << "renewed " << renewed << " subscriptions";
     }
@@ -627,7 +661,12 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     return 1;
   }
   if (changes != nullptr) {
-    Status watching = changes->Watch([&hub](const store::Change& c) { hub.ApplyChange(c); },
+    Status watching = changes->Watch(
+        [&](const store::Change& c) {
+          if (c.kind == "control") return cluster_control.ApplyRemote(c);
+          hub.ApplyChange(c);
+          front_routes.Apply(c);
+        },
                                      [&hub] {
                                        if (Status s = hub.ResyncEdge(); !s.ok()) {
                                          SP_LOG(kWarn) << "re-reading the edge's state: " << s.message();
@@ -637,8 +676,55 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   }
   // Recover before the hub and wakes are reachable (until then the edge
   // answers 503 "starting"): a push or delete must not race the recovery.
-  if (Status s = supervisor.Recover(); !s.ok()) {
-    SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
+  // One node: its apps. Several: the node holding the runtime lease recovers
+  // and runs the apps (at once when it is the first; on a thread of its own
+  // when it takes over, so the lease keeps being renewed); the others route
+  // every Space to it.
+  runtime::ThreadScheduler takeover_timer(&clock);
+  bool starting = true;
+  auto recover = [&] {
+    if (cluster && (*driver)->Capabilities().isolated) {
+      // What a dead runtime node on this machine left running (no other node runs apps now).
+      int swept = runtime::SweepLeftoverSandboxes(runtime::NativeSandboxOptions{}.cgroup_subtree, clock) +
+                  runtime::SweepLeftoverSandboxes(runtime::BuildSandboxOptions{}.cgroup_subtree, clock);
+      if (swept > 0) SP_LOG(kInfo) << "swept " << swept << " sandboxes a dead runtime node left";
+    }
+    if (Status s = supervisor.Recover(); !s.ok()) SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
+  };
+  if (!cluster) {
+    recover();
+  } else {
+    lease.Start(
+        [&](const store::Lease& holder) {
+          if (holder.holder == config->node_id) {
+            SP_LOG(kInfo) << "this node runs the apps (runtime lease, epoch " << holder.epoch << ")";
+            front_routes.Clear();
+            if (starting) {
+              recover();
+            } else {
+              takeover_timer.RunAfter(Millis(0), recover);
+            }
+            return;
+          }
+          size_t colon = holder.address.rfind(':');
+          std::optional<int64_t> holder_port =
+              colon == std::string::npos ? std::nullopt : ParseInt(holder.address.substr(colon + 1));
+          if (!holder_port) {
+            SP_LOG(kWarn) << "the runtime node " << holder.holder << " advertises no HOST:PORT: " << holder.address;
+            return;
+          }
+          SP_LOG(kInfo) << "apps run on node " << holder.holder << " at " << holder.address;
+          if (Status s = front_routes.ForwardAll(holder.address.substr(0, colon), static_cast<int>(*holder_port));
+              !s.ok()) {
+            SP_LOG(kWarn) << "routing Spaces to " << holder.address << ": " << s.message();
+          }
+        },
+        [] {
+          // Another node runs the apps now: running them here too would run them twice.
+          SP_LOG(kError) << "the runtime lease was lost: stopping";
+          kill(getpid(), SIGTERM);
+        });
+    starting = false;
   }
   late_hub.Set(&hub);
   late_waker.Set(&supervisor);
@@ -662,7 +748,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     if (Status s = signals.AddTraffic(traffic.Drain(clock.UnixMillis())); !s.ok()) {
       SP_LOG(kWarn) << "directory: storing traffic: " << s.message();
     }
-    prober.Tick();
+    if (runs_apps()) prober.Tick();  // singleton work: the runtime node's
     // The abandoned rule over the stale Spaces: a sweep an hour, in steps of
     // kAbandonedReviewStep per tick (a large installation's first sweep
     // spreads over hours instead of holding the store).
@@ -685,8 +771,10 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   SP_LOG(kInfo) << "signal " << sig << ": shutting down";
+  if (changes != nullptr) changes->Stop();  // its watcher calls the hub
   (*edge)->Stop();
   supervisor.Shutdown();
+  lease.Stop();  // released: another node takes the apps over at once
   if (Status s = meter.FlushUsage(**billing_store); !s.ok()) {
     SP_LOG(kWarn) << "storing usage counts: " << s.message();
   }

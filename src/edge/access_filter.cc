@@ -23,7 +23,8 @@ bool FromSameOrigin(const http::Request& req) {
 }  // namespace
 
 FilterStatus AccessFilter::OnRequestHeaders(RequestContext& ctx) {
-  if (!ctx.route) return FilterStatus::kContinue;
+  // A forwarded route's request keeps its credentials for the edge that runs the app.
+  if (!ctx.route || ctx.route->forwarded) return FilterStatus::kContinue;
   const http::Request& req = ctx.request;
   std::shared_ptr<const access::SpaceAccess> entry = deps_.table->Find(ctx.route->space_id);
   Rules rules = entry.get();

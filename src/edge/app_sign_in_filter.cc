@@ -10,7 +10,7 @@ namespace spaceport::edge {
 FilterStatus AppSignInFilter::OnRequestHeaders(RequestContext& ctx) {
   // Only on an app's own host: the path-based URL shares the hub's origin,
   // where an app cookie would be the hub's.
-  if (!ctx.route || !ctx.path_prefix.empty()) return FilterStatus::kContinue;
+  if (!ctx.route || ctx.route->forwarded || !ctx.path_prefix.empty()) return FilterStatus::kContinue;
   if (StartsWith(ctx.request.path, "/.spaceport/login")) return HandleLogin(ctx);
   if (ctx.request.path == "/.spaceport/embed") {
     std::shared_ptr<const access::SpaceAccess> rules = deps_.table->Find(ctx.route->space_id);

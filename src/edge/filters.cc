@@ -85,7 +85,7 @@ FilterStatus RouteFilter::Serve(RequestContext& ctx, std::shared_ptr<const runti
 }
 
 FilterStatus AppStateFilter::OnRequestHeaders(RequestContext& ctx) {
-  if (!ctx.route) return FilterStatus::kContinue;
+  if (!ctx.route || ctx.route->forwarded) return FilterStatus::kContinue;  // the app's node answers
   const runtime::AppRoute& route = *ctx.route;
   if (ctx.request.path == kAppStatusPath) {  // polled by the waking page; never wakes the app
     ctx.kind = RouteKind::kEdge;

@@ -54,6 +54,10 @@ struct AppRoute {
   // store (subscriptions, the ledger's references).
   std::shared_ptr<const billing::Pricing> pricing;
   int64_t space_key = 0;
+  // Several nodes (runtime/cluster/cluster_control.h): the app runs behind
+  // another node's edge at upstream_host:upstream_port, which checks access,
+  // meters, wakes and proxies; this edge passes requests on untouched.
+  bool forwarded = false;
 
   bool serving() const { return upstream_port > 0 || !static_root.empty(); }
 };

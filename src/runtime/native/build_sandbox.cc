@@ -270,7 +270,7 @@ Result<std::unique_ptr<build::StepRunner>> MakeBuildSandbox(const BuildSandboxOp
     return Status::FailedPrecondition("bubblewrap not found at " + options.bwrap_path + " (apt-get install bubblewrap)");
   }
   ASSIGN_OR_RETURN(CgroupRoot root, CgroupRoot::Discover(options.cgroup_subtree));
-  SweepLeftoverGroups(root, *options.clock);  // what a killed server left running
+  if (options.sweep_leftovers) SweepLeftoverGroups(root, *options.clock);  // what a killed server left running
   ASSIGN_OR_RETURN(std::vector<char> seccomp, native::BuildSeccompProgram());
   return std::unique_ptr<build::StepRunner>(new BuildSandbox(options, std::move(root), std::move(seccomp)));
 }

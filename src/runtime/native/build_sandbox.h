@@ -43,6 +43,7 @@ struct BuildSandboxOptions {
   uid_t uid_base = 190000;       // below the apps' range (NativeSandboxOptions::uid_base)
   int uid_count = 10000;
   std::string cgroup_subtree = "spaceport-builds";
+  bool sweep_leftovers = true;  // as NativeSandboxOptions::sweep_leftovers
   ResourceLimits limits{2048LL << 20, 2000, 512};  // per step: --build-memory, 2 CPUs, --build-pids
   const native::PackageProxy* proxy = nullptr;     // nullptr: steps get no network
 };

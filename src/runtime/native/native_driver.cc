@@ -432,6 +432,11 @@ Result<int64_t> NativeSandboxDriver::MemoryBytes(InstanceId id) {
 
 }  // namespace
 
+int SweepLeftoverSandboxes(const std::string& cgroup_subtree, const Clock& clock) {
+  Result<CgroupRoot> root = CgroupRoot::Discover(cgroup_subtree);
+  return root.ok() ? SweepLeftoverGroups(*root, clock) : 0;
+}
+
 Result<std::unique_ptr<RuntimeDriver>> MakeNativeSandboxDriver(const NativeSandboxOptions& options) {
   if (options.clock == nullptr) return Status::InvalidArgument("the sandbox driver needs a clock");
   if (geteuid() != 0) return Status::FailedPrecondition("the sandbox driver must run as root (it sets uids and cgroups)");
@@ -439,7 +444,7 @@ Result<std::unique_ptr<RuntimeDriver>> MakeNativeSandboxDriver(const NativeSandb
     return Status::FailedPrecondition("bubblewrap not found at " + options.bwrap_path + " (apt-get install bubblewrap)");
   }
   ASSIGN_OR_RETURN(CgroupRoot root, CgroupRoot::Discover(options.cgroup_subtree));
-  SweepLeftoverGroups(root, *options.clock);  // what a killed server left running
+  if (options.sweep_leftovers) SweepLeftoverGroups(root, *options.clock);  // what a killed server left running
   ASSIGN_OR_RETURN(std::vector<char> seccomp, native::BuildSeccompProgram());
   return std::unique_ptr<RuntimeDriver>(new NativeSandboxDriver(options, std::move(root), std::move(seccomp)));
 }

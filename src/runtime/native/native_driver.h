@@ -37,6 +37,10 @@ struct NativeSandboxOptions {
   uid_t uid_base = 200000;       // Spaces run as uid_base .. uid_base + uid_count - 1
   int uid_count = 10000;
   std::string cgroup_subtree = "spaceport";  // below this process's own cgroups
+  // Kill what a killed server left running in the subtree when the driver is
+  // made. False for a node among several that may not run the apps yet: it
+  // calls SweepLeftoverSandboxes when it takes them over.
+  bool sweep_leftovers = true;
   Millis freeze_timeout{5000};
   Millis setup_timeout{10000};   // bwrap reporting its sandbox ready
   // The edge's port: apps reach 127.0.0.1:egress_port inside their namespace
@@ -47,6 +51,10 @@ struct NativeSandboxOptions {
   bool data_volumes = false;
   std::string volume_templates_dir;  // where empty images are kept to copy (EnsureDataVolume)
 };
+
+// Kills what a killed server left running below `cgroup_subtree` (apps or
+// builds); how many groups went.
+int SweepLeftoverSandboxes(const std::string& cgroup_subtree, const Clock& clock);
 
 Result<std::unique_ptr<RuntimeDriver>> MakeNativeSandboxDriver(const NativeSandboxOptions& options);
 
