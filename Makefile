@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all setup setup-test configure build run test unit e2e fuzz test-asan test-tsan bench bench-edge bench-wake bench-density bench-build bench-abuse bench-directory clean
+.PHONY: all setup setup-test configure build run test unit e2e fuzz test-asan test-tsan bench bench-edge bench-wake bench-density bench-build bench-abuse bench-directory bench-cluster clean
 
 all: build
 
@@ -53,13 +53,16 @@ test-tsan: setup-test
 	@scripts/sanitize thread
 
 # Benchmarks (docs/benchmarks.md); never part of `make test`.
-bench: bench-edge bench-wake bench-density bench-build bench-abuse bench-directory
+bench: bench-edge bench-wake bench-density bench-build bench-abuse bench-directory bench-cluster
 
 bench-edge: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/edge/run
 
 bench-directory: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/directory/run
+
+bench-cluster: setup-test build
+	@BUILD_DIR=$(BUILD_DIR) bench/cluster/run
 
 bench-wake: setup-test build
 	@BUILD_DIR=$(BUILD_DIR) bench/wake/run

@@ -149,36 +149,12 @@ def main():
     ap.add_argument("--per-class", type=int, default=200)
     ap.add_argument("--fts-per-class", type=int, default=10)
     ap.add_argument("--load", default="")
+    ap.add_argument("--pg-url", default="", help="a second server, on PostgreSQL, for the same queries")
     args = ap.parse_args()
-    u = urllib.parse.urlparse(args.url)
     rng = random.Random(5)
     classes = make_classes(rng, args.per_class)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-
-    def get(path):
-        start = time.perf_counter()
-        conn.request("GET", path)
-        r = conn.getresponse()
-        body = r.read()
-        ms = (time.perf_counter() - start) * 1000
-        if r.status != 200:
-            raise SystemExit("GET %s: %d %s" % (path, r.status, body[:300]))
-        return ms, body
-
-    # Spaces for the writer to like: the first page of a few searches.
-    ids = []
-    for w in ["model", "demo", "image", word(150), word(500)]:
-        ids += [s["id"] for s in json.loads(get("/api/spaces?limit=50&search=" + w + "%20")[1])]
-    writer = Writer(u.hostname, u.port, args.token, ids)
-    for paths in classes.values():  # warm the page cache the way a running server has it
-        for path, _, _ in paths[:3]:
-            get(path)
-    writer.start()
-    ours = {}
-    for name, queries in classes.items():
-        ours[name] = [get(path)[0] for path, _, _ in queries]
-    writer.stop.set()
-    writer.join()
+    ours, writer = run_classes(args.url, args.token, classes)
+    theirs, pg_writer = run_classes(args.pg_url, args.token, classes) if args.pg_url else (None, None)
 
     db = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
     plain = {}
@@ -201,6 +177,53 @@ def main():
     print("worst p99 through the API: %.1f ms (goal: under 20 ms for every class)" % worst)
     print("writes meanwhile: %d likes/unlikes and %d new Spaces, %d errors; write p50 %.1f ms, p99 %.1f ms" % (
         writer.likes, writer.creates, writer.errors, pct(writer.latencies, 50), pct(writer.latencies, 99)))
+    if theirs is None:
+        return
+    print()
+    print("%-26s %9s %9s   %-14s %9s %9s   %s" % ("query class", "SQLite", "", "| PostgreSQL", "", "",
+                                                   "p99 ratio (PostgreSQL / SQLite)"))
+    print("%-26s %9s %9s   %-14s %9s %9s" % ("", "p50 ms", "p99 ms", "|", "p50 ms", "p99 ms"))
+    worst_pg = 0
+    for name in classes:
+        o, t = ours[name], theirs[name]
+        worst_pg = max(worst_pg, pct(t, 99))
+        print("%-26s %9.1f %9.1f   %-14s %9.1f %9.1f   %8.2fx" % (name, pct(o, 50), pct(o, 99), "|", pct(t, 50),
+                                                                 pct(t, 99), pct(t, 99) / max(pct(o, 99), 1e-3)))
+    print("worst p99 on PostgreSQL: %.1f ms; writes meanwhile: %d likes/unlikes and %d new Spaces, %d errors;"
+          " write p50 %.1f ms, p99 %.1f ms" % (worst_pg, pg_writer.likes, pg_writer.creates, pg_writer.errors,
+                                              pct(pg_writer.latencies, 50), pct(pg_writer.latencies, 99)))
+
+
+def run_classes(url, token, classes):
+    """Every class's queries through one server's API while its writer writes: class -> latencies (ms)."""
+    u = urllib.parse.urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+
+    def get(path):
+        start = time.perf_counter()
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read()
+        ms = (time.perf_counter() - start) * 1000
+        if r.status != 200:
+            raise SystemExit("GET %s: %d %s" % (path, r.status, body[:300]))
+        return ms, body
+
+    # Spaces for the writer to like: the first page of a few searches.
+    ids = []
+    for w in ["model", "demo", "image", word(150), word(500)]:
+        ids += [s["id"] for s in json.loads(get("/api/spaces?limit=50&search=" + w + "%20")[1])]
+    writer = Writer(u.hostname, u.port, token, ids)
+    for paths in classes.values():  # warm the page cache the way a running server has it
+        for path, _, _ in paths[:3]:
+            get(path)
+    writer.start()
+    ours = {}
+    for name, queries in classes.items():
+        ours[name] = [get(path)[0] for path, _, _ in queries]
+    writer.stop.set()
+    writer.join()
+    return ours, writer
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -37,6 +38,7 @@
 #include "store/secrets_key.h"
 #include "runtime/checkpoint.h"
 #include "runtime/cluster/cluster_control.h"
+#include "runtime/cluster/money_forwarder.h"
 #include "runtime/cluster/runtime_lease.h"
 #include "runtime/data_volume.h"
 #include "runtime/log_store.h"
@@ -367,6 +369,25 @@ BuildRunner MakeBuildRunner(const ServeConfig& config, const runtime::RuntimeDri
 
 }  // namespace
 
+// Several nodes: folds the journals other nodes' ledgers left in the data
+// dir into the store (a live node holds its journal's lock: skipped).
+void ReplayOtherJournals(const ServeConfig& config, const DataDir& dir, store::BillingStore* billing,
+                         const Clock& clock) {
+  std::error_code ec;
+  const std::string mine = "ledger-journal-" + config.node_id;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.root(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!StartsWith(name, "ledger-journal-") || name == mine || !entry.is_directory()) continue;
+    auto replayed = billing::Ledger::Open(billing, &clock, {.fee_percent = config.platform_fee_percent,
+                                                            .journal_dir = entry.path().string()});
+    if (!replayed.ok()) {
+      SP_LOG(kInfo) << "ledger journal " << name << " not replayed: " << replayed.status().message();
+      continue;
+    }
+    SP_LOG(kInfo) << "replayed the ledger journal " << name << " a dead node left";
+  }
+}
+
 // The ledger's journal: one per node when several share a data dir.
 std::string JournalDir(const ServeConfig& config, const DataDir& dir) {
   if (!store::IsPostgresUrl(dir.store_url())) return dir.Path("ledger-journal");
@@ -672,7 +693,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                                          SP_LOG(kWarn) << "re-reading the edge's state: " << s.message();
                                        }
                                      });
-    if (!watching.ok()) SP_LOG(kWarn) << "the change feed: " << watching.message();
+    if (!watching.ok()) {
+      SP_LOG(kWarn) << "the change feed: " << watching.message();
+    }
   }
   // Recover before the hub and wakes are reachable (until then the edge
   // answers 503 "starting"): a push or delete must not race the recovery.
@@ -683,13 +706,25 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   runtime::ThreadScheduler takeover_timer(&clock);
   bool starting = true;
   auto recover = [&] {
+    if (cluster) {
+      // Money: what a dead runtime node journaled goes into the store, then
+      // this node's wallets are read again (it metered nothing until now).
+      ReplayOtherJournals(*config, dir, billing_store->get(), clock);
+      if (Status s = (*ledger)->ReloadFromStore(); !s.ok()) {
+        SP_LOG(kWarn) << "reloading the wallets: " << s.message();
+      }
+    }
     if (cluster && (*driver)->Capabilities().isolated) {
       // What a dead runtime node on this machine left running (no other node runs apps now).
       int swept = runtime::SweepLeftoverSandboxes(runtime::NativeSandboxOptions{}.cgroup_subtree, clock) +
                   runtime::SweepLeftoverSandboxes(runtime::BuildSandboxOptions{}.cgroup_subtree, clock);
-      if (swept > 0) SP_LOG(kInfo) << "swept " << swept << " sandboxes a dead runtime node left";
+      if (swept > 0) {
+        SP_LOG(kInfo) << "swept " << swept << " sandboxes a dead runtime node left";
+      }
     }
-    if (Status s = supervisor.Recover(); !s.ok()) SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
+    if (Status s = supervisor.Recover(); !s.ok()) {
+      SP_LOG(kWarn) << "recovering Spaces: " << s.ToString();
+    }
   };
   if (!cluster) {
     recover();
@@ -726,7 +761,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
         });
     starting = false;
   }
-  late_hub.Set(&hub);
+  runtime::MoneyForwarder money_forwarder(&hub, &lease);
+  late_hub.Set(cluster ? static_cast<http::Handler*>(&money_forwarder) : &hub);
   late_waker.Set(&supervisor);
   // Spaces from before the directory get their documents in the background.
   runtime::ThreadScheduler index_timer(&clock);

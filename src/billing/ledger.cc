@@ -284,6 +284,13 @@ void Ledger::Enqueue(Pending p) {
 // Balances from the store, plus what is queued and not yet written (charges
 // already taken in memory); held: the open holds plus the wallet debits of
 // queued transfers.
+Status Ledger::ReloadFromStore() {
+  ASSIGN_OR_RETURN(auto stored, store_->Balances());
+  MutexLock lock(mu_);
+  ReloadLocked(std::move(stored));
+  return Status::Ok();
+}
+
 void Ledger::ReloadLocked(std::vector<std::pair<std::string, Micros>> stored) {
   balances_.clear();
   held_.clear();

@@ -117,6 +117,10 @@ class Ledger {
   // store (the journal folded), so a read of the store sees it. The error of
   // a fold that failed.
   Status Flush();
+  // Reads every balance from the store again, keeping this ledger's own
+  // journaled and queued effects on top: after another node charged wallets
+  // (it held the runtime; docs/scale-out.md).
+  Status ReloadFromStore();
 
  private:
   struct Pending {

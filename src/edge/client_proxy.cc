@@ -340,6 +340,9 @@ void ClientConnection::OnCharged(Result<billing::Charge> charge) {
 // The edge's word on money, never the app's: what the app sent under these
 // names (any spelling) is dropped from every answer, charged or not.
 void ClientConnection::AddChargeHeaders(http::Headers& h) {
+  // Through a forwarded route the answer comes from the edge that runs the
+  // app and metered it (runtime/cluster/): its word stands.
+  if (req_.route && req_.route->forwarded) return;
   h.RemoveAnySpelling("X-Spaceport-Charged");
   h.RemoveAnySpelling("X-Spaceport-Balance");
   h.RemoveAnySpelling("X-Spaceport-Cost");

@@ -7,9 +7,10 @@
 // and its Spaces serve again on their next request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import {
   startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api, pythonApp, pgDatabase,
-  sleep,
+  sleep, standardWebhookKey, fundWallet,
 } from './lib.mjs';
 
 // Polls `check` until it holds; how long that took (ms), or fails after `ms`.
@@ -76,6 +77,126 @@ test('two nodes: one runs the apps, both serve them; changes reach the other wit
     assert.equal(otto.status, 404);
     console.log(`# private on b after ${hidden} ms; revoked token refused at a after ${tookRevoke} ms;` +
       ` lease moved after ${moved} ms, serving again on b ${served} ms later`);
+  } finally {
+    await b.stop();
+    await a.stop();
+  }
+});
+
+// A priced app: each request costs PRICE; /count (free) says how many it answered.
+const METERED_APP = `
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+COUNT = "/data/answered"
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if self.path == "/count":
+            body = str(os.path.getsize(COUNT) if os.path.exists(COUNT) else 0).encode()
+        else:
+            with open(COUNT, "ab") as f:
+                f.write(b".")
+            body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;
+const METERED_CARD = `---
+title: Meter
+sdk: process
+app_command: /usr/bin/python3 app.py
+spaceport:
+  pricing:
+    per_request: 1000
+    routes:
+      - match: "/count"
+        price: 0
+---
+`;
+const PRICE = 1000;
+
+// Requests through `port` as fast as one keep-alive connection goes, until
+// `stop()`: [received, charged].
+async function meteredClient(port, host, token, stop) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let received = 0, charged = 0;
+  while (!stop()) {
+    const r = await new Promise((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/', agent,
+        headers: { Host: host, Authorization: `Bearer ${token}` } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res));
+        res.on('error', () => resolve(null));
+      });
+      req.on('error', () => resolve(null));
+      req.end();
+    });
+    if (r === null) break;
+    received++;
+    if (r.headers['x-spaceport-charged'] !== undefined) {
+      assert.equal(r.headers['x-spaceport-charged'], String(PRICE));
+      charged++;
+    }
+  }
+  agent.destroy();
+  return [received, charged];
+}
+
+test('two nodes: money through both balances, and kill -9 of the runtime node loses no charge', async () => {
+  const webhook = standardWebhookKey();
+  const store = pgDatabase('money');
+  const a = await startServer({ args: ['--store', store, '--node-id', 'a', ...webhook.args] });
+  const b = await startServer({ dataDir: a.dataDir, args: ['--store', store, '--node-id', 'b', ...webhook.args] });
+  try {
+    const owner = addUser(a.dataDir, 'cara', ['--store', store]);
+    const payer = addUser(a.dataDir, 'paul', ['--store', store]);
+    const admin = addUser(a.dataDir, 'ada', ['--store', store, '--admin']);
+    await within(5000, () => /apps run on node a/.test(b.output()), 'node b routing to node a');
+    await createSpace(b, owner, 'cara', 'meter', 'process');
+    assert.equal(gitPush(b, gitRepo({ 'README.md': METERED_CARD, 'app.py': METERED_APP }), 'cara/meter', 'cara', owner).code, 0);
+    await waitStage(b, 'cara/meter', 'RUNNING', { token: owner });
+    // Funded through the front node: the webhook reaches the wallets on node a.
+    await fundWallet(b, webhook.key, 'paul', 50000000, 'two-nodes-1');
+    assert.equal((await api(a, 'GET', '/api/billing/wallet', { token: payer })).json.balance, 50000000);
+    assert.equal((await api(b, 'GET', '/api/billing/wallet', { token: payer })).json.balance, 50000000);
+
+    // Metered requests through both nodes at once, then node a killed mid-load.
+    let stopped = false;
+    const host = 'cara-meter.localhost';
+    const clients = [a, a, b, b].map((n) => meteredClient(n.port, host, payer, () => stopped));
+    await sleep(1500);
+    a.child.kill('SIGKILL');
+    await new Promise((r) => a.child.once('exit', r));
+    await sleep(200);
+    stopped = true;
+    const results = await Promise.all(clients);
+    const charged = results.reduce((sum, [, c]) => sum + c, 0);
+    assert.ok(charged > 20, `only ${charged} charged responses before the kill`);
+
+    // Node b takes the runtime and the wallets over: every charge a client
+    // saw is in the ledger, and every account balances.
+    await within(20000, () => /this node runs the apps/.test(b.output()), 'the runtime moving to node b');
+    await within(20000, () => /replayed the ledger journal ledger-journal-a/.test(b.output()), 'node a\'s journal replayed');
+    const audit = await api(b, 'GET', '/api/billing/audit', { token: admin });
+    assert.equal(audit.status, 200, audit.text);
+    assert.equal(audit.json.sum, 0, JSON.stringify(audit.json));
+    assert.deepEqual(audit.json.negativeWallets, []);
+    assert.equal(audit.json.balancesMatchTransfers, true);
+    const charges = audit.json.byKind.charge?.count ?? 0;
+    assert.equal(audit.json.byKind.fee?.count ?? 0, charges);
+    assert.ok(charges >= charged, `${charged} responses said charged, the ledger holds ${charges}`);
+    const answered = Number((await hostRequest(b.port, host, '/count', { headers: { Authorization: `Bearer ${owner}` } })).text);
+    assert.ok(charges <= answered, `${charges} charges for ${answered} answers`);
+    const throughB = results[2][1] + results[3][1];
+    assert.ok(throughB > 0, 'no charged answer came through the front node');
+    const wallet = await api(b, 'GET', '/api/billing/wallet', { token: payer });
+    assert.equal(wallet.json.balance, 50000000 - charges * PRICE);
+    console.log(`# charged responses ${charged} (${throughB} through node b), ledger charges ${charges},` +
+      ` app answered ${answered}`);
   } finally {
     await b.stop();
     await a.stop();

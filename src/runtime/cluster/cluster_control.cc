@@ -24,7 +24,9 @@ void ClusterControl::OnCreated(const store::Space& space) {
 
 void ClusterControl::OnPush(const store::Space& space, const std::string& sha) {
   if (lease_->held()) return local_->OnPush(space, sha);
-  if (Status s = Announce("push", std::to_string(space.id), sha); !s.ok()) SP_LOG(kWarn) << s.message();
+  if (Status s = Announce("push", std::to_string(space.id), sha); !s.ok()) {
+    SP_LOG(kWarn) << s.message();
+  }
 }
 
 Status ClusterControl::Restart(const std::string& space_id, bool factory) {
@@ -99,7 +101,9 @@ void ClusterControl::ApplyRemote(const store::Change& change) {
   } else if (op == "sleep-time") {
     local_->OnSleepTimeChanged(id, ParseInt(arg).value_or(0));
   }
-  if (!s.ok()) SP_LOG(kWarn) << "a front node's " << op << " of " << id << ": " << s.message();
+  if (!s.ok()) {
+    SP_LOG(kWarn) << "a front node's " << op << " of " << id << ": " << s.message();
+  }
 }
 
 // ---- FrontRoutes ----

@@ -79,6 +79,7 @@ class PgChangeFeed : public ChangeFeed {
   void Run() {
     std::unique_ptr<PgConn> conn;
     int polls = 0;
+    bool again = false;  // notifications arrived during the last re-read
     while (!stopping_) {
       if (conn == nullptr) {
         Result<std::unique_ptr<PgConn>> fresh = Listen();
@@ -89,11 +90,21 @@ class PgChangeFeed : public ChangeFeed {
         }
         conn = std::move(*fresh);
       }
-      pollfd fds[2] = {{conn->socket(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      (void)poll(fds, 2, kWakeMs);
+      if (!again) {
+        pollfd fds[2] = {{conn->socket(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+        (void)poll(fds, 2, kWakeMs);
+      }
       if (stopping_) break;
       Status s = conn->Notifications().status();  // drained; the re-read below finds their rows
       if (s.ok()) s = ReadNew(*conn);
+      // libpq queues the notifications that come in while a query runs: they
+      // are no longer on the socket, so poll would not see them.
+      again = false;
+      if (s.ok()) {
+        Result<std::vector<PgConn::Notice>> more = conn->Notifications();
+        s = more.status();
+        again = more.ok() && !more->empty();
+      }
       if (s.ok() && ++polls % kPrunePolls == 0) {
         s = conn->Exec(std::string("DELETE FROM cluster_changes WHERE at < ") + kNowMs + " - $1",
                        PgParams().Add(kKeptMs))

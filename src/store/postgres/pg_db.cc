@@ -126,11 +126,12 @@ bool PgConn::reusable() const { return healthy() && PQtransactionStatus(conn_) =
 int PgConn::socket() const { return PQsocket(conn_); }
 
 Status PgConn::Failed(pg_result* r, std::string_view sql) {
+  // Copied before PQclear: both point into the result.
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string sqlstate = state ? state : "";
   std::string message = FirstLine(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
   if (message.empty()) message = FirstLine(PQerrorMessage(conn_));
   if (r) PQclear(r);
-  std::string sqlstate = state ? state : "";
   conflicted_ = sqlstate == "40001" || sqlstate == "40P01";
   if (!healthy()) return Status::Unavailable("PostgreSQL connection lost: " + message);
   // Constraint names stay in the message: callers tell a clash on one key from another by them.
