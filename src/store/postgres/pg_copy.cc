@@ -39,7 +39,8 @@ struct Table {
 };
 
 // In dependency order (foreign keys point backwards). Likes come after the
-// Spaces, whose likes counter their trigger keeps.
+// Spaces, whose likes counters are copied as they are (the trigger's
+// increments for the copied likes are taken off again).
 const std::vector<Table>& Tables() {
   static const std::vector<Table> kTables = {
       {"users", "users", "id",
@@ -65,7 +66,7 @@ const std::vector<Table>& Tables() {
         {"sha", "sha", 't'}, {"card_json", "card_json", 't'}, {"stage", "stage", 't'},
         {"error_message", "error_message", 't'}, {"created_at", "created_at", 'i'},
         {"last_modified", "last_modified", 'i'}, {"COALESCE(duplicated_from, 0)", "duplicated_from", 'n'},
-        {"disabled", "disabled", 't'}},
+        {"disabled", "disabled", 't'}, {"likes_count", "likes_count", 'i'}},
        "spaces"},
       {"builds", "builds", "id",
        {{"id", "id", 'i'}, {"space_id", "space_id", 'i'}, {"commit_sha", "commit_sha", 't'}, {"status", "status", 't'},
@@ -313,6 +314,12 @@ Status CopyAll(sqlite::SqliteDb& source, PgConn& target, StoreCopyReport& report
   for (const Table& t : Tables()) {
     ASSIGN_OR_RETURN(int64_t copied, CopyTable(source, target, t));
     if (std::string(t.target) == "directory_staging") RETURN_IF_ERROR(CopyDirectory(target));
+    // The likes trigger counted the copied likes on top of the copied counters: take them off again.
+    if (std::string(t.target) == "likes") {
+      RETURN_IF_ERROR(target.ExecScript("UPDATE spaces s SET likes_count = s.likes_count - c.n FROM"
+                                        " (SELECT space_id, COUNT(*) AS n FROM likes GROUP BY space_id) c"
+                                        " WHERE c.space_id = s.id"));
+    }
     ASSIGN_OR_RETURN(int64_t in_source, SourceCount(source, t.count_source));
     ASSIGN_OR_RETURN(int64_t in_target, TargetCount(target, t.count_source));
     if (copied != in_source || in_target != in_source) {
