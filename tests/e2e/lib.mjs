@@ -311,3 +311,43 @@ export async function fundWallet(server, key, user, amount, id) {
   const r = await sendStandardWebhook(server, key, id, JSON.stringify({ type: 'wallet.credit', data: { user, amount } }));
   if (r.status !== 200) throw new Error(`funding ${user}: ${r.status} ${r.text}`);
 }
+
+// A Python app that counts each request it starts to answer in /data/answered
+// (a byte each) before answering; GET /count reads the count. With
+// countingCard(title, price) every request but /count costs `price`.
+export const METERED_COUNTING_APP = `
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+COUNT = "/data/answered"
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if self.path == "/count":
+            body = str(os.path.getsize(COUNT) if os.path.exists(COUNT) else 0).encode()
+        else:
+            with open(COUNT, "ab") as f:
+                f.write(b".")
+            body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`;
+
+export function countingCard(title, price) {
+  return `---
+title: ${title}
+sdk: process
+app_command: /usr/bin/python3 app.py
+spaceport:
+  pricing:
+    per_request: ${price}
+    routes:
+      - match: "/count"
+        price: 0
+---
+`;
+}

@@ -7,44 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, sleep, standardWebhookKey, fundWallet } from './lib.mjs';
-
-// Counts each request it starts to answer in /data/answered (a byte each),
-// before answering; /count (free, asked by the owner) reads it.
-const APP = `
-import os
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-COUNT = "/data/answered"
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path == "/count":
-            body = str(os.path.getsize(COUNT) if os.path.exists(COUNT) else 0).encode()
-        else:
-            with open(COUNT, "ab") as f:
-                f.write(b".")
-            body = b"ok"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`;
-
-const CARD = `---
-title: Crash
-sdk: process
-app_command: /usr/bin/python3 app.py
-spaceport:
-  pricing:
-    per_request: 1000
-    routes:
-      - match: "/count"
-        price: 0
----
-`;
+import { startServer, addUser, api, createSpace, gitRepo, gitPush, waitStage, hostRequest, sleep, standardWebhookKey, fundWallet, METERED_COUNTING_APP, countingCard } from './lib.mjs';
 
 const PRICE = 1000;
 
@@ -57,7 +20,7 @@ test('kill -9 during metered load loses no charge and invents none', async () =>
     const payer = addUser(server.dataDir, 'spender');
     const admin = addUser(server.dataDir, 'auditor', ['--admin']);
     await createSpace(server, owner, 'crasher', 'meter', 'process');
-    assert.equal(gitPush(server, gitRepo({ 'README.md': CARD, 'app.py': APP }), 'crasher/meter', 'crasher', owner).code, 0);
+    assert.equal(gitPush(server, gitRepo({ 'README.md': countingCard('Crash', PRICE), 'app.py': METERED_COUNTING_APP }), 'crasher/meter', 'crasher', owner).code, 0);
     await waitStage(server, 'crasher/meter', 'RUNNING', { token: owner });
     await fundWallet(server, webhook.key, 'spender', 100000000, 'm1');
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
   startServer, addUser, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, api, pythonApp, pgDatabase,
-  sleep, standardWebhookKey, fundWallet,
+  sleep, standardWebhookKey, fundWallet, METERED_COUNTING_APP, countingCard,
 } from './lib.mjs';
 
 // Polls `check` until it holds; how long that took (ms), or fails after `ms`.
@@ -83,40 +83,6 @@ test('two nodes: one runs the apps, both serve them; changes reach the other wit
   }
 });
 
-// A priced app: each request costs PRICE; /count (free) says how many it answered.
-const METERED_APP = `
-import os
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-COUNT = "/data/answered"
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path == "/count":
-            body = str(os.path.getsize(COUNT) if os.path.exists(COUNT) else 0).encode()
-        else:
-            with open(COUNT, "ab") as f:
-                f.write(b".")
-            body = b"ok"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`;
-const METERED_CARD = `---
-title: Meter
-sdk: process
-app_command: /usr/bin/python3 app.py
-spaceport:
-  pricing:
-    per_request: 1000
-    routes:
-      - match: "/count"
-        price: 0
----
-`;
 const PRICE = 1000;
 
 // Requests through `port` as fast as one keep-alive connection goes, until
@@ -157,7 +123,7 @@ test('two nodes: money through both balances, and kill -9 of the runtime node lo
     const admin = addUser(a.dataDir, 'ada', ['--store', store, '--admin']);
     await within(5000, () => /apps run on node a/.test(b.output()), 'node b routing to node a');
     await createSpace(b, owner, 'cara', 'meter', 'process');
-    assert.equal(gitPush(b, gitRepo({ 'README.md': METERED_CARD, 'app.py': METERED_APP }), 'cara/meter', 'cara', owner).code, 0);
+    assert.equal(gitPush(b, gitRepo({ 'README.md': countingCard('Meter', PRICE), 'app.py': METERED_COUNTING_APP }), 'cara/meter', 'cara', owner).code, 0);
     await waitStage(b, 'cara/meter', 'RUNNING', { token: owner });
     // Funded through the front node: the webhook reaches the wallets on node a.
     await fundWallet(b, webhook.key, 'paul', 50000000, 'two-nodes-1');
