@@ -92,7 +92,8 @@ class Conn {
 
   // The handshake: TLS 1.2 or later, the peer's chain checked against the
   // CAs, its name against `host` (a DNS name or an IP literal).
-  Status StartTls(const std::string& host, const std::string& ca_file) {
+  Status StartTls(const std::string& host, const ClientRequest& request) {
+    const std::string& ca_file = request.ca_file;
     ERR_clear_error();
     ctx_.reset(SSL_CTX_new(TLS_client_method()));
     if (!ctx_) return Status::Internal("TLS: " + TlsErrors());
@@ -104,6 +105,13 @@ class Conn {
     int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_.get())
                                  : SSL_CTX_load_verify_locations(ctx_.get(), ca_file.c_str(), nullptr);
     if (loaded != 1) return Status::Unavailable("TLS: cannot load the trusted CAs: " + TlsErrors());
+    if (!request.cert_file.empty()) {
+      if (SSL_CTX_use_certificate_chain_file(ctx_.get(), request.cert_file.c_str()) != 1 ||
+          SSL_CTX_use_PrivateKey_file(ctx_.get(), request.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        return Status::InvalidArgument("TLS: cannot load the client certificate " + request.cert_file + ": " +
+                                       TlsErrors());
+      }
+    }
     ssl_.reset(SSL_new(ctx_.get()));
     if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) return Status::Internal("TLS: " + TlsErrors());
     const bool ip = host.find_first_not_of("0123456789.") == std::string::npos || host.find(':') != std::string::npos;
@@ -279,7 +287,7 @@ Status Exchange(const ClientRequest& request, bool whole_exchange,
   auto clock = MakeRealClock();
   ASSIGN_OR_RETURN(UniqueFd fd, ConnectTcpNonBlocking(url.host, url.port));
   Conn conn(std::move(fd), clock.get(), request.timeout, whole_exchange);
-  if (url.tls) RETURN_IF_ERROR(conn.StartTls(url.host, request.ca_file));
+  if (url.tls) RETURN_IF_ERROR(conn.StartTls(url.host, request));
   RETURN_IF_ERROR(conn.WriteAll(SerializeRequest(request, url)));
   std::string buf;
   ResponseHead head;

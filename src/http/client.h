@@ -29,6 +29,9 @@ struct ClientRequest {
   std::string body;  // sent with Content-Length when non-empty or method is POST/PUT/PATCH
   Millis timeout{30000};  // whole exchange; for streams, the gap between chunks
   std::string ca_file;    // https: trusted CA certificates (PEM); "": the system's
+  // https: a client certificate (PEM chain) and its key, for servers that
+  // authenticate clients by certificate (a Kubernetes API server). "": none.
+  std::string cert_file, key_file;
 };
 
 struct ClientResponse {
