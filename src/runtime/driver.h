@@ -94,6 +94,11 @@ class RuntimeDriver {
   // Memory the instance uses now (its cgroup's usage, page cache included).
   // FailedPrecondition where the driver cannot measure it; NotFound when unknown.
   virtual Result<int64_t> MemoryBytes(InstanceId id);
+  // The Space is deleted: drop what the driver keeps for it beyond its
+  // instances (the Kubernetes driver's Deployment, Service and Secret).
+  // Called after every instance of the Space was stopped; Ok when there is
+  // nothing to drop.
+  virtual Status Discard(const std::string& /*space_id*/) { return Status::Ok(); }
 };
 
 }  // namespace spaceport::runtime

@@ -465,6 +465,9 @@ Status Supervisor::Remove(const std::string& space_id) {
     to_stop = ForgetLocked(space_id, "space deleted", &builds_dir, &was_paused);
   }
   for (auto& d : to_stop) (void)driver_->Stop(d->instance, options_.stop_grace);
+  if (Status s = driver_->Discard(space_id); !s.ok()) {
+    SP_LOG(kWarn) << "deleting " << space_id << ": " << s.message();
+  }
   logs_->Forget(space_id);
   RemoveDir(builds_dir);
   if (!builds_dir.empty()) {

@@ -90,6 +90,11 @@ void LoopbackForwarder::Start(int netns_fd) {
   accept_thread_ = std::thread([this, netns_fd] { AcceptLoop(netns_fd); });
 }
 
+void LoopbackForwarder::StartDialing(std::function<int()> dial) {
+  dial_ = std::move(dial);
+  accept_thread_ = std::thread([this] { ServeConnections(); });
+}
+
 void LoopbackForwarder::Stop() {
   {
     std::lock_guard lock(mu_);
@@ -172,6 +177,26 @@ void LoopbackForwarder::ServeConnections() {
     if (fds[0].revents == 0) continue;
     int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
+    if (dial_) {
+      if (!Track(client)) {
+        close(client);
+        continue;
+      }
+      pumps_.Spawn([this, client] {
+        int upstream = dial_();
+        if (upstream < 0 || !Track(upstream)) {
+          if (upstream >= 0) close(upstream);
+          Untrack(client);
+          close(client);
+          return;
+        }
+        int one = 1;
+        setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(upstream, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        Pump(client, upstream);
+      });
+      continue;
+    }
     int upstream = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr = Loopback(port_);
     if (upstream < 0 || connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || !Track(client) ||

@@ -17,7 +17,7 @@
 // Ownership: owns the listening socket, the namespace fd, its accept thread
 // and one thread per connection. Stop (or the destructor) closes everything
 // and joins the threads.
-// Thread safety: Start once, then Stop from any thread.
+// Thread safety: Start (or StartDialing) once, then Stop from any thread.
 // Failure: Listen returns Unavailable when the port is taken; a connection
 // the app refuses (not listening yet) is closed at once, which the edge and
 // the health check see as "not ready".
@@ -26,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -54,6 +55,12 @@ class LoopbackForwarder {
 
   // Starts forwarding into the network namespace `netns_fd` (taken).
   void Start(int netns_fd);
+  // Listen's other use: forwards each accepted connection to the socket
+  // `dial` returns (connected; -1 drops the connection). dial runs on the
+  // connection's own thread and may block while the app wakes up (the
+  // Kubernetes driver's pods); Stop does not interrupt it, the caller's
+  // dial must return when it is told to stop.
+  void StartDialing(std::function<int()> dial);
   void Stop();
   // Egress: waits until the listener inside the namespace is bound; false
   // when it could not be or `timeout` passed. (Listen's is bound at once.)
@@ -70,6 +77,7 @@ class LoopbackForwarder {
   bool Track(int fd);
   void Untrack(int fd);
 
+  std::function<int()> dial_;  // set by StartDialing before the accept thread starts
   int listen_fd_;  // -1 for Egress until started
   const int wake_read_, wake_write_, port_;
   std::thread accept_thread_;
