@@ -41,6 +41,7 @@
 #include "runtime/cluster/money_forwarder.h"
 #include "runtime/cluster/runtime_lease.h"
 #include "runtime/data_volume.h"
+#include "runtime/kubernetes/kube_driver.h"
 #include "runtime/log_store.h"
 #include "runtime/scheduler.h"
 #include "runtime/native/build_sandbox.h"
@@ -103,7 +104,12 @@ struct ServeConfig {
   std::string apps_domain;
   std::string public_url;
   int threads = 2;
-  std::string runtime = "auto";  // auto (native when this host can) | native | process
+  std::string runtime = "auto";  // auto (native when this host can) | native | process | kubernetes
+  // --runtime kubernetes (docs/kubernetes.md).
+  std::string kubeconfig;        // "": the pod's service account
+  std::string kube_namespace;    // "": the kubeconfig context's or the service account's
+  std::string kube_image;
+  std::string kube_volume_claim;
   build::BuilderOptions builder;
   int build_concurrency = 2;
   int64_t build_memory_bytes = 2048LL << 20;
@@ -162,7 +168,8 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "max-worker-requests-per-ip", "trusted-proxies", "currency",
                                         "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file",
                                         "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file",
-                                        "probe-interval", "store", "node-id", "advertise"},
+                                        "probe-interval", "store", "node-id", "advertise", "kubeconfig", "kube-namespace",
+                                        "kube-image", "kube-volume-claim"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -189,8 +196,15 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   if (!threads || *threads < 1 || *threads > 64) return Status::InvalidArgument("--threads wants 1..64");
   c.threads = static_cast<int>(*threads);
   c.runtime = f.Get("runtime", "auto");
-  if (c.runtime != "auto" && c.runtime != "process" && c.runtime != "native") {
-    return Status::InvalidArgument("--runtime wants auto, native or process, got " + c.runtime);
+  if (c.runtime != "auto" && c.runtime != "process" && c.runtime != "native" && c.runtime != "kubernetes") {
+    return Status::InvalidArgument("--runtime wants auto, native, process or kubernetes, got " + c.runtime);
+  }
+  c.kubeconfig = f.Get("kubeconfig");
+  c.kube_namespace = f.Get("kube-namespace");
+  c.kube_image = f.Get("kube-image");
+  c.kube_volume_claim = f.Get("kube-volume-claim");
+  if (c.runtime == "kubernetes" && (c.kube_image.empty() || c.kube_volume_claim.empty())) {
+    return Status::InvalidArgument("--runtime kubernetes wants --kube-image IMAGE and --kube-volume-claim CLAIM");
   }
   auto freeze_after = ParseInt(f.Get("freeze-after", "60"));
   if (!freeze_after || *freeze_after < 1) return Status::InvalidArgument("--freeze-after wants seconds >= 1");
@@ -285,7 +299,24 @@ void BlockStopSignals(sigset_t* set) {
 Result<std::unique_ptr<runtime::RuntimeDriver>> MakeDriver(const ServeConfig& config, const DataDir& dir,
                                                            const Clock& clock, int edge_port) {
   if (config.runtime == "process") return runtime::MakeProcessDriver();
+  // Pods run as uid 1000 and read the tree from the shared volume too.
   RETURN_IF_ERROR(dir.AllowTraversal());
+  if (config.runtime == "kubernetes") {
+    namespace kube = runtime::kubernetes;
+    Result<kube::KubeCredentials> credentials = config.kubeconfig.empty()
+                                                    ? kube::InClusterCredentials()
+                                                    : kube::LoadKubeconfig(config.kubeconfig, dir.Path("kube"));
+    if (!credentials.ok()) return credentials.status().WithContext("--runtime kubernetes");
+    kube::KubernetesOptions options;
+    options.credentials = *credentials;
+    if (!config.kube_namespace.empty()) options.credentials.namespace_name = config.kube_namespace;
+    options.image = config.kube_image;
+    options.volume_claim = config.kube_volume_claim;
+    options.volume_root = std::filesystem::absolute(dir.root()).lexically_normal().string();
+    auto driver = kube::MakeKubernetesDriver(options);
+    if (!driver.ok()) return driver.status().WithContext("--runtime kubernetes");
+    return driver;
+  }
   runtime::NativeSandboxOptions options;
   options.clock = &clock;
   options.egress_port = edge_port;
@@ -401,7 +432,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
               << "usage: spaceport serve --data-dir DIR --listen HOST:PORT [--apps-domain DOMAIN] [--public-url URL]\n"
                  "                       [--store sqlite:PATH|postgres://USER@HOST:PORT/DB] [--node-id ID]\n"
                  "                       [--advertise HOST:PORT]\n"
-                 "                       [--runtime auto|native|process] [--pip-find-links DIR] [--pip-index-url URL]\n"
+                 "                       [--runtime auto|native|process|kubernetes] [--pip-find-links DIR] [--pip-index-url URL]\n"
+                 "                       [--kubeconfig FILE] [--kube-namespace NS] [--kube-image IMAGE]\n"
+                 "                       [--kube-volume-claim CLAIM]\n"
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--probe-interval SECONDS]\n"
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
