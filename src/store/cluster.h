@@ -72,6 +72,18 @@ class LeaseStore {
   virtual Status Release(std::string_view name, std::string_view node) = 0;
 };
 
+// Fencing: while this process holds lease `name` at `epoch` (as `node`),
+// every write it makes to the tables of singleton work (Spaces and their
+// builds, the ledger's transfers and holds, subscriptions, usage, probes)
+// checks, in the same transaction, that the lease is still `node`'s at that
+// epoch; a node that stalled past its lease and came back gets
+// FailedPrecondition ("fenced: ...") instead of writing over the new
+// holder's work. Process-wide (one node per process), from each pooled
+// connection's next use; PostgreSQL only (a SQLite file has one node).
+// Thread safe.
+void SetWriteFence(std::string_view name, std::string_view node, int64_t epoch);
+void ClearWriteFence();
+
 struct StoreOptions;
 
 // The change feed and leases of the store at options.url: PostgreSQL only

@@ -65,6 +65,9 @@ void RuntimeLease::Tick() {
     changed = lease->holder != current_.holder || lease->address != current_.address || lease->epoch != current_.epoch;
     current_ = *lease;
   }
+  // Every write of this node to the tables of singleton work now checks that
+  // the lease is still its own at this epoch (store/cluster.h).
+  if (now_held && changed) store::SetWriteFence(kLeaseName, options_.node, lease->epoch);
   const bool was_held = held_.exchange(now_held);
   if (was_held && !now_held) {
     SP_LOG(kError) << "the runtime lease went to " << lease->holder << " (epoch " << lease->epoch << ")";

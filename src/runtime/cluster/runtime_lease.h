@@ -7,7 +7,10 @@
 // address. When the runtime node dies, its lease runs out and another node
 // takes it within ttl + 1 s. A node that finds the lease taken from it (it
 // stalled past ttl) is told so and must stop running apps: another node
-// runs them now.
+// runs them now. While it holds the lease, the node's writes to the tables of
+// singleton work are fenced by the lease's epoch (store::SetWriteFence), so a
+// node that stalled cannot write over its successor's work before it learns
+// that it lost the lease.
 //
 // Callbacks run on the lease's own thread, one at a time: on_holder(lease)
 // whenever the holder or its address changes (self included), on_lost when

@@ -1,5 +1,7 @@
 #include "store/postgres/pg_db.h"
 
+#include <atomic>
+
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -43,6 +45,7 @@ Status PgStatus(std::string_view sqlstate, std::string_view message) {
   if (sqlstate == "23503") return Status::NotFound(m);
   if (sqlstate == "23514" || sqlstate == "23502" || sqlstate.substr(0, 2) == "22") return Status::InvalidArgument(m);
   if (sqlstate == "40001" || sqlstate == "40P01") return Status::Unavailable(m);
+  if (sqlstate == "SPF01") return Status::FailedPrecondition(m);  // fenced (store/cluster.h)
   if (sqlstate.substr(0, 2) == "08" || sqlstate.substr(0, 2) == "53" || sqlstate.substr(0, 2) == "57") {
     return Status::Unavailable(m);  // connection, resources, operator intervention (shutdown)
   }
@@ -220,25 +223,61 @@ PgPool::Lease::~Lease() {
   if (conn_ && pool_) pool_->Release(std::move(conn_));
 }
 
+namespace {
+
+// The process's write fence (store/cluster.h): its text and a generation
+// that moves on every change, so each pooled session catches up once.
+std::mutex fence_mu;
+std::string fence_text;  // guarded by fence_mu
+std::atomic<uint64_t> fence_generation{1};
+
+// Sets the session's spaceport.fence to the process's fence if it moved.
+Status CatchUpFence(PgConn& conn) {
+  const uint64_t generation = fence_generation.load();
+  if (conn.fence_generation == generation) return Status::Ok();
+  std::string text;
+  {
+    std::lock_guard<std::mutex> lock(fence_mu);
+    text = fence_text;
+  }
+  RETURN_IF_ERROR(conn.Exec("SELECT set_config('spaceport.fence', $1, false)", PgParams().Add(text)).status());
+  conn.fence_generation = generation;
+  return Status::Ok();
+}
+
+}  // namespace
+
+void SetProcessWriteFence(std::string text) {
+  std::lock_guard<std::mutex> lock(fence_mu);
+  fence_text = std::move(text);
+  fence_generation.fetch_add(1);
+}
+
 Result<PgPool::Lease> PgPool::Acquire() {
+  std::unique_ptr<PgConn> conn;
   {
     std::unique_lock<std::mutex> lock(mu_);
     freed_.wait(lock, [&] { return !idle_.empty() || open_ < max_connections_; });
     if (!idle_.empty()) {
-      std::unique_ptr<PgConn> conn = std::move(idle_.back());
+      conn = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(conn));
+    } else {
+      ++open_;  // a slot for the connection made below, outside the lock
     }
-    ++open_;  // a slot for the connection made below, outside the lock
   }
-  Result<std::unique_ptr<PgConn>> conn = PgConn::Connect(conninfo_);
-  if (!conn.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    --open_;
-    freed_.notify_one();
-    return conn.status();
+  if (conn == nullptr) {
+    Result<std::unique_ptr<PgConn>> made = PgConn::Connect(conninfo_);
+    if (!made.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      --open_;
+      freed_.notify_one();
+      return made.status();
+    }
+    conn = std::move(*made);
   }
-  return Lease(this, std::move(*conn));
+  Lease lease(this, std::move(conn));
+  RETURN_IF_ERROR(CatchUpFence(*lease));  // a failure drops the connection with the lease if it broke
+  return lease;
 }
 
 void PgPool::Release(std::unique_ptr<PgConn> conn) {

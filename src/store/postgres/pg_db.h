@@ -110,6 +110,9 @@ class PgConn {
   };
   // Reads what the socket has; returns the notifications queued since the last call.
   Result<std::vector<Notice>> Notifications();
+  // The write fence (store/cluster.h SetWriteFence) this session carries:
+  // brought up to date by the pool before each use.
+  uint64_t fence_generation = 0;
 
  private:
   explicit PgConn(pg_conn* conn) : conn_(conn) {}
@@ -117,6 +120,10 @@ class PgConn {
   pg_conn* conn_;
   bool conflicted_ = false;
 };
+
+// The text every pooled session of this process sets as spaceport.fence
+// before its next use ("" clears it); see store/cluster.h SetWriteFence.
+void SetProcessWriteFence(std::string text);
 
 // How a failed statement's SQLSTATE reads as a Status.
 Status PgStatus(std::string_view sqlstate, std::string_view message);

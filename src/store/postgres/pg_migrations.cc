@@ -410,6 +410,44 @@ CREATE TABLE cluster_leases (
 );
 )sql";
 
+// Fencing (store/cluster.h SetWriteFence): a session whose spaceport.fence
+// names a lease, a node and an epoch may write the tables of singleton work
+// only while that lease is still the node's at that epoch. One check per
+// statement; sessions without a fence (front nodes, tools) are not checked.
+constexpr char kSchemaV6Fencing[] = R"sql(
+CREATE FUNCTION spaceport_check_fence() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  fence TEXT := current_setting('spaceport.fence', true);
+BEGIN
+  IF fence IS NULL OR fence = '' THEN
+    RETURN NULL;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM cluster_leases
+                 WHERE name = split_part(fence, chr(31), 1) AND holder = split_part(fence, chr(31), 2)
+                   AND epoch = split_part(fence, chr(31), 3)::bigint) THEN
+    RAISE EXCEPTION 'fenced: node % no longer holds the % lease at epoch %; another node does the singleton work now',
+      split_part(fence, chr(31), 2), split_part(fence, chr(31), 1), split_part(fence, chr(31), 3)
+      USING ERRCODE = 'SPF01';
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER spaces_fence BEFORE INSERT OR UPDATE OR DELETE ON spaces
+  FOR EACH STATEMENT EXECUTE FUNCTION spaceport_check_fence();
+CREATE TRIGGER builds_fence BEFORE INSERT OR UPDATE OR DELETE ON builds
+  FOR EACH STATEMENT EXECUTE FUNCTION spaceport_check_fence();
+CREATE TRIGGER ledger_transfers_fence BEFORE INSERT OR UPDATE OR DELETE ON ledger_transfers
+  FOR EACH STATEMENT EXECUTE FUNCTION spaceport_check_fence();
+CREATE TRIGGER ledger_holds_fence BEFORE INSERT OR UPDATE OR DELETE ON ledger_holds
+  FOR EACH STATEMENT EXECUTE FUNCTION spaceport_check_fence();
+CREATE TRIGGER subscriptions_fence BEFORE INSERT OR UPDATE OR DELETE ON subscriptions
+  FOR EACH STATEMENT EXECUTE FUNCTION spaceport_check_fence();
+CREATE TRIGGER space_usage_fence BEFORE INSERT OR UPDATE OR DELETE ON space_usage
+  FOR EACH STATEMENT EXECUTE FUNCTION spaceport_check_fence();
+CREATE TRIGGER directory_probes_fence BEFORE INSERT OR UPDATE OR DELETE ON directory_probes
+  FOR EACH STATEMENT EXECUTE FUNCTION spaceport_check_fence();
+)sql";
+
 Result<bool> IsApplied(PgConn& conn, int version) {
   ASSIGN_OR_RETURN(PgResult r, conn.Exec("SELECT 1 FROM schema_version WHERE version = $1", PgParams().Add(version)));
   return r.rows() > 0;
@@ -447,6 +485,7 @@ const std::vector<PgMigration>& PgSchemaMigrations() {
       {3, "directory: full-text vectors, probes, traffic, fingerprints", kSchemaV3Directory},
       {4, "moderation: reports, audit log; collections", kSchemaV4ModerationCollections},
       {5, "cluster: change feed, leases", kSchemaV5Cluster},
+      {6, "cluster: writes of singleton work fenced by the lease's epoch", kSchemaV6Fencing},
   };
   return kMigrations;
 }
