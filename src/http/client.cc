@@ -86,8 +86,8 @@ struct SslFree {
 // StartTls succeeds.
 class Conn {
  public:
-  Conn(UniqueFd fd, const Clock* clock, Millis timeout, bool whole_exchange)
-      : fd_(std::move(fd)), clock_(clock), timeout_(timeout), whole_(whole_exchange),
+  Conn(UniqueFd fd, const Clock* clock, Millis timeout, bool whole_exchange, const std::atomic<bool>* cancel)
+      : fd_(std::move(fd)), clock_(clock), cancel_(cancel), timeout_(timeout), whole_(whole_exchange),
         deadline_(clock->Now() + timeout) {}
 
   // The handshake: TLS 1.2 or later, the peer's chain checked against the
@@ -188,6 +188,8 @@ class Conn {
     while (true) {
       auto left = std::chrono::duration_cast<Millis>(deadline_ - clock_->Now()).count();
       if (left <= 0) return Status::DeadlineExceeded("HTTP request timed out");
+      if (cancel_ != nullptr && cancel_->load()) return Status::Unavailable("cancelled");
+      if (cancel_ != nullptr) left = std::min<int64_t>(left, 250);
       pollfd p{fd_.get(), events, 0};
       int rc = ::poll(&p, 1, static_cast<int>(left));
       if (rc > 0) return Status::Ok();
@@ -209,6 +211,7 @@ class Conn {
 
   UniqueFd fd_;
   const Clock* clock_;
+  const std::atomic<bool>* const cancel_;
   Millis timeout_;
   bool whole_;
   SteadyTime deadline_;
@@ -286,7 +289,7 @@ Status Exchange(const ClientRequest& request, bool whole_exchange,
   ASSIGN_OR_RETURN(ParsedUrl url, ParseUrl(request.url));
   auto clock = MakeRealClock();
   ASSIGN_OR_RETURN(UniqueFd fd, ConnectTcpNonBlocking(url.host, url.port));
-  Conn conn(std::move(fd), clock.get(), request.timeout, whole_exchange);
+  Conn conn(std::move(fd), clock.get(), request.timeout, whole_exchange, request.cancel);
   if (url.tls) RETURN_IF_ERROR(conn.StartTls(url.host, request));
   RETURN_IF_ERROR(conn.WriteAll(SerializeRequest(request, url)));
   std::string buf;

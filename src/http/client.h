@@ -12,6 +12,7 @@
 // not errors: they come back in ClientResponse.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,9 @@ struct ClientRequest {
   // https: a client certificate (PEM chain) and its key, for servers that
   // authenticate clients by certificate (a Kubernetes API server). "": none.
   std::string cert_file, key_file;
+  // Set by another thread to end a long wait (a watch, a log follow) within
+  // a quarter of a second: the call returns Unavailable("cancelled").
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ClientResponse {
