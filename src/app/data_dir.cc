@@ -48,27 +48,27 @@ Status DataDir::AllowTraversal() const {
 Result<std::unique_ptr<store::Store>> DataDir::OpenStore() const {
   RETURN_IF_ERROR(EnsureLayout());
   ASSIGN_OR_RETURN(std::string key, store::LoadOrCreateSecretsKey(Path("secrets.key")));
-  return store::Store::Open({.url = store_url_, .secrets_key = key});
+  return store::Store::Open({.url = store_url_, .secrets_key = key, .fence = fence_});
 }
 
 Result<std::unique_ptr<store::BillingStore>> DataDir::OpenBillingStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenBillingStore({.url = store_url_, .secrets_key = ""});
+  return store::OpenBillingStore({.url = store_url_, .secrets_key = "", .fence = fence_});
 }
 
 Result<std::unique_ptr<store::DirectoryStore>> DataDir::OpenDirectoryStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenDirectoryStore({.url = store_url_, .secrets_key = ""});
+  return store::OpenDirectoryStore({.url = store_url_, .secrets_key = "", .fence = fence_});
 }
 
 Result<std::unique_ptr<store::ModerationStore>> DataDir::OpenModerationStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenModerationStore({.url = store_url_, .secrets_key = ""});
+  return store::OpenModerationStore({.url = store_url_, .secrets_key = "", .fence = fence_});
 }
 
 Result<std::unique_ptr<store::CollectionStore>> DataDir::OpenCollectionStore() const {
   RETURN_IF_ERROR(EnsureLayout());
-  return store::OpenCollectionStore({.url = store_url_, .secrets_key = ""});
+  return store::OpenCollectionStore({.url = store_url_, .secrets_key = "", .fence = fence_});
 }
 
 }  // namespace spaceport::app

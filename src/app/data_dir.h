@@ -39,6 +39,9 @@ class DataDir {
   Status AllowTraversal() const;
   // The store's URL (store::StoreOptions::url).
   const std::string& store_url() const { return store_url_; }
+  // Several nodes: stores opened from now on carry this node's write fence
+  // (store/cluster.h; borrowed).
+  void set_write_fence(const store::WriteFence* fence) { fence_ = fence; }
   // Opens (and migrates) the store with the secrets key.
   Result<std::unique_ptr<store::Store>> OpenStore() const;
   // The ledger's side of the same database (store/billing_store.h).
@@ -50,6 +53,7 @@ class DataDir {
  private:
   std::string root_;
   std::string store_url_;
+  const store::WriteFence* fence_ = nullptr;
 };
 
 }  // namespace spaceport::app

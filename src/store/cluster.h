@@ -21,9 +21,11 @@
 // retries by itself).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -72,17 +74,39 @@ class LeaseStore {
   virtual Status Release(std::string_view name, std::string_view node) = 0;
 };
 
-// Fencing: while this process holds lease `name` at `epoch` (as `node`),
-// every write it makes to the tables of singleton work (Spaces and their
-// builds, the ledger's transfers and holds, subscriptions, usage, probes)
-// checks, in the same transaction, that the lease is still `node`'s at that
-// epoch; a node that stalled past its lease and came back gets
-// FailedPrecondition ("fenced: ...") instead of writing over the new
-// holder's work. Process-wide (one node per process), from each pooled
-// connection's next use; PostgreSQL only (a SQLite file has one node).
-// Thread safe.
-void SetWriteFence(std::string_view name, std::string_view node, int64_t epoch);
-void ClearWriteFence();
+// WriteFence: while a node holds lease `name` at `epoch`, every write made
+// through the stores opened with this fence (StoreOptions::fence) to the
+// tables of singleton work (Spaces and their builds, the ledger's transfers
+// and holds, subscriptions, usage, probes) checks, in the same transaction,
+// that the lease is still the node's at that epoch; a node that stalled past
+// its lease and came back gets FailedPrecondition ("fenced: ...") instead of
+// writing over the new holder's work. Pooled connections catch up with a
+// change on their next use. PostgreSQL only (a SQLite file has one node).
+// Thread safety: all methods from any thread.
+class WriteFence {
+ public:
+  void Set(std::string_view name, std::string_view node, int64_t epoch) {
+    const char sep = 31;  // the migration splits on chr(31): ids may hold anything printable
+    Store(std::string(name) + sep + std::string(node) + sep + std::to_string(epoch));
+  }
+  void Clear() { Store(""); }
+  // Moves on every Set or Clear.
+  uint64_t generation() const { return generation_.load(); }
+  std::string text() const {
+    std::lock_guard lock(mu_);
+    return text_;
+  }
+
+ private:
+  void Store(std::string text) {
+    std::lock_guard lock(mu_);
+    text_ = std::move(text);
+    generation_.fetch_add(1);
+  }
+  mutable std::mutex mu_;
+  std::string text_;  // guarded by mu_; "" no fence
+  std::atomic<uint64_t> generation_{1};
+};
 
 struct StoreOptions;
 

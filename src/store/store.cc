@@ -87,7 +87,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     if (path.empty()) return Status::InvalidArgument("store url 'sqlite:' needs a path or :memory:");
     return sqlite::OpenSqliteStore(path, options.secrets_key);
   }
-  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresStore(options.url, options.secrets_key);
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresStore(options.url, options.secrets_key, options.fence);
   // Only the scheme is echoed: a database URL may carry a password.
   std::string scheme = options.url.substr(0, options.url.find(':'));
   return Status::InvalidArgument("unsupported store url scheme '" + scheme +
@@ -101,7 +101,7 @@ Result<std::unique_ptr<BillingStore>> OpenBillingStore(const StoreOptions& optio
     if (path.empty()) return Status::InvalidArgument("store url 'sqlite:' needs a path or :memory:");
     return OpenSqliteBillingStore(path);
   }
-  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresBillingStore(options.url);
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresBillingStore(options.url, options.fence);
   std::string scheme = options.url.substr(0, options.url.find(':'));
   return Status::InvalidArgument("unsupported store url scheme '" + scheme + "'");
 }
@@ -125,19 +125,19 @@ Result<std::string> SharedSqliteFile(const StoreOptions& options, const std::str
 }  // namespace
 
 Result<std::unique_ptr<DirectoryStore>> OpenDirectoryStore(const StoreOptions& options) {
-  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresDirectoryStore(options.url);
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresDirectoryStore(options.url, options.fence);
   ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "the directory"));
   return OpenSqliteDirectoryStore(path);
 }
 
 Result<std::unique_ptr<ModerationStore>> OpenModerationStore(const StoreOptions& options) {
-  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresModerationStore(options.url);
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresModerationStore(options.url, options.fence);
   ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "moderation"));
   return OpenSqliteModerationStore(path);
 }
 
 Result<std::unique_ptr<CollectionStore>> OpenCollectionStore(const StoreOptions& options) {
-  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresCollectionStore(options.url);
+  if (IsPostgresUrl(options.url)) return postgres::OpenPostgresCollectionStore(options.url, options.fence);
   ASSIGN_OR_RETURN(std::string path, SharedSqliteFile(options, "collections"));
   return OpenSqliteCollectionStore(path);
 }

@@ -27,6 +27,8 @@
 
 namespace spaceport::store {
 
+class WriteFence;
+
 struct StoreOptions {
   // "sqlite:/abs/path.db", "sqlite::memory:" or "postgres://user@host:port/db"
   // (store/postgres/: any libpq connection URL).
@@ -35,6 +37,9 @@ struct StoreOptions {
   // database (a file in the data dir). Secret values are encrypted at rest
   // with it; callers of the Store see plaintext.
   std::string secrets_key;
+  // Several nodes: the runtime node's fence (store/cluster.h); borrowed,
+  // null for none.
+  const WriteFence* fence = nullptr;
 };
 
 // Is `url` a PostgreSQL store URL (postgres:// or postgresql://)?

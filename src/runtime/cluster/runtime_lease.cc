@@ -67,7 +67,7 @@ void RuntimeLease::Tick() {
   }
   // Every write of this node to the tables of singleton work now checks that
   // the lease is still its own at this epoch (store/cluster.h).
-  if (now_held && changed) store::SetWriteFence(kLeaseName, options_.node, lease->epoch);
+  if (now_held && changed && options_.fence != nullptr) options_.fence->Set(kLeaseName, options_.node, lease->epoch);
   const bool was_held = held_.exchange(now_held);
   if (was_held && !now_held) {
     SP_LOG(kError) << "the runtime lease went to " << lease->holder << " (epoch " << lease->epoch << ")";

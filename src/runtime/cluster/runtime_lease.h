@@ -8,9 +8,9 @@
 // takes it within ttl + 1 s. A node that finds the lease taken from it (it
 // stalled past ttl) is told so and must stop running apps: another node
 // runs them now. While it holds the lease, the node's writes to the tables of
-// singleton work are fenced by the lease's epoch (store::SetWriteFence), so a
+// singleton work are fenced by the lease's epoch (store::WriteFence), so a
 // node that stalled cannot write over its successor's work before it learns
-// that it lost the lease.
+// that it lost the lease (options.fence).
 //
 // Callbacks run on the lease's own thread, one at a time: on_holder(lease)
 // whenever the holder or its address changes (self included), on_lost when
@@ -35,6 +35,9 @@ struct RuntimeLeaseOptions {
   std::string address;  // where other nodes reach this node's edge (--advertise)
   Millis ttl{5000};
   Millis renew_every{1000};
+  // Set to the lease's epoch whenever this node holds it (borrowed; the
+  // stores the node writes through were opened with it). Null: no fencing.
+  store::WriteFence* fence = nullptr;
 };
 
 class RuntimeLease {

@@ -55,9 +55,10 @@ Status MissingGrant(int64_t user_id, int64_t space_id) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const std::string& secrets_key) {
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const std::string& secrets_key,
+                                                 const WriteFence* fence) {
   ASSIGN_OR_RETURN(SecretBox box, SecretBox::Create(secrets_key));
-  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the store"));
+  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the store", fence));
   return std::unique_ptr<Store>(new PostgresStore(std::move(pool), std::move(box)));
 }
 

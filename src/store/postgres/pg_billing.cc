@@ -308,8 +308,8 @@ class PgBillingStore : public BillingStore {
 
 }  // namespace
 
-Result<std::unique_ptr<BillingStore>> OpenPostgresBillingStore(const std::string& url) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the ledger"));
+Result<std::unique_ptr<BillingStore>> OpenPostgresBillingStore(const std::string& url, const WriteFence* fence) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the ledger", fence));
   return std::unique_ptr<BillingStore>(new PgBillingStore(std::move(pool)));
 }
 

@@ -243,13 +243,6 @@ Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(const StoreOptions& options, 
   return std::unique_ptr<ChangeFeed>(new PgChangeFeed(options.url, std::move(pool), node, clock));
 }
 
-void SetWriteFence(std::string_view name, std::string_view node, int64_t epoch) {
-  const char sep = 31;  // the migration's chr(31): ids may hold anything printable
-  postgres::SetProcessWriteFence(std::string(name) + sep + std::string(node) + sep + std::to_string(epoch));
-}
-
-void ClearWriteFence() { postgres::SetProcessWriteFence(""); }
-
 Result<std::unique_ptr<LeaseStore>> OpenLeaseStore(const StoreOptions& options) {
   RETURN_IF_ERROR(NeedsPostgres(options));
   ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, postgres::OpenMigratedPool(options.url, 2, "the leases"));

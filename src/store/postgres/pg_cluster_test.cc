@@ -158,44 +158,45 @@ TEST_F(ClusterTest, AStaleHoldersWritesAreFencedByTheEpoch) {
   ASSERT_TRUE(leases.ok()) << leases.status().ToString();
   auto a = (*leases)->TryAcquire("runtime", "node a", "x", 5000, 1000);
   ASSERT_TRUE(a.ok() && a->holder == "node a");
-  auto store = Store::Open({.url = url_, .secrets_key = std::string(32, 'k')});
+  WriteFence fence;
+  auto store = Store::Open({.url = url_, .secrets_key = std::string(32, 'k'), .fence = &fence});
   ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto unfenced = Store::Open({.url = url_, .secrets_key = std::string(32, 'k')});
+  ASSERT_TRUE(unfenced.ok()) << unfenced.status().ToString();
   ASSERT_TRUE((*store)->CreateUser("alice", false, 1).ok());
-  auto space = [&](const std::string& name) {
+  auto space = [&](Store& through, const std::string& name) {
     Space s;
     s.owner = "alice";
     s.name = name;
     s.sdk = "static";
-    return (*store)->CreateSpace(s, 2);
+    return through.CreateSpace(s, 2);
   };
-  struct ClearFenceAtEnd {
-    ~ClearFenceAtEnd() { ClearWriteFence(); }
-  } clear_fence_at_end;  // the fence is process-wide: no other test may inherit it
-  SetWriteFence("runtime", "node a", a->epoch);
-  ASSERT_TRUE(space("while-held").ok()) << "the holder's own writes were refused";
+  fence.Set("runtime", "node a", a->epoch);
+  ASSERT_TRUE(space(**store, "while-held").ok()) << "the holder's own writes were refused";
 
   // b takes the lease after a's expired; a has not noticed yet.
   auto b = (*leases)->TryAcquire("runtime", "b", "y", 5000, 7000);
   ASSERT_EQ(b->holder, "b");
-  auto stale = space("after-losing");
+  auto stale = space(**store, "after-losing");
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition) << stale.status().ToString();
   EXPECT_NE(stale.status().message().find("fenced"), std::string::npos) << stale.status().ToString();
   EXPECT_FALSE((*store)->GetSpace("alice", "after-losing").ok()) << "the refused write left a row";
   // Accounts are not singleton work: still written.
   EXPECT_TRUE((*store)->CreateUser("carol", false, 3).ok());
+  // A store opened without the fence (a front node, a tool) is not checked.
+  EXPECT_TRUE(space(**unfenced, "unfenced").ok());
 
-  // Without a fence (a front node, a tool) nothing is checked.
-  ClearWriteFence();
-  EXPECT_TRUE(space("unfenced").ok());
   // a takes the lease back later (a new epoch): fenced by that one, it writes again.
   ASSERT_TRUE((*leases)->Release("runtime", "b").ok());
   auto back = (*leases)->TryAcquire("runtime", "node a", "x", 5000, 8000);
   ASSERT_EQ(back->holder, "node a");
-  SetWriteFence("runtime", "node a", back->epoch);
-  EXPECT_TRUE(space("held-again").ok());
-  SetWriteFence("runtime", "node a", a->epoch);  // the old epoch is refused
-  EXPECT_EQ(space("old-epoch").status().code(), StatusCode::kFailedPrecondition);
+  fence.Set("runtime", "node a", back->epoch);
+  EXPECT_TRUE(space(**store, "held-again").ok());
+  fence.Set("runtime", "node a", a->epoch);  // the old epoch is refused
+  EXPECT_EQ(space(**store, "old-epoch").status().code(), StatusCode::kFailedPrecondition);
+  fence.Clear();
+  EXPECT_TRUE(space(**store, "cleared").ok());
 }
 
 TEST_F(ClusterTest, ConcurrentAcquirersHaveOneWinner) {

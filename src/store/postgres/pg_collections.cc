@@ -234,8 +234,8 @@ class PgCollectionStore : public CollectionStore {
 
 }  // namespace
 
-Result<std::unique_ptr<CollectionStore>> OpenPostgresCollectionStore(const std::string& url) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the collections area"));
+Result<std::unique_ptr<CollectionStore>> OpenPostgresCollectionStore(const std::string& url, const WriteFence* fence) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the collections area", fence));
   return std::unique_ptr<CollectionStore>(new PgCollectionStore(std::move(pool)));
 }
 

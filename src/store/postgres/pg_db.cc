@@ -1,7 +1,5 @@
 #include "store/postgres/pg_db.h"
 
-#include <atomic>
-
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -214,8 +212,8 @@ Result<std::vector<PgConn::Notice>> PgConn::Notifications() {
 
 // ---- PgPool ----
 
-PgPool::PgPool(std::string conninfo, int max_connections)
-    : conninfo_(std::move(conninfo)), max_connections_(max_connections > 0 ? max_connections : 1) {}
+PgPool::PgPool(std::string conninfo, int max_connections, const WriteFence* fence)
+    : conninfo_(std::move(conninfo)), max_connections_(max_connections > 0 ? max_connections : 1), fence_(fence) {}
 
 PgPool::~PgPool() = default;
 
@@ -225,33 +223,18 @@ PgPool::Lease::~Lease() {
 
 namespace {
 
-// The process's write fence (store/cluster.h): its text and a generation
-// that moves on every change, so each pooled session catches up once.
-std::mutex fence_mu;
-std::string fence_text;  // guarded by fence_mu
-std::atomic<uint64_t> fence_generation{1};
-
-// Sets the session's spaceport.fence to the process's fence if it moved.
-Status CatchUpFence(PgConn& conn) {
-  const uint64_t generation = fence_generation.load();
+// Sets the session's spaceport.fence to the fence's text if it moved since.
+Status CatchUpFence(PgConn& conn, const WriteFence* fence) {
+  if (fence == nullptr) return Status::Ok();
+  const uint64_t generation = fence->generation();
   if (conn.fence_generation == generation) return Status::Ok();
-  std::string text;
-  {
-    std::lock_guard<std::mutex> lock(fence_mu);
-    text = fence_text;
-  }
-  RETURN_IF_ERROR(conn.Exec("SELECT set_config('spaceport.fence', $1, false)", PgParams().Add(text)).status());
+  RETURN_IF_ERROR(
+      conn.Exec("SELECT set_config('spaceport.fence', $1, false)", PgParams().Add(fence->text())).status());
   conn.fence_generation = generation;
   return Status::Ok();
 }
 
 }  // namespace
-
-void SetProcessWriteFence(std::string text) {
-  std::lock_guard<std::mutex> lock(fence_mu);
-  fence_text = std::move(text);
-  fence_generation.fetch_add(1);
-}
 
 Result<PgPool::Lease> PgPool::Acquire() {
   std::unique_ptr<PgConn> conn;
@@ -276,7 +259,7 @@ Result<PgPool::Lease> PgPool::Acquire() {
     conn = std::move(*made);
   }
   Lease lease(this, std::move(conn));
-  RETURN_IF_ERROR(CatchUpFence(*lease));  // a failure drops the connection with the lease if it broke
+  RETURN_IF_ERROR(CatchUpFence(*lease, fence_));  // a failure drops the connection with the lease if it broke
   return lease;
 }
 

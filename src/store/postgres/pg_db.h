@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/cluster.h"
 
 struct pg_conn;
 struct pg_result;
@@ -110,8 +111,8 @@ class PgConn {
   };
   // Reads what the socket has; returns the notifications queued since the last call.
   Result<std::vector<Notice>> Notifications();
-  // The write fence (store/cluster.h SetWriteFence) this session carries:
-  // brought up to date by the pool before each use.
+  // The generation of the pool's write fence (store/cluster.h) this session
+  // carries: brought up to date by the pool before each use.
   uint64_t fence_generation = 0;
 
  private:
@@ -120,10 +121,6 @@ class PgConn {
   pg_conn* conn_;
   bool conflicted_ = false;
 };
-
-// The text every pooled session of this process sets as spaceport.fence
-// before its next use ("" clears it); see store/cluster.h SetWriteFence.
-void SetProcessWriteFence(std::string text);
 
 // How a failed statement's SQLSTATE reads as a Status.
 Status PgStatus(std::string_view sqlstate, std::string_view message);
@@ -136,8 +133,10 @@ const Status& StatusOf(const Result<T>& r) {
 
 class PgPool {
  public:
-  // At most `max_connections` open at once; callers beyond wait.
-  PgPool(std::string conninfo, int max_connections);
+  // At most `max_connections` open at once; callers beyond wait. `fence`
+  // (borrowed, may be null): each session carries it as spaceport.fence,
+  // brought up to date before each use (store/cluster.h).
+  PgPool(std::string conninfo, int max_connections, const WriteFence* fence = nullptr);
   ~PgPool();
 
   class Lease {
@@ -160,6 +159,7 @@ class PgPool {
 
   const std::string conninfo_;
   const int max_connections_;
+  const WriteFence* const fence_;
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::unique_ptr<PgConn>> idle_;

@@ -518,8 +518,8 @@ class PgDirectoryStore : public DirectoryStore {
 
 }  // namespace
 
-Result<std::unique_ptr<DirectoryStore>> OpenPostgresDirectoryStore(const std::string& url) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the directory"));
+Result<std::unique_ptr<DirectoryStore>> OpenPostgresDirectoryStore(const std::string& url, const WriteFence* fence) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the directory", fence));
   return std::unique_ptr<DirectoryStore>(new PgDirectoryStore(std::move(pool)));
 }
 

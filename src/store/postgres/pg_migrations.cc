@@ -410,10 +410,14 @@ CREATE TABLE cluster_leases (
 );
 )sql";
 
-// Fencing (store/cluster.h SetWriteFence): a session whose spaceport.fence
+// Fencing (store/cluster.h WriteFence): a session whose spaceport.fence
 // names a lease, a node and an epoch may write the tables of singleton work
 // only while that lease is still the node's at that epoch. One check per
 // statement; sessions without a fence (front nodes, tools) are not checked.
+// The check reads the lease row in the writing transaction, which runs at
+// SERIALIZABLE (pg_db.h InTxn), so a holder change that commits meanwhile
+// makes one of the two fail and retry. The lease's expiry is not looked at:
+// a holder is fenced off once another node took the lease, not before.
 constexpr char kSchemaV6Fencing[] = R"sql(
 CREATE FUNCTION spaceport_check_fence() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -522,8 +526,9 @@ Result<int> ApplyPgMigrations(PgConn& conn) {
   return ran;
 }
 
-Result<std::unique_ptr<PgPool>> OpenMigratedPool(const std::string& url, int size, const std::string& what) {
-  auto pool = std::make_unique<PgPool>(url, size);
+Result<std::unique_ptr<PgPool>> OpenMigratedPool(const std::string& url, int size, const std::string& what,
+                                                 const WriteFence* fence) {
+  auto pool = std::make_unique<PgPool>(url, size, fence);
   ASSIGN_OR_RETURN(PgPool::Lease conn, pool->Acquire());
   Result<int> applied = ApplyPgMigrations(*conn);
   if (!applied.ok()) return applied.status().WithContext("opening " + what + " in PostgreSQL");

@@ -28,6 +28,7 @@ Result<int> ApplyPgMigrations(PgConn& conn);
 
 // A pool of `size` connections to `url` whose database is migrated
 // (every area of the store opens its own; `what` names it in errors).
-Result<std::unique_ptr<PgPool>> OpenMigratedPool(const std::string& url, int size, const std::string& what);
+Result<std::unique_ptr<PgPool>> OpenMigratedPool(const std::string& url, int size, const std::string& what,
+                                                 const WriteFence* fence = nullptr);
 
 }  // namespace spaceport::store::postgres

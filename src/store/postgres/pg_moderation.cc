@@ -160,8 +160,8 @@ class PgModerationStore : public ModerationStore {
 
 }  // namespace
 
-Result<std::unique_ptr<ModerationStore>> OpenPostgresModerationStore(const std::string& url) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the moderation area"));
+Result<std::unique_ptr<ModerationStore>> OpenPostgresModerationStore(const std::string& url, const WriteFence* fence) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, OpenMigratedPool(url, kPoolSize, "the moderation area", fence));
   return std::unique_ptr<ModerationStore>(new PgModerationStore(std::move(pool)));
 }
 

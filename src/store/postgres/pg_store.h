@@ -24,15 +24,17 @@
 namespace spaceport::store::postgres {
 
 // `url`: postgres://user@host:port/db (any libpq connection string);
-// `secrets_key` is empty or 32 bytes.
-Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const std::string& secrets_key);
+// `secrets_key` is empty or 32 bytes; `fence` (borrowed, may be null) as in
+// StoreOptions.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const std::string& secrets_key,
+                                                 const WriteFence* fence);
 
 // The other areas on the same database, each with a pool of its own
 // (pg_billing.cc, ...).
-Result<std::unique_ptr<BillingStore>> OpenPostgresBillingStore(const std::string& url);
-Result<std::unique_ptr<DirectoryStore>> OpenPostgresDirectoryStore(const std::string& url);
-Result<std::unique_ptr<ModerationStore>> OpenPostgresModerationStore(const std::string& url);
-Result<std::unique_ptr<CollectionStore>> OpenPostgresCollectionStore(const std::string& url);
+Result<std::unique_ptr<BillingStore>> OpenPostgresBillingStore(const std::string& url, const WriteFence* fence);
+Result<std::unique_ptr<DirectoryStore>> OpenPostgresDirectoryStore(const std::string& url, const WriteFence* fence);
+Result<std::unique_ptr<ModerationStore>> OpenPostgresModerationStore(const std::string& url, const WriteFence* fence);
+Result<std::unique_ptr<CollectionStore>> OpenPostgresCollectionStore(const std::string& url, const WriteFence* fence);
 
 class PostgresStore : public Store {
  public:
