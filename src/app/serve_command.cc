@@ -461,6 +461,10 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     return 1;
   }
   DataDir dir(config->data_dir, config->store_url);
+  // Several nodes: once this node holds the runtime lease, its writes to the
+  // tables of singleton work are fenced by the lease's epoch.
+  store::WriteFence write_fence;
+  if (store::IsPostgresUrl(dir.store_url())) dir.set_write_fence(&write_fence);
   auto store = dir.OpenStore();
   if (!store.ok()) {
     std::cerr << "error: " << store.status().message() << "\n";
@@ -613,7 +617,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
     advertise = (config->host == "0.0.0.0" || config->host.empty() ? "127.0.0.1" : config->host) + ":" +
                 std::to_string(port);
   }
-  runtime::RuntimeLease lease(lease_store.get(), &clock, {.node = config->node_id, .address = advertise});
+  runtime::RuntimeLease lease(lease_store.get(), &clock,
+                              {.node = config->node_id, .address = advertise, .fence = &write_fence});
   runtime::FrontRoutes front_routes(&routes, store->get());
   runtime::ClusterControl cluster_control(&supervisor, &lease, changes.get(), store->get(), &front_routes);
   auto runs_apps = [&] { return !cluster || lease.held(); };
@@ -842,6 +847,9 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   SP_LOG(kInfo) << "signal " << sig << ": shutting down";
   if (changes != nullptr) changes->Stop();  // its watcher calls the hub
   (*edge)->Stop();
+  // Pods in a cluster keep serving through a restart (or under the node
+  // that takes the runtime over); sandboxes and processes end with us.
+  (*driver)->Detach();
   supervisor.Shutdown();
   lease.Stop();  // released: another node takes the apps over at once
   if (Status s = meter.FlushUsage(**billing_store); !s.ok()) {

@@ -99,6 +99,10 @@ class RuntimeDriver {
   // Called after every instance of the Space was stopped; Ok when there is
   // nothing to drop.
   virtual Status Discard(const std::string& /*space_id*/) { return Status::Ok(); }
+  // The server is shutting down, or another node runs the apps now: what
+  // runs outside this process (the Kubernetes driver's pods) is left as it
+  // is; Stop after this only forgets instances. In-process drivers ignore it.
+  virtual void Detach() {}
 };
 
 }  // namespace spaceport::runtime

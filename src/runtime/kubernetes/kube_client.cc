@@ -10,7 +10,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/strings.h"
-#include "http/client.h"
 
 namespace spaceport::runtime::kubernetes {
 namespace {
@@ -122,8 +121,8 @@ Result<KubeCredentials> LoadKubeconfig(const std::string& path, const std::strin
       }
       c.token = Scalar(user, "token");
       if (std::string token_file = Scalar(user, "tokenFile"); c.token.empty() && !token_file.empty()) {
-        ASSIGN_OR_RETURN(c.token, ReadWhole(Resolve(path, token_file)));
-        c.token = std::string(Trim(c.token));
+        c.token_file = Resolve(path, token_file);
+        RETURN_IF_ERROR(ReadWhole(c.token_file).status());
       }
       ASSIGN_OR_RETURN(c.cert_file, FileOrData(user, "client-certificate", "client-certificate-data", path,
                                                scratch_dir, "client.crt"));
@@ -146,8 +145,8 @@ Result<KubeCredentials> InClusterCredentials() {
   KubeCredentials c;
   std::string h = host;
   c.server = "https://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + port;
-  ASSIGN_OR_RETURN(std::string token, ReadWhole(dir + "/token"));
-  c.token = std::string(Trim(token));
+  c.token_file = dir + "/token";
+  RETURN_IF_ERROR(ReadWhole(c.token_file).status());
   c.ca_file = dir + "/ca.crt";
   if (Result<std::string> ns = ReadWhole(dir + "/namespace"); ns.ok()) c.namespace_name = std::string(Trim(*ns));
   return c;
@@ -156,8 +155,7 @@ Result<KubeCredentials> InClusterCredentials() {
 KubeClient::KubeClient(KubeCredentials credentials, Millis timeout)
     : credentials_(std::move(credentials)), timeout_(timeout) {}
 
-Result<json> KubeClient::Call(const std::string& method, const std::string& path_and_query,
-                              const std::string& content_type, const std::string& body) const {
+http::ClientRequest KubeClient::NewRequest(const std::string& method, const std::string& path_and_query) const {
   http::ClientRequest req;
   req.method = method;
   req.url = credentials_.server + path_and_query;
@@ -165,10 +163,21 @@ Result<json> KubeClient::Call(const std::string& method, const std::string& path
   req.cert_file = credentials_.cert_file;
   req.key_file = credentials_.key_file;
   req.timeout = timeout_;
-  req.body = body;
   req.headers.Add("Accept", "application/json");
+  std::string token = credentials_.token;
+  if (!credentials_.token_file.empty()) {
+    Result<std::string> read = ReadWhole(credentials_.token_file);
+    if (read.ok()) token = std::string(Trim(*read));  // a failed read shows as the server's 401
+  }
+  if (!token.empty()) req.headers.Add("Authorization", "Bearer " + token);
+  return req;
+}
+
+Result<json> KubeClient::Call(const std::string& method, const std::string& path_and_query,
+                              const std::string& content_type, const std::string& body) const {
+  http::ClientRequest req = NewRequest(method, path_and_query);
+  req.body = body;
   if (!content_type.empty()) req.headers.Add("Content-Type", content_type);
-  if (!credentials_.token.empty()) req.headers.Add("Authorization", "Bearer " + credentials_.token);
   Result<http::ClientResponse> resp = http::Fetch(req);
   if (!resp.ok()) return resp.status().WithContext("Kubernetes API " + credentials_.server);
   if (resp->status < 200 || resp->status > 299) {
@@ -197,18 +206,14 @@ Result<json> KubeClient::List(const std::string& path, const std::string& label_
 }
 
 Status KubeClient::Watch(const std::string& path, const std::string& label_selector,
-                         const std::string& resource_version, Millis idle,
+                         const std::string& resource_version, Millis idle, const std::atomic<bool>* cancel,
                          const std::function<bool(const json& event)>& on_event) const {
-  http::ClientRequest req;
-  req.url = credentials_.server + path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
-            UrlEncode(resource_version) + "&timeoutSeconds=300";
-  if (!label_selector.empty()) req.url += "&labelSelector=" + UrlEncode(label_selector);
-  req.ca_file = credentials_.ca_file;
-  req.cert_file = credentials_.cert_file;
-  req.key_file = credentials_.key_file;
+  std::string query = "?watch=1&allowWatchBookmarks=true&resourceVersion=" + UrlEncode(resource_version) +
+                      "&timeoutSeconds=300";
+  if (!label_selector.empty()) query += "&labelSelector=" + UrlEncode(label_selector);
+  http::ClientRequest req = NewRequest("GET", path + query);
   req.timeout = idle;
-  req.headers.Add("Accept", "application/json");
-  if (!credentials_.token.empty()) req.headers.Add("Authorization", "Bearer " + credentials_.token);
+  req.cancel = cancel;
   int status = 0;
   std::string buffer, error_body;
   Status outcome = Status::Ok();
@@ -226,17 +231,18 @@ Status KubeClient::Watch(const std::string& path, const std::string& label_selec
           std::string_view line(buffer.data() + start, nl - start);
           if (Trim(line).empty()) continue;
           json event = json::parse(line, nullptr, false);
-          if (event.is_discarded() || !event.is_object()) {
-            outcome = Status::Unavailable("Kubernetes API: a watch event that is not JSON");
+          if (event.is_discarded() || !event.is_object() || !event.contains("type") || !event["type"].is_string() ||
+              !event.contains("object") || !event["object"].is_object()) {
+            outcome = Status::Unavailable("Kubernetes API: a watch event that is not {type, object}");
             return false;
           }
-          if (event.value("type", "") == "ERROR") {
+          if (event["type"] == "ERROR") {
             const json& o = event["object"];
-            if (o.is_object() && o.value("code", 0) == 410) {
+            const json* code = o.contains("code") ? &o["code"] : nullptr;
+            if (code != nullptr && code->is_number_integer() && code->get<int64_t>() == 410) {
               expired = true;
             } else {
-              outcome = Status::Unavailable("Kubernetes API: watch " + path + ": " +
-                                            (o.is_object() ? o.value("message", "error") : std::string("error")));
+              outcome = Status::Unavailable("Kubernetes API: watch " + path + ": " + o.dump().substr(0, 300));
             }
             return false;
           }

@@ -26,12 +26,16 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "http/client.h"
 
 namespace spaceport::runtime::kubernetes {
 
 struct KubeCredentials {
   std::string server;     // https://host:port (http:// only for the test double)
   std::string token;      // bearer token; may be empty with a client certificate
+  // Where the token is kept, read again before every call: service-account
+  // tokens are rotated. Takes precedence over `token`.
+  std::string token_file;
   std::string ca_file;    // PEM; "": the system's CAs
   std::string cert_file;  // client certificate (PEM), "" for none
   std::string key_file;
@@ -63,12 +67,15 @@ class KubeClient {
   // Watches `path` from `resource_version` with bookmarks, calling on_event
   // with each event object ({"type", "object"}) until the server ends the
   // stream (Ok), on_event returns false (Ok), nothing arrived for `idle`
-  // (DeadlineExceeded) or the version is too old (FailedPrecondition: list
-  // again). An ERROR event with code 410 counts as too old.
+  // (DeadlineExceeded), `cancel` is set (Unavailable) or the version is too
+  // old (FailedPrecondition: list again). An ERROR event with code 410
+  // counts as too old.
   Status Watch(const std::string& path, const std::string& label_selector, const std::string& resource_version,
-               Millis idle, const std::function<bool(const nlohmann::json& event)>& on_event) const;
+               Millis idle, const std::atomic<bool>* cancel,
+               const std::function<bool(const nlohmann::json& event)>& on_event) const;
 
  private:
+  http::ClientRequest NewRequest(const std::string& method, const std::string& path_and_query) const;
   Result<nlohmann::json> Call(const std::string& method, const std::string& path_and_query,
                               const std::string& content_type, const std::string& body) const;
 

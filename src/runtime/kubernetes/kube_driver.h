@@ -12,9 +12,12 @@
 // is a rolling update of the one Deployment (the new pod first, the old one
 // after), and its connections wait until the rollout finished, so its health
 // check reaches the new version; the older instance's listener keeps serving
-// from whichever pod is ready until the supervisor stops it. Stop of a
-// Space's last instance scales the Deployment to 0 and waits for its pods to
-// go; Discard deletes the three objects.
+// from whichever pod is ready until the supervisor stops it. Stopping a new
+// instance whose rollout never finished applies the previous version again.
+// Stop of a Space's last instance scales the Deployment to 0 and waits until
+// its status counts no pod (terminating ones are off the endpoints already);
+// Discard deletes the three objects. After Detach (shutdown, or the runtime
+// moved to another node) Stop leaves the cluster as it is.
 //
 // Readiness is known from a list-then-watch of the managed Deployments and
 // EndpointSlices (label app.kubernetes.io/managed-by=spaceport): a list, then
@@ -23,7 +26,9 @@
 // again. No API call is made on a request's path.
 //
 // Where the node must run: connections go to pod IPs, so a node runs inside
-// the cluster (or on a network that routes pod IPs). The pods read the built
+// the cluster (or on a network that routes pod IPs). The SDK launchers' bind
+// address 127.0.0.1 (gradio, streamlit) becomes 0.0.0.0; other apps must
+// listen on 0.0.0.0, as on Hugging Face. The pods read the built
 // tree and /data from one shared volume claim (--kube-volume-claim), the
 // shared file system several nodes already need. Pods cannot be frozen
 // (Freeze is FailedPrecondition): the sleep ladder goes straight to 0
@@ -31,8 +36,7 @@
 // not reported as an exit.
 //
 // Ownership: owns two watch threads and one listener per instance; the
-// destructor stops them (pods keep running: the supervisor stops instances
-// first on shutdown).
+// destructor stops them within a quarter of a second. Pods keep running.
 // Thread safety and failure: see runtime/driver.h; Start fails with the API
 // server's message when it refuses an object.
 #pragma once
@@ -54,7 +58,9 @@ struct KubernetesOptions {
   std::string volume_root;      // where the claim is mounted in pods (the nodes' data dir)
   Millis hold_timeout{120000};  // a connection waiting for the pod
   Millis scale_down_timeout{60000};
-  Millis watch_idle{5000};      // a silent watch is reopened after this (and the driver's destructor waits as long)
+  // A silent watch is reopened after this (the API server sends bookmarks
+  // about once a minute).
+  Millis watch_idle{90000};
 };
 
 // Lists the managed objects once (so bad credentials or a missing namespace

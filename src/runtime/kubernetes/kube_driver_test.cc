@@ -8,7 +8,11 @@
 // SPACEPORT_KUBE_RECORD_DIR: when set, every manifest the driver applies is
 // written there (tests/e2e/kubernetes_manifests.test.mjs checks them against
 // the Kubernetes schemas).
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -57,6 +61,18 @@ server.server_close()
 )PY";
 
 bool Alive(int pid) { return kill(pid, 0) == 0; }
+
+// Nothing listens on 127.0.0.1:port any more.
+bool Refused(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool refused = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno == ECONNREFUSED;
+  close(fd);
+  return refused;
+}
 
 template <typename F>
 bool WaitFor(F&& done, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
@@ -164,9 +180,17 @@ TEST_F(KubeDriverTest, CreateAppliesTheThreeObjectsAndServes) {
   EXPECT_EQ(c["resources"]["limits"]["memory"], std::to_string(512LL << 20));
   EXPECT_EQ(c["readinessProbe"]["tcpSocket"]["port"], "http");
   EXPECT_EQ(c["workingDir"], spec.cwd);
-  bool data_mounted = false;
-  for (const json& m : c["volumeMounts"]) data_mounted = data_mounted || (m["mountPath"] == "/data" && m["subPath"] == "spaces/alice/demo/data");
-  EXPECT_TRUE(data_mounted) << c["volumeMounts"].dump();
+  // Only the Space's own tree (read-only) and data dir come from the shared claim.
+  bool data_mounted = false, tree_mounted = false;
+  for (const json& m : c["volumeMounts"]) {
+    if (m.contains("subPath")) {
+      EXPECT_TRUE(m["subPath"] == "app" || m["subPath"] == "spaces/alice/demo/data") << m.dump();
+    }
+    data_mounted = data_mounted || (m["mountPath"] == "/data" && m["subPath"] == "spaces/alice/demo/data");
+    tree_mounted = tree_mounted || (m["mountPath"] == spec.cwd && m["subPath"] == "app" && m["readOnly"] == true);
+  }
+  EXPECT_TRUE(data_mounted && tree_mounted) << c["volumeMounts"].dump();
+  EXPECT_FALSE((*d)["spec"]["template"]["spec"]["securityContext"].contains("fsGroup"));
   // The secret's value is in the Secret only.
   EXPECT_EQ(d->dump().find("s3cret"), std::string::npos);
   std::optional<json> secret = api_->Object("secrets", kNamespace, name);
@@ -198,7 +222,7 @@ TEST_F(KubeDriverTest, SleepScalesToZeroAndAWakeHoldsTheRequest) {
   EXPECT_TRUE(WaitFor([&] { return !Alive(pids[0]); })) << "the pod's process outlived the scale-down";
   EXPECT_TRUE(api_->Object("services", kNamespace, name).has_value());
   EXPECT_TRUE(api_->Object("secrets", kNamespace, name).has_value());
-  EXPECT_FALSE(Get(spec.port, Millis(2000)).ok()) << "the slept instance's port still answers";
+  EXPECT_TRUE(Refused(spec.port)) << "the slept instance's port is still open";
 
   // Wake: the request is sent at once and held while the pod comes up.
   InstanceSpec again = Spec("v1");
@@ -264,6 +288,42 @@ TEST_F(KubeDriverTest, UpdateRollsOutWithZeroDowntime) {
   EXPECT_TRUE(WaitFor([&] { return api_->PodPids(name).size() == 1; })) << "the old pod did not go";
 }
 
+TEST_F(KubeDriverTest, ARolloutThatNeverGetsReadyIsRolledBack) {
+  const std::string name = KubeName("alice/demo");
+  InstanceSpec v1 = Spec("v1");
+  StartOk(v1);
+  ASSERT_TRUE(Get(v1.port).ok());
+  const std::string good = (*Deployment())["spec"]["template"]["metadata"]["annotations"]["spaceport.dev/revision"];
+
+  InstanceSpec broken = Spec("v2");
+  broken.argv = {"/bin/sh", "-c", "echo cannot start >&2; exit 1"};
+  InstanceId bad = StartOk(broken);
+  // The supervisor's health check gives up; the new version never served.
+  auto tried = Get(broken.port, Millis(1500));
+  EXPECT_FALSE(tried.ok() && tried->status == 200);
+  ASSERT_TRUE(driver_->Stop(bad, Millis(5000)).ok());
+  EXPECT_EQ((*Deployment())["spec"]["template"]["metadata"]["annotations"]["spaceport.dev/revision"], good);
+  EXPECT_EQ((*Deployment())["spec"]["replicas"], 1);
+  auto still = Get(v1.port);
+  ASSERT_TRUE(still.ok()) << still.status().message();
+  EXPECT_EQ(still->body, "v1 s3cret");
+  EXPECT_TRUE(WaitFor([&] { return api_->PodPids(name).size() == 1; })) << "the broken pod stayed";
+}
+
+TEST_F(KubeDriverTest, AfterDetachStoppingLeavesThePodsRunning) {
+  const std::string name = KubeName("alice/demo");
+  InstanceSpec spec = Spec("v1");
+  InstanceId id = StartOk(spec);
+  ASSERT_TRUE(Get(spec.port).ok());
+  driver_->Detach();  // the server shuts down
+  ASSERT_TRUE(driver_->Stop(id, Millis(5000)).ok());
+  EXPECT_EQ((*Deployment())["spec"]["replicas"], 1);
+  EXPECT_EQ(api_->PodPids(name).size(), 1u);
+  EXPECT_TRUE(Refused(spec.port));
+  EXPECT_EQ(driver_->Start(Spec("v1"), [](InstanceId, const ExitStatus&) {}).status().code(),
+            StatusCode::kUnavailable);
+}
+
 TEST_F(KubeDriverTest, DiscardDeletesTheObjectsAndThePod) {
   const std::string name = KubeName("alice/demo");
   InstanceSpec spec = Spec("v1");
@@ -318,6 +378,20 @@ TEST_F(KubeDriverTest, BadCredentialsAndRefusedObjectsAreClearErrors) {
   spec.argv.clear();
   auto id = driver_->Start(spec, [](InstanceId, const ExitStatus&) {});
   EXPECT_EQ(id.status().code(), StatusCode::kInvalidArgument);
+
+  // A token file is read before every call: a rotated token is used at once.
+  KubernetesOptions from_file = options_;
+  from_file.credentials.token.clear();
+  from_file.credentials.token_file = (dir_ / "token").string();
+  std::ofstream(dir_ / "token") << options_.credentials.token << "\n";
+  auto rotating = MakeKubernetesDriver(from_file);
+  ASSERT_TRUE(rotating.ok()) << rotating.status().message();
+  std::ofstream(dir_ / "token") << "revoked\n";
+  auto refused = (*rotating)->Start(Spec("v1"), [](InstanceId, const ExitStatus&) {});
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnauthenticated) << refused.status().message();
+  std::ofstream(dir_ / "token") << options_.credentials.token << "\n";
+  auto accepted = (*rotating)->Start(Spec("v1"), [](InstanceId, const ExitStatus&) {});
+  EXPECT_TRUE(accepted.ok()) << accepted.status().message();
 }
 
 TEST(KubeNameTest, FoldsIdsIntoDistinctDnsLabels) {
@@ -355,7 +429,7 @@ users:
   auto c = LoadKubeconfig((dir / "config").string(), (dir / "scratch").string());
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->server, "https://10.0.0.1:6443");
-  EXPECT_EQ(c->token, "abc.def");
+  EXPECT_EQ(c->token_file, (dir / "token").string());  // read again before every call
   EXPECT_EQ(c->namespace_name, "spaces");
   std::ifstream ca(c->ca_file);
   std::string first_line;

@@ -104,7 +104,13 @@ json DeploymentManifest(const Workload& w, int replicas) {
   json mounts = json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}});
   if (!w.volume_claim.empty()) {
     volumes.push_back({{"name", "spaceport"}, {"persistentVolumeClaim", {{"claimName", w.volume_claim}}}});
-    mounts.push_back({{"name", "spaceport"}, {"mountPath", w.volume_root}, {"readOnly", true}});
+    std::vector<std::string> read_only = {w.working_dir};
+    read_only.insert(read_only.end(), w.read_only_paths.begin(), w.read_only_paths.end());
+    for (const std::string& path : read_only) {
+      if (std::string sub = Under(w.volume_root, path); !sub.empty()) {
+        mounts.push_back({{"name", "spaceport"}, {"mountPath", path}, {"subPath", sub}, {"readOnly", true}});
+      }
+    }
     if (std::string sub = Under(w.volume_root, w.data_dir); !sub.empty()) {
       mounts.push_back({{"name", "spaceport"}, {"mountPath", "/data"}, {"subPath", sub}});
     }
@@ -128,10 +134,7 @@ json DeploymentManifest(const Workload& w, int replicas) {
             {"enableServiceLinks", false},
             {"terminationGracePeriodSeconds", 10},
             {"securityContext",
-             {{"runAsUser", 1000},
-              {"runAsGroup", 1000},
-              {"fsGroup", 1000},
-              {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+             {{"runAsUser", 1000}, {"runAsGroup", 1000}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
             {"containers", json::array({container})},
             {"volumes", volumes}}}}}}},
   };

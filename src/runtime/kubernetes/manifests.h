@@ -10,8 +10,10 @@
 // interpreters; the built tree is not in it), the app's argv as the
 // container's command, its whole environment from the Secret (it holds the
 // Space's secrets, so nothing of it is in the Deployment), the built tree and
-// /data from one shared volume claim mounted where the nodes have the data
-// dir (the tree read-only, /data as a subPath), uid 1000, no privilege
+// /data from one shared volume claim (each a subPath: the app's tree and the
+// read-only paths it needs at the paths the nodes have them, read-only, the
+// Space's data directory as /data; a pod sees nothing of other Spaces),
+// uid 1000 (no fsGroup: it would re-own the whole claim), no privilege
 // escalation, every capability dropped, the RuntimeDefault seccomp profile, a
 // TCP readiness probe on the app port, CPU and memory limits from the
 // hardware flavor, a 2 s preStop sleep (the pod leaves the endpoints before
@@ -41,6 +43,7 @@ struct Workload {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;  // all of it goes to the Secret
   std::string working_dir;
+  std::vector<std::string> read_only_paths;  // outside working_dir (a shared venv), at the same paths
   int port = 0;
   ResourceLimits limits;
   // The shared volume claim holding the data dir, mounted at volume_root;

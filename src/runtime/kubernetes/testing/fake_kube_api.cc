@@ -156,6 +156,7 @@ struct Pod {
   bool terminating = false;
   SteadyClock::time_point term_at{}, kill_at{};
   bool term_sent = false;
+  SteadyClock::time_point restart_at{};  // an exited container's back-off
   int restarts = 0;
 };
 
@@ -608,6 +609,7 @@ class FakeKubeApiImpl final : public FakeKubeApi {
         if (waitpid(pod.pid, &status, WNOHANG) == pod.pid) {
           pod.pid = -1;
           pod.ready = false;
+          pod.restart_at = now + std::chrono::milliseconds(std::min(2000, 100 << std::min(pod.restarts, 5)));
           changed = true;
         } else if (pod.terminating && now >= pod.kill_at) {
           kill(-pod.pid, SIGKILL);
@@ -654,7 +656,8 @@ class FakeKubeApiImpl final : public FakeKubeApi {
         }
       }
       for (Pod* p : current) {
-        if (p->pid <= 0) {  // exited: the kubelet restarts it
+        if (p->pid <= 0) {  // exited: the kubelet restarts it, backing off
+          if (now < p->restart_at) continue;
           ++p->restarts;
           changed = StartPodLocked(*p, d) || changed;
           continue;
