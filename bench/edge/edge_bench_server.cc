@@ -1,6 +1,7 @@
 // edge_bench_server: an EdgeServer with one route, for bench/edge/run.
 //
-// Usage: edge_bench_server --port P --upstream-port U [--threads N]
+// Usage: edge_bench_server --port P --upstream-port U [--threads N] [--ledger-dir DIR]
+//                          [--ledger-store postgres://...]
 // Serves until SIGINT/SIGTERM, both to 127.0.0.1:U, through the whole filter
 // chain `spaceport serve` uses (routing, sanitizing, access, app state):
 //   http://bench-app.localhost:P/      a public app, anonymous visitors;
@@ -12,8 +13,9 @@
 //   http://bench-paid.localhost:P/     a priced app (1000 micro-units a
 //     request) whose signed-in visitor ("paid-cookie sp_app=...") has a
 //     funded wallet: each request is held, forwarded and charged, the charge
-//     durable (a SQLite ledger in --ledger-dir, fsync per group commit)
-//     before the answer leaves.
+//     durable (the journal in --ledger-dir, fsync per group commit) before
+//     the answer leaves, folded in the background into the ledger's store:
+//     SQLite in --ledger-dir, or the PostgreSQL database --ledger-store.
 // No token reaches it (wrk sends none), so the token cache has no store.
 #include <signal.h>
 #include <stdlib.h>
@@ -54,10 +56,12 @@ int main(int argc, char** argv) {
   spaceport::edge::EdgeOptions options;
   int upstream_port = 0;
   std::string ledger_dir = "/tmp";
+  std::string ledger_url;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::atoi(argv[i + 1]);
     if (flag == "--ledger-dir") ledger_dir = argv[i + 1];
+    if (flag == "--ledger-store") ledger_url = argv[i + 1];
     if (flag == "--port") options.listen_port = value;
     if (flag == "--upstream-port") upstream_port = value;
     if (flag == "--threads") options.threads = value;
@@ -129,7 +133,9 @@ int main(int argc, char** argv) {
   auto paid_cookie = sessions.Redeem(sessions.MintCode({.user_id = user->id, .name = "bench"}, "bench/paid",
                                                        spaceport::access::HashSessionId(hub_session->id)),
                                      "bench/paid");
-  auto ledger_store = spaceport::store::OpenSqliteBillingStore(ledger_dir + "/bench-ledger.db");
+  auto ledger_store = ledger_url.empty()
+                          ? spaceport::store::OpenSqliteBillingStore(ledger_dir + "/bench-ledger.db")
+                          : spaceport::store::OpenBillingStore({.url = ledger_url, .secrets_key = "", .fence = nullptr});
   auto ledger = ledger_store.ok() ? spaceport::billing::Ledger::Open(ledger_store->get(), clock.get(),
                                                                    {.journal_dir = ledger_dir + "/journal"})
                                   : spaceport::Result<std::unique_ptr<spaceport::billing::Ledger>>(ledger_store.status());

@@ -792,9 +792,10 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
             SP_LOG(kWarn) << "routing Spaces to " << holder.address << ": " << s.message();
           }
         },
-        [] {
+        [&] {
           // Another node runs the apps now: running them here too would run them twice.
           SP_LOG(kError) << "the runtime lease was lost: stopping";
+          (*driver)->Detach();  // the new holder's pods in a cluster are not ours to scale
           kill(getpid(), SIGTERM);
         });
     starting = false;
@@ -851,10 +852,11 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   // that takes the runtime over); sandboxes and processes end with us.
   (*driver)->Detach();
   supervisor.Shutdown();
-  lease.Stop();  // released: another node takes the apps over at once
+  // Usage counts first: once the lease is released this node's writes are fenced.
   if (Status s = meter.FlushUsage(**billing_store); !s.ok()) {
     SP_LOG(kWarn) << "storing usage counts: " << s.message();
   }
+  lease.Stop();  // released: another node takes the apps over at once
   return 0;
 }
 

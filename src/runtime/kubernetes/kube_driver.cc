@@ -125,7 +125,9 @@ class KubernetesDriver final : public RuntimeDriver {
     }
     cancel_watches_ = true;
     cv_.notify_all();
-    for (auto& [id, inst] : left) inst->listener->Stop();
+    for (auto& [id, inst] : left) {
+      if (inst->listener) inst->listener->Stop();
+    }
     for (std::thread& t : watchers_) t.join();
   }
 
@@ -189,6 +191,7 @@ class KubernetesDriver final : public RuntimeDriver {
       std::lock_guard lock(mu_);
       instances_[inst->id] = inst;
     }
+    cv_.notify_all();  // a scale-down waiting for this Space ends
     // The listener is the instance's own and stopped before it goes: a plain
     // pointer (a shared one would keep both alive forever).
     Instance* raw = inst.get();
@@ -200,6 +203,17 @@ class KubernetesDriver final : public RuntimeDriver {
 
   Status Stop(InstanceId id, Millis grace) override {
     std::shared_ptr<Instance> inst;
+    {
+      std::lock_guard lock(mu_);
+      auto it = instances_.find(id);
+      if (it == instances_.end() || it->second->stopped) return Status::Ok();
+      inst = it->second;
+      inst->stopped = true;  // its held connections give up now
+    }
+    cv_.notify_all();
+    // Outside apply_mu_: joining the connections' threads can take a dial's time.
+    inst->listener->Stop();
+    inst->listener.reset();  // the port is refused from now on
     std::shared_ptr<Instance> previous;  // the newest other instance of the Space
     int64_t scaled_generation = -1;
     Status result = Status::Ok();
@@ -208,18 +222,12 @@ class KubernetesDriver final : public RuntimeDriver {
       bool detached;
       {
         std::lock_guard lock(mu_);
-        auto it = instances_.find(id);
-        if (it == instances_.end()) return Status::Ok();
-        inst = it->second;
-        instances_.erase(it);
-        inst->stopped = true;
+        instances_.erase(id);
         for (const auto& [other_id, other] : instances_) {
           if (other->space_id == inst->space_id) previous = other;
         }
         detached = detached_;
       }
-      cv_.notify_all();
-      inst->listener->Stop();
       if (!detached && previous == nullptr) {
         Result<int64_t> g = ApplyWorkload(inst->workload, 0);
         if (g.ok()) scaled_generation = *g;
@@ -232,12 +240,11 @@ class KubernetesDriver final : public RuntimeDriver {
                       << previous->workload.revision;
       }
     }
-    if (scaled_generation >= 0) result = WaitScaledDown(inst->name, scaled_generation, grace);
+    if (scaled_generation >= 0) result = WaitScaledDown(*inst, scaled_generation, grace);
     ExitStatus exit;
     exit.exit_code = 0;
     exit.reason = previous == nullptr ? "scaled to 0" : "replaced by a newer rollout";
     inst->on_exit(id, exit);
-    inst->listener.reset();  // closes its port
     return result;
   }
 
@@ -269,7 +276,7 @@ class KubernetesDriver final : public RuntimeDriver {
     // rollout done).
     std::set<std::string> old_pods;
     bool rolled_out = false;  // guarded by mu_: its rollout finished once
-    bool stopped = false;     // guarded by mu_
+    std::atomic<bool> stopped{false};  // set under mu_ (waiters check it in their predicates)
     ExitCallback on_exit;
     std::unique_ptr<native::LoopbackForwarder> listener;
   };
@@ -443,7 +450,7 @@ class KubernetesDriver final : public RuntimeDriver {
         if (!ok || inst.stopped || stopping_) return -1;
         endpoints = ReadyEndpointsLocked(inst);
       }
-      for (size_t i = 0; i < endpoints.size(); ++i) {
+      for (size_t i = 0; i < endpoints.size() && !inst.stopped; ++i) {
         int fd = Dial(endpoints[(turn + i) % endpoints.size()]);
         if (fd >= 0) return fd;
       }
@@ -459,14 +466,20 @@ class KubernetesDriver final : public RuntimeDriver {
   }
 
   // Waits until the Deployment says it has no pods left (terminating ones
-  // are not counted: they are off the endpoints already).
-  Status WaitScaledDown(const std::string& name, int64_t generation, Millis grace) {
+  // are not counted: they are off the endpoints already), or until the Space
+  // is started again meanwhile (a newer generation, or a new instance).
+  Status WaitScaledDown(const Instance& inst, int64_t generation, Millis grace) {
     std::unique_lock lock(mu_);
-    bool gone = cv_.wait_for(lock, grace + options_.scale_down_timeout, [&] {
-      auto it = deployments_.find(name);
-      return stopping_ || it == deployments_.end() || (it->second.observed >= generation && it->second.replicas == 0);
+    bool done = cv_.wait_for(lock, grace + options_.scale_down_timeout, [&] {
+      if (stopping_) return true;
+      for (const auto& [id, other] : instances_) {
+        if (other->space_id == inst.space_id) return true;
+      }
+      auto it = deployments_.find(inst.name);
+      return it == deployments_.end() || it->second.generation > generation ||
+             (it->second.observed >= generation && it->second.replicas == 0);
     });
-    if (!gone) return Status::DeadlineExceeded("kubernetes: deployment " + name + " did not scale to 0");
+    if (!done) return Status::DeadlineExceeded("kubernetes: deployment " + inst.name + " did not scale to 0");
     return Status::Ok();
   }
 
