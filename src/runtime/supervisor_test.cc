@@ -407,6 +407,7 @@ TEST_F(SupervisorTest, CrashIsRestartedWithBackoffThenRuntimeError) {
   ASSERT_TRUE(StageIs("APP_STARTING"));
   EXPECT_FALSE(Route()->serving());
   EXPECT_NE(Route()->error_message.find("app exited with code 7; restarting in 1s"), std::string::npos);
+  ASSERT_TRUE(WaitUntil([&] { return scheduler_.pending() == 1; }));
   // Nothing happens before the backoff has passed on the clock.
   clock_.Advance(Millis(999));
   EXPECT_EQ(scheduler_.RunDue(), 0);
@@ -420,10 +421,14 @@ TEST_F(SupervisorTest, CrashIsRestartedWithBackoffThenRuntimeError) {
   std::ofstream(build_dir + "/broken") << "x";
   (void)Get(second_port, "/crash");
   ASSERT_TRUE(WaitUntil([&] { return Route()->error_message.find("restarting in 1s") != std::string::npos; }));
+  // The note is published just before the retry is scheduled: the clock may
+  // only move once it is (or the retry lands a second later).
+  ASSERT_TRUE(WaitUntil([&] { return scheduler_.pending() == 1; }));
   clock_.Advance(Millis(1000));
   EXPECT_EQ(scheduler_.RunDue(), 1);
   ASSERT_TRUE(WaitUntil([&] { return Route()->error_message.find("restarting in 2s") != std::string::npos; }))
       << Route()->error_message;
+  ASSERT_TRUE(WaitUntil([&] { return scheduler_.pending() == 1; }));
   clock_.Advance(Millis(1000));
   EXPECT_EQ(scheduler_.RunDue(), 0);
   clock_.Advance(Millis(1000));
