@@ -328,14 +328,7 @@ class H(BaseHTTPRequestHandler):
             with open(COUNT, "ab") as f:
                 f.write(b".")
             body = b"ok"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`;
+${PY_REPLY_AND_SERVE}`;
 
 export function countingCard(title, price) {
   return `---

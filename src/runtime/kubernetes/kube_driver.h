@@ -36,7 +36,8 @@
 // not reported as an exit.
 //
 // Ownership: owns two watch threads and one listener per instance; the
-// destructor stops them within a quarter of a second. Pods keep running.
+// destructor stops them within a quarter of a second (unless a list is in
+// flight: up to the client's timeout). Pods keep running.
 // Thread safety and failure: see runtime/driver.h; Start fails with the API
 // server's message when it refuses an object.
 #pragma once

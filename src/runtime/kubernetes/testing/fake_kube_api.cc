@@ -19,6 +19,7 @@
 
 #include "core/strings.h"
 #include "runtime/deploy_env.h"
+#include "runtime/native/forwarder.h"
 #include "runtime/thread_set.h"
 
 namespace spaceport::runtime::kubernetes::testing {
@@ -107,15 +108,7 @@ bool Matches(const json& object, const std::map<std::string, std::string>& selec
   return true;
 }
 
-bool WriteAllTo(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
+bool WriteAllTo(int fd, std::string_view data) { return native::WriteAll(fd, data.data(), data.size()); }
 
 std::string ReasonOf(int code) {
   switch (code) {
