@@ -14,6 +14,7 @@
 #include "access/tokens.h"
 #include "app/commands.h"
 #include "app/data_dir.h"
+#include "app/docker_spaces.h"
 #include "app/flags.h"
 #include "billing/ledger.h"
 #include "build/builder.h"
@@ -110,6 +111,8 @@ struct ServeConfig {
   std::string kube_namespace;    // "": the kubeconfig context's or the service account's
   std::string kube_image;
   std::string kube_volume_claim;
+  std::string oci_engine = "podman";  // --oci-engine podman|none: Docker Spaces (docs/docker.md)
+  std::string oci_runtime = "auto";   // --oci-runtime auto|crun|runc
   build::BuilderOptions builder;
   int build_concurrency = 2;
   int64_t build_memory_bytes = 2048LL << 20;
@@ -169,7 +172,7 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
                                         "platform-fee-percent", "stripe-webhook-secret-file", "webhook-secret-file",
                                         "stripe-secret-key-file", "stripe-api-base", "stripe-ca-file",
                                         "probe-interval", "store", "node-id", "advertise", "kubeconfig", "kube-namespace",
-                                        "kube-image", "kube-volume-claim"},
+                                        "kube-image", "kube-volume-claim", "oci-engine", "oci-runtime"},
                                        {}));
   if (!f.positional.empty()) return Status::InvalidArgument("unexpected argument " + f.positional[0]);
   ServeConfig c;
@@ -206,6 +209,11 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   if (c.runtime == "kubernetes" && (c.kube_image.empty() || c.kube_volume_claim.empty())) {
     return Status::InvalidArgument("--runtime kubernetes wants --kube-image IMAGE and --kube-volume-claim CLAIM");
   }
+  c.oci_engine = f.Get("oci-engine", "podman");
+  c.oci_runtime = f.Get("oci-runtime", "auto");
+  if (c.oci_engine.empty() || c.oci_runtime.empty()) {
+    return Status::InvalidArgument("--oci-engine wants podman (or none); --oci-runtime wants auto, crun or runc");
+  }
   auto freeze_after = ParseInt(f.Get("freeze-after", "60"));
   if (!freeze_after || *freeze_after < 1) return Status::InvalidArgument("--freeze-after wants seconds >= 1");
   c.freeze_after = Millis(*freeze_after * 1000);
@@ -227,6 +235,7 @@ Result<ServeConfig> ParseServeFlags(const std::vector<std::string>& args) {
   auto build_memory = ParseInt(f.Get("build-memory", "2048"));
   if (!build_memory || *build_memory < 16) return Status::InvalidArgument("--build-memory wants megabytes >= 16");
   c.build_memory_bytes = *build_memory << 20;
+  c.builder.memory_limit_bytes = c.build_memory_bytes;
   auto build_pids = ParseInt(f.Get("build-pids", "512"));
   if (!build_pids || *build_pids < 8) return Status::InvalidArgument("--build-pids wants a number >= 8");
   c.build_pids = *build_pids;
@@ -434,7 +443,7 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                  "                       [--advertise HOST:PORT]\n"
                  "                       [--runtime auto|native|process|kubernetes] [--pip-find-links DIR] [--pip-index-url URL]\n"
                  "                       [--kubeconfig FILE] [--kube-namespace NS] [--kube-image IMAGE]\n"
-                 "                       [--kube-volume-claim CLAIM]\n"
+                 "                       [--kube-volume-claim CLAIM] [--oci-engine podman|none] [--oci-runtime auto|crun|runc]\n"
                  "                       [--freeze-after SECONDS] [--memory-budget MB] [--wake-page-after MS]\n"
                  "                       [--probe-interval SECONDS]\n"
                  "                       [--build-timeout SECONDS] [--build-concurrency N] [--build-memory MB]\n"
@@ -574,6 +583,17 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
   if (!driver.ok()) {
     std::cerr << "error: " << driver.status().message() << "\n";
     return 1;
+  }
+  if (config->runtime != "kubernetes") {  // a cluster would need the images in a registry
+    DockerSpacesConfig docker{.engine = config->oci_engine,
+                              .runtime = config->oci_runtime,
+                              .state_dir = dir.Path("oci"),
+                              .owner = Sha256Hex(std::filesystem::absolute(dir.root()).lexically_normal().string())
+                                           .substr(0, 16),
+                              .egress_port = port,
+                              .data_volumes = config->data_bytes > 0 && runtime::ProbeDataVolumes().ok(),
+                              .volume_templates_dir = dir.Path("spaces")};
+    *driver = WithDockerSpaces(docker, clock, std::move(*driver), config->builder);
   }
   BuildRunner build_runner = MakeBuildRunner(*config, **driver, clock);
   config->builder.runner = build_runner.runner.get();

@@ -5,12 +5,12 @@
 
 #include "build/fs_util.h"
 #include "build/launch_spec.h"
-#include "build/native_builder.h"
 #include "build/python_env.h"
 #include "build/step_runner.h"
 #include "card/card.h"
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "runtime/oci/image_build.h"
 
 namespace spaceport::build {
 namespace {
@@ -34,7 +34,6 @@ struct BuildContext {
   std::string app_dir;
   std::string python;          // base interpreter for this Space
   std::optional<internal::Venv> venv;
-  std::string oci_engine;      // sdk docker
   bool has_node_modules = false;
 
   BuildContext(const BuildRequest& r, const LogFn& l, const BuilderOptions& o, StepRunner& run, const Clock& c,
@@ -166,22 +165,8 @@ Status ReadCard(BuildContext& ctx) {
   return Status::Ok();
 }
 
-Status FindOciEngine(BuildContext& ctx, const BuilderHooks& hooks) {
-  for (const std::string& engine : hooks.oci_engines) {
-    CommandOptions o;
-    o.argv = {engine, "info"};
-    o.timeout = kProbeTimeout;
-    Result<CommandResult> r = RunCommand(o);
-    if (r.ok() && r->ok()) {
-      ctx.oci_engine = engine;
-      return Status::Ok();
-    }
-  }
-  return Status::Internal("sdk docker needs an OCI engine (podman or docker); none is available on this host");
-}
-
 // Checks that need no installing: fail fast on a wrong card or a missing file.
-Status CheckApp(BuildContext& ctx, const BuilderHooks& hooks) {
+Status CheckApp(BuildContext& ctx) {
   const card::Card& c = ctx.card;
   if (c.sdk == "process" && c.app_command.empty()) {
     return LaunchSpecFor(c, ctx.app_dir, "").status();  // the app_command CONFIG_ERROR
@@ -194,7 +179,10 @@ Status CheckApp(BuildContext& ctx, const BuilderHooks& hooks) {
     if (!internal::IsFileInTree(ctx.app_dir, "Dockerfile")) {
       return Status::NotFound("Dockerfile not found in the repository");
     }
-    return FindOciEngine(ctx, hooks);
+    if (ctx.options.oci_engine == nullptr) {
+      return Status::Internal("sdk docker needs an OCI engine (podman), and none works on this host: " +
+                              ctx.options.oci_missing);
+    }
   }
   return Status::Ok();
 }
@@ -302,26 +290,32 @@ Status RunBuildCommand(BuildContext& ctx) {
 }
 
 Status BuildImage(BuildContext& ctx, LaunchSpec& spec) {
-  std::string repo = ToLower(ctx.request.space_id);
-  for (char& c : repo) {
-    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '-';
+  const runtime::oci::OciEngine& engine = *ctx.options.oci_engine;
+  ctx.Step("Building the Docker image with " + engine.binary);
+  runtime::oci::ImageBuildRequest r;
+  r.space_id = ctx.request.space_id;
+  r.commit_sha = ctx.request.commit_sha;
+  r.context_dir = ctx.app_dir;
+  r.build_args = ctx.request.variables;
+  r.secrets = ctx.request.secrets;
+  r.secrets_dir = ctx.request.work_dir + ".secrets";
+  r.use_cache = ctx.request.use_cache;
+  r.timeout = std::max(Millis(1), std::chrono::duration_cast<Millis>(ctx.deadline - ctx.clock.Now()));
+  r.memory_bytes = ctx.options.memory_limit_bytes;
+  r.log_limit_bytes = std::max<int64_t>(1, ctx.options.log_limit_bytes - ctx.log_used);
+  r.log = [&ctx](std::string_view chunk) { ctx.log(chunk); };
+  Result<runtime::oci::BuiltImage> built = runtime::oci::BuildSpaceImage(engine, r);
+  if (!built.ok()) {
+    if (built.status().code() == StatusCode::kDeadlineExceeded) {
+      return Status::DeadlineExceeded("the image build was stopped: the build passed its time limit of " +
+                                      SecondsText(ctx.options.timeout) + " (--build-timeout)");
+    }
+    return built.status();
   }
-  const std::string image = "spaceport/" + repo + ":" + ctx.Short(ctx.request.commit_sha);
-  ctx.Step("Building the image " + image + " with " + ctx.oci_engine);
-  std::vector<std::string> argv = {ctx.oci_engine, "build", "-t", image};
-  for (const auto& [k, v] : ctx.request.variables) argv.insert(argv.end(), {"--build-arg", k + "=" + v});
-  argv.push_back(ctx.app_dir);
-  CommandOptions o;
-  o.argv = std::move(argv);
-  o.cwd = ctx.app_dir;
-  o.timeout = std::chrono::duration_cast<Millis>(ctx.deadline - ctx.clock.Now());
-  o.merge_stderr = true;
-  o.max_output = 64 << 10;
-  o.on_output = [&ctx](std::string_view chunk) { ctx.log(chunk); };
-  ASSIGN_OR_RETURN(CommandResult r, RunCommand(o));
-  if (!r.ok()) return Status::Internal(ctx.oci_engine + " build failed with " + ExitText(r));
-  const std::string port = std::to_string(spec.app_port);
-  spec.argv = {ctx.oci_engine, "run", "--rm", "-p", "127.0.0.1:{PORT}:" + port, "-e", "PORT=" + port, image};
+  ctx.Step("Image " + built->reference + (built->reused ? " (built before)" : " built"));
+  spec.image = built->reference;
+  spec.image_user = built->user;
+  spec.image_writable_root = built->writable_root;
   return Status::Ok();
 }
 
@@ -340,7 +334,7 @@ Result<LaunchSpec> Finish(BuildContext& ctx) {
 
 class NativeBuilder : public Builder {
  public:
-  NativeBuilder(BuilderOptions options, BuilderHooks hooks) : options_(std::move(options)), hooks_(std::move(hooks)) {
+  explicit NativeBuilder(BuilderOptions options) : options_(std::move(options)) {
     if (options_.clock == nullptr) {
       own_clock_ = MakeRealClock();
       options_.clock = own_clock_.get();
@@ -368,14 +362,16 @@ class NativeBuilder : public Builder {
     BuildContext ctx(request, log, options_, *options_.runner, *options_.clock, start + options_.timeout);
     RETURN_IF_ERROR(ExportTree(ctx));
     RETURN_IF_ERROR(ReadCard(ctx));
-    RETURN_IF_ERROR(CheckApp(ctx, hooks_));
-    if (internal::IsFileInTree(ctx.app_dir, "packages.txt")) {
-      log("warning: packages.txt is ignored: the native runtime cannot install system packages "
-          "(use sdk: docker with an OCI engine)\n");
+    RETURN_IF_ERROR(CheckApp(ctx));
+    if (ctx.card.sdk != "docker") {  // a Dockerfile installs what its image needs itself
+      if (internal::IsFileInTree(ctx.app_dir, "packages.txt")) {
+        log("warning: packages.txt is ignored: the native runtime cannot install system packages "
+            "(use sdk: docker with an OCI engine)\n");
+      }
+      RETURN_IF_ERROR(InstallPython(ctx, options_));
+      RETURN_IF_ERROR(InstallNode(ctx));
+      RETURN_IF_ERROR(RunBuildCommand(ctx));
     }
-    RETURN_IF_ERROR(InstallPython(ctx, options_));
-    RETURN_IF_ERROR(InstallNode(ctx));
-    RETURN_IF_ERROR(RunBuildCommand(ctx));
     ASSIGN_OR_RETURN(LaunchSpec spec, Finish(ctx));
     auto ms = std::chrono::duration_cast<Millis>(options_.clock->Now() - start).count();
     ctx.Step("Build done in " + std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + "s");
@@ -385,17 +381,12 @@ class NativeBuilder : public Builder {
   std::unique_ptr<Clock> own_clock_;
   std::unique_ptr<StepRunner> own_runner_;
   BuilderOptions options_;
-  BuilderHooks hooks_;
 };
 
 }  // namespace
 
-std::unique_ptr<Builder> MakeNativeBuilder(BuilderOptions options, BuilderHooks hooks) {
-  return std::make_unique<NativeBuilder>(std::move(options), std::move(hooks));
-}
-
 std::unique_ptr<Builder> MakeBuilder(BuilderOptions options) {
-  return MakeNativeBuilder(std::move(options), BuilderHooks{});
+  return std::make_unique<NativeBuilder>(std::move(options));
 }
 
 }  // namespace spaceport::build

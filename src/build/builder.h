@@ -25,6 +25,7 @@
 #include "billing/pricing.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "runtime/oci/engine.h"
 
 namespace spaceport::build {
 
@@ -47,6 +48,11 @@ struct LaunchSpec {
   // Card spaceport.pricing (billing/pricing.h); null: free. Derived from
   // card_json (not stored apart in the launch file).
   std::shared_ptr<const billing::Pricing> pricing;
+  // sdk docker: the image built for this commit (runtime/oci/image_build.h)
+  // and its USER ("" when the Dockerfile sets none: the app runs as 1000).
+  std::string image;
+  std::string image_user;
+  bool image_writable_root = false;  // the image's LABEL space.spaceport.writable-root="true"
 };
 
 struct BuildRequest {
@@ -56,6 +62,9 @@ struct BuildRequest {
   std::string work_dir;      // where to export the tree (created; must not exist)
   bool use_cache = true;     // false for factory rebuilds
   std::map<std::string, std::string> variables;  // visible at build time (HF passes variables as build args)
+  // sdk docker only: offered as build secrets (RUN --mount=type=secret,id=NAME),
+  // never as arguments or environment of a build step.
+  std::map<std::string, std::string> secrets;
   // What the build may write (its tree and the Python environment it
   // makes), from the Space's hardware and --ephemeral-disk; 0: no limit.
   int64_t disk_limit_bytes = 0;
@@ -81,6 +90,11 @@ struct BuilderOptions {
   StepRunner* runner = nullptr;
   Millis timeout{30 * 60 * 1000};    // the whole build's wall-clock limit (--build-timeout)
   int64_t log_limit_bytes = 16 << 20;  // the build log's size cap (--build-log-limit)
+  int64_t memory_limit_bytes = 0;      // an image build's RUN steps (--build-memory); 0: none
+  // The OCI engine that builds sdk docker Spaces (probed by the caller);
+  // null: such builds end in BUILD_ERROR saying `oci_missing`.
+  std::shared_ptr<const runtime::oci::OciEngine> oci_engine;
+  std::string oci_missing = "no OCI engine was probed";
 };
 
 std::unique_ptr<Builder> MakeBuilder(BuilderOptions options);

@@ -16,7 +16,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "build/native_builder.h"
 #include "build/python_env.h"
 #include "core/subprocess.h"
 
@@ -78,7 +77,7 @@ class BuilderTest : public ::testing::Test {
                                Builder* builder = nullptr) {
     std::unique_ptr<Builder> own;
     if (builder == nullptr) {
-      own = MakeNativeBuilder(options_, hooks_);
+      own = MakeBuilder(options_);
       builder = own.get();
     }
     BuildRequest req;
@@ -128,7 +127,6 @@ class BuilderTest : public ::testing::Test {
   std::string root_;
   BuilderOptions options_;
   int64_t disk_limit_ = 0;  // BuildRequest::disk_limit_bytes of the next builds
-  BuilderHooks hooks_;
   std::map<std::string, std::string> logs_;
   std::mutex log_mu_;
   std::atomic<int> builds_{0};
@@ -239,12 +237,14 @@ TEST_F(BuilderTest, SymlinkedReadmeIsRefused) {
 }
 
 TEST_F(BuilderTest, DockerWithoutEngineIsBuildError) {
-  hooks_.oci_engines = {root_ + "/no-such-engine"};
+  options_.oci_engine = nullptr;
+  options_.oci_missing = "podman not found (apt-get install podman)";
   Result<LaunchSpec> s = Build("dock", {{"README.md", "---\nsdk: docker\n---\n"}, {"Dockerfile", "FROM scratch\n"}});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kInternal);
   EXPECT_EQ(s.status().message(),
-            "sdk docker needs an OCI engine (podman or docker); none is available on this host");
+            "sdk docker needs an OCI engine (podman), and none works on this host: podman not found (apt-get "
+            "install podman)");
 }
 
 TEST_F(BuilderTest, DockerWithoutDockerfileIsNoAppFile) {
@@ -427,7 +427,7 @@ TEST_F(BuilderTest, ConcurrentBuildsOfOneHashShareOneVenv) {
   const std::map<std::string, std::string> files = {
       {"README.md", "---\nsdk: process\napp_command: 'true'\n---\n"}, {"requirements.txt", "spaceport-probe\n"}};
   std::string sha1 = MakeRepo("c1", files), sha2 = MakeRepo("c2", files);
-  std::unique_ptr<Builder> builder = MakeNativeBuilder(options_, hooks_);
+  std::unique_ptr<Builder> builder = MakeBuilder(options_);
   logs_["c1"], logs_["c2"];  // no map insertions from the threads
   std::optional<Result<LaunchSpec>> r1, r2;
   std::thread t1([&] { r1.emplace(BuildRepo("c1", sha1, true, builder.get())); });

@@ -124,6 +124,9 @@ std::string LaunchSpecToJson(const LaunchSpec& spec) {  // "" when a field is no
       {"title", spec.title},
       {"disable_embedding", spec.disable_embedding},
       {"embed_allow", spec.embed_allow},
+      {"image", spec.image},
+      {"image_user", spec.image_user},
+      {"image_writable_root", spec.image_writable_root},
   };
   if (spec.freeze_after) j["freeze_after_ms"] = spec.freeze_after->count();
   try {
@@ -157,6 +160,10 @@ Result<LaunchSpec> LaunchSpecFromJson(std::string_view text) {
     spec.title = j.at("title").get<std::string>();
     spec.disable_embedding = j.at("disable_embedding").get<bool>();
     spec.embed_allow = j.at("embed_allow").get<std::vector<std::string>>();
+    // Launch files written before Docker Spaces ran have neither.
+    spec.image = j.value("image", std::string());
+    spec.image_user = j.value("image_user", std::string());
+    spec.image_writable_root = j.value("image_writable_root", false);
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(std::string("launch file: ") + e.what());
   }

@@ -52,6 +52,14 @@ struct InstanceSpec {
   std::string data_dir;
   std::vector<std::string> read_only_paths;
   ResourceLimits limits;
+  // sdk docker: the image to run (argv and cwd are then empty; the image's
+  // own entrypoint and workdir hold), its USER from the Dockerfile ("": uid
+  // 1000, as on Hugging Face), and the port the app listens on inside its
+  // network namespace (`port` is where the host reaches it).
+  std::string image;
+  std::string image_user;
+  bool image_writable_root = false;  // LABEL space.spaceport.writable-root="true"
+  int app_port = 0;
 };
 
 // How an instance ended: exit_code >= 0 for a normal exit, else term_signal.

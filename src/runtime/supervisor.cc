@@ -644,7 +644,7 @@ void Supervisor::RunBuild(const BuildJob& job) {
     req.disk_limit_bytes = EphemeralBytesFor(space.hardware, options_.ephemeral_disk_cap_bytes);
     if (auto vars = store_->ListEnv(space.id); vars.ok()) {
       for (const store::EnvVar& v : *vars) {
-        if (!v.secret) req.variables[v.key] = v.value;
+        (v.secret ? req.secrets : req.variables)[v.key] = v.value;
       }
     }
   }

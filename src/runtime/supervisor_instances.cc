@@ -87,6 +87,13 @@ InstanceSpec Supervisor::InstanceSpecLocked(const SpaceState& st, const Deployme
   if (auto venv = d.spec.env.find("VIRTUAL_ENV"); venv != d.spec.env.end()) {
     spec.read_only_paths.push_back(venv->second);
   }
+  if (!d.spec.image.empty()) {
+    spec.image = d.spec.image;
+    spec.image_user = d.spec.image_user;
+    spec.image_writable_root = d.spec.image_writable_root;
+    spec.app_port = d.spec.app_port;
+    spec.env["PORT"] = std::to_string(d.spec.app_port);  // inside the container
+  }
   spec.limits = LimitsFor(LookupHardware(st.space.hardware));
   spec.limits.data_bytes = DataBytesFor(st.space.storage, options_.default_data_bytes);
   return spec;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -106,6 +107,51 @@ Result<CgroupRoot> CgroupRoot::Discover(const std::string& subtree) {
   ASSIGN_OR_RETURN(root.pids, PrepareController(mounts, own, "pids", subtree));
   ASSIGN_OR_RETURN(root.freezer, PrepareController(mounts, own, "freezer", subtree));
   return root;
+}
+
+Result<CgroupRoot> CgroupRoot::Shared(const std::string& subtree) {
+  auto mounts = V1Mounts();
+  auto own = OwnCgroupPaths();
+  auto memory_own = own.find("memory");
+  std::string relative = memory_own == own.end() || memory_own->second == "/" ? "" : memory_own->second;
+  relative += "/" + subtree;
+  CgroupRoot root;
+  root.shared_path = relative;
+  for (auto [ctrl, dir] : {std::pair<const char*, std::string*>{"memory", &root.memory}, {"cpu", &root.cpu},
+                           {"pids", &root.pids}, {"freezer", &root.freezer}}) {
+    auto m = mounts.find(ctrl);
+    if (m == mounts.end()) return Status::FailedPrecondition(std::string("no cgroup v1 '") + ctrl + "' controller is mounted");
+    *dir = m->second + relative;
+    std::error_code ec;
+    std::filesystem::create_directories(*dir, ec);
+    if (ec) return Status::FailedPrecondition("cgroup directory not writable: " + *dir + ": " + ec.message());
+  }
+  return root;
+}
+
+void RemoveGroupEverywhere(const std::string& path) {
+  if (path.empty() || path[0] != '/') return;
+  std::set<std::string> roots;
+  for (const auto& [ctrl, dir] : V1Mounts()) roots.insert(dir);
+  std::ifstream in("/proc/self/mounts");
+  std::string dev, dir, type, opts, rest;
+  while (in >> dev >> dir >> type >> opts && std::getline(in, rest)) {
+    if (type == "cgroup2") roots.insert(dir);
+  }
+  for (const std::string& root : roots) {
+    const std::filesystem::path group = root + path;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(group, ec)) continue;
+    // Deepest first: a cgroup directory goes only once it has no children.
+    std::vector<std::string> dirs;
+    for (auto it = std::filesystem::recursive_directory_iterator(group, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory(ec)) dirs.push_back(it->path().string());
+    }
+    std::sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    for (const std::string& d : dirs) rmdir(d.c_str());
+    rmdir(group.c_str());
+  }
 }
 
 std::unique_ptr<InstanceCgroup> InstanceCgroup::At(const CgroupRoot& root, const std::string& name) {

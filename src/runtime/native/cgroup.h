@@ -30,8 +30,16 @@ namespace spaceport::runtime::native {
 struct CgroupRoot {
   // Spaceport's directory in each controller, created and checked writable.
   std::string memory, cpu, pids, freezer;
+  // Shared's: the one path, relative to every hierarchy's root, below which
+  // the four directories sit; "" for Discover's.
+  std::string shared_path;
 
   static Result<CgroupRoot> Discover(const std::string& subtree = "spaceport");
+  // A subtree at one relative path in all four hierarchies, as an OCI engine
+  // told `--cgroup-parent shared_path/NAME` expects: this process's memory
+  // path (so containers stay inside the memory this server was given) plus
+  // `subtree`, created where missing.
+  static Result<CgroupRoot> Shared(const std::string& subtree);
 };
 
 // At start, after a server was killed: ends every group under `root` that
@@ -42,6 +50,11 @@ struct CgroupRoot {
 // many groups were swept; failures are logged and skipped. Groups named
 // with this process's own pid are kept (it may have made them).
 int SweepLeftoverGroups(const CgroupRoot& root, const Clock& clock);
+
+// Removes the group at `path` (relative to the hierarchies' roots) and the
+// groups below it, in every mounted hierarchy, cgroup2 included; groups that
+// still hold processes stay. For groups an OCI engine filled beside ours.
+void RemoveGroupEverywhere(const std::string& path);
 
 class InstanceCgroup {
  public:
@@ -79,6 +92,7 @@ class InstanceCgroup {
 
   const std::vector<std::string>& dirs() const { return dirs_; }
   const std::string& freezer_dir() const { return freezer_; }
+  const std::string& memory_dir() const { return memory_; }
 
  private:
   InstanceCgroup() = default;

@@ -59,24 +59,25 @@ Result<int> ListenLoopback(int port) {
 
 }  // namespace
 
-Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Listen(int port) {
+Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Listen(int port, int inner_port) {
   ASSIGN_OR_RETURN(int fd, ListenLoopback(port));
   int wake[2];
   if (pipe2(wake, O_CLOEXEC) != 0) {
     close(fd);
     return Status::Internal(std::string("pipe: ") + strerror(errno));
   }
-  return std::unique_ptr<LoopbackForwarder>(new LoopbackForwarder(fd, wake[0], wake[1], port));
+  return std::unique_ptr<LoopbackForwarder>(
+      new LoopbackForwarder(fd, wake[0], wake[1], port, inner_port > 0 ? inner_port : port));
 }
 
 Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::Egress(int port) {
   int wake[2];
   if (pipe2(wake, O_CLOEXEC) != 0) return Status::Internal(std::string("pipe: ") + strerror(errno));
-  return std::unique_ptr<LoopbackForwarder>(new LoopbackForwarder(-1, wake[0], wake[1], port));
+  return std::unique_ptr<LoopbackForwarder>(new LoopbackForwarder(-1, wake[0], wake[1], port, port));
 }
 
-LoopbackForwarder::LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port)
-    : listen_fd_(listen_fd), wake_read_(wake_read), wake_write_(wake_write), port_(port),
+LoopbackForwarder::LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port, int inner_port)
+    : listen_fd_(listen_fd), wake_read_(wake_read), wake_write_(wake_write), port_(port), inner_port_(inner_port),
       listening_(listen_fd >= 0 ? 1 : 0) {}
 
 LoopbackForwarder::~LoopbackForwarder() {
@@ -198,7 +199,7 @@ void LoopbackForwarder::ServeConnections() {
       continue;
     }
     int upstream = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr = Loopback(port_);
+    sockaddr_in addr = Loopback(inner_port_);
     if (upstream < 0 || connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || !Track(client) ||
         !Track(upstream)) {
       Untrack(client);

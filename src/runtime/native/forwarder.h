@@ -45,8 +45,9 @@ bool WriteAll(int fd, const char* data, size_t size);
 
 class LoopbackForwarder {
  public:
-  // Host -> app: listens on the host's loopback now.
-  static Result<std::unique_ptr<LoopbackForwarder>> Listen(int port);
+  // Host -> app: listens on the host's loopback now; connects to
+  // `inner_port` inside the namespace (0: the same port).
+  static Result<std::unique_ptr<LoopbackForwarder>> Listen(int port, int inner_port = 0);
   // App -> host: listens inside the namespace once started.
   static Result<std::unique_ptr<LoopbackForwarder>> Egress(int port);
   ~LoopbackForwarder();
@@ -67,7 +68,7 @@ class LoopbackForwarder {
   bool WaitListening(std::chrono::milliseconds timeout);
 
  private:
-  LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port);
+  LoopbackForwarder(int listen_fd, int wake_read, int wake_write, int port, int inner_port);
   void AcceptLoop(int netns_fd);
   // Egress: binds listen_fd_ inside `netns_fd`, then returns this thread to
   // the host's namespace, so connections it opens reach the host.
@@ -79,7 +80,7 @@ class LoopbackForwarder {
 
   std::function<int()> dial_;  // set by StartDialing before the accept thread starts
   int listen_fd_;  // -1 for Egress until started
-  const int wake_read_, wake_write_, port_;
+  const int wake_read_, wake_write_, port_, inner_port_;
   std::thread accept_thread_;
   ThreadSet pumps_;
   std::mutex mu_;

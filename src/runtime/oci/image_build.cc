@@ -1,0 +1,159 @@
+#include "runtime/oci/image_build.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/strings.h"
+#include "core/subprocess.h"
+
+namespace spaceport::runtime::oci {
+namespace {
+
+constexpr Millis kQuickTimeout{60 * 1000};
+
+Result<CommandResult> Engine(const OciEngine& engine, std::vector<std::string> args) {
+  CommandOptions o;
+  o.argv = engine.Command(std::move(args));
+  o.timeout = kQuickTimeout;
+  return RunCommand(o);
+}
+
+// The image's USER and whether it asks for a writable root.
+void ReadImageConfig(const OciEngine& engine, BuiltImage& image) {
+  Result<CommandResult> r = Engine(engine, {"image", "inspect", "--format",
+                                            "{{.Config.User}}\n{{index .Config.Labels \"space.spaceport.writable-root\"}}",
+                                            image.reference});
+  if (!r.ok() || !r->ok()) return;
+  std::vector<std::string> lines = Split(r->stdout_data, '\n');
+  image.user = lines.empty() ? "" : std::string(Trim(lines[0]));
+  image.writable_root = lines.size() > 1 && Trim(lines[1]) == "true";
+}
+
+// Writes each secret to a file of its own; the build names them by id.
+Result<std::vector<std::string>> WriteSecrets(const ImageBuildRequest& request) {
+  std::vector<std::string> args;
+  if (request.secrets.empty()) return args;
+  std::error_code ec;
+  std::filesystem::remove_all(request.secrets_dir, ec);
+  if (mkdir(request.secrets_dir.c_str(), 0700) != 0) {
+    return Status::Internal("cannot make the build's secrets directory " + request.secrets_dir);
+  }
+  int n = 0;
+  for (const auto& [name, value] : request.secrets) {
+    const std::string path = request.secrets_dir + "/" + std::to_string(n++);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::Internal("cannot write a build secret to " + path);
+    bool written = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    close(fd);
+    if (!written) return Status::Internal("cannot write a build secret to " + path);
+    args.insert(args.end(), {"--secret", "id=" + name + ",src=" + path});
+  }
+  return args;
+}
+
+void PruneOlderImages(const OciEngine& engine, const std::string& repository, const std::string& built, int keep,
+                      const std::function<void(std::string_view)>& log) {
+  // Newest first, as the engine lists them.
+  Result<CommandResult> listed =
+      Engine(engine, {"images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=" + repository});
+  if (!listed.ok() || !listed->ok()) return;
+  int kept = 1;  // the image just built
+  for (const std::string& line : Split(listed->stdout_data, '\n')) {
+    std::string ref(Trim(line));
+    if (ref.empty() || EndsWith(ref, ":<none>")) continue;
+    if (StartsWith(ref, "localhost/")) ref = ref.substr(10);
+    if (ref == built) continue;
+    if (kept < keep) {
+      ++kept;
+      continue;
+    }
+    Result<CommandResult> removed = Engine(engine, {"rmi", ref});
+    if (removed.ok() && removed->ok()) log("Removed the older image " + ref + "\n");
+  }
+}
+
+}  // namespace
+
+std::string LastEngineError(std::string_view output) {
+  std::string last_error, last_line;
+  for (const std::string& line : Split(output, '\n')) {
+    std::string_view t = Trim(line);
+    if (t.empty()) continue;
+    last_line = std::string(t);
+    if (StartsWith(t, "Error:") || StartsWith(t, "error ")) last_error = last_line;
+  }
+  return last_error.empty() ? last_line : last_error;
+}
+
+Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequest& request) {
+  const auto log = [&request](std::string_view chunk) {
+    if (request.log) request.log(chunk);
+  };
+  if (request.commit_sha.size() < 12) return Status::Internal("an image build needs the commit's id");
+  BuiltImage image;
+  const std::string repository = ImageRepository(request.space_id);
+  image.reference = repository + ":" + request.commit_sha.substr(0, 12);
+  if (request.use_cache) {
+    Result<CommandResult> exists = Engine(engine, {"image", "exists", image.reference});
+    if (exists.ok() && exists->ok()) {
+      log("Image " + image.reference + " is already built for this commit: not building it again\n");
+      image.reused = true;
+      ReadImageConfig(engine, image);
+      return image;
+    }
+  }
+  std::vector<std::string> args = {"build", "--tag", image.reference, "--file",
+                                   request.context_dir + "/Dockerfile", "--label",
+                                   "space.spaceport.space=" + request.space_id, "--label",
+                                   "space.spaceport.commit=" + request.commit_sha};
+  if (!request.use_cache) args.push_back("--no-cache");
+  if (request.memory_bytes > 0) args.insert(args.end(), {"--memory", std::to_string(request.memory_bytes)});
+  for (const auto& [k, v] : request.build_args) args.insert(args.end(), {"--build-arg", k + "=" + v});
+  Result<std::vector<std::string>> secret_args = WriteSecrets(request);
+  std::error_code ec;
+  if (!secret_args.ok()) {
+    std::filesystem::remove_all(request.secrets_dir, ec);
+    return secret_args.status();
+  }
+  args.insert(args.end(), secret_args->begin(), secret_args->end());
+  args.push_back(request.context_dir);
+
+  CommandOptions o;
+  o.argv = engine.Command(std::move(args));
+  o.cwd = request.context_dir;
+  o.timeout = request.timeout;
+  o.merge_stderr = true;
+  o.max_output = 64 << 10;  // kept for the error line; all of it streams to the log
+  int64_t logged = 0;
+  bool truncated = false;
+  o.on_output = [&](std::string_view chunk) {
+    if (logged + static_cast<int64_t>(chunk.size()) > request.log_limit_bytes) {
+      if (!truncated) log("\n[the build log passed its size limit: the rest is not kept]\n");
+      truncated = true;
+      return;
+    }
+    logged += static_cast<int64_t>(chunk.size());
+    log(chunk);
+  };
+  Result<CommandResult> r = RunCommand(o);
+  std::filesystem::remove_all(request.secrets_dir, ec);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kDeadlineExceeded) {
+      return Status::DeadlineExceeded("the image build was stopped: it passed the build's time limit");
+    }
+    return r.status();
+  }
+  if (!r->ok()) {
+    std::string why = LastEngineError(r->stdout_data);
+    return Status::Internal(engine.binary + " build failed" + (why.empty() ? "" : ": " + why));
+  }
+  ReadImageConfig(engine, image);
+  PruneOlderImages(engine, repository, image.reference, request.keep_images, log);
+  return image;
+}
+
+}  // namespace spaceport::runtime::oci
