@@ -55,17 +55,24 @@ Result<std::vector<std::string>> WriteSecrets(const ImageBuildRequest& request) 
   return args;
 }
 
-void PruneOlderImages(const OciEngine& engine, const std::string& repository, const std::string& built, int keep,
-                      const std::function<void(std::string_view)>& log) {
-  // Newest first, as the engine lists them.
+// The tagged images of `repository`, newest first (as the engine lists them).
+std::vector<std::string> RepositoryImages(const OciEngine& engine, const std::string& repository) {
+  std::vector<std::string> refs;
   Result<CommandResult> listed =
       Engine(engine, {"images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=" + repository});
-  if (!listed.ok() || !listed->ok()) return;
-  int kept = 1;  // the image just built
+  if (!listed.ok() || !listed->ok()) return refs;
   for (const std::string& line : Split(listed->stdout_data, '\n')) {
     std::string ref(Trim(line));
     if (ref.empty() || EndsWith(ref, ":<none>")) continue;
-    if (StartsWith(ref, "localhost/")) ref = ref.substr(10);
+    refs.push_back(StartsWith(ref, "localhost/") ? ref.substr(10) : ref);
+  }
+  return refs;
+}
+
+void PruneOlderImages(const OciEngine& engine, const std::string& repository, const std::string& built, int keep,
+                      const std::function<void(std::string_view)>& log) {
+  int kept = 1;  // the image just built
+  for (const std::string& ref : RepositoryImages(engine, repository)) {
     if (ref == built) continue;
     if (kept < keep) {
       ++kept;
@@ -139,6 +146,12 @@ Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequ
     logged += static_cast<int64_t>(chunk.size());
     log(chunk);
   };
+  // A rebuild of the commit leaves its former image untagged: removed below.
+  std::string former;
+  if (!request.use_cache) {
+    Result<CommandResult> id = Engine(engine, {"image", "inspect", "--format", "{{.Id}}", image.reference});
+    if (id.ok() && id->ok()) former = std::string(Trim(id->stdout_data));
+  }
   Result<CommandResult> r = RunCommand(o);
   std::filesystem::remove_all(request.secrets_dir, ec);
   if (!r.ok()) {
@@ -152,8 +165,18 @@ Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequ
     return Status::Internal(engine.binary + " build failed" + (why.empty() ? "" : ": " + why));
   }
   ReadImageConfig(engine, image);
+  if (!former.empty()) (void)Engine(engine, {"rmi", former});  // refused while tagged or in use
   PruneOlderImages(engine, repository, image.reference, request.keep_images, log);
   return image;
+}
+
+int RemoveSpaceImages(const OciEngine& engine, const std::string& space_id) {
+  int removed = 0;
+  for (const std::string& ref : RepositoryImages(engine, ImageRepository(space_id))) {
+    Result<CommandResult> r = Engine(engine, {"rmi", ref});
+    removed += r.ok() && r->ok() ? 1 : 0;
+  }
+  return removed;
 }
 
 }  // namespace spaceport::runtime::oci

@@ -54,6 +54,9 @@ struct BuiltImage {
 
 Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequest& request);
 
+// Removes every image of the Space (it was deleted); how many went.
+int RemoveSpaceImages(const OciEngine& engine, const std::string& space_id);
+
 // The engine's last line that starts with "Error:" (its own message), else
 // the output's last non-empty line.
 std::string LastEngineError(std::string_view output);

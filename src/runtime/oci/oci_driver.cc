@@ -27,6 +27,7 @@
 #include "runtime/native/cgroup.h"
 #include "runtime/native/forwarder.h"
 #include "runtime/native/space_users.h"
+#include "runtime/oci/image_build.h"
 
 namespace spaceport::runtime::oci {
 namespace {
@@ -161,6 +162,12 @@ class OciDriver : public RuntimeDriver {
   Status Freeze(InstanceId id) override;
   Status Thaw(InstanceId id) override;
   Result<int64_t> MemoryBytes(InstanceId id) override;
+  // The Space's images go with it.
+  Status Discard(const std::string& space_id) override {
+    int removed = RemoveSpaceImages(options_.engine, space_id);
+    if (removed > 0) SP_LOG(kInfo) << "removed " << removed << " image(s) of " << space_id;
+    return Status::Ok();
+  }
 
  private:
   Status PrepareData(const InstanceSpec& spec, Instance& inst, std::vector<std::string>& args);

@@ -62,6 +62,9 @@ class OciDriverTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
+    if (engine_ != nullptr) {
+      (void)RunCommand({.argv = engine_->Command({"rmi", "--force", kImage, "spaceport-test/oci-hog:1"})});
+    }
     delete engine_;
     engine_ = nullptr;
   }
