@@ -594,6 +594,8 @@ int RunServeCommand(const std::vector<std::string>& args, const Clock& clock) {
                               .data_volumes = config->data_bytes > 0 && runtime::ProbeDataVolumes().ok(),
                               .volume_templates_dir = dir.Path("spaces")};
     *driver = WithDockerSpaces(docker, clock, std::move(*driver), config->builder);
+  } else {
+    config->builder.oci_missing = "Docker Spaces are not run with --runtime kubernetes";
   }
   BuildRunner build_runner = MakeBuildRunner(*config, **driver, clock);
   config->builder.runner = build_runner.runner.get();

@@ -21,8 +21,8 @@ before(async () => {
 });
 after(async () => { await server?.stop(); });
 
-test('all four examples are RUNNING', async () => {
-  for (const name of ['static-hello', 'python-echo', 'node-chat', 'python-sse']) {
+test('all five examples are RUNNING (the Docker one needs podman, which scripts/setup installs)', async () => {
+  for (const name of ['static-hello', 'python-echo', 'node-chat', 'python-sse', 'docker-hello']) {
     const r = await api(server, 'GET', `/api/spaces/demo/${name}/runtime`);
     assert.equal(r.json?.stage, 'RUNNING', `${name}: ${r.text}`);
   }
@@ -34,6 +34,17 @@ test('static-hello serves its page and stylesheet', async () => {
   assert.match(page.text, /Hello from a static Space/);
   const css = await hostRequest(server.port, 'demo-static-hello.localhost', '/style.css');
   assert.match(css.headers['content-type'], /text\/css/);
+});
+
+test('docker-hello serves its page and its CGI program from the container', async () => {
+  const page = await hostRequest(server.port, 'demo-docker-hello.localhost', '/');
+  assert.equal(page.status, 200, page.text);
+  assert.match(page.text, /Hello from a Docker Space/);
+  const hello = await api(server, 'GET', '/spaces/demo/docker-hello/app/cgi-bin/hello');
+  assert.equal(hello.status, 200, hello.text);
+  assert.match(hello.text, /Hello from demo\/docker-hello, running as uid 1000/);
+  assert.match(hello.text, /Network interfaces: lo\n/);
+  assert.match(hello.text, /the root file system is read-only/);
 });
 
 test('python-echo answers with the request it saw', async () => {

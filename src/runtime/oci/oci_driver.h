@@ -8,9 +8,11 @@
 //     container's namespace to 127.0.0.1:app_port, as for native apps; the
 //     container reaches neither other Spaces nor the host, except the edge's
 //     port (egress_port) as any visitor, like a native app;
-//   - the hardware flavor's memory (no swap), CPU and pids limits, all
-//     capabilities dropped, no-new-privileges, the engine's seccomp profile,
-//     an init process as pid 1 (signals reach the app);
+//   - the hardware flavor's memory (no swap), CPU and pids limits on a
+//     cgroup of ours that is the container's parent (`--cgroup-parent`,
+//     native/cgroup.h's CgroupRoot::Shared), all capabilities dropped,
+//     no-new-privileges, the engine's seccomp profile, an init process as
+//     pid 1 (signals reach the app);
 //   - a read-only root with tmpfs /tmp, /var/tmp and /run, unless the image
 //     says `LABEL space.spaceport.writable-root="true"`;
 //   - uid 1000 unless the Dockerfile names a USER;
@@ -18,8 +20,11 @@
 //     owned by the app's uid;
 //   - the whole environment of the spec (secrets included) passed through
 //     the engine's own environment (`--env NAME`), never on a command line.
-// Freeze is `podman pause` (the cgroup freezer), Thaw `podman unpause`. Stop
-// is `podman stop` with the grace period, then the container is removed.
+// Freeze and Thaw write the parent group's freezer (what `podman pause` does,
+// without a podman process: a thaw takes milliseconds); an OOM kill below it
+// is noticed through the kernel's notification and reported as "out of
+// memory". Stop thaws, runs `podman stop` with the grace period, and the
+// container and its groups are removed.
 // Containers carry the label space.spaceport.owner=<owner>; the factory
 // removes what a killed server of the same owner left behind.
 //
