@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -127,31 +126,6 @@ Result<CgroupRoot> CgroupRoot::Shared(const std::string& subtree) {
     if (ec) return Status::FailedPrecondition("cgroup directory not writable: " + *dir + ": " + ec.message());
   }
   return root;
-}
-
-void RemoveGroupEverywhere(const std::string& path) {
-  if (path.empty() || path[0] != '/') return;
-  std::set<std::string> roots;
-  for (const auto& [ctrl, dir] : V1Mounts()) roots.insert(dir);
-  std::ifstream in("/proc/self/mounts");
-  std::string dev, dir, type, opts, rest;
-  while (in >> dev >> dir >> type >> opts && std::getline(in, rest)) {
-    if (type == "cgroup2") roots.insert(dir);
-  }
-  for (const std::string& root : roots) {
-    const std::filesystem::path group = root + path;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(group, ec)) continue;
-    // Deepest first: a cgroup directory goes only once it has no children.
-    std::vector<std::string> dirs;
-    for (auto it = std::filesystem::recursive_directory_iterator(group, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_directory(ec)) dirs.push_back(it->path().string());
-    }
-    std::sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-    for (const std::string& d : dirs) rmdir(d.c_str());
-    rmdir(group.c_str());
-  }
 }
 
 std::unique_ptr<InstanceCgroup> InstanceCgroup::At(const CgroupRoot& root, const std::string& name) {

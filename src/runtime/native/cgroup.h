@@ -51,11 +51,6 @@ struct CgroupRoot {
 // with this process's own pid are kept (it may have made them).
 int SweepLeftoverGroups(const CgroupRoot& root, const Clock& clock);
 
-// Removes the group at `path` (relative to the hierarchies' roots) and the
-// groups below it, in every mounted hierarchy, cgroup2 included; groups that
-// still hold processes stay. For groups an OCI engine filled beside ours.
-void RemoveGroupEverywhere(const std::string& path);
-
 class InstanceCgroup {
  public:
   // Creates `name` under every controller of `root` and applies `limits`.

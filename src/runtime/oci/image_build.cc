@@ -4,16 +4,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "runtime/oci/cgroup_tree.h"
 
 namespace spaceport::runtime::oci {
 namespace {
 
 constexpr Millis kQuickTimeout{60 * 1000};
+// After the time limit ended the RUN step, the engine's own clean-up.
+constexpr Millis kCleanUpGrace{60 * 1000};
 
 Result<CommandResult> Engine(const OciEngine& engine, std::vector<std::string> args) {
   CommandOptions o;
@@ -129,10 +135,16 @@ Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequ
   args.insert(args.end(), secret_args->begin(), secret_args->end());
   args.push_back(request.context_dir);
 
+  // RUN steps run in a cgroup at a path of ours: at the time limit their
+  // processes are killed, the step fails and the engine cleans up after
+  // itself (killing the engine instead would leave the step and its
+  // working container behind).
+  const std::string group = OwnMemoryCgroupPath() + "/spaceport-oci-builds/" + RandomHex(8);
+  args.insert(args.end() - 1, {"--cgroup-parent", group});
   CommandOptions o;
   o.argv = engine.Command(std::move(args));
   o.cwd = request.context_dir;
-  o.timeout = request.timeout;
+  o.timeout = request.timeout + kCleanUpGrace;
   o.merge_stderr = true;
   o.max_output = 64 << 10;  // kept for the error line; all of it streams to the log
   int64_t logged = 0;
@@ -152,14 +164,37 @@ Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequ
     Result<CommandResult> id = Engine(engine, {"image", "inspect", "--format", "{{.Id}}", image.reference});
     if (id.ok() && id->ok()) former = std::string(Trim(id->stdout_data));
   }
-  Result<CommandResult> r = RunCommand(o);
-  std::filesystem::remove_all(request.secrets_dir, ec);
-  if (!r.ok()) {
-    if (r.status().code() == StatusCode::kDeadlineExceeded) {
-      return Status::DeadlineExceeded("the image build was stopped: it passed the build's time limit");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false, timed_out = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    if (cv.wait_for(lock, request.timeout, [&] { return finished; })) return;
+    timed_out = true;
+    lock.unlock();
+    log("\n[the build passed its time limit: stopping it]\n");
+    // Steps start one after another: keep ending them until the engine quits.
+    lock.lock();
+    while (!finished) {
+      lock.unlock();
+      (void)KillCgroupTree(group, Millis(100));
+      lock.lock();
+      cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return finished; });
     }
-    return r.status();
+  });
+  Result<CommandResult> r = RunCommand(o);
+  {
+    std::lock_guard lock(mu);
+    finished = true;
   }
+  cv.notify_all();
+  watchdog.join();
+  RemoveCgroupTree(group);
+  std::filesystem::remove_all(request.secrets_dir, ec);
+  if (timed_out || (!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded)) {
+    return Status::DeadlineExceeded("the image build was stopped: it passed the build's time limit");
+  }
+  if (!r.ok()) return r.status();
   if (!r->ok()) {
     std::string why = LastEngineError(r->stdout_data);
     return Status::Internal(engine.binary + " build failed" + (why.empty() ? "" : ": " + why));

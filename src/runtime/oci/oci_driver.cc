@@ -27,6 +27,7 @@
 #include "runtime/native/cgroup.h"
 #include "runtime/native/forwarder.h"
 #include "runtime/native/space_users.h"
+#include "runtime/oci/cgroup_tree.h"
 #include "runtime/oci/image_build.h"
 
 namespace spaceport::runtime::oci {
@@ -291,7 +292,7 @@ Result<InstanceId> OciDriver::Start(const InstanceSpec& spec, ExitCallback on_ex
   Result<SpawnedChild> child = SpawnWithPipes(options_.engine.Command(args), "", env, /*merge_stderr=*/true);
   if (!child.ok()) {
     if (!inst->data_volume.empty() && RunningOf(spec.space_id) == 0) (void)UnmountIdleDataVolume(inst->data_volume);
-    native::RemoveGroupEverywhere(root_.shared_path + "/" + inst->name);
+    RemoveCgroupTree(root_.shared_path + "/" + inst->name);
     if (inst->oom_events >= 0) close(inst->oom_events);
     return child.status();
   }
@@ -366,7 +367,7 @@ void OciDriver::CleanUp(Instance& inst, ExitStatus& status) {
   if (!removed.ok()) SP_LOG(kWarn) << removed.message();
   (void)inst.cgroup->Thaw(clock_, kFreezeTimeout);
   (void)inst.cgroup->KillAll(clock_, kKillWait);
-  native::RemoveGroupEverywhere(root_.shared_path + "/" + inst.name);
+  RemoveCgroupTree(root_.shared_path + "/" + inst.name);
   std::filesystem::remove(inst.pid_file);
   if (!inst.data_volume.empty() && RunningOf(inst.space_id) <= 1) {
     if (Status s = UnmountIdleDataVolume(inst.data_volume); !s.ok()) SP_LOG(kWarn) << s.message();
@@ -431,15 +432,26 @@ Result<int64_t> OciDriver::MemoryBytes(InstanceId id) {
   return inst->cgroup->MemoryUsage();
 }
 
-// Removes the containers a killed server with this owner left.
+// True when the server that named a container or group
+// "spaceport-<pid>-..." is gone.
+bool MadeByDeadServer(const std::string& name) {
+  std::vector<std::string> parts = Split(name, '-');
+  if (parts.size() < 3 || parts[0] != "spaceport") return false;
+  const pid_t pid = static_cast<pid_t>(std::atol(parts[1].c_str()));
+  return pid > 0 && kill(pid, 0) != 0 && errno != EPERM;
+}
+
+// Removes the containers a killed server with this owner left (one that
+// still runs, a second node on the same data dir, keeps its own).
 void RemoveLeftovers(const OciDriverOptions& options) {
   Result<CommandResult> listed = RunEngine(
       options.engine, {"ps", "--all", "--filter", std::string("label=") + kOwnerLabel + "=" + options.owner,
                        "--format", "{{.Names}}"});
   if (!listed.ok() || !listed->ok()) return;
   std::vector<std::string> args = {"rm", "--force", "--time", "0"};
-  for (const std::string& name : Split(listed->stdout_data, '\n')) {
-    if (!Trim(name).empty()) args.emplace_back(Trim(name));
+  for (const std::string& line : Split(listed->stdout_data, '\n')) {
+    std::string name(Trim(line));
+    if (!name.empty() && MadeByDeadServer(name)) args.push_back(name);
   }
   if (args.size() > 4) {
     SP_LOG(kInfo) << "removing " << args.size() - 4 << " container(s) a previous server left";
@@ -452,11 +464,7 @@ void RemoveLeftoverGroups(const native::CgroupRoot& root) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(root.memory, ec)) {
     const std::string name = entry.path().filename().string();
-    std::vector<std::string> parts = Split(name, '-');
-    if (parts.size() < 3 || parts[0] != "spaceport") continue;
-    const pid_t pid = static_cast<pid_t>(std::atol(parts[1].c_str()));
-    if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) continue;  // its server lives
-    native::RemoveGroupEverywhere(root.shared_path + "/" + name);
+    if (MadeByDeadServer(name)) RemoveCgroupTree(root.shared_path + "/" + name);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -235,6 +236,109 @@ TEST_F(OciDriverTest, AMissingImageIsReportedThroughTheExitWithTheEnginesMessage
   EXPECT_EQ(s.exit_code, 125) << s.Describe();
   EXPECT_NE(RunLog().find("no-such-image"), std::string::npos) << RunLog();
   (void)id;
+}
+
+// Image builds (image_build.h) with the same engine.
+class ImageBuildTest : public OciDriverTest {
+ protected:
+  void SetUp() override { ASSERT_TRUE(engine_error_.empty()) << engine_error_; }
+  void TearDown() override { RemoveSpaceImages(*engine_, kSpace); }
+
+  ImageBuildRequest Request(const std::string& dockerfile, const std::string& sha) {
+    std::ofstream(context_.path() + "/Dockerfile") << dockerfile;
+    ImageBuildRequest r;
+    r.space_id = kSpace;
+    r.commit_sha = sha;
+    r.context_dir = context_.path();
+    r.secrets_dir = dir_.path() + "/secrets";
+    r.log = [this](std::string_view chunk) { log_.append(chunk); };
+    return r;
+  }
+
+  std::vector<std::string> Tags() {
+    Result<CommandResult> r = RunCommand({.argv = engine_->Command({"images", "--format", "{{.Tag}}", "--filter",
+                                                                    std::string("reference=") + ImageRepository(kSpace)})});
+    EXPECT_TRUE(r.ok() && r->ok());
+    std::vector<std::string> tags;
+    for (const std::string& t : Split(r.ok() ? r->stdout_data : "", '\n')) {
+      if (!Trim(t).empty()) tags.emplace_back(Trim(t));
+    }
+    std::sort(tags.begin(), tags.end());
+    return tags;
+  }
+
+  static constexpr char kSpace[] = "Alice/Image-Build";
+  TempDir context_;
+  std::string log_;
+};
+
+TEST_F(ImageBuildTest, ACommitIsBuiltOnceWithItsSecretOnlyInTheRunStepAndOldImagesArePruned) {
+  EXPECT_EQ(ImageRepository(kSpace), "spaceport/alice/image-build");
+  const std::string dockerfile = std::string("FROM ") + kBaseImage +
+                                 "\nARG FLAVOR\nRUN --mount=type=secret,id=TOKEN wc -c < /run/secrets/TOKEN > /len "
+                                 "&& echo \"$FLAVOR\" > /flavor\nUSER 1234\n";
+  ImageBuildRequest r = Request(dockerfile, std::string(40, 'a'));
+  r.build_args = {{"FLAVOR", "mint"}};
+  r.secrets = {{"TOKEN", "tok-5ecret-value"}};
+  Result<BuiltImage> first = BuildSpaceImage(*engine_, r);
+  ASSERT_TRUE(first.ok()) << first.status().ToString() << log_;
+  EXPECT_EQ(first->reference, "spaceport/alice/image-build:aaaaaaaaaaaa");
+  EXPECT_EQ(first->user, "1234");
+  EXPECT_FALSE(first->reused);
+  EXPECT_FALSE(std::filesystem::exists(r.secrets_dir));  // the secret files are gone after the build
+  Result<std::string> seen = RunSimple(engine_->Command({"run", "--rm", "--ulimit", "nofile=1024:1024", "--ulimit",
+                                                         "nproc=1024:1024", first->reference, "cat", "/len", "/flavor"}));
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(*seen, "16\nmint\n");
+  Result<std::string> history =
+      RunSimple(engine_->Command({"history", "--no-trunc", "--format", "{{.CreatedBy}}", first->reference}));
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->find("tok-5ecret-value"), std::string::npos) << *history;
+
+  // The same commit again: nothing is built.
+  log_.clear();
+  Result<BuiltImage> again = BuildSpaceImage(*engine_, r);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(again->user, "1234");
+  EXPECT_NE(log_.find("already built for this commit"), std::string::npos) << log_;
+
+  // Two more commits: the newest two images stay.
+  for (char c : {'b', 'c'}) {
+    ImageBuildRequest next = Request(dockerfile + "LABEL n=" + c + "\n", std::string(40, c));
+    next.secrets = r.secrets;
+    ASSERT_TRUE(BuildSpaceImage(*engine_, next).ok()) << log_;
+  }
+  EXPECT_EQ(Tags(), (std::vector<std::string>{"bbbbbbbbbbbb", "cccccccccccc"}));
+  EXPECT_EQ(RemoveSpaceImages(*engine_, kSpace), 2);
+  EXPECT_TRUE(Tags().empty());
+}
+
+TEST_F(ImageBuildTest, FailuresCarryTheEnginesMessageAndTheTimeLimitStopsABuild) {
+  Result<BuiltImage> failed =
+      BuildSpaceImage(*engine_, Request(std::string("FROM ") + kBaseImage + "\nRUN echo no-luck && exit 4\n",
+                                        std::string(40, 'd')));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kInternal);
+  EXPECT_NE(failed.status().message().find("podman build failed: Error:"), std::string::npos)
+      << failed.status().message();
+  EXPECT_NE(log_.find("no-luck"), std::string::npos) << log_;
+
+  ImageBuildRequest slow = Request(std::string("FROM ") + kBaseImage + "\nRUN sleep 61\n", std::string(40, 'e'));
+  slow.timeout = Millis(3000);
+  auto start = std::chrono::steady_clock::now();
+  Result<BuiltImage> stopped = BuildSpaceImage(*engine_, slow);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), StatusCode::kDeadlineExceeded) << stopped.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_TRUE(Tags().empty());
+  // The step was ended, not left running, and the engine cleaned up after itself.
+  Result<std::string> ps = RunSimple({"ps", "-eo", "args"});
+  ASSERT_TRUE(ps.ok());
+  EXPECT_EQ(ps->find("sleep 61"), std::string::npos) << *ps;
+  Result<std::string> working = RunSimple(engine_->Command({"ps", "--all", "--external", "--format", "{{.Names}}"}));
+  ASSERT_TRUE(working.ok());
+  EXPECT_EQ(working->find("working-container"), std::string::npos) << *working;
 }
 
 }  // namespace
