@@ -46,6 +46,7 @@ void RemoveBuild(const std::string& dir) {
   if (dir.empty()) return;
   ::unlink(LaunchFileOf(dir).c_str());
   RemoveDir(dir);
+  RemoveDir(dir + ".secrets");  // a Docker build's secret files, should a crash have left them
 }
 
 // Moves what earlier runs left in a Space's builds dir, except the build

@@ -127,6 +127,7 @@ test('a Docker Space reaches RUNNING and answers through both routings with its 
   assert.match(env, /uid=1000 /, env);
   assert.match(env, new RegExp(`secret=${RUNTIME_SECRET} `), env);  // secrets arrive as env at run time
   assert.match(env, /var=hello-var /, env);                          // variables too
+  assert.match(env, new RegExp(`build_secret=${BUILD_SECRET} `), env);  // every secret is env at run time
   assert.match(env, /space=alice\/web system=spaces/, env);
   // The build secret was readable in its RUN step (its length was kept), and
   // the variable was a build arg.
@@ -139,7 +140,9 @@ test('a Docker Space reaches RUNNING and answers through both routings with its 
 
 test('the build secret is in no image layer and no history entry', async () => {
   const rt = await runtime('alice/web');
-  const image = `spaceport/alice/web:${rt.sha.slice(0, 12)}`;
+  const image = execFileSync('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter',
+    'label=space.spaceport.space=alice/web', '--filter', `label=space.spaceport.commit=${rt.sha}`]).toString().trim();
+  assert.match(image, /^localhost\/spaceport\/alice\/web-[0-9a-f]{8}:[0-9a-f]{12}-[0-9a-f]{8}$/, image);
   const archive = path.join(tempDir('sp-image-'), 'image.tar');
   execFileSync('podman', ['image', 'save', '--format', 'docker-archive', '-o', archive, image], { stdio: 'pipe' });
   const bytes = fs.readFileSync(archive);
@@ -221,7 +224,7 @@ test('a frozen Docker Space is thawed in place by its next request', async () =>
 });
 
 test('a stopped Docker Space starts again for its next requests; none is lost', async () => {
-  const dir = await deploy('nap', dockerApp('nap'), { extra: { sleepTimeSeconds: 2 } });
+  const dir = await deploy('nap', dockerApp('nap'), { extra: { sleepTimeSeconds: 3 } });
   await waitRunning('alice/nap', dir);
   const asleep = await waitRung('alice/nap', 'stopped');
   assert.equal(asleep.stage, 'SLEEPING');
@@ -257,7 +260,7 @@ test('bad Dockerfiles end in BUILD_ERROR with the engine\'s message; a container
 test('deleting a Docker Space removes its images; the server leaves no container behind', async () => {
   const images = () => execFileSync('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}',
     '--filter', 'reference=spaceport/alice/*']).toString().split('\n').filter(Boolean);
-  assert.ok(images().some((i) => i.includes('spaceport/alice/web:')), images().join());
+  assert.ok(images().some((i) => /spaceport\/alice\/web-[0-9a-f]{8}:/.test(i)), images().join());
   for (const name of ['web', 'other', 'rolling', 'icy', 'nap', 'failing', 'nobase', 'exits']) {
     const del = await api(server, 'DELETE', '/api/repos/delete', { token, body: { type: 'space', name: `alice/${name}` } });
     assert.equal(del.status, 200, del.text);

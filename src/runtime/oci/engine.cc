@@ -57,7 +57,10 @@ Result<OciEngine> ProbeOciEngine(const OciEngineOptions& options) {
   engine.binary = options.binary;
   std::string runtime = options.runtime;
   if (runtime == "auto" && HybridCgroups() && OnPath("runc")) runtime = "runc";
-  if (!runtime.empty() && runtime != "auto") engine.global = {"--runtime", runtime};
+  // Containers and build steps are placed below cgroup paths of ours
+  // (--cgroup-parent), which only the cgroupfs manager takes as they are.
+  engine.global = {"--cgroup-manager", "cgroupfs"};
+  if (!runtime.empty() && runtime != "auto") engine.global.insert(engine.global.end(), {"--runtime", runtime});
   CommandOptions o;
   o.argv = engine.Command({"info", "--format", "{{.Host.OCIRuntime.Name}}"});
   o.timeout = kProbeTimeout;
@@ -85,7 +88,8 @@ std::string ImageRepository(const std::string& space_id) {
     while (!component.empty() && !isalnum(static_cast<unsigned char>(component.back()))) component.pop_back();
     repo += "/" + (component.empty() ? std::string("x") : component);
   }
-  return repo;
+  // Names that differ only in case or punctuation stay apart.
+  return repo + "-" + Sha256Hex(space_id).substr(0, 8);
 }
 
 }  // namespace spaceport::runtime::oci

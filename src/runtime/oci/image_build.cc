@@ -102,14 +102,91 @@ std::string LastEngineError(std::string_view output) {
   return last_error.empty() ? last_line : last_error;
 }
 
+namespace {
+
+// The engine's build, streaming to `log` within its size limit. RUN steps
+// run in a cgroup at a path of ours: at the time limit their processes are
+// killed, the step fails and the engine cleans up after itself (killing the
+// engine instead would leave the step and its working container behind).
+struct BuildRun {
+  Result<CommandResult> result = Status::Internal("not run");
+  bool timed_out = false;
+};
+
+BuildRun RunBuild(const OciEngine& engine, std::vector<std::string> args, const ImageBuildRequest& request,
+                  const std::function<void(std::string_view)>& log) {
+  const std::string group = OwnMemoryCgroupPath() + "/spaceport-oci-builds/" + RandomHex(8);
+  args.insert(args.end() - 1, {"--cgroup-parent", group});
+  CommandOptions o;
+  o.argv = engine.Command(std::move(args));
+  o.cwd = request.context_dir;
+  o.timeout = request.timeout + kCleanUpGrace;
+  o.merge_stderr = true;
+  o.max_output = 64 << 10;  // kept for the error line; all of it streams to the log
+  int64_t logged = 0;
+  bool truncated = false;
+  o.on_output = [&](std::string_view chunk) {
+    if (logged + static_cast<int64_t>(chunk.size()) > request.log_limit_bytes) {
+      if (!truncated) log("\n[the build log passed its size limit: the rest is not kept]\n");
+      truncated = true;
+      return;
+    }
+    logged += static_cast<int64_t>(chunk.size());
+    log(chunk);
+  };
+  BuildRun run;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    if (cv.wait_for(lock, request.timeout, [&] { return finished; })) return;
+    run.timed_out = true;
+    lock.unlock();
+    log("\n[the build passed its time limit: stopping it]\n");
+    lock.lock();
+    while (!finished) {  // steps start one after another: end each until the engine quits
+      lock.unlock();
+      (void)KillCgroupTree(group, Millis(100));
+      lock.lock();
+      cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return finished; });
+    }
+  });
+  run.result = RunCommand(o);
+  {
+    std::lock_guard lock(mu);
+    finished = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  RemoveCgroupTree(group);
+  if (!run.result.ok() && run.result.status().code() == StatusCode::kDeadlineExceeded) run.timed_out = true;
+  return run;
+}
+
+// The tag: the commit, and a hash of the build args when there are any (a
+// changed variable makes a different image of the same commit).
+std::string ImageTag(const ImageBuildRequest& request) {
+  std::string tag = request.commit_sha.substr(0, 12);
+  if (request.build_args.empty()) return tag;
+  std::string args;
+  for (const auto& [k, v] : request.build_args) args += k + '\0' + v + '\0';
+  return tag + "-" + Sha256Hex(args).substr(0, 8);
+}
+
+}  // namespace
+
 Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequest& request) {
-  const auto log = [&request](std::string_view chunk) {
+  // Two threads write to it: the engine's output and the time limit's note.
+  std::mutex log_mu;
+  const auto log = [&request, &log_mu](std::string_view chunk) {
+    std::lock_guard lock(log_mu);
     if (request.log) request.log(chunk);
   };
   if (request.commit_sha.size() < 12) return Status::Internal("an image build needs the commit's id");
   BuiltImage image;
   const std::string repository = ImageRepository(request.space_id);
-  image.reference = repository + ":" + request.commit_sha.substr(0, 12);
+  image.reference = repository + ":" + ImageTag(request);
   if (request.use_cache) {
     Result<CommandResult> exists = Engine(engine, {"image", "exists", image.reference});
     if (exists.ok() && exists->ok()) {
@@ -134,69 +211,18 @@ Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequ
   }
   args.insert(args.end(), secret_args->begin(), secret_args->end());
   args.push_back(request.context_dir);
-
-  // RUN steps run in a cgroup at a path of ours: at the time limit their
-  // processes are killed, the step fails and the engine cleans up after
-  // itself (killing the engine instead would leave the step and its
-  // working container behind).
-  const std::string group = OwnMemoryCgroupPath() + "/spaceport-oci-builds/" + RandomHex(8);
-  args.insert(args.end() - 1, {"--cgroup-parent", group});
-  CommandOptions o;
-  o.argv = engine.Command(std::move(args));
-  o.cwd = request.context_dir;
-  o.timeout = request.timeout + kCleanUpGrace;
-  o.merge_stderr = true;
-  o.max_output = 64 << 10;  // kept for the error line; all of it streams to the log
-  int64_t logged = 0;
-  bool truncated = false;
-  o.on_output = [&](std::string_view chunk) {
-    if (logged + static_cast<int64_t>(chunk.size()) > request.log_limit_bytes) {
-      if (!truncated) log("\n[the build log passed its size limit: the rest is not kept]\n");
-      truncated = true;
-      return;
-    }
-    logged += static_cast<int64_t>(chunk.size());
-    log(chunk);
-  };
   // A rebuild of the commit leaves its former image untagged: removed below.
   std::string former;
   if (!request.use_cache) {
     Result<CommandResult> id = Engine(engine, {"image", "inspect", "--format", "{{.Id}}", image.reference});
     if (id.ok() && id->ok()) former = std::string(Trim(id->stdout_data));
   }
-  std::mutex mu;
-  std::condition_variable cv;
-  bool finished = false, timed_out = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(mu);
-    if (cv.wait_for(lock, request.timeout, [&] { return finished; })) return;
-    timed_out = true;
-    lock.unlock();
-    log("\n[the build passed its time limit: stopping it]\n");
-    // Steps start one after another: keep ending them until the engine quits.
-    lock.lock();
-    while (!finished) {
-      lock.unlock();
-      (void)KillCgroupTree(group, Millis(100));
-      lock.lock();
-      cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return finished; });
-    }
-  });
-  Result<CommandResult> r = RunCommand(o);
-  {
-    std::lock_guard lock(mu);
-    finished = true;
-  }
-  cv.notify_all();
-  watchdog.join();
-  RemoveCgroupTree(group);
+  BuildRun run = RunBuild(engine, std::move(args), request, log);
   std::filesystem::remove_all(request.secrets_dir, ec);
-  if (timed_out || (!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded)) {
-    return Status::DeadlineExceeded("the image build was stopped: it passed the build's time limit");
-  }
-  if (!r.ok()) return r.status();
-  if (!r->ok()) {
-    std::string why = LastEngineError(r->stdout_data);
+  if (run.timed_out) return Status::DeadlineExceeded("the image build was stopped: it passed the build's time limit");
+  if (!run.result.ok()) return run.result.status();
+  if (!run.result->ok()) {
+    std::string why = LastEngineError(run.result->stdout_data);
     return Status::Internal(engine.binary + " build failed" + (why.empty() ? "" : ": " + why));
   }
   ReadImageConfig(engine, image);

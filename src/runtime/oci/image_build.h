@@ -2,7 +2,8 @@
 // engine (engine.h), following Hugging Face's conventions.
 //
 // The image is tagged `ImageRepository(space)` + ":" + the commit's first 12
-// hex digits; a commit whose image exists is not built again (a factory
+// hex digits (+ "-" + 8 hex of a hash of the build args, when there are
+// any); a commit whose image exists is not built again (a factory
 // rebuild, use_cache false, builds it afresh without the layer cache). The
 // Space's variables are build args; its secrets are offered only as build
 // secrets (`RUN --mount=type=secret,id=NAME`, at /run/secrets/NAME): each is
@@ -15,7 +16,9 @@
 //
 // Failure: Internal naming the engine's last "Error:" line (a failing RUN, a
 // base image that cannot be pulled); DeadlineExceeded when the build passed
-// `timeout`. Thread safety: builds of different Spaces may run at once.
+// `timeout` (its RUN step is ended through a cgroup path of ours, so the
+// engine cleans up after itself). `log` is called from two threads, never at
+// once. Thread safety: builds of different Spaces may run at once.
 #pragma once
 
 #include <cstdint>

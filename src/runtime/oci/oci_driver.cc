@@ -28,6 +28,7 @@
 #include "runtime/native/forwarder.h"
 #include "runtime/native/space_users.h"
 #include "runtime/oci/cgroup_tree.h"
+#include "runtime/oci/container_env.h"
 #include "runtime/oci/image_build.h"
 
 namespace spaceport::runtime::oci {
@@ -48,7 +49,9 @@ struct Instance {
   std::string name;      // the container's
   std::string pid_file;
   pid_t client = -1;     // `podman run`, our child
-  int pidfd = -1;
+  int pidfd = -1;        // the monitor's (closed when it is done)
+  int kill_fd = -1;      // a pidfd of our own for Stop: never signals a reused pid
+  std::string env_file;  // removed once the container exists
   int out_fd = -1;
   pid_t app_pid = 0;     // the container's first process, host pid
   LogStore* log = nullptr;
@@ -91,13 +94,15 @@ std::optional<uid_t> NumericUid(const std::string& user) {
 
 // What the container's processes may open and fork: the engine's defaults
 // are above what this server may grant (no CAP_SYS_RESOURCE here), and a
-// limit it cannot set fails the start.
-std::vector<std::string> UlimitArgs(const ResourceLimits& limits) {
+// limit it cannot set fails the start. RLIMIT_NPROC counts every process of
+// the uid on the host, and every Docker Space runs as uid 1000: it is kept
+// as high as the engine's monitor allows (32768), pids.max bounds each Space.
+std::vector<std::string> UlimitArgs() {
   rlimit files{}, procs{};
   getrlimit(RLIMIT_NOFILE, &files);
   getrlimit(RLIMIT_NPROC, &procs);
   rlim_t nofile = std::min<rlim_t>(files.rlim_max, 1 << 20);
-  rlim_t nproc = std::min<rlim_t>(procs.rlim_max, limits.pids_max > 0 ? limits.pids_max : 4096);
+  rlim_t nproc = std::min<rlim_t>(procs.rlim_max, 32768);
   return {"--ulimit", "nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile), "--ulimit",
           "nproc=" + std::to_string(nproc) + ":" + std::to_string(nproc)};
 }
@@ -173,11 +178,17 @@ class OciDriver : public RuntimeDriver {
  private:
   Status PrepareData(const InstanceSpec& spec, Instance& inst, std::vector<std::string>& args);
   std::vector<std::string> RunArgs(const InstanceSpec& spec, const Instance& inst) const;
-  void AwaitContainer(Instance& inst);
+  Result<std::vector<std::string>> WriteEnv(const InstanceSpec& spec, Instance& inst, std::vector<std::string>& args);
+  Result<InstanceId> Launch(const InstanceSpec& spec, const std::shared_ptr<Instance>& inst);
+  void Forget(Instance& inst);
+  bool AwaitContainer(Instance& inst);
   void Monitor(const std::shared_ptr<Instance>& inst);
   void CleanUp(Instance& inst, ExitStatus& status);
   int RunningOf(const std::string& space_id);
   std::shared_ptr<Instance> Find(InstanceId id);
+  // Held while a Space's /data volume is mounted for a start or unmounted
+  // after its last container, so that the two never cross.
+  std::mutex& VolumeLock(const std::string& space_id);
 
   const OciDriverOptions options_;
   const Clock& clock_;
@@ -187,6 +198,8 @@ class OciDriver : public RuntimeDriver {
   std::condition_variable exited_cv_;
   std::map<InstanceId, std::shared_ptr<Instance>> instances_;
   InstanceId next_id_ = 1;
+  std::mutex volume_locks_mu_;
+  std::map<std::string, std::unique_ptr<std::mutex>> volume_locks_;
 };
 
 OciDriver::~OciDriver() {
@@ -196,7 +209,10 @@ OciDriver::~OciDriver() {
     all.swap(instances_);
   }
   std::vector<std::string> names;
-  for (auto& [id, inst] : all) names.push_back(inst->name);
+  for (auto& [id, inst] : all) {
+    if (inst->cgroup) (void)inst->cgroup->Thaw(clock_, kFreezeTimeout);  // frozen tasks would not die
+    names.push_back(inst->name);
+  }
   if (!names.empty()) {
     std::vector<std::string> args = {"rm", "--force", "--time", "0"};
     args.insert(args.end(), names.begin(), names.end());
@@ -207,6 +223,8 @@ OciDriver::~OciDriver() {
   }
 }
 
+// Instances of the Space that are starting, running or being cleaned up
+// (each is registered before its container is made).
 int OciDriver::RunningOf(const std::string& space_id) {
   std::lock_guard lock(mu_);
   int n = 0;
@@ -214,12 +232,21 @@ int OciDriver::RunningOf(const std::string& space_id) {
   return n;
 }
 
+std::mutex& OciDriver::VolumeLock(const std::string& space_id) {
+  std::lock_guard lock(volume_locks_mu_);
+  std::unique_ptr<std::mutex>& m = volume_locks_[space_id];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
 Status OciDriver::PrepareData(const InstanceSpec& spec, Instance& inst, std::vector<std::string>& args) {
   if (spec.data_dir.empty()) return Status::Ok();
   std::error_code ec;
   std::filesystem::create_directories(spec.data_dir, ec);
   if (options_.data_volumes && spec.limits.data_bytes > 0) {
-    RETURN_IF_ERROR(EnsureDataVolume(spec.data_dir, spec.limits.data_bytes, RunningOf(spec.space_id) == 0,
+    std::lock_guard lock(VolumeLock(spec.space_id));
+    // This instance is registered: one means no other container of the Space.
+    RETURN_IF_ERROR(EnsureDataVolume(spec.data_dir, spec.limits.data_bytes, RunningOf(spec.space_id) == 1,
                                      options_.volume_templates_dir));
     inst.data_volume = spec.data_dir;
   }
@@ -246,28 +273,68 @@ std::vector<std::string> OciDriver::RunArgs(const InstanceSpec& spec, const Inst
   const ResourceLimits& l = spec.limits;
   args.insert(args.end(), {"--cgroup-parent", root_.shared_path + "/" + inst.name});
   args.insert(args.end(), {"--pids-limit", l.pids_max > 0 ? std::to_string(l.pids_max) : "-1"});
-  std::vector<std::string> ulimits = UlimitArgs(l);
+  std::vector<std::string> ulimits = UlimitArgs();
   args.insert(args.end(), ulimits.begin(), ulimits.end());
-  // Values come from the engine's environment: secrets stay off command lines.
-  for (const auto& [k, v] : spec.env) {
-    if (k != "PATH" && k != "HOME") args.insert(args.end(), {"--env", k});
-  }
   return args;
+}
+
+// The app's environment: an env file, and the engine's environment for
+// values with line breaks (container_env.h). Returns the engine's environment.
+Result<std::vector<std::string>> OciDriver::WriteEnv(const InstanceSpec& spec, Instance& inst,
+                                                     std::vector<std::string>& args) {
+  ASSIGN_OR_RETURN(ContainerEnv split, SplitContainerEnv(spec.env));
+  inst.env_file = options_.state_dir + "/" + inst.name + ".env";
+  int fd = open(inst.env_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  bool written = fd >= 0 && write(fd, split.file_text.data(), split.file_text.size()) ==
+                                static_cast<ssize_t>(split.file_text.size());
+  if (fd >= 0) close(fd);
+  if (!written) return Status::Internal("cannot write the container's environment to " + inst.env_file);
+  args.insert(args.end(), {"--env-file", inst.env_file});
+  for (const std::string& name : split.names) args.insert(args.end(), {"--env", name});
+  std::vector<std::string> env;
+  for (const char* k : {"PATH", "HOME", "XDG_RUNTIME_DIR", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF"}) {
+    if (const char* v = getenv(k)) env.push_back(std::string(k) + "=" + v);
+  }
+  env.insert(env.end(), split.engine_env.begin(), split.engine_env.end());
+  return env;
 }
 
 Result<InstanceId> OciDriver::Start(const InstanceSpec& spec, ExitCallback on_exit) {
   if (spec.image.empty()) return Status::InvalidArgument("no image to run");
   auto inst = std::make_shared<Instance>();
+  inst->space_id = spec.space_id;
+  inst->log = spec.log;
+  inst->on_exit = std::move(on_exit);
   {
     std::lock_guard lock(mu_);
     JoinFinishedMonitors(instances_);
     inst->id = next_id_++;
+    inst->name = name_prefix_ + std::to_string(inst->id);
+    instances_[inst->id] = inst;  // counted by RunningOf from here on
   }
-  inst->space_id = spec.space_id;
-  inst->log = spec.log;
-  inst->on_exit = std::move(on_exit);
-  inst->name = name_prefix_ + std::to_string(inst->id);
   inst->pid_file = options_.state_dir + "/" + inst->name + ".pid";
+  Result<InstanceId> started = Launch(spec, inst);
+  if (!started.ok()) Forget(*inst);
+  return started;
+}
+
+// Undoes what a failed start made: its cgroups, files and (when it was the
+// Space's last) its /data volume's mount.
+void OciDriver::Forget(Instance& inst) {
+  RemoveCgroupTree(root_.shared_path + "/" + inst.name);
+  if (inst.oom_events >= 0) close(inst.oom_events);
+  inst.oom_events = -1;
+  if (!inst.env_file.empty()) std::filesystem::remove(inst.env_file);
+  std::filesystem::remove(inst.pid_file);
+  if (!inst.data_volume.empty()) {
+    std::lock_guard lock(VolumeLock(inst.space_id));
+    if (RunningOf(inst.space_id) == 1) (void)UnmountIdleDataVolume(inst.data_volume);
+  }
+  std::lock_guard lock(mu_);
+  instances_.erase(inst.id);
+}
+
+Result<InstanceId> OciDriver::Launch(const InstanceSpec& spec, const std::shared_ptr<Instance>& inst) {
   if (spec.port > 0) {
     ASSIGN_OR_RETURN(inst->forwarder, LoopbackForwarder::Listen(spec.port, spec.app_port > 0 ? spec.app_port : 7860));
   }
@@ -276,36 +343,23 @@ Result<InstanceId> OciDriver::Start(const InstanceSpec& spec, ExitCallback on_ex
   }
   std::vector<std::string> args = RunArgs(spec, *inst);
   RETURN_IF_ERROR(PrepareData(spec, *inst, args));
+  ASSIGN_OR_RETURN(std::vector<std::string> env, WriteEnv(spec, *inst, args));
   args.push_back(spec.image);
   ASSIGN_OR_RETURN(inst->cgroup, native::InstanceCgroup::Create(root_, inst->name, spec.limits));
   inst->oom_events = WatchOom(inst->cgroup->memory_dir());
-
-  // The engine's own environment, plus the app's (read by --env NAME).
-  std::vector<std::string> env;
-  for (const char* k : {"PATH", "HOME", "XDG_RUNTIME_DIR", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF"}) {
-    if (const char* v = getenv(k)) env.push_back(std::string(k) + "=" + v);
-  }
-  for (const auto& [k, v] : spec.env) {
-    if (k != "PATH" && k != "HOME") env.push_back(k + "=" + v);
-  }
   std::filesystem::remove(inst->pid_file);
-  Result<SpawnedChild> child = SpawnWithPipes(options_.engine.Command(args), "", env, /*merge_stderr=*/true);
-  if (!child.ok()) {
-    if (!inst->data_volume.empty() && RunningOf(spec.space_id) == 0) (void)UnmountIdleDataVolume(inst->data_volume);
-    RemoveCgroupTree(root_.shared_path + "/" + inst->name);
-    if (inst->oom_events >= 0) close(inst->oom_events);
-    return child.status();
+  ASSIGN_OR_RETURN(SpawnedChild child, SpawnWithPipes(options_.engine.Command(args), "", env, /*merge_stderr=*/true));
+  close(child.in);
+  close(child.err);
+  inst->client = child.pid;
+  inst->out_fd = child.out;
+  inst->pidfd = static_cast<int>(syscall(SYS_pidfd_open, child.pid, 0));
+  inst->kill_fd = inst->pidfd >= 0 ? fcntl(inst->pidfd, F_DUPFD_CLOEXEC, 0) : -1;
+  if (!AwaitContainer(*inst)) {
+    // Never half-started: the monitor reports the exit this causes.
+    (void)RunEngine(options_.engine, {"rm", "--force", "--time", "0", inst->name});
   }
-  close(child->in);
-  close(child->err);
-  inst->client = child->pid;
-  inst->out_fd = child->out;
-  inst->pidfd = static_cast<int>(syscall(SYS_pidfd_open, child->pid, 0));
-  AwaitContainer(*inst);
-  {
-    std::lock_guard lock(mu_);
-    instances_[inst->id] = inst;
-  }
+  std::filesystem::remove(inst->env_file);  // the engine read it before it made the container
   inst->thread = std::thread([this, inst] { Monitor(inst); });
   SP_LOG(kDebug) << "container " << inst->name << " runs " << spec.image << " for " << spec.space_id;
   return inst->id;
@@ -314,7 +368,7 @@ Result<InstanceId> OciDriver::Start(const InstanceSpec& spec, ExitCallback on_ex
 // Waits for the container's first process (the engine writes its pid once
 // the container runs) and points the forwarders into its network namespace.
 // A container that never comes up exits on its own; the monitor reports it.
-void OciDriver::AwaitContainer(Instance& inst) {
+bool OciDriver::AwaitContainer(Instance& inst) {
   const SteadyTime give_up = clock_.Now() + options_.start_timeout;
   while (clock_.Now() < give_up) {
     std::ifstream in(inst.pid_file);
@@ -324,22 +378,23 @@ void OciDriver::AwaitContainer(Instance& inst) {
       break;
     }
     pollfd p{inst.pidfd, POLLIN, 0};
-    if (inst.pidfd >= 0 && poll(&p, 1, 0) > 0) return;  // the engine exited: nothing runs
+    if (inst.pidfd >= 0 && poll(&p, 1, 0) > 0) return true;  // the engine exited: the monitor says why
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (inst.app_pid <= 0) {
     SP_LOG(kWarn) << "container " << inst.name << " of " << inst.space_id << " did not come up";
-    return;
+    return false;
   }
   for (LoopbackForwarder* f : {inst.forwarder.get(), inst.egress.get()}) {
     if (f == nullptr) continue;
     int netns = open(("/proc/" + std::to_string(inst.app_pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
     if (netns < 0) {
       SP_LOG(kWarn) << "cannot open the network namespace of container " << inst.name << ": " << strerror(errno);
-      return;
+      return false;
     }
     f->Start(netns);
   }
+  return true;
 }
 
 void OciDriver::Monitor(const std::shared_ptr<Instance>& inst) {
@@ -351,6 +406,8 @@ void OciDriver::Monitor(const std::shared_ptr<Instance>& inst) {
     std::lock_guard lock(mu_);
     inst->exited = true;
     inst->done = true;
+    if (inst->kill_fd >= 0) close(inst->kill_fd);
+    inst->kill_fd = -1;
   }
   exited_cv_.notify_all();
 }
@@ -369,8 +426,12 @@ void OciDriver::CleanUp(Instance& inst, ExitStatus& status) {
   (void)inst.cgroup->KillAll(clock_, kKillWait);
   RemoveCgroupTree(root_.shared_path + "/" + inst.name);
   std::filesystem::remove(inst.pid_file);
-  if (!inst.data_volume.empty() && RunningOf(inst.space_id) <= 1) {
-    if (Status s = UnmountIdleDataVolume(inst.data_volume); !s.ok()) SP_LOG(kWarn) << s.message();
+  std::filesystem::remove(inst.env_file);
+  if (!inst.data_volume.empty()) {
+    std::lock_guard lock(VolumeLock(inst.space_id));
+    if (RunningOf(inst.space_id) == 1) {  // this one, not yet marked exited
+      if (Status s = UnmountIdleDataVolume(inst.data_volume); !s.ok()) SP_LOG(kWarn) << s.message();
+    }
   }
 }
 
@@ -397,8 +458,9 @@ Status OciDriver::Stop(InstanceId id, Millis grace) {
   std::unique_lock lock(mu_);
   auto gone = [&] { return inst->exited; };
   if (exited_cv_.wait_for(lock, grace + kKillWait, gone)) return Status::Ok();
+  // Through a pidfd: the engine's pid may be reaped and reused by now.
+  if (inst->kill_fd >= 0) (void)syscall(SYS_pidfd_send_signal, inst->kill_fd, SIGKILL, nullptr, 0);
   lock.unlock();
-  if (inst->client > 0) kill(inst->client, SIGKILL);
   (void)RunEngine(options_.engine, {"rm", "--force", "--time", "0", inst->name});
   lock.lock();
   if (exited_cv_.wait_for(lock, kKillWait, gone)) return Status::Ok();
@@ -443,7 +505,7 @@ bool MadeByDeadServer(const std::string& name) {
 
 // Removes the containers a killed server with this owner left (one that
 // still runs, a second node on the same data dir, keeps its own).
-void RemoveLeftovers(const OciDriverOptions& options) {
+void RemoveLeftovers(const OciDriverOptions& options, const native::CgroupRoot& root) {
   Result<CommandResult> listed = RunEngine(
       options.engine, {"ps", "--all", "--filter", std::string("label=") + kOwnerLabel + "=" + options.owner,
                        "--format", "{{.Names}}"});
@@ -451,7 +513,10 @@ void RemoveLeftovers(const OciDriverOptions& options) {
   std::vector<std::string> args = {"rm", "--force", "--time", "0"};
   for (const std::string& line : Split(listed->stdout_data, '\n')) {
     std::string name(Trim(line));
-    if (!name.empty() && MadeByDeadServer(name)) args.push_back(name);
+    if (name.empty() || !MadeByDeadServer(name)) continue;
+    // A frozen container's processes would not die.
+    std::ofstream(root.freezer + "/" + name + "/freezer.state") << "THAWED";
+    args.push_back(name);
   }
   if (args.size() > 4) {
     SP_LOG(kInfo) << "removing " << args.size() - 4 << " container(s) a previous server left";
@@ -480,8 +545,9 @@ Result<std::unique_ptr<RuntimeDriver>> MakeOciDriver(const OciDriverOptions& opt
   if (ec) return Status::Internal("cannot make " + options.state_dir + ": " + ec.message());
   Result<native::CgroupRoot> root = native::CgroupRoot::Shared(kCgroupSubtree);
   if (!root.ok()) return Status::FailedPrecondition("the OCI driver needs cgroup v1: " + root.status().message());
-  RemoveLeftovers(options);
+  RemoveLeftovers(options, *root);
   RemoveLeftoverGroups(*root);
+  RemoveCgroupTree(OwnMemoryCgroupPath() + "/spaceport-oci-builds");  // empty groups of earlier builds
   return std::unique_ptr<RuntimeDriver>(new OciDriver(options, std::move(*root)));
 }
 

@@ -17,6 +17,7 @@
 #include "http/client.h"
 #include "runtime/deploy_env.h"
 #include "runtime/log_store.h"
+#include "runtime/oci/container_env.h"
 #include "runtime/oci/image_build.h"
 #include "runtime/testing/test_util.h"
 
@@ -33,7 +34,7 @@ constexpr char kBaseImage[] = "localhost/spaceport/busybox:1";
 // what the app sees, probe what it can reach and write.
 constexpr char kDockerfile[] = R"(FROM localhost/spaceport/busybox:1
 RUN mkdir -p /www/cgi-bin && echo 'hello from the container' > /www/index.html \
- && printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\necho "uid=$(id -u) secret=$SECRET_TOKEN port=$PORT space=$SPACE_ID"\n' > /www/cgi-bin/env \
+ && printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\necho "uid=$(id -u) secret=$SECRET_TOKEN port=$PORT space=$SPACE_ID pem=$PEM_KEY"\n' > /www/cgi-bin/env \
  && printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nif printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 127.0.0.1 "$QUERY_STRING" >/dev/null 2>/dev/null; then echo reach=yes; else echo reach=no; fi\nif touch /rootfile 2>/dev/null; then echo root=writable; else echo root=readonly; fi\nif touch /data/probe 2>/dev/null; then echo data=writable; else echo data=readonly; fi\necho nets=$(ls /sys/class/net | tr "\\n" " ")\n' > /www/cgi-bin/probe \
  && chmod +x /www/cgi-bin/env /www/cgi-bin/probe
 CMD ["httpd", "-f", "-p", "7860", "-h", "/www"]
@@ -92,7 +93,12 @@ class OciDriverTest : public ::testing::Test {
     auto port = PickFreeLoopbackPort();
     EXPECT_TRUE(port.ok());
     spec.port = *port;
-    spec.env = {{"PORT", "7860"}, {"SPACE_ID", "alice/docker"}, {"SECRET_TOKEN", "s3cr3t-value"}};
+    spec.env = {{"PORT", "7860"},
+                {"SPACE_ID", "alice/docker"},
+                {"SECRET_TOKEN", "s3cr3t-value"},
+                {"PEM_KEY", "-----BEGIN-----\nmultiline\n-----END-----"},
+                // Would be the engine's (root's) if the app's env were the engine's.
+                {"LD_PRELOAD", "/nonexistent-preload.so"}};
     spec.data_dir = dir_.path() + "/data";
     spec.log = logs_.get();
     spec.limits = LimitsFor(LookupHardware("cpu-basic"));
@@ -138,6 +144,13 @@ TEST_F(OciDriverTest, ServesThroughTheForwarderAsUid1000WithItsEnvironment) {
   EXPECT_NE(env.find("uid=1000 "), std::string::npos) << env;
   EXPECT_NE(env.find("secret=s3cr3t-value"), std::string::npos) << env;
   EXPECT_NE(env.find("port=7860 space=alice/docker"), std::string::npos) << env;
+  EXPECT_NE(env.find("pem=-----BEGIN-----\nmultiline\n-----END-----"), std::string::npos) << env;
+  // The engine did not load the app's LD_PRELOAD (the loader would complain in the run log).
+  EXPECT_EQ(RunLog().find("preload"), std::string::npos) << RunLog();
+  // The env file was removed once the container existed.
+  for (const auto& f : std::filesystem::directory_iterator(dir_.path() + "/oci")) {
+    EXPECT_FALSE(EndsWith(f.path().string(), ".env")) << f.path();
+  }
   // The secret reached the container without a command line carrying it.
   Result<std::string> ps = RunSimple({"ps", "-eo", "args"});
   ASSERT_TRUE(ps.ok());
@@ -238,6 +251,19 @@ TEST_F(OciDriverTest, AMissingImageIsReportedThroughTheExitWithTheEnginesMessage
   (void)id;
 }
 
+TEST(ContainerEnvTest, SingleLineValuesGoToTheFileOthersOnlyUnderHarmlessNames) {
+  Result<ContainerEnv> env = SplitContainerEnv(
+      {{"A", "1"}, {"LD_PRELOAD", "/data/x.so"}, {"PATH", "/host"}, {"CERT", "line1\nline2"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->file_text, "A=1\nLD_PRELOAD=/data/x.so\n");  // PATH stays the image's
+  EXPECT_EQ(env->names, std::vector<std::string>{"CERT"});
+  EXPECT_EQ(env->engine_env, std::vector<std::string>{"CERT=line1\nline2"});
+  for (const char* name : {"LD_PRELOAD", "ld_library_path", "CONTAINERS_CONF", "GODEBUG", "TMPDIR", "XDG_CONFIG_HOME"}) {
+    Result<ContainerEnv> refused = SplitContainerEnv({{name, "/data/x.so\n"}});
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << name;
+  }
+}
+
 // Image builds (image_build.h) with the same engine.
 class ImageBuildTest : public OciDriverTest {
  protected:
@@ -273,7 +299,8 @@ class ImageBuildTest : public OciDriverTest {
 };
 
 TEST_F(ImageBuildTest, ACommitIsBuiltOnceWithItsSecretOnlyInTheRunStepAndOldImagesArePruned) {
-  EXPECT_EQ(ImageRepository(kSpace), "spaceport/alice/image-build");
+  EXPECT_TRUE(StartsWith(ImageRepository(kSpace), "spaceport/alice/image-build-")) << ImageRepository(kSpace);
+  EXPECT_NE(ImageRepository("a/b_c"), ImageRepository("a/b__c"));  // one reference each
   const std::string dockerfile = std::string("FROM ") + kBaseImage +
                                  "\nARG FLAVOR\nRUN --mount=type=secret,id=TOKEN wc -c < /run/secrets/TOKEN > /len "
                                  "&& echo \"$FLAVOR\" > /flavor\nUSER 1234\n";
@@ -282,7 +309,8 @@ TEST_F(ImageBuildTest, ACommitIsBuiltOnceWithItsSecretOnlyInTheRunStepAndOldImag
   r.secrets = {{"TOKEN", "tok-5ecret-value"}};
   Result<BuiltImage> first = BuildSpaceImage(*engine_, r);
   ASSERT_TRUE(first.ok()) << first.status().ToString() << log_;
-  EXPECT_EQ(first->reference, "spaceport/alice/image-build:aaaaaaaaaaaa");
+  // Tagged by the commit and its build args.
+  EXPECT_TRUE(StartsWith(first->reference, ImageRepository(kSpace) + ":aaaaaaaaaaaa-")) << first->reference;
   EXPECT_EQ(first->user, "1234");
   EXPECT_FALSE(first->reused);
   EXPECT_FALSE(std::filesystem::exists(r.secrets_dir));  // the secret files are gone after the build
