@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ROOT, startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, sleep, tempDir,
+  waitRung as waitSpaceRung,
 } from './lib.mjs';
 
 const BUILD_SECRET = 'build-only-7f3a9c2e51';
@@ -81,16 +82,7 @@ async function buildLog(id) {
   return text;
 }
 
-async function waitRung(id, rung, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await runtime(id);
-    if (last.rung === rung) return last;
-    await sleep(100);
-  }
-  throw new Error(`${id}: wanted rung ${rung}, last runtime ${JSON.stringify(last)}`);
-}
+const waitRung = (id, rung) => waitSpaceRung(server, id, rung, { token });
 
 before(async () => {
   try {
@@ -227,13 +219,14 @@ test('a stopped Docker Space starts again for its next requests; none is lost', 
   const dir = await deploy('nap', dockerApp('nap'), { extra: { sleepTimeSeconds: 3 } });
   await waitRunning('alice/nap', dir);
   const asleep = await waitRung('alice/nap', 'stopped');
-  assert.equal(asleep.stage, 'SLEEPING');
+  assert.equal(asleep.stage, 'SLEEPING', JSON.stringify(asleep));
   const requests = [];
   for (let i = 0; i < 20; i++) {
     requests.push(i % 2 === 0 ? app('nap', `/?n=${i}`) : api(server, 'GET', `/spaces/alice/nap/app/?n=${i}`));
   }
-  for (const a of await Promise.all(requests)) assert.equal(a.status, 200, a.text);
-  assert.equal((await app('nap', '/cgi-bin/starts')).text.trim(), '2', '20 requests must start it once');
+  for (const a of await Promise.all(requests)) assert.equal(a.status, 200, `${a.status} ${a.text}`);
+  const starts = (await app('nap', '/cgi-bin/starts')).text.trim();
+  assert.equal(starts, '2', `20 requests must start it once; runtime ${JSON.stringify(await runtime('alice/nap'))}`);
 });
 
 test('bad Dockerfiles end in BUILD_ERROR with the engine\'s message; a container that exits at once in RUNTIME_ERROR', async () => {

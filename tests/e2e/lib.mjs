@@ -161,6 +161,19 @@ export async function waitStage(server, id, want, { token, timeoutMs = 120000, s
   throw new Error(`${id}: wanted ${want}, stages seen ${seen.join(' -> ')}, last ${JSON.stringify(last)}`);
 }
 
+// Polls the runtime API until the Space's sleep ladder is at `rung`
+// (running, frozen, stopped); returns that runtime.
+export async function waitRung(server, id, rung, { token, timeoutMs = 30000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = (await api(server, 'GET', `/api/spaces/${id}/runtime`, { token })).json;
+    if (last?.rung === rung) return last;
+    await sleep(100);
+  }
+  throw new Error(`${id}: wanted rung ${rung}, last runtime ${JSON.stringify(last)}`);
+}
+
 // A raw HTTP request with an arbitrary Host header (host-based routing).
 export function hostRequest(port, host, p, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,10 @@
 // native runtime's cgroup freezer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp, sleep, PY_REPLY_AND_SERVE, launchChromium } from './lib.mjs';
+import {
+  startServer, addUser, api, createSpace, gitRepo, gitPush, headSha, waitStage, hostRequest, pythonApp, sleep,
+  PY_REPLY_AND_SERVE, launchChromium, waitRung as waitSpaceRung,
+} from './lib.mjs';
 
 // Appends a line to /data/starts at every start; GET /starts counts them.
 const COUNTING_APP = String.raw`
@@ -35,16 +38,7 @@ const runtime = async (name) => (await api(server, 'GET', `/api/spaces/sam/${nam
 const app = (name, p = '/') => hostRequest(server.port, `sam-${name}.localhost`, p);
 const starts = async (name) => Number((await app(name, '/starts')).text);
 
-async function waitRung(name, rung, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await runtime(name);
-    if (last.rung === rung) return last;
-    await sleep(100);
-  }
-  throw new Error(`sam/${name}: wanted rung ${rung}, last runtime ${JSON.stringify(last)}`);
-}
+const waitRung = (name, rung, timeoutMs = 20000) => waitSpaceRung(server, `sam/${name}`, rung, { token, timeoutMs });
 
 before(async () => {
   server = await startServer({ args: ['--freeze-after', '1'] });

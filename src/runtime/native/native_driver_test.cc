@@ -194,11 +194,7 @@ class NativeDriverTest : public ::testing::Test {
   }
 
   std::pair<InstanceId, std::future<ExitStatus>> Launch(const InstanceSpec& spec) {
-    auto promise = std::make_shared<std::promise<ExitStatus>>();
-    auto future = promise->get_future();
-    auto id = driver_->Start(spec, [promise](InstanceId, const ExitStatus& s) { promise->set_value(s); });
-    EXPECT_TRUE(id.ok()) << id.status().ToString();
-    return {id.ok() ? *id : 0, std::move(future)};
+    return testing::LaunchInstance(*driver_, spec);
   }
 
   ExitStatus WaitExit(std::future<ExitStatus>& f) {

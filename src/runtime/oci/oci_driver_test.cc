@@ -106,11 +106,7 @@ class OciDriverTest : public ::testing::Test {
   }
 
   std::pair<InstanceId, std::future<ExitStatus>> Launch(const InstanceSpec& spec) {
-    auto promise = std::make_shared<std::promise<ExitStatus>>();
-    auto future = promise->get_future();
-    auto id = driver_->Start(spec, [promise](InstanceId, const ExitStatus& s) { promise->set_value(s); });
-    EXPECT_TRUE(id.ok()) << id.status().ToString();
-    return {id.ok() ? *id : 0, std::move(future)};
+    return testing::LaunchInstance(*driver_, spec);
   }
 
   static std::string Get(int port, const std::string& path, Millis timeout = Millis(3000)) {

@@ -1,5 +1,6 @@
-// Test-only helpers for runtime tests: a temp dir and a bounded wait for a
-// condition that depends on a real process (not on the passage of time).
+// Test-only helpers for runtime tests: a temp dir, a bounded wait for a
+// condition that depends on a real process (not on the passage of time), and
+// a driver start whose exit status arrives in a future.
 // Thread safety: TempDir is single-threaded; WaitUntil may run anywhere.
 #pragma once
 
@@ -8,8 +9,15 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <future>
+#include <memory>
 #include <thread>
+#include <utility>
+
+#include <gtest/gtest.h>
+
 #include "core/testing/temp_dir.h"
+#include "runtime/driver.h"
 
 namespace spaceport::runtime::testing {
 
@@ -24,6 +32,16 @@ inline bool WaitUntil(const std::function<bool()>& done, std::chrono::millisecon
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
+}
+
+// Starts `spec` on `driver`; the future is fulfilled by the exit callback.
+// A start that fails is a test failure (the id is then 0).
+inline std::pair<InstanceId, std::future<ExitStatus>> LaunchInstance(RuntimeDriver& driver, const InstanceSpec& spec) {
+  auto promise = std::make_shared<std::promise<ExitStatus>>();
+  auto future = promise->get_future();
+  auto id = driver.Start(spec, [promise](InstanceId, const ExitStatus& s) { promise->set_value(s); });
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  return {id.ok() ? *id : 0, std::move(future)};
 }
 
 }  // namespace spaceport::runtime::testing
