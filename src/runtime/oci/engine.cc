@@ -26,15 +26,7 @@ bool OnPath(const std::string& name) {
   return false;
 }
 
-}  // namespace
-
-std::vector<std::string> OciEngine::Command(std::vector<std::string> args) const {
-  std::vector<std::string> argv = {binary};
-  argv.insert(argv.end(), global.begin(), global.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
-}
-
+// True when cgroup v1 controllers and a cgroup2 mount are both present.
 bool HybridCgroups() {
   std::ifstream mounts("/proc/self/mounts");
   std::string line;
@@ -47,6 +39,15 @@ bool HybridCgroups() {
     if (type == "cgroup") v1 = true;
   }
   return v1 && v2;
+}
+
+}  // namespace
+
+std::vector<std::string> OciEngine::Command(std::vector<std::string> args) const {
+  std::vector<std::string> argv = {binary};
+  argv.insert(argv.end(), global.begin(), global.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
 }
 
 Result<OciEngine> ProbeOciEngine(const OciEngineOptions& options) {

@@ -35,9 +35,6 @@ struct OciEngine {
 
 Result<OciEngine> ProbeOciEngine(const OciEngineOptions& options);
 
-// True when cgroup v1 controllers and a cgroup2 mount are both present.
-bool HybridCgroups();
-
 // The image repository of a Space: "spaceport/<owner>/<name>-<8 hex of a
 // hash of the exact id>", lower case, what an image reference does not allow
 // dropped or replaced by '-' (the hash keeps "a_b" and "a__b" apart).

@@ -89,8 +89,10 @@ void PruneOlderImages(const OciEngine& engine, const std::string& repository, co
   }
 }
 
-}  // namespace
 
+
+// The engine's last line that starts with "Error:" (its own message), else
+// the output's last non-empty line.
 std::string LastEngineError(std::string_view output) {
   std::string last_error, last_line;
   for (const std::string& line : Split(output, '\n')) {
@@ -101,8 +103,6 @@ std::string LastEngineError(std::string_view output) {
   }
   return last_error.empty() ? last_line : last_error;
 }
-
-namespace {
 
 // The engine's build, streaming to `log` within its size limit. RUN steps
 // run in a cgroup at a path of ours: at the time limit their processes are

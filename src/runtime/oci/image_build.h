@@ -60,8 +60,4 @@ Result<BuiltImage> BuildSpaceImage(const OciEngine& engine, const ImageBuildRequ
 // Removes every image of the Space (it was deleted); how many went.
 int RemoveSpaceImages(const OciEngine& engine, const std::string& space_id);
 
-// The engine's last line that starts with "Error:" (its own message), else
-// the output's last non-empty line.
-std::string LastEngineError(std::string_view output);
-
 }  // namespace spaceport::runtime::oci

@@ -171,7 +171,9 @@ class OciDriver : public RuntimeDriver {
   // The Space's images go with it.
   Status Discard(const std::string& space_id) override {
     int removed = RemoveSpaceImages(options_.engine, space_id);
-    if (removed > 0) SP_LOG(kInfo) << "removed " << removed << " image(s) of " << space_id;
+    if (removed > 0) {
+      SP_LOG(kInfo) << "removed " << removed << " image(s) of " << space_id;
+    }
     return Status::Ok();
   }
 
@@ -180,6 +182,7 @@ class OciDriver : public RuntimeDriver {
   std::vector<std::string> RunArgs(const InstanceSpec& spec, const Instance& inst) const;
   Result<std::vector<std::string>> WriteEnv(const InstanceSpec& spec, Instance& inst, std::vector<std::string>& args);
   Result<InstanceId> Launch(const InstanceSpec& spec, const std::shared_ptr<Instance>& inst);
+  void Release(Instance& inst);
   void Forget(Instance& inst);
   bool AwaitContainer(Instance& inst);
   void Monitor(const std::shared_ptr<Instance>& inst);
@@ -318,9 +321,10 @@ Result<InstanceId> OciDriver::Start(const InstanceSpec& spec, ExitCallback on_ex
   return started;
 }
 
-// Undoes what a failed start made: its cgroups, files and (when it was the
-// Space's last) its /data volume's mount.
-void OciDriver::Forget(Instance& inst) {
+// What a start made beside the container, undone: its cgroups, files and
+// (when it was the Space's last) its /data volume's mount. For a failed
+// start and for an ended container alike.
+void OciDriver::Release(Instance& inst) {
   RemoveCgroupTree(root_.shared_path + "/" + inst.name);
   if (inst.oom_events >= 0) close(inst.oom_events);
   inst.oom_events = -1;
@@ -328,8 +332,16 @@ void OciDriver::Forget(Instance& inst) {
   std::filesystem::remove(inst.pid_file);
   if (!inst.data_volume.empty()) {
     std::lock_guard lock(VolumeLock(inst.space_id));
-    if (RunningOf(inst.space_id) == 1) (void)UnmountIdleDataVolume(inst.data_volume);
+    if (RunningOf(inst.space_id) == 1) {  // this one, not yet forgotten or marked exited
+      if (Status s = UnmountIdleDataVolume(inst.data_volume); !s.ok()) {
+        SP_LOG(kWarn) << s.message();
+      }
+    }
   }
+}
+
+void OciDriver::Forget(Instance& inst) {
+  Release(inst);
   std::lock_guard lock(mu_);
   instances_.erase(inst.id);
 }
@@ -417,22 +429,16 @@ void OciDriver::CleanUp(Instance& inst, ExitStatus& status) {
   if (inst.forwarder) inst.forwarder->Stop();
   if (inst.egress) inst.egress->Stop();
   if (OomHappened(inst.oom_events)) status.reason = "out of memory";
-  if (inst.oom_events >= 0) close(inst.oom_events);
-  inst.oom_events = -1;
   Status removed = EngineStatus("removing container " + inst.name,
                                 RunEngine(options_.engine, {"rm", "--force", "--time", "0", inst.name}));
-  if (!removed.ok()) SP_LOG(kWarn) << removed.message();
-  (void)inst.cgroup->Thaw(clock_, kFreezeTimeout);
-  (void)inst.cgroup->KillAll(clock_, kKillWait);
-  RemoveCgroupTree(root_.shared_path + "/" + inst.name);
-  std::filesystem::remove(inst.pid_file);
-  std::filesystem::remove(inst.env_file);
-  if (!inst.data_volume.empty()) {
-    std::lock_guard lock(VolumeLock(inst.space_id));
-    if (RunningOf(inst.space_id) == 1) {  // this one, not yet marked exited
-      if (Status s = UnmountIdleDataVolume(inst.data_volume); !s.ok()) SP_LOG(kWarn) << s.message();
-    }
+  if (!removed.ok()) {
+    SP_LOG(kWarn) << removed.message();
   }
+  // Should the engine have failed to remove it: whatever runs below our
+  // group (the engine's own group included) ends here.
+  (void)inst.cgroup->Thaw(clock_, kFreezeTimeout);
+  (void)KillCgroupTree(root_.shared_path + "/" + inst.name, kKillWait);
+  Release(inst);
 }
 
 std::shared_ptr<Instance> OciDriver::Find(InstanceId id) {
